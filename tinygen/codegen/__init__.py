@@ -1,0 +1,1 @@
+"""C generation from the plan and kernel calls, through Jinja2 templates."""

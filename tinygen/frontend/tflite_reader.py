@@ -1,0 +1,457 @@
+"""Read a .tflite flatbuffer into an ir.Graph with the maintained `tflite` reader package.
+
+Everything the model says is checked before anything downstream runs: the file identifier, the
+single subgraph, static shapes, int8 activations, constant sizes. Operators tinygen cannot
+compile are collected and reported together in one error, each with its index and type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import struct
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import tflite
+
+from tinygen.errors import InvalidModelError, ModelFormatError, TinygenError, UnsupportedModelError
+from tinygen.ir import ops
+from tinygen.ir.graph import NO_TENSOR, DType, Graph, Operator, Quantization, Tensor
+
+_TFLITE_TYPES = {
+    tflite.TensorType.INT8: DType.INT8,
+    tflite.TensorType.UINT8: DType.UINT8,
+    tflite.TensorType.INT16: DType.INT16,
+    tflite.TensorType.INT32: DType.INT32,
+    tflite.TensorType.INT64: DType.INT64,
+    tflite.TensorType.FLOAT32: DType.FLOAT32,
+    tflite.TensorType.BOOL: DType.BOOL,
+}
+
+_PADDINGS = {tflite.Padding.SAME: ops.Padding.SAME, tflite.Padding.VALID: ops.Padding.VALID}
+
+_ACTIVATIONS = {
+    tflite.ActivationFunctionType.NONE: ops.Activation.NONE,
+    tflite.ActivationFunctionType.RELU: ops.Activation.RELU,
+    tflite.ActivationFunctionType.RELU_N1_TO_1: ops.Activation.RELU_N1_TO_1,
+    tflite.ActivationFunctionType.RELU6: ops.Activation.RELU6,
+}
+
+# The flatbuffers runtime raises these on offsets that point outside the file.
+_FLATBUFFER_ERRORS = (IndexError, struct.error, ValueError, TypeError, AttributeError,
+                      UnicodeDecodeError, OverflowError, MemoryError, RecursionError)
+
+MAX_TENSOR_ELEMENTS = 1 << 28
+
+
+class _Unsupported(Exception):
+    """One operator tinygen cannot compile; collected, then reported together."""
+
+
+def read_tflite(path: Path | str) -> Graph:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+    name = _model_name(path)
+    return parse_tflite(data, name=name, source=str(path))
+
+
+def parse_tflite(data: bytes, name: str = "model", source: str = "<bytes>") -> Graph:
+    if len(data) < 8 or not tflite.Model.ModelBufferHasIdentifier(data, 0):
+        raise ModelFormatError(f"{source} is not a TFLite model (no 'TFL3' file identifier)")
+    try:
+        return _Importer(data, name, source).graph()
+    except TinygenError:
+        raise
+    except _FLATBUFFER_ERRORS as exc:
+        raise ModelFormatError(
+            f"{source} is truncated or corrupt ({type(exc).__name__} while reading the flatbuffer)"
+        ) from None
+
+
+def _model_name(path: Path) -> str:
+    """A C identifier from the file name: 'kws_dscnn_int8.tflite' -> 'kws_dscnn_int8'."""
+    ident = re.sub(r"[^0-9A-Za-z_]", "_", path.stem).strip("_") or "model"
+    if ident[0].isdigit():
+        ident = "m_" + ident
+    return ident.lower()
+
+
+class _Importer:
+    def __init__(self, data: bytes, name: str, source: str) -> None:
+        self.data = data
+        self.name = name
+        self.source = source
+        self.model = tflite.Model.GetRootAsModel(data, 0)
+
+    def graph(self) -> Graph:
+        model = self.model
+        if model.SubgraphsLength() != 1:
+            raise UnsupportedModelError(
+                f"{self.source} has {model.SubgraphsLength()} subgraphs; tinygen compiles models with one"
+            )
+        sub = model.Subgraphs(0)
+        tensors = tuple(self._tensor(sub, i) for i in range(sub.TensorsLength()))
+        inputs = self._indices(sub.InputsAsNumpy(), len(tensors), "graph input")
+        outputs = self._indices(sub.OutputsAsNumpy(), len(tensors), "graph output")
+        if not inputs or not outputs:
+            raise InvalidModelError(f"{self.source} has no inputs or no outputs")
+
+        operators: list[Operator] = []
+        problems: list[str] = []
+        for i in range(sub.OperatorsLength()):
+            op = sub.Operators(i)
+            op_name = self._op_name(op)
+            op_inputs = self._indices(op.InputsAsNumpy(), len(tensors), f"operator {i} input", allow_absent=True)
+            op_outputs = self._indices(op.OutputsAsNumpy(), len(tensors), f"operator {i} output")
+            try:
+                parser = _PARSERS.get(op_name)
+                if parser is None:
+                    raise _Unsupported(op_name)
+                attrs = parser(op, op_inputs, tensors)
+                _check_types(attrs, op_inputs, op_outputs, tensors)
+            except _Unsupported as why:
+                detail = str(why)
+                problems.append(f"#{i} {op_name}" + (f" ({detail})" if detail != op_name else ""))
+                continue
+            operators.append(Operator(index=i, attrs=attrs, inputs=op_inputs, outputs=op_outputs))
+
+        if problems:
+            raise UnsupportedModelError(
+                f"{self.source}: {len(problems)} unsupported operator(s): " + ", ".join(problems)
+            )
+        _check_static_and_quantized(tensors, inputs, outputs, operators, self.source)
+        return Graph(
+            name=self.name,
+            sha256=hashlib.sha256(self.data).hexdigest(),
+            tensors=tensors,
+            operators=tuple(operators),
+            inputs=inputs,
+            outputs=outputs,
+        )
+
+    def _indices(self, array, count: int, what: str, allow_absent: bool = False) -> tuple[int, ...]:
+        if isinstance(array, int):  # the tflite package returns 0 for an absent vector
+            return ()
+        result = tuple(int(v) for v in array)
+        for v in result:
+            if v == NO_TENSOR and allow_absent:
+                continue
+            if not 0 <= v < count:
+                raise InvalidModelError(f"{what} refers to tensor {v}, but the model has {count} tensors")
+        return result
+
+    def _op_name(self, op) -> str:
+        index = op.OpcodeIndex()
+        if not 0 <= index < self.model.OperatorCodesLength():
+            raise InvalidModelError(f"an operator uses opcode {index}, which the model does not define")
+        code = self.model.OperatorCodes(index)
+        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        if builtin == tflite.BuiltinOperator.CUSTOM:
+            custom = code.CustomCode()
+            return f"CUSTOM:{custom.decode('utf-8', 'replace') if custom else '?'}"
+        return tflite.utils.BUILTIN_OPCODE2NAME.get(builtin, f"BUILTIN_{builtin}")
+
+    def _tensor(self, sub, index: int) -> Tensor:
+        t = sub.Tensors(index)
+        name = (t.Name() or b"").decode("utf-8", "replace") or f"tensor_{index}"
+        shape = tuple(int(d) for d in t.ShapeAsNumpy()) if not t.ShapeIsNone() else ()
+        signature = tuple(int(d) for d in t.ShapeSignatureAsNumpy()) if not t.ShapeSignatureIsNone() else shape
+        # A -1 batch dimension in the signature is the converter's default; the stored shape fixes it.
+        dynamic = any(d < 0 for d in shape) or len(signature) != len(shape) or any(
+            d < 0 and (axis > 0 or shape[axis] != 1) for axis, d in enumerate(signature))
+        if dynamic:
+            raise UnsupportedModelError(
+                f"tensor {index} '{name}' has a dynamic shape {list(signature)}; tinygen needs static shapes"
+            )
+        if any(d > MAX_TENSOR_ELEMENTS for d in shape) or math.prod(shape) > MAX_TENSOR_ELEMENTS:
+            raise InvalidModelError(f"tensor {index} '{name}' has an impossible shape {list(shape)}")
+        dtype = _TFLITE_TYPES.get(t.Type())
+        if dtype is None:
+            raise UnsupportedModelError(f"tensor {index} '{name}' has TFLite type {t.Type()}, which tinygen does not support")
+        quant = self._quantization(t, index, name, shape)
+        data = self._constant(t, index, name, shape, dtype)
+        return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=quant, data=data)
+
+    def _quantization(self, t, index: int, name: str, shape: tuple[int, ...]) -> Quantization | None:
+        q = t.Quantization()
+        if q is None or q.ScaleIsNone() or q.ScaleLength() == 0:
+            return None
+        scales = tuple(float(s) for s in q.ScaleAsNumpy())
+        zero_points = tuple(int(z) for z in q.ZeroPointAsNumpy()) if not q.ZeroPointIsNone() else (0,) * len(scales)
+        axis = int(q.QuantizedDimension())
+        if len(zero_points) != len(scales):
+            raise InvalidModelError(
+                f"tensor {index} '{name}' has {len(scales)} scales but {len(zero_points)} zero points"
+            )
+        for s in scales:
+            if not math.isfinite(s) or s <= 0:
+                raise InvalidModelError(f"tensor {index} '{name}' has an invalid quantization scale {s}")
+        if len(scales) > 1 and (not 0 <= axis < len(shape) or shape[axis] != len(scales)):
+            raise InvalidModelError(
+                f"tensor {index} '{name}' has {len(scales)} per-channel scales on axis {axis} of shape {list(shape)}"
+            )
+        return Quantization(scales=scales, zero_points=zero_points, axis=axis)
+
+    def _constant(self, t, index: int, name: str, shape: tuple[int, ...], dtype: DType) -> np.ndarray | None:
+        buffer_index = t.Buffer()
+        if buffer_index == 0:
+            return None
+        if not 0 < buffer_index < self.model.BuffersLength():
+            raise InvalidModelError(f"tensor {index} '{name}' refers to buffer {buffer_index}, which does not exist")
+        buf = self.model.Buffers(buffer_index)
+        offset, size = buf.Offset(), buf.Size()
+        if offset > 1:
+            # Large models keep buffers after the flatbuffer, addressed by offset and size.
+            if offset + size > len(self.data):
+                raise ModelFormatError(f"{self.source} is truncated: buffer of tensor {index} '{name}' ends past the file")
+            raw = np.frombuffer(self.data, dtype=np.uint8, count=size, offset=offset)
+        elif buf.DataLength() == 0:
+            return None
+        else:
+            raw = buf.DataAsNumpy()
+        expected = math.prod(shape) * dtype.itemsize
+        if raw.size != expected:
+            raise InvalidModelError(
+                f"tensor {index} '{name}' holds {raw.size} bytes, but its shape {list(shape)} of {dtype.value} needs {expected}"
+            )
+        array = np.frombuffer(raw.tobytes(), dtype=dtype.numpy.newbyteorder("<")).astype(dtype.numpy).reshape(shape)
+        array.setflags(write=False)
+        return array
+
+
+# --- operator parsers: flatbuffer options -> attrs dataclass --------------------------------
+
+def _options(op, cls):
+    table = op.BuiltinOptions()
+    if table is None:
+        return None
+    opts = cls()
+    opts.Init(table.Bytes, table.Pos)
+    return opts
+
+
+def _activation(code: int) -> ops.Activation:
+    act = _ACTIVATIONS.get(code)
+    if act is None:
+        name = {v: k for k, v in vars(tflite.ActivationFunctionType).items() if isinstance(v, int)}.get(code, code)
+        raise _Unsupported(f"fused activation {name}")
+    return act
+
+
+def _padding(code: int) -> ops.Padding:
+    if code not in _PADDINGS:
+        raise _Unsupported(f"padding {code}")
+    return _PADDINGS[code]
+
+
+def _positive(value: int, what: str) -> int:
+    if value < 1:
+        raise _Unsupported(f"{what} {value}")
+    return value
+
+
+def _parse_conv(op, inputs, tensors) -> ops.Conv2D:
+    o = _options(op, tflite.Conv2DOptions)
+    if o is None:
+        raise _Unsupported("missing options")
+    _expect_inputs(inputs, 2, 3)
+    return ops.Conv2D(
+        stride_h=_positive(o.StrideH(), "stride"), stride_w=_positive(o.StrideW(), "stride"),
+        dilation_h=_positive(o.DilationHFactor(), "dilation"), dilation_w=_positive(o.DilationWFactor(), "dilation"),
+        padding=_padding(o.Padding()), activation=_activation(o.FusedActivationFunction()),
+    )
+
+
+def _parse_depthwise(op, inputs, tensors) -> ops.DepthwiseConv2D:
+    o = _options(op, tflite.DepthwiseConv2DOptions)
+    if o is None:
+        raise _Unsupported("missing options")
+    _expect_inputs(inputs, 2, 3)
+    return ops.DepthwiseConv2D(
+        stride_h=_positive(o.StrideH(), "stride"), stride_w=_positive(o.StrideW(), "stride"),
+        dilation_h=_positive(o.DilationHFactor(), "dilation"), dilation_w=_positive(o.DilationWFactor(), "dilation"),
+        depth_multiplier=max(1, o.DepthMultiplier()),
+        padding=_padding(o.Padding()), activation=_activation(o.FusedActivationFunction()),
+    )
+
+
+def _parse_fully_connected(op, inputs, tensors) -> ops.FullyConnected:
+    o = _options(op, tflite.FullyConnectedOptions)
+    _expect_inputs(inputs, 2, 3)
+    if o is None:
+        return ops.FullyConnected(activation=ops.Activation.NONE, keep_num_dims=False)
+    if o.WeightsFormat() != tflite.FullyConnectedOptionsWeightsFormat.DEFAULT:
+        raise _Unsupported("shuffled weights format")
+    return ops.FullyConnected(activation=_activation(o.FusedActivationFunction()), keep_num_dims=bool(o.KeepNumDims()))
+
+
+def _pool_fields(op) -> dict:
+    o = _options(op, tflite.Pool2DOptions)
+    if o is None:
+        raise _Unsupported("missing options")
+    return dict(
+        filter_h=_positive(o.FilterHeight(), "filter height"), filter_w=_positive(o.FilterWidth(), "filter width"),
+        stride_h=_positive(o.StrideH(), "stride"), stride_w=_positive(o.StrideW(), "stride"),
+        padding=_padding(o.Padding()), activation=_activation(o.FusedActivationFunction()),
+    )
+
+
+def _parse_average_pool(op, inputs, tensors) -> ops.AveragePool2D:
+    _expect_inputs(inputs, 1, 1)
+    return ops.AveragePool2D(**_pool_fields(op))
+
+
+def _parse_max_pool(op, inputs, tensors) -> ops.MaxPool2D:
+    _expect_inputs(inputs, 1, 1)
+    return ops.MaxPool2D(**_pool_fields(op))
+
+
+def _fused_only(cls, options_cls):
+    def parse(op, inputs, tensors):
+        _expect_inputs(inputs, 2, 2)
+        o = _options(op, options_cls)
+        return cls(activation=_activation(o.FusedActivationFunction()) if o else ops.Activation.NONE)
+    return parse
+
+
+def _parse_reshape(op, inputs, tensors) -> ops.Reshape:
+    _expect_inputs(inputs, 1, 2)
+    return ops.Reshape()
+
+
+def _parse_softmax(op, inputs, tensors) -> ops.Softmax:
+    _expect_inputs(inputs, 1, 1)
+    o = _options(op, tflite.SoftmaxOptions)
+    return ops.Softmax(beta=float(o.Beta()) if o else 1.0)
+
+
+def _parse_concatenation(op, inputs, tensors) -> ops.Concatenation:
+    if len(inputs) < 1 or NO_TENSOR in inputs:
+        raise _Unsupported("needs at least one input")
+    o = _options(op, tflite.ConcatenationOptions)
+    rank = len(tensors[inputs[0]].shape)
+    axis = o.Axis() if o else 0
+    if not -rank <= axis < rank:
+        raise _Unsupported(f"axis {axis} of a rank-{rank} tensor")
+    return ops.Concatenation(axis=axis % rank if rank else 0,
+                             activation=_activation(o.FusedActivationFunction()) if o else ops.Activation.NONE)
+
+
+def _constant_ints(tensors, index: int, what: str) -> np.ndarray:
+    t = tensors[index]
+    if t.data is None:
+        raise _Unsupported(f"{what} must be a constant tensor")
+    return np.asarray(t.data, dtype=np.int64)
+
+
+def _parse_pad(op, inputs, tensors) -> ops.Pad:
+    _expect_inputs(inputs, 2, 3)
+    pads = _constant_ints(tensors, inputs[1], "paddings")
+    rank = len(tensors[inputs[0]].shape)
+    if pads.shape != (rank, 2) or (pads < 0).any():
+        raise _Unsupported(f"paddings of shape {list(pads.shape)} for a rank-{rank} input")
+    if len(inputs) == 3 and inputs[2] != NO_TENSOR and tensors[inputs[2]].data is None:
+        raise _Unsupported("constant_values must be a constant tensor")
+    return ops.Pad(paddings=tuple((int(a), int(b)) for a, b in pads))
+
+
+def _parse_mean(op, inputs, tensors) -> ops.Mean:
+    _expect_inputs(inputs, 2, 2)
+    rank = len(tensors[inputs[0]].shape)
+    axes = _constant_ints(tensors, inputs[1], "axes").reshape(-1)
+    if any(not -rank <= a < rank for a in axes):
+        raise _Unsupported(f"axes {axes.tolist()} of a rank-{rank} tensor")
+    o = _options(op, tflite.ReducerOptions)
+    return ops.Mean(axes=tuple(sorted({int(a) % rank for a in axes})), keep_dims=bool(o.KeepDims()) if o else False)
+
+
+def _no_options(cls, min_inputs: int = 1, max_inputs: int = 1):
+    def parse(op, inputs, tensors):
+        _expect_inputs(inputs, min_inputs, max_inputs)
+        return cls()
+    return parse
+
+
+def _expect_inputs(inputs, low: int, high: int) -> None:
+    if not low <= len(inputs) <= high:
+        raise _Unsupported(f"{len(inputs)} inputs")
+    if NO_TENSOR in inputs[:low]:
+        raise _Unsupported("a required input is missing")
+
+
+_PARSERS: dict[str, Callable[..., ops.OpAttrs]] = {
+    "CONV_2D": _parse_conv,
+    "DEPTHWISE_CONV_2D": _parse_depthwise,
+    "FULLY_CONNECTED": _parse_fully_connected,
+    "AVERAGE_POOL_2D": _parse_average_pool,
+    "MAX_POOL_2D": _parse_max_pool,
+    "ADD": _fused_only(ops.Add, tflite.AddOptions),
+    "MUL": _fused_only(ops.Mul, tflite.MulOptions),
+    "RESHAPE": _parse_reshape,
+    "SOFTMAX": _parse_softmax,
+    "CONCATENATION": _parse_concatenation,
+    "PAD": _parse_pad,
+    "MEAN": _parse_mean,
+    "LOGISTIC": _no_options(ops.Logistic),
+    "RELU": _no_options(ops.Relu),
+    "RELU6": _no_options(ops.Relu6),
+    "HARD_SWISH": _no_options(ops.HardSwish),
+    "QUANTIZE": _no_options(ops.Quantize),
+    "DEQUANTIZE": _no_options(ops.Dequantize),
+}
+
+
+# --- type checks: which dtypes each operator accepts ----------------------------------------
+
+def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
+    """Raise _Unsupported unless the operator computes on int8 as tinygen's kernels do."""
+    def dt(i: int) -> DType:
+        return tensors[i].dtype
+
+    def quantized_int8(i: int) -> bool:
+        return dt(i) is DType.INT8 and tensors[i].quant is not None
+
+    if isinstance(attrs, ops.Quantize):
+        if not (dt(inputs[0]) in (DType.FLOAT32, DType.INT8) and quantized_int8(outputs[0])):
+            raise _Unsupported(f"{dt(inputs[0]).value} to {dt(outputs[0]).value}")
+        return
+    if isinstance(attrs, ops.Dequantize):
+        if not (quantized_int8(inputs[0]) and dt(outputs[0]) is DType.FLOAT32):
+            raise _Unsupported(f"{dt(inputs[0]).value} to {dt(outputs[0]).value}")
+        return
+    if len(outputs) != 1:
+        raise _Unsupported(f"{len(outputs)} outputs")
+    data_inputs = [inputs[0]]
+    if isinstance(attrs, (ops.Add, ops.Mul)):
+        data_inputs = [inputs[0], inputs[1]]
+    elif isinstance(attrs, ops.Concatenation):
+        data_inputs = list(inputs)
+    for i in data_inputs + [outputs[0]]:
+        if dt(i) is DType.FLOAT32:
+            raise _Unsupported("float32 computation; tinygen compiles int8-quantized models")
+        if not quantized_int8(i):
+            raise _Unsupported(f"{dt(i).value} tensor '{tensors[i].name}'")
+    if isinstance(attrs, (ops.Conv2D, ops.DepthwiseConv2D, ops.FullyConnected)):
+        weights = tensors[inputs[1]]
+        if weights.dtype is not DType.INT8 or weights.quant is None:
+            raise _Unsupported(f"{weights.dtype.value} weights")
+        if weights.data is None:
+            raise _Unsupported("non-constant weights")
+        if len(inputs) > 2 and inputs[2] != NO_TENSOR:
+            bias = tensors[inputs[2]]
+            if bias.dtype is not DType.INT32 or bias.data is None:
+                raise _Unsupported(f"{bias.dtype.value} bias")
+
+
+def _check_static_and_quantized(tensors, inputs, outputs, operators, source: str) -> None:
+    if not operators:
+        raise UnsupportedModelError(f"{source} has no operators")
+    for i in inputs:
+        if tensors[i].is_constant:
+            raise InvalidModelError(f"graph input {i} '{tensors[i].name}' is a constant")

@@ -1,0 +1,179 @@
+"""One frozen attrs dataclass per supported operator type.
+
+Attributes that TFLite stores as constant input tensors (PAD's paddings, MEAN's axes, RESHAPE's
+shape) are resolved by the importer into plain tuples here, so later stages never read buffers.
+`OP_NAME` is the TFLite builtin operator name.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+class Padding(enum.Enum):
+    SAME = "SAME"
+    VALID = "VALID"
+
+
+class Activation(enum.Enum):
+    """Fused activation functions TFLM applies as an output clamp."""
+
+    NONE = "NONE"
+    RELU = "RELU"
+    RELU_N1_TO_1 = "RELU_N1_TO_1"
+    RELU6 = "RELU6"
+
+
+@dataclass(frozen=True)
+class OpAttrs:
+    OP_NAME: ClassVar[str] = ""
+
+
+@dataclass(frozen=True)
+class Conv2D(OpAttrs):
+    OP_NAME: ClassVar[str] = "CONV_2D"
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    padding: Padding
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class DepthwiseConv2D(OpAttrs):
+    OP_NAME: ClassVar[str] = "DEPTHWISE_CONV_2D"
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    depth_multiplier: int
+    padding: Padding
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class FullyConnected(OpAttrs):
+    OP_NAME: ClassVar[str] = "FULLY_CONNECTED"
+    activation: Activation
+    keep_num_dims: bool
+
+
+@dataclass(frozen=True)
+class AveragePool2D(OpAttrs):
+    OP_NAME: ClassVar[str] = "AVERAGE_POOL_2D"
+    filter_h: int
+    filter_w: int
+    stride_h: int
+    stride_w: int
+    padding: Padding
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class MaxPool2D(OpAttrs):
+    OP_NAME: ClassVar[str] = "MAX_POOL_2D"
+    filter_h: int
+    filter_w: int
+    stride_h: int
+    stride_w: int
+    padding: Padding
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class Add(OpAttrs):
+    OP_NAME: ClassVar[str] = "ADD"
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class Mul(OpAttrs):
+    OP_NAME: ClassVar[str] = "MUL"
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class Reshape(OpAttrs):
+    OP_NAME: ClassVar[str] = "RESHAPE"
+
+
+@dataclass(frozen=True)
+class Softmax(OpAttrs):
+    OP_NAME: ClassVar[str] = "SOFTMAX"
+    beta: float
+
+
+@dataclass(frozen=True)
+class Concatenation(OpAttrs):
+    OP_NAME: ClassVar[str] = "CONCATENATION"
+    axis: int  # normalised to be non-negative
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class Pad(OpAttrs):
+    OP_NAME: ClassVar[str] = "PAD"
+    # (before, after) for each dimension of the input, from the constant paddings tensor.
+    paddings: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Mean(OpAttrs):
+    OP_NAME: ClassVar[str] = "MEAN"
+    axes: tuple[int, ...]  # normalised, sorted, unique
+    keep_dims: bool
+
+
+@dataclass(frozen=True)
+class Logistic(OpAttrs):
+    OP_NAME: ClassVar[str] = "LOGISTIC"
+
+
+@dataclass(frozen=True)
+class Relu(OpAttrs):
+    OP_NAME: ClassVar[str] = "RELU"
+
+
+@dataclass(frozen=True)
+class Relu6(OpAttrs):
+    OP_NAME: ClassVar[str] = "RELU6"
+
+
+@dataclass(frozen=True)
+class HardSwish(OpAttrs):
+    OP_NAME: ClassVar[str] = "HARD_SWISH"
+
+
+@dataclass(frozen=True)
+class Quantize(OpAttrs):
+    OP_NAME: ClassVar[str] = "QUANTIZE"
+
+
+@dataclass(frozen=True)
+class Dequantize(OpAttrs):
+    OP_NAME: ClassVar[str] = "DEQUANTIZE"
+
+
+SUPPORTED_OPS: tuple[type[OpAttrs], ...] = (
+    Conv2D,
+    DepthwiseConv2D,
+    FullyConnected,
+    AveragePool2D,
+    MaxPool2D,
+    Add,
+    Mul,
+    Reshape,
+    Softmax,
+    Concatenation,
+    Pad,
+    Mean,
+    Logistic,
+    Relu,
+    Relu6,
+    HardSwish,
+    Quantize,
+    Dequantize,
+)

@@ -1,0 +1,86 @@
+"""CONV_2D and DEPTHWISE_CONV_2D lowerings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from tinygen.errors import InvalidModelError, UnsupportedModelError
+from tinygen.ir import ops
+from tinygen.ir.graph import Graph, Operator
+from tinygen.ir.quant import activation_range, conv_channel_multipliers
+from tinygen.kernels.call import KernelArg, KernelCall
+from tinygen.kernels.common import (
+    channel_requant, compute_out_size, compute_padding, nhwc, optional_input, quantized, require_rank, require_shape,
+)
+from tinygen.kernels.cvalues import HW, CStruct, Dims, Range, TensorRef
+from tinygen.kernels.registry import lowering
+
+
+@dataclass(frozen=True)
+class ConvParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_conv_params_t"
+    input_offset: int
+    output_offset: int
+    stride: HW
+    padding: HW
+    dilation: HW
+    activation: Range
+
+
+def check_filter_quant(op: Operator, graph: Graph, filter_index: int, channel_axis: int) -> None:
+    quant = graph.tensor(filter_index).quant
+    if quant is not None and quant.per_channel and quant.axis != channel_axis:
+        raise UnsupportedModelError(
+            f"operator #{op.index} {op.kind}: filter quantized along axis {quant.axis}, expected {channel_axis}"
+        )
+
+
+@lowering(ops.Conv2D)
+def lower_conv2d(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    attrs: ops.Conv2D = op.attrs
+    inp, flt, out = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1]), graph.tensor(op.outputs[0])
+    for t in (inp, flt, out):
+        require_rank(op, t, 4)
+    in_dims, out_dims = nhwc(inp), nhwc(out)
+    out_c, f_h, f_w, f_c = flt.shape
+    if f_c < 1 or in_dims.c % f_c or out_c % (in_dims.c // f_c):
+        raise InvalidModelError(
+            f"operator #{op.index} CONV_2D: filter '{flt.name}' {list(flt.shape)} does not fit input {list(inp.shape)}"
+        )
+    out_h = compute_out_size(attrs.padding, in_dims.h, f_h, attrs.stride_h, attrs.dilation_h)
+    out_w = compute_out_size(attrs.padding, in_dims.w, f_w, attrs.stride_w, attrs.dilation_w)
+    require_shape(op, out, (in_dims.n, out_h, out_w, out_c))
+    check_filter_quant(op, graph, op.inputs[1], 0)
+
+    in_scale, in_zp = quantized(op, inp)
+    out_scale, out_zp = quantized(op, out)
+    params = ConvParams(
+        input_offset=-in_zp,
+        output_offset=out_zp,
+        stride=HW(attrs.stride_h, attrs.stride_w),
+        padding=HW(compute_padding(attrs.stride_h, attrs.dilation_h, in_dims.h, f_h, out_h),
+                   compute_padding(attrs.stride_w, attrs.dilation_w, in_dims.w, f_w, out_w)),
+        dilation=HW(attrs.dilation_h, attrs.dilation_w),
+        activation=Range(*activation_range(attrs.activation, out_scale, out_zp)),
+    )
+    requant = channel_requant(conv_channel_multipliers(in_scale, flt.quant.scales, out_scale, out_c))
+    call = KernelCall(
+        op_index=op.index,
+        op_kind=op.kind,
+        function="tg_conv_s8",
+        args=(
+            KernelArg("params", params),
+            KernelArg("requant", requant),
+            KernelArg("input_dims", in_dims),
+            KernelArg("input", TensorRef(inp.index)),
+            KernelArg("filter_dims", Dims(out_c, f_h, f_w, f_c)),
+            KernelArg("filter", TensorRef(flt.index)),
+            KernelArg("bias", optional_input(graph, op, 2)),
+            KernelArg("output_dims", out_dims),
+            KernelArg("output", TensorRef(out.index)),
+        ),
+        reads=(inp.index,),
+        writes=(out.index,),
+    )
+    return (call,)

@@ -1,0 +1,21 @@
+"""Lower a whole graph: every operator through its registered lowering, in execution order."""
+
+from __future__ import annotations
+
+from tinygen.errors import UnsupportedModelError
+from tinygen.ir.graph import Graph
+from tinygen.kernels.call import Lowered
+from tinygen.kernels.registry import lowering_for
+
+# Importing these modules registers their lowerings.
+from tinygen.kernels import conv, fully_connected, reshape  # noqa: F401,E402
+
+
+def lower_graph(graph: Graph) -> tuple[Lowered, ...]:
+    missing = [f"#{op.index} {op.kind}" for op in graph.operators if lowering_for(type(op.attrs)) is None]
+    if missing:
+        raise UnsupportedModelError(f"no kernel yet for operator(s): {', '.join(missing)}")
+    lowered: list[Lowered] = []
+    for op in graph.operators:
+        lowered.extend(lowering_for(type(op.attrs))(graph, op))
+    return tuple(lowered)

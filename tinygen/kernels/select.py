@@ -8,7 +8,10 @@ from tinygen.kernels.call import Lowered
 from tinygen.kernels.registry import lowering_for
 
 # Importing these modules registers their lowerings.
-from tinygen.kernels import conv, fully_connected, reshape  # noqa: F401,E402
+from tinygen.kernels import (  # noqa: F401,E402
+    activations, concatenation, conv, depthwise, elementwise, fully_connected, hard_swish, logistic, mean, pad,
+    pooling, quantize, reshape, softmax,
+)
 
 
 def lower_graph(graph: Graph) -> tuple[Lowered, ...]:

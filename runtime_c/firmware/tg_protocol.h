@@ -1,0 +1,56 @@
+/* tinygen serial protocol, version 1: the firmware's side. docs/serial-protocol.md is the same text
+ * for readers of the host side (tinygen/device/protocol.py).
+ *
+ * Every message, either way, is one frame; all integers are little endian:
+ *
+ *   offset  size  field
+ *   0       2     sync: 0xA5 0x5A
+ *   2       1     type (TG_MSG_*)
+ *   3       1     sequence number: chosen by the host, echoed in the reply
+ *   4       4     payload length in bytes (u32)
+ *   8       N     payload
+ *   8+N     4     CRC-32 (IEEE 802.3, the one of zlib.crc32) of bytes 0 .. 8+N-1 (u32)
+ *
+ * Requests (host -> device) and their replies (type | 0x80):
+ *   HELLO 0x01, empty  -> 0x81: u16 protocol version, u16 flags (0), u32 max request payload,
+ *                         32 bytes model sha256, u32 arena bytes, u8 inputs, u8 outputs,
+ *                         str model name, str tinygen version, then per input, then per output
+ *                         tensor: str name, u8 dtype (tg_dtype_t), u8 rank, u32 bytes,
+ *                         i32 dims[rank], f32 scale, i32 zero point.
+ *                         (str = u8 length + that many bytes, no terminator.)
+ *   RUN 0x02, all input tensors' bytes concatenated in order
+ *                      -> 0x82: i32 status (invoke()'s return), u64 instructions executed by
+ *                         invoke() alone, then all output tensors' bytes concatenated in order.
+ *   EXIT 0x03, empty   -> 0x83, empty; then the firmware ends with exit status 0.
+ * A request that cannot be served gets ERROR 0xFF: u32 code (TG_ERR_*), u32 detail.
+ *   BAD_CRC      the CRC did not match (detail 0); the frame is dropped.
+ *   UNKNOWN_TYPE no such request (detail: the type).
+ *   BAD_LENGTH   the payload length is wrong for the type (detail: the expected length).
+ *   TOO_LONG     the length exceeds the largest request (detail: that maximum). The payload is
+ *                not consumed: the firmware hunts for the next sync marker in what follows.
+ * Bytes outside a frame are skipped silently while hunting for sync. The firmware then keeps
+ * listening. A RUN payload is received straight into the model's input tensors, so the largest
+ * request is the inputs' total size and needs no buffer of its own.
+ */
+#ifndef TINYGEN_TG_PROTOCOL_H
+#define TINYGEN_TG_PROTOCOL_H
+
+#define TG_PROTOCOL_VERSION 1u
+
+#define TG_SYNC_0 0xA5u
+#define TG_SYNC_1 0x5Au
+#define TG_HEADER_BYTES 8u
+#define TG_CRC_BYTES 4u
+
+#define TG_MSG_HELLO 0x01u
+#define TG_MSG_RUN 0x02u
+#define TG_MSG_EXIT 0x03u
+#define TG_MSG_REPLY 0x80u /* reply type = request type | TG_MSG_REPLY */
+#define TG_MSG_ERROR 0xFFu
+
+#define TG_ERR_BAD_CRC 1u
+#define TG_ERR_UNKNOWN_TYPE 2u
+#define TG_ERR_BAD_LENGTH 3u
+#define TG_ERR_TOO_LONG 4u
+
+#endif /* TINYGEN_TG_PROTOCOL_H */

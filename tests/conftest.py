@@ -1,0 +1,37 @@
+"""Shared fixtures: where the MLPerf Tiny models are, and a bit-exact check on the host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tinygen.testing.compare import Comparison, compare_on_host
+
+MLPERF_DIR = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf_tiny"
+MLPERF_MODELS = {
+    "ad": "ad01_int8.tflite",
+    "ic": "resnet8_int8.tflite",
+    "kws": "kws_dscnn_int8.tflite",
+    "vww": "vww_mobilenet_int8.tflite",
+}
+
+
+def mlperf_model(key: str) -> Path:
+    path = MLPERF_DIR / MLPERF_MODELS[key]
+    if not path.exists():
+        pytest.fail(f"MLPerf Tiny model missing: {path} (expected in ../shared/models/mlperf_tiny)")
+    return path
+
+
+@pytest.fixture
+def assert_bit_exact(tmp_path):
+    """Compile a model, run it on the host, and require every tensor to equal TFLite Micro's."""
+
+    def check(model_bytes: bytes, count: int = 3, seed: int = 0, records=None) -> Comparison:
+        result = compare_on_host(model_bytes, tmp_path / "host", records=records, count=count, seed=seed)
+        assert result.tensors_compared > 0
+        assert not result.mismatches, "\n".join(result.mismatches[:10])
+        return result
+
+    return check

@@ -1,0 +1,194 @@
+"""Generate a model's C library (<name>.h, <name>.c) from its kernel calls and arena plan.
+
+emit.py decides what exists and what it is called: every kernel argument becomes a named static
+constant (op<k>_<arg>), every constant tensor an aligned array in flash (w<index>), every
+activation an address in the arena. The templates decide the layout of the files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinygen import __version__
+from tinygen.codegen.cformat import array_body, c_float, c_int, struct_initializer
+from tinygen.codegen.env import render
+from tinygen.codegen.sources import GeneratedSources
+from tinygen.ir.graph import DType, Graph, Tensor
+from tinygen.kernels.call import Alias, KernelCall, Lowered
+from tinygen.kernels.cvalues import ConstArray, CStruct, NullPtr, ScratchRef, TensorRef
+from tinygen.plan.arena import ArenaPlan
+from tinygen.plan.lifetimes import alias_roots
+
+_DTYPE_ENUM = {
+    DType.INT8: "TG_DTYPE_INT8",
+    DType.UINT8: "TG_DTYPE_UINT8",
+    DType.INT16: "TG_DTYPE_INT16",
+    DType.INT32: "TG_DTYPE_INT32",
+    DType.FLOAT32: "TG_DTYPE_FLOAT32",
+}
+
+
+@dataclass(frozen=True)
+class StaticConst:
+    c_type: str
+    name: str
+    initializer: str
+    length: int | None  # array length, None for a struct or scalar
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Trace:
+    op_index: int
+    tensor_index: int
+    pointer: str
+    nbytes: int
+
+
+@dataclass(frozen=True)
+class Step:
+    comment: str
+    function: str | None  # None: the operator needs no code (an alias)
+    args: tuple[str, ...]
+    traces: tuple[Trace, ...]
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    pointer: str
+    nbytes: int
+    dtype_enum: str
+    dims: tuple[int, ...]
+    scale: str
+    zero_point: int
+
+
+class _Emitter:
+    def __init__(self, graph: Graph, lowered: tuple[Lowered, ...], plan: ArenaPlan) -> None:
+        self.graph = graph
+        self.plan = plan
+        self.offsets = plan.tensor_offsets()
+        self.scratch = plan.scratch_offsets()
+        self.roots = alias_roots(lowered)
+        self.lowered = lowered
+        self.prefix = graph.name
+        self.weights: dict[int, StaticConst] = {}
+        self.params: list[StaticConst] = []
+
+    # -- addresses -----------------------------------------------------------------------
+    def arena_pointer(self, c_type: str, offset: int) -> str:
+        return f"TG_ARENA({c_type}, {offset})"
+
+    def tensor_pointer(self, index: int) -> str:
+        root = self.roots.get(index, index)
+        tensor = self.graph.tensor(root)
+        if tensor.is_constant:
+            return self.weight_array(tensor)
+        return self.arena_pointer(self.graph.tensor(index).dtype.c_type, self.offsets[index])
+
+    def weight_array(self, tensor: Tensor) -> str:
+        if tensor.index not in self.weights:
+            data = np.asarray(tensor.data)
+            self.weights[tensor.index] = StaticConst(
+                c_type=tensor.dtype.c_type,
+                name=f"w{tensor.index}",
+                initializer=array_body(data, tensor.dtype.c_type),
+                length=max(1, data.size),
+                comment=f"'{tensor.name}' {list(tensor.shape)}",
+            )
+        return self.weights[tensor.index].name
+
+    # -- kernel arguments ----------------------------------------------------------------
+    def const_array(self, name: str, array: ConstArray) -> str:
+        values = np.asarray(array.values)
+        self.params.append(StaticConst(array.c_type, name, array_body(values, array.c_type), max(1, values.size)))
+        return name
+
+    def argument(self, call: KernelCall, step: int, arg_name: str, value) -> str:
+        base = f"op{call.op_index}_{arg_name}"
+        if isinstance(value, TensorRef):
+            return self.tensor_pointer(value.tensor)
+        if isinstance(value, ScratchRef):
+            return self.arena_pointer("void", self.scratch[step])
+        if isinstance(value, NullPtr):
+            return "NULL"
+        if isinstance(value, ConstArray):
+            return self.const_array(base, value)
+        if isinstance(value, CStruct):
+            counter = iter(range(1_000_000))
+            def nested(array: ConstArray) -> str:
+                return self.const_array(f"{base}_{next(counter)}", array)
+            self.params.append(StaticConst(value.C_TYPE, base, struct_initializer(value, nested), None))
+            return "&" + base
+        if isinstance(value, (bool, int, np.integer)):
+            return c_int(int(value))
+        if isinstance(value, (float, np.floating)):
+            return c_float(float(value))
+        raise TypeError(f"operator #{call.op_index}: cannot pass {type(value).__name__} to {call.function}")
+
+    def trace(self, op_index: int, tensor_index: int) -> Trace:
+        t = self.graph.tensor(tensor_index)
+        return Trace(op_index, tensor_index, self.tensor_pointer(tensor_index), t.nbytes)
+
+    def steps(self) -> list[Step]:
+        steps: list[Step] = []
+        call_step = 0
+        for item in self.lowered:
+            op = next(o for o in self.graph.operators if o.index == item.op_index)
+            shapes = " ".join(str(list(self.graph.tensor(i).shape)) for i in op.inputs[:1] if i >= 0)
+            out_shape = str(list(self.graph.tensor(op.outputs[0]).shape))
+            comment = f"#{op.index} {op.kind}: {shapes} -> {out_shape}"
+            if isinstance(item, Alias):
+                steps.append(Step(comment + " (shares its input's bytes)", None, (), (self.trace(op.index, item.target),)))
+                continue
+            args = tuple(self.argument(item, call_step, a.name, a.value) for a in item.args)
+            traces = tuple(self.trace(op.index, t) for t in item.writes)
+            steps.append(Step(comment, item.function, args, traces))
+            call_step += 1
+        return steps
+
+    def tensor_info(self, index: int) -> TensorInfo:
+        t = self.graph.tensor(index)
+        dims = t.shape or (1,)
+        if len(dims) > 6:
+            raise ValueError(f"tensor '{t.name}' has rank {len(dims)} > 6")
+        quant = t.quant
+        return TensorInfo(
+            name=t.name,
+            pointer=self.tensor_pointer(index),
+            nbytes=t.nbytes,
+            dtype_enum=_DTYPE_ENUM[t.dtype],
+            dims=tuple(dims),
+            scale=c_float(quant.scale) if quant else "0.0f",
+            zero_point=quant.zero_point if quant else 0,
+        )
+
+
+def emit_model(graph: Graph, lowered: tuple[Lowered, ...], plan: ArenaPlan) -> GeneratedSources:
+    e = _Emitter(graph, lowered, plan)
+    steps = e.steps()
+    context = dict(
+        name=graph.name,
+        upper=graph.name.upper(),
+        version=__version__,
+        sha256=graph.sha256,
+        sha256_bytes=", ".join(f"0x{graph.sha256[i:i + 2]}" for i in range(0, 64, 2)),
+        arena_bytes=plan.arena_bytes,
+        peak_live_bytes=plan.peak_live_bytes,
+        weights=[e.weights[k] for k in sorted(e.weights)],
+        params=e.params,
+        steps=steps,
+        inputs=[e.tensor_info(i) for i in graph.inputs],
+        outputs=[e.tensor_info(i) for i in graph.outputs],
+        num_ops=len(graph.operators),
+    )
+    header = render("model/model.h.j2", **context)
+    source = render("model/model.c.j2", **context)
+    return GeneratedSources(
+        model_name=graph.name,
+        files=((f"{graph.name}.h", header), (f"{graph.name}.c", source)),
+        arena_bytes=plan.arena_bytes,
+    )

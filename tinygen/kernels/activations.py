@@ -1,0 +1,1 @@
+"""activations lowerings (being written)."""

@@ -1,0 +1,1 @@
+"""concatenation lowerings (being written)."""

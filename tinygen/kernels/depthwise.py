@@ -1,0 +1,1 @@
+"""depthwise lowerings (being written)."""

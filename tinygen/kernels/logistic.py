@@ -1,0 +1,1 @@
+"""logistic lowerings (being written)."""

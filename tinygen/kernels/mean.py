@@ -1,0 +1,1 @@
+"""mean lowerings (being written)."""

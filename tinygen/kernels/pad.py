@@ -1,0 +1,1 @@
+"""pad lowerings (being written)."""

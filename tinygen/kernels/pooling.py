@@ -1,0 +1,1 @@
+"""pooling lowerings (being written)."""

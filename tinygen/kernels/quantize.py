@@ -1,0 +1,1 @@
+"""quantize lowerings (being written)."""

@@ -1,0 +1,49 @@
+"""The stages wired together: .tflite -> Graph -> kernel calls -> arena plan -> C sources.
+
+Each stage is a function from frozen objects to new ones; CompiledModel keeps every stage's
+result so commands and tests can look at any of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinygen.codegen.emit import emit_model
+from tinygen.codegen.sources import GeneratedSources
+from tinygen.frontend.tflite_reader import parse_tflite, read_tflite
+from tinygen.ir.graph import Graph
+from tinygen.kernels.call import Lowered
+from tinygen.kernels.select import lower_graph
+from tinygen.plan.arena import ArenaPlan, plan_arena
+from tinygen.plan.lifetimes import buffer_lifetimes
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    graph: Graph
+    lowered: tuple[Lowered, ...]
+    plan: ArenaPlan
+    sources: GeneratedSources
+
+    @property
+    def input_bytes(self) -> tuple[int, ...]:
+        return tuple(t.nbytes for t in self.graph.input_tensors())
+
+    @property
+    def output_bytes(self) -> tuple[int, ...]:
+        return tuple(t.nbytes for t in self.graph.output_tensors())
+
+
+def compile_graph(graph: Graph, arena_budget: int | None = None) -> CompiledModel:
+    lowered = lower_graph(graph)
+    plan = plan_arena(buffer_lifetimes(graph, lowered), budget=arena_budget)
+    return CompiledModel(graph, lowered, plan, emit_model(graph, lowered, plan))
+
+
+def compile_file(path: Path | str, arena_budget: int | None = None) -> CompiledModel:
+    return compile_graph(read_tflite(path), arena_budget)
+
+
+def compile_bytes(data: bytes, name: str = "model", arena_budget: int | None = None) -> CompiledModel:
+    return compile_graph(parse_tflite(data, name=name), arena_budget)

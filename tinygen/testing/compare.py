@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygen.inputs import random_records
 from tinygen.build.host import build_host_binary, run_host_binary
 from tinygen.pipeline import CompiledModel, compile_bytes
 from tinygen.reference.tflm import TflmReference
@@ -28,18 +29,7 @@ class Comparison:
 
 
 def random_inputs(compiled: CompiledModel, count: int, seed: int = 0) -> list[list[np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    records = []
-    for _ in range(count):
-        record = []
-        for t in compiled.graph.input_tensors():
-            if t.dtype.numpy.kind == "f":
-                record.append(rng.uniform(-3, 3, size=t.shape).astype(np.float32))
-            else:
-                info = np.iinfo(t.dtype.numpy)
-                record.append(rng.integers(info.min, info.max, size=t.shape, endpoint=True).astype(t.dtype.numpy))
-        records.append(record)
-    return records
+    return random_records(compiled.graph, count, seed)
 
 
 def compare_on_host(model_bytes: bytes, work_dir: Path, records: list[list[np.ndarray]] | None = None,

@@ -1,0 +1,60 @@
+"""The arena planner: no two live buffers overlap, and plans beat TFLM's on the MLPerf models."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygen.plan.arena import ALIGNMENT, ArenaPlan, Placement, check_no_overlap, plan_arena
+from tinygen.plan.lifetimes import Buffer, peak_live_bytes
+from tinygen.pipeline import compile_file
+
+from conftest import mlperf_model
+
+# TFLM's activation plan (arena head) for each model, from print_allocations(): the issue's bound.
+TFLM_PLAN_BYTES = {"ad": 768, "ic": 49_152, "kws": 16_000, "vww": 73_728}
+
+buffers_strategy = st.lists(
+    st.tuples(st.integers(1, 5000), st.integers(0, 30), st.integers(0, 10)).map(
+        lambda t: Buffer(tensors=(0,), scratch_of=None, size=t[0], first=t[1], last=t[1] + t[2])),
+    min_size=1, max_size=40,
+).map(lambda bs: tuple(Buffer((i,), None, b.size, b.first, b.last) for i, b in enumerate(bs)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(buffers_strategy)
+def test_random_lifetimes_never_overlap(buffers):
+    plan = plan_arena(buffers)
+    check_no_overlap(plan)  # also run inside plan_arena; asserted here explicitly
+    assert plan.arena_bytes >= peak_live_bytes(buffers)
+    assert all(p.offset % ALIGNMENT == 0 for p in plan.placements)
+    assert sorted(p.buffer.tensors for p in plan.placements) == sorted(b.tensors for b in buffers)
+
+
+def test_overlap_check_catches_a_bad_plan():
+    a = Buffer((0,), None, 100, 0, 2)
+    b = Buffer((1,), None, 100, 1, 3)
+    bad = ArenaPlan((Placement(a, 0), Placement(b, 96)), 196, 200, "hand-made")
+    with pytest.raises(AssertionError, match="overlap"):
+        check_no_overlap(bad)
+    # Buffers that are never live together may share memory.
+    c = Buffer((2,), None, 100, 3, 4)
+    check_no_overlap(ArenaPlan((Placement(a, 0), Placement(c, 0)), 100, 100, "hand-made"))
+
+
+def test_chain_reuses_memory():
+    chain = tuple(Buffer((i,), None, 1000, i, i + 1) for i in range(10))
+    assert plan_arena(chain).arena_bytes == 2000
+
+
+@pytest.mark.parametrize("key", sorted(TFLM_PLAN_BYTES))
+def test_mlperf_plan_within_tflm(key):
+    compiled = compile_file(mlperf_model(key))
+    plan = compiled.plan
+    check_no_overlap(plan)
+    assert plan.arena_bytes <= TFLM_PLAN_BYTES[key], f"{key}: {plan.arena_bytes} > TFLM's {TFLM_PLAN_BYTES[key]}"
+    # Every activation tensor of the graph has a place in the arena.
+    offsets = plan.tensor_offsets()
+    for t in compiled.graph.activation_tensors():
+        assert t.index in offsets

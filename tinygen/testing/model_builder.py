@@ -60,10 +60,13 @@ class ModelBuilder:
     opcodes: list[int] = field(default_factory=list)
 
     def tensor(self, shape, dtype=np.int8, scale=None, zero_point=0, data=None, name=None,
-               quant_axis: int = 0) -> int:
-        """Add a tensor; scale may be a float or a sequence (per channel along quant_axis)."""
+               quant_axis: int = 0, shape_signature=None) -> int:
+        """Add a tensor; scale may be a float or a sequence (per channel along quant_axis);
+        shape_signature with -1 entries marks dynamic dimensions."""
         t = schema.TensorT()
         t.shape = np.array(shape, dtype=np.int32)
+        if shape_signature is not None:
+            t.shapeSignature = np.array(shape_signature, dtype=np.int32)
         t.type = _TENSOR_TYPES[np.dtype(dtype)]
         t.name = name or f"t{len(self.tensors)}"
         if scale is not None:

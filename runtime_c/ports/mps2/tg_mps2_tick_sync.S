@@ -21,6 +21,9 @@ tg_mps2_tick_sync:
     push    {r4, r5}
     ldr     r2, [r0]            /* previous counter value */
     movs    r3, #0              /* iterations */
+    .rept 5                     /* pad the first interval to 41 too: 1 + 5 + 34 + 1 */
+    nop
+    .endr
 1:
     .rept 34
     nop

@@ -1,0 +1,334 @@
+/* tinygen firmware: serves one generated model over the serial protocol (tg_protocol.h).
+ *
+ * Written only against tg_model.h and tg_port.h, so the same application runs on every board.
+ * Build with -DTG_MODEL_SYMBOL=<name>_model. No C library: no heap, no printf, no copies of
+ * tensors; requests are parsed as they stream in.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tg_crc32.h"
+#include "tg_protocol.h"
+#include "tinygen/tg_model.h"
+#include "tinygen/tg_port.h"
+
+#ifndef TG_MODEL_SYMBOL
+#error "define TG_MODEL_SYMBOL as the generated model's tg_model_t, e.g. -DTG_MODEL_SYMBOL=digits_model"
+#endif
+
+extern const tg_model_t TG_MODEL_SYMBOL;
+#define MODEL (&TG_MODEL_SYMBOL)
+
+int tg_return_zero(void); /* tg_calibrate.c */
+#define TG_RETURN_ZERO_INSTRUCTIONS 2u /* `movs r0, #0; bx lr` (Arm), `li a0, 0; ret` (RISC-V) */
+
+typedef struct {
+    uint8_t type;
+    uint8_t seq;
+    uint32_t length;
+    uint32_t crc; /* running CRC state over the header, then the payload */
+} frame_header_t;
+
+/* ---- sending -------------------------------------------------------------------------------- */
+
+/* A reply's payload is produced twice by the same function: once only to learn its length (which
+ * the header needs first), once to send it. No reply is ever buffered. */
+typedef struct {
+    int sending;
+    uint32_t length;
+    uint32_t crc;
+} tx_t;
+
+typedef void (*payload_fn)(tx_t *tx, const void *context);
+
+static void tx_bytes(tx_t *tx, const void *data, uint32_t count)
+{
+    const uint8_t *bytes = data;
+    if (tx->sending) {
+        for (uint32_t i = 0; i < count; ++i) {
+            tg_port_write_byte(bytes[i]);
+            tx->crc = tg_crc32_update(tx->crc, bytes[i]);
+        }
+    }
+    tx->length += count;
+}
+
+static void tx_u8(tx_t *tx, uint8_t value)
+{
+    tx_bytes(tx, &value, 1u);
+}
+
+static void tx_u32(tx_t *tx, uint32_t value)
+{
+    const uint8_t le[4] = {(uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16), (uint8_t)(value >> 24)};
+    tx_bytes(tx, le, 4u);
+}
+
+static void tx_u16(tx_t *tx, uint16_t value)
+{
+    const uint8_t le[2] = {(uint8_t)value, (uint8_t)(value >> 8)};
+    tx_bytes(tx, le, 2u);
+}
+
+static void tx_u64(tx_t *tx, uint64_t value)
+{
+    tx_u32(tx, (uint32_t)value);
+    tx_u32(tx, (uint32_t)(value >> 32));
+}
+
+static void tx_f32(tx_t *tx, float value)
+{
+    union {
+        float f;
+        uint32_t u;
+    } bits = {.f = value};
+    tx_u32(tx, bits.u);
+}
+
+static void tx_str(tx_t *tx, const char *text)
+{
+    uint32_t length = 0;
+    while (text != NULL && text[length] != '\0' && length < 255u) {
+        ++length;
+    }
+    tx_u8(tx, (uint8_t)length);
+    tx_bytes(tx, text, length);
+}
+
+static void send_frame(uint8_t type, uint8_t seq, payload_fn payload, const void *context)
+{
+    tx_t measure = {0, 0u, TG_CRC32_INIT};
+    payload(&measure, context);
+
+    tx_t tx = {1, 0u, TG_CRC32_INIT};
+    tx_u8(&tx, TG_SYNC_0);
+    tx_u8(&tx, TG_SYNC_1);
+    tx_u8(&tx, type);
+    tx_u8(&tx, seq);
+    tx_u32(&tx, measure.length);
+    payload(&tx, context);
+    uint32_t crc = tg_crc32_final(tx.crc);
+    for (uint32_t i = 0; i < TG_CRC_BYTES; ++i) {
+        tg_port_write_byte((uint8_t)(crc >> (8u * i)));
+    }
+}
+
+/* ---- replies -------------------------------------------------------------------------------- */
+
+static uint32_t total_bytes(const tg_tensor_info_t *tensors, uint32_t count)
+{
+    uint32_t total = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+        total += tensors[i].bytes;
+    }
+    return total;
+}
+
+static void tx_tensor_info(tx_t *tx, const tg_tensor_info_t *tensor)
+{
+    uint32_t rank = tensor->rank <= TG_MAX_RANK ? tensor->rank : TG_MAX_RANK;
+    tx_str(tx, tensor->name);
+    tx_u8(tx, (uint8_t)tensor->dtype);
+    tx_u8(tx, (uint8_t)rank);
+    tx_u32(tx, tensor->bytes);
+    for (uint32_t d = 0; d < rank; ++d) {
+        tx_u32(tx, (uint32_t)tensor->dims[d]);
+    }
+    tx_f32(tx, tensor->scale);
+    tx_u32(tx, (uint32_t)tensor->zero_point);
+}
+
+static void hello_payload(tx_t *tx, const void *context)
+{
+    (void)context;
+    tx_u16(tx, TG_PROTOCOL_VERSION);
+    tx_u16(tx, 0u);
+    tx_u32(tx, total_bytes(MODEL->inputs, MODEL->num_inputs));
+    tx_bytes(tx, MODEL->sha256, 32u);
+    tx_u32(tx, MODEL->arena_bytes);
+    tx_u8(tx, (uint8_t)MODEL->num_inputs);
+    tx_u8(tx, (uint8_t)MODEL->num_outputs);
+    tx_str(tx, MODEL->name);
+    tx_str(tx, MODEL->tinygen_version);
+    for (uint32_t i = 0; i < MODEL->num_inputs; ++i) {
+        tx_tensor_info(tx, &MODEL->inputs[i]);
+    }
+    for (uint32_t i = 0; i < MODEL->num_outputs; ++i) {
+        tx_tensor_info(tx, &MODEL->outputs[i]);
+    }
+}
+
+typedef struct {
+    int32_t status;
+    uint64_t instructions;
+} run_result_t;
+
+static void run_payload(tx_t *tx, const void *context)
+{
+    const run_result_t *result = context;
+    tx_u32(tx, (uint32_t)result->status);
+    tx_u64(tx, result->instructions);
+    for (uint32_t i = 0; i < MODEL->num_outputs; ++i) {
+        tx_bytes(tx, MODEL->outputs[i].data, MODEL->outputs[i].bytes);
+    }
+}
+
+static void empty_payload(tx_t *tx, const void *context)
+{
+    (void)tx;
+    (void)context;
+}
+
+typedef struct {
+    uint32_t code;
+    uint32_t detail;
+} error_reply_t;
+
+static void error_payload(tx_t *tx, const void *context)
+{
+    const error_reply_t *error = context;
+    tx_u32(tx, error->code);
+    tx_u32(tx, error->detail);
+}
+
+static void send_error(uint8_t seq, uint32_t code, uint32_t detail)
+{
+    const error_reply_t error = {code, detail};
+    send_frame(TG_MSG_ERROR, seq, error_payload, &error);
+}
+
+/* ---- measuring -------------------------------------------------------------------------------- */
+
+/* noipa: one body for every callee, so the glue around the call is the same for the model and for
+ * the empty baseline, and cancels out. */
+__attribute__((noipa)) static uint64_t instructions_of(int (*function)(void), int *status)
+{
+    tg_port_counter_start();
+    int result = function();
+    uint64_t instructions = tg_port_counter_read();
+    *status = result;
+    return instructions;
+}
+
+static uint64_t call_overhead;
+
+static void calibrate(void)
+{
+    int status;
+    call_overhead = instructions_of(tg_return_zero, &status) - TG_RETURN_ZERO_INSTRUCTIONS;
+}
+
+/* ---- receiving -------------------------------------------------------------------------------- */
+
+static uint8_t rx_byte(uint32_t *crc)
+{
+    uint8_t byte = tg_port_read_byte();
+    *crc = tg_crc32_update(*crc, byte);
+    return byte;
+}
+
+static uint32_t rx_u32(uint32_t *crc)
+{
+    uint32_t value = 0;
+    for (uint32_t i = 0; i < 4u; ++i) {
+        value |= (uint32_t)rx_byte(crc) << (8u * i);
+    }
+    return value;
+}
+
+static void receive_header(frame_header_t *header)
+{
+    uint8_t byte = tg_port_read_byte();
+    for (;;) {
+        if (byte != TG_SYNC_0) {
+            byte = tg_port_read_byte();
+            continue;
+        }
+        byte = tg_port_read_byte();
+        if (byte == TG_SYNC_1) {
+            break;
+        }
+    }
+    header->crc = tg_crc32_update(tg_crc32_update(TG_CRC32_INIT, TG_SYNC_0), TG_SYNC_1);
+    header->type = rx_byte(&header->crc);
+    header->seq = rx_byte(&header->crc);
+    header->length = rx_u32(&header->crc);
+}
+
+static int crc_matches(uint32_t crc_state)
+{
+    uint32_t ignored = 0;
+    return rx_u32(&ignored) == tg_crc32_final(crc_state);
+}
+
+static void receive_inputs(frame_header_t *header)
+{
+    for (uint32_t i = 0; i < MODEL->num_inputs; ++i) {
+        uint8_t *data = MODEL->inputs[i].data;
+        for (uint32_t b = 0; b < MODEL->inputs[i].bytes; ++b) {
+            data[b] = rx_byte(&header->crc);
+        }
+    }
+}
+
+static void discard_payload(frame_header_t *header)
+{
+    for (uint32_t b = 0; b < header->length; ++b) {
+        (void)rx_byte(&header->crc);
+    }
+}
+
+static uint32_t expected_length(uint8_t type, uint32_t run_bytes)
+{
+    return type == TG_MSG_RUN ? run_bytes : 0u;
+}
+
+static int is_request(uint8_t type)
+{
+    return type == TG_MSG_HELLO || type == TG_MSG_RUN || type == TG_MSG_EXIT;
+}
+
+_Noreturn static void serve(void)
+{
+    const uint32_t run_bytes = total_bytes(MODEL->inputs, MODEL->num_inputs);
+    for (;;) {
+        frame_header_t header;
+        receive_header(&header);
+        if (header.length > run_bytes) {
+            /* Possibly a corrupted length: waiting for that many bytes could block forever. */
+            send_error(header.seq, TG_ERR_TOO_LONG, run_bytes);
+            continue;
+        }
+        const int well_formed = is_request(header.type) && header.length == expected_length(header.type, run_bytes);
+        if (well_formed && header.type == TG_MSG_RUN) {
+            receive_inputs(&header);
+        } else {
+            discard_payload(&header);
+        }
+        if (!crc_matches(header.crc)) {
+            send_error(header.seq, TG_ERR_BAD_CRC, 0u);
+        } else if (!is_request(header.type)) {
+            send_error(header.seq, TG_ERR_UNKNOWN_TYPE, header.type);
+        } else if (!well_formed) {
+            send_error(header.seq, TG_ERR_BAD_LENGTH, expected_length(header.type, run_bytes));
+        } else if (header.type == TG_MSG_HELLO) {
+            send_frame(TG_MSG_HELLO | TG_MSG_REPLY, header.seq, hello_payload, NULL);
+        } else if (header.type == TG_MSG_RUN) {
+            int status;
+            const uint64_t raw = instructions_of(MODEL->invoke, &status);
+            const run_result_t result = {status, raw - call_overhead};
+            send_frame(TG_MSG_RUN | TG_MSG_REPLY, header.seq, run_payload, &result);
+        } else {
+            send_frame(TG_MSG_EXIT | TG_MSG_REPLY, header.seq, empty_payload, NULL);
+            tg_port_flush();
+            tg_port_exit(0);
+        }
+    }
+}
+
+int main(void)
+{
+    tg_port_init();
+    calibrate();
+    serve();
+}

@@ -1,0 +1,1 @@
+"""Board definitions: the schema of boards/*.toml and loading them."""

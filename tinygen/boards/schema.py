@@ -1,0 +1,113 @@
+"""The board file schema: what tinygen must know about a board to compile, build, run and test.
+
+Board files are TOML (boards/*.toml, or a user's own file). Every table is closed (unknown keys are
+errors), so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# ISA features kernels may require (kernels/select.py picks the best kernel a board supports).
+IsaFeature = Literal["dsp", "fpu", "fpu-dp", "mve", "mve-fp", "rv-m", "rv-a", "rv-c", "rv-f"]
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Core(_Closed):
+    cpu: str = Field(description="the core, as -mcpu names it: cortex-m4, cortex-m7, ...")
+    arch: str = Field(description="architecture: armv7e-m, armv8.1-m.main, rv32imac, ...")
+    count: int = Field(1, ge=1, description="cores available to the model")
+    clock_hz: int = Field(gt=0)
+    isa_features: tuple[IsaFeature, ...] = ()
+
+
+class MemoryRegion(_Closed):
+    origin: int = Field(ge=0)
+    size: int = Field(gt=0)
+
+    @property
+    def end(self) -> int:
+        return self.origin + self.size
+
+    def contains(self, address: int) -> bool:
+        return self.origin <= address < self.end
+
+
+class Memory(_Closed):
+    flash: MemoryRegion
+    ram: MemoryRegion
+    ram_budget_bytes: int = Field(gt=0, description="static RAM the firmware may use in all; the generator enforces it")
+    flash_budget_bytes: int | None = Field(None, gt=0, description="defaults to the flash region's size")
+    stack_bytes: int = Field(8192, gt=0, description="the stack reserved by the linker script")
+
+    @model_validator(mode="after")
+    def _budgets_fit_regions(self) -> Memory:
+        if self.ram_budget_bytes > self.ram.size:
+            raise ValueError(f"ram_budget_bytes {self.ram_budget_bytes} exceeds the RAM region ({self.ram.size})")
+        if self.flash_budget_bytes is not None and self.flash_budget_bytes > self.flash.size:
+            raise ValueError(f"flash_budget_bytes {self.flash_budget_bytes} exceeds the flash region ({self.flash.size})")
+        if self.stack_bytes >= self.ram_budget_bytes:
+            raise ValueError("stack_bytes leaves no room in ram_budget_bytes")
+        return self
+
+    @property
+    def flash_budget(self) -> int:
+        return self.flash_budget_bytes if self.flash_budget_bytes is not None else self.flash.size
+
+
+class Toolchain(_Closed):
+    prefix: str = Field(description="cross tools prefix: arm-none-eabi-")
+    cflags: tuple[str, ...] = Field(description="target flags for compiling and linking: -mcpu, -mfpu, ...")
+    ldflags: tuple[str, ...] = ()
+
+    @property
+    def cc(self) -> str:
+        return f"{self.prefix}gcc"
+
+
+class Qemu(_Closed):
+    system: str = Field(description="the emulator binary: qemu-system-arm")
+    machine: str = Field(description="-M value: mps2-an386")
+    extra_args: tuple[str, ...] = ()
+
+
+class PlatformIO(_Closed):
+    platform: str
+    board: str
+    framework: str | None = None
+
+
+class Arduino(_Closed):
+    fqbn: str
+
+
+class Hil(_Closed):
+    serial_port: str | None = Field(None, description="where the board's serial line appears: /dev/ttyACM0")
+    baudrate: int = 115200
+    flash_command: tuple[str, ...] = Field((), description="argv to flash an ELF; {elf} is replaced by its path")
+
+
+class Board(_Closed):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    description: str
+    port: str = Field(description="the firmware port in runtime_c/ports/: mps2")
+    core: Core
+    memory: Memory
+    toolchain: Toolchain
+    qemu: Qemu | None = None
+    platformio: PlatformIO | None = None
+    arduino: Arduino | None = None
+    hil: Hil | None = None
+
+    @property
+    def isa_features(self) -> tuple[str, ...]:
+        return self.core.isa_features
+
+    @property
+    def ram_budget_bytes(self) -> int:
+        return self.memory.ram_budget_bytes

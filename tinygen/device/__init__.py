@@ -1,0 +1,1 @@
+"""Talking to a board running tinygen firmware: the serial protocol, QEMU, and a session."""

@@ -1,0 +1,1 @@
+"""Wrapping generated model code into something a toolchain builds: firmware, PlatformIO, Arduino."""

@@ -20,11 +20,14 @@ def _is_path(name_or_path: str | Path) -> bool:
 
 
 def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
+    # An unknown key usually is a misspelt one: name it first, before the "required" it causes.
+    problems = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    first = problems[0]
     where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    more = error.error_count() - 1
+    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    more = len(problems) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{where}: {first['msg']}{suffix}"
+    return f"{where}: {message}{suffix}"
 
 
 def board_from_file(path: Path) -> Board:

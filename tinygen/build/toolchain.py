@@ -81,7 +81,9 @@ def build_firmware(project_dir: Path, board: Board) -> BuildResult:
         proc = subprocess.run(command, cwd=project_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, timeout=BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:
-        log_path.write_text(exc.stdout or "" if isinstance(exc.stdout, str) else "", encoding="utf-8")
+        partial = exc.stdout or b""  # bytes on POSIX even in text mode
+        log_path.write_text(partial.decode(errors="replace") if isinstance(partial, bytes) else partial,
+                            encoding="utf-8")
         raise BuildError(f"firmware build timed out after {BUILD_TIMEOUT_S} s (log: {log_path})") from None
     log_path.write_text(proc.stdout, encoding="utf-8")
     if proc.returncode != 0:

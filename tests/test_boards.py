@@ -27,6 +27,7 @@ def test_default_board_is_the_cortex_m4f():
     assert board.memory.flash.origin == 0 and board.memory.ram.origin == 0x2000_0000
     assert board.memory.ram.size == 4 << 20
     assert board.ram_budget_bytes <= board.memory.ram.size
+    assert 0 < board.arena_budget_bytes < board.ram_budget_bytes - board.memory.stack_bytes
     assert "-mfloat-abi=hard" in board.toolchain.cflags
     assert board.toolchain.cc == "arm-none-eabi-gcc"
     assert board.port == "mps2"

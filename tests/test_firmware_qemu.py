@@ -285,3 +285,35 @@ def test_the_same_port_runs_on_sibling_boards(board_name, tmp_path):
             assert session.run([struct.pack("<i", 5000)]).instructions == 2 * 5000 + 6
             session.exit()
     assert emulator.exit_code == 0
+
+
+@pytest.mark.qemu
+@pytest.mark.slow
+def test_a_generated_model_runs_bit_exact_in_qemu(tmp_path):
+    """The real code generator's output through the firmware: MLPerf Tiny AD (ad01) against TFLM."""
+    import numpy as np
+    from tflite_micro import runtime
+
+    from tinygen.pipeline import compile_file
+
+    model_path = ROOT.parent / "shared" / "models" / "mlperf_tiny" / "ad01_int8.tflite"
+    compiled = compile_file(model_path, arena_budget=BOARD.arena_budget_bytes)
+    firmware = build(tmp_path, BOARD, compiled.sources)
+    reference = runtime.Interpreter.from_bytes(model_path.read_bytes(), arena_size=400_000)
+    rng = np.random.default_rng(7)
+    with start_emulator(BOARD, firmware.elf_path, timeout_s=120) as emulator:
+        with DeviceSession(emulator.serial_url, timeout_s=30) as session:
+            info = session.hello()
+            assert info.sha256 == hashlib.sha256(model_path.read_bytes()).digest()
+            counts = []
+            for _ in range(2):
+                x = rng.integers(-128, 128, info.inputs[0].dims, dtype=np.int8)
+                result = session.run([x.tobytes()])
+                reference.set_input(x, 0)
+                reference.invoke()
+                assert result.outputs == [reference.get_output(0).tobytes()]
+                counts.append(result.instructions)
+            session.exit()
+    assert emulator.exit_code == 0
+    # 264 K multiply-accumulates: between the SMLAD floor and 20 instructions each.
+    assert all(130_000 < c < 5_300_000 for c in counts), counts

@@ -10,6 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# Static RAM the firmware application and port need beside the model's arena (protocol state,
+# counters: under 100 bytes today), kept free when turning the RAM budget into an arena budget.
+RUNTIME_RAM_RESERVE_BYTES = 512
+
 # ISA features kernels may require (kernels/select.py picks the best kernel a board supports).
 IsaFeature = Literal["dsp", "fpu", "fpu-dp", "mve", "mve-fp", "rv-m", "rv-a", "rv-c", "rv-f"]
 
@@ -51,8 +55,8 @@ class Memory(_Closed):
             raise ValueError(f"ram_budget_bytes {self.ram_budget_bytes} exceeds the RAM region ({self.ram.size})")
         if self.flash_budget_bytes is not None and self.flash_budget_bytes > self.flash.size:
             raise ValueError(f"flash_budget_bytes {self.flash_budget_bytes} exceeds the flash region ({self.flash.size})")
-        if self.stack_bytes >= self.ram_budget_bytes:
-            raise ValueError("stack_bytes leaves no room in ram_budget_bytes")
+        if self.stack_bytes + RUNTIME_RAM_RESERVE_BYTES >= self.ram_budget_bytes:
+            raise ValueError("stack_bytes leaves no room for a model in ram_budget_bytes")
         return self
 
     @property
@@ -111,3 +115,8 @@ class Board(_Closed):
     @property
     def ram_budget_bytes(self) -> int:
         return self.memory.ram_budget_bytes
+
+    @property
+    def arena_budget_bytes(self) -> int:
+        """The most activation RAM a model may plan: the RAM budget less stack and runtime."""
+        return self.memory.ram_budget_bytes - self.memory.stack_bytes - RUNTIME_RAM_RESERVE_BYTES

@@ -57,7 +57,7 @@ def read_tflite(path: Path | str) -> Graph:
         data = path.read_bytes()
     except OSError as exc:
         raise ModelFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
-    name = _model_name(path)
+    name = model_name_for(path)
     return parse_tflite(data, name=name, source=str(path))
 
 
@@ -74,7 +74,7 @@ def parse_tflite(data: bytes, name: str = "model", source: str = "<bytes>") -> G
         ) from None
 
 
-def _model_name(path: Path) -> str:
+def model_name_for(path: Path) -> str:
     """A C identifier from the file name: 'kws_dscnn_int8.tflite' -> 'kws_dscnn_int8'."""
     ident = re.sub(r"[^0-9A-Za-z_]", "_", path.stem).strip("_") or "model"
     if ident[0].isdigit():

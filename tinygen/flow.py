@@ -1,0 +1,231 @@
+"""The user-facing jobs: build a model's firmware for a board, and run it there against TFLM.
+
+`build_for_board` writes the firmware project into a staging directory, compiles it there, and
+only then swaps it into place: a failed build never replaces (or half-replaces) a good one. A
+build is reused when its key (model bytes, board file, tinygen version, runtime and templates)
+is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tinygen import __version__
+from tinygen.boards.catalog import load_board
+from tinygen.boards.schema import Board
+from tinygen.build.toolchain import BuildResult, build_firmware
+from tinygen.device.emulator import start_emulator
+from tinygen.device.runner import DeviceSession
+from tinygen.errors import BuildError, DeviceError, ModelFormatError
+from tinygen.frontend.tflite_reader import parse_tflite, model_name_for
+from tinygen.inputs import load_records, random_records
+from tinygen.pipeline import CompiledModel, compile_graph
+from tinygen.project.firmware import MARKER, write_firmware_project
+from tinygen.reference.tflm import TflmReference
+from tinygen.resources import RUNTIME_DIR, TEMPLATES_DIR
+
+MANIFEST = "tinygen.json"
+Announce = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    model_name: str
+    board: str
+    out_dir: Path
+    elf: Path
+    arena_bytes: int
+    flash_bytes: int
+    ram_bytes: int
+    stack_bytes: int
+    reused: bool
+
+    @property
+    def library_dir(self) -> Path:
+        return self.out_dir / "model"
+
+
+def _read_model(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ModelFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _tree_digest(*roots: Path) -> str:
+    digest = hashlib.sha256()
+    for root in roots:
+        for f in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()
+
+
+def build_key(model_bytes: bytes, board: Board) -> str:
+    digest = hashlib.sha256()
+    for part in (model_bytes, board.model_dump_json().encode(), __version__.encode(),
+                 _tree_digest(RUNTIME_DIR, TEMPLATES_DIR).encode(), _tree_digest(Path(__file__).parent).encode()):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def _reusable(out_dir: Path, key: str) -> BuildOutcome | None:
+    try:
+        manifest = json.loads((out_dir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    elf = out_dir / manifest.get("elf", "")
+    if manifest.get("build_key") != key or not elf.is_file():
+        return None
+    return BuildOutcome(manifest["model"], manifest["board"], out_dir, elf, manifest["arena_bytes"],
+                        manifest["flash_bytes"], manifest["ram_bytes"], manifest["stack_bytes"], reused=True)
+
+
+def _swap_into_place(staging: Path, out_dir: Path) -> None:
+    if out_dir.exists() and not (out_dir / MARKER).is_file() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise BuildError(f"{out_dir} exists and is not a tinygen build; refusing to replace it")
+    if out_dir.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
+        retired.rmdir()
+        out_dir.rename(retired)
+        staging.rename(out_dir)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        staging.rename(out_dir)
+
+
+def default_build_dir(model: Path, board: Board) -> Path:
+    return Path("build") / f"{model_name_for(Path(model))}-{board.name}"
+
+
+def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
+                    announce: Announce = lambda m: None) -> BuildOutcome:
+    board = load_board(board_name)
+    model_bytes = _read_model(model)
+    graph = parse_tflite(model_bytes, name=model_name_for(Path(model)), source=str(model))
+    compiled = compile_graph(graph, arena_budget=board.arena_budget_bytes)
+    out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
+    key = build_key(model_bytes, board)
+    cached = _reusable(out_dir, key)
+    if cached is not None:
+        announce(f"using the build in {out_dir} (unchanged)")
+        return cached
+
+    announce(f"{graph.name}: {len(graph.operators)} operators, arena {compiled.plan.arena_bytes} bytes "
+             f"(planned before anything is flashed); building for {board.name}")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging_root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".build", dir=out_dir.parent))
+    try:
+        staging = write_firmware_project(staging_root / "project", board, compiled.sources)
+        result = build_firmware(staging, board)
+        _write_manifest(staging, compiled, board, result, key)
+        _swap_into_place(staging, out_dir)
+    finally:
+        shutil.rmtree(staging_root, ignore_errors=True)
+    elf = out_dir / result.elf_path.relative_to(staging)
+    return BuildOutcome(graph.name, board.name, out_dir, elf, compiled.plan.arena_bytes, result.flash_bytes,
+                        result.ram_bytes, result.stack_bytes, reused=False)
+
+
+def _write_manifest(project: Path, compiled: CompiledModel, board: Board, result: BuildResult, key: str) -> None:
+    graph, plan = compiled.graph, compiled.plan
+    manifest = {
+        "tinygen_version": __version__,
+        "build_key": key,
+        "model": graph.name,
+        "model_sha256": graph.sha256,
+        "board": board.name,
+        "elf": result.elf_path.relative_to(project).as_posix(),
+        "arena_bytes": plan.arena_bytes,
+        "peak_live_bytes": plan.peak_live_bytes,
+        "flash_bytes": result.flash_bytes,
+        "ram_bytes": result.ram_bytes,
+        "stack_bytes": result.stack_bytes,
+        "sections": result.sections,
+        "tensor_offsets": {str(k): v for k, v in sorted(plan.tensor_offsets().items())},
+    }
+    (project / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+# --- run ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InputResult:
+    bit_exact: bool
+    max_abs_diff: float
+    instructions: int
+
+
+@dataclass(frozen=True)
+class RunReport:
+    model: str
+    board: str
+    results: tuple[InputResult, ...]
+    arena_bytes: int
+    flash_bytes: int
+    ram_bytes: int
+
+    @property
+    def bit_exact(self) -> bool:
+        return all(r.bit_exact for r in self.results)
+
+    def to_json(self) -> dict:
+        instructions = [r.instructions for r in self.results]
+        return {
+            "model": self.model,
+            "board": self.board,
+            "bit_exact": self.bit_exact,
+            "max_abs_diff": max((r.max_abs_diff for r in self.results), default=0.0),
+            "arena_bytes": self.arena_bytes,
+            "flash_bytes": self.flash_bytes,
+            "ram_bytes": self.ram_bytes,
+            "instructions": max(instructions, default=0),
+            "instructions_per_input": instructions,
+            "inputs": len(self.results),
+        }
+
+
+def _difference(ours: bytes, theirs: np.ndarray) -> tuple[bool, float]:
+    theirs = np.ascontiguousarray(theirs)
+    mine = np.frombuffer(ours, dtype=theirs.dtype).reshape(theirs.shape)
+    if mine.tobytes() == theirs.tobytes():
+        return True, 0.0
+    diff = np.abs(mine.astype(np.float64) - theirs.astype(np.float64))
+    return False, float(np.nanmax(diff)) if diff.size else 0.0
+
+
+def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, inputs_file: Path | None = None,
+                 random_count: int = 3, seed: int = 0, timeout_s: float = 300.0,
+                 announce: Announce = lambda m: None) -> RunReport:
+    outcome = build_for_board(model, board_name, out_dir, announce)
+    board = load_board(board_name)
+    model_bytes = _read_model(model)
+    graph = parse_tflite(model_bytes, name=model_name_for(Path(model)), source=str(model))
+    records = load_records(inputs_file, graph) if inputs_file else random_records(graph, random_count, seed)
+    reference = TflmReference(model_bytes, preserve_all=False)
+
+    results = []
+    announce(f"running {len(records)} input(s) on {board.name} (QEMU) and in TFLite Micro")
+    with start_emulator(board, outcome.elf, timeout_s=timeout_s) as emulator:
+        with DeviceSession(emulator.serial_url, timeout_s=timeout_s) as session:
+            hello = session.hello()
+            if hello.sha256.hex() != graph.sha256:
+                raise DeviceError(f"the board runs model {hello.sha256.hex()[:12]}, not {graph.sha256[:12]}")
+            for record in records:
+                run = session.run([np.ascontiguousarray(x).tobytes() for x in record])
+                expected = reference.run(record).outputs
+                diffs = [_difference(ours, theirs) for ours, theirs in zip(run.outputs, expected)]
+                results.append(InputResult(all(d[0] for d in diffs), max(d[1] for d in diffs), run.instructions))
+            session.exit()
+        code = emulator.wait(10.0)
+        if code != 0:
+            raise DeviceError(f"the firmware exited with status {code}")
+    return RunReport(graph.name, board.name, tuple(results), outcome.arena_bytes, outcome.flash_bytes,
+                     outcome.ram_bytes)

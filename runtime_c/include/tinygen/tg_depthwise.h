@@ -8,7 +8,24 @@
 extern "C" {
 #endif
 
-/* (kernels of this family are declared here) */
+/* ---- DEPTHWISE_CONV_2D -------------------------------------------------------------------- */
+typedef struct {
+    int32_t input_offset;      /* -input zero point */
+    int32_t output_offset;     /* output zero point */
+    tg_hw_t stride;
+    tg_hw_t padding;           /* top/left padding, as TFLM's ComputePaddingHeightWidth */
+    tg_hw_t dilation;
+    int32_t depth_multiplier;  /* output channels per input channel */
+    tg_range_t activation;
+} tg_depthwise_params_t;
+
+/* filter: [1][h][w][input channels * depth_multiplier]; output channel = ic * multiplier + m.
+ * The filter zero point is ignored, as in TFLM's int8 per-channel kernel. */
+void tg_depthwise_conv_s8(const tg_depthwise_params_t *params, const tg_channel_requant_t *requant,
+                          const tg_dims_t *input_dims, const int8_t *input,
+                          const tg_dims_t *filter_dims, const int8_t *filter,
+                          const int32_t *bias, /* may be NULL */
+                          const tg_dims_t *output_dims, int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -130,7 +130,7 @@ def boards() -> None:
     for column in ("board", "core", "emulated by", "description"):
         table.add_column(column)
     for b in list_boards():
-        table.add_row(b.name, b.cpu, b.qemu.machine if b.qemu else "-", b.description)
+        table.add_row(b.name, b.core.cpu, b.qemu.machine if b.qemu else "-", b.description)
     stdout.print(table)
 
 

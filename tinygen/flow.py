@@ -88,9 +88,14 @@ def _reusable(out_dir: Path, key: str) -> BuildOutcome | None:
                         manifest["flash_bytes"], manifest["ram_bytes"], manifest["stack_bytes"], reused=True)
 
 
-def _swap_into_place(staging: Path, out_dir: Path) -> None:
+def _refuse_foreign(out_dir: Path) -> None:
+    """Only an empty directory or an earlier tinygen build may be replaced."""
     if out_dir.exists() and not (out_dir / MARKER).is_file() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise BuildError(f"{out_dir} exists and is not a tinygen build; refusing to replace it")
+
+
+def _swap_into_place(staging: Path, out_dir: Path) -> None:
+    _refuse_foreign(out_dir)
     if out_dir.exists():
         retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
         retired.rmdir()
@@ -112,6 +117,7 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     graph = parse_tflite(model_bytes, name=model_name_for(Path(model)), source=str(model))
     compiled = compile_graph(graph, arena_budget=board.arena_budget_bytes)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
+    _refuse_foreign(out_dir)
     key = build_key(model_bytes, board)
     cached = _reusable(out_dir, key)
     if cached is not None:

@@ -276,7 +276,7 @@ def _parse_depthwise(op, inputs, tensors) -> ops.DepthwiseConv2D:
     return ops.DepthwiseConv2D(
         stride_h=_positive(o.StrideH(), "stride"), stride_w=_positive(o.StrideW(), "stride"),
         dilation_h=_positive(o.DilationHFactor(), "dilation"), dilation_w=_positive(o.DilationWFactor(), "dilation"),
-        depth_multiplier=max(1, o.DepthMultiplier()),
+        depth_multiplier=_positive(o.DepthMultiplier(), "depth multiplier"),
         padding=_padding(o.Padding()), activation=_activation(o.FusedActivationFunction()),
     )
 

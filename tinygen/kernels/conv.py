@@ -1,4 +1,4 @@
-"""CONV_2D and DEPTHWISE_CONV_2D lowerings."""
+"""CONV_2D lowering (DEPTHWISE_CONV_2D is in depthwise.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,34 @@
+"""The issue's acceptance check: each MLPerf Tiny model through `tinygen run --random 3 --json`,
+built with the cross toolchain, run in QEMU (mps2-an386) over serial, compared with TFLite Micro."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import MLPERF_MODELS, mlperf_model
+from test_planner import TFLM_PLAN_BYTES
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("key", sorted(MLPERF_MODELS))
+def test_mlperf_runs_bit_exact_in_qemu(tmp_path, key):
+    proc = subprocess.run(
+        [sys.executable, "-m", "tinygen.cli", "run", str(mlperf_model(key)), "--random", "3", "--seed", "11",
+         "--json", "-o", str(tmp_path / key)],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["bit_exact"] is True
+    assert report["max_abs_diff"] == 0
+    assert report["inputs"] == 3
+    assert report["board"] == "mps2-an386"
+    assert 0 < report["arena_bytes"] <= TFLM_PLAN_BYTES[key]
+    assert report["instructions"] > 0 and len(report["instructions_per_input"]) == 3
+    # The firmware's RAM holds the arena; its flash holds at least the model's weights.
+    assert report["ram_bytes"] >= report["arena_bytes"]
+    assert report["flash_bytes"] > 0

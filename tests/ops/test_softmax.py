@@ -11,9 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tinygen.errors import InvalidModelError
-from tinygen.frontend import tflite_reader
-from tinygen.ir import ops
-from tinygen.ir.graph import DType
 from tinygen.kernels.nonlinear_params import softmax_scaling
 from tinygen.pipeline import compile_bytes
 from tinygen.reference.tflm import TflmReference
@@ -95,26 +92,13 @@ def test_softmax_511_equal_maxima(assert_bit_exact):
     assert_bit_exact(softmax_model(shape=(1, 511)), records=[[np.full((1, 511), 3, dtype=np.int8)]])
 
 
-@pytest.fixture
-def int16_softmax_frontend(monkeypatch):
-    """The frontend refuses int16 tensors; let SOFTMAX int8 -> int16 through to test the kernel."""
-    original = tflite_reader._check_types
-
-    def check(attrs, inputs, outputs, tensors):
-        if isinstance(attrs, ops.Softmax) and tensors[outputs[0]].dtype is DType.INT16:
-            return
-        original(attrs, inputs, outputs, tensors)
-
-    monkeypatch.setattr(tflite_reader, "_check_types", check)
-
-
 @pytest.mark.parametrize("case", [
     dict(shape=(1, 10), in_scale=0.1, in_zp=0),
     dict(shape=(3, 12), in_scale=0.02, in_zp=-128, beta=1.5),
     dict(shape=(2, 10), in_scale=40.0),
     dict(shape=(1, 10), in_scale=1.0, out_quant=(1.0005 / 65536, -32768)),  # within TFLM's 0.1%
 ], ids=case_id)
-def test_softmax_int16_output(assert_bit_exact, int16_softmax_frontend, case):
+def test_softmax_int16_output(assert_bit_exact, case):
     assert_bit_exact(softmax_model(out_dtype=np.int16, **case), records=edge_records(case["shape"]))
 
 
@@ -143,7 +127,7 @@ def test_softmax_refuses_beta_times_scale_below_2_pow_minus_26():
 @given(rows=st.integers(1, 4), depth=st.integers(1, 40),
        log_scale=st.floats(np.log(1e-4), np.log(50.0)), log_beta=st.floats(np.log(0.1), np.log(10.0)),
        in_zp=st.integers(-128, 127), seed=st.integers(0, 2**31), int16_output=st.booleans())
-def test_softmax_random(assert_bit_exact, int16_softmax_frontend, rows, depth, log_scale, log_beta, in_zp, seed,
+def test_softmax_random(assert_bit_exact, rows, depth, log_scale, log_beta, in_zp, seed,
                         int16_output):
     scale = float(np.float32(np.exp(log_scale)))
     beta = float(np.float32(np.exp(log_beta)))

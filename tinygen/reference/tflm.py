@@ -7,7 +7,6 @@ tensor readable after invoke() (otherwise the arena reuses their memory).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import tempfile

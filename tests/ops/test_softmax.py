@@ -108,7 +108,7 @@ def test_softmax_int16_output(assert_bit_exact, case):
     (np.int16, (1 / 32768, -32768)),
     (np.int16, (1 / 65536, 0)),
 ])
-def test_softmax_refuses_output_quantization_tflm_refuses(int16_softmax_frontend, out_dtype, out_quant):
+def test_softmax_refuses_output_quantization_tflm_refuses(out_dtype, out_quant):
     model = softmax_model(out_dtype=out_dtype, out_quant=out_quant)
     with pytest.raises(InvalidModelError, match="SOFTMAX.*requires"):
         compile_bytes(model)

@@ -122,6 +122,36 @@ def inspect(model: Path, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--models", "models_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=lambda: str(_default_models_dir()), show_default="../shared/models/mlperf_tiny",
+              help="Folder holding the four MLPerf Tiny .tflite files.")
+@click.option("--board", "-b", default=DEFAULT_BOARD, show_default=True)
+@click.option("--write", "write_path", type=click.Path(path_type=Path), help="Write the markdown report here (e.g. BENCHMARKS.md).")
+@click.option("--build-root", type=click.Path(path_type=Path), default=Path("build/bench"), show_default=True)
+def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Path) -> None:
+    """Measure the MLPerf Tiny models on BOARD: instructions, arena, flash, RAM; anchors beside."""
+    from tinygen.bench import render_markdown, run_benchmark
+
+    rows = run_benchmark(models_dir, board, build_root, announce=lambda m: stderr.print(m))
+    command = f"tinygen bench --board {board}" + (f" --write {write_path}" if write_path else "")
+    text = render_markdown(rows, board, command)
+    if write_path:
+        tmp = write_path.with_name(write_path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(write_path)  # never a half-written report
+        stderr.print(f"wrote {write_path}")
+    print(text)
+    if not all(r.report.bit_exact for r in rows):
+        raise TinygenError("a benchmark model was not bit-exact with TFLite Micro")
+
+
+def _default_models_dir() -> Path:
+    from tinygen.resources import ROOT
+
+    return ROOT.parent / "shared" / "models" / "mlperf_tiny"
+
+
+@cli.command()
 def boards() -> None:
     """List the boards tinygen knows."""
     from tinygen.boards.catalog import list_boards

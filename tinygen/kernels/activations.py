@@ -20,9 +20,9 @@ from tinygen.errors import InvalidModelError, UnsupportedModelError
 from tinygen.ir import ops
 from tinygen.ir.graph import Graph, Operator, Tensor
 from tinygen.ir.quant import INT32_MAX, INT32_MIN, f32, quantize_multiplier, round_half_away
-from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.common import quantized, require_shape
-from tinygen.kernels.cvalues import CStruct, Range, Requant, TensorRef
+from tinygen.kernels.call import KernelCall
+from tinygen.kernels.common import elementwise_call, quantized, unary_operands
+from tinygen.kernels.cvalues import CStruct, Range, Requant
 from tinygen.kernels.registry import lowering
 
 INT8_MIN, INT8_MAX = -128, 127
@@ -65,20 +65,9 @@ def relu6_range(op: Operator, inp: Tensor) -> Range:
     return Range(zero_point, min(INT8_MAX, max(INT8_MIN, int(six))))
 
 
-def activation_reads(*tensors: Tensor) -> tuple[int, ...]:
-    """The tensors a call reads from the arena: constants live in flash."""
-    return tuple(dict.fromkeys(t.index for t in tensors if not t.is_constant))
-
-
-def _unary_tensors(graph: Graph, op: Operator) -> tuple[Tensor, Tensor]:
-    inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
-    require_shape(op, out, inp.shape)
-    return inp, out
-
-
 @lowering(ops.Relu)
 def lower_relu(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
-    inp, out = _unary_tensors(graph, op)
+    inp, out = unary_operands(graph, op)
     _, in_zp = quantized(op, inp)
     _, out_zp = quantized(op, out)
     params = ReluParams(
@@ -88,37 +77,13 @@ def lower_relu(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         # roundf(0.0f / output_scale) is 0: the lower bound is the output zero point itself.
         activation=Range(max(INT8_MIN, out_zp), INT8_MAX),
     )
-    call = KernelCall(
-        op_index=op.index,
-        op_kind=op.kind,
-        function="tg_relu_s8",
-        args=(
-            KernelArg("params", params),
-            KernelArg("size", inp.num_elements),
-            KernelArg("input", TensorRef(inp.index)),
-            KernelArg("output", TensorRef(out.index)),
-        ),
-        reads=activation_reads(inp),
-        writes=(out.index,),
-    )
+    call = elementwise_call(op, "tg_relu_s8", "params", params, inp, out)
     return (call,)
 
 
 @lowering(ops.Relu6)
 def lower_relu6(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
-    inp, out = _unary_tensors(graph, op)
+    inp, out = unary_operands(graph, op)
     quantized(op, out)  # TFLM ignores the output's quantization, but it must still be int8-quantized
-    call = KernelCall(
-        op_index=op.index,
-        op_kind=op.kind,
-        function="tg_relu6_s8",
-        args=(
-            KernelArg("range", relu6_range(op, inp)),
-            KernelArg("size", inp.num_elements),
-            KernelArg("input", TensorRef(inp.index)),
-            KernelArg("output", TensorRef(out.index)),
-        ),
-        reads=activation_reads(inp),
-        writes=(out.index,),
-    )
+    call = elementwise_call(op, "tg_relu6_s8", "range", relu6_range(op, inp), inp, out)
     return (call,)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.errors import InvalidModelError, UnsupportedModelError
-from tinygen.ir.graph import NO_TENSOR, Graph, Operator, Tensor
+from tinygen.ir.graph import NO_TENSOR, DType, Graph, Operator, Tensor
 from tinygen.ir.ops import Padding
 from tinygen.ir.quant import FixedPointMultiplier
-from tinygen.kernels.cvalues import ChannelRequant, ConstArray, Dims, NullPtr, TensorRef
+from tinygen.kernels.call import KernelArg, KernelCall
+from tinygen.kernels.cvalues import ChannelRequant, ConstArray, CValue, Dims, NullPtr, TensorRef
 
 
 def nhwc(tensor: Tensor) -> Dims:
@@ -78,3 +79,43 @@ def quantized(op: Operator, tensor: Tensor) -> tuple[float, int]:
             f"operator #{op.index} {op.kind}: activation tensor '{tensor.name}' is quantized per channel"
         )
     return tensor.quant.scale, tensor.quant.zero_point
+
+
+def activation_reads(*tensors: Tensor) -> tuple[int, ...]:
+    """The tensors a call reads from the arena: constants live in flash."""
+    return tuple(dict.fromkeys(t.index for t in tensors if not t.is_constant))
+
+
+def unary_operands(graph: Graph, op: Operator, output_dtypes: tuple[DType, ...] = (DType.INT8,)) -> tuple[Tensor, Tensor]:
+    """The int8 input and the output of an elementwise-shaped operator, checked: same shape,
+    supported types, per-tensor quantization."""
+    if not op.inputs or not op.outputs:
+        raise InvalidModelError(f"operator #{op.index} {op.kind} needs one input and one output")
+    inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    if inp.dtype is not DType.INT8 or out.dtype not in output_dtypes:
+        allowed = " or ".join(d.value for d in output_dtypes)
+        raise UnsupportedModelError(
+            f"operator #{op.index} {op.kind}: '{inp.name}' is {inp.dtype.value} -> '{out.name}' is "
+            f"{out.dtype.value}; supported: int8 -> {allowed}")
+    require_shape(op, out, tuple(inp.shape))
+    quantized(op, inp)
+    quantized(op, out)
+    return inp, out
+
+
+def elementwise_call(op: Operator, function: str, params_name: str, params: CValue,
+                     inp: Tensor, out: Tensor) -> KernelCall:
+    """The call shape every one-input elementwise kernel shares: (params, size, input, output)."""
+    return KernelCall(
+        op_index=op.index,
+        op_kind=op.kind,
+        function=function,
+        args=(
+            KernelArg(params_name, params),
+            KernelArg("size", inp.num_elements),
+            KernelArg("input", TensorRef(inp.index)),
+            KernelArg("output", TensorRef(out.index)),
+        ),
+        reads=activation_reads(inp),
+        writes=(out.index,),
+    )

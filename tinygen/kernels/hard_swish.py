@@ -9,10 +9,10 @@ from typing import ClassVar
 from tinygen.errors import InvalidModelError, UnsupportedModelError
 from tinygen.ir import ops
 from tinygen.ir.graph import Graph, Operator
-from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.common import quantized
-from tinygen.kernels.cvalues import CStruct, TensorRef
-from tinygen.kernels.nonlinear_params import activation_reads, hard_swish_scaling, unary_operands
+from tinygen.kernels.call import KernelCall
+from tinygen.kernels.common import elementwise_call, quantized, unary_operands
+from tinygen.kernels.cvalues import CStruct
+from tinygen.kernels.nonlinear_params import hard_swish_scaling
 from tinygen.kernels.registry import lowering
 
 
@@ -44,17 +44,5 @@ def lower_hard_swish(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         output_multiplier=scaling.output_multiplier,
         output_exponent=scaling.output_exponent,
     )
-    call = KernelCall(
-        op_index=op.index,
-        op_kind=op.kind,
-        function="tg_hard_swish_s8",
-        args=(
-            KernelArg("params", params),
-            KernelArg("size", inp.num_elements),
-            KernelArg("input", TensorRef(inp.index)),
-            KernelArg("output", TensorRef(out.index)),
-        ),
-        reads=activation_reads(inp),
-        writes=(out.index,),
-    )
+    call = elementwise_call(op, "tg_hard_swish_s8", "params", params, inp, out)
     return (call,)

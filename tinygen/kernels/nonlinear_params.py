@@ -15,9 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinygen.errors import InvalidModelError, UnsupportedModelError
-from tinygen.ir.graph import DType, Graph, Operator, Tensor
 from tinygen.ir.quant import round_half_away
-from tinygen.kernels.common import quantized, require_shape
 
 INT16_MAX = 2**15 - 1
 
@@ -159,24 +157,3 @@ def hard_swish_scaling(input_scale: float, output_scale: float) -> HardSwishScal
 
 
 # --- operands shared by the three lowerings ----------------------------------------------------
-
-def unary_operands(graph: Graph, op: Operator, output_dtypes: tuple[DType, ...] = (DType.INT8,)) -> tuple[Tensor, Tensor]:
-    """The int8 input and the output of an elementwise-shaped operator, checked: same shape,
-    supported types, per-tensor quantization."""
-    if not op.inputs or not op.outputs:
-        raise InvalidModelError(f"operator #{op.index} {op.kind} needs one input and one output")
-    inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
-    if inp.dtype is not DType.INT8 or out.dtype not in output_dtypes:
-        allowed = " or ".join(d.value for d in output_dtypes)
-        raise UnsupportedModelError(
-            f"operator #{op.index} {op.kind}: '{inp.name}' is {inp.dtype.value} -> '{out.name}' is "
-            f"{out.dtype.value}; supported: int8 -> {allowed}")
-    require_shape(op, out, tuple(inp.shape))
-    quantized(op, inp)
-    quantized(op, out)
-    return inp, out
-
-
-def activation_reads(tensor: Tensor) -> tuple[int, ...]:
-    """The arena tensors a call reads: a constant input lives in flash, not in the arena."""
-    return () if tensor.is_constant else (tensor.index,)

@@ -17,10 +17,9 @@ from tinygen.errors import InvalidModelError, UnsupportedModelError
 from tinygen.ir import ops
 from tinygen.ir.graph import DType, Graph, Operator
 from tinygen.ir.quant import f32, quantize_multiplier
-from tinygen.kernels.activations import activation_reads
-from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.common import quantized, require_shape
-from tinygen.kernels.cvalues import CStruct, Requant, TensorRef
+from tinygen.kernels.call import KernelCall
+from tinygen.kernels.common import elementwise_call, quantized, require_shape
+from tinygen.kernels.cvalues import CStruct, Requant
 from tinygen.kernels.registry import lowering
 
 
@@ -64,19 +63,7 @@ def lower_quantize(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         param_name = "params"
     else:
         raise UnsupportedModelError(f"operator #{op.index} QUANTIZE: input '{inp.name}' is {inp.dtype.value}")
-    call = KernelCall(
-        op_index=op.index,
-        op_kind=op.kind,
-        function=function,
-        args=(
-            KernelArg(param_name, params),
-            KernelArg("size", inp.num_elements),
-            KernelArg("input", TensorRef(inp.index)),
-            KernelArg("output", TensorRef(out.index)),
-        ),
-        reads=activation_reads(inp),
-        writes=(out.index,),
-    )
+    call = elementwise_call(op, function, param_name, params, inp, out)
     return (call,)
 
 
@@ -89,17 +76,5 @@ def lower_dequantize(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
             f"operator #{op.index} DEQUANTIZE: '{inp.name}' {inp.dtype.value} to '{out.name}' {out.dtype.value}"
         )
     in_scale, in_zp = quantized(op, inp)
-    call = KernelCall(
-        op_index=op.index,
-        op_kind=op.kind,
-        function="tg_dequantize_s8_f32",
-        args=(
-            KernelArg("quant", AffineQuant(scale=in_scale, zero_point=in_zp)),
-            KernelArg("size", inp.num_elements),
-            KernelArg("input", TensorRef(inp.index)),
-            KernelArg("output", TensorRef(out.index)),
-        ),
-        reads=activation_reads(inp),
-        writes=(out.index,),
-    )
+    call = elementwise_call(op, "tg_dequantize_s8_f32", "quant", AffineQuant(scale=in_scale, zero_point=in_zp), inp, out)
     return (call,)

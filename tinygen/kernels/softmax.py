@@ -17,11 +17,9 @@ from tinygen.errors import InvalidModelError
 from tinygen.ir import ops
 from tinygen.ir.graph import DType, Graph, Operator, Tensor
 from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.common import quantized
+from tinygen.kernels.common import activation_reads, quantized, unary_operands
 from tinygen.kernels.cvalues import CStruct, TensorRef
-from tinygen.kernels.nonlinear_params import (
-    SOFTMAX_INT8_OUTPUT_SCALE, SOFTMAX_INT16_OUTPUT_SCALE, activation_reads, softmax_scaling, unary_operands,
-)
+from tinygen.kernels.nonlinear_params import SOFTMAX_INT8_OUTPUT_SCALE, SOFTMAX_INT16_OUTPUT_SCALE, softmax_scaling
 from tinygen.kernels.registry import lowering
 
 

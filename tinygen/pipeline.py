@@ -35,15 +35,17 @@ class CompiledModel:
         return tuple(t.nbytes for t in self.graph.output_tensors())
 
 
-def compile_graph(graph: Graph, arena_budget: int | None = None) -> CompiledModel:
+def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: int = 0) -> CompiledModel:
+    """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator."""
     lowered = lower_graph(graph)
-    plan = plan_arena(buffer_lifetimes(graph, lowered), budget=arena_budget)
+    plan = plan_arena(buffer_lifetimes(graph, lowered), budget=arena_budget, guard_bytes=guard_bytes)
     return CompiledModel(graph, lowered, plan, emit_model(graph, lowered, plan))
 
 
-def compile_file(path: Path | str, arena_budget: int | None = None) -> CompiledModel:
-    return compile_graph(read_tflite(path), arena_budget)
+def compile_file(path: Path | str, arena_budget: int | None = None, guard_bytes: int = 0) -> CompiledModel:
+    return compile_graph(read_tflite(path), arena_budget, guard_bytes)
 
 
-def compile_bytes(data: bytes, name: str = "model", arena_budget: int | None = None) -> CompiledModel:
-    return compile_graph(parse_tflite(data, name=name), arena_budget)
+def compile_bytes(data: bytes, name: str = "model", arena_budget: int | None = None,
+                  guard_bytes: int = 0) -> CompiledModel:
+    return compile_graph(parse_tflite(data, name=name), arena_budget, guard_bytes)

@@ -76,8 +76,9 @@ int main(int argc, char **argv)
             memcpy(model->inputs[i].data, record + offset, model->inputs[i].bytes);
             offset += model->inputs[i].bytes;
         }
-        if (model->invoke() != TG_OK) {
-            fprintf(stderr, "harness: invoke failed\n");
+        const int status = model->invoke();
+        if (status != TG_OK) {
+            fprintf(stderr, "harness: invoke returned status %d\n", status);
             return 4;
         }
         for (uint32_t i = 0; i < model->num_outputs; ++i) {

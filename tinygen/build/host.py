@@ -1,13 +1,16 @@
 """Compile a generated model for the build machine and run it: the fast path of the tests.
 
 The runtime kernels are compiled once into a static library, cached by the hash of their sources
-and flags; each model then costs one compile of its own .c and the harness.
+and flags; each model then costs one compile of its own .c and the harness. `sanitize=True` builds
+model, kernels and harness with AddressSanitizer and UndefinedBehaviorSanitizer (a kernel library
+of its own); the first finding ends the run and is reported as one line.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -23,6 +26,18 @@ WARNINGS = ("-Wall", "-Wextra", "-Werror")
 BASE_CFLAGS = ("-std=c11", "-O2", *WARNINGS)
 HARNESS = RUNTIME_DIR / "host" / "tg_host_main.c"
 COMPILE_TIMEOUT_S = 300
+SANITIZE_CFLAGS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g")
+# Exit statuses the harness itself never uses, so a finding cannot pass for an ordinary failure.
+SANITIZER_ENV = {"ASAN_OPTIONS": "detect_leaks=1:exitcode=86", "UBSAN_OPTIONS": "print_stacktrace=1:exitcode=87"}
+INVOKE_FAILED = re.compile(r"invoke returned status (-?\d+)")
+
+
+class InvokeStatusError(BuildError):
+    """The model's invoke() returned a status other than TG_OK (e.g. a guard check failed)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def cache_root() -> Path:
@@ -34,6 +49,7 @@ class HostBinary:
     path: Path
     input_bytes: tuple[int, ...]
     output_bytes: tuple[int, ...]
+    sanitize: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,7 +96,9 @@ def kernel_library(extra_cflags: tuple[str, ...] = ()) -> Path:
 
 def build_host_binary(sources: GeneratedSources, work_dir: Path, input_bytes: tuple[int, ...],
                       output_bytes: tuple[int, ...], trace: bool = True,
-                      extra_cflags: tuple[str, ...] = ()) -> HostBinary:
+                      extra_cflags: tuple[str, ...] = (), sanitize: bool = False) -> HostBinary:
+    if sanitize:
+        extra_cflags = (*SANITIZE_CFLAGS, *extra_cflags)
     work_dir.mkdir(parents=True, exist_ok=True)
     for rel, text in sources.files:
         (work_dir / rel).write_text(text)
@@ -91,7 +109,7 @@ def build_host_binary(sources: GeneratedSources, work_dir: Path, input_bytes: tu
     if trace:
         flags.append("-DTG_TRACE")
     _run([HOST_CC, *flags, str(model_c), str(HARNESS), str(kernel_library(tuple(extra_cflags))), "-o", str(exe)])
-    return HostBinary(exe, input_bytes, output_bytes)
+    return HostBinary(exe, input_bytes, output_bytes, sanitize)
 
 
 def run_host_binary(binary: HostBinary, records: list[list[bytes]], trace: bool = True,
@@ -106,9 +124,13 @@ def run_host_binary(binary: HostBinary, records: list[list[bytes]], trace: bool 
                 f.write(b"".join(record))
         outputs, traces = tmp_path / "outputs.bin", tmp_path / "trace.bin"
         cmd = [str(binary.path), str(inputs), str(outputs)] + ([str(traces)] if trace else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+        env = {**os.environ, **SANITIZER_ENV} if binary.sanitize else None
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env)
         if proc.returncode != 0:
-            raise BuildError(f"host run of {binary.path.name} failed with {proc.returncode}: {proc.stderr.strip()[:300]}")
+            failed = INVOKE_FAILED.search(proc.stderr)
+            if failed:
+                raise InvokeStatusError(f"{binary.path.name}: {failed.group(0)}", int(failed.group(1)))
+            raise BuildError(f"host run of {binary.path.name} failed with {proc.returncode}: {_finding(proc.stderr)}")
         raw = outputs.read_bytes()
         per_record = sum(binary.output_bytes)
         results = []
@@ -119,6 +141,15 @@ def run_host_binary(binary: HostBinary, records: list[list[bytes]], trace: bool 
                 offset += size
             results.append(outs)
         return HostRun(results, _parse_trace(traces.read_bytes()) if trace else {})
+
+
+def _finding(stderr: str) -> str:
+    """The line of a sanitizer report that says what happened, else the start of stderr."""
+    for pattern in (r"^SUMMARY: .*$", r"^.*runtime error: .*$", r"^==\d+==ERROR: .*$"):
+        found = re.search(pattern, stderr, re.MULTILINE)
+        if found:
+            return found.group(0).strip()
+    return stderr.strip()[:300]
 
 
 def _parse_trace(raw: bytes) -> dict[tuple[int, int], bytes]:

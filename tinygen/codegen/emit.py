@@ -15,6 +15,7 @@ from tinygen import __version__
 from tinygen.codegen.cformat import array_body, c_float, c_int, struct_initializer
 from tinygen.codegen.env import render
 from tinygen.codegen.sources import GeneratedSources
+from tinygen.errors import PlanError
 from tinygen.ir.graph import DType, Graph, Tensor
 from tinygen.kernels.call import Alias, KernelCall, Lowered
 from tinygen.kernels.cvalues import ConstArray, CStruct, NullPtr, ScratchRef, TensorRef
@@ -53,6 +54,8 @@ class Step:
     function: str | None  # None: the operator needs no code (an alias)
     args: tuple[str, ...]
     traces: tuple[Trace, ...]
+    op_index: int = -1
+    call_step: int = -1   # index among the kernel calls; the guard checks of debug builds use it
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ class _Emitter:
                 continue
             args = tuple(self.argument(item, call_step, a.name, a.value) for a in item.args)
             traces = tuple(self.trace(op.index, t) for t in item.writes)
-            steps.append(Step(comment, item.function, args, traces))
+            steps.append(Step(comment, item.function, args, traces, item.op_index, call_step))
             call_step += 1
         return steps
 
@@ -167,6 +170,32 @@ class _Emitter:
         )
 
 
+@dataclass(frozen=True)
+class GuardBuffer:
+    offset: int
+    nbytes: int
+    first: int
+    last: int
+    tensor: int
+    label: str
+
+
+# The status of a guard failure packs these into an int32 (runtime_c/include/tinygen/tg_model.h).
+GUARD_OP_MAX = 0x1FFF
+GUARD_SCRATCH = 0xFFFF
+
+
+def guard_buffers(graph: Graph, plan: ArenaPlan) -> list[GuardBuffer]:
+    """The table a debug build checks after each operator (tinygen/plan/arena.py guard_bytes)."""
+    if max((op.index for op in graph.operators), default=0) > GUARD_OP_MAX or len(graph.tensors) >= GUARD_SCRATCH:
+        raise PlanError(f"guard bytes support models of up to {GUARD_OP_MAX + 1} operators and "
+                        f"{GUARD_SCRATCH} tensors")
+    placements = sorted(plan.placements, key=lambda p: (p.offset, p.buffer.first))
+    return [GuardBuffer(p.offset, p.buffer.size, p.buffer.first, p.buffer.last,
+                        p.buffer.tensors[0] if p.buffer.tensors else GUARD_SCRATCH, p.buffer.label)
+            for p in placements]
+
+
 def emit_model(graph: Graph, lowered: tuple[Lowered, ...], plan: ArenaPlan) -> GeneratedSources:
     e = _Emitter(graph, lowered, plan)
     steps = e.steps()
@@ -184,6 +213,8 @@ def emit_model(graph: Graph, lowered: tuple[Lowered, ...], plan: ArenaPlan) -> G
         inputs=[e.tensor_info(i) for i in graph.inputs],
         outputs=[e.tensor_info(i) for i in graph.outputs],
         num_ops=len(graph.operators),
+        guard_bytes=plan.guard_bytes,
+        guards=guard_buffers(graph, plan) if plan.guard_bytes else [],
     )
     header = render("model/model.h.j2", **context)
     source = render("model/model.c.j2", **context)

@@ -5,6 +5,11 @@ taken one by one in some order, and each goes to the lowest aligned offset where
 already-placed buffer that is live at the same time. The order decides the result, so several
 orders are tried and the smallest arena wins; `peak_live_bytes` is the lower bound it is measured
 against. `check_no_overlap` proves a plan safe and runs on every plan made.
+
+With `guard_bytes` > 0 (debug builds) every buffer also owns that many bytes right before and
+right after its data, which no buffer live at the same time may share: the generated code fills
+them with a pattern and checks them after each operator, so a kernel writing outside its buffer
+is caught instead of silently corrupting a neighbour.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class ArenaPlan:
     arena_bytes: int
     peak_live_bytes: int
     order: str  # which ordering produced it
+    guard_bytes: int = 0  # reserved before and after every buffer (debug builds), else 0
 
     def tensor_offsets(self) -> dict[int, int]:
         return {t: p.offset for p in self.placements for t in p.buffer.tensors}
@@ -46,16 +52,17 @@ def _align(value: int) -> int:
     return (value + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
-def _first_fit(order: list[Buffer]) -> tuple[Placement, ...]:
+def _first_fit(order: list[Buffer], guard: int = 0) -> tuple[Placement, ...]:
+    """Offsets of the data; with a guard, the extents [offset - guard, end + guard) must not meet."""
     placed: list[Placement] = []
     for buf in order:
         conflicts = sorted((p for p in placed if p.buffer.overlaps_in_time(buf)), key=lambda p: p.offset)
-        offset = 0
+        start = 0
         for p in conflicts:
-            if offset + buf.size <= p.offset:
+            if start + guard + buf.size + guard <= p.offset - guard:
                 break
-            offset = max(offset, _align(p.end))
-        placed.append(Placement(buf, offset))
+            start = max(start, _align(p.end + guard))
+        placed.append(Placement(buf, start + guard))
     return tuple(placed)
 
 
@@ -67,13 +74,15 @@ _ORDERS: dict[str, Callable[[Buffer], tuple]] = {
 }
 
 
-def plan_arena(buffers: tuple[Buffer, ...], budget: int | None = None) -> ArenaPlan:
+def plan_arena(buffers: tuple[Buffer, ...], budget: int | None = None, guard_bytes: int = 0) -> ArenaPlan:
+    if guard_bytes < 0 or guard_bytes % ALIGNMENT:
+        raise PlanError(f"guard bytes must be a non-negative multiple of {ALIGNMENT}, not {guard_bytes}")
     best: ArenaPlan | None = None
     for name, key in _ORDERS.items():
-        placements = _first_fit(sorted(buffers, key=key))
-        size = _align(max((p.end for p in placements), default=0))
+        placements = _first_fit(sorted(buffers, key=key), guard_bytes)
+        size = _align(max((p.end + guard_bytes for p in placements), default=0))
         if best is None or size < best.arena_bytes:
-            best = ArenaPlan(placements, size, peak_live_bytes(buffers), name)
+            best = ArenaPlan(placements, size, peak_live_bytes(buffers), name, guard_bytes)
     assert best is not None
     check_no_overlap(best)
     if budget is not None and best.arena_bytes > budget:
@@ -82,11 +91,11 @@ def plan_arena(buffers: tuple[Buffer, ...], budget: int | None = None) -> ArenaP
 
 
 def check_no_overlap(plan: ArenaPlan) -> None:
-    """Raise if two buffers live at the same time share a byte, or any is misaligned."""
-    ps = plan.placements
+    """Raise if two buffers live at the same time share a byte (guards included), or any is misaligned."""
+    ps, g = plan.placements, plan.guard_bytes
     for i, a in enumerate(ps):
-        if a.offset % ALIGNMENT or a.end > plan.arena_bytes:
+        if a.offset % ALIGNMENT or a.offset - g < 0 or a.end + g > plan.arena_bytes:
             raise AssertionError(f"{a.buffer.label} at {a.offset} is misaligned or outside the arena")
         for b in ps[i + 1:]:
-            if a.buffer.overlaps_in_time(b.buffer) and a.offset < b.end and b.offset < a.end:
+            if a.buffer.overlaps_in_time(b.buffer) and a.offset - g < b.end + g and b.offset - g < a.end + g:
                 raise AssertionError(f"{a.buffer.label} and {b.buffer.label} overlap while both are live")

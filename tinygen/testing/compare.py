@@ -33,10 +33,12 @@ def random_inputs(compiled: CompiledModel, count: int, seed: int = 0) -> list[li
 
 
 def compare_on_host(model_bytes: bytes, work_dir: Path, records: list[list[np.ndarray]] | None = None,
-                    count: int = 3, seed: int = 0, name: str = "model") -> Comparison:
-    compiled = compile_bytes(model_bytes, name=name)
+                    count: int = 3, seed: int = 0, name: str = "model", *, sanitize: bool = False,
+                    guard_bytes: int = 0) -> Comparison:
+    compiled = compile_bytes(model_bytes, name=name, guard_bytes=guard_bytes)
     records = records if records is not None else random_inputs(compiled, count, seed)
-    binary = build_host_binary(compiled.sources, work_dir, compiled.input_bytes, compiled.output_bytes)
+    binary = build_host_binary(compiled.sources, work_dir, compiled.input_bytes, compiled.output_bytes,
+                               sanitize=sanitize)
     run = run_host_binary(binary, [[np.ascontiguousarray(x).tobytes() for x in r] for r in records])
     reference = TflmReference(model_bytes)
     result = Comparison(compiled)

@@ -49,6 +49,18 @@ typedef struct {
 
 #define TG_OK 0
 
+/* What invoke() returns, in a build with guard bytes (tinygen build --debug-guards), when an operator
+ * changed a byte just outside one of the buffers it could reach:
+ *   TG_ERR_GUARD | [TG_ERR_GUARD_BELOW] | op_index << TG_ERR_GUARD_OP_SHIFT | tensor_index
+ * BELOW: the guard before the buffer changed, else the one after it. The tensor index is the
+ * buffer's first tensor, or TG_GUARD_SCRATCH for an operator's scratch buffer. */
+#define TG_ERR_GUARD 0x40000000
+#define TG_ERR_GUARD_BELOW 0x20000000
+#define TG_ERR_GUARD_OP_SHIFT 16
+#define TG_ERR_GUARD_OP_MAX 0x1FFF
+#define TG_ERR_GUARD_TENSOR_MASK 0xFFFF
+#define TG_GUARD_SCRATCH 0xFFFF
+
 /* Generated code calls TG_TRACE_TENSOR after every operator. It costs nothing unless the build
  * defines TG_TRACE, in which case the application supplies tg_trace_tensor() (used by tests to
  * compare every intermediate tensor with TFLite Micro). */

@@ -1,0 +1,105 @@
+"""Guard bytes (--debug-guards): a buffer's neighbours stay untouched, or invoke() names the culprit.
+
+The proof uses a real overflow: the digits example compiled as usual, then its FULLY_CONNECTED
+call re-emitted with one output channel more than its output tensor holds, so the kernel writes
+one byte past the end of its output, exactly what a lowering bug with a wrong dimension does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import MLPERF_MODELS, mlperf_model
+
+from tinygen.build.host import InvokeStatusError, build_host_binary, run_host_binary
+from tinygen.codegen.emit import emit_model
+from tinygen.codegen.sources import GeneratedSources
+from tinygen.device.status import describe_status, guard_violation
+from tinygen.inputs import random_records
+from tinygen.kernels.call import KernelArg, KernelCall
+from tinygen.pipeline import CompiledModel, compile_file
+from tinygen.plan.arena import ArenaPlan
+from tinygen.resources import ROOT
+
+DIGITS = ROOT / "examples" / "digits" / "digits_cnn_int8.tflite"
+GUARD = 16
+FC_OP, FC_OUTPUT = 7, 19  # digits: operator #7 FULLY_CONNECTED writes tensor 19 (10 logits)
+
+
+def corrupted(compiled: CompiledModel, function: str, change: Callable[[KernelArg], KernelArg]) -> GeneratedSources:
+    """The model's sources with every argument of every call of `function` passed through `change`."""
+    def edit(item):
+        if isinstance(item, KernelCall) and item.function == function:
+            return dataclasses.replace(item, args=tuple(change(a) for a in item.args))
+        return item
+
+    lowered = tuple(edit(item) for item in compiled.lowered)
+    assert lowered != compiled.lowered
+    return emit_model(compiled.graph, lowered, compiled.plan)
+
+
+def one_more(name: str) -> Callable[[KernelArg], KernelArg]:
+    return lambda a: KernelArg(a.name, a.value + 1) if a.name == name else a
+
+
+def run_on_host(sources: GeneratedSources, compiled: CompiledModel, work: Path, sanitize: bool = False) -> list[bytes]:
+    binary = build_host_binary(sources, work, compiled.input_bytes, compiled.output_bytes, trace=False,
+                               sanitize=sanitize)
+    records = [[np.ascontiguousarray(x).tobytes() for x in r] for r in random_records(compiled.graph, 2, 0)]
+    return run_host_binary(binary, records, trace=False).outputs[0]
+
+
+def _extents(plan: ArenaPlan):
+    g = plan.guard_bytes
+    return [(p, p.offset - g, p.end + g) for p in plan.placements]
+
+
+@pytest.mark.parametrize("key", sorted(MLPERF_MODELS))
+def test_guards_are_reserved_and_cost_nothing_when_off(key):
+    plain = compile_file(mlperf_model(key))
+    guarded = compile_file(mlperf_model(key), guard_bytes=GUARD)
+    assert guarded.plan.guard_bytes == GUARD and plain.plan.guard_bytes == 0
+    # Every buffer's guards are its own while it lives: no buffer live at the same time touches them.
+    for i, (a, a_lo, a_hi) in enumerate(_extents(guarded.plan)):
+        assert a_lo >= 0 and a_hi <= guarded.plan.arena_bytes
+        for b, b_lo, b_hi in _extents(guarded.plan)[i + 1:]:
+            if a.buffer.overlaps_in_time(b.buffer):
+                assert a_hi <= b_lo or b_hi <= a_lo, (a.buffer.label, b.buffer.label)
+    # Off: the same plan and not a trace of guard code in what is generated.
+    assert compile_file(mlperf_model(key), guard_bytes=0).sources == plain.sources
+    assert all("guard" not in text for _, text in plain.sources.files)
+    assert all("tg_guard_leave" in text for name, text in guarded.sources.files if name.endswith(".c"))
+
+
+def test_guarded_build_gives_the_same_outputs_on_the_host(tmp_path):
+    plain, guarded = compile_file(DIGITS), compile_file(DIGITS, guard_bytes=GUARD)
+    assert (run_on_host(plain.sources, plain, tmp_path / "plain")
+            == run_on_host(guarded.sources, guarded, tmp_path / "guarded"))
+
+
+def test_guards_catch_a_one_byte_overflow_on_the_host(tmp_path):
+    compiled = compile_file(DIGITS, guard_bytes=GUARD)
+    with pytest.raises(InvokeStatusError) as caught:
+        run_on_host(corrupted(compiled, "tg_fully_connected_s8", one_more("output_depth")), compiled, tmp_path)
+    violation = guard_violation(caught.value.status)
+    assert violation is not None
+    assert (violation.op_index, violation.tensor_index, violation.below) == (FC_OP, FC_OUTPUT, False)
+    message = describe_status(caught.value.status, compiled.graph)
+    assert message.startswith(f"operator #{FC_OP} FULLY_CONNECTED wrote outside its buffers: the guard bytes after "
+                              f"tensor {FC_OUTPUT} '{compiled.graph.tensor(FC_OUTPUT).name}' changed")
+
+    # Without guards the same bug goes unnoticed: the stray byte lands in the arena.
+    plain = compile_file(DIGITS)
+    run_on_host(corrupted(plain, "tg_fully_connected_s8", one_more("output_depth")), plain, tmp_path / "plain")
+
+
+def test_status_of_an_ordinary_failure_is_left_alone():
+    assert guard_violation(0) is None and guard_violation(-3) is None and guard_violation(5) is None
+    assert describe_status(5) == "invoke() returned status 5"
+    assert describe_status(0x40000000 | 0x20000000 | 3 << 16 | 0xFFFF) == (
+        "operator #3 wrote outside its buffers: the guard bytes before its scratch buffer changed "
+        "(invoke status 0x6003ffff)")

@@ -19,7 +19,7 @@ from tinygen.boards.schema import Board
 from tinygen.build.toolchain import BuildResult, build_firmware
 from tinygen.codegen.sources import GeneratedSources
 from tinygen.device.emulator import start_emulator
-from tinygen.device.protocol import ErrorCode, Frame, MessageType, decode_error_reply, encode_frame
+from tinygen.device.protocol import PROTOCOL_VERSION, ErrorCode, Frame, MessageType, decode_error_reply, encode_frame
 from tinygen.device.runner import DeviceSession
 from tinygen.errors import BuildError, DeviceError
 from tinygen.project.firmware import write_firmware_project
@@ -148,7 +148,7 @@ def test_hello_describes_the_model(fake_firmware):
             info = session.hello()
             session.exit()
     assert emulator.exit_code == 0
-    assert info.protocol_version == 1
+    assert info.protocol_version == PROTOCOL_VERSION
     assert info.sha256 == hashlib.sha256(b"tinygen fake model").digest()
     assert (info.model_name, info.tinygen_version, info.arena_bytes) == ("fake", "test-fixture", 620)
     assert info.max_payload == FAKE_IMAGE_BYTES + 8

@@ -32,3 +32,6 @@ def test_mlperf_runs_bit_exact_in_qemu(tmp_path, key):
     # The firmware's RAM holds the arena; its flash holds at least the model's weights.
     assert report["ram_bytes"] >= report["arena_bytes"]
     assert report["flash_bytes"] > 0
+    # Stack painted in QEMU, within the static bound from -fstack-usage, within what the board reserves.
+    assert 0 < report["stack_bytes"] <= report["stack_bound_bytes"]
+    assert report["stack_peak_bytes"] <= report["firmware_stack_bound_bytes"] <= report["stack_reserved_bytes"]

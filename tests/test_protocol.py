@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygen.device.protocol import (
-    DType, ErrorCode, ErrorReply, Frame, HelloReply, MessageType, RunReply, TensorInfo, decode_error_reply,
+    PROTOCOL_VERSION, DType, ErrorCode, ErrorReply, Frame, HelloReply, MessageType, RunReply, TensorInfo,
+    decode_error_reply,
     decode_frame, decode_hello_reply, decode_run_reply, encode_error_reply, encode_frame, encode_hello_reply,
     encode_run_reply, read_frame,
 )
@@ -25,7 +26,7 @@ tensors = st.builds(
     st.floats(width=32, allow_nan=False), st.integers(-2**31, 2**31 - 1),
 )
 hellos = st.builds(
-    HelloReply, st.just(1), st.integers(0, 2**32 - 1), st.binary(min_size=32, max_size=32),
+    HelloReply, st.just(PROTOCOL_VERSION), st.integers(0, 2**32 - 1), st.binary(min_size=32, max_size=32),
     st.integers(0, 2**32 - 1), names, names,
     st.lists(tensors, max_size=4).map(tuple), st.lists(tensors, max_size=4).map(tuple),
 )
@@ -91,10 +92,17 @@ def test_hello_reply_round_trips(hello):
     assert decoded == hello
 
 
-@given(st.integers(-2**31, 2**31 - 1), st.integers(0, 2**64 - 1), st.binary(max_size=512))
-def test_run_reply_round_trips(status, instructions, outputs):
-    reply = RunReply(status, instructions, outputs)
+@given(st.integers(-2**31, 2**31 - 1), st.integers(0, 2**64 - 1), st.binary(max_size=512),
+       st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
+def test_run_reply_round_trips(status, instructions, outputs, invoke_stack, stack_peak):
+    reply = RunReply(status, instructions, outputs, invoke_stack, stack_peak)
     assert decode_run_reply(encode_run_reply(reply)) == reply
+
+
+def test_run_reply_layout_is_the_documented_one():
+    # v2: i32 status, u64 instructions, u32 invoke() stack bytes, u32 stack peak, then the outputs.
+    payload = encode_run_reply(RunReply(-3, 2**40 + 5, b"\x07\x08", 300, 1200))
+    assert payload == struct.pack("<iQII", -3, 2**40 + 5, 300, 1200) + b"\x07\x08"
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
@@ -109,21 +117,21 @@ def test_error_reply_names_its_code():
 
 
 def test_hello_from_another_protocol_version_is_refused():
-    hello = HelloReply(1, 0, bytes(32), 0, "m", "v", (), ())
+    hello = HelloReply(PROTOCOL_VERSION, 0, bytes(32), 0, "m", "v", (), ())
     payload = bytearray(encode_hello_reply(hello))
-    payload[0] = 2
-    with pytest.raises(DeviceError, match="protocol v2"):
+    payload[0] = PROTOCOL_VERSION - 1  # a firmware built before the RUN reply carried stack sizes
+    with pytest.raises(DeviceError, match=f"protocol v{PROTOCOL_VERSION - 1}"):
         decode_hello_reply(bytes(payload))
 
 
 def test_short_or_padded_payloads_are_errors():
-    payload = encode_hello_reply(HelloReply(1, 0, bytes(32), 0, "m", "v", (), ()))
+    payload = encode_hello_reply(HelloReply(PROTOCOL_VERSION, 0, bytes(32), 0, "m", "v", (), ()))
     with pytest.raises(DeviceError, match="too short"):
         decode_hello_reply(payload[:-1])
     with pytest.raises(DeviceError, match="trailing"):
         decode_hello_reply(payload + b"\x00")
     with pytest.raises(DeviceError, match="too short"):
-        decode_run_reply(b"\x00" * 11)
+        decode_run_reply(b"\x00" * 19)
 
 
 def test_session_times_out_with_one_line_when_nothing_answers():
@@ -148,7 +156,7 @@ def test_session_skips_replies_to_earlier_requests():
 def test_session_checks_inputs_against_the_model():
     tensor = TensorInfo("x", DType.INT8, 4, (1, 4), 0.5, 0)
     with DeviceSession("loop://", timeout_s=0.2) as session:
-        session.info = HelloReply(1, 4, bytes(32), 16, "m", "v", (tensor,), (tensor,))
+        session.info = HelloReply(PROTOCOL_VERSION, 4, bytes(32), 16, "m", "v", (tensor,), (tensor,))
         with pytest.raises(InputError, match="takes 1 input"):
             session.run([])
         with pytest.raises(InputError, match="needs 4 bytes, got 3"):

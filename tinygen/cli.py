@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -18,7 +19,14 @@ from rich.table import Table
 from tinygen import __version__
 from tinygen.errors import EXIT_CODE, TinygenError
 
+if TYPE_CHECKING:
+    from tinygen.build.stack import StackReport
+
 DEFAULT_BOARD = "mps2-an386"
+DEBUG_GUARD_BYTES = 16  # --debug-guards: checked bytes before and after every arena buffer
+_debug_guards = click.option("--debug-guards", is_flag=True,
+                             help=f"Debug build: {DEBUG_GUARD_BYTES} guard bytes around every buffer, checked after "
+                                  "each operator; invoke() fails naming the operator that wrote outside its buffers.")
 INTERNAL_ERROR_EXIT = 3
 
 stdout = Console(highlight=False)
@@ -41,11 +49,13 @@ def cli() -> None:
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--board", "-b", default=DEFAULT_BOARD, show_default=True, help="Board name or board file.")
 @click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path), help="Output directory [default: build/<model>-<board>].")
-def build(model: Path, board: str, out_dir: Path | None) -> None:
+@_debug_guards
+def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool) -> None:
     """Generate the C library and firmware for MODEL and compile it."""
     from tinygen.flow import build_for_board
 
-    result = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m))
+    result = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m),
+                             guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0)
     stdout.print(f"[bold]{result.model_name}[/] for [bold]{result.board}[/]: "
                  f"arena {result.arena_bytes} B, flash {result.flash_bytes} B, RAM {result.ram_bytes} B")
     stdout.print(f"C library: {result.library_dir}")
@@ -61,8 +71,9 @@ def build(model: Path, board: str, out_dir: Path | None) -> None:
 @click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path), help="Build directory [default: build/<model>-<board>].")
 @click.option("--timeout", "timeout_s", default=300.0, show_default=True, help="Seconds before the board is given up on.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@_debug_guards
 def run(model: Path, board: str, inputs_file: Path | None, random_count: int | None, seed: int,
-        out_dir: Path | None, timeout_s: float, as_json: bool) -> None:
+        out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool) -> None:
     """Build MODEL if needed, run it on BOARD and compare every output with TFLite Micro."""
     from tinygen.flow import run_on_board
 
@@ -70,7 +81,8 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
         raise click.UsageError("give --inputs or --random, not both")
     announce = (lambda m: None) if as_json else (lambda m: stderr.print(m))
     report = run_on_board(model, board, out_dir, inputs_file=inputs_file, random_count=random_count or 3,
-                          seed=seed, timeout_s=timeout_s, announce=announce)
+                          seed=seed, timeout_s=timeout_s, announce=announce,
+                          guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0)
     if as_json:
         print(json.dumps(report.to_json()))
     else:
@@ -81,6 +93,9 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
             table.add_row(str(i), "[green]yes[/]" if r.bit_exact else "[red]NO[/]", f"{r.max_abs_diff:g}", f"{r.instructions:,}")
         stdout.print(table)
         stdout.print(f"arena {report.arena_bytes} B, flash {report.flash_bytes} B, RAM {report.ram_bytes} B")
+        stdout.print(f"stack: invoke() used {report.stack_bytes} B (static bound {report.stack_bound_bytes} B); "
+                     f"firmware peak {report.stack_peak_bytes} B (bound {report.firmware_stack_bound_bytes} B "
+                     f"of {report.stack_reserved_bytes} B reserved)")
         stdout.print("[bold green]bit-exact with TFLite Micro[/]" if report.bit_exact else "[bold red]NOT bit-exact[/]")
     if not report.bit_exact:
         sys.exit(1)
@@ -89,13 +104,15 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
 @cli.command()
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def inspect(model: Path, as_json: bool) -> None:
-    """Show MODEL's operators, kernels and memory plan, without building anything."""
+@click.option("--board", "-b", help="Also build the firmware for BOARD (in a temporary directory) and bound its stack.")
+def inspect(model: Path, as_json: bool, board: str | None) -> None:
+    """Show MODEL's operators, kernels and memory plan (and with --board, the stack bound)."""
     from tinygen.pipeline import compile_file
     from tinygen.kernels.call import KernelCall
     from tinygen.plan.lifetimes import alias_roots
 
     compiled = compile_file(model)
+    stack = _stack_bound(model, board) if board else None
     graph, plan = compiled.graph, compiled.plan
     offsets = plan.tensor_offsets()
     kernels = {item.op_index: (item.function if isinstance(item, KernelCall) else "(alias)") for item in compiled.lowered}
@@ -106,6 +123,7 @@ def inspect(model: Path, as_json: bool) -> None:
             "operators": [{"index": op.index, "type": op.kind, "kernel": kernels[op.index],
                            "output": list(graph.tensor(op.outputs[0]).shape),
                            "output_offset": offsets.get(op.outputs[0])} for op in graph.operators],
+            **({"stack": stack.to_json() | {"board": board}} if stack else {}),
         }))
         return
     table = Table(title=f"{graph.name} ({graph.sha256[:12]})")
@@ -119,6 +137,22 @@ def inspect(model: Path, as_json: bool) -> None:
     stdout.print(table)
     stdout.print(f"arena {plan.arena_bytes} B (tensors live at once: at most {plan.peak_live_bytes} B; "
                  f"placement order '{plan.order}')")
+    if stack:
+        stdout.print(f"stack on {board}: invoke() at most {stack.invoke.bytes} B ({stack.invoke.describe()}); "
+                     f"whole firmware at most {stack.firmware.bytes} B of {stack.reserved_bytes} B reserved")
+
+
+def _stack_bound(model: Path, board: str) -> StackReport:
+    """Build the firmware in a temporary directory and bound its stack from the .su files and the ELF."""
+    import tempfile
+
+    from tinygen.boards.catalog import load_board
+    from tinygen.build.stack import analyse_firmware
+    from tinygen.flow import build_for_board
+
+    with tempfile.TemporaryDirectory(prefix="tinygen-inspect-") as tmp:
+        outcome = build_for_board(model, board, Path(tmp) / "fw")
+        return analyse_firmware(outcome.out_dir, load_board(board), outcome.model_name)
 
 
 @cli.command()

@@ -21,9 +21,11 @@ import numpy as np
 from tinygen import __version__
 from tinygen.boards.catalog import load_board
 from tinygen.boards.schema import Board
+from tinygen.build.stack import StackReport, analyse_firmware
 from tinygen.build.toolchain import BuildResult, build_firmware
 from tinygen.device.emulator import start_emulator
-from tinygen.device.runner import DeviceSession
+from tinygen.device.runner import DeviceSession, InvokeError
+from tinygen.device.status import describe_status
 from tinygen.errors import BuildError, DeviceError, ModelFormatError
 from tinygen.frontend.tflite_reader import parse_tflite, model_name_for
 from tinygen.inputs import load_records, random_records
@@ -47,6 +49,9 @@ class BuildOutcome:
     ram_bytes: int
     stack_bytes: int
     reused: bool
+    stack_bound_bytes: int = 0           # static bound of <model>_invoke (tinygen/build/stack.py)
+    firmware_stack_bound_bytes: int = 0  # static bound of the whole firmware, one interrupt included
+    guard_bytes: int = 0
 
     @property
     def library_dir(self) -> Path:
@@ -68,9 +73,9 @@ def _tree_digest(*roots: Path) -> str:
     return digest.hexdigest()
 
 
-def build_key(model_bytes: bytes, board: Board) -> str:
+def build_key(model_bytes: bytes, board: Board, guard_bytes: int = 0) -> str:
     digest = hashlib.sha256()
-    for part in (model_bytes, board.model_dump_json().encode(), __version__.encode(),
+    for part in (model_bytes, board.model_dump_json().encode(), __version__.encode(), str(guard_bytes).encode(),
                  _tree_digest(RUNTIME_DIR, TEMPLATES_DIR).encode(), _tree_digest(Path(__file__).parent).encode()):
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()
@@ -85,7 +90,10 @@ def _reusable(out_dir: Path, key: str) -> BuildOutcome | None:
     if manifest.get("build_key") != key or not elf.is_file():
         return None
     return BuildOutcome(manifest["model"], manifest["board"], out_dir, elf, manifest["arena_bytes"],
-                        manifest["flash_bytes"], manifest["ram_bytes"], manifest["stack_bytes"], reused=True)
+                        manifest["flash_bytes"], manifest["ram_bytes"], manifest["stack_bytes"], reused=True,
+                        stack_bound_bytes=manifest["stack_bound"]["invoke_bound_bytes"],
+                        firmware_stack_bound_bytes=manifest["stack_bound"]["firmware_bound_bytes"],
+                        guard_bytes=manifest["guard_bytes"])
 
 
 def _refuse_foreign(out_dir: Path) -> None:
@@ -111,14 +119,15 @@ def default_build_dir(model: Path, board: Board) -> Path:
 
 
 def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
-                    announce: Announce = lambda m: None) -> BuildOutcome:
+                    announce: Announce = lambda m: None, guard_bytes: int = 0) -> BuildOutcome:
+    """guard_bytes > 0: a debug build whose invoke() checks the bytes around every buffer."""
     board = load_board(board_name)
     model_bytes = _read_model(model)
     graph = parse_tflite(model_bytes, name=model_name_for(Path(model)), source=str(model))
-    compiled = compile_graph(graph, arena_budget=board.arena_budget_bytes)
+    compiled = compile_graph(graph, arena_budget=board.arena_budget_bytes, guard_bytes=guard_bytes)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     _refuse_foreign(out_dir)
-    key = build_key(model_bytes, board)
+    key = build_key(model_bytes, board, guard_bytes)
     cached = _reusable(out_dir, key)
     if cached is not None:
         announce(f"using the build in {out_dir} (unchanged)")
@@ -131,16 +140,22 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     try:
         staging = write_firmware_project(staging_root / "project", board, compiled.sources)
         result = build_firmware(staging, board)
-        _write_manifest(staging, compiled, board, result, key)
+        stack = analyse_firmware(staging, board, graph.name)
+        if stack.firmware.bytes > board.memory.stack_bytes:
+            raise BuildError(f"the firmware may need {stack.firmware.bytes} bytes of stack ({stack.firmware.describe()}); "
+                             f"board '{board.name}' reserves {board.memory.stack_bytes}")
+        _write_manifest(staging, compiled, board, result, key, stack)
         _swap_into_place(staging, out_dir)
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
     elf = out_dir / result.elf_path.relative_to(staging)
     return BuildOutcome(graph.name, board.name, out_dir, elf, compiled.plan.arena_bytes, result.flash_bytes,
-                        result.ram_bytes, result.stack_bytes, reused=False)
+                        result.ram_bytes, result.stack_bytes, reused=False, stack_bound_bytes=stack.invoke.bytes,
+                        firmware_stack_bound_bytes=stack.firmware.bytes, guard_bytes=guard_bytes)
 
 
-def _write_manifest(project: Path, compiled: CompiledModel, board: Board, result: BuildResult, key: str) -> None:
+def _write_manifest(project: Path, compiled: CompiledModel, board: Board, result: BuildResult, key: str,
+                    stack: StackReport) -> None:
     graph, plan = compiled.graph, compiled.plan
     manifest = {
         "tinygen_version": __version__,
@@ -154,6 +169,8 @@ def _write_manifest(project: Path, compiled: CompiledModel, board: Board, result
         "flash_bytes": result.flash_bytes,
         "ram_bytes": result.ram_bytes,
         "stack_bytes": result.stack_bytes,
+        "stack_bound": stack.to_json(),
+        "guard_bytes": plan.guard_bytes,
         "sections": result.sections,
         "tensor_offsets": {str(k): v for k, v in sorted(plan.tensor_offsets().items())},
     }
@@ -177,6 +194,11 @@ class RunReport:
     arena_bytes: int
     flash_bytes: int
     ram_bytes: int
+    stack_bytes: int = 0             # measured: the most invoke() used (painted), over the inputs
+    stack_peak_bytes: int = 0        # measured: the firmware's deepest stack use
+    stack_bound_bytes: int = 0       # static bound of invoke()
+    firmware_stack_bound_bytes: int = 0
+    stack_reserved_bytes: int = 0
 
     @property
     def bit_exact(self) -> bool:
@@ -195,6 +217,11 @@ class RunReport:
             "instructions": max(instructions, default=0),
             "instructions_per_input": instructions,
             "inputs": len(self.results),
+            "stack_bytes": self.stack_bytes,
+            "stack_bound_bytes": self.stack_bound_bytes,
+            "stack_peak_bytes": self.stack_peak_bytes,
+            "firmware_stack_bound_bytes": self.firmware_stack_bound_bytes,
+            "stack_reserved_bytes": self.stack_reserved_bytes,
         }
 
 
@@ -209,15 +236,15 @@ def _difference(ours: bytes, theirs: np.ndarray) -> tuple[bool, float]:
 
 def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, inputs_file: Path | None = None,
                  random_count: int = 3, seed: int = 0, timeout_s: float = 300.0,
-                 announce: Announce = lambda m: None) -> RunReport:
-    outcome = build_for_board(model, board_name, out_dir, announce)
+                 announce: Announce = lambda m: None, guard_bytes: int = 0) -> RunReport:
+    outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes)
     board = load_board(board_name)
     model_bytes = _read_model(model)
     graph = parse_tflite(model_bytes, name=model_name_for(Path(model)), source=str(model))
     records = load_records(inputs_file, graph) if inputs_file else random_records(graph, random_count, seed)
     reference = TflmReference(model_bytes, preserve_all=False)
 
-    results = []
+    results, stack, peak = [], 0, 0
     announce(f"running {len(records)} input(s) on {board.name} (QEMU) and in TFLite Micro")
     with start_emulator(board, outcome.elf, timeout_s=timeout_s) as emulator:
         with DeviceSession(emulator.serial_url, timeout_s=timeout_s) as session:
@@ -225,7 +252,11 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
             if hello.sha256.hex() != graph.sha256:
                 raise DeviceError(f"the board runs model {hello.sha256.hex()[:12]}, not {graph.sha256[:12]}")
             for record in records:
-                run = session.run([np.ascontiguousarray(x).tobytes() for x in record])
+                try:
+                    run = session.run([np.ascontiguousarray(x).tobytes() for x in record])
+                except InvokeError as exc:
+                    raise DeviceError(f"{graph.name} on {board.name}: {describe_status(exc.status, graph)}") from None
+                stack, peak = max(stack, run.stack_bytes), max(peak, run.stack_peak_bytes)
                 expected = reference.run(record).outputs
                 diffs = [_difference(ours, theirs) for ours, theirs in zip(run.outputs, expected)]
                 results.append(InputResult(all(d[0] for d in diffs), max(d[1] for d in diffs), run.instructions))
@@ -234,4 +265,5 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
         if code != 0:
             raise DeviceError(f"the firmware exited with status {code}")
     return RunReport(graph.name, board.name, tuple(results), outcome.arena_bytes, outcome.flash_bytes,
-                     outcome.ram_bytes)
+                     outcome.ram_bytes, stack, peak, outcome.stack_bound_bytes, outcome.firmware_stack_bound_bytes,
+                     outcome.stack_bytes)

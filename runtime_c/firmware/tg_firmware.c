@@ -161,6 +161,8 @@ static void hello_payload(tx_t *tx, const void *context)
 typedef struct {
     int32_t status;
     uint64_t instructions;
+    uint32_t invoke_stack_bytes;
+    uint32_t stack_peak_bytes;
 } run_result_t;
 
 static void run_payload(tx_t *tx, const void *context)
@@ -168,6 +170,8 @@ static void run_payload(tx_t *tx, const void *context)
     const run_result_t *result = context;
     tx_u32(tx, (uint32_t)result->status);
     tx_u64(tx, result->instructions);
+    tx_u32(tx, result->invoke_stack_bytes);
+    tx_u32(tx, result->stack_peak_bytes);
     for (uint32_t i = 0; i < MODEL->num_outputs; ++i) {
         tx_bytes(tx, MODEL->outputs[i].data, MODEL->outputs[i].bytes);
     }
@@ -197,12 +201,75 @@ static void send_error(uint8_t seq, uint32_t code, uint32_t detail)
     send_frame(TG_MSG_ERROR, seq, error_payload, &error);
 }
 
+/* ---- stack painting ---------------------------------------------------------------------------- */
+
+/* The stack is measured by painting: every free word below the stack pointer gets a pattern, and
+ * the deepest word that no longer holds it is the deepest the stack has been. The port's linker
+ * script gives the stack's top (__tg_stack_top) and size (__tg_stack_bytes, an absolute symbol);
+ * they are weak so that a port without them still links, and then reports 0. */
+extern uint32_t __tg_stack_top[] __attribute__((weak));
+extern uint8_t __tg_stack_bytes[] __attribute__((weak));
+#define TG_STACK_PAINT 0xC5A3C5A3u
+
+static uint32_t *stack_lowest;  /* the deepest word found in use since boot */
+static uint32_t *invoke_sp;     /* the stack pointer at the call of invoke() */
+
+static uint32_t *stack_bottom(void)
+{
+    return (uint32_t *)((uint8_t *)__tg_stack_top - (uintptr_t)__tg_stack_bytes);
+}
+
+/* Inlined so that it reads (and paints below) its caller's own stack pointer. */
+__attribute__((always_inline)) static inline uint32_t *stack_pointer(void)
+{
+    uint32_t *sp;
+#if defined(__arm__)
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+#elif defined(__riscv)
+    __asm__ volatile("mv %0, sp" : "=r"(sp));
+#else
+    sp = __builtin_frame_address(0);
+#endif
+    return sp;
+}
+
+__attribute__((always_inline)) static inline void paint_stack(void)
+{
+    if (__tg_stack_top == NULL) {
+        return;
+    }
+    volatile uint32_t *word = stack_bottom();
+    uint32_t *const sp = stack_pointer();
+    while (word < (volatile uint32_t *)sp) {
+        *word++ = TG_STACK_PAINT;
+    }
+}
+
+/* The deepest word that lost its paint (the top when nothing below it has been used). */
+static uint32_t *stack_used_to(void)
+{
+    if (__tg_stack_top == NULL) {
+        return NULL;
+    }
+    const volatile uint32_t *word = stack_bottom();
+    while (word < (const volatile uint32_t *)__tg_stack_top && *word == TG_STACK_PAINT) {
+        ++word;
+    }
+    return (uint32_t *)word;
+}
+
+static uint32_t bytes_between(const uint32_t *deep, const uint32_t *high)
+{
+    return __tg_stack_top == NULL ? 0u : (uint32_t)((const uint8_t *)high - (const uint8_t *)deep);
+}
+
 /* ---- measuring -------------------------------------------------------------------------------- */
 
 /* noipa: one body for every callee, so the glue around the call is the same for the model and for
  * the empty baseline, and cancels out. */
 __attribute__((noipa)) static uint64_t instructions_of(int (*function)(void), int *status)
 {
+    invoke_sp = stack_pointer();
     tg_port_counter_start();
     int result = function();
     uint64_t instructions = tg_port_counter_read();
@@ -315,8 +382,16 @@ _Noreturn static void serve(void)
             send_frame(TG_MSG_HELLO | TG_MSG_REPLY, header.seq, hello_payload, NULL);
         } else if (header.type == TG_MSG_RUN) {
             int status;
+            /* Paint afresh below this frame, so that the deepest word touched afterwards is
+             * invoke()'s; what was used before counts towards the firmware's peak. */
+            uint32_t *before = stack_used_to();
+            stack_lowest = before < stack_lowest ? before : stack_lowest;
+            paint_stack();
             const uint64_t raw = instructions_of(MODEL->invoke, &status);
-            const run_result_t result = {status, raw - call_overhead};
+            uint32_t *deepest = stack_used_to();
+            stack_lowest = deepest < stack_lowest ? deepest : stack_lowest;
+            const run_result_t result = {status, raw - call_overhead, bytes_between(deepest, invoke_sp),
+                                         bytes_between(stack_lowest, __tg_stack_top)};
             send_frame(TG_MSG_RUN | TG_MSG_REPLY, header.seq, run_payload, &result);
         } else {
             send_frame(TG_MSG_EXIT | TG_MSG_REPLY, header.seq, empty_payload, NULL);
@@ -328,6 +403,8 @@ _Noreturn static void serve(void)
 
 int main(void)
 {
+    paint_stack();
+    stack_lowest = __tg_stack_top;
     tg_port_init();
     calibrate();
     serve();

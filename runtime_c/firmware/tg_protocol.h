@@ -1,4 +1,4 @@
-/* tinygen serial protocol, version 1: the firmware's side. docs/serial-protocol.md is the same text
+/* tinygen serial protocol, version 2: the firmware's side. docs/serial-protocol.md is the same text
  * for readers of the host side (tinygen/device/protocol.py).
  *
  * Every message, either way, is one frame; all integers are little endian:
@@ -20,7 +20,9 @@
  *                         (str = u8 length + that many bytes, no terminator.)
  *   RUN 0x02, all input tensors' bytes concatenated in order
  *                      -> 0x82: i32 status (invoke()'s return), u64 instructions executed by
- *                         invoke() alone, then all output tensors' bytes concatenated in order.
+ *                         invoke() alone, u32 stack bytes invoke() used (painted, this run),
+ *                         u32 the firmware's deepest stack use since boot (bytes below the top),
+ *                         then all output tensors' bytes concatenated in order.
  *   EXIT 0x03, empty   -> 0x83, empty; then the firmware ends with exit status 0.
  * A request that cannot be served gets ERROR 0xFF: u32 code (TG_ERR_*), u32 detail.
  *   BAD_CRC      the CRC did not match (detail 0); the frame is dropped.
@@ -35,7 +37,7 @@
 #ifndef TINYGEN_TG_PROTOCOL_H
 #define TINYGEN_TG_PROTOCOL_H
 
-#define TG_PROTOCOL_VERSION 1u
+#define TG_PROTOCOL_VERSION 2u /* 2: the RUN reply carries the two stack measurements */
 
 #define TG_SYNC_0 0xA5u
 #define TG_SYNC_1 0x5Au

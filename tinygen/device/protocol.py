@@ -1,4 +1,4 @@
-"""The serial protocol v1, host side: frames, typed messages, and their encodings.
+"""The serial protocol v2, host side: frames, typed messages, and their encodings.
 
 The device side is runtime_c/firmware/tg_protocol.h; docs/serial-protocol.md describes both. A frame
 is: sync (A5 5A), type (u8), sequence number (u8), payload length (u32), payload, CRC-32 (zlib's)
@@ -17,7 +17,7 @@ from enum import IntEnum
 
 from tinygen.errors import DeviceError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: the RUN reply carries the stack measurements
 SYNC = b"\xa5\x5a"
 HEADER = struct.Struct("<2sBBI")  # sync, type, seq, payload length
 CRC = struct.Struct("<I")
@@ -199,6 +199,8 @@ class RunReply:
     status: int              # invoke()'s return value; 0 is TG_OK
     instructions: int        # executed by invoke() alone
     outputs: bytes           # every output tensor's bytes, concatenated in order
+    invoke_stack_bytes: int = 0   # stack invoke() used in this run (painted; 0: the port cannot tell)
+    stack_peak_bytes: int = 0     # the firmware's deepest stack use since boot
 
 
 @dataclass(frozen=True)
@@ -256,17 +258,18 @@ def decode_hello_reply(payload: bytes) -> HelloReply:
     return HelloReply(version, max_payload, sha256, arena_bytes, model_name, tinygen_version, inputs, outputs)
 
 
-RUN_REPLY_HEAD = struct.Struct("<iQ")
+RUN_REPLY_HEAD = struct.Struct("<iQII")
 
 
 def encode_run_reply(reply: RunReply) -> bytes:
-    return RUN_REPLY_HEAD.pack(reply.status, reply.instructions) + reply.outputs
+    return RUN_REPLY_HEAD.pack(reply.status, reply.instructions, reply.invoke_stack_bytes,
+                               reply.stack_peak_bytes) + reply.outputs
 
 
 def decode_run_reply(payload: bytes) -> RunReply:
     reader = _Reader(payload, "RUN reply")
-    status, instructions = reader.take("<iQ")
-    return RunReply(status, instructions, reader.rest())
+    status, instructions, invoke_stack, stack_peak = reader.take(RUN_REPLY_HEAD.format)
+    return RunReply(status, instructions, reader.rest(), invoke_stack, stack_peak)
 
 
 ERROR_REPLY = struct.Struct("<II")

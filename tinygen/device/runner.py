@@ -16,6 +16,7 @@ from tinygen.device.protocol import (
     REPLY_TO, Frame, HelloReply, MessageType, decode_error_reply, decode_hello_reply, decode_run_reply,
     encode_frame, read_frame,
 )
+from tinygen.device.status import describe_status
 from tinygen.errors import DeviceError, InputError
 
 DEFAULT_TIMEOUT_S = 20.0
@@ -27,6 +28,16 @@ MAX_STALE_FRAMES = 16        # replies to earlier, abandoned requests that may s
 class RunResult:
     outputs: list[bytes]     # one per output tensor, in the model's order
     instructions: int        # executed by the model's invoke() alone
+    stack_bytes: int = 0     # stack used by invoke() (painted)
+    stack_peak_bytes: int = 0  # the firmware's deepest stack use since boot
+
+
+class InvokeError(DeviceError):
+    """invoke() on the board returned a status other than TG_OK; `status` holds it."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class DeviceSession:
@@ -113,7 +124,7 @@ class DeviceSession:
                 raise InputError(f"input '{tensor.name}' needs {tensor.bytes} bytes, got {len(data)}")
         reply = decode_run_reply(self.request(MessageType.RUN, b"".join(inputs)).payload)
         if reply.status != 0:
-            raise DeviceError(f"model '{info.model_name}' invoke() returned status {reply.status}")
+            raise InvokeError(f"model '{info.model_name}': {describe_status(reply.status)}", reply.status)
         expected = sum(t.bytes for t in info.outputs)
         if len(reply.outputs) != expected:
             raise DeviceError(f"RUN reply carries {len(reply.outputs)} output bytes, the model has {expected}")
@@ -121,7 +132,7 @@ class DeviceSession:
         for tensor in info.outputs:
             outputs.append(reply.outputs[offset:offset + tensor.bytes])
             offset += tensor.bytes
-        return RunResult(outputs, reply.instructions)
+        return RunResult(outputs, reply.instructions, reply.invoke_stack_bytes, reply.stack_peak_bytes)
 
     def exit(self) -> None:
         """Ask the firmware to end (QEMU then exits with status 0)."""

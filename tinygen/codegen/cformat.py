@@ -39,8 +39,15 @@ def c_float(value: float) -> str:
 
 
 def c_string(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + re.sub(r"[^\x20-\x7e]", "?", escaped) + '"'
+    # Model text is untrusted: '?' is escaped too, so no "??=" trigraph can form.
+    escaped = re.sub(r"[^\x20-\x7e]", "?", text).replace("\\", "\\\\").replace('"', '\\"').replace("?", "\\?")
+    return '"' + escaped + '"'
+
+
+def c_comment(text: str) -> str:
+    """Model text made safe inside /* */: printable ASCII, no comment delimiters, no trigraphs."""
+    text = re.sub(r"[^\x20-\x7e]", ".", text)
+    return text.replace("*/", "* /").replace("/*", "/ *").replace("??", "?.")
 
 
 def c_identifier(text: str) -> str:

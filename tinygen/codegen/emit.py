@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinygen import __version__
-from tinygen.codegen.cformat import array_body, c_float, c_int, struct_initializer
+from tinygen.codegen.cformat import array_body, c_comment, c_float, c_int, struct_initializer
 from tinygen.codegen.env import render
 from tinygen.codegen.sources import GeneratedSources
 from tinygen.errors import PlanError
@@ -100,7 +100,7 @@ class _Emitter:
                 name=f"w{tensor.index}",
                 initializer=array_body(data, tensor.dtype.c_type),
                 length=max(1, data.size),
-                comment=f"'{tensor.name}' {list(tensor.shape)}",
+                comment=c_comment(f"'{tensor.name}' {list(tensor.shape)}"),
             )
         return self.weights[tensor.index].name
 

@@ -20,6 +20,7 @@ import tflite
 from tinygen.errors import InvalidModelError, ModelFormatError, TinygenError, UnsupportedModelError
 from tinygen.ir import ops
 from tinygen.ir.graph import NO_TENSOR, DType, Graph, Operator, Quantization, Tensor
+from tinygen.passes.validate import validate_graph
 
 _TFLITE_TYPES = {
     tflite.TensorType.INT8: DType.INT8,
@@ -91,6 +92,8 @@ class _Importer:
 
     def graph(self) -> Graph:
         model = self.model
+        if model.BuffersLength() and model.Buffers(0).DataLength():
+            raise InvalidModelError(f"{self.source}: buffer 0 holds data; TFLite reserves it as the empty buffer")
         if model.SubgraphsLength() != 1:
             raise UnsupportedModelError(
                 f"{self.source} has {model.SubgraphsLength()} subgraphs; tinygen compiles models with one"
@@ -119,6 +122,8 @@ class _Importer:
                 detail = str(why)
                 problems.append(f"#{i} {op_name}" + (f" ({detail})" if detail != op_name else ""))
                 continue
+            except InvalidModelError as why:
+                raise InvalidModelError(f"operator #{i} {op_name}: {why}") from None
             operators.append(Operator(index=i, attrs=attrs, inputs=op_inputs, outputs=op_outputs))
 
         if problems:
@@ -126,14 +131,14 @@ class _Importer:
                 f"{self.source}: {len(problems)} unsupported operator(s): " + ", ".join(problems)
             )
         _check_static_and_quantized(tensors, inputs, outputs, operators, self.source)
-        return Graph(
+        return validate_graph(Graph(
             name=self.name,
             sha256=hashlib.sha256(self.data).hexdigest(),
             tensors=tensors,
             operators=tuple(operators),
             inputs=inputs,
             outputs=outputs,
-        )
+        ))
 
     def _indices(self, array, count: int, what: str, allow_absent: bool = False) -> tuple[int, ...]:
         if isinstance(array, int):  # the tflite package returns 0 for an absent vector
@@ -183,7 +188,8 @@ class _Importer:
         if q is None or q.ScaleIsNone() or q.ScaleLength() == 0:
             return None
         scales = tuple(float(s) for s in q.ScaleAsNumpy())
-        zero_points = tuple(int(z) for z in q.ZeroPointAsNumpy()) if not q.ZeroPointIsNone() else (0,) * len(scales)
+        # No zero points at all is not "all zero": TFLM reads past the missing vector.
+        zero_points = tuple(int(z) for z in q.ZeroPointAsNumpy()) if not q.ZeroPointIsNone() else ()
         axis = int(q.QuantizedDimension())
         if len(zero_points) != len(scales):
             raise InvalidModelError(
@@ -200,10 +206,11 @@ class _Importer:
 
     def _constant(self, t, index: int, name: str, shape: tuple[int, ...], dtype: DType) -> np.ndarray | None:
         buffer_index = t.Buffer()
+        # Buffer 0 is the empty one every model must have; TFLM crashes on a model without it.
+        if not 0 <= buffer_index < self.model.BuffersLength():
+            raise InvalidModelError(f"tensor {index} '{name}' refers to buffer {buffer_index}, which does not exist")
         if buffer_index == 0:
             return None
-        if not 0 < buffer_index < self.model.BuffersLength():
-            raise InvalidModelError(f"tensor {index} '{name}' refers to buffer {buffer_index}, which does not exist")
         buf = self.model.Buffers(buffer_index)
         offset, size = buf.Offset(), buf.Size()
         if offset > 1:
@@ -229,8 +236,11 @@ class _Importer:
 
 def _options(op, cls):
     table = op.BuiltinOptions()
-    if table is None:
+    if table is None or op.BuiltinOptionsType() == tflite.BuiltinOptions.NONE:
         return None
+    if op.BuiltinOptionsType() != getattr(tflite.BuiltinOptions, cls.__name__):
+        # TFLM reads options only through their union type; another table must not be read as this one.
+        raise InvalidModelError(f"options of union type {op.BuiltinOptionsType()}, not {cls.__name__}")
     opts = cls()
     opts.Init(table.Bytes, table.Pos)
     return opts
@@ -328,7 +338,9 @@ def _parse_reshape(op, inputs, tensors) -> ops.Reshape:
 def _parse_softmax(op, inputs, tensors) -> ops.Softmax:
     _expect_inputs(inputs, 1, 1)
     o = _options(op, tflite.SoftmaxOptions)
-    return ops.Softmax(beta=float(o.Beta()) if o else 1.0)
+    if o is None:
+        raise _Unsupported("missing options")  # TFLM would take beta 0 and abort
+    return ops.Softmax(beta=float(o.Beta()))
 
 
 def _parse_concatenation(op, inputs, tensors) -> ops.Concatenation:

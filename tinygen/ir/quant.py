@@ -68,7 +68,8 @@ def f32(value: float) -> np.float32:
 
 def quantize_float_tflm(scale: float, zero_point: int, value: float) -> int:
     """kernel_util.cc Quantize(): zero_point + (int)roundf(f / scale), all in float32."""
-    tmp = round_half_away_f32(np.float32(f32(value) / f32(scale)))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow to infinity is refused just below
+        tmp = round_half_away_f32(np.float32(f32(value) / f32(scale)))
     if not (float(tmp) >= INT32_MIN and float(tmp) <= INT32_MAX):
         raise InvalidModelError(f"activation bound {value} overflows int32 at scale {scale}")
     return zero_point + int(tmp)
@@ -110,7 +111,8 @@ def conv_channel_multipliers(input_scale: float, filter_scales: tuple[float, ...
 
 def conv_tensor_multiplier(input_scale: float, filter_scale: float, output_scale: float) -> FixedPointMultiplier:
     """GetQuantizedConvolutionMultipler: the product of scales in float, the ratio in double."""
-    product = float(np.float32(f32(input_scale) * f32(filter_scale)))
+    with np.errstate(over="ignore"):  # infinity is refused by quantize_multiplier
+        product = float(np.float32(f32(input_scale) * f32(filter_scale)))
     return quantize_multiplier(product / float(f32(output_scale)))
 
 

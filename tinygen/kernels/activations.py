@@ -13,8 +13,11 @@ The two differ in TFLM more than their names suggest:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
+
+import numpy as np
 
 from tinygen.errors import InvalidModelError, UnsupportedModelError
 from tinygen.ir import ops
@@ -56,7 +59,9 @@ def relu6_range(op: Operator, inp: Tensor) -> Range:
     point and clamps to int8.
     """
     scale, zero_point = quantized(op, inp)
-    six = round_half_away(float(f32(6.0) / f32(scale))) + zero_point
+    with np.errstate(over="ignore"):  # a tiny scale overflows the float division: refused below
+        ratio = float(f32(6.0) / f32(scale))
+    six = round_half_away(ratio) + zero_point if math.isfinite(ratio) else math.inf
     if not INT32_MIN <= six <= INT32_MAX:
         # TFLM converts this double to int32_t: undefined behaviour, so no result to match.
         raise UnsupportedModelError(

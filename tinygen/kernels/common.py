@@ -70,6 +70,16 @@ def optional_input(graph: Graph, op: Operator, position: int) -> TensorRef | Nul
     return NullPtr()
 
 
+def require_bias_size(graph: Graph, op: Operator, channels: int) -> None:
+    """The kernels read one bias per output channel: a shorter bias would be read past its end."""
+    bias = optional_input(graph, op, 2)
+    if isinstance(bias, TensorRef) and graph.tensor(bias.tensor).num_elements != channels:
+        t = graph.tensor(bias.tensor)
+        raise InvalidModelError(
+            f"operator #{op.index} {op.kind}: bias '{t.name}' has {t.num_elements} values for {channels} channels"
+        )
+
+
 def quantized(op: Operator, tensor: Tensor) -> tuple[float, int]:
     """(scale, zero_point) of a per-tensor quantized activation."""
     if tensor.quant is None:

@@ -11,7 +11,8 @@ from tinygen.ir.graph import Graph, Operator
 from tinygen.ir.quant import activation_range, conv_channel_multipliers
 from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.common import (
-    channel_requant, compute_out_size, compute_padding, nhwc, optional_input, quantized, require_rank, require_shape,
+    channel_requant, compute_out_size, compute_padding, nhwc, optional_input, quantized, require_bias_size, require_rank,
+    require_shape,
 )
 from tinygen.kernels.cvalues import HW, CStruct, Dims, Range, TensorRef
 from tinygen.kernels.registry import lowering
@@ -52,6 +53,7 @@ def lower_conv2d(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     out_w = compute_out_size(attrs.padding, in_dims.w, f_w, attrs.stride_w, attrs.dilation_w)
     require_shape(op, out, (in_dims.n, out_h, out_w, out_c))
     check_filter_quant(op, graph, op.inputs[1], 0)
+    require_bias_size(graph, op, out_c)
 
     in_scale, in_zp = quantized(op, inp)
     out_scale, out_zp = quantized(op, out)

@@ -11,7 +11,8 @@ from tinygen.ir.graph import Graph, Operator
 from tinygen.ir.quant import activation_range, conv_channel_multipliers
 from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.common import (
-    channel_requant, compute_out_size, compute_padding, nhwc, optional_input, quantized, require_rank, require_shape,
+    channel_requant, compute_out_size, compute_padding, nhwc, optional_input, quantized, require_bias_size, require_rank,
+    require_shape,
 )
 from tinygen.kernels.conv import check_filter_quant
 from tinygen.kernels.cvalues import HW, CStruct, Dims, Range, TensorRef
@@ -52,7 +53,7 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> tuple[KernelCall, ...]
     out_w = compute_out_size(attrs.padding, in_dims.w, f_w, attrs.stride_w, attrs.dilation_w)
     require_shape(op, out, (in_dims.n, out_h, out_w, out_c))
     check_filter_quant(op, graph, flt.index, FILTER_CHANNEL_AXIS)
-    _check_bias(graph, op, out_c)
+    require_bias_size(graph, op, out_c)
 
     in_scale, in_zp = quantized(op, inp)
     out_scale, out_zp = quantized(op, out)
@@ -88,11 +89,3 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> tuple[KernelCall, ...]
     )
     return (call,)
 
-
-def _check_bias(graph: Graph, op: Operator, out_c: int) -> None:
-    bias = optional_input(graph, op, 2)
-    if isinstance(bias, TensorRef) and graph.tensor(bias.tensor).num_elements != out_c:
-        t = graph.tensor(bias.tensor)
-        raise InvalidModelError(
-            f"operator #{op.index} DEPTHWISE_CONV_2D: bias '{t.name}' has {t.num_elements} values for {out_c} channels"
-        )

@@ -10,7 +10,7 @@ from tinygen.ir import ops
 from tinygen.ir.graph import NO_TENSOR, Graph, Operator
 from tinygen.ir.quant import activation_range, conv_channel_multipliers, conv_tensor_multiplier
 from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.common import channel_requant, optional_input, quantized
+from tinygen.kernels.common import channel_requant, optional_input, quantized, require_bias_size
 from tinygen.kernels.conv import check_filter_quant
 from tinygen.kernels.cvalues import CStruct, Range, TensorRef
 from tinygen.kernels.registry import lowering
@@ -47,6 +47,7 @@ def lower_fully_connected(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
             f"expected {batches} x {output_depth}"
         )
     check_filter_quant(op, graph, flt.index, 0)
+    require_bias_size(graph, op, output_depth)
 
     in_scale, in_zp = quantized(op, inp)
     out_scale, out_zp = quantized(op, out)

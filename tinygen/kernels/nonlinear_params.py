@@ -33,6 +33,9 @@ def tflm_quantize_multiplier(real: float) -> RawMultiplier:
     large shifts: SOFTMAX legitimately produces shift 31, HARD_SWISH large relu-ish shifts."""
     if real == 0.0:
         return RawMultiplier(0, 0)
+    if not math.isfinite(real):
+        # A float32 scale ratio that overflowed: TFLM would convert infinity to an integer (undefined).
+        raise UnsupportedModelError(f"scale ratio {real!r} overflows float32")
     significand, shift = math.frexp(real)
     q_fixed = int(round_half_away(significand * (1 << 31)))
     if q_fixed == 1 << 31:
@@ -108,6 +111,12 @@ def logistic_scaling(input_scale: float) -> LogisticScaling:
         raise UnsupportedModelError(
             f"LOGISTIC input scale {input_scale!r} is below 2^-28: TFLite Micro's radius computation "
             "is undefined there")
+    if left_shift > 62:
+        # CalculateInputRadius evaluates 1LL << input_left_shift: undefined from 63 on (and TFLM's
+        # outputs there are indeed garbage: found by fuzzing against TFLM).
+        raise UnsupportedModelError(
+            f"LOGISTIC input scale {input_scale!r} is 2^35 or more: TFLite Micro's radius computation "
+            "is undefined there")
     assert multiplier < 1 << 31
     radius = calculate_input_radius(LOGISTIC_INPUT_INTEGER_BITS, left_shift)
     return LogisticScaling(multiplier, left_shift, radius)
@@ -138,8 +147,10 @@ def hard_swish_scaling(input_scale: float, output_scale: float) -> HardSwishScal
     in_s, out_s = np.float32(input_scale), np.float32(output_scale)
     hires_input_scale = np.float32(np.float32(1.0) / np.float32(128.0)) * in_s
     reluish_scale = np.float32(3.0) / np.float32(32768.0)
-    output = tflm_quantize_multiplier(float(np.float32(hires_input_scale / out_s)))
-    reluish = tflm_quantize_multiplier(float(np.float32(hires_input_scale / reluish_scale)))
+    with np.errstate(over="ignore"):  # an overflow to infinity is refused by tflm_quantize_multiplier
+        output_ratio, reluish_ratio = hires_input_scale / out_s, hires_input_scale / reluish_scale
+    output = tflm_quantize_multiplier(float(np.float32(output_ratio)))
+    reluish = tflm_quantize_multiplier(float(np.float32(reluish_ratio)))
     if output.shift > 0:
         # TF_LITE_ENSURE(output_multiplier_exponent <= 0): TFLM refuses the model at Prepare.
         raise InvalidModelError(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tinygen.errors import UnsupportedModelError
+from tinygen.errors import TinygenError, UnsupportedModelError
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import Lowered
 from tinygen.kernels.registry import lowering_for
@@ -20,5 +20,11 @@ def lower_graph(graph: Graph) -> tuple[Lowered, ...]:
         raise UnsupportedModelError(f"no kernel yet for operator(s): {', '.join(missing)}")
     lowered: list[Lowered] = []
     for op in graph.operators:
-        lowered.extend(lowering_for(type(op.attrs))(graph, op))
+        try:
+            lowered.extend(lowering_for(type(op.attrs))(graph, op))
+        except TinygenError as exc:
+            # Shared helpers (activation ranges, multipliers) do not know the operator: name it.
+            if f"operator #{op.index} " in str(exc):
+                raise
+            raise type(exc)(f"operator #{op.index} {op.kind}: {exc}") from None
     return tuple(lowered)

@@ -1,0 +1,149 @@
+"""Graph-level checks, run on every imported Graph before anything is lowered.
+
+The reader checks each tensor and operator on its own; what only the whole graph shows is checked
+here: the operators form a straight-line program in which every value is defined once, before it is
+read. A model breaking that (an operator reading what a later one writes, two operators writing one
+tensor, a graph output nothing computes) would compile to C that reads uninitialised or
+overwritten arena bytes, so it is refused with InvalidModelError naming the tensor and operator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.errors import InvalidModelError, PlanError, UnsupportedModelError
+from tinygen.ir import ops
+from tinygen.ir.graph import NO_TENSOR, DType, Graph, Tensor
+
+# Offsets and sizes are C ints in the generated code; no board has anywhere near this much RAM.
+MAX_ACTIVATION_BYTES = 2**31 - 1
+
+# The smallest normal float32. TFLM divides by scales and takes their ratios in float and double;
+# a denormal scale turns those into infinities and its fixed-point multipliers overflow.
+MIN_SCALE = float(np.finfo(np.float32).tiny)
+
+# Zero points a tensor of each type can hold; other types get TFLM's int32 field.
+_ZERO_POINT_RANGES = {DType.INT8: (-128, 127), DType.UINT8: (0, 255), DType.INT16: (-32768, 32767)}
+_INT32_RANGE = (-(2**31), 2**31 - 1)
+
+# Operators whose int8 kernels ignore the filter's zero point (TFLM's ConvPerChannel and
+# DepthwiseConvPerChannel take no filter offset): a non-zero one would be silently treated as 0.
+_SYMMETRIC_FILTER_OPS = (ops.Conv2D, ops.DepthwiseConv2D)
+
+
+def _label(t: Tensor) -> str:
+    return f"tensor {t.index} '{t.name}'"
+
+
+def validate_graph(graph: Graph) -> Graph:
+    """Raise a TinygenError if the graph is not a valid straight-line program; return it unchanged."""
+    _check_graph_inputs(graph)
+    written = _check_dataflow(graph)
+    _check_graph_outputs(graph, written)
+    used = _used_tensors(graph)
+    _check_sizes(used)
+    for t in used:
+        _check_quantization(t)
+        _check_constant_values(t)
+    _check_filter_zero_points(graph)
+    return graph
+
+
+def _check_graph_inputs(graph: Graph) -> None:
+    seen: set[int] = set()
+    for i in graph.inputs:
+        if i in seen:
+            raise InvalidModelError(f"{_label(graph.tensor(i))} is listed twice as a graph input")
+        seen.add(i)
+
+
+def _check_dataflow(graph: Graph) -> dict[int, int]:
+    """Every operator reads graph inputs, constants or earlier results, and writes fresh tensors.
+
+    Returns tensor index -> the operator that writes it.
+    """
+    inputs = set(graph.inputs)
+    written: dict[int, int] = {}
+    for op in graph.operators:
+        where = f"operator #{op.index} {op.kind}"
+        for i in op.inputs:
+            if i == NO_TENSOR or i in inputs or i in written or graph.tensor(i).is_constant:
+                continue
+            if i in op.outputs:
+                raise InvalidModelError(f"{where} reads its own output {_label(graph.tensor(i))}")
+            later = next((o.index for o in graph.operators if i in o.outputs), None)
+            if later is not None:
+                raise InvalidModelError(
+                    f"{where} reads {_label(graph.tensor(i))} before operator #{later} writes it "
+                    f"(operators must come in execution order, without cycles)")
+            raise InvalidModelError(
+                f"{where} reads {_label(graph.tensor(i))}, which is no graph input, no constant and no operator's output")
+        for i in op.outputs:
+            t = graph.tensor(i)
+            if i in written:
+                raise InvalidModelError(f"{_label(t)} is written twice: by operator #{written[i]} and by {where}")
+            if i in inputs:
+                raise InvalidModelError(f"{where} writes graph input {_label(t)}")
+            if t.is_constant:
+                raise InvalidModelError(f"{where} writes constant {_label(t)}")
+            written[i] = op.index
+    return written
+
+
+def _check_graph_outputs(graph: Graph, written: dict[int, int]) -> None:
+    for i in graph.outputs:
+        if i not in written and i not in graph.inputs:
+            raise InvalidModelError(f"graph output {_label(graph.tensor(i))} is never computed by any operator")
+
+
+def _used_tensors(graph: Graph) -> list[Tensor]:
+    used = dict.fromkeys([*graph.inputs, *graph.outputs])
+    for op in graph.operators:
+        used.update(dict.fromkeys(i for i in (*op.inputs, *op.outputs) if i != NO_TENSOR))
+    return [graph.tensor(i) for i in used]
+
+
+def _check_sizes(used: list[Tensor]) -> None:
+    total = 0
+    for t in used:
+        if 0 in t.shape:
+            # A zero-sized tensor computes nothing; kernels and the planner assume at least one element.
+            raise UnsupportedModelError(f"{_label(t)} has shape {list(t.shape)}, with no elements")
+        if not t.is_constant:
+            total += t.nbytes
+    if total > MAX_ACTIVATION_BYTES:
+        raise PlanError(f"the activation tensors take {total} bytes together, more than the 2 GiB tinygen addresses")
+
+
+def _check_quantization(t: Tensor) -> None:
+    """Numbers TFLM's Prepare functions would overflow on or silently misread."""
+    q = t.quant
+    if q is None:
+        return
+    for s in q.scales:
+        if not s >= MIN_SCALE:  # also catches NaN
+            raise InvalidModelError(
+                f"{_label(t)} has quantization scale {s!r}; scales must be normal positive float32 values (>= {MIN_SCALE:.3g})")
+    low, high = _ZERO_POINT_RANGES.get(t.dtype, _INT32_RANGE)
+    for zp in q.zero_points:
+        if not low <= zp <= high:
+            raise InvalidModelError(f"{_label(t)} has zero point {zp}, outside [{low}, {high}] of its type {t.dtype.value}")
+    if q.per_channel and any(zp != 0 for zp in q.zero_points):
+        raise InvalidModelError(
+            f"{_label(t)} is quantized per channel with zero points {list(q.zero_points)[:4]}...; per-channel zero points must be 0")
+
+
+def _check_constant_values(t: Tensor) -> None:
+    if t.data is not None and t.dtype is DType.FLOAT32 and not np.isfinite(t.data).all():
+        raise InvalidModelError(f"{_label(t)} is a float32 constant holding NaN or infinity")
+
+
+def _check_filter_zero_points(graph: Graph) -> None:
+    for op in graph.operators:
+        if not isinstance(op.attrs, _SYMMETRIC_FILTER_OPS) or len(op.inputs) < 2:
+            continue
+        flt = graph.tensor(op.inputs[1])
+        if flt.quant is not None and any(zp != 0 for zp in flt.quant.zero_points):
+            raise InvalidModelError(
+                f"operator #{op.index} {op.kind}: filter {_label(flt)} has zero points {list(flt.quant.zero_points)[:4]}; "
+                f"int8 filters must be symmetric (zero point 0), TFLite Micro ignores any other")

@@ -97,6 +97,7 @@ class Fuzzer:
         self.target = load_target(args.target)
         self.counts: collections.Counter[str] = collections.Counter()
         self.tflm: collections.Counter[str] = collections.Counter()
+        self.tflm_notes: list[str] = []  # compiled models TFLM refused or crashed on
         self.compiled = 0
         self.crash: tuple[object, object] | None = None  # (case, detail)
 
@@ -116,6 +117,8 @@ class Fuzzer:
                 with tempfile.TemporaryDirectory() as work:
                     status, detail = self.fuzz.compare_with_tflm(case.data, Path(work))
                 self.tflm[status] += 1
+                if status != "bit-exact" and len(self.tflm_notes) < 50:
+                    self.tflm_notes.append(f"{status}: {case.describe()[:300]}: {detail[-300:]}")
                 if status in ("mismatch", "error"):
                     self.crash = (case, f"TFLM comparison: {status}: {detail}")
                     return detail
@@ -187,6 +190,8 @@ def run_atheris(fuzzer: Fuzzer, groups: list[str], libfuzzer_args: list[str]) ->
             path = fuzzer.write_crash()
             raise CrashFound(f"{fuzzer.crash[0].describe()}\nmodel: {path}\n{detail}")
 
+    for corpus in (a for a in libfuzzer_args if not a.startswith("-")):
+        Path(corpus).mkdir(parents=True, exist_ok=True)  # libFuzzer wants its corpus folders to exist
     argv = [sys.argv[0], *libfuzzer_args]
     if not any(a.startswith("-max_len=") for a in libfuzzer_args):
         argv.append("-max_len=4096")  # room for a few dozen choices from the start
@@ -226,7 +231,7 @@ def main(argv: list[str]) -> int:
         crashed = True
     summary = {
         "engine": args.engine, "groups": groups, "seed": args.seed, "cases": sum(fuzzer.counts.values()),
-        "outcomes": dict(fuzzer.counts), "tflm": dict(fuzzer.tflm),
+        "outcomes": dict(fuzzer.counts), "tflm": dict(fuzzer.tflm), "tflm_notes": fuzzer.tflm_notes,
         "seconds": round(time.monotonic() - started, 1),
     }
     if crashed:

@@ -50,6 +50,14 @@ def test_fuzz_compile_path(group, tmp_path):
     assert outcomes.get("compiled", 0) >= 50 and outcomes.get("rejected", 0) >= 500, outcomes
 
 
+def test_atheris_engine_runs(tmp_path):
+    """The engine of the long runs (docs/fuzzing.md) starts, fuzzes and finishes cleanly."""
+    proc = run_script("--engine", "atheris", "--cases", "200", "--seeds", "builder", "--crash-dir", str(tmp_path),
+                      str(tmp_path / "corpus"), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Done 200 runs" in proc.stderr, proc.stderr[-2000:]
+
+
 # --- the harness catches what it must ------------------------------------------------------------
 
 def test_run_case_classifies_outcomes():
@@ -203,6 +211,16 @@ def test_options_of_another_type_are_refused():
     model = fuzz.unpack(fuzz.builder_seeds()["elementwise"])
     model.subgraphs[0].operators[1].builtinOptionsType = fuzz.schema.BuiltinOptions.MulOptions
     with pytest.raises(InvalidModelError, match="operator #1 ADD: options of union type 21, not AddOptions"):
+        compile_bytes(fuzz.pack(model))
+
+
+def test_operator_type_is_read_as_tflm_reads_it():
+    """Was compiled as PAD: the tflite package answers the deprecated code (34, PAD) whenever
+    builtin_code < 127, but TFLM runs max(builtin_code, deprecated) = 35, another operator."""
+    model = fuzz.unpack(fuzz.builder_seeds()["elementwise"])
+    assert model.operatorCodes[0].builtinCode == 34
+    model.operatorCodes[0].builtinCode = 35
+    with pytest.raises(UnsupportedModelError, match=r"#0 UNIDIRECTIONAL_SEQUENCE_RNN"):
         compile_bytes(fuzz.pack(model))
 
 

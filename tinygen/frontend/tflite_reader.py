@@ -14,6 +14,7 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
+import flatbuffers
 import numpy as np
 import tflite
 
@@ -156,7 +157,7 @@ class _Importer:
         if not 0 <= index < self.model.OperatorCodesLength():
             raise InvalidModelError(f"an operator uses opcode {index}, which the model does not define")
         code = self.model.OperatorCodes(index)
-        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        builtin = max(_raw_builtin_code(code), code.DeprecatedBuiltinCode())
         if builtin == tflite.BuiltinOperator.CUSTOM:
             custom = code.CustomCode()
             return f"CUSTOM:{custom.decode('utf-8', 'replace') if custom else '?'}"
@@ -230,6 +231,15 @@ class _Importer:
         array = np.frombuffer(raw.tobytes(), dtype=dtype.numpy.newbyteorder("<")).astype(dtype.numpy).reshape(shape)
         array.setflags(write=False)
         return array
+
+
+def _raw_builtin_code(code) -> int:
+    """The builtin_code field as stored. The tflite package's BuiltinCode() answers the deprecated
+    field instead whenever builtin_code < 127, but TFLM takes max(builtin_code, deprecated): a model
+    whose two fields disagree would otherwise be compiled as another operator than TFLM runs."""
+    table = code._tab  # the generated reader's table: field 3 (vtable offset 10) is builtin_code
+    offset = table.Offset(10)
+    return table.Get(flatbuffers.number_types.Int32Flags, offset + table.Pos) if offset else 0
 
 
 # --- operator parsers: flatbuffer options -> attrs dataclass --------------------------------

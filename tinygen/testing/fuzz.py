@@ -658,6 +658,10 @@ def mutate_any_field(model, ch) -> str:
         setattr(obj, name, fit_field(obj, name, interesting_float(ch)))
     elif isinstance(value, bytes):
         setattr(obj, name, ch.pick((b"", b"\xff\xfe\xfd", b"x" * 300, value + value)))
+    elif ch.integer(0, 4) == 0:
+        # Packed with another element width: the vector's length no longer matches its bytes.
+        setattr(obj, name, value.astype(ch.pick((np.int8, np.int16, np.int64, np.float64, np.uint8))))
+        return f"{where} stored as {getattr(obj, name).dtype}"
     elif value.size:
         value = value.copy()
         k = ch.integer(0, value.size - 1)

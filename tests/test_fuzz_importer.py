@@ -214,6 +214,15 @@ def test_options_of_another_type_are_refused():
         compile_bytes(fuzz.pack(model))
 
 
+def test_variable_tensor_is_refused():
+    """Was compiled with the variable's buffer as a constant weight; TFLM keeps variables in the
+    arena as state, and computed other outputs (found by the TFLM comparison, on MLPerf AD)."""
+    model = fuzz.unpack(fuzz.builder_seeds()["fc_relu6"])
+    model.subgraphs[0].tensors[1].isVariable = True
+    with pytest.raises(UnsupportedModelError, match=r"tensor 1 't1' is a variable tensor"):
+        compile_bytes(fuzz.pack(model))
+
+
 def test_operator_type_is_read_as_tflm_reads_it():
     """Was compiled as PAD: the tflite package answers the deprecated code (34, PAD) whenever
     builtin_code < 127, but TFLM runs max(builtin_code, deprecated) = 35, another operator."""

@@ -177,6 +177,12 @@ class _Importer:
             )
         if any(d > MAX_TENSOR_ELEMENTS for d in shape) or math.prod(shape) > MAX_TENSOR_ELEMENTS:
             raise InvalidModelError(f"tensor {index} '{name}' has an impossible shape {list(shape)}")
+        if t.IsVariable():
+            # TFLM keeps a variable tensor's state in the arena across invocations (its buffer only
+            # initialises it); reading it as a constant would compute something else.
+            raise UnsupportedModelError(
+                f"tensor {index} '{name}' is a variable tensor (state kept between invocations); "
+                "tinygen compiles stateless models")
         dtype = _TFLITE_TYPES.get(t.Type())
         if dtype is None:
             raise UnsupportedModelError(f"tensor {index} '{name}' has TFLite type {t.Type()}, which tinygen does not support")

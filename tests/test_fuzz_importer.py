@@ -223,6 +223,24 @@ def test_variable_tensor_is_refused():
         compile_bytes(fuzz.pack(model))
 
 
+def test_sparse_tensor_is_refused():
+    """Not found by fuzzing (no seed is sparse), but the same kind of field: a sparse tensor's
+    buffer is a compressed encoding, which reading it as dense values would misread."""
+    model = fuzz.unpack(fuzz.builder_seeds()["fc_relu6"])
+    model.subgraphs[0].tensors[1].sparsity = fuzz.schema.SparsityParametersT()
+    model.subgraphs[0].tensors[1].sparsity.traversalOrder = np.array([0, 1], np.int32)
+    with pytest.raises(UnsupportedModelError, match=r"tensor 1 't1' is sparse"):
+        compile_bytes(fuzz.pack(model))
+
+
+def test_quantized_bias_type_other_than_int32_is_refused():
+    """Was ignored; TFLM refuses a model whose quantized_bias_type is no valid type (found on KWS)."""
+    model = fuzz.unpack(fuzz.builder_seeds()["fc_relu6"])
+    model.subgraphs[0].operators[0].builtinOptions.quantizedBiasType = -128
+    with pytest.raises(UnsupportedModelError, match=r"#0 FULLY_CONNECTED \(quantized bias type -128\)"):
+        compile_bytes(fuzz.pack(model))
+
+
 def test_operator_type_is_read_as_tflm_reads_it():
     """Was compiled as PAD: the tflite package answers the deprecated code (34, PAD) whenever
     builtin_code < 127, but TFLM runs max(builtin_code, deprecated) = 35, another operator."""

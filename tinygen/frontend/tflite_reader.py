@@ -183,6 +183,9 @@ class _Importer:
             raise UnsupportedModelError(
                 f"tensor {index} '{name}' is a variable tensor (state kept between invocations); "
                 "tinygen compiles stateless models")
+        if t.Sparsity() is not None:
+            # Its buffer holds a compressed encoding, not the dense values of its shape.
+            raise UnsupportedModelError(f"tensor {index} '{name}' is sparse; tinygen compiles dense tensors")
         dtype = _TFLITE_TYPES.get(t.Type())
         if dtype is None:
             raise UnsupportedModelError(f"tensor {index} '{name}' has TFLite type {t.Type()}, which tinygen does not support")
@@ -287,6 +290,7 @@ def _parse_conv(op, inputs, tensors) -> ops.Conv2D:
     if o is None:
         raise _Unsupported("missing options")
     _expect_inputs(inputs, 2, 3)
+    _check_bias_type(o)
     return ops.Conv2D(
         stride_h=_positive(o.StrideH(), "stride"), stride_w=_positive(o.StrideW(), "stride"),
         dilation_h=_positive(o.DilationHFactor(), "dilation"), dilation_w=_positive(o.DilationWFactor(), "dilation"),
@@ -314,7 +318,15 @@ def _parse_fully_connected(op, inputs, tensors) -> ops.FullyConnected:
         return ops.FullyConnected(activation=ops.Activation.NONE, keep_num_dims=False)
     if o.WeightsFormat() != tflite.FullyConnectedOptionsWeightsFormat.DEFAULT:
         raise _Unsupported("shuffled weights format")
+    _check_bias_type(o)
     return ops.FullyConnected(activation=_activation(o.FusedActivationFunction()), keep_num_dims=bool(o.KeepNumDims()))
+
+
+def _check_bias_type(o) -> None:
+    """quantized_bias_type: 0 (FLOAT32, the schema's default) leaves it unset; TFLM refuses a model
+    naming no valid type, and tinygen's kernels take int32 biases only."""
+    if o.QuantizedBiasType() not in (tflite.TensorType.FLOAT32, tflite.TensorType.INT32):
+        raise _Unsupported(f"quantized bias type {o.QuantizedBiasType()}")
 
 
 def _pool_fields(op) -> dict:

@@ -18,9 +18,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygen.errors import InvalidModelError, ModelFormatError, TinygenError, UnsupportedModelError
+from tinygen.errors import (
+    InvalidModelError,
+    ModelFormatError,
+    TinygenError,
+    UnsupportedModelError,
+)
 from tinygen.pipeline import compile_bytes
-from tinygen.testing import fuzz
+from tinygen.testing import fuzz, fuzz_check, fuzz_seeds
 from tinygen.testing.model_builder import ModelBuilder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,12 +78,12 @@ def test_run_case_classifies_outcomes():
     def hang(data):
         time.sleep(5)
 
-    assert fuzz.run_case(b"", lambda d: None).status == "compiled"
-    assert fuzz.run_case(b"", refuse).status == "rejected"
-    assert "KeyError" in fuzz.run_case(b"", crash).detail
-    assert fuzz.run_case(b"", hidden_memory_error).status == "crash"
+    assert fuzz_check.run_case(b"", lambda d: None).status == "compiled"
+    assert fuzz_check.run_case(b"", refuse).status == "rejected"
+    assert "KeyError" in fuzz_check.run_case(b"", crash).detail
+    assert fuzz_check.run_case(b"", hidden_memory_error).status == "crash"
     started = time.monotonic()
-    outcome = fuzz.run_case(b"", hang, seconds=0.2)
+    outcome = fuzz_check.run_case(b"", hang, seconds=0.2)
     assert outcome.status == "crash" and "CaseTimeout" in outcome.detail
     assert time.monotonic() - started < 2
 
@@ -179,7 +184,7 @@ def test_float_constant_holding_nan_is_refused():
 
 
 def _activation_model() -> fuzz.schema.ModelT:
-    return fuzz.unpack(fuzz.builder_seeds()["activations"])
+    return fuzz.unpack(fuzz_seeds.builder_seeds()["activations"])
 
 
 def test_buffer_zero_with_data_is_refused():
@@ -208,7 +213,7 @@ def test_scales_without_zero_points_are_refused():
 
 def test_options_of_another_type_are_refused():
     """Was compiled, reading e.g. AddOptions bytes as another table; TFLM goes by the union type."""
-    model = fuzz.unpack(fuzz.builder_seeds()["elementwise"])
+    model = fuzz.unpack(fuzz_seeds.builder_seeds()["elementwise"])
     model.subgraphs[0].operators[1].builtinOptionsType = fuzz.schema.BuiltinOptions.MulOptions
     with pytest.raises(InvalidModelError, match="operator #1 ADD: options of union type 21, not AddOptions"):
         compile_bytes(fuzz.pack(model))
@@ -217,7 +222,7 @@ def test_options_of_another_type_are_refused():
 def test_variable_tensor_is_refused():
     """Was compiled with the variable's buffer as a constant weight; TFLM keeps variables in the
     arena as state, and computed other outputs (found by the TFLM comparison, on MLPerf AD)."""
-    model = fuzz.unpack(fuzz.builder_seeds()["fc_relu6"])
+    model = fuzz.unpack(fuzz_seeds.builder_seeds()["fc_relu6"])
     model.subgraphs[0].tensors[1].isVariable = True
     with pytest.raises(UnsupportedModelError, match=r"tensor 1 't1' is a variable tensor"):
         compile_bytes(fuzz.pack(model))
@@ -226,7 +231,7 @@ def test_variable_tensor_is_refused():
 def test_sparse_tensor_is_refused():
     """Not found by fuzzing (no seed is sparse), but the same kind of field: a sparse tensor's
     buffer is a compressed encoding, which reading it as dense values would misread."""
-    model = fuzz.unpack(fuzz.builder_seeds()["fc_relu6"])
+    model = fuzz.unpack(fuzz_seeds.builder_seeds()["fc_relu6"])
     model.subgraphs[0].tensors[1].sparsity = fuzz.schema.SparsityParametersT()
     model.subgraphs[0].tensors[1].sparsity.traversalOrder = np.array([0, 1], np.int32)
     with pytest.raises(UnsupportedModelError, match=r"tensor 1 't1' is sparse"):
@@ -235,7 +240,7 @@ def test_sparse_tensor_is_refused():
 
 def test_quantized_bias_type_other_than_int32_is_refused():
     """Was ignored; TFLM refuses a model whose quantized_bias_type is no valid type (found on KWS)."""
-    model = fuzz.unpack(fuzz.builder_seeds()["fc_relu6"])
+    model = fuzz.unpack(fuzz_seeds.builder_seeds()["fc_relu6"])
     model.subgraphs[0].operators[0].builtinOptions.quantizedBiasType = -128
     with pytest.raises(UnsupportedModelError, match=r"#0 FULLY_CONNECTED \(quantized bias type -128\)"):
         compile_bytes(fuzz.pack(model))
@@ -244,7 +249,7 @@ def test_quantized_bias_type_other_than_int32_is_refused():
 def test_operator_type_is_read_as_tflm_reads_it():
     """Was compiled as PAD: the tflite package answers the deprecated code (34, PAD) whenever
     builtin_code < 127, but TFLM runs max(builtin_code, deprecated) = 35, another operator."""
-    model = fuzz.unpack(fuzz.builder_seeds()["elementwise"])
+    model = fuzz.unpack(fuzz_seeds.builder_seeds()["elementwise"])
     assert model.operatorCodes[0].builtinCode == 34
     model.operatorCodes[0].builtinCode = 35
     with pytest.raises(UnsupportedModelError, match=r"#0 UNIDIRECTIONAL_SEQUENCE_RNN"):
@@ -253,7 +258,7 @@ def test_operator_type_is_read_as_tflm_reads_it():
 
 def test_softmax_without_options_is_refused():
     """Was compiled with beta 1; TFLM takes beta 0 for missing options and aborts."""
-    model = fuzz.unpack(fuzz.builder_seeds()["chain"])
+    model = fuzz.unpack(fuzz_seeds.builder_seeds()["chain"])
     softmax = next(op for op in model.subgraphs[0].operators if op.builtinOptionsType == fuzz.schema.BuiltinOptions.SoftmaxOptions)
     softmax.builtinOptions, softmax.builtinOptionsType = None, 0
     with pytest.raises(UnsupportedModelError, match=r"SOFTMAX \(missing options\)"):
@@ -292,7 +297,7 @@ def _nan_scale_model() -> bytes:
 
 
 def _bit_flipped_model() -> bytes:
-    data = bytearray(fuzz.builder_seeds()["chain"])
+    data = bytearray(fuzz_seeds.builder_seeds()["chain"])
     data[0:4] = (0xFFFFFFF0).to_bytes(4, "little")  # the root table offset, far past the end
     return bytes(data)
 
@@ -301,7 +306,7 @@ CLI_CASES = {
     "cycle": (_cycle_model, "invalid model: operator #0 RELU6 reads tensor 1 't1' before operator #1 writes it"),
     "nan_scale": (_nan_scale_model, "tensor 2 't2' has an invalid quantization scale nan"),
     "bad_root_offset": (_bit_flipped_model, "truncated or corrupt"),
-    "truncated": (lambda: fuzz.builder_seeds()["elementwise"][:900], "tinygen: "),
+    "truncated": (lambda: fuzz_seeds.builder_seeds()["elementwise"][:900], "tinygen: "),
 }
 
 
@@ -335,15 +340,15 @@ def test_compiled_mutants_match_tflm(tmp_path):
         def pick(self, options):
             return self._random.choice(list(options))
 
-    pool = fuzz.SeedPool(fuzz.builder_seeds())
+    pool = fuzz.SeedPool(fuzz_seeds.builder_seeds())
     results: dict[str, list[str]] = {}
     seed = 0
     while sum(len(v) for v in results.values()) < 20:
         seed += 1
         case = pool.make_case(SeededChooser(seed), "mixed")
-        if case.data in pool.raw.values() or fuzz.run_case(case.data, compile_bytes).status != "compiled":
+        if case.data in pool.raw.values() or fuzz_check.run_case(case.data, compile_bytes).status != "compiled":
             continue
-        status, detail = fuzz.compare_with_tflm(case.data, tmp_path / str(seed))
+        status, detail = fuzz_check.compare_with_tflm(case.data, tmp_path / str(seed))
         results.setdefault(status, []).append(f"{case.describe()}: {detail}"[:500])
     # TFLM's Python loader refuses files whose unused parts are corrupt; tinygen reads only what it uses.
     assert set(results) <= {"bit-exact", "tflm-refused"}, results

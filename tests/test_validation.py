@@ -12,9 +12,14 @@ import warnings
 import numpy as np
 import pytest
 
-from tinygen.errors import InvalidModelError, PlanError, TinygenError, UnsupportedModelError
+from tinygen.errors import (
+    InvalidModelError,
+    PlanError,
+    TinygenError,
+    UnsupportedModelError,
+)
 from tinygen.pipeline import compile_bytes
-from tinygen.testing import fuzz
+from tinygen.testing import fuzz, fuzz_seeds
 from tinygen.testing.model_builder import ModelBuilder
 
 schema = fuzz.schema
@@ -22,7 +27,7 @@ schema = fuzz.schema
 
 def chain() -> schema.ModelT:
     """RELU t0->t1, RELU6 t1->t2, HARD_SWISH t2->t3, QUANTIZE t3->t4; input t0, output t4."""
-    return fuzz.unpack(fuzz.builder_seeds()["activations"])
+    return fuzz.unpack(fuzz_seeds.builder_seeds()["activations"])
 
 
 def compile_model(model: schema.ModelT):
@@ -76,7 +81,7 @@ def test_operator_writing_a_graph_input():
 
 
 def test_operator_writing_a_constant():
-    model = fuzz.unpack(fuzz.builder_seeds()["add"])  # ADD(t0, constant t1) -> t2
+    model = fuzz.unpack(fuzz_seeds.builder_seeds()["add"])  # ADD(t0, constant t1) -> t2
     _ops(model)[0].outputs = np.array([1], np.int32)
     with pytest.raises(InvalidModelError, match=r"operator #0 ADD writes constant tensor 1 't1'"):
         compile_model(model)
@@ -153,7 +158,7 @@ def test_bad_scale(scale):
 
 def test_smallest_normal_scale_is_accepted_by_validation():
     """2^-126 is a valid float32 scale; what the operators make of it is their own check."""
-    model = fuzz.unpack(fuzz.builder_seeds()["relu6"])
+    model = fuzz.unpack(fuzz_seeds.builder_seeds()["relu6"])
     _set_scale(model, 0, [2.0**-126], [3])
     # RELU6 cannot express 6.0 at that scale in int32 (TFLM: undefined behaviour); refused, no crash.
     with pytest.raises(UnsupportedModelError, match=r"operator #0 RELU6: input 't0' scale .* puts 6.0 outside int32"):
@@ -283,7 +288,7 @@ def test_weights_size_must_match_shape(delta):
 
 
 def test_int32_bias_size_must_match_shape():
-    model = fuzz.unpack(fuzz.builder_seeds()["chain"])
+    model = fuzz.unpack(fuzz_seeds.builder_seeds()["chain"])
     bias = model.subgraphs[0].tensors[3]  # [4] int32: 16 bytes
     model.buffers[bias.buffer].data = np.zeros(15, np.uint8)
     with pytest.raises(InvalidModelError, match=r"tensor 3 't3' holds 15 bytes, but its shape \[4\] of int32 needs 16"):
@@ -292,7 +297,7 @@ def test_int32_bias_size_must_match_shape():
 
 # --- shapes: every lowering checks its output against what its inputs give ---------------------------
 
-SEEDS = fuzz.builder_seeds()
+SEEDS = fuzz_seeds.builder_seeds()
 OPERATOR_CASES = [(name, i) for name in ("chain", "elementwise", "activations")
                   for i in range(len(fuzz.unpack(SEEDS[name]).subgraphs[0].operators))]
 

@@ -195,7 +195,9 @@ def run_atheris(fuzzer: Fuzzer, groups: list[str], libfuzzer_args: list[str]) ->
         Path(corpus).mkdir(parents=True, exist_ok=True)  # libFuzzer wants its corpus folders to exist
     argv = [sys.argv[0], *libfuzzer_args]
     if not any(a.startswith("-max_len=") for a in libfuzzer_args):
-        argv.append("-max_len=4096")  # room for a few dozen choices from the start
+        argv.append("-max_len=4096")  # room for a few dozen choices...
+    if not any(a.startswith("-len_control=") for a in libfuzzer_args):
+        argv.append("-len_control=0")  # ...from the start: short inputs leave every choice at its minimum
     if fuzzer.args.seconds is not None:
         argv.append(f"-max_total_time={int(fuzzer.args.seconds)}")
     else:

@@ -1,10 +1,11 @@
-"""Graph-level checks, run on every imported Graph before anything is lowered.
+"""Graph-level checks, run by the reader on every imported Graph before anything is lowered.
 
 The reader checks each tensor and operator on its own; what only the whole graph shows is checked
 here: the operators form a straight-line program in which every value is defined once, before it is
 read. A model breaking that (an operator reading what a later one writes, two operators writing one
 tensor, a graph output nothing computes) would compile to C that reads uninitialised or
-overwritten arena bytes, so it is refused with InvalidModelError naming the tensor and operator.
+overwritten arena bytes. Then the numbers of every tensor the program uses: sizes, quantization
+TFLM can take, finite float constants. Each refusal is a TinygenError naming the tensor / operator.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ _SYMMETRIC_FILTER_OPS = (ops.Conv2D, ops.DepthwiseConv2D)
 
 def _label(t: Tensor) -> str:
     return f"tensor {t.index} '{t.name}'"
+
+
+def _first(values: tuple[int, ...], count: int = 4) -> str:
+    return str(list(values[:count]))[:-1] + (", ...]" if len(values) > count else "]")
 
 
 def validate_graph(graph: Graph) -> Graph:
@@ -130,7 +135,7 @@ def _check_quantization(t: Tensor) -> None:
             raise InvalidModelError(f"{_label(t)} has zero point {zp}, outside [{low}, {high}] of its type {t.dtype.value}")
     if q.per_channel and any(zp != 0 for zp in q.zero_points):
         raise InvalidModelError(
-            f"{_label(t)} is quantized per channel with zero points {list(q.zero_points)[:4]}...; per-channel zero points must be 0")
+            f"{_label(t)} is quantized per channel with zero points {_first(q.zero_points)}; per-channel zero points must be 0")
 
 
 def _check_constant_values(t: Tensor) -> None:
@@ -145,5 +150,5 @@ def _check_filter_zero_points(graph: Graph) -> None:
         flt = graph.tensor(op.inputs[1])
         if flt.quant is not None and any(zp != 0 for zp in flt.quant.zero_points):
             raise InvalidModelError(
-                f"operator #{op.index} {op.kind}: filter {_label(flt)} has zero points {list(flt.quant.zero_points)[:4]}; "
+                f"operator #{op.index} {op.kind}: filter {_label(flt)} has zero points {_first(flt.quant.zero_points)}; "
                 f"int8 filters must be symmetric (zero point 0), TFLite Micro ignores any other")

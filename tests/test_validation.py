@@ -7,6 +7,7 @@ Each refusal is a TinygenError whose one line names the tensor (and operator) at
 from __future__ import annotations
 
 import math
+import time
 import warnings
 
 import numpy as np
@@ -138,6 +139,19 @@ def test_activations_beyond_two_gib_are_refused_without_allocating():
     b.op("DEQUANTIZE", [q], [y])
     with pytest.raises(PlanError, match=r"activation tensors take 2415919104 bytes together"):
         compile_bytes(b.build([x], [y]))
+
+
+def test_too_many_operators_are_refused_before_planning():
+    """The arena planner is quadratic: 20,000 operators would keep it busy for minutes."""
+    b = ModelBuilder()
+    tensors = [b.tensor([1, 8], scale=0.1) for _ in range(4098)]
+    for i in range(4097):
+        b.op("RELU", [tensors[i]], [tensors[i + 1]])
+    model = b.build([tensors[0]], [tensors[-1]])
+    started = time.monotonic()
+    with pytest.raises(UnsupportedModelError, match=r"has 4097 operators; tinygen compiles at most 4096"):
+        compile_bytes(model)
+    assert time.monotonic() - started < 2
 
 
 # --- numbers: quantization parameters TFLM accepts ---------------------------------------------------

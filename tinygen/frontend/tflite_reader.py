@@ -47,6 +47,10 @@ _FLATBUFFER_ERRORS = (IndexError, struct.error, ValueError, TypeError, Attribute
                       UnicodeDecodeError, OverflowError, MemoryError, RecursionError)
 
 MAX_TENSOR_ELEMENTS = 1 << 28
+# The arena planner is quadratic in the number of buffers: 4096 operators take it a few seconds.
+# Microcontroller models have a few hundred; a file with far more would keep the planner busy for
+# minutes or hours.
+MAX_OPERATORS = 4096
 
 
 class _Unsupported(Exception):
@@ -100,6 +104,9 @@ class _Importer:
                 f"{self.source} has {model.SubgraphsLength()} subgraphs; tinygen compiles models with one"
             )
         sub = model.Subgraphs(0)
+        if sub.OperatorsLength() > MAX_OPERATORS:
+            raise UnsupportedModelError(
+                f"{self.source} has {sub.OperatorsLength()} operators; tinygen compiles at most {MAX_OPERATORS}")
         tensors = tuple(self._tensor(sub, i) for i in range(sub.TensorsLength()))
         inputs = self._indices(sub.InputsAsNumpy(), len(tensors), "graph input")
         outputs = self._indices(sub.OutputsAsNumpy(), len(tensors), "graph output")

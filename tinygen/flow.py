@@ -30,7 +30,7 @@ from tinygen.errors import BuildError, DeviceError, ModelFormatError
 from tinygen.frontend.tflite_reader import parse_tflite, model_name_for
 from tinygen.inputs import load_records, random_records
 from tinygen.pipeline import CompiledModel, compile_graph
-from tinygen.project.firmware import MARKER, write_firmware_project
+from tinygen.project.firmware import refuse_foreign, replace_directory, write_firmware_project
 from tinygen.reference.tflm import TflmReference
 from tinygen.resources import RUNTIME_DIR, TEMPLATES_DIR
 
@@ -96,24 +96,6 @@ def _reusable(out_dir: Path, key: str) -> BuildOutcome | None:
                         guard_bytes=manifest["guard_bytes"])
 
 
-def _refuse_foreign(out_dir: Path) -> None:
-    """Only an empty directory or an earlier tinygen build may be replaced."""
-    if out_dir.exists() and not (out_dir / MARKER).is_file() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise BuildError(f"{out_dir} exists and is not a tinygen build; refusing to replace it")
-
-
-def _swap_into_place(staging: Path, out_dir: Path) -> None:
-    _refuse_foreign(out_dir)
-    if out_dir.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
-        retired.rmdir()
-        out_dir.rename(retired)
-        staging.rename(out_dir)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        staging.rename(out_dir)
-
-
 def default_build_dir(model: Path, board: Board) -> Path:
     return Path("build") / f"{model_name_for(Path(model))}-{board.name}"
 
@@ -126,7 +108,7 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     graph = parse_tflite(model_bytes, name=model_name_for(Path(model)), source=str(model))
     compiled = compile_graph(graph, arena_budget=board.arena_budget_bytes, guard_bytes=guard_bytes)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
-    _refuse_foreign(out_dir)
+    refuse_foreign(out_dir)
     key = build_key(model_bytes, board, guard_bytes)
     cached = _reusable(out_dir, key)
     if cached is not None:
@@ -145,7 +127,7 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
             raise BuildError(f"the firmware may need {stack.firmware.bytes} bytes of stack ({stack.firmware.describe()}); "
                              f"board '{board.name}' reserves {board.memory.stack_bytes}")
         _write_manifest(staging, compiled, board, result, key, stack)
-        _swap_into_place(staging, out_dir)
+        replace_directory(staging, out_dir)
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
     elf = out_dir / result.elf_path.relative_to(staging)

@@ -89,6 +89,25 @@ def _populate(root: Path, board: Board, sources: GeneratedSources) -> None:
     (root / MARKER).write_text(f"tinygen {__version__} firmware project for {board.name}\n", encoding="utf-8")
 
 
+def refuse_foreign(out_dir: Path) -> None:
+    """Only an empty directory or an earlier tinygen project may be replaced."""
+    if out_dir.exists() and not (out_dir / MARKER).is_file() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise BuildError(f"{out_dir} exists and is not a tinygen firmware project; refusing to replace it")
+
+
+def replace_directory(staging: Path, out_dir: Path) -> None:
+    """Rename the finished staging directory to out_dir, retiring what was there only at the end."""
+    refuse_foreign(out_dir)
+    if out_dir.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
+        retired.rmdir()
+        out_dir.rename(retired)
+        staging.rename(out_dir)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        staging.rename(out_dir)
+
+
 def write_firmware_project(out_dir: Path, board: Board, sources: GeneratedSources) -> Path:
     """Write the project to out_dir (replacing an earlier tinygen project there) and return out_dir.
 
@@ -96,21 +115,13 @@ def write_firmware_project(out_dir: Path, board: Board, sources: GeneratedSource
     the end, so a failure never leaves a half-written project behind.
     """
     out_dir = Path(out_dir).resolve()
-    if out_dir.exists() and not (out_dir / MARKER).is_file() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise BuildError(f"{out_dir} exists and is not a tinygen firmware project; refusing to replace it")
+    refuse_foreign(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
         staging.chmod(0o755)  # mkdtemp's 0700 would outlive the rename
         _populate(staging, board, sources)
-        if out_dir.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=out_dir.parent))
-            retired.rmdir()
-            out_dir.rename(retired)
-            staging.rename(out_dir)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.rename(out_dir)
+        replace_directory(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -55,6 +55,7 @@ GRID = [
     dict(kernel=(10, 4), in_hw=(49, 10), in_c=1, out_c=8, stride=(2, 2)),  # KWS's first layer
     dict(kernel=(1, 1), in_hw=(1, 1), in_c=64, out_c=10),
     dict(kernel=(5, 5), in_hw=(4, 4), padding="SAME"),  # filter larger than the image
+    dict(out_c=1, in_c=5, per_channel=True),  # one output channel: requant length from the output
 ]
 
 

@@ -114,15 +114,17 @@ def unary_operands(graph: Graph, op: Operator, output_dtypes: tuple[DType, ...] 
 
 
 def elementwise_call(op: Operator, function: str, params_name: str, params: CValue,
-                     inp: Tensor, out: Tensor) -> KernelCall:
-    """The call shape every one-input elementwise kernel shares: (params, size, input, output)."""
+                     inp: Tensor, out: Tensor, with_size: bool = True) -> KernelCall:
+    """The call shape every one-input kernel shares: (params, [size,] input, output); the size
+    (element count) is left out for kernels whose params already describe the shapes."""
+    size = (KernelArg("size", inp.num_elements),) if with_size else ()
     return KernelCall(
         op_index=op.index,
         op_kind=op.kind,
         function=function,
         args=(
             KernelArg(params_name, params),
-            KernelArg("size", inp.num_elements),
+            *size,
             KernelArg("input", TensorRef(inp.index)),
             KernelArg("output", TensorRef(out.index)),
         ),

@@ -19,9 +19,9 @@ from tinygen.errors import InvalidModelError, UnsupportedModelError
 from tinygen.ir import ops
 from tinygen.ir.graph import DType, Graph, Operator
 from tinygen.ir.quant import FixedPointMultiplier, quantize_multiplier
-from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.common import quantized
-from tinygen.kernels.cvalues import ConstArray, CStruct, Requant, TensorRef
+from tinygen.kernels.call import KernelCall
+from tinygen.kernels.common import elementwise_call, quantized
+from tinygen.kernels.cvalues import ConstArray, CStruct, Requant
 from tinygen.kernels.registry import lowering
 
 MAX_RANK = 6  # TG_MEAN_MAX_RANK in C
@@ -110,16 +110,4 @@ def lower_mean(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         output_zero_point=out_zp,
         requant=Requant(multiplier.multiplier, multiplier.shift),
     )
-    call = KernelCall(
-        op_index=op.index,
-        op_kind=op.kind,
-        function="tg_mean_s8",
-        args=(
-            KernelArg("params", params),
-            KernelArg("input", TensorRef(inp.index)),
-            KernelArg("output", TensorRef(out.index)),
-        ),
-        reads=(inp.index,),
-        writes=(out.index,),
-    )
-    return (call,)
+    return (elementwise_call(op, "tg_mean_s8", "params", params, inp, out, with_size=False),)

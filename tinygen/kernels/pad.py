@@ -10,9 +10,9 @@ import numpy as np
 from tinygen.errors import InvalidModelError, UnsupportedModelError
 from tinygen.ir import ops
 from tinygen.ir.graph import NO_TENSOR, DType, Graph, Operator
-from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.common import quantized, require_shape
-from tinygen.kernels.cvalues import ConstArray, CStruct, TensorRef
+from tinygen.kernels.call import KernelCall
+from tinygen.kernels.common import elementwise_call, quantized, require_shape
+from tinygen.kernels.cvalues import ConstArray, CStruct
 from tinygen.kernels.registry import lowering
 
 PAD_RANK = 5  # TFLM's PadKernelMaxDimensionCount (TG_PAD_RANK in C)
@@ -59,19 +59,7 @@ def lower_pad(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         after=_five([hi for _, hi in attrs.paddings], 0),
         pad_value=_pad_value(graph, op),
     )
-    call = KernelCall(
-        op_index=op.index,
-        op_kind=op.kind,
-        function="tg_pad_s8",
-        args=(
-            KernelArg("params", params),
-            KernelArg("input", TensorRef(inp.index)),
-            KernelArg("output", TensorRef(out.index)),
-        ),
-        reads=(inp.index,),
-        writes=(out.index,),
-    )
-    return (call,)
+    return (elementwise_call(op, "tg_pad_s8", "params", params, inp, out, with_size=False),)
 
 
 def _pad_value(graph: Graph, op: Operator) -> int:

@@ -246,6 +246,20 @@ def test_quantized_bias_type_other_than_int32_is_refused():
         compile_bytes(fuzz.pack(model))
 
 
+@pytest.mark.parametrize("inline_data", [False, True])
+def test_buffer_outside_the_flatbuffer_is_refused(inline_data):
+    """Was compiled from the bytes at Buffer.offset; TFLite Micro never reads there (it computed
+    other outputs, with or without inline data beside the offset: found on the digits example)."""
+    model = fuzz.unpack(fuzz_seeds.builder_seeds()["fc_relu6"])
+    buf = model.buffers[model.subgraphs[0].tensors[1].buffer]
+    size = len(buf.data)
+    if not inline_data:
+        buf.data = None
+    buf.offset, buf.size = 16, size  # the first bytes of the file, standing in for appended data
+    with pytest.raises(UnsupportedModelError, match=r"tensor 1 't1' keeps its data outside the flatbuffer"):
+        compile_bytes(fuzz.pack(model))
+
+
 def test_operator_type_is_read_as_tflm_reads_it():
     """Was compiled as PAD: the tflite package answers the deprecated code (34, PAD) whenever
     builtin_code < 127, but TFLM runs max(builtin_code, deprecated) = 35, another operator."""

@@ -229,16 +229,15 @@ class _Importer:
         if buffer_index == 0:
             return None
         buf = self.model.Buffers(buffer_index)
-        offset, size = buf.Offset(), buf.Size()
-        if offset > 1:
-            # Large models keep buffers after the flatbuffer, addressed by offset and size.
-            if offset + size > len(self.data):
-                raise ModelFormatError(f"{self.source} is truncated: buffer of tensor {index} '{name}' ends past the file")
-            raw = np.frombuffer(self.data, dtype=np.uint8, count=size, offset=offset)
-        elif buf.DataLength() == 0:
+        if buf.Offset() > 1:
+            # Models over 2 GB keep buffers after the flatbuffer (Buffer.offset). TFLite Micro never
+            # reads them there (checked: it computes with other weights), so no result could match it.
+            raise UnsupportedModelError(
+                f"tensor {index} '{name}' keeps its data outside the flatbuffer (buffer offset {buf.Offset()}), "
+                "which TFLite Micro does not read")
+        if buf.DataLength() == 0:
             return None
-        else:
-            raw = buf.DataAsNumpy()
+        raw = buf.DataAsNumpy()
         expected = math.prod(shape) * dtype.itemsize
         if raw.size != expected:
             raise InvalidModelError(

@@ -40,6 +40,10 @@ INTERESTING_FLOATS = (0.0, -0.0, 1.0, -1.0, math.nan, -math.nan, math.inf, -math
                       255.0, 1e6, 1e10, 1e30, 3.4028235e38)
 
 
+# Powers of two near where float32 scale arithmetic overflows, underflows or leaves int32.
+EDGE_EXPONENTS = (-126, -125, -124, -100, -64, -40, -32, -28, -24, 24, 28, 32, 36, 40, 64, 100, 120, 126, 127)
+
+
 def interesting_int(ch: Chooser, current: int | None = None) -> int:
     near = [] if current is None else [current + 1, current - 1, current * 2, -current]
     kind = ch.integer(0, 2)
@@ -280,8 +284,13 @@ def mutate_numbers(model, ch) -> str:
     if q.scale is None or not len(q.scale) or ch.integer(0, 3) == 0:
         q.zeroPoint = np.array([interesting_int(ch)] * (len(q.scale) if q.scale is not None else 1), np.int64)
         return f"operator {k} operand {i} zero points {q.zeroPoint.tolist()}"
-    q.scale = np.full(len(q.scale), math.ldexp(ch.pick((1.0, 1.5, 0.75)), ch.integer(-126, 127))
-                      if ch.integer(0, 1) else interesting_float(ch), np.float32)
+    if ch.integer(0, 1):
+        # Normal float32 scales (what validation lets through), the ends of the range most often.
+        exponent = ch.pick(EDGE_EXPONENTS) if ch.integer(0, 1) else ch.integer(-126, 127)
+        value = math.ldexp(ch.pick((1.0, 1.5, 0.75)), exponent)
+    else:
+        value = interesting_float(ch)
+    q.scale = np.full(len(q.scale), value, np.float32)
     return f"operator {k} operand {i} scales {q.scale.tolist()[:2]}"
 
 

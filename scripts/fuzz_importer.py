@@ -99,8 +99,7 @@ class Fuzzer:
         self.counts: collections.Counter[str] = collections.Counter()
         self.tflm: collections.Counter[str] = collections.Counter()
         self.tflm_notes: list[str] = []  # compiled models TFLM refused or crashed on
-        self.compiled = 0
-        self.crash: tuple[object, object] | None = None  # (case, detail)
+        self.crash = None  # (Case, detail) of the last crash: after shrinking, the smallest
 
     def one(self, chooser, group: str) -> str | None:
         """Run one case; return a crash description, or None."""
@@ -111,7 +110,6 @@ class Fuzzer:
             self.crash = (case, outcome.detail)
             return outcome.detail
         if outcome.status == "compiled":
-            self.compiled += 1
             # Chosen by content, not by count, so a replayed (shrinking) case is compared again.
             digest = int.from_bytes(hashlib.sha256(case.data).digest()[:4], "little")
             if self.args.tflm_every and digest % self.args.tflm_every == 0:

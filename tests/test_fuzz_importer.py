@@ -381,3 +381,17 @@ def test_logistic_scale_where_tflm_is_undefined_is_refused(assert_bit_exact):
     assert_bit_exact(logistic(0.75 * 2.0**35))  # the largest shift TFLM computes (62): still exact
     with pytest.raises(UnsupportedModelError, match=r"operator #0 LOGISTIC: .* is 2\^35 or more"):
         compile_bytes(logistic(0.75 * 2.0**45))
+
+
+def test_quantize_beyond_int32_is_left_out_of_comparisons(tmp_path):
+    """TFLM's QUANTIZE converts x / scale to int32 in C++: undefined beyond int32 (x86 gives
+    INT32_MIN, Arm and tinygen saturate). The long run met it at scale 1.9e-37; such models are
+    reported as tflm-undefined, while a scale that keeps [-3, 3] inside int32 is still compared."""
+    def chain(scale: float) -> bytes:
+        model = fuzz.unpack(fuzz_seeds.builder_seeds()["chain"])
+        model.subgraphs[0].tensors[1].quantization.scale = np.array([scale], np.float32)
+        return fuzz.pack(model)
+
+    status, why = fuzz_check.compare_with_tflm(chain(1.88e-37), tmp_path / "a")
+    assert status == "tflm-undefined" and "operator #0 QUANTIZE" in why
+    assert fuzz_check.compare_with_tflm(chain(2e-9), tmp_path / "b") == ("bit-exact", "")

@@ -16,7 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tinygen.errors import TinygenError
+from tinygen.ir import ops
+from tinygen.ir.graph import DType, Graph
 
 
 class CaseTimeout(BaseException):
@@ -69,10 +73,37 @@ def run_case(data: bytes, compile_fn: Callable[[bytes], Any], seconds: float = 1
 
 # --- the optional second property: where tinygen compiles and TFLM accepts, the two agree -------
 
+# tinygen.inputs draws float32 inputs in [-3, 3].
+FLOAT_INPUT_BOUND = 3.0
+
+
+def tflm_undefined(graph: Graph) -> str | None:
+    """Why TFLM's result on random inputs is undefined behaviour, so no comparison means anything.
+
+    QUANTIZE float32 -> int8: TFLM converts x / scale to int32 in C++, undefined beyond int32 (x86
+    gives INT32_MIN, Arm saturates; tinygen saturates, see tg_quantize_f32_s8.c).
+    """
+    for op in graph.operators:
+        if not isinstance(op.attrs, ops.Quantize):
+            continue
+        src, dst = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+        if src.dtype is not DType.FLOAT32 or dst.quant is None:
+            continue
+        bound = float(np.max(np.abs(src.data))) if src.data is not None else FLOAT_INPUT_BOUND
+        if bound / dst.quant.scale >= 2.0**31:
+            return f"operator #{op.index} QUANTIZE: |x| up to {bound} / scale {dst.quant.scale} leaves int32"
+    return None
+
+
 def _tflm_child(data: bytes, work_dir: str, conn) -> None:
+    from tinygen.frontend.tflite_reader import parse_tflite
     from tinygen.reference.tflm import TflmReference
     from tinygen.testing.compare import compare_on_host
 
+    why = tflm_undefined(parse_tflite(data))
+    if why is not None:
+        conn.send(("tflm-undefined", why))
+        return
     try:
         TflmReference(data)
     except Exception as exc:
@@ -87,7 +118,7 @@ def _tflm_child(data: bytes, work_dir: str, conn) -> None:
 
 
 def compare_with_tflm(data: bytes, work_dir: Path, seconds: float = 120.0) -> tuple[str, str]:
-    """("bit-exact" | "mismatch" | "tflm-refused" | "tflm-crashed" | "error", detail).
+    """("bit-exact" | "mismatch" | "tflm-refused" | "tflm-crashed" | "tflm-undefined" | "error", detail).
 
     In a forked child: TFLM's interpreter itself crashes (SIGSEGV) on some damaged models.
     """

@@ -364,7 +364,8 @@ def test_compiled_mutants_match_tflm(tmp_path):
         status, detail = fuzz_check.compare_with_tflm(case.data, tmp_path / str(seed))
         results.setdefault(status, []).append(f"{case.describe()}: {detail}"[:500])
     # TFLM's Python loader refuses files whose unused parts are corrupt; tinygen reads only what it uses.
-    assert set(results) <= {"bit-exact", "tflm-refused"}, results
+    # Where TFLM's arithmetic is undefined (see test_quantize_beyond_int32_...), nothing is compared.
+    assert set(results) <= {"bit-exact", "tflm-refused", "tflm-undefined"}, results
     assert len(results.get("bit-exact", [])) >= 15, results
 
 

@@ -259,6 +259,24 @@ def test_buffer_outside_the_flatbuffer_is_refused(inline_data):
         compile_bytes(fuzz.pack(model))
 
 
+def test_fully_connected_bias_without_quantization_is_checked_as_scale_zero():
+    """Was compiled (the bias scale check skipped); TFLM reads the missing scale as 0 and refuses
+    the layer when input x weight scale is not within 2% of the output scale of it (ResNet-8)."""
+    from tinygen.reference.tflm import TflmReference
+
+    b = ModelBuilder()
+    x = b.tensor([1, 4], scale=0.5)
+    w = b.tensor([3, 4], scale=0.1, data=np.ones((3, 4)))
+    bias = b.tensor([3], dtype=np.int32, data=np.ones(3))  # no quantization: scale 0 for TFLM
+    y = b.tensor([1, 3], scale=0.5)  # 0.5 * 0.1 / 0.5 = 0.1 > 0.02
+    b.op("FULLY_CONNECTED", [x, w, bias], [y])
+    model = b.build([x], [y])
+    with pytest.raises(InvalidModelError, match=r"operator #0 FULLY_CONNECTED: bias 't2' scale 0.0 does not match"):
+        compile_bytes(model)
+    with pytest.raises(RuntimeError):
+        TflmReference(model)
+
+
 def test_operator_type_is_read_as_tflm_reads_it():
     """Was compiled as PAD: the tflite package answers the deprecated code (34, PAD) whenever
     builtin_code < 127, but TFLM runs max(builtin_code, deprecated) = 35, another operator."""

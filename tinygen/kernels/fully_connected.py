@@ -87,10 +87,10 @@ def _check_bias_scale(graph: Graph, op: Operator, product_scale: float, output_s
     if len(op.inputs) < 3 or op.inputs[2] == NO_TENSOR:
         return
     bias = graph.tensor(op.inputs[2])
-    if bias.quant is None:
-        return
-    if abs(product_scale - bias.quant.scale) / output_scale > MAX_BIAS_SCALE_ERROR:
+    # TFLM reads params.scale, which is 0 for a bias without quantization parameters.
+    bias_scale = bias.quant.scale if bias.quant is not None else 0.0
+    if abs(product_scale - bias_scale) / output_scale > MAX_BIAS_SCALE_ERROR:
         raise InvalidModelError(
-            f"operator #{op.index} FULLY_CONNECTED: bias '{bias.name}' scale {bias.quant.scale} does not match "
+            f"operator #{op.index} FULLY_CONNECTED: bias '{bias.name}' scale {bias_scale} does not match "
             f"input scale x weight scale {product_scale}"
         )

@@ -277,6 +277,23 @@ def test_fully_connected_bias_without_quantization_is_checked_as_scale_zero():
         TflmReference(model)
 
 
+@pytest.mark.parametrize("op", ["PAD", "MEAN"])
+def test_float_paddings_and_axes_are_refused_without_a_warning(op):
+    """Were cast to int64 with a numpy RuntimeWarning (a second stderr line in the CLI) and
+    meaningless values for NaN, infinity or 1e30."""
+    b = ModelBuilder()
+    x = b.tensor([1, 2, 4], scale=0.1)
+    if op == "PAD":
+        p = b.tensor([3, 2], dtype=np.float32, data=np.array([[0, np.nan], [0, 0], [1, 1]], np.float32))
+        y = b.tensor([1, 2, 6], scale=0.1)
+    else:
+        p = b.tensor([1], dtype=np.float32, data=np.array([1e30], np.float32))
+        y = b.tensor([1, 4], scale=0.1)
+    b.op(op, [x, p], [y])
+    outcome = fuzz_check.run_case(b.build([x], [y]), compile_bytes)  # warnings count as crashes there
+    assert outcome.status == "rejected" and "are float32, not integers" in outcome.detail, outcome.detail
+
+
 def test_operator_type_is_read_as_tflm_reads_it():
     """Was compiled as PAD: the tflite package answers the deprecated code (34, PAD) whenever
     builtin_code < 127, but TFLM runs max(builtin_code, deprecated) = 35, another operator."""

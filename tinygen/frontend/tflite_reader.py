@@ -393,6 +393,9 @@ def _constant_ints(tensors, index: int, what: str) -> np.ndarray:
     t = tensors[index]
     if t.data is None:
         raise _Unsupported(f"{what} must be a constant tensor")
+    if t.dtype not in (DType.INT32, DType.INT64):
+        # Casting floats would warn (a second stderr line) and give meaningless integers.
+        raise _Unsupported(f"{what} are {t.dtype.value}, not integers")
     return np.asarray(t.data, dtype=np.int64)
 
 

@@ -314,7 +314,7 @@ def mutate_buffer_data(model, ch) -> str:
     i = ch.integer(0, len(buffers) - 1)
     buf = buffers[i]
     data = np.asarray(buf.data if buf.data is not None else [], dtype=np.uint8)
-    action = ch.integer(0, 4)
+    action = ch.integer(0, 5)
     if action == 0:
         buf.data = data[: max(0, data.size - ch.pick((1, 2, 3, 4, data.size)))]
     elif action == 1:
@@ -325,6 +325,12 @@ def mutate_buffer_data(model, ch) -> str:
         buf.offset = fit_field(buf, "offset", ch.pick((0, 1, 2, 8, 100, 2**31, 2**63 - 1, 2**64 - 1)))
         buf.size = fit_field(buf, "size", ch.pick((0, 1, 4, data.size, 2**31, 2**64 - 1)))
         return f"buffer {i} offset {buf.offset} size {buf.size}"
+    elif action == 4 and data.size >= 4:
+        # The same bytes read as float32 (after a type change, say): NaN, infinities, huge values.
+        value = interesting_float(ch)
+        words = np.full(data.size // 4, value, np.float32).view(np.uint8)
+        buf.data = np.concatenate([words, data[words.size:]])
+        return f"buffer {i} filled with float32 {value}"
     elif data.size:
         data = data.copy()
         data[ch.integer(0, data.size - 1)] = ch.integer(0, 255)

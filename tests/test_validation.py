@@ -114,6 +114,19 @@ def test_graph_input_listed_twice():
         compile_model(model)
 
 
+@pytest.mark.parametrize("side, dtype", [("inputs", schema.TensorType.INT64), ("outputs", schema.TensorType.BOOL)])
+def test_graph_io_of_a_type_the_c_api_cannot_pass(side, dtype):
+    """Was a KeyError in codegen (found by the long fuzz run): an extra, unused int64 graph input."""
+    model = chain()
+    sub = model.subgraphs[0]
+    extra = schema.TensorT()
+    extra.shape, extra.type, extra.buffer, extra.name = np.array([1, 4], np.int32), dtype, 0, b"extra"
+    sub.tensors.append(extra)
+    setattr(sub, side, np.append(getattr(sub, side), 5).astype(np.int32))
+    with pytest.raises(UnsupportedModelError, match=r"graph input or output tensor 5 'extra' is (int64|bool); the C API"):
+        compile_model(model)
+
+
 def test_intermediate_tensor_as_extra_output_is_fine(assert_bit_exact):
     """Not everything unusual is wrong: an intermediate result may also be a graph output."""
     model = chain()

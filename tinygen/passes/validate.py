@@ -27,6 +27,9 @@ MIN_SCALE = float(np.finfo(np.float32).tiny)
 _ZERO_POINT_RANGES = {DType.INT8: (-128, 127), DType.UINT8: (0, 255), DType.INT16: (-32768, 32767)}
 _INT32_RANGE = (-(2**31), 2**31 - 1)
 
+# The element types the C API can describe for a graph input or output (TG_DTYPE_* in tg_model.h).
+_IO_DTYPES = (DType.INT8, DType.UINT8, DType.INT16, DType.INT32, DType.FLOAT32)
+
 # Operators whose int8 kernels ignore the filter's zero point (TFLM's ConvPerChannel and
 # DepthwiseConvPerChannel take no filter offset): a non-zero one would be silently treated as 0.
 _SYMMETRIC_FILTER_OPS = (ops.Conv2D, ops.DepthwiseConv2D)
@@ -42,7 +45,7 @@ def _first(values: tuple[int, ...], count: int = 4) -> str:
 
 def validate_graph(graph: Graph) -> Graph:
     """Raise a TinygenError if the graph is not a valid straight-line program; return it unchanged."""
-    _check_graph_inputs(graph)
+    _check_graph_io(graph)
     written = _check_dataflow(graph)
     _check_graph_outputs(graph, written)
     used = _used_tensors(graph)
@@ -54,12 +57,18 @@ def validate_graph(graph: Graph) -> Graph:
     return graph
 
 
-def _check_graph_inputs(graph: Graph) -> None:
+def _check_graph_io(graph: Graph) -> None:
     seen: set[int] = set()
     for i in graph.inputs:
         if i in seen:
             raise InvalidModelError(f"{_label(graph.tensor(i))} is listed twice as a graph input")
         seen.add(i)
+    for i in (*graph.inputs, *graph.outputs):
+        t = graph.tensor(i)
+        if t.dtype not in _IO_DTYPES:
+            raise UnsupportedModelError(
+                f"graph input or output {_label(t)} is {t.dtype.value}; the C API passes "
+                + ", ".join(d.value for d in _IO_DTYPES))
 
 
 def _check_dataflow(graph: Graph) -> dict[int, int]:

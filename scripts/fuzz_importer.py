@@ -189,8 +189,9 @@ def run_atheris(fuzzer: Fuzzer, groups: list[str], libfuzzer_args: list[str]) ->
             path = fuzzer.write_crash()
             raise CrashFound(f"{fuzzer.crash[0].describe()}\nmodel: {path}\n{detail}")
 
-    for corpus in (a for a in libfuzzer_args if not a.startswith("-")):
-        Path(corpus).mkdir(parents=True, exist_ok=True)  # libFuzzer wants its corpus folders to exist
+    for corpus in (Path(a) for a in libfuzzer_args if not a.startswith("-")):
+        if not corpus.is_file():  # a file is one input to replay (a crash-* artifact), not a corpus
+            corpus.mkdir(parents=True, exist_ok=True)  # libFuzzer wants its corpus folders to exist
     argv = [sys.argv[0], *libfuzzer_args]
     if not any(a.startswith("-max_len=") for a in libfuzzer_args):
         argv.append("-max_len=4096")  # room for a few dozen choices...

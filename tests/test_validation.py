@@ -141,6 +141,23 @@ def test_zero_sized_tensor():
         compile_model(model)
 
 
+@pytest.mark.parametrize("rank", [7, 9])
+def test_rank_beyond_six_is_refused(rank):
+    """TFLM's RuntimeShape and the C API's tg_tensor_info hold six dimensions (found by atheris)."""
+    model = chain()
+    for t in model.subgraphs[0].tensors:
+        t.shape = np.array([1] * (rank - len(t.shape)) + list(t.shape), np.int32)
+    with pytest.raises(UnsupportedModelError, match=rf"tensor 0 't0' has rank {rank}; at most 6 dimensions"):
+        compile_model(model)
+
+
+def test_rank_six_compiles(assert_bit_exact):
+    model = chain()
+    for t in model.subgraphs[0].tensors:
+        t.shape = np.array([1] * (6 - len(t.shape)) + list(t.shape), np.int32)
+    assert_bit_exact(fuzz.pack(model))
+
+
 def test_activations_beyond_two_gib_are_refused_without_allocating():
     """float32 [2^28] -> int8 -> float32: 2.25 GiB of activations; refused from the sizes alone."""
     b = ModelBuilder()

@@ -23,6 +23,9 @@ MAX_ACTIVATION_BYTES = 2**31 - 1
 # a denormal scale turns those into infinities and its fixed-point multipliers overflow.
 MIN_SCALE = float(np.finfo(np.float32).tiny)
 
+# The most dimensions a tensor may have: TFLM's RuntimeShape and tinygen's tg_tensor_info hold six.
+MAX_RANK = 6
+
 # Zero points a tensor of each type can hold; other types get TFLM's int32 field.
 _ZERO_POINT_RANGES = {DType.INT8: (-128, 127), DType.UINT8: (0, 255), DType.INT16: (-32768, 32767)}
 _INT32_RANGE = (-(2**31), 2**31 - 1)
@@ -120,6 +123,8 @@ def _used_tensors(graph: Graph) -> list[Tensor]:
 def _check_sizes(used: list[Tensor]) -> None:
     total = 0
     for t in used:
+        if len(t.shape) > MAX_RANK:
+            raise UnsupportedModelError(f"{_label(t)} has rank {len(t.shape)}; at most {MAX_RANK} dimensions are supported")
         if 0 in t.shape:
             # A zero-sized tensor computes nothing; kernels and the planner assume at least one element.
             raise UnsupportedModelError(f"{_label(t)} has shape {list(t.shape)}, with no elements")

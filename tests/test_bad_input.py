@@ -97,3 +97,29 @@ def test_every_unsupported_op_is_named_at_once(tmp_path):
     line = assert_one_line_error(tinygen("inspect", str(path)), "4 unsupported operator(s)")
     for part in ("#0 TANH", "#1 SQUEEZE", "#2 QUANTIZE (int8 to int16)", "#3 RELU (int16"):
         assert part in line, line
+
+
+def _digits_model() -> str:
+    from tinygen.resources import ROOT
+
+    return str(ROOT / "examples" / "digits" / "digits_cnn_int8.tflite")
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"root:x:0:0:root:/root:/bin/bash\n", "is not a .npy or .npz file of arrays"),
+    (b"\x93NUMPY\x01\x00", "is not a readable .npy/.npz file"),  # a header cut short
+])
+def test_bad_inputs_file_is_refused_before_building(tmp_path, content, fragment):
+    inputs = tmp_path / "inputs.npy"
+    inputs.write_bytes(content)
+    out = tmp_path / "out"
+    assert_one_line_error(tinygen("run", _digits_model(), "--inputs", str(inputs), "-o", str(out)), fragment)
+    assert not out.exists()
+
+
+def test_inputs_of_the_wrong_type_are_refused_before_building(tmp_path):
+    inputs = tmp_path / "inputs.npy"
+    np.save(inputs, np.zeros((1, 8, 8, 1), np.float32))
+    out = tmp_path / "out"
+    assert_one_line_error(tinygen("run", _digits_model(), "--inputs", str(inputs), "-o", str(out)), "must be int8")
+    assert not out.exists()

@@ -4,6 +4,7 @@ never damages what was there before."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,19 @@ def test_failed_build_keeps_the_previous_one(tmp_path):
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".build.")], "staging left behind"
+
+
+def test_unwritable_output_directory_is_one_error_line(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("precious")
+    assert_one_line_error(tinygen("build", str(EXAMPLE), "-o", str(a_file / "out")), "cannot write to", "not a directory")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    if os.access(locked, os.W_OK):  # root writes anywhere; /proc refuses everyone
+        locked = Path("/proc")
+    assert_one_line_error(tinygen("build", str(EXAMPLE), "-o", str(locked / "out")), f"cannot write to {locked}")
+    assert a_file.read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "locked"]
 
 
 def test_boards_lists_the_default_board():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from tinygen.errors import BuildError, DeviceError, ModelFormatError
 from tinygen.frontend.tflite_reader import parse_tflite, model_name_for
 from tinygen.inputs import load_records, random_records
 from tinygen.pipeline import CompiledModel, compile_graph
-from tinygen.project.firmware import refuse_foreign, replace_directory, write_firmware_project
+from tinygen.project.firmware import refuse_foreign, replace_directory, staging_directory, write_firmware_project
 from tinygen.reference.tflm import TflmReference
 from tinygen.resources import RUNTIME_DIR, TEMPLATES_DIR
 
@@ -115,10 +114,9 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
         announce(f"using the build in {out_dir} (unchanged)")
         return cached
 
+    staging_root = staging_directory(out_dir, ".build")  # first: an unwritable out_dir is one error line
     announce(f"{graph.name}: {len(graph.operators)} operators, arena {compiled.plan.arena_bytes} bytes "
              f"(planned before anything is flashed); building for {board.name}")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging_root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".build", dir=out_dir.parent))
     try:
         staging = write_firmware_project(staging_root / "project", board, compiled.sources)
         result = build_firmware(staging, board)
@@ -219,11 +217,12 @@ def _difference(ours: bytes, theirs: np.ndarray) -> tuple[bool, float]:
 def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, inputs_file: Path | None = None,
                  random_count: int = 3, seed: int = 0, timeout_s: float = 300.0,
                  announce: Announce = lambda m: None, guard_bytes: int = 0) -> RunReport:
-    outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes)
-    board = load_board(board_name)
     model_bytes = _read_model(model)
     graph = parse_tflite(model_bytes, name=model_name_for(Path(model)), source=str(model))
+    # Inputs first: a wrong inputs file is refused before minutes of building.
     records = load_records(inputs_file, graph) if inputs_file else random_records(graph, random_count, seed)
+    outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes)
+    board = load_board(board_name)
     reference = TflmReference(model_bytes, preserve_all=False)
 
     results, stack, peak = [], 0, 0

@@ -37,7 +37,12 @@ def load_records(path: Path, graph: Graph) -> list[Record]:
         loaded = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except ValueError as exc:
+        # numpy takes a file with neither header for a pickle, and its reason is advice about those
+        if "pickle" in str(exc):
+            raise InputError(f"{path} is not a .npy or .npz file of arrays") from None
+        raise InputError(f"{path} is not a readable .npy/.npz file ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(f"{path} is not a readable .npy/.npz file ({exc})") from None
     if isinstance(loaded, np.ndarray):
         if len(inputs) != 1:

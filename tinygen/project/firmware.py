@@ -95,6 +95,17 @@ def refuse_foreign(out_dir: Path) -> None:
         raise BuildError(f"{out_dir} exists and is not a tinygen firmware project; refusing to replace it")
 
 
+def staging_directory(out_dir: Path, suffix: str) -> Path:
+    """A fresh directory beside out_dir: on the same filesystem, so the final rename is atomic."""
+    if out_dir.parent.exists() and not out_dir.parent.is_dir():
+        raise BuildError(f"cannot write to {out_dir.parent}: not a directory")
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=suffix, dir=out_dir.parent))
+    except OSError as e:
+        raise BuildError(f"cannot write to {out_dir.parent}: {e.strerror or e}") from None
+
+
 def replace_directory(staging: Path, out_dir: Path) -> None:
     """Rename the finished staging directory to out_dir, retiring what was there only at the end."""
     refuse_foreign(out_dir)
@@ -116,8 +127,7 @@ def write_firmware_project(out_dir: Path, board: Board, sources: GeneratedSource
     """
     out_dir = Path(out_dir).resolve()
     refuse_foreign(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    staging = staging_directory(out_dir, ".tmp")
     try:
         staging.chmod(0o755)  # mkdtemp's 0700 would outlive the rename
         _populate(staging, board, sources)

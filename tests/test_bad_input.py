@@ -123,3 +123,14 @@ def test_inputs_of_the_wrong_type_are_refused_before_building(tmp_path):
     out = tmp_path / "out"
     assert_one_line_error(tinygen("run", _digits_model(), "--inputs", str(inputs), "-o", str(out)), "must be int8")
     assert not out.exists()
+
+
+def test_bench_report_path_is_checked_before_benchmarking(tmp_path):
+    """Not after the minutes the four models take: the report's folder must be writable up front."""
+    assert_one_line_error(tinygen("bench", "--write", str(tmp_path / "missing" / "BENCH.md")), "cannot write")
+    assert_one_line_error(tinygen("bench", "--write", str(tmp_path)), "is a directory")
+
+
+@pytest.mark.parametrize("timeout", ["0", "-5"])
+def test_run_timeout_must_be_positive(timeout):
+    assert_one_line_error(tinygen("run", _digits_model(), "--timeout", timeout), "--timeout")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,7 +70,7 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool) -> 
 @click.option("--random", "random_count", type=click.IntRange(1, 10_000), help="Run N random inputs.")
 @click.option("--seed", default=0, show_default=True, help="Seed of --random.")
 @click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path), help="Build directory [default: build/<model>-<board>].")
-@click.option("--timeout", "timeout_s", default=300.0, show_default=True, help="Seconds before the board is given up on.")
+@click.option("--timeout", "timeout_s", default=300.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Seconds before the board is given up on.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @_debug_guards
 def run(model: Path, board: str, inputs_file: Path | None, random_count: int | None, seed: int,
@@ -144,7 +145,6 @@ def inspect(model: Path, as_json: bool, board: str | None) -> None:
 
 def _stack_bound(model: Path, board: str) -> StackReport:
     """Build the firmware in a temporary directory and bound its stack from the .su files and the ELF."""
-    import tempfile
 
     from tinygen.boards.catalog import load_board
     from tinygen.build.stack import analyse_firmware
@@ -155,12 +155,23 @@ def _stack_bound(model: Path, board: str) -> StackReport:
         return analyse_firmware(outcome.out_dir, load_board(board), outcome.model_name)
 
 
+def _writable_file(ctx: click.Context, param: click.Parameter, path: Path | None) -> Path | None:
+    """Checked before the benchmark's minutes of work, not when its report is written (beside it)."""
+    if path is not None:
+        try:
+            with tempfile.TemporaryFile(dir=path.parent.resolve()):
+                pass
+        except OSError as e:
+            raise click.BadParameter(f"cannot write {path}: {e.strerror or e}", ctx=ctx, param=param) from None
+    return path
+
+
 @cli.command()
 @click.option("--models", "models_dir", type=click.Path(path_type=Path, file_okay=False),
               default=lambda: str(_default_models_dir()), show_default="../shared/models/mlperf_tiny",
               help="Folder holding the four MLPerf Tiny .tflite files.")
 @click.option("--board", "-b", default=DEFAULT_BOARD, show_default=True)
-@click.option("--write", "write_path", type=click.Path(path_type=Path), help="Write the markdown report here (e.g. BENCHMARKS.md).")
+@click.option("--write", "write_path", type=click.Path(path_type=Path, dir_okay=False), callback=_writable_file, help="Write the markdown report here (e.g. BENCHMARKS.md).")
 @click.option("--build-root", type=click.Path(path_type=Path), default=Path("build/bench"), show_default=True)
 def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Path) -> None:
     """Measure the MLPerf Tiny models on BOARD: instructions, arena, flash, RAM; anchors beside."""

@@ -10,7 +10,9 @@ go through the CLI; and a sample of compiled mutants is compared with TFLite Mic
 from __future__ import annotations
 
 import json
+import math
 import os
+import random
 import subprocess
 import sys
 import time
@@ -431,3 +433,30 @@ def test_quantize_beyond_int32_is_left_out_of_comparisons(tmp_path):
     status, why = fuzz_check.compare_with_tflm(chain(1.88e-37), tmp_path / "a")
     assert status == "tflm-undefined" and "operator #0 QUANTIZE" in why
     assert fuzz_check.compare_with_tflm(chain(2e-9), tmp_path / "b") == ("bit-exact", "")
+
+
+class RandomChooser:
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def integer(self, low: int, high: int) -> int:
+        return self.rng.randint(low, high)
+
+    def pick(self, options):
+        return self.rng.choice(list(options))
+
+
+@pytest.mark.parametrize("name", sorted(fuzz.GROUPS["mixed"]))
+def test_mutations_survive_index_vectors_an_earlier_mutation_made_float(name):
+    """`any_field` may turn an operator's input list into float64 (NaN included); every later mutation
+    must still work on the model (the long run's harness failed on one, in `numbers`)."""
+    mutation = fuzz.GROUPS["mixed"][name]
+    for seed in range(40):
+        model = fuzz.unpack(fuzz_seeds.builder_seeds()["activations"])
+        sub = model.subgraphs[0]
+        for holder in (sub, *sub.operators):
+            for field in ("inputs", "outputs"):
+                odd = [math.nan, 1.5, math.inf]
+                values = [*odd, *getattr(holder, field)] if seed % 2 else [*getattr(holder, field), *odd]
+                setattr(holder, field, np.array(values, np.float64))
+        mutation(model, RandomChooser(seed))

@@ -126,8 +126,15 @@ def set_array_item(array: np.ndarray, index: int, value: float | int) -> None:
         array[index] = value
 
 
+def int_list(values) -> list[int]:
+    """A vector field as ints; an earlier mutation may have made it float (NaN and inf read as 0)."""
+    if values is None:
+        return []
+    return [int(v) if math.isfinite(v) else 0 for v in (float(x) for x in np.asarray(values).ravel())]
+
+
 def int32s(values) -> np.ndarray:
-    return np.array([wrap(int(v), 32, True) for v in values], dtype=np.int32)
+    return np.array([wrap(v, 32, True) for v in int_list(values)], dtype=np.int32)
 
 
 # --- packing ----------------------------------------------------------------------------------
@@ -169,13 +176,18 @@ def _tensor_index(model: schema.ModelT, ch: Chooser) -> int:
     return ch.pick((-1, -2, count, count + 1, 2**31 - 1, -(2**31)))
 
 
+def _indices(values, count: int) -> list[int]:
+    """The entries of an index vector that name one of `count` tensors."""
+    return [i for i in int_list(values) if 0 <= i < count]
+
+
 def _pick_tensor(model: schema.ModelT, ch: Chooser) -> int | None:
     """A tensor to damage: often a graph input (what the first kernels read), else any."""
     tensors = _tensors(model)
     if not tensors:
         return None
     sub = _sub(model)
-    inputs = [int(i) for i in (sub.inputs if sub.inputs is not None else []) if 0 <= i < len(tensors)]
+    inputs = _indices(sub.inputs, len(tensors))
     if inputs and ch.integer(0, 3) == 0:
         return ch.pick(inputs)
     return ch.integer(0, len(tensors) - 1)
@@ -269,8 +281,8 @@ def mutate_numbers(model, ch) -> str:
         return "noop"
     k = 0 if ch.integer(0, 1) else ch.integer(0, len(ops) - 1)
     op = ops[k]
-    operands = [int(i) for i in [*(op.inputs if op.inputs is not None else []), *(op.outputs if op.outputs is not None else [])]
-                if 0 <= i < len(tensors) and tensors[i].quantization is not None]
+    operands = [i for i in (*_indices(op.inputs, len(tensors)), *_indices(op.outputs, len(tensors)))
+                if tensors[i].quantization is not None]
     if op.builtinOptions is not None and ch.integer(0, 5) == 0:
         floats = [name for name, v in vars(op.builtinOptions).items() if isinstance(v, float)]
         if floats:
@@ -345,7 +357,7 @@ def mutate_op_tensors(model, ch) -> str:
     i = ch.integer(0, len(ops) - 1)
     op = ops[i]
     side = ch.pick(("inputs", "outputs"))
-    values = [int(v) for v in (getattr(op, side) if getattr(op, side) is not None else [])]
+    values = int_list(getattr(op, side))
     action = ch.integer(0, 4)
     if action == 0 and values:
         values[ch.integer(0, len(values) - 1)] = _tensor_index(model, ch)
@@ -370,30 +382,27 @@ def mutate_wiring(model, ch) -> str:
         return "noop"
     i, j = ch.integer(0, len(ops) - 1), ch.integer(0, len(ops) - 1)
     a, b = ops[i], ops[j]
-    a_out = list(a.outputs) if a.outputs is not None and len(a.outputs) else [0]
-    b_out = list(b.outputs) if b.outputs is not None and len(b.outputs) else [0]
+    a_out = int_list(a.outputs) or [0]
+    b_out = int_list(b.outputs) or [0]
+    a_in, graph_in = int_list(a.inputs), int_list(sub.inputs)
     action = ch.integer(0, 4)
     if action == 0:
         a.outputs = int32s([b_out[0]] + a_out[1:])
         return f"operator {i} writes operator {j}'s output {b_out[0]}"
-    if action == 1 and a.inputs is not None and len(a.inputs):
-        inputs = list(a.inputs)
-        inputs[0] = b_out[0]
-        a.inputs = int32s(inputs)
+    if action == 1 and a_in:
+        a.inputs = int32s([b_out[0]] + a_in[1:])
         return f"operator {i} reads operator {j}'s output {b_out[0]}"
-    if action == 2 and sub.inputs is not None and len(sub.inputs):
-        a.outputs = int32s([int(sub.inputs[0])] + a_out[1:])
-        return f"operator {i} writes graph input {int(sub.inputs[0])}"
+    if action == 2 and graph_in:
+        a.outputs = int32s([graph_in[0]] + a_out[1:])
+        return f"operator {i} writes graph input {graph_in[0]}"
     if action == 3:
         constants = [k for k, t in enumerate(_tensors(model)) if t.buffer]
         if constants:
             k = ch.pick(constants)
             a.outputs = int32s([k] + a_out[1:])
             return f"operator {i} writes constant tensor {k}"
-    if a.inputs is not None and len(a.inputs):
-        inputs = list(a.inputs)
-        inputs[0] = a_out[0]
-        a.inputs = int32s(inputs)
+    if a_in:
+        a.inputs = int32s([a_out[0]] + a_in[1:])
         return f"operator {i} reads its own output {a_out[0]}"
     return "noop"
 
@@ -473,7 +482,7 @@ def mutate_graph_io(model, ch) -> str:
     if sub is None:
         return "noop"
     side = ch.pick(("inputs", "outputs"))
-    values = [int(v) for v in (getattr(sub, side) if getattr(sub, side) is not None else [])]
+    values = int_list(getattr(sub, side))
     action = ch.integer(0, 4)
     if action == 0:
         values = []

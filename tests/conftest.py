@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tinygen.kernels.call import KernelCall
+from tinygen.kernels.optimised import KernelSet
 from tinygen.testing.compare import Comparison, compare_on_host
 
 MLPERF_DIR = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf_tiny"
@@ -24,14 +26,26 @@ def mlperf_model(key: str) -> Path:
     return path
 
 
+def uses_optimised_twins(result: Comparison) -> bool:
+    return any(isinstance(c, KernelCall) and c.function.endswith("_fast") for c in result.compiled.lowered)
+
+
 @pytest.fixture
 def assert_bit_exact(tmp_path):
-    """Compile a model, run it on the host, and require every tensor to equal TFLite Micro's."""
+    """Compile a model, run it on the host, and require every tensor to equal TFLite Micro's.
+
+    Where optimised twins replace reference kernels, the reference set is checked as well, so both
+    twins of every kernel meet TFLM over the same grids."""
 
     def check(model_bytes: bytes, count: int = 3, seed: int = 0, records=None) -> Comparison:
         result = compare_on_host(model_bytes, tmp_path / "host", records=records, count=count, seed=seed)
         assert result.tensors_compared > 0
         assert not result.mismatches, "\n".join(result.mismatches[:10])
+        if uses_optimised_twins(result):
+            reference = compare_on_host(model_bytes, tmp_path / "host-reference", records=records, count=count,
+                                        seed=seed, kernel_set=KernelSet.REFERENCE)
+            assert not uses_optimised_twins(reference)
+            assert not reference.mismatches, "reference kernels:\n" + "\n".join(reference.mismatches[:10])
         return result
 
     return check

@@ -31,6 +31,7 @@ from test_guards import DIGITS, GUARD, corrupted, one_more, run_on_host
 from tinygen.errors import BuildError
 from tinygen.kernels.call import KernelArg
 from tinygen.kernels.cvalues import ConstArray
+from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import compile_file
 from tinygen.testing.compare import compare_on_host
 
@@ -63,8 +64,10 @@ OP_MODELS = {
 }
 
 
-def check_sanitized(model_bytes: bytes, work, guard_bytes: int, count: int = 2) -> None:
-    result = compare_on_host(model_bytes, work, count=count, sanitize=True, guard_bytes=guard_bytes)
+def check_sanitized(model_bytes: bytes, work, guard_bytes: int, count: int = 2,
+                    kernel_set: KernelSet = KernelSet.OPTIMISED) -> None:
+    result = compare_on_host(model_bytes, work, count=count, sanitize=True, guard_bytes=guard_bytes,
+                             kernel_set=kernel_set)
     assert result.tensors_compared > 0
     assert not result.mismatches, "\n".join(result.mismatches[:5])
 
@@ -80,28 +83,38 @@ def test_digits_example_is_clean_under_sanitizers(tmp_path):
     check_sanitized(DIGITS.read_bytes(), tmp_path / "poisoned", GUARD, count=3)
 
 
+@pytest.mark.parametrize("kernel_set", list(KernelSet))
 @pytest.mark.parametrize("name", sorted(OP_MODELS))
-def test_op_models_are_clean_under_sanitizers(tmp_path, name):
-    check_sanitized(OP_MODELS[name](), tmp_path, GUARD)
+def test_op_models_are_clean_under_sanitizers(tmp_path, name, kernel_set):
+    check_sanitized(OP_MODELS[name](), tmp_path, GUARD, kernel_set=kernel_set)
 
 
 # ---- the sanitizers are really there: each bug below is caught, with what and where -------------
 
-def test_asan_sees_a_kernel_stray_into_the_next_tensor_only_in_the_poisoned_arena(tmp_path):
+# Each kernel set's FULLY_CONNECTED, and where ASan's summary finds it (the twin's loads are inlined).
+FC_KERNELS = {
+    KernelSet.REFERENCE: ("tg_fully_connected_s8", "tg_fully_connected_s8"),
+    KernelSet.OPTIMISED: ("tg_fully_connected_s8_fast", "tg_read_s8x4|tg_fully_connected_s8_fast"),
+}
+
+
+@pytest.mark.parametrize("kernel_set", list(FC_KERNELS))
+def test_asan_sees_a_kernel_stray_into_the_next_tensor_only_in_the_poisoned_arena(tmp_path, kernel_set):
     # One batch too many: the kernel reads past its input and writes past its output, inside the arena.
-    plain = compile_file(DIGITS)
-    run_on_host(corrupted(plain, "tg_fully_connected_s8", one_more("batches")), plain, tmp_path / "a", sanitize=True)
-    guarded = compile_file(DIGITS, guard_bytes=GUARD)
-    with pytest.raises(BuildError, match=r"AddressSanitizer: use-after-poison .*tg_fully_connected_s8"):
-        run_on_host(corrupted(guarded, "tg_fully_connected_s8", one_more("batches")), guarded, tmp_path / "b",
-                    sanitize=True)
+    function, frame = FC_KERNELS[kernel_set]
+    plain = compile_file(DIGITS, kernel_set=kernel_set)
+    run_on_host(corrupted(plain, function, one_more("batches")), plain, tmp_path / "a", sanitize=True)
+    guarded = compile_file(DIGITS, guard_bytes=GUARD, kernel_set=kernel_set)
+    with pytest.raises(BuildError, match=rf"AddressSanitizer: use-after-poison .*({frame})"):
+        run_on_host(corrupted(guarded, function, one_more("batches")), guarded, tmp_path / "b", sanitize=True)
 
 
-def test_asan_sees_a_read_past_the_weights(tmp_path):
-    plain = compile_file(DIGITS)
-    with pytest.raises(BuildError, match=r"AddressSanitizer: global-buffer-overflow .*tg_fully_connected_s8"):
-        run_on_host(corrupted(plain, "tg_fully_connected_s8", one_more("output_depth")), plain, tmp_path,
-                    sanitize=True)
+@pytest.mark.parametrize("kernel_set", list(FC_KERNELS))
+def test_asan_sees_a_read_past_the_weights(tmp_path, kernel_set):
+    function, frame = FC_KERNELS[kernel_set]
+    plain = compile_file(DIGITS, kernel_set=kernel_set)
+    with pytest.raises(BuildError, match=rf"AddressSanitizer: global-buffer-overflow .*({frame})"):
+        run_on_host(corrupted(plain, function, one_more("output_depth")), plain, tmp_path, sanitize=True)
 
 
 def test_ubsan_sees_an_out_of_range_shift(tmp_path):
@@ -112,4 +125,4 @@ def test_ubsan_sees_an_out_of_range_shift(tmp_path):
 
     plain = compile_file(DIGITS)
     with pytest.raises(BuildError, match=r"runtime error: shift exponent 40 is too large"):
-        run_on_host(corrupted(plain, "tg_fully_connected_s8", shift_by_40), plain, tmp_path, sanitize=True)
+        run_on_host(corrupted(plain, "tg_fully_connected_s8_fast", shift_by_40), plain, tmp_path, sanitize=True)

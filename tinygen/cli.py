@@ -28,6 +28,10 @@ DEBUG_GUARD_BYTES = 16  # --debug-guards: checked bytes before and after every a
 _debug_guards = click.option("--debug-guards", is_flag=True,
                              help=f"Debug build: {DEBUG_GUARD_BYTES} guard bytes around every buffer, checked after "
                                   "each operator; invoke() fails naming the operator that wrote outside its buffers.")
+_kernels = click.option("--kernels", "kernel_set", type=click.Choice(["optimised", "reference"]), default="optimised",
+                        show_default=True,
+                        help="optimised: faster twins of the reference kernels where they apply (same bits); "
+                             "reference: runtime_c's TFLM-shaped kernels only.")
 INTERNAL_ERROR_EXIT = 3
 
 stdout = Console(highlight=False)
@@ -51,12 +55,14 @@ def cli() -> None:
 @click.option("--board", "-b", default=DEFAULT_BOARD, show_default=True, help="Board name or board file.")
 @click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path), help="Output directory [default: build/<model>-<board>].")
 @_debug_guards
-def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool) -> None:
+@_kernels
+def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, kernel_set: str) -> None:
     """Generate the C library and firmware for MODEL and compile it."""
     from tinygen.flow import build_for_board
+    from tinygen.kernels.optimised import KernelSet
 
     result = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m),
-                             guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0)
+                             guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set))
     stdout.print(f"[bold]{result.model_name}[/] for [bold]{result.board}[/]: "
                  f"arena {result.arena_bytes} B, flash {result.flash_bytes} B, RAM {result.ram_bytes} B")
     stdout.print(f"C library: {result.library_dir}")
@@ -73,17 +79,19 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool) -> 
 @click.option("--timeout", "timeout_s", default=300.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Seconds before the board is given up on.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @_debug_guards
+@_kernels
 def run(model: Path, board: str, inputs_file: Path | None, random_count: int | None, seed: int,
-        out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool) -> None:
+        out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool, kernel_set: str) -> None:
     """Build MODEL if needed, run it on BOARD and compare every output with TFLite Micro."""
     from tinygen.flow import run_on_board
+    from tinygen.kernels.optimised import KernelSet
 
     if inputs_file is not None and random_count is not None:
         raise click.UsageError("give --inputs or --random, not both")
     announce = (lambda m: None) if as_json else (lambda m: stderr.print(m))
     report = run_on_board(model, board, out_dir, inputs_file=inputs_file, random_count=random_count or 3,
                           seed=seed, timeout_s=timeout_s, announce=announce,
-                          guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0)
+                          guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set))
     if as_json:
         print(json.dumps(report.to_json()))
     else:

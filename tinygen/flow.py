@@ -28,6 +28,7 @@ from tinygen.device.status import describe_status
 from tinygen.errors import BuildError, DeviceError, ModelFormatError
 from tinygen.frontend.tflite_reader import parse_tflite, model_name_for
 from tinygen.inputs import load_records, random_records
+from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import CompiledModel, compile_graph
 from tinygen.project.firmware import refuse_foreign, replace_directory, staging_directory, write_firmware_project
 from tinygen.reference.tflm import TflmReference
@@ -72,9 +73,11 @@ def _tree_digest(*roots: Path) -> str:
     return digest.hexdigest()
 
 
-def build_key(model_bytes: bytes, board: Board, guard_bytes: int = 0) -> str:
+def build_key(model_bytes: bytes, board: Board, guard_bytes: int = 0,
+              kernel_set: KernelSet = KernelSet.OPTIMISED) -> str:
     digest = hashlib.sha256()
     for part in (model_bytes, board.model_dump_json().encode(), __version__.encode(), str(guard_bytes).encode(),
+                 kernel_set.value.encode(),
                  _tree_digest(RUNTIME_DIR, TEMPLATES_DIR).encode(), _tree_digest(Path(__file__).parent).encode()):
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()
@@ -100,15 +103,17 @@ def default_build_dir(model: Path, board: Board) -> Path:
 
 
 def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
-                    announce: Announce = lambda m: None, guard_bytes: int = 0) -> BuildOutcome:
+                    announce: Announce = lambda m: None, guard_bytes: int = 0,
+                    kernel_set: KernelSet = KernelSet.OPTIMISED) -> BuildOutcome:
     """guard_bytes > 0: a debug build whose invoke() checks the bytes around every buffer."""
     board = load_board(board_name)
     model_bytes = _read_model(model)
     graph = parse_tflite(model_bytes, name=model_name_for(Path(model)), source=str(model))
-    compiled = compile_graph(graph, arena_budget=board.arena_budget_bytes, guard_bytes=guard_bytes)
+    compiled = compile_graph(graph, arena_budget=board.arena_budget_bytes, guard_bytes=guard_bytes,
+                             kernel_set=kernel_set)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
-    key = build_key(model_bytes, board, guard_bytes)
+    key = build_key(model_bytes, board, guard_bytes, kernel_set)
     cached = _reusable(out_dir, key)
     if cached is not None:
         announce(f"using the build in {out_dir} (unchanged)")
@@ -216,12 +221,13 @@ def _difference(ours: bytes, theirs: np.ndarray) -> tuple[bool, float]:
 
 def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, inputs_file: Path | None = None,
                  random_count: int = 3, seed: int = 0, timeout_s: float = 300.0,
-                 announce: Announce = lambda m: None, guard_bytes: int = 0) -> RunReport:
+                 announce: Announce = lambda m: None, guard_bytes: int = 0,
+                 kernel_set: KernelSet = KernelSet.OPTIMISED) -> RunReport:
     model_bytes = _read_model(model)
     graph = parse_tflite(model_bytes, name=model_name_for(Path(model)), source=str(model))
     # Inputs first: a wrong inputs file is refused before minutes of building.
     records = load_records(inputs_file, graph) if inputs_file else random_records(graph, random_count, seed)
-    outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes)
+    outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes, kernel_set)
     board = load_board(board_name)
     reference = TflmReference(model_bytes, preserve_all=False)
 

@@ -14,6 +14,7 @@ from tinygen.codegen.sources import GeneratedSources
 from tinygen.frontend.tflite_reader import parse_tflite, read_tflite
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import Lowered
+from tinygen.kernels.optimised import KernelSet, choose_kernels
 from tinygen.kernels.select import lower_graph
 from tinygen.plan.arena import ArenaPlan, plan_arena
 from tinygen.plan.lifetimes import buffer_lifetimes
@@ -35,17 +36,19 @@ class CompiledModel:
         return tuple(t.nbytes for t in self.graph.output_tensors())
 
 
-def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: int = 0) -> CompiledModel:
+def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: int = 0,
+                  kernel_set: KernelSet = KernelSet.OPTIMISED) -> CompiledModel:
     """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator."""
-    lowered = lower_graph(graph)
+    lowered = choose_kernels(lower_graph(graph), kernel_set)
     plan = plan_arena(buffer_lifetimes(graph, lowered), budget=arena_budget, guard_bytes=guard_bytes)
     return CompiledModel(graph, lowered, plan, emit_model(graph, lowered, plan))
 
 
-def compile_file(path: Path | str, arena_budget: int | None = None, guard_bytes: int = 0) -> CompiledModel:
-    return compile_graph(read_tflite(path), arena_budget, guard_bytes)
+def compile_file(path: Path | str, arena_budget: int | None = None, guard_bytes: int = 0,
+                 kernel_set: KernelSet = KernelSet.OPTIMISED) -> CompiledModel:
+    return compile_graph(read_tflite(path), arena_budget, guard_bytes, kernel_set)
 
 
 def compile_bytes(data: bytes, name: str = "model", arena_budget: int | None = None,
-                  guard_bytes: int = 0) -> CompiledModel:
-    return compile_graph(parse_tflite(data, name=name), arena_budget, guard_bytes)
+                  guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED) -> CompiledModel:
+    return compile_graph(parse_tflite(data, name=name), arena_budget, guard_bytes, kernel_set)

@@ -56,6 +56,10 @@ GRID = [
     dict(kernel=(1, 1), in_hw=(1, 1), in_c=64, out_c=10),
     dict(kernel=(5, 5), in_hw=(4, 4), padding="SAME"),  # filter larger than the image
     dict(out_c=1, in_c=5, per_channel=True),  # one output channel: requant length from the output
+    # the optimised twin: channel pairs plus an odd one, channel runs not a multiple of 4, whole rows
+    dict(in_c=7, out_c=5, kernel=(3, 3), padding="SAME", in_hw=(6, 9)),
+    dict(in_c=16, out_c=9, kernel=(1, 1), per_channel=True),
+    dict(in_c=3, out_c=16, kernel=(3, 3), stride=(2, 2), padding="SAME", in_hw=(12, 12)),  # an image stem
 ]
 
 

@@ -43,6 +43,9 @@ GRID = [
     dict(bias=False),
     dict(input_shape=[1, 2, 2, 8], depth=32),   # a 4-D input flattened by FC
     dict(input_shape=[2, 3, 16], depth=16, batches=6, keep_num_dims=True),
+    # the optimised twin: units in pairs plus an odd one, depth in blocks of 4 plus a tail
+    dict(depth=37, units=7, batches=2, per_channel=True),
+    dict(depth=6, units=3),
 ]
 
 

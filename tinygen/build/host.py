@@ -73,7 +73,7 @@ def _run(cmd: list[str], cwd: Path | None = None) -> None:
 def kernel_library(extra_cflags: tuple[str, ...] = ()) -> Path:
     """libtg_kernels.a for the host, built once per set of kernel sources and flags."""
     sources = sorted(KERNELS_DIR.glob("*.c"))
-    headers = sorted(RUNTIME_INCLUDE_DIR.rglob("*.h"))
+    headers = sorted(RUNTIME_INCLUDE_DIR.rglob("*.h")) + sorted(KERNELS_DIR.glob("*.h"))  # public and private
     digest = hashlib.sha256()
     for f in sources + headers:
         digest.update(f.name.encode() + b"\0" + f.read_bytes())

@@ -12,6 +12,7 @@ import numpy as np
 
 from tinygen.inputs import random_records
 from tinygen.build.host import build_host_binary, run_host_binary
+from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import CompiledModel, compile_bytes
 from tinygen.reference.tflm import TflmReference
 
@@ -34,8 +35,8 @@ def random_inputs(compiled: CompiledModel, count: int, seed: int = 0) -> list[li
 
 def compare_on_host(model_bytes: bytes, work_dir: Path, records: list[list[np.ndarray]] | None = None,
                     count: int = 3, seed: int = 0, name: str = "model", *, sanitize: bool = False,
-                    guard_bytes: int = 0) -> Comparison:
-    compiled = compile_bytes(model_bytes, name=name, guard_bytes=guard_bytes)
+                    guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED) -> Comparison:
+    compiled = compile_bytes(model_bytes, name=name, guard_bytes=guard_bytes, kernel_set=kernel_set)
     records = records if records is not None else random_inputs(compiled, count, seed)
     binary = build_host_binary(compiled.sources, work_dir, compiled.input_bytes, compiled.output_bytes,
                                sanitize=sanitize)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from ops.test_conv import conv_model
+from ops.test_depthwise import dw_model
 from ops.test_fully_connected import fc_model
 from tinygen.flow import run_on_board
 from tinygen.kernels.call import KernelCall
@@ -32,6 +33,11 @@ def test_ungrouped_conv_gets_the_twin_grouped_keeps_the_reference():
     assert functions(conv_model(0, in_c=4, out_c=6, groups=2)) == ["tg_conv_s8"]
 
 
+def test_depthwise_twin_needs_depth_multiplier_one():
+    assert functions(dw_model(0, in_c=8)) == ["tg_depthwise_conv_s8_fast"]
+    assert functions(dw_model(0, in_c=4, multiplier=2)) == ["tg_depthwise_conv_s8"]
+
+
 def test_fully_connected_twin_needs_weights_without_zero_point():
     assert functions(fc_model(0)) == ["tg_fully_connected_s8_fast"]
     b = ModelBuilder()
@@ -45,35 +51,39 @@ def test_fully_connected_twin_needs_weights_without_zero_point():
 def test_reference_set_has_no_twins():
     assert functions(conv_model(0), KernelSet.REFERENCE) == ["tg_conv_s8"]
     assert functions(fc_model(0), KernelSet.REFERENCE) == ["tg_fully_connected_s8"]
+    assert functions(dw_model(0), KernelSet.REFERENCE) == ["tg_depthwise_conv_s8"]
 
 
 @pytest.mark.parametrize("key", ["ad", "ic", "kws", "vww"])
 def test_mlperf_models_use_the_twins(key):
     calls = functions(mlperf_model(key).read_bytes())
     assert any(f.endswith("_fast") for f in calls)
-    assert "tg_conv_s8" not in calls and "tg_fully_connected_s8" not in calls
+    assert not {"tg_conv_s8", "tg_depthwise_conv_s8", "tg_fully_connected_s8"} & set(calls)
 
 
-# The twins' edge cases: channel pairs and an odd one, runs not a multiple of 4, padding, whole rows.
+# The twins' edge cases: channel pairs and an odd one, runs not a multiple of 4, padding, whole rows;
+# and the DSP instruction each twin's inner loop is built on.
 EDGE_MODELS = {
-    "conv": lambda: conv_model(11, in_hw=(7, 6), in_c=7, out_c=5, kernel=(3, 3), padding="SAME"),
-    "conv_stem": lambda: conv_model(12, in_hw=(10, 10), in_c=3, out_c=8, kernel=(3, 3), stride=(2, 2)),
-    "fc": lambda: fc_model(13, batches=2, depth=37, units=7, per_channel=True),
+    "conv": (lambda: conv_model(11, in_hw=(7, 6), in_c=7, out_c=5, kernel=(3, 3), padding="SAME"), "smlad"),
+    "conv_stem": (lambda: conv_model(12, in_hw=(10, 10), in_c=3, out_c=8, kernel=(3, 3), stride=(2, 2)), "smlad"),
+    "fc": (lambda: fc_model(13, batches=2, depth=37, units=7, per_channel=True), "smlad"),
+    "depthwise": (lambda: dw_model(14, in_hw=(7, 8), in_c=11, dilation=(2, 1)), "smlabb"),
 }
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("board, instruction", [("mps2-an386", "smlad"), ("mps2-an385", None)])
+@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an385"])
 @pytest.mark.parametrize("name", sorted(EDGE_MODELS))
-def test_twins_are_bit_exact_on_the_board(tmp_path, name, board, instruction):
+def test_twins_are_bit_exact_on_the_board(tmp_path, name, board):
+    make_model, dsp_instruction = EDGE_MODELS[name]
     model = tmp_path / f"{name}.tflite"
-    model.write_bytes(EDGE_MODELS[name]())
+    model.write_bytes(make_model())
     report = run_on_board(model, board, tmp_path / "build", random_count=3, timeout_s=120)
     assert report.bit_exact, report
     elf = next((tmp_path / "build").rglob("*.elf"))
     disassembly = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True, text=True,
                                  check=True).stdout
-    if instruction:  # the Cortex-M4 runs the DSP path...
-        assert f"\t{instruction}\t" in disassembly
-    else:  # ...the Cortex-M3 has none: the portable C
-        assert "\tsmlad\t" not in disassembly and "\tsxtb16\t" not in disassembly
+    if board == "mps2-an386":  # the Cortex-M4 runs the DSP path...
+        assert f"\t{dsp_instruction}\t" in disassembly
+    else:  # ...the Cortex-M3 has no DSP instructions: the portable C
+        assert not any(f"\t{i}\t" in disassembly for i in ("smlad", "smlabb", "smlatt", "sxtb16", "sxtab16"))

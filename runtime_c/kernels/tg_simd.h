@@ -1,7 +1,7 @@
 /* tinygen runtime: the few 32-bit SIMD operations the optimised kernels are written in.
  *
  * On a core with the DSP extension (Cortex-M4, M7, M33...; __ARM_FEATURE_DSP) each is one
- * instruction (SXTB16, SXTAB16, SMLAD); elsewhere (Cortex-M3, RISC-V, the host) a few lines of C
+ * instruction (SXTB16, SXTAB16, SMLAD, SMLABB, SMLATT); elsewhere (Cortex-M3, RISC-V, the host) a few lines of C
  * computing exactly the same bits, so the host tests check the very arithmetic the board runs.
  *
  * A "pair" is a uint32_t holding two int16 halves. tg_pair_even() of four int8 bytes b0 b1 b2 b3
@@ -55,6 +55,9 @@ static inline int32_t tg_smlad(uint32_t a, uint32_t b, int32_t acc)
 {
     return __smlad((int16x2_t)a, (int16x2_t)b, acc);
 }
+/* acc + a.lo * b.lo, and acc + a.hi * b.hi */
+static inline int32_t tg_smlabb(uint32_t a, uint32_t b, int32_t acc) { return __smlabb((int32_t)a, (int32_t)b, acc); }
+static inline int32_t tg_smlatt(uint32_t a, uint32_t b, int32_t acc) { return __smlatt((int32_t)a, (int32_t)b, acc); }
 
 #else /* portable: the same bits in C */
 
@@ -82,6 +85,14 @@ static inline int32_t tg_smlad(uint32_t a, uint32_t b, int32_t acc)
     const uint32_t sum = (uint32_t)acc + (uint32_t)(tg_pair_lo_(a) * tg_pair_lo_(b))
                          + (uint32_t)(tg_pair_hi_(a) * tg_pair_hi_(b));
     return (int32_t)sum;
+}
+static inline int32_t tg_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(tg_pair_lo_(a) * tg_pair_lo_(b)));
+}
+static inline int32_t tg_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)(tg_pair_hi_(a) * tg_pair_hi_(b)));
 }
 
 #endif

@@ -65,6 +65,10 @@ GRID = [
     dict(kernel=(5, 5), in_hw=(4, 4)),                             # filter larger than the image
     dict(in_hw=(25, 5), in_c=64, activation="RELU"),              # KWS DS-CNN: 3x3, stride 1, SAME
     dict(in_hw=(24, 24), in_c=16, stride=(2, 2), activation="RELU6"),  # VWW MobileNet: 3x3, stride 2
+    # the optimised twin: four channels at a time plus a tail, dilated taps, windows in the padding
+    dict(in_c=11, dilation=(2, 2), in_hw=(7, 8), per_channel=False),
+    dict(in_c=8, kernel=(7, 7), in_hw=(3, 3), stride=(2, 2)),      # windows reaching far into the padding
+    dict(in_c=4, batch=2, kernel=(1, 3), stride=(1, 2), in_hw=(5, 9)),
 ]
 
 

@@ -31,6 +31,10 @@ def _conv_twin(call: KernelCall) -> str | None:
     return "tg_conv_s8_fast" if filter_dims.c == input_dims.c else None  # ungrouped only
 
 
+def _depthwise_twin(call: KernelCall) -> str | None:
+    return "tg_depthwise_conv_s8_fast" if _arg(call, "params").depth_multiplier == 1 else None
+
+
 def _fully_connected_twin(call: KernelCall) -> str | None:
     return "tg_fully_connected_s8_fast" if _arg(call, "params").filter_offset == 0 else None
 
@@ -38,6 +42,7 @@ def _fully_connected_twin(call: KernelCall) -> str | None:
 # reference function -> the twin's name for this call, or None where it does not apply
 _TWINS: dict[str, Callable[[KernelCall], str | None]] = {
     "tg_conv_s8": _conv_twin,
+    "tg_depthwise_conv_s8": _depthwise_twin,
     "tg_fully_connected_s8": _fully_connected_twin,
 }
 

@@ -9,28 +9,18 @@
 #include "tinygen/tg_kernels.h"
 #include "tg_dot_s8.h"
 
-/* The filter taps (fy, fx) whose input row y0 + d*fy lies in [0, size): [first, end). */
-static inline void valid_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *first,
-                              int32_t *end)
-{
-    int32_t f = 0;
-    while (f < taps && origin + dilation * f < 0) {
-        ++f;
-    }
-    int32_t e = taps;
-    while (e > f && origin + dilation * (e - 1) >= size) {
-        --e;
-    }
-    *first = f;
-    *end = e;
-}
-
 void tg_depthwise_conv_s8_fast(const tg_depthwise_params_t *params, const tg_channel_requant_t *requant,
                                const tg_dims_t *input_dims, const int8_t *input,
                                const tg_dims_t *filter_dims, const int8_t *filter,
                                const int32_t *bias,
                                const tg_dims_t *output_dims, int8_t *output)
 {
+    /* Local copies: output stores through int8_t * may alias anything a pointer reaches (see tg_dot_s8.h). */
+    const tg_depthwise_params_t params_copy = *params;
+    const tg_dims_t output_copy = *output_dims;
+    params = &params_copy;
+    output_dims = &output_copy;
+    const tg_dot_epilogue_t epilogue = tg_dot_epilogue(bias, requant, params->output_offset, params->activation);
     const int32_t in_h = input_dims->h, in_w = input_dims->w, channels = input_dims->c;
     const int32_t f_h = filter_dims->h, f_w = filter_dims->w;
     const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
@@ -44,11 +34,11 @@ void tg_depthwise_conv_s8_fast(const tg_depthwise_params_t *params, const tg_cha
         for (int32_t oy = 0; oy < output_dims->h; ++oy) {
             const int32_t y0 = oy * params->stride.h - params->padding.h;
             int32_t fy_first, fy_end;
-            valid_taps(y0, dil_h, f_h, in_h, &fy_first, &fy_end);
+            tg_valid_taps(y0, dil_h, f_h, in_h, &fy_first, &fy_end);
             for (int32_t ox = 0; ox < output_dims->w; ++ox) {
                 const int32_t x0 = ox * params->stride.w - params->padding.w;
                 int32_t fx_first, fx_end;
-                valid_taps(x0, dil_w, f_w, in_w, &fx_first, &fx_end);
+                tg_valid_taps(x0, dil_w, f_w, in_w, &fx_first, &fx_end);
                 /* the first valid tap, in the input and in the filter (none: a window wholly in the padding) */
                 const int any = fy_first < fy_end && fx_first < fx_end;
                 const int8_t *in_tap0 =
@@ -75,10 +65,10 @@ void tg_depthwise_conv_s8_fast(const tg_depthwise_params_t *params, const tg_cha
                         in_row += in_row_step;
                         f_row += f_row_step;
                     }
-                    output[0] = tg_dot_output_s8(acc0, bias, c, requant, params->output_offset, params->activation);
-                    output[1] = tg_dot_output_s8(acc1, bias, c + 1, requant, params->output_offset, params->activation);
-                    output[2] = tg_dot_output_s8(acc2, bias, c + 2, requant, params->output_offset, params->activation);
-                    output[3] = tg_dot_output_s8(acc3, bias, c + 3, requant, params->output_offset, params->activation);
+                    output[0] = tg_dot_output_s8(acc0, c, epilogue);
+                    output[1] = tg_dot_output_s8(acc1, c + 1, epilogue);
+                    output[2] = tg_dot_output_s8(acc2, c + 2, epilogue);
+                    output[3] = tg_dot_output_s8(acc3, c + 3, epilogue);
                     output += 4;
                 }
                 for (; c < channels; ++c) {
@@ -91,7 +81,7 @@ void tg_depthwise_conv_s8_fast(const tg_depthwise_params_t *params, const tg_cha
                         in_row += in_row_step;
                         f_row += f_row_step;
                     }
-                    *output++ = tg_dot_output_s8(acc, bias, c, requant, params->output_offset, params->activation);
+                    *output++ = tg_dot_output_s8(acc, c, epilogue);
                 }
             }
         }

@@ -40,6 +40,46 @@ static inline void tg_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w
     *acc1 = a1;
 }
 
+/* Two inputs by two filter rows: acc_ij += w_j . (x_i + offset). Each load of x serves two rows and
+ * each load of w two inputs: 20 instructions per 16 MACs on a DSP core, against 15 per 8 above. */
+static inline void tg_dot2x2_s8(const int8_t *x0, const int8_t *x1, const int8_t *w0, const int8_t *w1,
+                                int32_t count, int32_t offset, uint32_t offsets, int32_t acc[4])
+{
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    for (int32_t blocks = count >> 2; blocks > 0; --blocks) {
+        const uint32_t xs0 = tg_read_s8x4(x0), xs1 = tg_read_s8x4(x1);
+        const uint32_t x0_even = tg_pair_even_add(offsets, xs0), x0_odd = tg_pair_odd_add(offsets, xs0);
+        const uint32_t x1_even = tg_pair_even_add(offsets, xs1), x1_odd = tg_pair_odd_add(offsets, xs1);
+        const uint32_t ws0 = tg_read_s8x4(w0);
+        const uint32_t w0_even = tg_pair_even(ws0), w0_odd = tg_pair_odd(ws0);
+        a00 = tg_smlad(w0_even, x0_even, a00);
+        a00 = tg_smlad(w0_odd, x0_odd, a00);
+        a10 = tg_smlad(w0_even, x1_even, a10);
+        a10 = tg_smlad(w0_odd, x1_odd, a10);
+        const uint32_t ws1 = tg_read_s8x4(w1);
+        const uint32_t w1_even = tg_pair_even(ws1), w1_odd = tg_pair_odd(ws1);
+        a01 = tg_smlad(w1_even, x0_even, a01);
+        a01 = tg_smlad(w1_odd, x0_odd, a01);
+        a11 = tg_smlad(w1_even, x1_even, a11);
+        a11 = tg_smlad(w1_odd, x1_odd, a11);
+        x0 += 4;
+        x1 += 4;
+        w0 += 4;
+        w1 += 4;
+    }
+    for (int32_t k = 0; k < (count & 3); ++k) {
+        const int32_t xv0 = (int32_t)x0[k] + offset, xv1 = (int32_t)x1[k] + offset;
+        a00 += (int32_t)w0[k] * xv0;
+        a01 += (int32_t)w1[k] * xv0;
+        a10 += (int32_t)w0[k] * xv1;
+        a11 += (int32_t)w1[k] * xv1;
+    }
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
 /* acc += w . (x + offset) */
 static inline int32_t tg_dot1_s8(const int8_t *x, const int8_t *w, int32_t count, int32_t offset, uint32_t offsets,
                                  int32_t acc)
@@ -57,16 +97,53 @@ static inline int32_t tg_dot1_s8(const int8_t *x, const int8_t *w, int32_t count
     return acc;
 }
 
-/* The reference kernels' epilogue: bias, per-channel requantization, output offset, clamp. */
-static inline int8_t tg_dot_output_s8(int32_t acc, const int32_t *bias, int32_t channel,
-                                      const tg_channel_requant_t *requant, int32_t output_offset, tg_range_t activation)
+/* The filter taps f in [0, taps) whose input coordinate origin + dilation * f lies in [0, size):
+ * [first, end), empty when the window lies wholly in the padding. */
+static inline void tg_valid_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *first,
+                              int32_t *end)
 {
-    if (bias != NULL) {
-        acc += bias[channel];
+    int32_t f = 0;
+    while (f < taps && origin + dilation * f < 0) {
+        ++f;
     }
-    const int32_t q = requant->per_channel ? channel : 0;
-    acc = tg_requantize(acc, requant->multiplier[q], requant->shift[q]) + output_offset;
-    return (int8_t)tg_clamp(acc, activation.min, activation.max);
+    int32_t e = taps;
+    while (e > f && origin + dilation * (e - 1) >= size) {
+        --e;
+    }
+    *first = f;
+    *end = e;
+}
+
+/* The reference kernels' epilogue (bias, per-channel requantization, output offset, clamp), with its
+ * parameters copied out of the caller's structs once per call: the kernels store outputs through
+ * int8_t pointers, which may alias anything, so fields read through a pointer would be loaded
+ * again after every output byte. */
+typedef struct {
+    const int32_t *bias;        /* may be NULL */
+    const int32_t *multiplier;
+    const int32_t *shift;
+    int32_t channel_step;       /* 1: per-channel requantization; 0: one multiplier for all */
+    int32_t output_offset;
+    int32_t min;
+    int32_t max;
+} tg_dot_epilogue_t;
+
+static inline tg_dot_epilogue_t tg_dot_epilogue(const int32_t *bias, const tg_channel_requant_t *requant,
+                                                int32_t output_offset, tg_range_t activation)
+{
+    const tg_dot_epilogue_t e = {bias, requant->multiplier, requant->shift, requant->per_channel ? 1 : 0,
+                                 output_offset, activation.min, activation.max};
+    return e;
+}
+
+static inline int8_t tg_dot_output_s8(int32_t acc, int32_t channel, tg_dot_epilogue_t e)
+{
+    if (e.bias != NULL) {
+        acc += e.bias[channel];
+    }
+    const int32_t q = channel * e.channel_step;
+    acc = tg_requantize(acc, e.multiplier[q], e.shift[q]) + e.output_offset;
+    return (int8_t)tg_clamp(acc, e.min, e.max);
 }
 
 #endif /* TINYGEN_TG_DOT_S8_H */

@@ -9,6 +9,7 @@ void tg_fully_connected_s8_fast(const tg_fc_params_t *params, const tg_channel_r
                                 const int32_t *bias,
                                 int8_t *output)
 {
+    const tg_dot_epilogue_t epilogue = tg_dot_epilogue(bias, requant, params->output_offset, params->activation);
     const uint32_t offsets = tg_pair_splat(params->input_offset);
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *in = input + b * accum_depth;
@@ -17,13 +18,13 @@ void tg_fully_connected_s8_fast(const tg_fc_params_t *params, const tg_channel_r
             const int8_t *w0 = filter + oc * accum_depth;
             int32_t acc0 = 0, acc1 = 0;
             tg_dot2_s8(in, w0, w0 + accum_depth, accum_depth, params->input_offset, offsets, &acc0, &acc1);
-            output[0] = tg_dot_output_s8(acc0, bias, oc, requant, params->output_offset, params->activation);
-            output[1] = tg_dot_output_s8(acc1, bias, oc + 1, requant, params->output_offset, params->activation);
+            output[0] = tg_dot_output_s8(acc0, oc, epilogue);
+            output[1] = tg_dot_output_s8(acc1, oc + 1, epilogue);
             output += 2;
         }
         if (oc < output_depth) {
             const int32_t acc = tg_dot1_s8(in, filter + oc * accum_depth, accum_depth, params->input_offset, offsets, 0);
-            *output++ = tg_dot_output_s8(acc, bias, oc, requant, params->output_offset, params->activation);
+            *output++ = tg_dot_output_s8(acc, oc, epilogue);
         }
     }
 }

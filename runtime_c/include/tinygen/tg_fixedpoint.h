@@ -18,10 +18,11 @@ static inline int32_t tg_saturating_rounding_doubling_high_mul(int32_t a, int32_
     if (a == b && a == INT32_MIN) {
         return INT32_MAX;
     }
-    const int64_t ab = (int64_t)a * (int64_t)b;
-    const int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-    /* Division (not a shift) truncates toward zero, as gemmlowp does. */
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+    /* gemmlowp: (ab + nudge) / 2^31 truncated toward zero, nudge = 2^30 for ab >= 0, 1 - 2^30 below.
+     * For ab < 0 that truncation is floor((ab + 1 - 2^30 + 2^31 - 1) / 2^31), so both cases are
+     * floor((ab + 2^30) / 2^31): one arithmetic shift instead of a branch and a 64-bit division
+     * (tests/test_fixedpoint.py checks the two forms agree). GCC shifts signed values arithmetically. */
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
 static inline int32_t tg_rounding_divide_by_pot(int32_t x, int32_t exponent)

@@ -87,3 +87,19 @@ def test_twins_are_bit_exact_on_the_board(tmp_path, name, board):
         assert f"\t{dsp_instruction}\t" in disassembly
     else:  # ...the Cortex-M3 has no DSP instructions: the portable C
         assert not any(f"\t{i}\t" in disassembly for i in ("smlad", "smlabb", "smlatt", "sxtb16", "sxtab16"))
+
+
+def test_cli_kernels_option_switches_the_set_and_the_build_is_not_reused(tmp_path):
+    from test_bad_input import tinygen
+
+    from tinygen.resources import ROOT
+
+    example = str(ROOT / "examples" / "digits" / "digits_cnn_int8.tflite")
+    out = tmp_path / "fw"
+    sources = {}
+    for kernel_set in ("optimised", "reference"):
+        proc = tinygen("build", example, "-o", str(out), "--kernels", kernel_set)
+        assert proc.returncode == 0, proc.stderr
+        sources[kernel_set] = (out / "model" / "digits_cnn_int8.c").read_text()
+    assert "tg_conv_s8_fast(" in sources["optimised"] and "tg_fully_connected_s8_fast(" in sources["optimised"]
+    assert "_fast(" not in sources["reference"] and "tg_conv_s8(" in sources["reference"]

@@ -194,7 +194,7 @@ def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Pat
         tmp.replace(write_path)  # never a half-written report
         stderr.print(f"wrote {write_path}")
     print(text)
-    if not all(r.report.bit_exact for r in rows):
+    if not all(r.bit_exact for r in rows):
         raise TinygenError("a benchmark model was not bit-exact with TFLite Micro")
 
 

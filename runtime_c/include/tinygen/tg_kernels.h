@@ -1,4 +1,5 @@
-/* tinygen runtime: portable reference kernels, bit-exact with TFLite Micro's int8 kernels.
+/* tinygen runtime: portable reference kernels, bit-exact with TFLite Micro's int8 kernels, and
+ * optimised twins (tg_<op>_<dtype>_fast) that give the same bits faster where their conditions hold.
  *
  * One function per file in runtime_c/kernels/, named tg_<op>[_<variant>]_<dtype>. A kernel that
  * needs scratch memory has tg_<op>_buffer_size() beside it; the planner reserves that many

@@ -40,21 +40,19 @@ static inline void window_dot2(const tg_conv_params_t *params, const tg_dims_t *
     }
 }
 
-/* Two windows side by side in one output row, (y0, x0) and (y0, x0 + x_step), both wholly inside
- * the input horizontally and undilated: each filter row is one contiguous run in both. */
+/* Two windows side by side in one output row, the given one and the one x_step columns right of it,
+ * both wholly inside the input horizontally and undilated: each filter row is one contiguous run in
+ * both. */
 static inline void window_pair_dot2x2(const tg_conv_params_t *params, const tg_dims_t *input_dims,
                                       const int8_t *in_batch, const tg_dims_t *filter_dims, const int8_t *f0,
-                                      const int8_t *f1, int32_t y0, int32_t x0, int32_t x_step, uint32_t offsets,
+                                      const int8_t *f1, const window_t *window, int32_t x_step, uint32_t offsets,
                                       int32_t acc[4])
 {
-    const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
+    const int32_t in_w = input_dims->w, c = input_dims->c;
     const int32_t row_len = filter_dims->w * c;
-    for (int32_t fy = 0; fy < filter_dims->h; ++fy) {
-        const int32_t y = y0 + params->dilation.h * fy;
-        if (y < 0 || y >= in_h) {
-            continue;
-        }
-        const int8_t *in = in_batch + (y * in_w + x0) * c;
+    for (int32_t fy = window->fy_first; fy < window->fy_end; ++fy) {
+        const int32_t y = window->y0 + params->dilation.h * fy;
+        const int8_t *in = in_batch + (y * in_w + window->x0) * c;
         tg_dot2x2_s8(in, in + x_step * c, f0 + fy * row_len, f1 + fy * row_len, row_len, params->input_offset,
                      offsets, acc);
     }
@@ -89,13 +87,18 @@ void tg_conv_s8_fast(const tg_conv_params_t *params, const tg_channel_requant_t 
             int32_t ox = 0;
             while (ox < out_w) {
                 const int32_t x0 = ox * stride_w - params->padding.w;
+                window_t window = {y0, x0, fy_first, fy_end, 0, 0};
+                tg_valid_taps(x0, params->dilation.w, filter_dims->w, input_dims->w, &window.fx_first, &window.fx_end);
+                if (window.fx_first >= window.fx_end) {
+                    window.fy_end = window.fy_first;  /* wholly in the padding: no taps */
+                }
                 if (ox + 1 < out_w && params->dilation.w == 1 && x0 >= 0 && x0 + pair_span <= input_dims->w) {
                     /* two output pixels at once; an odd last channel pairs its filter row with itself */
                     for (int32_t oc = 0; oc < out_c; oc += 2) {
                         const int8_t *f0 = filter + oc * filter_len;
                         const int8_t *f1 = oc + 1 < out_c ? f0 + filter_len : f0;
                         int32_t acc[4] = {0, 0, 0, 0};
-                        window_pair_dot2x2(params, input_dims, in_batch, filter_dims, f0, f1, y0, x0, stride_w,
+                        window_pair_dot2x2(params, input_dims, in_batch, filter_dims, f0, f1, &window, stride_w,
                                            offsets, acc);
                         output[oc] = tg_dot_output_s8(acc[0], oc, epilogue);
                         output[out_c + oc] = tg_dot_output_s8(acc[2], oc, epilogue);
@@ -107,11 +110,6 @@ void tg_conv_s8_fast(const tg_conv_params_t *params, const tg_channel_requant_t 
                     output += 2 * out_c;
                     ox += 2;
                     continue;
-                }
-                window_t window = {y0, x0, fy_first, fy_end, 0, 0};
-                tg_valid_taps(x0, params->dilation.w, filter_dims->w, input_dims->w, &window.fx_first, &window.fx_end);
-                if (window.fx_first >= window.fx_end) {
-                    window.fy_end = window.fy_first;  /* wholly in the padding: no taps */
                 }
                 int32_t oc = 0;
                 for (; oc + 1 < out_c; oc += 2) {

@@ -72,7 +72,7 @@ EDGE_MODELS = {
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an385"])
+@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an500", "mps2-an385"])
 @pytest.mark.parametrize("name", sorted(EDGE_MODELS))
 def test_twins_are_bit_exact_on_the_board(tmp_path, name, board):
     make_model, dsp_instruction = EDGE_MODELS[name]
@@ -83,7 +83,7 @@ def test_twins_are_bit_exact_on_the_board(tmp_path, name, board):
     elf = next((tmp_path / "build").rglob("*.elf"))
     disassembly = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True, text=True,
                                  check=True).stdout
-    if board == "mps2-an386":  # the Cortex-M4 runs the DSP path...
+    if board != "mps2-an385":  # the Cortex-M4 and M7 run the DSP path...
         assert f"\t{dsp_instruction}\t" in disassembly
     else:  # ...the Cortex-M3 has no DSP instructions: the portable C
         assert not any(f"\t{i}\t" in disassembly for i in ("smlad", "smlabb", "smlatt", "sxtb16", "sxtab16"))

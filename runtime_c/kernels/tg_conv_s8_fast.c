@@ -3,8 +3,8 @@
  * Where two neighbouring windows of an output row lie wholly inside the input (horizontally) and
  * are not dilated, they are computed together, two output channels at a time (tg_dot2x2_s8): each
  * filter row is then one contiguous run of f_w * c bytes in input and filter. Elsewhere one window
- * at a time (tg_dot2_s8), row by row where the row is inside, else tap by tap, skipping taps in the
- * padding as the reference does. No scratch memory.
+ * at a time (tg_dot2_s8): row by row over the taps inside the input (contiguous too), or tap by tap
+ * when dilated. Taps in the padding are skipped, as the reference does. No scratch memory.
  */
 #include "tinygen/tg_kernels.h"
 #include "tg_dot_s8.h"

@@ -56,5 +56,3 @@ def choose_kernels(lowered: tuple[Lowered, ...], kernel_set: KernelSet) -> tuple
 def _with_twin(call: KernelCall) -> KernelCall:
     twin = _TWINS.get(call.function, lambda _: None)(call)
     return call if twin is None else dataclasses.replace(call, function=twin)
-
-

@@ -103,3 +103,25 @@ def test_cli_kernels_option_switches_the_set_and_the_build_is_not_reused(tmp_pat
         sources[kernel_set] = (out / "model" / "digits_cnn_int8.c").read_text()
     assert "tg_conv_s8_fast(" in sources["optimised"] and "tg_fully_connected_s8_fast(" in sources["optimised"]
     assert "_fast(" not in sources["reference"] and "tg_conv_s8(" in sources["reference"]
+
+
+def test_twins_need_what_quantize_multiplier_gives():
+    """tg_dot_requantize assumes multipliers >= 0 and shifts in [-31, 30]; a call outside keeps the reference."""
+    import dataclasses
+
+    from tinygen.kernels.call import KernelArg
+    from tinygen.kernels.cvalues import ConstArray
+    from tinygen.kernels.optimised import choose_kernels
+    from tinygen.kernels.select import lower_graph
+    from tinygen.frontend.tflite_reader import parse_tflite
+
+    (call,) = lower_graph(parse_tflite(conv_model(0, out_c=2)))
+    assert choose_kernels((call,), KernelSet.OPTIMISED)[0].function == "tg_conv_s8_fast"
+    for multiplier, shift in ((-5, -3), (2**30, -32), (2**30, 31)):
+        requant = dataclasses.replace(
+            next(a.value for a in call.args if a.name == "requant"),
+            multiplier=ConstArray("int32_t", np.array([multiplier, multiplier])),
+            shift=ConstArray("int32_t", np.array([shift, shift])))
+        odd = dataclasses.replace(call, args=tuple(KernelArg(a.name, requant) if a.name == "requant" else a
+                                                   for a in call.args))
+        assert choose_kernels((odd,), KernelSet.OPTIMISED)[0].function == "tg_conv_s8"

@@ -136,13 +136,27 @@ static inline tg_dot_epilogue_t tg_dot_epilogue(const int32_t *bias, const tg_ch
     return e;
 }
 
+/* tg_requantize for what QuantizeMultiplier gives, which the kernel choice checks: multiplier in
+ * [0, 2^31 - 1] (never INT32_MIN, so the doubling high multiply cannot saturate) and shift in
+ * [-31, 30] (so the rounding divide's mask fits 32 bits). The same bits, fewer instructions;
+ * tests/test_fixedpoint.py compares the two. */
+static inline int32_t tg_dot_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const int32_t a = (int32_t)((uint32_t)x << left);
+    const int32_t high = (int32_t)(((int64_t)a * multiplier + ((int64_t)1 << 30)) >> 31);
+    const int32_t mask = (int32_t)((UINT32_C(1) << right) - 1u);
+    const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+    return (high >> right) + ((high & mask) > threshold ? 1 : 0);
+}
+
 static inline int8_t tg_dot_output_s8(int32_t acc, int32_t channel, tg_dot_epilogue_t e)
 {
     if (e.bias != NULL) {
         acc += e.bias[channel];
     }
     const int32_t q = channel * e.channel_step;
-    acc = tg_requantize(acc, e.multiplier[q], e.shift[q]) + e.output_offset;
+    acc = tg_dot_requantize(acc, e.multiplier[q], e.shift[q]) + e.output_offset;
     return (int8_t)tg_clamp(acc, e.min, e.max);
 }
 

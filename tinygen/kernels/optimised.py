@@ -13,7 +13,7 @@ from collections.abc import Callable
 from enum import Enum
 
 from tinygen.kernels.call import KernelCall, Lowered
-from tinygen.kernels.cvalues import CValue, Dims
+from tinygen.kernels.cvalues import ChannelRequant, CValue, Dims
 
 
 class KernelSet(str, Enum):
@@ -55,4 +55,14 @@ def choose_kernels(lowered: tuple[Lowered, ...], kernel_set: KernelSet) -> tuple
 
 def _with_twin(call: KernelCall) -> KernelCall:
     twin = _TWINS.get(call.function, lambda _: None)(call)
-    return call if twin is None else dataclasses.replace(call, function=twin)
+    if twin is None or not _quantize_multiplier_range(_arg(call, "requant")):
+        return call
+    return dataclasses.replace(call, function=twin)
+
+
+def _quantize_multiplier_range(requant: CValue) -> bool:
+    """The twins' requantization (tg_dot_requantize) takes what QuantizeMultiplier gives: multipliers
+    in [0, 2^31 - 1], shifts in [-31, 30]. Always so today; checked so that it stays a guarantee."""
+    assert isinstance(requant, ChannelRequant)
+    multipliers, shifts = requant.multiplier.values, requant.shift.values
+    return bool((multipliers >= 0).all() and (shifts >= -31).all() and (shifts <= 30).all())

@@ -28,6 +28,7 @@ from tinygen.device.status import describe_status
 from tinygen.errors import BuildError, DeviceError, ModelFormatError
 from tinygen.frontend.tflite_reader import parse_tflite, model_name_for
 from tinygen.inputs import load_records, random_records
+from tinygen.ir.graph import Graph
 from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import CompiledModel, compile_graph
 from tinygen.project.firmware import refuse_foreign, replace_directory, staging_directory, write_firmware_project
@@ -102,13 +103,27 @@ def default_build_dir(model: Path, board: Board) -> Path:
     return Path("build") / f"{model_name_for(Path(model))}-{board.name}"
 
 
+@dataclass(frozen=True)
+class ModelSource:
+    """A model file read and imported once, for the stages that need its bytes or its graph."""
+
+    data: bytes
+    graph: Graph
+
+
+def read_model_source(model: Path) -> ModelSource:
+    data = _read_model(model)
+    return ModelSource(data, parse_tflite(data, name=model_name_for(Path(model)), source=str(model)))
+
+
 def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
                     announce: Announce = lambda m: None, guard_bytes: int = 0,
-                    kernel_set: KernelSet = KernelSet.OPTIMISED) -> BuildOutcome:
-    """guard_bytes > 0: a debug build whose invoke() checks the bytes around every buffer."""
+                    kernel_set: KernelSet = KernelSet.OPTIMISED, source: ModelSource | None = None) -> BuildOutcome:
+    """guard_bytes > 0: a debug build whose invoke() checks the bytes around every buffer. source: the
+    model already read (else it is read from model)."""
     board = load_board(board_name)
-    model_bytes = _read_model(model)
-    graph = parse_tflite(model_bytes, name=model_name_for(Path(model)), source=str(model))
+    source = source or read_model_source(model)
+    model_bytes, graph = source.data, source.graph
     compiled = compile_graph(graph, arena_budget=board.arena_budget_bytes, guard_bytes=guard_bytes,
                              kernel_set=kernel_set)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
@@ -223,11 +238,11 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
                  random_count: int = 3, seed: int = 0, timeout_s: float = 300.0,
                  announce: Announce = lambda m: None, guard_bytes: int = 0,
                  kernel_set: KernelSet = KernelSet.OPTIMISED) -> RunReport:
-    model_bytes = _read_model(model)
-    graph = parse_tflite(model_bytes, name=model_name_for(Path(model)), source=str(model))
+    source = read_model_source(model)
+    model_bytes, graph = source.data, source.graph
     # Inputs first: a wrong inputs file is refused before minutes of building.
     records = load_records(inputs_file, graph) if inputs_file else random_records(graph, random_count, seed)
-    outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes, kernel_set)
+    outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes, kernel_set, source)
     board = load_board(board_name)
     reference = TflmReference(model_bytes, preserve_all=False)
 

@@ -125,3 +125,20 @@ def test_twins_need_what_quantize_multiplier_gives():
         odd = dataclasses.replace(call, args=tuple(KernelArg(a.name, requant) if a.name == "requant" else a
                                                    for a in call.args))
         assert choose_kernels((odd,), KernelSet.OPTIMISED)[0].function == "tg_conv_s8"
+
+
+def test_inspect_shows_the_chosen_kernels():
+    import json
+
+    from test_bad_input import tinygen
+
+    from tinygen.resources import ROOT
+
+    example = str(ROOT / "examples" / "digits" / "digits_cnn_int8.tflite")
+    kernels = {}
+    for kernel_set in ("optimised", "reference"):
+        proc = tinygen("inspect", example, "--json", "--kernels", kernel_set)
+        assert proc.returncode == 0, proc.stderr
+        kernels[kernel_set] = [op["kernel"] for op in json.loads(proc.stdout)["operators"]]
+    assert kernels["optimised"][:2] == ["tg_conv_s8_fast", "tg_depthwise_conv_s8_fast"]
+    assert kernels["reference"][:2] == ["tg_conv_s8", "tg_depthwise_conv_s8"]

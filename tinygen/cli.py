@@ -22,6 +22,7 @@ from tinygen.errors import EXIT_CODE, TinygenError
 
 if TYPE_CHECKING:
     from tinygen.build.stack import StackReport
+    from tinygen.kernels.optimised import KernelSet
 
 DEFAULT_BOARD = "mps2-an386"
 DEBUG_GUARD_BYTES = 16  # --debug-guards: checked bytes before and after every arena buffer
@@ -114,14 +115,16 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--board", "-b", help="Also build the firmware for BOARD (in a temporary directory) and bound its stack.")
-def inspect(model: Path, as_json: bool, board: str | None) -> None:
+@_kernels
+def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> None:
     """Show MODEL's operators, kernels and memory plan (and with --board, the stack bound)."""
     from tinygen.pipeline import compile_file
     from tinygen.kernels.call import KernelCall
+    from tinygen.kernels.optimised import KernelSet
     from tinygen.plan.lifetimes import alias_roots
 
-    compiled = compile_file(model)
-    stack = _stack_bound(model, board) if board else None
+    compiled = compile_file(model, kernel_set=KernelSet(kernel_set))
+    stack = _stack_bound(model, board, KernelSet(kernel_set)) if board else None
     graph, plan = compiled.graph, compiled.plan
     offsets = plan.tensor_offsets()
     kernels = {item.op_index: (item.function if isinstance(item, KernelCall) else "(alias)") for item in compiled.lowered}
@@ -151,15 +154,14 @@ def inspect(model: Path, as_json: bool, board: str | None) -> None:
                      f"whole firmware at most {stack.firmware.bytes} B of {stack.reserved_bytes} B reserved")
 
 
-def _stack_bound(model: Path, board: str) -> StackReport:
+def _stack_bound(model: Path, board: str, kernel_set: KernelSet) -> StackReport:
     """Build the firmware in a temporary directory and bound its stack from the .su files and the ELF."""
-
     from tinygen.boards.catalog import load_board
     from tinygen.build.stack import analyse_firmware
     from tinygen.flow import build_for_board
 
     with tempfile.TemporaryDirectory(prefix="tinygen-inspect-") as tmp:
-        outcome = build_for_board(model, board, Path(tmp) / "fw")
+        outcome = build_for_board(model, board, Path(tmp) / "fw", kernel_set=kernel_set)
         return analyse_firmware(outcome.out_dir, load_board(board), outcome.model_name)
 
 

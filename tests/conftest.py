@@ -11,6 +11,8 @@ from tinygen.kernels.optimised import KernelSet
 from tinygen.testing.compare import Comparison, compare_on_host
 
 MLPERF_DIR = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf_tiny"
+# The project's own example model (examples/digits), made by its make_model.py.
+DIGITS_MODEL = Path(__file__).resolve().parents[1] / "examples" / "digits" / "digits_cnn_int8.tflite"
 MLPERF_MODELS = {
     "ad": "ad01_int8.tflite",
     "ic": "resnet8_int8.tflite",

@@ -10,7 +10,7 @@ import pytest
 
 from tinygen.testing.model_builder import ModelBuilder
 
-from conftest import mlperf_model
+from conftest import DIGITS_MODEL, mlperf_model
 
 
 def tinygen(*args: str) -> subprocess.CompletedProcess:
@@ -99,12 +99,6 @@ def test_every_unsupported_op_is_named_at_once(tmp_path):
         assert part in line, line
 
 
-def _digits_model() -> str:
-    from tinygen.resources import ROOT
-
-    return str(ROOT / "examples" / "digits" / "digits_cnn_int8.tflite")
-
-
 @pytest.mark.parametrize("content, fragment", [
     (b"root:x:0:0:root:/root:/bin/bash\n", "is not a .npy or .npz file of arrays"),
     (b"\x93NUMPY\x01\x00", "is not a readable .npy/.npz file"),  # a header cut short
@@ -113,7 +107,7 @@ def test_bad_inputs_file_is_refused_before_building(tmp_path, content, fragment)
     inputs = tmp_path / "inputs.npy"
     inputs.write_bytes(content)
     out = tmp_path / "out"
-    assert_one_line_error(tinygen("run", _digits_model(), "--inputs", str(inputs), "-o", str(out)), fragment)
+    assert_one_line_error(tinygen("run", str(DIGITS_MODEL), "--inputs", str(inputs), "-o", str(out)), fragment)
     assert not out.exists()
 
 
@@ -121,7 +115,7 @@ def test_inputs_of_the_wrong_type_are_refused_before_building(tmp_path):
     inputs = tmp_path / "inputs.npy"
     np.save(inputs, np.zeros((1, 8, 8, 1), np.float32))
     out = tmp_path / "out"
-    assert_one_line_error(tinygen("run", _digits_model(), "--inputs", str(inputs), "-o", str(out)), "must be int8")
+    assert_one_line_error(tinygen("run", str(DIGITS_MODEL), "--inputs", str(inputs), "-o", str(out)), "must be int8")
     assert not out.exists()
 
 
@@ -133,4 +127,4 @@ def test_bench_report_path_is_checked_before_benchmarking(tmp_path):
 
 @pytest.mark.parametrize("timeout", ["0", "-5"])
 def test_run_timeout_must_be_positive(timeout):
-    assert_one_line_error(tinygen("run", _digits_model(), "--timeout", timeout), "--timeout")
+    assert_one_line_error(tinygen("run", str(DIGITS_MODEL), "--timeout", timeout), "--timeout")

@@ -9,11 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tinygen.resources import ROOT
+from conftest import DIGITS_MODEL as EXAMPLE
 
 from test_bad_input import assert_one_line_error, tinygen, unsupported_ops_model
 
-EXAMPLE = ROOT / "examples" / "digits" / "digits_cnn_int8.tflite"
 # GCC may emit calls to these even in freestanding code (struct copies); the firmware supplies
 # its own. Anything else undefined would mean the generated code needs a C library.
 COMPILER_RUNTIME_CALLS = {"memcpy", "memset", "memmove", "memcmp"}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MLPERF_MODELS, mlperf_model
+from conftest import DIGITS_MODEL as DIGITS, MLPERF_MODELS, mlperf_model
 
 from tinygen.build.host import InvokeStatusError, build_host_binary, run_host_binary
 from tinygen.codegen.emit import emit_model
@@ -28,9 +28,7 @@ from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import CompiledModel, compile_file
 from tinygen.plan.arena import ArenaPlan
-from tinygen.resources import ROOT
 
-DIGITS = ROOT / "examples" / "digits" / "digits_cnn_int8.tflite"
 GUARD = 16
 FC_OP, FC_OUTPUT = 7, 19  # digits: operator #7 FULLY_CONNECTED writes tensor 19 (10 logits)
 

@@ -7,6 +7,8 @@ host has no DSP instructions, so here the same edge cases run in QEMU.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import subprocess
 
 import numpy as np
@@ -15,13 +17,17 @@ import pytest
 from ops.test_conv import conv_model
 from ops.test_depthwise import dw_model
 from ops.test_fully_connected import fc_model
+from test_bad_input import tinygen
 from tinygen.flow import run_on_board
-from tinygen.kernels.call import KernelCall
-from tinygen.kernels.optimised import KernelSet
+from tinygen.frontend.tflite_reader import parse_tflite
+from tinygen.kernels.call import KernelArg, KernelCall
+from tinygen.kernels.cvalues import ConstArray
+from tinygen.kernels.optimised import KernelSet, choose_kernels
+from tinygen.kernels.select import lower_graph
 from tinygen.pipeline import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
-from conftest import mlperf_model
+from conftest import DIGITS_MODEL as DIGITS, mlperf_model
 
 
 def functions(model: bytes, kernel_set: KernelSet = KernelSet.OPTIMISED) -> list[str]:
@@ -90,15 +96,10 @@ def test_twins_are_bit_exact_on_the_board(tmp_path, name, board):
 
 
 def test_cli_kernels_option_switches_the_set_and_the_build_is_not_reused(tmp_path):
-    from test_bad_input import tinygen
-
-    from tinygen.resources import ROOT
-
-    example = str(ROOT / "examples" / "digits" / "digits_cnn_int8.tflite")
     out = tmp_path / "fw"
     sources = {}
     for kernel_set in ("optimised", "reference"):
-        proc = tinygen("build", example, "-o", str(out), "--kernels", kernel_set)
+        proc = tinygen("build", str(DIGITS), "-o", str(out), "--kernels", kernel_set)
         assert proc.returncode == 0, proc.stderr
         sources[kernel_set] = (out / "model" / "digits_cnn_int8.c").read_text()
     assert "tg_conv_s8_fast(" in sources["optimised"] and "tg_fully_connected_s8_fast(" in sources["optimised"]
@@ -107,14 +108,6 @@ def test_cli_kernels_option_switches_the_set_and_the_build_is_not_reused(tmp_pat
 
 def test_twins_need_what_quantize_multiplier_gives():
     """tg_dot_requantize assumes multipliers >= 0 and shifts in [-31, 30]; a call outside keeps the reference."""
-    import dataclasses
-
-    from tinygen.kernels.call import KernelArg
-    from tinygen.kernels.cvalues import ConstArray
-    from tinygen.kernels.optimised import choose_kernels
-    from tinygen.kernels.select import lower_graph
-    from tinygen.frontend.tflite_reader import parse_tflite
-
     (call,) = lower_graph(parse_tflite(conv_model(0, out_c=2)))
     assert choose_kernels((call,), KernelSet.OPTIMISED)[0].function == "tg_conv_s8_fast"
     for multiplier, shift in ((-5, -3), (2**30, -32), (2**30, 31)):
@@ -128,16 +121,9 @@ def test_twins_need_what_quantize_multiplier_gives():
 
 
 def test_inspect_shows_the_chosen_kernels():
-    import json
-
-    from test_bad_input import tinygen
-
-    from tinygen.resources import ROOT
-
-    example = str(ROOT / "examples" / "digits" / "digits_cnn_int8.tflite")
     kernels = {}
     for kernel_set in ("optimised", "reference"):
-        proc = tinygen("inspect", example, "--json", "--kernels", kernel_set)
+        proc = tinygen("inspect", str(DIGITS), "--json", "--kernels", kernel_set)
         assert proc.returncode == 0, proc.stderr
         kernels[kernel_set] = [op["kernel"] for op in json.loads(proc.stdout)["operators"]]
     assert kernels["optimised"][:2] == ["tg_conv_s8_fast", "tg_depthwise_conv_s8_fast"]

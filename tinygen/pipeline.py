@@ -1,4 +1,4 @@
-"""The stages wired together: .tflite -> Graph -> kernel calls -> arena plan -> C sources.
+"""The stages wired together: .tflite -> Graph -> kernel calls -> schedule -> arena plan -> C sources.
 
 Each stage is a function from frozen objects to new ones; CompiledModel keeps every stage's
 result so commands and tests can look at any of them.
@@ -18,12 +18,15 @@ from tinygen.kernels.optimised import KernelSet, choose_kernels
 from tinygen.kernels.select import lower_graph
 from tinygen.plan.arena import ArenaPlan, plan_arena
 from tinygen.plan.lifetimes import buffer_lifetimes
+from tinygen.schedule.ir import Schedule
+from tinygen.schedule.lower import build_schedule
 
 
 @dataclass(frozen=True)
 class CompiledModel:
     graph: Graph
     lowered: tuple[Lowered, ...]
+    schedule: Schedule
     plan: ArenaPlan
     sources: GeneratedSources
 
@@ -40,8 +43,9 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
                   kernel_set: KernelSet = KernelSet.OPTIMISED) -> CompiledModel:
     """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator."""
     lowered = choose_kernels(lower_graph(graph), kernel_set)
-    plan = plan_arena(buffer_lifetimes(graph, lowered), budget=arena_budget, guard_bytes=guard_bytes)
-    return CompiledModel(graph, lowered, plan, emit_model(graph, lowered, plan))
+    schedule = build_schedule(graph, lowered)
+    plan = plan_arena(buffer_lifetimes(schedule), budget=arena_budget, guard_bytes=guard_bytes)
+    return CompiledModel(graph, lowered, schedule, plan, emit_model(graph, schedule, plan))
 
 
 def compile_file(path: Path | str, arena_budget: int | None = None, guard_bytes: int = 0,

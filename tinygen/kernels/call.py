@@ -14,6 +14,21 @@ class KernelArg:
 
 
 @dataclass(frozen=True)
+class Overlap:
+    """The kernel's overlap contract for one (input, output) pair of pointer arguments.
+
+    The kernel reads `input_arg` and writes `output_arg` in an order such that the output's bytes
+    may overlap the input's, provided `address(output) - address(input) <= max_delta` (bytes;
+    negative: the output must start that far below the input, a lag). It only applies when the
+    call reads the input for the last time; otherwise the two may not share a byte.
+    """
+
+    input_arg: str
+    output_arg: str
+    max_delta: int
+
+
+@dataclass(frozen=True)
 class KernelCall:
     op_index: int
     op_kind: str
@@ -22,6 +37,7 @@ class KernelCall:
     reads: tuple[int, ...]   # activation tensors the call reads
     writes: tuple[int, ...]  # activation tensors the call writes
     scratch_bytes: int = 0
+    overlaps: tuple[Overlap, ...] = ()  # where the output may lie over an input (see Overlap)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,10 @@ class ArenaPlan:
     def tensor_offsets(self) -> dict[int, int]:
         return {t: p.offset for p in self.placements for t in p.buffer.tensors}
 
+    def buffer_offsets(self) -> dict[str, int]:
+        """ArenaBuffer.name -> offset: where codegen resolves a view."""
+        return {p.buffer.key: p.offset for p in self.placements}
+
     def scratch_offsets(self) -> dict[int, int]:
         return {p.buffer.scratch_of: p.offset for p in self.placements if p.buffer.scratch_of is not None}
 

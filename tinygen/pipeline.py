@@ -15,8 +15,10 @@ from tinygen.frontend.tflite_reader import parse_tflite, read_tflite
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import Lowered
 from tinygen.kernels.optimised import KernelSet, choose_kernels
+from tinygen.kernels.overlap import declare_overlaps
 from tinygen.kernels.select import lower_graph
 from tinygen.plan.arena import ArenaPlan, plan_arena
+from tinygen.plan.contracts import overlap_allowances
 from tinygen.plan.lifetimes import buffer_lifetimes
 from tinygen.schedule.ir import Schedule
 from tinygen.schedule.lower import build_schedule
@@ -42,9 +44,11 @@ class CompiledModel:
 def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: int = 0,
                   kernel_set: KernelSet = KernelSet.OPTIMISED) -> CompiledModel:
     """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator."""
-    lowered = choose_kernels(lower_graph(graph), kernel_set)
+    lowered = declare_overlaps(choose_kernels(lower_graph(graph), kernel_set))
     schedule = build_schedule(graph, lowered)
-    plan = plan_arena(buffer_lifetimes(schedule), budget=arena_budget, guard_bytes=guard_bytes)
+    buffers = buffer_lifetimes(schedule)
+    plan = plan_arena(buffers, budget=arena_budget, guard_bytes=guard_bytes,
+                      allowances=overlap_allowances(schedule, buffers))
     return CompiledModel(graph, lowered, schedule, plan, emit_model(graph, schedule, plan))
 
 

@@ -15,6 +15,7 @@ from tinygen.frontend.tflite_reader import parse_tflite, read_tflite
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import Lowered
 from tinygen.kernels.optimised import KernelSet, choose_kernels
+from tinygen.kernels.inplace import apply_inplace, inplace_candidates
 from tinygen.kernels.overlap import declare_overlaps
 from tinygen.kernels.select import lower_graph
 from tinygen.plan.arena import ArenaPlan, plan_arena
@@ -41,22 +42,51 @@ class CompiledModel:
         return tuple(t.nbytes for t in self.graph.output_tensors())
 
 
-def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: int = 0,
-                  kernel_set: KernelSet = KernelSet.OPTIMISED) -> CompiledModel:
-    """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator."""
-    lowered = declare_overlaps(choose_kernels(lower_graph(graph), kernel_set))
+def _schedule_and_plan(graph: Graph, lowered: tuple[Lowered, ...], arena_budget: int | None, guard_bytes: int,
+                       overlaps: bool, exact_seconds: float = 0.0) -> tuple[Schedule, ArenaPlan]:
     schedule = build_schedule(graph, lowered)
     buffers = buffer_lifetimes(schedule)
-    plan = plan_arena(buffers, budget=arena_budget, guard_bytes=guard_bytes,
-                      allowances=overlap_allowances(schedule, buffers))
+    allowances = overlap_allowances(schedule, buffers) if overlaps else ()
+    return schedule, plan_arena(buffers, budget=arena_budget, guard_bytes=guard_bytes, allowances=allowances,
+                                exact_seconds=exact_seconds)
+
+
+def _choose_inplace(graph: Graph, lowered: tuple[Lowered, ...]) -> tuple[Lowered, ...]:
+    """Every in-place variant that lowers the (greedy) arena; the others keep their usual kernel,
+    which is faster."""
+    chosen = inplace_candidates(graph, lowered)
+    if not chosen:
+        return lowered
+    def arena(positions: frozenset[int]) -> int:
+        return _schedule_and_plan(graph, declare_overlaps(apply_inplace(lowered, positions)), None, 0, True)[1].arena_bytes
+    size = arena(chosen)
+    for position in sorted(chosen):
+        fewer = chosen - {position}
+        if arena(fewer) <= size:
+            chosen = fewer
+    return apply_inplace(lowered, chosen)
+
+
+def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: int = 0,
+                  kernel_set: KernelSet = KernelSet.OPTIMISED, overlaps: bool = True,
+                  exact_seconds: float = 0.0) -> CompiledModel:
+    """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator.
+    overlaps=False: every buffer apart from every other live one (no kernel contracts, no in-place
+    variants), as before the schedule had them. exact_seconds: time for the exact placement search."""
+    lowered = choose_kernels(lower_graph(graph), kernel_set)
+    if overlaps and not guard_bytes:
+        lowered = _choose_inplace(graph, lowered)
+    lowered = declare_overlaps(lowered)
+    schedule, plan = _schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds)
     return CompiledModel(graph, lowered, schedule, plan, emit_model(graph, schedule, plan))
 
 
 def compile_file(path: Path | str, arena_budget: int | None = None, guard_bytes: int = 0,
-                 kernel_set: KernelSet = KernelSet.OPTIMISED) -> CompiledModel:
-    return compile_graph(read_tflite(path), arena_budget, guard_bytes, kernel_set)
+                 kernel_set: KernelSet = KernelSet.OPTIMISED, overlaps: bool = True) -> CompiledModel:
+    return compile_graph(read_tflite(path), arena_budget, guard_bytes, kernel_set, overlaps)
 
 
 def compile_bytes(data: bytes, name: str = "model", arena_budget: int | None = None,
-                  guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED) -> CompiledModel:
-    return compile_graph(parse_tflite(data, name=name), arena_budget, guard_bytes, kernel_set)
+                  guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED,
+                  overlaps: bool = True) -> CompiledModel:
+    return compile_graph(parse_tflite(data, name=name), arena_budget, guard_bytes, kernel_set, overlaps)

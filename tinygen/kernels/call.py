@@ -19,13 +19,15 @@ class Overlap:
 
     The kernel reads `input_arg` and writes `output_arg` in an order such that the output's bytes
     may overlap the input's, provided `address(output) - address(input) <= max_delta` (bytes;
-    negative: the output must start that far below the input, a lag). It only applies when the
-    call reads the input for the last time; otherwise the two may not share a byte.
+    negative: the output must start that far below the input, a lag), and `>= min_delta` when
+    that is given (in-place kernels that must sit exactly over their input: min = max = 0). It only
+    applies when the call reads the input for the last time; otherwise the two may not share a byte.
     """
 
     input_arg: str
     output_arg: str
     max_delta: int
+    min_delta: int | None = None
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,15 @@ def _same_order(*inputs: str) -> Callable[[KernelCall], tuple[Overlap, ...]]:
     return lambda call: tuple(Overlap(name, "output", 0) for name in inputs)
 
 
+def _pixelwise_inplace(call: KernelCall) -> tuple[Overlap, ...]:
+    """tg_conv_1x1_s8_inplace: pixel q is copied out, then written at q * out_c; pixel q + 1 and
+    later are still unread, from (q + 1) * in_c on."""
+    in_dims, out_dims = _arg(call, "input_dims"), _arg(call, "output_dims")
+    pixels = in_dims.n * in_dims.h * in_dims.w
+    step = in_dims.c - out_dims.c
+    return (Overlap("input", "output", step if step >= 0 else pixels * step),)
+
+
 # C function -> its contracts for one call. Only kernels whose loop order was read are here.
 CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_conv_s8": _conv_contract(1),
@@ -100,6 +109,10 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_requantize_s8": _same_order("input"),
     "tg_logistic_s8": _same_order("input"),
     "tg_hard_swish_s8": _same_order("input"),
+    # in-place variants (kernels/inplace.py)
+    "tg_depthwise_conv_s8_inplace": lambda call: (Overlap("input", "output", 0, min_delta=0),),
+    "tg_conv_1x1_s8_inplace": _pixelwise_inplace,
+    "tg_conv_1x1_s8_inplace_ref": _pixelwise_inplace,
 }
 
 

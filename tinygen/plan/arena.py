@@ -63,21 +63,23 @@ def _align(value: int) -> int:
     return (value + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
-def allowance_map(allowances: tuple[Allowance, ...]) -> dict[tuple[str, str], int]:
-    return {(a.input, a.output): a.max_delta for a in allowances}
+def allowance_map(allowances: tuple[Allowance, ...]) -> dict[tuple[str, str], Allowance]:
+    return {(a.input, a.output): a for a in allowances}
 
 
-def forbidden_interval(placed: Placement, buf: Buffer, guard: int,
-                       allowed: dict[tuple[str, str], int]) -> tuple[int, int]:
-    """The open interval of offsets of `buf` that clash with `placed` (both live at once)."""
+def forbidden_intervals(placed: Placement, buf: Buffer, guard: int,
+                        allowed: dict[tuple[str, str], Allowance]) -> list[tuple[int, int]]:
+    """The open intervals of offsets of `buf` that clash with `placed` (both live at once)."""
     lo, hi = placed.offset - buf.size - 2 * guard, placed.end + 2 * guard
-    delta = allowed.get((placed.buffer.key, buf.key))
-    if delta is not None:   # buf is the output over placed: fine at or below placed + delta
-        lo = max(lo, placed.offset + delta)
-    delta = allowed.get((buf.key, placed.buffer.key))
-    if delta is not None:   # placed is the output over buf: fine at or above placed - delta
-        hi = min(hi, placed.offset - delta)
-    return lo, hi
+    a = allowed.get((placed.buffer.key, buf.key))
+    if a is not None:   # buf is the output over placed: offset - placed.offset within [min, max]
+        ok_lo = placed.offset + (a.min_delta if a.min_delta is not None else lo - placed.offset)
+        return [(lo, ok_lo), (placed.offset + a.max_delta, hi)]
+    a = allowed.get((buf.key, placed.buffer.key))
+    if a is not None:   # placed is the output over buf: placed.offset - offset within [min, max]
+        ok_hi = placed.offset - (a.min_delta if a.min_delta is not None else placed.offset - hi)
+        return [(lo, placed.offset - a.max_delta), (ok_hi, hi)]
+    return [(lo, hi)]
 
 
 def _first_fit(order: list[Buffer], guard: int = 0,
@@ -86,8 +88,8 @@ def _first_fit(order: list[Buffer], guard: int = 0,
     allowed = allowed or {}
     placed: list[Placement] = []
     for buf in order:
-        intervals = sorted(forbidden_interval(p, buf, guard, allowed)
-                           for p in placed if p.buffer.overlaps_in_time(buf))
+        intervals = sorted(i for p in placed if p.buffer.overlaps_in_time(buf)
+                           for i in forbidden_intervals(p, buf, guard, allowed))
         start, moved = guard, True
         while moved:
             moved = False
@@ -152,9 +154,9 @@ def check_no_overlap(plan: ArenaPlan) -> None:
                 continue
             ab = allowed.get((a.buffer.key, b.buffer.key))
             ba = allowed.get((b.buffer.key, a.buffer.key))
-            if ab is not None and b.offset - a.offset <= ab:
+            if ab is not None and ab.permits(b.offset - a.offset):
                 continue
-            if ba is not None and a.offset - b.offset <= ba:
+            if ba is not None and ba.permits(a.offset - b.offset):
                 continue
             detail = "" if ab is None and ba is None else " beyond their kernel's overlap contract"
             raise AssertionError(f"{a.buffer.label} and {b.buffer.label} overlap while both are live{detail}")

@@ -22,13 +22,22 @@ class Allowance:
     output: str   # Buffer.key of the output written for the first time
     max_delta: int  # offset(output) - offset(input) <= max_delta, or the two must not meet
     step: int
+    min_delta: int | None = None  # and >= min_delta, when given
+
+    def permits(self, delta: int) -> bool:
+        return delta <= self.max_delta and (self.min_delta is None or delta >= self.min_delta)
+
+    def min_span(self, size_in: int, size_out: int) -> int:
+        """The fewest bytes the pair can span together: the allowed delta nearest 0."""
+        d = min(self.max_delta, max(0, self.min_delta if self.min_delta is not None else 0))
+        return max(size_in - d, size_out) if d <= 0 else max(size_in, d + size_out)
 
 
 def overlap_allowances(schedule: Schedule, buffers: tuple[Buffer, ...]) -> tuple[Allowance, ...]:
     by_key = {b.key: b for b in buffers}
     found: list[Allowance] = []
     for position, step in enumerate(schedule.flat_steps()):
-        contracts = {(o.input_arg, o.output_arg): o.max_delta for o in step.call.overlaps}
+        contracts = {(o.input_arg, o.output_arg): o for o in step.call.overlaps}
         if not contracts:
             continue
         pointer_args = [(a.name, step.view(a.name)) for a in step.call.args
@@ -44,10 +53,17 @@ def overlap_allowances(schedule: Schedule, buffers: tuple[Buffer, ...]) -> tuple
                     for out_name, out_view in pointer_args:
                         if in_view.buffer != in_buffer or out_view.buffer != out_buffer:
                             continue
-                        delta = contracts.get((in_name, out_name))
-                        deltas.append(None if delta is None else delta + in_view.offset - out_view.offset)
+                        contract = contracts.get((in_name, out_name))
+                        if contract is None:
+                            deltas.append(None)
+                            continue
+                        shift = in_view.offset - out_view.offset
+                        deltas.append((contract.max_delta + shift,
+                                       None if contract.min_delta is None else contract.min_delta + shift))
                 if deltas and None not in deltas:
-                    found.append(Allowance(in_buffer, out_buffer, min(deltas), position))
+                    mins = [lo for _, lo in deltas if lo is not None]
+                    found.append(Allowance(in_buffer, out_buffer, min(hi for hi, _ in deltas), position,
+                                           max(mins) if mins else None))
     return tuple(found)
 
 
@@ -56,8 +72,7 @@ def lower_bound_bytes(buffers: tuple[Buffer, ...], allowances: tuple[Allowance, 
 
     At each step, the live buffers fall into groups joined by allowances of that step; different
     groups never share a byte. A group spans at least its largest buffer, and at least the sum of
-    its sizes less what each allowed pair can share (inclusion-exclusion): a pair with max_delta d
-    spans at least max(size_in + max(0, -d), size_out).
+    its sizes less what each allowed pair can share (inclusion-exclusion; Allowance.min_span).
     """
     if not buffers:
         return 0
@@ -77,7 +92,7 @@ def lower_bound_bytes(buffers: tuple[Buffer, ...], allowances: tuple[Allowance, 
         for a in pairs:
             parent[find(a.input)] = find(a.output)
         for a in pairs:
-            span = max(size[a.input] + max(0, -a.max_delta), size[a.output])
+            span = a.min_span(size[a.input], size[a.output])
             root = find(a.output)
             saving[root] = saving.get(root, 0) + size[a.input] + size[a.output] - span
         groups: dict[str, list[int]] = {}

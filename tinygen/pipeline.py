@@ -23,6 +23,7 @@ from tinygen.plan.contracts import overlap_allowances
 from tinygen.plan.lifetimes import buffer_lifetimes
 from tinygen.schedule.ir import Schedule
 from tinygen.schedule.lower import build_schedule
+from tinygen.schedule.order import order_for_memory
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class CompiledModel:
         return tuple(t.nbytes for t in self.graph.output_tensors())
 
 
-def _schedule_and_plan(graph: Graph, lowered: tuple[Lowered, ...], arena_budget: int | None, guard_bytes: int,
+def schedule_and_plan(graph: Graph, lowered: tuple[Lowered, ...], arena_budget: int | None, guard_bytes: int,
                        overlaps: bool, exact_seconds: float = 0.0) -> tuple[Schedule, ArenaPlan]:
     schedule = build_schedule(graph, lowered)
     buffers = buffer_lifetimes(schedule)
@@ -58,7 +59,7 @@ def _choose_inplace(graph: Graph, lowered: tuple[Lowered, ...]) -> tuple[Lowered
     if not chosen:
         return lowered
     def arena(positions: frozenset[int]) -> int:
-        return _schedule_and_plan(graph, declare_overlaps(apply_inplace(lowered, positions)), None, 0, True)[1].arena_bytes
+        return schedule_and_plan(graph, declare_overlaps(apply_inplace(lowered, positions)), None, 0, True)[1].arena_bytes
     size = arena(chosen)
     for position in sorted(chosen):
         fewer = chosen - {position}
@@ -74,10 +75,12 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
     overlaps=False: every buffer apart from every other live one (no kernel contracts, no in-place
     variants), as before the schedule had them. exact_seconds: time for the exact placement search."""
     lowered = choose_kernels(lower_graph(graph), kernel_set)
+    lowered = order_for_memory(graph, lowered, lambda candidate: schedule_and_plan(
+        graph, declare_overlaps(candidate), None, guard_bytes, overlaps)[1].arena_bytes)
     if overlaps and not guard_bytes:
         lowered = _choose_inplace(graph, lowered)
     lowered = declare_overlaps(lowered)
-    schedule, plan = _schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds)
+    schedule, plan = schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds)
     return CompiledModel(graph, lowered, schedule, plan, emit_model(graph, schedule, plan))
 
 

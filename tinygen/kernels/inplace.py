@@ -63,8 +63,8 @@ def _inplace_variant(call: KernelCall) -> KernelCall | None:
                 or (out_dims.n, out_dims.h, out_dims.w) != (in_dims.n, in_dims.h, in_dims.w):
             return None
         return dataclasses.replace(call, function=_CONV_1X1[call.function],
-                                   args=call.args + (KernelArg("pixel", ScratchRef()),),
-                                   scratch_bytes=in_dims.c)
+                                   args=call.args + (KernelArg("pixels_copy", ScratchRef()),),
+                                   scratch_bytes=2 * in_dims.c)  # tg_conv_1x1_s8_inplace_buffer_size
     return None
 
 

@@ -45,7 +45,7 @@ class CompiledModel:
 
 def schedule_and_plan(graph: Graph, lowered: tuple[Lowered, ...], arena_budget: int | None, guard_bytes: int,
                        overlaps: bool, exact_seconds: float = 0.0) -> tuple[Schedule, ArenaPlan]:
-    schedule = build_schedule(graph, lowered)
+    schedule = build_schedule(graph, lowered, write_concat_in_place=overlaps and not guard_bytes)
     buffers = buffer_lifetimes(schedule)
     allowances = overlap_allowances(schedule, buffers) if overlaps else ()
     return schedule, plan_arena(buffers, budget=arena_budget, guard_bytes=guard_bytes, allowances=allowances,

@@ -128,7 +128,7 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> N
     compiled = compile_file(model, kernel_set=KernelSet(kernel_set))
     stack = _stack_bound(model, board, KernelSet(kernel_set)) if board else None
     graph, plan = compiled.graph, compiled.plan
-    offsets = plan.tensor_offsets()
+    offsets = compiled.tensor_offsets()
     kernels = {item.op_index: (item.function if isinstance(item, KernelCall) else "(alias)") for item in compiled.lowered}
     if as_json:
         print(json.dumps({

@@ -182,7 +182,7 @@ def _write_manifest(project: Path, compiled: CompiledModel, board: Board, result
         "stack_bound": stack.to_json(),
         "guard_bytes": plan.guard_bytes,
         "sections": result.sections,
-        "tensor_offsets": {str(k): v for k, v in sorted(plan.tensor_offsets().items())},
+        "tensor_offsets": {str(k): v for k, v in sorted(compiled.tensor_offsets().items())},
     }
     (project / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 

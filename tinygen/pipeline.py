@@ -34,6 +34,11 @@ class CompiledModel:
     plan: ArenaPlan
     sources: GeneratedSources
 
+    def tensor_offsets(self) -> dict[int, int]:
+        """Arena offset of every activation tensor that exists whole: its buffer's offset plus its view's."""
+        buffers = self.plan.buffer_offsets()
+        return {t: buffers[v.buffer] + v.offset for t, v in self.schedule.tensor_views if v.buffer in buffers}
+
     @property
     def input_bytes(self) -> tuple[int, ...]:
         return tuple(t.nbytes for t in self.graph.input_tensors())

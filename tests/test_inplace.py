@@ -51,7 +51,7 @@ def tight_compile(model: bytes, kernel_set: KernelSet, inplace: bool, which: int
     graph = parse_tflite(model, name="model")
     lowered = choose_kernels(lower_graph(graph), kernel_set)
     if inplace:
-        candidates = inplace_candidates(graph, lowered)
+        candidates = inplace_candidates(graph, lowered, over_graph_inputs=True)
         assert candidates, "no in-place variant applies"
         lowered = apply_inplace(lowered, candidates)
     lowered = declare_overlaps(lowered)

@@ -32,10 +32,12 @@
 #define TG_MPS2_ICSR_PENDSTSET (1u << 26)
 #define TG_MPS2_CPACR TG_MPS2_REG(0xE000ED88u)
 
-/* Under `-icount shift=0` each instruction is 1 ns of virtual time, so one SysTick tick is a whole
- * number of instructions when its clock (the core's, or the reference clock) divides 1 GHz: 40 at
- * 25 MHz. The board header says which clock and how many. */
-#define TG_MPS2_INSTRUCTIONS_PER_TICK ((uint32_t)TG_BOARD_INSTRUCTIONS_PER_TICK)
+/* Under `-icount shift=0` each instruction is 1 ns of virtual time. SysTick counts the core clock
+ * or the reference clock (the board header says which); a block of 2^TG_BOARD_TICKS_PER_BLOCK_LOG2
+ * ticks of it is a whole number of instructions, TG_BOARD_INSTRUCTIONS_PER_BLOCK: 40 for one tick
+ * of the mps2's 25 MHz, 125 for four ticks of the AN547's 32 MHz. */
+#define TG_MPS2_INSTRUCTIONS_PER_BLOCK ((uint32_t)TG_BOARD_INSTRUCTIONS_PER_BLOCK)
+#define TG_MPS2_TICKS_PER_BLOCK_LOG2 TG_BOARD_TICKS_PER_BLOCK_LOG2
 #if TG_BOARD_SYSTICK_CLKSOURCE_CPU
 #define TG_MPS2_SYST_CSR_CLKSOURCE TG_MPS2_SYST_CSR_CLKSOURCE_CPU
 #else

@@ -69,7 +69,8 @@ uint64_t tg_port_counter_read(void)
     /* Both edges are exact block edges, so whole blocks times the block's instructions count every
      * instruction between them; take away the vernier's own iterations after the measured region
      * and the fixed overhead. */
-    return (ticks >> TG_MPS2_TICKS_PER_BLOCK_LOG2) * TG_MPS2_INSTRUCTIONS_PER_BLOCK - (uint64_t)iterations * SYNC_INSTRUCTIONS_PER_ITERATION
+    uint64_t blocks = ticks >> TG_MPS2_TICKS_PER_BLOCK_LOG2;
+    return blocks * TG_MPS2_INSTRUCTIONS_PER_BLOCK - (uint64_t)iterations * SYNC_INSTRUCTIONS_PER_ITERATION
            - overhead;
 }
 

@@ -17,6 +17,7 @@ from test_firmware_qemu import build, fixture_sources
 from conftest import DIGITS_MODEL, MLPERF_MODELS, mlperf_model
 from tinygen.boards.catalog import load_board
 from tinygen.device.emulator import start_emulator
+from tinygen.doctor import run_checks
 from tinygen.device.runner import DeviceSession
 from tinygen.flow import run_on_board
 
@@ -27,6 +28,11 @@ NEW_BOARDS = ["mps2-an505", "mps2-an521", "mps3-an547", "riscv32-virt", "sifive-
 def test_board_files_load(name):
     board = load_board(name)
     assert board.qemu is not None and board.port in {"mps2", "riscv"}
+
+
+def test_doctor_checks_the_rv32_multilib():
+    check = next(c for c in run_checks() if "rv32imac" in c.name)
+    assert check.ok and "rv32imac/ilp32" in check.detail
 
 
 @pytest.mark.qemu

@@ -1,0 +1,1 @@
+mps2-fpga-25mhz.h

@@ -215,10 +215,8 @@ class _Importer:
         for s in scales:
             if not math.isfinite(s) or s <= 0:
                 raise InvalidModelError(f"tensor {index} '{name}' has an invalid quantization scale {s}")
-        if len(scales) > 1 and (not 0 <= axis < len(shape) or shape[axis] != len(scales)):
-            raise InvalidModelError(
-                f"tensor {index} '{name}' has {len(scales)} per-channel scales on axis {axis} of shape {list(shape)}"
-            )
+        # TFLM checks quantized_dimension only where a kernel reads it (a filter's channels; see
+        # validate._check_filter_channels): a bias may name any, e.g. its filter's channel axis 3.
         return Quantization(scales=scales, zero_points=zero_points, axis=axis)
 
     def _constant(self, t, index: int, name: str, shape: tuple[int, ...], dtype: DType) -> np.ndarray | None:

@@ -454,6 +454,45 @@ _PARSERS: dict[str, Callable[..., ops.OpAttrs]] = {
 }
 
 
+# --- issue 10 operators (ops engineer): data movement, resizing, shape-only aliases --------
+
+def _int32_vector(tensors, index: int, what: str, length: int | None = None) -> tuple[int, ...]:
+    """A constant 1-D int32 tensor's values. TFLM reads these buffers as int32 whatever their type."""
+    t = tensors[index]
+    if t.data is None:
+        raise _Unsupported(f"non-constant {what} tensor; TFLite Micro needs it constant")
+    if t.dtype is not DType.INT32:
+        raise _Unsupported(f"{what} tensor is {t.dtype.value}; TFLite Micro reads it as int32")
+    if len(t.shape) != 1 or (length is not None and t.shape[0] != length):
+        raise _Unsupported(f"{what} tensor of shape {list(t.shape)}" + (f", not [{length}]" if length is not None else ""))
+    return tuple(int(v) for v in np.asarray(t.data).reshape(-1))
+
+
+def _parse_transpose(op, inputs, tensors) -> ops.Transpose:
+    _expect_inputs(inputs, 2, 2)
+    rank = len(tensors[inputs[0]].shape)
+    perm = _int32_vector(tensors, inputs[1], "perm", rank)
+    if any(not 0 <= p < rank for p in perm):
+        raise _Unsupported(f"perm {list(perm)} out of bounds for rank {rank}")
+    return ops.Transpose(perm=perm)
+
+
+def _parse_resize_nearest(op, inputs, tensors) -> ops.ResizeNearestNeighbor:
+    _expect_inputs(inputs, 2, 2)
+    height, width = _int32_vector(tensors, inputs[1], "size", 2)
+    o = _options(op, tflite.ResizeNearestNeighborOptions)
+    return ops.ResizeNearestNeighbor(size=(height, width),
+                                     align_corners=bool(o.AlignCorners()) if o else False,
+                                     half_pixel_centers=bool(o.HalfPixelCenters()) if o else False)
+
+
+_PARSERS.update({
+    "TRANSPOSE": _parse_transpose,
+    "RESIZE_NEAREST_NEIGHBOR": _parse_resize_nearest,
+    "SQUEEZE": _no_options(ops.Squeeze),
+    "EXPAND_DIMS": _no_options(ops.ExpandDims, 2, 2),
+})
+
 # --- type checks: which dtypes each operator accepts ----------------------------------------
 
 def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:

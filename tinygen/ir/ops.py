@@ -177,3 +177,29 @@ SUPPORTED_OPS: tuple[type[OpAttrs], ...] = (
     Quantize,
     Dequantize,
 )
+
+
+# --- issue 10: data movement and resizing (ops engineer); shape-only ops alias their input -----
+
+@dataclass(frozen=True)
+class Transpose(OpAttrs):
+    OP_NAME: ClassVar[str] = "TRANSPOSE"
+    perm: tuple[int, ...]  # output dim i is input dim perm[i], from the constant perm tensor
+
+
+@dataclass(frozen=True)
+class ResizeNearestNeighbor(OpAttrs):
+    OP_NAME: ClassVar[str] = "RESIZE_NEAREST_NEIGHBOR"
+    size: tuple[int, int]  # (height, width) from the constant size tensor
+    align_corners: bool
+    half_pixel_centers: bool
+
+
+@dataclass(frozen=True)
+class Squeeze(OpAttrs):
+    OP_NAME: ClassVar[str] = "SQUEEZE"
+
+
+@dataclass(frozen=True)
+class ExpandDims(OpAttrs):
+    OP_NAME: ClassVar[str] = "EXPAND_DIMS"

@@ -39,6 +39,13 @@ OPTIONS = {
     "QUANTIZE": (schema.QuantizeOptionsT, schema.BuiltinOptions.QuantizeOptions),
     "DEQUANTIZE": (schema.DequantizeOptionsT, schema.BuiltinOptions.DequantizeOptions),
 }
+# Issue 10's operators (ops engineer).
+OPTIONS.update({
+    "TRANSPOSE": (schema.TransposeOptionsT, schema.BuiltinOptions.TransposeOptions),
+    "RESIZE_NEAREST_NEIGHBOR": (schema.ResizeNearestNeighborOptionsT, schema.BuiltinOptions.ResizeNearestNeighborOptions),
+    "SQUEEZE": (schema.SqueezeOptionsT, schema.BuiltinOptions.SqueezeOptions),
+    "EXPAND_DIMS": (schema.ExpandDimsOptionsT, schema.BuiltinOptions.ExpandDimsOptions),
+})
 
 ACTIVATIONS = {
     "NONE": schema.ActivationFunctionType.NONE,

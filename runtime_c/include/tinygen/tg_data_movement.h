@@ -1,0 +1,42 @@
+/* tinygen runtime: kernels that move int8 values without computing on them (TRANSPOSE, slicing,
+ * nearest-neighbour resizing). Stored values are copied unchanged: TFLM does not requantize these. */
+#ifndef TINYGEN_TG_DATA_MOVEMENT_H
+#define TINYGEN_TG_DATA_MOVEMENT_H
+
+#include "tinygen/tg_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- strided copy (TRANSPOSE, SLICE, STRIDED_SLICE, ...) ----------------------------------- */
+#define TG_COPY_RANK 6 /* shapes are extended at the front to 6 dims, as TFLM's RuntimeShape */
+
+/* The output is written in order; its element [i0..i5] is input[offset + sum(ik * strides[k])].
+ * A stride may be 0 or negative (broadcast, reversal); the generator keeps every read in bounds. */
+typedef struct {
+    const int32_t *output_dims;   /* TG_COPY_RANK entries, leading dims 1 */
+    const int32_t *input_strides; /* TG_COPY_RANK entries, in elements */
+    int32_t input_offset;         /* input element that output element 0 reads */
+} tg_strided_copy_params_t;
+
+void tg_strided_copy_s8(const tg_strided_copy_params_t *params, const int8_t *input, int8_t *output);
+
+/* ---- RESIZE_NEAREST_NEIGHBOR --------------------------------------------------------------- */
+/* The source row/column of every output row/column is computed at generation time with TFLM's
+ * float arithmetic (GetNearestNeighbor); the kernel only copies depth-long pixels. */
+typedef struct {
+    tg_dims_t input;          /* NHWC */
+    int32_t output_h;
+    int32_t output_w;
+    const int32_t *source_y;  /* output_h entries */
+    const int32_t *source_x;  /* output_w entries */
+} tg_resize_nearest_params_t;
+
+void tg_resize_nearest_s8(const tg_resize_nearest_params_t *params, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYGEN_TG_DATA_MOVEMENT_H */

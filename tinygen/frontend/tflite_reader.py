@@ -491,6 +491,7 @@ _PARSERS.update({
     "RESIZE_NEAREST_NEIGHBOR": _parse_resize_nearest,
     "SQUEEZE": _no_options(ops.Squeeze),
     "EXPAND_DIMS": _no_options(ops.ExpandDims, 2, 2),
+    "LOG_SOFTMAX": _no_options(ops.LogSoftmax),
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

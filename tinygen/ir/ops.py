@@ -203,3 +203,8 @@ class Squeeze(OpAttrs):
 @dataclass(frozen=True)
 class ExpandDims(OpAttrs):
     OP_NAME: ClassVar[str] = "EXPAND_DIMS"
+
+
+@dataclass(frozen=True)
+class LogSoftmax(OpAttrs):
+    OP_NAME: ClassVar[str] = "LOG_SOFTMAX"

@@ -45,6 +45,7 @@ OPTIONS.update({
     "RESIZE_NEAREST_NEIGHBOR": (schema.ResizeNearestNeighborOptionsT, schema.BuiltinOptions.ResizeNearestNeighborOptions),
     "SQUEEZE": (schema.SqueezeOptionsT, schema.BuiltinOptions.SqueezeOptions),
     "EXPAND_DIMS": (schema.ExpandDimsOptionsT, schema.BuiltinOptions.ExpandDimsOptions),
+    "LOG_SOFTMAX": (schema.LogSoftmaxOptionsT, schema.BuiltinOptions.LogSoftmaxOptions),
 })
 
 ACTIVATIONS = {

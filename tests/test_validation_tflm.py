@@ -120,3 +120,25 @@ def test_fully_connected_filter_zero_point_is_used_as_tflm_does(assert_bit_exact
     model = conv_with_bias("FULLY_CONNECTED", filter_scales=scales, filter_zero_points=zero_points)
     assert tflm_refusal(model) is None
     assert_bit_exact(model, count=3)
+
+
+def test_gelu_is_refused_because_tflm_has_no_kernel():
+    b = ModelBuilder()
+    x = b.tensor([1, 8], scale=0.05)
+    y = b.tensor([1, 8], scale=0.05)
+    b.op("GELU", [x], [y])
+    model = b.build([x], [y])
+    assert tflm_refusal(model) is not None
+    with pytest.raises(UnsupportedModelError, match=r"1 unsupported operator\(s\): #0 GELU \(TFLite Micro has no kernel for it\)"):
+        compile_bytes(model)
+
+
+def test_zero_sized_tensor_is_refused_like_tflm():
+    b = ModelBuilder()
+    x = b.tensor([1, 8], scale=0.05)
+    y = b.tensor([0, 8], scale=0.05)
+    b.op("RELU", [x], [y])
+    model = b.build([x], [y])
+    assert tflm_refusal(model) is not None
+    with pytest.raises(UnsupportedModelError, match=r"has shape \[0, 8\], with no elements"):
+        compile_bytes(model)

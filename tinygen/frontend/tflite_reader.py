@@ -486,12 +486,81 @@ def _parse_resize_nearest(op, inputs, tensors) -> ops.ResizeNearestNeighbor:
                                      half_pixel_centers=bool(o.HalfPixelCenters()) if o else False)
 
 
+def _constant_axis(tensors, index: int) -> int:
+    """SPLIT's and SPLIT_V's axis: a constant TFLM reads as int32 (first element)."""
+    t = tensors[index]
+    if t.data is None:
+        raise _Unsupported("non-constant axis tensor; TFLite Micro needs it constant")
+    if t.dtype is not DType.INT32 or t.num_elements < 1:
+        raise _Unsupported(f"axis tensor is {t.dtype.value} of shape {list(t.shape)}; TFLite Micro reads one int32")
+    return int(np.asarray(t.data).reshape(-1)[0])
+
+
+def _parse_slice(op, inputs, tensors) -> ops.Slice:
+    _expect_inputs(inputs, 3, 3)
+    rank = len(tensors[inputs[0]].shape)
+    vectors = []
+    for index, what in ((inputs[1], "begin"), (inputs[2], "size")):
+        t = tensors[index]
+        if t.data is None:
+            raise _Unsupported(f"non-constant {what} tensor")
+        if t.dtype not in (DType.INT32, DType.INT64) or t.shape != (rank,):
+            raise _Unsupported(f"{what} tensor is {t.dtype.value} {list(t.shape)}; TFLite Micro needs int32 or int64 [{rank}]")
+        vectors.append(tuple(int(v) for v in np.asarray(t.data).reshape(-1)))
+    if tensors[inputs[1]].dtype is not tensors[inputs[2]].dtype:
+        raise _Unsupported("begin and size tensors of different types")
+    return ops.Slice(begin=vectors[0], size=vectors[1])
+
+
+def _parse_split(op, inputs, tensors) -> ops.Split:
+    _expect_inputs(inputs, 2, 2)
+    return ops.Split(axis=_constant_axis(tensors, inputs[0]))
+
+
+def _parse_split_v(op, inputs, tensors) -> ops.SplitV:
+    _expect_inputs(inputs, 3, 3)
+    return ops.SplitV(axis=_constant_axis(tensors, inputs[2]))
+
+
+def _parse_unpack(op, inputs, tensors) -> ops.Unpack:
+    _expect_inputs(inputs, 1, 1)
+    o = _options(op, tflite.UnpackOptions)
+    return ops.Unpack(num=o.Num() if o else 0, axis=o.Axis() if o else 0)
+
+
+def _parse_pack(op, inputs, tensors) -> ops.Pack:
+    if len(inputs) < 1 or NO_TENSOR in inputs:
+        raise _Unsupported("needs at least one input")
+    o = _options(op, tflite.PackOptions)
+    return ops.Pack(values_count=o.ValuesCount() if o else 0, axis=o.Axis() if o else 0)
+
+
+# Operators whose int8 operands are not "input 0 -> output 0": the tensors _check_types checks.
+_ISSUE10_OPERANDS = {
+    ops.Split: lambda inputs, outputs: [inputs[1], *outputs],
+    ops.SplitV: lambda inputs, outputs: [inputs[0], *outputs],
+    ops.Unpack: lambda inputs, outputs: [inputs[0], *outputs],
+    ops.Pack: lambda inputs, outputs: [*inputs, *outputs],
+}
+
+
+def _no_tflm_kernel(op, inputs, tensors):
+    """Operators TFLM registers no kernel for: a model with one does not run there either."""
+    raise _Unsupported("TFLite Micro has no kernel for it")
+
+
 _PARSERS.update({
+    "GELU": _no_tflm_kernel,
     "TRANSPOSE": _parse_transpose,
     "RESIZE_NEAREST_NEIGHBOR": _parse_resize_nearest,
     "SQUEEZE": _no_options(ops.Squeeze),
     "EXPAND_DIMS": _no_options(ops.ExpandDims, 2, 2),
     "LOG_SOFTMAX": _no_options(ops.LogSoftmax),
+    "SLICE": _parse_slice,
+    "SPLIT": _parse_split,
+    "SPLIT_V": _parse_split_v,
+    "UNPACK": _parse_unpack,
+    "PACK": _parse_pack,
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------
@@ -511,6 +580,12 @@ def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
     if isinstance(attrs, ops.Dequantize):
         if not (quantized_int8(inputs[0]) and dt(outputs[0]) is DType.FLOAT32):
             raise _Unsupported(f"{dt(inputs[0]).value} to {dt(outputs[0]).value}")
+        return
+    operands = _ISSUE10_OPERANDS.get(type(attrs))
+    if operands is not None:
+        for i in operands(inputs, outputs):
+            if not quantized_int8(i):
+                raise _Unsupported(f"{dt(i).value} tensor '{tensors[i].name}'")
         return
     if len(outputs) != 1:
         raise _Unsupported(f"{len(outputs)} outputs")

@@ -208,3 +208,36 @@ class ExpandDims(OpAttrs):
 @dataclass(frozen=True)
 class LogSoftmax(OpAttrs):
     OP_NAME: ClassVar[str] = "LOG_SOFTMAX"
+
+
+@dataclass(frozen=True)
+class Slice(OpAttrs):
+    OP_NAME: ClassVar[str] = "SLICE"
+    begin: tuple[int, ...]  # per input dim, from the constant begin tensor
+    size: tuple[int, ...]   # per input dim; -1 (to the end) kept as TFLM reads it
+
+
+@dataclass(frozen=True)
+class Split(OpAttrs):
+    OP_NAME: ClassVar[str] = "SPLIT"
+    axis: int  # as stored: may be negative (TFLM adds the rank)
+
+
+@dataclass(frozen=True)
+class SplitV(OpAttrs):
+    OP_NAME: ClassVar[str] = "SPLIT_V"
+    axis: int  # as stored: may be negative
+
+
+@dataclass(frozen=True)
+class Unpack(OpAttrs):
+    OP_NAME: ClassVar[str] = "UNPACK"
+    num: int
+    axis: int  # as stored: may be negative
+
+
+@dataclass(frozen=True)
+class Pack(OpAttrs):
+    OP_NAME: ClassVar[str] = "PACK"
+    values_count: int
+    axis: int  # as stored: may be negative (TFLM adds the output's rank)

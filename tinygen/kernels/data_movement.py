@@ -1,4 +1,4 @@
-"""Operators that only move int8 values: TRANSPOSE (and, through the same strided copy, slicing).
+"""Operators that only move int8 values: TRANSPOSE, SLICE, SPLIT, SPLIT_V, UNPACK, PACK.
 
 Each becomes one tg_strided_copy_s8 call: the output written in order, every element read from
 an input position affine in the output index. TFLM copies stored values without requantizing,
@@ -15,9 +15,10 @@ import numpy as np
 from tinygen.errors import InvalidModelError, UnsupportedModelError
 from tinygen.ir import ops
 from tinygen.ir.graph import DType, Graph, Operator, Tensor
-from tinygen.kernels.call import KernelCall
+from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.common import elementwise_call, require_shape
-from tinygen.kernels.cvalues import ConstArray, CStruct
+from tinygen.kernels.concatenation import ConcatParams
+from tinygen.kernels.cvalues import ConstArray, CStruct, TensorRef
 from tinygen.kernels.registry import lowering
 
 COPY_RANK = 6  # TG_COPY_RANK
@@ -49,8 +50,9 @@ def int8_operands(op: Operator, inp: Tensor, out: Tensor) -> None:
 
 
 def strided_copy_call(op: Operator, inp: Tensor, out: Tensor, dims: tuple[int, ...],
-                      strides: tuple[int, ...], offset: int) -> KernelCall:
-    """out[i] = inp[offset + i . strides] over the output index i of shape `dims` (= out's size)."""
+                      strides: tuple[int, ...], offset: int, params_name: str = "params") -> KernelCall:
+    """out[i] = inp[offset + i . strides] over the output index i of shape `dims` (= out's size).
+    An operator lowered to several calls names each call's params differently."""
     if len(dims) > COPY_RANK:
         raise UnsupportedModelError(f"operator #{op.index} {op.kind}: rank {len(dims)}; at most {COPY_RANK}")
     if int(np.prod(dims, dtype=np.int64)) != out.num_elements:
@@ -67,7 +69,7 @@ def strided_copy_call(op: Operator, inp: Tensor, out: Tensor, dims: tuple[int, .
         input_strides=ConstArray("int32_t", np.array((0,) * pad + tuple(strides), dtype=np.int32)),
         input_offset=offset,
     )
-    return elementwise_call(op, "tg_strided_copy_s8", "params", params, inp, out, with_size=False)
+    return elementwise_call(op, "tg_strided_copy_s8", params_name, params, inp, out, with_size=False)
 
 
 @lowering(ops.Transpose)
@@ -85,3 +87,135 @@ def lower_transpose(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     require_shape(op, out, tuple(inp.shape[p] for p in perm))
     in_strides = row_major_strides(inp.shape)
     return (strided_copy_call(op, inp, out, tuple(out.shape), tuple(in_strides[p] for p in perm), 0),)
+
+
+SLICE_MAX_RANK = 5  # TFLM's slice.cc kMaxDim
+
+
+def _normalised_axis(op: Operator, axis: int, rank: int, what: str) -> int:
+    """TFLM adds the rank to a negative axis, then requires 0 <= axis < rank."""
+    if not -rank <= axis < rank:
+        raise InvalidModelError(f"operator #{op.index} {op.kind}: axis {axis} of {what} of rank {rank}")
+    return axis % rank
+
+
+def _slice_along(op: Operator, inp: Tensor, out: Tensor, axis: int, start: int, count: int,
+                 params_name: str) -> KernelCall:
+    """The `count` entries from `start` along `axis`, all of every other dimension (SPLIT, UNPACK)."""
+    shape = list(inp.shape)
+    dims = tuple(shape[:axis]) + (count,) + tuple(shape[axis + 1:])
+    strides = row_major_strides(inp.shape)
+    return strided_copy_call(op, inp, out, dims, strides, start * strides[axis], params_name)
+
+
+@lowering(ops.Slice)
+def lower_slice(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    attrs: ops.Slice = op.attrs
+    inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    int8_operands(op, inp, out)
+    if len(inp.shape) > SLICE_MAX_RANK:
+        raise UnsupportedModelError(
+            f"operator #{op.index} SLICE: input '{inp.name}' has rank {len(inp.shape)}; TFLite Micro slices up to 5-D")
+    # reference_ops::Slice: stop = begin + size, or the dimension's end for size -1; TFLM checks no
+    # bounds, so a slice outside the input (undefined there) is refused.
+    sizes = tuple(d - b if s == -1 else s for d, b, s in zip(inp.shape, attrs.begin, attrs.size))
+    for d, b, s in zip(inp.shape, attrs.begin, sizes):
+        if b < 0 or s < 0 or b + s > d:
+            raise InvalidModelError(
+                f"operator #{op.index} SLICE: begin {list(attrs.begin)} size {list(attrs.size)} leave input "
+                f"'{inp.name}' {list(inp.shape)}")
+    require_shape(op, out, sizes)
+    strides = row_major_strides(inp.shape)
+    offset = sum(b * s for b, s in zip(attrs.begin, strides))
+    return (strided_copy_call(op, inp, out, sizes, strides, offset),)
+
+
+def _split_outputs(graph: Graph, op: Operator, inp: Tensor, axis: int) -> tuple[KernelCall, ...]:
+    """One copy per output, each the next block along `axis` (TFLM's SplitImpl / SplitVImpl)."""
+    calls, start = [], 0
+    for k, index in enumerate(op.outputs):
+        out = graph.tensor(index)
+        int8_operands(op, inp, out)
+        if len(out.shape) != len(inp.shape):
+            raise InvalidModelError(f"operator #{op.index} {op.kind}: output '{out.name}' {list(out.shape)} and input "
+                                    f"'{inp.name}' {list(inp.shape)} differ in rank")
+        expected = list(inp.shape)
+        expected[axis] = out.shape[axis]
+        require_shape(op, out, tuple(expected))
+        calls.append(_slice_along(op, inp, out, axis, start, out.shape[axis], f"params{k}"))
+        start += out.shape[axis]
+    if start != inp.shape[axis]:
+        raise InvalidModelError(f"operator #{op.index} {op.kind}: outputs take {start} of the {inp.shape[axis]} "
+                                f"entries of input '{inp.name}' along axis {axis}")
+    return tuple(calls)
+
+
+@lowering(ops.Split)
+def lower_split(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    inp = graph.tensor(op.inputs[1])
+    axis = _normalised_axis(op, op.attrs.axis, len(inp.shape), f"input '{inp.name}'")
+    sizes = {graph.tensor(i).shape[axis] if len(graph.tensor(i).shape) > axis else -1 for i in op.outputs}
+    if len(sizes) != 1:
+        raise InvalidModelError(f"operator #{op.index} SPLIT: outputs of different sizes along axis {axis}")
+    return _split_outputs(graph, op, inp, axis)
+
+
+@lowering(ops.SplitV)
+def lower_split_v(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    inp = graph.tensor(op.inputs[0])
+    axis = _normalised_axis(op, op.attrs.axis, len(inp.shape), f"input '{inp.name}'")
+    # TFLM sizes each output by its own shape; size_splits must say the same (it may hold one -1).
+    splits = graph.tensor(op.inputs[1])
+    if splits.data is not None:
+        wanted = [int(v) for v in np.asarray(splits.data).reshape(-1)]
+        actual = [graph.tensor(i).shape[axis] if len(graph.tensor(i).shape) > axis else -1 for i in op.outputs]
+        if len(wanted) != len(actual) or any(w not in (a, -1) for w, a in zip(wanted, actual)):
+            raise InvalidModelError(
+                f"operator #{op.index} SPLIT_V: size_splits {wanted} do not match the outputs' sizes {actual}")
+    return _split_outputs(graph, op, inp, axis)
+
+
+@lowering(ops.Unpack)
+def lower_unpack(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    inp = graph.tensor(op.inputs[0])
+    axis = _normalised_axis(op, op.attrs.axis, len(inp.shape), f"input '{inp.name}'")
+    if len(op.outputs) != inp.shape[axis]:
+        raise InvalidModelError(f"operator #{op.index} UNPACK: {len(op.outputs)} outputs for dimension "
+                                f"{inp.shape[axis]} of input '{inp.name}' along axis {axis}")
+    calls = []
+    expected = tuple(d for i, d in enumerate(inp.shape) if i != axis)
+    for k, index in enumerate(op.outputs):
+        out = graph.tensor(index)
+        int8_operands(op, inp, out)
+        require_shape(op, out, expected)
+        calls.append(_slice_along(op, inp, out, axis, k, 1, f"params{k}"))
+    return tuple(calls)
+
+
+@lowering(ops.Pack)
+def lower_pack(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    inputs = [graph.tensor(i) for i in op.inputs]
+    out = graph.tensor(op.outputs[0])
+    axis = _normalised_axis(op, op.attrs.axis, len(out.shape), f"output '{out.name}'")
+    first = inputs[0]
+    for t in inputs:
+        int8_operands(op, t, out)
+        if t.shape != first.shape:
+            raise InvalidModelError(f"operator #{op.index} PACK: inputs '{first.name}' {list(first.shape)} and "
+                                    f"'{t.name}' {list(t.shape)} differ in shape")
+    require_shape(op, out, first.shape[:axis] + (len(inputs),) + first.shape[axis:])
+    outer = int(np.prod(first.shape[:axis], dtype=np.int64))
+    block = int(np.prod(first.shape[axis:], dtype=np.int64))
+    calls = []
+    for k, t in enumerate(inputs):
+        # PackImpl: input k fills block k of every group of len(inputs) blocks (a concatenation).
+        params = ConcatParams(outer_size=outer, input_block=block, output_block=block * len(inputs),
+                              output_offset=k * block)
+        calls.append(KernelCall(
+            op_index=op.index, op_kind=op.kind, function="tg_concatenation_s8",
+            args=(KernelArg(f"params{k}", params), KernelArg("input", TensorRef(t.index)),
+                  KernelArg("output", TensorRef(out.index))),
+            reads=() if t.is_constant else (t.index,),
+            writes=(out.index,),
+        ))
+    return tuple(calls)

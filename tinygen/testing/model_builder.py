@@ -46,6 +46,11 @@ OPTIONS.update({
     "SQUEEZE": (schema.SqueezeOptionsT, schema.BuiltinOptions.SqueezeOptions),
     "EXPAND_DIMS": (schema.ExpandDimsOptionsT, schema.BuiltinOptions.ExpandDimsOptions),
     "LOG_SOFTMAX": (schema.LogSoftmaxOptionsT, schema.BuiltinOptions.LogSoftmaxOptions),
+    "SLICE": (schema.SliceOptionsT, schema.BuiltinOptions.SliceOptions),
+    "SPLIT": (schema.SplitOptionsT, schema.BuiltinOptions.SplitOptions),
+    "SPLIT_V": (schema.SplitVOptionsT, schema.BuiltinOptions.SplitVOptions),
+    "UNPACK": (schema.UnpackOptionsT, schema.BuiltinOptions.UnpackOptions),
+    "PACK": (schema.PackOptionsT, schema.BuiltinOptions.PackOptions),
 })
 
 ACTIVATIONS = {

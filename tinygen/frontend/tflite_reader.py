@@ -535,6 +535,18 @@ def _parse_pack(op, inputs, tensors) -> ops.Pack:
     return ops.Pack(values_count=o.ValuesCount() if o else 0, axis=o.Axis() if o else 0)
 
 
+def _parse_strided_slice(op, inputs, tensors) -> ops.StridedSlice:
+    _expect_inputs(inputs, 4, 4)
+    rank = len(tensors[inputs[0]].shape)
+    begin = _int32_vector(tensors, inputs[1], "begin", rank)
+    end = _int32_vector(tensors, inputs[2], "end", rank)
+    strides = _int32_vector(tensors, inputs[3], "strides", rank)
+    o = _options(op, tflite.StridedSliceOptions)
+    return ops.StridedSlice(begin=begin, end=end, strides=strides,
+                            begin_mask=o.BeginMask() if o else 0, end_mask=o.EndMask() if o else 0,
+                            shrink_axis_mask=o.ShrinkAxisMask() if o else 0)
+
+
 # Operators whose int8 operands are not "input 0 -> output 0": the tensors _check_types checks.
 _ISSUE10_OPERANDS = {
     ops.Split: lambda inputs, outputs: [inputs[1], *outputs],
@@ -561,6 +573,7 @@ _PARSERS.update({
     "SPLIT_V": _parse_split_v,
     "UNPACK": _parse_unpack,
     "PACK": _parse_pack,
+    "STRIDED_SLICE": _parse_strided_slice,
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

@@ -241,3 +241,15 @@ class Pack(OpAttrs):
     OP_NAME: ClassVar[str] = "PACK"
     values_count: int
     axis: int  # as stored: may be negative (TFLM adds the output's rank)
+
+
+@dataclass(frozen=True)
+class StridedSlice(OpAttrs):
+    OP_NAME: ClassVar[str] = "STRIDED_SLICE"
+    begin: tuple[int, ...]    # from the constant tensors, one entry per input dim
+    end: tuple[int, ...]
+    strides: tuple[int, ...]
+    begin_mask: int
+    end_mask: int
+    shrink_axis_mask: int
+    # ellipsis_mask, new_axis_mask and offset are not kept: TFLM's kernel sets them to 0 / false.

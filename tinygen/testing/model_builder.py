@@ -51,6 +51,7 @@ OPTIONS.update({
     "SPLIT_V": (schema.SplitVOptionsT, schema.BuiltinOptions.SplitVOptions),
     "UNPACK": (schema.UnpackOptionsT, schema.BuiltinOptions.UnpackOptions),
     "PACK": (schema.PackOptionsT, schema.BuiltinOptions.PackOptions),
+    "STRIDED_SLICE": (schema.StridedSliceOptionsT, schema.BuiltinOptions.StridedSliceOptions),
 })
 
 ACTIVATIONS = {

@@ -553,7 +553,11 @@ _ISSUE10_OPERANDS = {
     ops.SplitV: lambda inputs, outputs: [inputs[0], *outputs],
     ops.Unpack: lambda inputs, outputs: [inputs[0], *outputs],
     ops.Pack: lambda inputs, outputs: [*inputs, *outputs],
+    ops.Sub: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
+    ops.Maximum: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
+    ops.Minimum: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
 }
+_MULTI_OUTPUT = (ops.Split, ops.SplitV, ops.Unpack)
 
 
 def _no_tflm_kernel(op, inputs, tensors):
@@ -574,6 +578,9 @@ _PARSERS.update({
     "UNPACK": _parse_unpack,
     "PACK": _parse_pack,
     "STRIDED_SLICE": _parse_strided_slice,
+    "SUB": _fused_only(ops.Sub, tflite.SubOptions),
+    "MAXIMUM": _no_options(ops.Maximum, 2, 2),
+    "MINIMUM": _no_options(ops.Minimum, 2, 2),
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------
@@ -596,6 +603,8 @@ def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
         return
     operands = _ISSUE10_OPERANDS.get(type(attrs))
     if operands is not None:
+        if len(outputs) != 1 and not isinstance(attrs, _MULTI_OUTPUT):
+            raise _Unsupported(f"{len(outputs)} outputs")
         for i in operands(inputs, outputs):
             if not quantized_int8(i):
                 raise _Unsupported(f"{dt(i).value} tensor '{tensors[i].name}'")

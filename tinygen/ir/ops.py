@@ -253,3 +253,19 @@ class StridedSlice(OpAttrs):
     end_mask: int
     shrink_axis_mask: int
     # ellipsis_mask, new_axis_mask and offset are not kept: TFLM's kernel sets them to 0 / false.
+
+
+@dataclass(frozen=True)
+class Sub(OpAttrs):
+    OP_NAME: ClassVar[str] = "SUB"
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class Maximum(OpAttrs):
+    OP_NAME: ClassVar[str] = "MAXIMUM"
+
+
+@dataclass(frozen=True)
+class Minimum(OpAttrs):
+    OP_NAME: ClassVar[str] = "MINIMUM"

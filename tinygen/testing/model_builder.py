@@ -52,6 +52,9 @@ OPTIONS.update({
     "UNPACK": (schema.UnpackOptionsT, schema.BuiltinOptions.UnpackOptions),
     "PACK": (schema.PackOptionsT, schema.BuiltinOptions.PackOptions),
     "STRIDED_SLICE": (schema.StridedSliceOptionsT, schema.BuiltinOptions.StridedSliceOptions),
+    "SUB": (schema.SubOptionsT, schema.BuiltinOptions.SubOptions),
+    "MAXIMUM": (schema.MaximumMinimumOptionsT, schema.BuiltinOptions.MaximumMinimumOptions),
+    "MINIMUM": (schema.MaximumMinimumOptionsT, schema.BuiltinOptions.MaximumMinimumOptions),
 })
 
 ACTIVATIONS = {

@@ -17,5 +17,6 @@
 #include "tinygen/tg_elementwise.h"
 #include "tinygen/tg_nonlinear.h"
 #include "tinygen/tg_data_movement.h"
+#include "tinygen/tg_binary.h"
 
 #endif /* TINYGEN_TG_KERNELS_H */

@@ -1,0 +1,87 @@
+"""SUB, MAXIMUM and MINIMUM lowerings (int8, TFLite broadcasting), beside ADD/MUL in elementwise.py.
+
+SUB is ADD's arithmetic with a difference, with ADD's multipliers; MAXIMUM and MINIMUM compare stored values with no
+rescaling and no Prepare checks, over up to 5 broadcast dimensions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.errors import UnsupportedModelError
+from tinygen.ir import ops
+from tinygen.ir.graph import Graph, Operator
+from tinygen.ir.quant import activation_range
+from tinygen.kernels.call import KernelArg, KernelCall
+from tinygen.kernels.common import quantized
+from tinygen.kernels.cvalues import ConstArray, Range, Requant, TensorRef
+from tinygen.kernels.data_movement import int8_operands
+from tinygen.kernels.elementwise import (
+    ADD_LEFT_SHIFT_INT8, BROADCAST_RANK, AddParams, Broadcast, _broadcast_strides, _padded, add_multipliers,
+    binary_call, binary_operands,
+)
+from tinygen.kernels.registry import lowering
+
+MAXIMUM_MINIMUM_MAX_RANK = 5  # MaximumMinimumBroadcastSlow's NdArrayDesc<5>
+
+
+@lowering(ops.Sub)
+def lower_sub(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    attrs: ops.Sub = op.attrs
+    operands = binary_operands(graph, op)
+    for t in (operands.input1, operands.input2):
+        int8_operands(op, t, operands.output)
+    s1, zp1 = quantized(op, operands.input1)
+    s2, zp2 = quantized(op, operands.input2)
+    so, zpo = quantized(op, operands.output)
+    # The installed TFLM computes SUB's ratios in double, as ADD's (checked: the float32 ratios of
+    # newer sources give other bits), so ADD's multipliers serve.
+    m1, m2, mo = add_multipliers(s1, s2, so, f"operator #{op.index} SUB, output '{operands.output.name}'")
+    params = AddParams(
+        input1_offset=-zp1,
+        input2_offset=-zp2,
+        output_offset=zpo,
+        left_shift=ADD_LEFT_SHIFT_INT8,
+        input1=Requant(m1.multiplier, m1.shift),
+        input2=Requant(m2.multiplier, m2.shift),
+        output=Requant(mo.multiplier, mo.shift),
+        activation=Range(*activation_range(attrs.activation, so, zpo)),
+    )
+    return (binary_call(op, operands, "sub", params),)
+
+
+def _maximum_minimum(graph: Graph, op: Operator, function: str) -> tuple[KernelCall, ...]:
+    operands = binary_operands(graph, op)
+    in1, in2, out = operands.input1, operands.input2, operands.output
+    for t in (in1, in2):
+        int8_operands(op, t, out)
+    if len(out.shape) > MAXIMUM_MINIMUM_MAX_RANK:
+        raise UnsupportedModelError(
+            f"operator #{op.index} {op.kind}: output '{out.name}' has rank {len(out.shape)}; "
+            f"TFLite Micro's kernel takes up to {MAXIMUM_MINIMUM_MAX_RANK}")
+    # One kernel for both cases: same shapes are a broadcast with contiguous strides.
+    out_padded = _padded(tuple(out.shape), BROADCAST_RANK)
+    broadcast = Broadcast(
+        output_dims=ConstArray("int32_t", np.array(out_padded, dtype=np.int32)),
+        input1_strides=ConstArray("int32_t", _broadcast_strides(_padded(in1.shape, BROADCAST_RANK), out_padded)),
+        input2_strides=ConstArray("int32_t", _broadcast_strides(_padded(in2.shape, BROADCAST_RANK), out_padded)),
+    )
+    return (KernelCall(
+        op_index=op.index,
+        op_kind=op.kind,
+        function=function,
+        args=(KernelArg("broadcast", broadcast), KernelArg("input1", TensorRef(in1.index)),
+              KernelArg("input2", TensorRef(in2.index)), KernelArg("output", TensorRef(out.index))),
+        reads=tuple(dict.fromkeys(t.index for t in (in1, in2) if not t.is_constant)),
+        writes=(out.index,),
+    ),)
+
+
+@lowering(ops.Maximum)
+def lower_maximum(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    return _maximum_minimum(graph, op, "tg_maximum_s8")
+
+
+@lowering(ops.Minimum)
+def lower_minimum(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    return _maximum_minimum(graph, op, "tg_minimum_s8")

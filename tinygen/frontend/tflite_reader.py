@@ -547,6 +547,19 @@ def _parse_strided_slice(op, inputs, tensors) -> ops.StridedSlice:
                             shrink_axis_mask=o.ShrinkAxisMask() if o else 0)
 
 
+def _block_size(options_cls, cls):
+    def parse(op, inputs, tensors):
+        _expect_inputs(inputs, 1, 1)
+        o = _options(op, options_cls)
+        return cls(block_size=o.BlockSize() if o else 0)
+    return parse
+
+
+def _parse_reverse(op, inputs, tensors) -> ops.ReverseV2:
+    _expect_inputs(inputs, 2, 2)
+    return ops.ReverseV2(axes=_int32_vector(tensors, inputs[1], "axis"))
+
+
 # Operators whose int8 operands are not "input 0 -> output 0": the tensors _check_types checks.
 _ISSUE10_OPERANDS = {
     ops.Split: lambda inputs, outputs: [inputs[1], *outputs],
@@ -581,6 +594,9 @@ _PARSERS.update({
     "SUB": _fused_only(ops.Sub, tflite.SubOptions),
     "MAXIMUM": _no_options(ops.Maximum, 2, 2),
     "MINIMUM": _no_options(ops.Minimum, 2, 2),
+    "DEPTH_TO_SPACE": _block_size(tflite.DepthToSpaceOptions, ops.DepthToSpace),
+    "SPACE_TO_DEPTH": _block_size(tflite.SpaceToDepthOptions, ops.SpaceToDepth),
+    "REVERSE_V2": _parse_reverse,
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

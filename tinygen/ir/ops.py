@@ -269,3 +269,21 @@ class Maximum(OpAttrs):
 @dataclass(frozen=True)
 class Minimum(OpAttrs):
     OP_NAME: ClassVar[str] = "MINIMUM"
+
+
+@dataclass(frozen=True)
+class DepthToSpace(OpAttrs):
+    OP_NAME: ClassVar[str] = "DEPTH_TO_SPACE"
+    block_size: int
+
+
+@dataclass(frozen=True)
+class SpaceToDepth(OpAttrs):
+    OP_NAME: ClassVar[str] = "SPACE_TO_DEPTH"
+    block_size: int
+
+
+@dataclass(frozen=True)
+class ReverseV2(OpAttrs):
+    OP_NAME: ClassVar[str] = "REVERSE_V2"
+    axes: tuple[int, ...]  # as stored in the constant axis tensor

@@ -1,4 +1,5 @@
-"""Operators that only move int8 values: TRANSPOSE, SLICE, SPLIT, SPLIT_V, UNPACK, PACK.
+"""Operators that only move int8 values: TRANSPOSE, SLICE, SPLIT, SPLIT_V, UNPACK, PACK,
+DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2.
 
 Each becomes one tg_strided_copy_s8 call: the output written in order, every element read from
 an input position affine in the output index. TFLM copies stored values without requantizing,
@@ -219,3 +220,62 @@ def lower_pack(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
             writes=(out.index,),
         ))
     return tuple(calls)
+
+
+def _block_operands(graph: Graph, op: Operator) -> tuple[Tensor, Tensor, int]:
+    inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    int8_operands(op, inp, out)
+    if len(inp.shape) != 4:
+        raise UnsupportedModelError(
+            f"operator #{op.index} {op.kind}: input '{inp.name}' has rank {len(inp.shape)}; TFLite Micro needs 4")
+    block = op.attrs.block_size
+    if block < 1:
+        raise InvalidModelError(f"operator #{op.index} {op.kind}: block_size {block}; TFLite Micro needs it > 0")
+    return inp, out, block
+
+
+@lowering(ops.DepthToSpace)
+def lower_depth_to_space(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    inp, out, bs = _block_operands(graph, op)
+    n, h, w, c = inp.shape
+    if c % (bs * bs):
+        raise InvalidModelError(f"operator #{op.index} DEPTH_TO_SPACE: {c} channels of '{inp.name}' do not divide "
+                                f"into {bs}x{bs} blocks")
+    oc = c // (bs * bs)
+    require_shape(op, out, (n, h * bs, w * bs, oc))
+    sb, sh, sw, _ = row_major_strides(inp.shape)
+    # The output as [n, h, block_y, w, block_x, oc]: every index is affine in those six.
+    return (strided_copy_call(op, inp, out, (n, h, bs, w, bs, oc), (sb, sh, bs * oc, sw, oc, 1), 0),)
+
+
+@lowering(ops.SpaceToDepth)
+def lower_space_to_depth(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    inp, out, bs = _block_operands(graph, op)
+    n, h, w, c = inp.shape
+    if h % bs or w % bs:
+        raise InvalidModelError(f"operator #{op.index} SPACE_TO_DEPTH: '{inp.name}' {list(inp.shape)} does not "
+                                f"divide into {bs}x{bs} blocks")
+    require_shape(op, out, (n, h // bs, w // bs, c * bs * bs))
+    sb, sh, sw, _ = row_major_strides(inp.shape)
+    # The output as [n, h / bs, w / bs, block_y, block_x, c].
+    return (strided_copy_call(op, inp, out, (n, h // bs, w // bs, bs, bs, c), (sb, bs * sh, bs * sw, sh, sw, 1), 0),)
+
+
+@lowering(ops.ReverseV2)
+def lower_reverse(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    int8_operands(op, inp, out)
+    rank = len(inp.shape)
+    axes = sorted(a + rank if a < 0 else a for a in op.attrs.axes)
+    if any(not 0 <= a < rank for a in axes) or len(axes) > rank:
+        raise InvalidModelError(f"operator #{op.index} REVERSE_V2: axes {list(op.attrs.axes)} of a rank-{rank} input")
+    if any(b != a + 1 for a, b in zip(axes, axes[1:])):
+        raise UnsupportedModelError(f"operator #{op.index} REVERSE_V2: axes {list(op.attrs.axes)} are not contiguous; "
+                                    "TFLite Micro reverses contiguous axes only")
+    require_shape(op, out, tuple(inp.shape))
+    strides = list(row_major_strides(inp.shape))
+    offset = 0
+    for a in axes:
+        offset += (inp.shape[a] - 1) * strides[a]
+        strides[a] = -strides[a]
+    return (strided_copy_call(op, inp, out, tuple(inp.shape), tuple(strides), offset),)

@@ -55,6 +55,9 @@ OPTIONS.update({
     "SUB": (schema.SubOptionsT, schema.BuiltinOptions.SubOptions),
     "MAXIMUM": (schema.MaximumMinimumOptionsT, schema.BuiltinOptions.MaximumMinimumOptions),
     "MINIMUM": (schema.MaximumMinimumOptionsT, schema.BuiltinOptions.MaximumMinimumOptions),
+    "DEPTH_TO_SPACE": (schema.DepthToSpaceOptionsT, schema.BuiltinOptions.DepthToSpaceOptions),
+    "SPACE_TO_DEPTH": (schema.SpaceToDepthOptionsT, schema.BuiltinOptions.SpaceToDepthOptions),
+    "REVERSE_V2": (schema.ReverseV2OptionsT, schema.BuiltinOptions.ReverseV2Options),
 })
 
 ACTIVATIONS = {

@@ -560,6 +560,12 @@ def _parse_reverse(op, inputs, tensors) -> ops.ReverseV2:
     return ops.ReverseV2(axes=_int32_vector(tensors, inputs[1], "axis"))
 
 
+def _parse_leaky_relu(op, inputs, tensors) -> ops.LeakyRelu:
+    _expect_inputs(inputs, 1, 1)
+    o = _options(op, tflite.LeakyReluOptions)
+    return ops.LeakyRelu(alpha=float(o.Alpha()) if o else 0.0)
+
+
 # Operators whose int8 operands are not "input 0 -> output 0": the tensors _check_types checks.
 _ISSUE10_OPERANDS = {
     ops.Split: lambda inputs, outputs: [inputs[1], *outputs],
@@ -597,6 +603,8 @@ _PARSERS.update({
     "DEPTH_TO_SPACE": _block_size(tflite.DepthToSpaceOptions, ops.DepthToSpace),
     "SPACE_TO_DEPTH": _block_size(tflite.SpaceToDepthOptions, ops.SpaceToDepth),
     "REVERSE_V2": _parse_reverse,
+    "LEAKY_RELU": _parse_leaky_relu,
+    "ABS": _no_options(ops.Abs),
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

@@ -287,3 +287,14 @@ class SpaceToDepth(OpAttrs):
 class ReverseV2(OpAttrs):
     OP_NAME: ClassVar[str] = "REVERSE_V2"
     axes: tuple[int, ...]  # as stored in the constant axis tensor
+
+
+@dataclass(frozen=True)
+class LeakyRelu(OpAttrs):
+    OP_NAME: ClassVar[str] = "LEAKY_RELU"
+    alpha: float  # float32 value from the options
+
+
+@dataclass(frozen=True)
+class Abs(OpAttrs):
+    OP_NAME: ClassVar[str] = "ABS"

@@ -58,6 +58,8 @@ OPTIONS.update({
     "DEPTH_TO_SPACE": (schema.DepthToSpaceOptionsT, schema.BuiltinOptions.DepthToSpaceOptions),
     "SPACE_TO_DEPTH": (schema.SpaceToDepthOptionsT, schema.BuiltinOptions.SpaceToDepthOptions),
     "REVERSE_V2": (schema.ReverseV2OptionsT, schema.BuiltinOptions.ReverseV2Options),
+    "LEAKY_RELU": (schema.LeakyReluOptionsT, schema.BuiltinOptions.LeakyReluOptions),
+    "ABS": (schema.AbsOptionsT, schema.BuiltinOptions.AbsOptions),
 })
 
 ACTIVATIONS = {

@@ -1,4 +1,4 @@
-/* tinygen runtime: SUB, MAXIMUM and MINIMUM kernels (int8, with TFLite broadcasting). */
+/* tinygen runtime: SUB, MAXIMUM and MINIMUM kernels (int8, with TFLite broadcasting), LEAKY_RELU, ABS. */
 #ifndef TINYGEN_TG_BINARY_H
 #define TINYGEN_TG_BINARY_H
 
@@ -31,6 +31,26 @@ void tg_sub_broadcast_s8(const tg_add_params_t *params, const tg_broadcast_t *br
 void tg_maximum_s8(const tg_broadcast_t *broadcast, const int8_t *input1, const int8_t *input2, int8_t *output);
 
 void tg_minimum_s8(const tg_broadcast_t *broadcast, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* ---- LEAKY_RELU: TFLM reference_ops::QuantizeLeakyRelu ---------------------------------------- */
+typedef struct {
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    tg_requant_t identity;  /* input_scale / output_scale, for inputs at or above the zero point */
+    tg_requant_t alpha;     /* input_scale * alpha / output_scale, below it */
+} tg_leaky_relu_params_t;
+
+void tg_leaky_relu_s8(const tg_leaky_relu_params_t *params, int32_t size, const int8_t *input, int8_t *output);
+
+/* ---- ABS: TFLM AbsEvalQuantized ------------------------------------------------------------------ */
+typedef struct {
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t rescale;        /* 0 when both scales are equal: TFLM then skips the multiplier */
+    tg_requant_t requant;   /* input_scale / output_scale */
+} tg_abs_params_t;
+
+void tg_abs_s8(const tg_abs_params_t *params, int32_t size, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }

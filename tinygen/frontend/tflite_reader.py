@@ -605,6 +605,7 @@ _PARSERS.update({
     "REVERSE_V2": _parse_reverse,
     "LEAKY_RELU": _parse_leaky_relu,
     "ABS": _no_options(ops.Abs),
+    "TANH": _no_options(ops.Tanh),
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

@@ -298,3 +298,8 @@ class LeakyRelu(OpAttrs):
 @dataclass(frozen=True)
 class Abs(OpAttrs):
     OP_NAME: ClassVar[str] = "ABS"
+
+
+@dataclass(frozen=True)
+class Tanh(OpAttrs):
+    OP_NAME: ClassVar[str] = "TANH"

@@ -321,6 +321,39 @@ static inline int32_t tg_fx_log_x_for_x_greater_than_or_equal_to_1(int32_t x, in
     return tg_fx_rescale(sum, accum_integer_bits, output_integer_bits);
 }
 
+/* ---- tanh (TANH) -------------------------------------------------------------------------------- */
+
+/* gemmlowp one_minus_x_over_one_plus_x_for_x_in_0_1: (1 - a) / (1 + a) for a in [0, 1), Q0.31 in
+ * and out; the Newton-Raphson steps of tg_fx_one_over_one_plus_x_for_x_in_0_1, then x - 1. */
+static inline int32_t tg_fx_one_minus_x_over_one_plus_x_for_x_in_0_1(int32_t a)
+{
+    const int32_t constant_48_over_17 = 1515870810;      /* Q2.29 */
+    const int32_t constant_neg_32_over_17 = -1010580540; /* Q2.29 */
+    const int32_t one_q2 = tg_fx_one(2);
+    const int32_t half_denominator = tg_fx_rounding_half_sum(a, tg_fx_one(0));
+    int32_t x = tg_fx_add(constant_48_over_17, tg_fx_mul(half_denominator, constant_neg_32_over_17));
+    for (int i = 0; i < 3; ++i) {
+        const int32_t half_denominator_times_x = tg_fx_mul(half_denominator, x);
+        const int32_t one_minus_half_denominator_times_x = tg_fx_sub(one_q2, half_denominator_times_x);
+        x = tg_fx_add(x, tg_fx_rescale(tg_fx_mul(x, one_minus_half_denominator_times_x), 4, 2));
+    }
+    return tg_fx_rescale(tg_fx_sub(x, one_q2), 2, 0);
+}
+
+/* gemmlowp tanh(FixedPoint<int32_t, integer_bits>): Q0.31 result. tanh(-|a|) is computed as
+ * -(1 - e) / (1 + e) with e = exp(-2|a|): doubling |a| only relabels it as one more integer bit. */
+static inline int32_t tg_fx_tanh(int32_t a, int32_t integer_bits)
+{
+    if (a == 0) {
+        return 0;
+    }
+    const int32_t negative = a < 0 ? a : tg_fx_sub(0, a);
+    const int32_t t = tg_fx_one_minus_x_over_one_plus_x_for_x_in_0_1(
+        tg_fx_exp_on_negative_values(negative, integer_bits + 1));
+    /* neg_tanh_on_negative_values gives t = -tanh(negative) */
+    return a < 0 ? tg_fx_sub(0, t) : t;
+}
+
 #ifdef __cplusplus
 }
 #endif

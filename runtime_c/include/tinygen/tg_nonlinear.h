@@ -69,6 +69,11 @@ typedef struct {
 void tg_log_softmax_s8(const tg_log_softmax_params_t *params, int32_t outer_size, int32_t depth,
                        const int8_t *input, int8_t *output);
 
+/* ---- TANH --------------------------------------------------------------------------------- */
+/* TFLM's int8 TANH: LOGISTIC's parameters (the input in Q4.27, the saturation radius). The output
+ * is tanh in steps of 1/128 around 0; TFLM never reads the output's quantization. */
+void tg_tanh_s8(const tg_logistic_params_t *params, int32_t size, const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,6 @@
-"""LEAKY_RELU and ABS lowerings, int8: TFLM's leaky_relu_common.cc / elementwise.cc Prepare
-arithmetic, with each scale ratio in the precision the installed TFLM uses."""
+"""LEAKY_RELU, ABS and TANH lowerings, int8: TFLM's leaky_relu_common.cc / elementwise.cc Prepare
+arithmetic, with each scale ratio in the precision the installed TFLM uses. TANH takes LOGISTIC's
+input scaling (tanh.cc computes it the same way) and, like TFLM, ignores the output quantization."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from tinygen.ir.quant import quantize_multiplier
 from tinygen.kernels.call import KernelCall
 from tinygen.kernels.common import elementwise_call, quantized, unary_operands
 from tinygen.kernels.cvalues import CStruct, Requant
+from tinygen.kernels.logistic import LogisticParams
+from tinygen.kernels.nonlinear_params import logistic_scaling
 from tinygen.kernels.registry import lowering
 
 
@@ -74,3 +77,21 @@ def lower_abs(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     requant = _requant(float(np.float32(in_scale)) / float(np.float32(out_scale))) if rescale else Requant(0, 0)
     params = AbsParams(input_zero_point=in_zp, output_zero_point=out_zp, rescale=int(rescale), requant=requant)
     return (elementwise_call(op, "tg_abs_s8", "params", params, inp, out),)
+
+
+@lowering(ops.Tanh)
+def lower_tanh(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    inp, out = unary_operands(graph, op)
+    in_scale, in_zp = quantized(op, inp)
+    try:
+        scaling = logistic_scaling(in_scale)
+    except UnsupportedModelError as e:
+        reason = str(e).replace("LOGISTIC input scale", "input scale")
+        raise UnsupportedModelError(f"operator #{op.index} TANH: input '{inp.name}': {reason}") from None
+    params = LogisticParams(
+        input_zero_point=in_zp,
+        input_range_radius=scaling.input_range_radius,
+        input_multiplier=scaling.input_multiplier,
+        input_left_shift=scaling.input_left_shift,
+    )
+    return (elementwise_call(op, "tg_tanh_s8", "params", params, inp, out),)

@@ -1,4 +1,4 @@
-"""LEAKY_RELU and ABS (int8) against TFLite Micro on every int8 value, with equal and different
+"""LEAKY_RELU, ABS and TANH (int8) against TFLite Micro on every int8 value, with equal and different
 input/output quantizations, zero points at both int8 ends, several alphas; negative alpha refused."""
 
 from __future__ import annotations
@@ -44,3 +44,14 @@ def test_leaky_relu_negative_alpha_is_refused():
 @pytest.mark.parametrize("in_quant, out_quant", QUANTS, ids=[str(q) for q in QUANTS])
 def test_abs_every_value(assert_bit_exact, in_quant, out_quant):
     assert_bit_exact(activation_model("ABS", in_quant=in_quant, out_quant=out_quant), records=[[ALL_INT8]])
+
+
+@pytest.mark.parametrize("in_quant, out_quant", [((0.05, 0), (1 / 128, 0)), ((0.1, -128), (1 / 128, 0)),
+                                                 ((0.01, 127), (1 / 128, 0)), ((0.2, 5), (0.3, 7)),
+                                                 ((1.0 / 16, -3), (1 / 128, 0)), ((8.0, 0), (1 / 128, 0)),
+                                                 ((0.0001, 0), (1 / 128, 0)), ((0.043, 64), (1 / 128, 0))],
+                         ids=str)
+def test_tanh_every_value(assert_bit_exact, in_quant, out_quant):
+    """Input scales across the saturation radius, zero points at both ends, and an output
+    quantization TFLM ignores."""
+    assert_bit_exact(activation_model("TANH", in_quant=in_quant, out_quant=out_quant), records=[[ALL_INT8]])

@@ -1,4 +1,4 @@
-"""DEPTH_TO_SPACE, SPACE_TO_DEPTH and REVERSE_V2 against TFLite Micro (strided copies of stored
+"""DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2, BROADCAST_TO and PADV2 against TFLite Micro (strided
 values): block sizes 1 to 4, batches, every contiguous set of reversed axes; and refusals."""
 
 from __future__ import annotations
@@ -57,3 +57,33 @@ def test_reverse(assert_bit_exact, shape, axes):
 def test_reverse_of_non_contiguous_axes_is_refused_like_tflm():
     with pytest.raises(UnsupportedModelError, match=r"REVERSE_V2: axes \[0, 2\] are not contiguous; TFLite Micro"):
         compile_bytes(reverse_model((2, 3, 4), (0, 2)))
+
+
+def broadcast_to_model(shape, target, shape_dtype=np.int32) -> bytes:
+    b = ModelBuilder()
+    x = b.tensor(list(shape), scale=0.05, zero_point=-128)
+    s = b.tensor([len(target)], dtype=shape_dtype, data=np.array(target, shape_dtype))
+    y = b.tensor(list(target), scale=0.05, zero_point=-128)
+    b.op("BROADCAST_TO", [x, s], [y])
+    return b.build([x], [y])
+
+
+BROADCASTS = [((3,), (4, 3)), ((1, 3), (2, 4, 3)), ((2, 1, 3), (2, 5, 3)), ((1,), (2, 3, 1, 2, 2)),
+              ((4, 1, 1, 2), (4, 3, 2, 2))]
+
+
+@pytest.mark.parametrize("shape, target", BROADCASTS, ids=[f"{s}->{t}" for s, t in BROADCASTS])
+@pytest.mark.parametrize("shape_dtype", [np.int32, np.int64])
+def test_broadcast_to(assert_bit_exact, shape, target, shape_dtype):
+    assert_bit_exact(broadcast_to_model(shape, target, shape_dtype), count=2)
+
+
+def test_padv2_uses_pads_kernel(assert_bit_exact):
+    b = ModelBuilder()
+    x = b.tensor([1, 3, 4, 2], scale=0.05, zero_point=-128)
+    p = b.tensor([4, 2], dtype=np.int32, data=np.array([[0, 0], [1, 2], [2, 0], [0, 1]], np.int32))
+    c = b.tensor([], scale=0.05, zero_point=-128, data=np.array(127, np.int8))
+    y = b.tensor([1, 6, 6, 3], scale=0.05, zero_point=-128)
+    b.op("PADV2", [x, p, c], [y])
+    result = assert_bit_exact(b.build([x], [y]), count=2)
+    assert result.compiled.graph.operators[0].kind == "PADV2"

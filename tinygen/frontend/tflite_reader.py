@@ -566,6 +566,11 @@ def _parse_leaky_relu(op, inputs, tensors) -> ops.LeakyRelu:
     return ops.LeakyRelu(alpha=float(o.Alpha()) if o else 0.0)
 
 
+def _parse_pad_v2(op, inputs, tensors) -> ops.PadV2:
+    _expect_inputs(inputs, 3, 3)
+    return ops.PadV2(paddings=_parse_pad(op, inputs, tensors).paddings)
+
+
 # Operators whose int8 operands are not "input 0 -> output 0": the tensors _check_types checks.
 _ISSUE10_OPERANDS = {
     ops.Split: lambda inputs, outputs: [inputs[1], *outputs],
@@ -606,6 +611,8 @@ _PARSERS.update({
     "LEAKY_RELU": _parse_leaky_relu,
     "ABS": _no_options(ops.Abs),
     "TANH": _no_options(ops.Tanh),
+    "PADV2": _parse_pad_v2,
+    "BROADCAST_TO": _no_options(ops.BroadcastTo, 2, 2),
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

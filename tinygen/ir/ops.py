@@ -303,3 +303,14 @@ class Abs(OpAttrs):
 @dataclass(frozen=True)
 class Tanh(OpAttrs):
     OP_NAME: ClassVar[str] = "TANH"
+
+
+@dataclass(frozen=True)
+class PadV2(Pad):
+    """PAD with a constant_values input: TFLM registers the same kernel for both."""
+    OP_NAME: ClassVar[str] = "PADV2"
+
+
+@dataclass(frozen=True)
+class BroadcastTo(OpAttrs):
+    OP_NAME: ClassVar[str] = "BROADCAST_TO"

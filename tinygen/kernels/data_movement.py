@@ -1,5 +1,5 @@
 """Operators that only move int8 values: TRANSPOSE, SLICE, SPLIT, SPLIT_V, UNPACK, PACK,
-DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2.
+DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2, BROADCAST_TO; PADV2 shares PAD's lowering.
 
 Each becomes one tg_strided_copy_s8 call: the output written in order, every element read from
 an input position affine in the output index. TFLM copies stored values without requantizing,
@@ -20,6 +20,7 @@ from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.common import elementwise_call, require_shape
 from tinygen.kernels.concatenation import ConcatParams
 from tinygen.kernels.cvalues import ConstArray, CStruct, TensorRef
+from tinygen.kernels.pad import lower_pad
 from tinygen.kernels.registry import lowering
 
 COPY_RANK = 6  # TG_COPY_RANK
@@ -279,3 +280,30 @@ def lower_reverse(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         offset += (inp.shape[a] - 1) * strides[a]
         strides[a] = -strides[a]
     return (strided_copy_call(op, inp, out, tuple(inp.shape), tuple(strides), offset),)
+
+
+lowering(ops.PadV2)(lower_pad)  # TFLM's Register_PADV2 is its PAD kernel
+
+BROADCAST_TO_MAX_RANK = 5  # TFLM's broadcast_to.cc kMaxDims
+
+
+@lowering(ops.BroadcastTo)
+def lower_broadcast_to(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    int8_operands(op, inp, out)
+    shape = graph.tensor(op.inputs[1])
+    if shape.data is None:
+        raise UnsupportedModelError(f"operator #{op.index} BROADCAST_TO: non-constant shape tensor '{shape.name}'")
+    target = tuple(int(v) for v in np.asarray(shape.data).reshape(-1))
+    if len(target) > BROADCAST_TO_MAX_RANK:
+        raise UnsupportedModelError(f"operator #{op.index} BROADCAST_TO: output rank {len(target)}; "
+                                    f"TFLite Micro broadcasts up to {BROADCAST_TO_MAX_RANK}-D")
+    rank = len(target)
+    padded = (1,) * (rank - len(inp.shape)) + tuple(inp.shape)
+    if len(inp.shape) > rank or any(d != t and d != 1 for d, t in zip(padded, target)):
+        raise InvalidModelError(f"operator #{op.index} BROADCAST_TO: input '{inp.name}' {list(inp.shape)} does not "
+                                f"broadcast to {list(target)}")
+    require_shape(op, out, target)
+    strides = row_major_strides(padded)
+    steps = tuple(0 if d == 1 else s for d, s in zip(padded, strides))
+    return (strided_copy_call(op, inp, out, target, steps, 0),)

@@ -60,6 +60,8 @@ OPTIONS.update({
     "REVERSE_V2": (schema.ReverseV2OptionsT, schema.BuiltinOptions.ReverseV2Options),
     "LEAKY_RELU": (schema.LeakyReluOptionsT, schema.BuiltinOptions.LeakyReluOptions),
     "ABS": (schema.AbsOptionsT, schema.BuiltinOptions.AbsOptions),
+    "PADV2": (schema.PadV2OptionsT, schema.BuiltinOptions.PadV2Options),
+    "BROADCAST_TO": (schema.BroadcastToOptionsT, schema.BuiltinOptions.BroadcastToOptions),
 })
 
 ACTIVATIONS = {

@@ -571,6 +571,13 @@ def _parse_pad_v2(op, inputs, tensors) -> ops.PadV2:
     return ops.PadV2(paddings=_parse_pad(op, inputs, tensors).paddings)
 
 
+def _reducer(cls):
+    def parse(op, inputs, tensors):
+        mean = _parse_mean(op, inputs, tensors)
+        return cls(axes=mean.axes, keep_dims=mean.keep_dims)
+    return parse
+
+
 # Operators whose int8 operands are not "input 0 -> output 0": the tensors _check_types checks.
 _ISSUE10_OPERANDS = {
     ops.Split: lambda inputs, outputs: [inputs[1], *outputs],
@@ -613,6 +620,9 @@ _PARSERS.update({
     "TANH": _no_options(ops.Tanh),
     "PADV2": _parse_pad_v2,
     "BROADCAST_TO": _no_options(ops.BroadcastTo, 2, 2),
+    "SUM": _reducer(ops.Sum),
+    "REDUCE_MAX": _reducer(ops.ReduceMax),
+    "REDUCE_MIN": _reducer(ops.ReduceMin),
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

@@ -314,3 +314,19 @@ class PadV2(Pad):
 @dataclass(frozen=True)
 class BroadcastTo(OpAttrs):
     OP_NAME: ClassVar[str] = "BROADCAST_TO"
+
+
+@dataclass(frozen=True)
+class Sum(Mean):
+    """SUM: MEAN's attributes and TFLM's shared QuantizedMeanOrSum, without the 1/count."""
+    OP_NAME: ClassVar[str] = "SUM"
+
+
+@dataclass(frozen=True)
+class ReduceMax(Mean):
+    OP_NAME: ClassVar[str] = "REDUCE_MAX"
+
+
+@dataclass(frozen=True)
+class ReduceMin(Mean):
+    OP_NAME: ClassVar[str] = "REDUCE_MIN"

@@ -62,6 +62,9 @@ OPTIONS.update({
     "ABS": (schema.AbsOptionsT, schema.BuiltinOptions.AbsOptions),
     "PADV2": (schema.PadV2OptionsT, schema.BuiltinOptions.PadV2Options),
     "BROADCAST_TO": (schema.BroadcastToOptionsT, schema.BuiltinOptions.BroadcastToOptions),
+    "SUM": (schema.ReducerOptionsT, schema.BuiltinOptions.ReducerOptions),
+    "REDUCE_MAX": (schema.ReducerOptionsT, schema.BuiltinOptions.ReducerOptions),
+    "REDUCE_MIN": (schema.ReducerOptionsT, schema.BuiltinOptions.ReducerOptions),
 })
 
 ACTIVATIONS = {

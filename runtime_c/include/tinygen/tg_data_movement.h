@@ -3,6 +3,7 @@
 #ifndef TINYGEN_TG_DATA_MOVEMENT_H
 #define TINYGEN_TG_DATA_MOVEMENT_H
 
+#include "tinygen/tg_shape_ops.h"
 #include "tinygen/tg_types.h"
 
 #ifdef __cplusplus
@@ -34,6 +35,13 @@ typedef struct {
 } tg_resize_nearest_params_t;
 
 void tg_resize_nearest_s8(const tg_resize_nearest_params_t *params, const int8_t *input, int8_t *output);
+
+/* ---- REDUCE_MAX / REDUCE_MIN: TFLM ReduceGeneric on stored values --------------------------- */
+/* The parameters are MEAN's (tg_mean_params_t: merged dims and which are reduced); count, the zero
+ * points and requant are unused, as TFLM requires the input's quantization on the output. */
+void tg_reduce_max_s8(const tg_mean_params_t *params, const int8_t *input, int8_t *output);
+
+void tg_reduce_min_s8(const tg_mean_params_t *params, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -82,3 +82,46 @@ def test_maximum_minimum_compare_stored_values_across_quantizations(assert_bit_e
 def test_maximum_rank_6_is_refused():
     with pytest.raises(UnsupportedModelError, match=r"MAXIMUM: output .* rank 6; TFLite Micro's kernel takes up to 5"):
         compile_bytes(max_min_model("MAXIMUM", (1, 2, 1, 2, 1, 2), (2,)))
+
+
+def prelu_model(shape, alpha_shape, alpha_values=None, quants=((0.05, -3), (0.01, 0), (0.04, 5)),
+                constant_alpha=True) -> bytes:
+    rng = np.random.default_rng(len(shape) + len(alpha_shape))
+    b = ModelBuilder()
+    x = b.tensor(list(shape), scale=quants[0][0], zero_point=quants[0][1])
+    data = alpha_values if alpha_values is not None else rng.integers(-128, 128, size=alpha_shape).astype(np.int8)
+    a = b.tensor(list(alpha_shape), scale=quants[1][0], zero_point=quants[1][1],
+                 data=np.asarray(data, np.int8).reshape(alpha_shape) if constant_alpha else None)
+    y = b.tensor(broadcast_shape(shape, alpha_shape), scale=quants[2][0], zero_point=quants[2][1])
+    b.op("PRELU", [x, a], [y])
+    return b.build([x] if constant_alpha else [x, a], [y])
+
+
+PRELUS = [((1, 4, 4, 3), (1, 1, 3)), ((1, 4, 4, 3), (3,)), ((2, 5), (2, 5)), ((1, 3, 3, 2), (1, 3, 3, 2)),
+          ((4, 6), (1,))]
+
+
+@pytest.mark.parametrize("shape, alpha_shape", PRELUS, ids=[f"{s}-{a}" for s, a in PRELUS])
+def test_prelu_grid(assert_bit_exact, shape, alpha_shape):
+    assert_bit_exact(prelu_model(shape, alpha_shape), count=2)
+
+
+@pytest.mark.parametrize("quants", [((0.05, 127), (0.02, -128), (0.03, -128)), ((0.2, -128), (0.5, 127), (0.01, 0))],
+                         ids=str)
+def test_prelu_extremes(assert_bit_exact, quants):
+    model = prelu_model((2, 4), (4,), alpha_values=[-128, 127, 0, 1], quants=quants)
+    x = np.array([[-128, 127, 0, -1], [5, -5, 127, -128]], np.int8)
+    assert_bit_exact(model, records=[[x]])
+
+
+def test_prelu_with_alpha_as_an_input(assert_bit_exact):
+    assert_bit_exact(prelu_model((1, 3, 3, 4), (1, 1, 4), constant_alpha=False), count=2)
+
+
+def test_int8_neg_is_refused_as_tflm_has_only_a_float_kernel():
+    b = ModelBuilder()
+    x = b.tensor([1, 8], scale=0.05)
+    y = b.tensor([1, 8], scale=0.05)
+    b.op("NEG", [x], [y])
+    with pytest.raises(UnsupportedModelError, match=r"#0 NEG \(TFLite Micro's kernel computes float32 only"):
+        compile_bytes(b.build([x], [y]))

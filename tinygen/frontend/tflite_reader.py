@@ -587,6 +587,7 @@ _ISSUE10_OPERANDS = {
     ops.Sub: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
     ops.Maximum: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
     ops.Minimum: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
+    ops.Prelu: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
 }
 _MULTI_OUTPUT = (ops.Split, ops.SplitV, ops.Unpack)
 
@@ -594,6 +595,11 @@ _MULTI_OUTPUT = (ops.Split, ops.SplitV, ops.Unpack)
 def _no_tflm_kernel(op, inputs, tensors):
     """Operators TFLM registers no kernel for: a model with one does not run there either."""
     raise _Unsupported("TFLite Micro has no kernel for it")
+
+
+def _float_only_in_tflm(op, inputs, tensors):
+    """Operators whose TFLM kernel computes float32 only (tinygen does not compile float islands yet)."""
+    raise _Unsupported("TFLite Micro's kernel computes float32 only, and tinygen compiles no float operators yet")
 
 
 _PARSERS.update({
@@ -623,6 +629,8 @@ _PARSERS.update({
     "SUM": _reducer(ops.Sum),
     "REDUCE_MAX": _reducer(ops.ReduceMax),
     "REDUCE_MIN": _reducer(ops.ReduceMin),
+    "PRELU": _no_options(ops.Prelu, 2, 2),
+    "NEG": _float_only_in_tflm,
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

@@ -330,3 +330,8 @@ class ReduceMax(Mean):
 @dataclass(frozen=True)
 class ReduceMin(Mean):
     OP_NAME: ClassVar[str] = "REDUCE_MIN"
+
+
+@dataclass(frozen=True)
+class Prelu(OpAttrs):
+    OP_NAME: ClassVar[str] = "PRELU"

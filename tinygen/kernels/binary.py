@@ -1,4 +1,4 @@
-"""SUB, MAXIMUM and MINIMUM lowerings (int8, TFLite broadcasting), beside ADD/MUL in elementwise.py.
+"""SUB, MAXIMUM, MINIMUM and PRELU lowerings (int8, TFLite broadcasting), beside ADD/MUL in elementwise.py.
 
 SUB is ADD's arithmetic with a difference, with ADD's multipliers; MAXIMUM and MINIMUM compare stored values with no
 rescaling and no Prepare checks, over up to 5 broadcast dimensions.
@@ -6,15 +6,18 @@ rescaling and no Prepare checks, over up to 5 broadcast dimensions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
 from tinygen.errors import UnsupportedModelError
 from tinygen.ir import ops
 from tinygen.ir.graph import Graph, Operator
-from tinygen.ir.quant import activation_range
+from tinygen.ir.quant import activation_range, quantize_multiplier
 from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.common import quantized
-from tinygen.kernels.cvalues import ConstArray, Range, Requant, TensorRef
+from tinygen.kernels.cvalues import ConstArray, CStruct, Range, Requant, TensorRef
 from tinygen.kernels.data_movement import int8_operands
 from tinygen.kernels.elementwise import (
     ADD_LEFT_SHIFT_INT8, BROADCAST_RANK, AddParams, Broadcast, _broadcast_strides, _padded, add_multipliers,
@@ -23,6 +26,7 @@ from tinygen.kernels.elementwise import (
 from tinygen.kernels.registry import lowering
 
 MAXIMUM_MINIMUM_MAX_RANK = 5  # MaximumMinimumBroadcastSlow's NdArrayDesc<5>
+PRELU_MAX_RANK = 4  # BroadcastPrelu4DSlow
 
 
 @lowering(ops.Sub)
@@ -50,31 +54,38 @@ def lower_sub(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     return (binary_call(op, operands, "sub", params),)
 
 
-def _maximum_minimum(graph: Graph, op: Operator, function: str) -> tuple[KernelCall, ...]:
+def _always_broadcast_call(graph: Graph, op: Operator, function: str, max_rank: int,
+                           params: CStruct | None = None) -> KernelCall:
+    """One kernel for both cases (same shapes are a broadcast with contiguous strides):
+    function([params,] broadcast, input1, input2, output)."""
     operands = binary_operands(graph, op)
     in1, in2, out = operands.input1, operands.input2, operands.output
     for t in (in1, in2):
         int8_operands(op, t, out)
-    if len(out.shape) > MAXIMUM_MINIMUM_MAX_RANK:
+    if len(out.shape) > max_rank:
         raise UnsupportedModelError(
             f"operator #{op.index} {op.kind}: output '{out.name}' has rank {len(out.shape)}; "
-            f"TFLite Micro's kernel takes up to {MAXIMUM_MINIMUM_MAX_RANK}")
-    # One kernel for both cases: same shapes are a broadcast with contiguous strides.
+            f"TFLite Micro's kernel takes up to {max_rank}")
     out_padded = _padded(tuple(out.shape), BROADCAST_RANK)
     broadcast = Broadcast(
         output_dims=ConstArray("int32_t", np.array(out_padded, dtype=np.int32)),
         input1_strides=ConstArray("int32_t", _broadcast_strides(_padded(in1.shape, BROADCAST_RANK), out_padded)),
         input2_strides=ConstArray("int32_t", _broadcast_strides(_padded(in2.shape, BROADCAST_RANK), out_padded)),
     )
-    return (KernelCall(
+    leading = (KernelArg("params", params),) if params is not None else ()
+    return KernelCall(
         op_index=op.index,
         op_kind=op.kind,
         function=function,
-        args=(KernelArg("broadcast", broadcast), KernelArg("input1", TensorRef(in1.index)),
+        args=(*leading, KernelArg("broadcast", broadcast), KernelArg("input1", TensorRef(in1.index)),
               KernelArg("input2", TensorRef(in2.index)), KernelArg("output", TensorRef(out.index))),
         reads=tuple(dict.fromkeys(t.index for t in (in1, in2) if not t.is_constant)),
         writes=(out.index,),
-    ),)
+    )
+
+
+def _maximum_minimum(graph: Graph, op: Operator, function: str) -> tuple[KernelCall, ...]:
+    return (_always_broadcast_call(graph, op, function, MAXIMUM_MINIMUM_MAX_RANK),)
 
 
 @lowering(ops.Maximum)
@@ -85,3 +96,29 @@ def lower_maximum(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
 @lowering(ops.Minimum)
 def lower_minimum(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     return _maximum_minimum(graph, op, "tg_minimum_s8")
+
+
+@dataclass(frozen=True)
+class PreluParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_prelu_params_t"
+    input_offset: int
+    alpha_offset: int
+    output_offset: int
+    identity: Requant
+    alpha: Requant
+
+
+@lowering(ops.Prelu)
+def lower_prelu(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    inp, alpha, out = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1]), graph.tensor(op.outputs[0])
+    s_in, zp_in = quantized(op, inp)
+    s_alpha, zp_alpha = quantized(op, alpha)
+    s_out, zp_out = quantized(op, out)
+    f = np.float32
+    # CalculatePreluParams: both ratios in double, from the float32 scales.
+    identity = quantize_multiplier(float(f(s_in)) / float(f(s_out)))
+    scaled = quantize_multiplier(float(f(s_in)) * float(f(s_alpha)) / float(f(s_out)))
+    params = PreluParams(input_offset=-zp_in, alpha_offset=-zp_alpha, output_offset=zp_out,
+                         identity=Requant(identity.multiplier, identity.shift),
+                         alpha=Requant(scaled.multiplier, scaled.shift))
+    return (_always_broadcast_call(graph, op, "tg_prelu_s8", PRELU_MAX_RANK, params),)

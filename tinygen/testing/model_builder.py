@@ -65,6 +65,7 @@ OPTIONS.update({
     "SUM": (schema.ReducerOptionsT, schema.BuiltinOptions.ReducerOptions),
     "REDUCE_MAX": (schema.ReducerOptionsT, schema.BuiltinOptions.ReducerOptions),
     "REDUCE_MIN": (schema.ReducerOptionsT, schema.BuiltinOptions.ReducerOptions),
+    "NEG": (schema.NegOptionsT, schema.BuiltinOptions.NegOptions),
 })
 
 ACTIVATIONS = {

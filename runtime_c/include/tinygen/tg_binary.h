@@ -1,4 +1,4 @@
-/* tinygen runtime: SUB, MAXIMUM and MINIMUM kernels (int8, with TFLite broadcasting), LEAKY_RELU, ABS. */
+/* tinygen runtime: SUB, MAXIMUM and MINIMUM kernels (int8, with TFLite broadcasting), LEAKY_RELU, ABS, PRELU. */
 #ifndef TINYGEN_TG_BINARY_H
 #define TINYGEN_TG_BINARY_H
 
@@ -51,6 +51,19 @@ typedef struct {
 } tg_abs_params_t;
 
 void tg_abs_s8(const tg_abs_params_t *params, int32_t size, const int8_t *input, int8_t *output);
+
+/* ---- PRELU: TFLM reference_ops::BroadcastPrelu4DSlow ----------------------------------------- */
+typedef struct {
+    int32_t input_offset;   /* -input zero point */
+    int32_t alpha_offset;   /* -alpha zero point */
+    int32_t output_offset;  /* output zero point */
+    tg_requant_t identity;  /* input_scale / output_scale, for inputs at or above the zero point */
+    tg_requant_t alpha;     /* input_scale * alpha_scale / output_scale, for (input * alpha) below it */
+} tg_prelu_params_t;
+
+/* input1 is the input, input2 alpha (broadcast against it). */
+void tg_prelu_s8(const tg_prelu_params_t *params, const tg_broadcast_t *broadcast,
+                 const int8_t *input, const int8_t *alpha, int8_t *output);
 
 #ifdef __cplusplus
 }

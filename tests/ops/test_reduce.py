@@ -53,3 +53,34 @@ def test_reduce_max_extremes(assert_bit_exact):
 def test_reduce_max_requires_the_input_quantization_like_tflm():
     with pytest.raises(InvalidModelError, match=r"REDUCE_MAX: output 't2' .* differs from input 't0' .*; TFLite Micro requires them equal"):
         compile_bytes(reduce_model("REDUCE_MAX", (3, 4), (1,), in_quant=(0.05, 0), out_quant=(0.1, 0)))
+
+
+def arg_model(op: str, shape, axis: int, out_dtype=np.int32) -> bytes:
+    rank = len(shape)
+    b = ModelBuilder()
+    x = b.tensor(list(shape), scale=0.05, zero_point=-128)
+    a = b.tensor([1], dtype=np.int32, data=np.array([axis], np.int32))
+    y = b.tensor([n for d, n in enumerate(shape) if d != axis % rank], dtype=out_dtype)
+    b.op(op, [x, a], [y])
+    return b.build([x], [y])
+
+
+ARGS = [((10,), 0), ((3, 7), 1), ((3, 7), 0), ((2, 3, 4), -1), ((1, 4, 4, 5), 3), ((2, 3, 2, 2, 3), 2)]
+
+
+@pytest.mark.parametrize("op", ["ARG_MAX", "ARG_MIN"])
+@pytest.mark.parametrize("shape, axis", ARGS, ids=[f"{s}-ax{a}" for s, a in ARGS])
+def test_arg_max_min(assert_bit_exact, op, shape, axis):
+    assert_bit_exact(arg_model(op, shape, axis), count=2)
+
+
+@pytest.mark.parametrize("op", ["ARG_MAX", "ARG_MIN"])
+def test_arg_max_min_ties_take_the_first(assert_bit_exact, op):
+    x = np.array([[5, 5, 5, 5], [-128, 127, 127, -128], [127, -128, -128, 127], [0, 0, -1, -1]], np.int8)
+    assert_bit_exact(arg_model(op, (4, 4), 1), records=[[x], [x.T.copy()]])
+
+
+def test_int64_arg_max_output_is_refused_like_tflm():
+    from tinygen.errors import UnsupportedModelError
+    with pytest.raises(UnsupportedModelError, match=r"#0 ARG_MAX \(int64 output; TFLite Micro supports int32 only\)"):
+        compile_bytes(arg_model("ARG_MAX", (3, 7), 1, out_dtype=np.int64))

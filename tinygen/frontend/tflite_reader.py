@@ -578,6 +578,19 @@ def _reducer(cls):
     return parse
 
 
+def _arg_extreme(cls):
+    def parse(op, inputs, tensors):
+        _expect_inputs(inputs, 2, 2)
+        axis = tensors[inputs[1]]
+        if axis.dtype is not DType.INT32:
+            raise _Unsupported(f"axis tensor is {axis.dtype.value}; TFLite Micro supports int32 only")
+        out_dtypes = {tensors[o].dtype for o in op.OutputsAsNumpy()} if not op.OutputsIsNone() else set()
+        if out_dtypes != {DType.INT32}:
+            raise _Unsupported(f"{'/'.join(sorted(d.value for d in out_dtypes))} output; TFLite Micro supports int32 only")
+        return cls(axis=_constant_axis(tensors, inputs[1]))
+    return parse
+
+
 # Operators whose int8 operands are not "input 0 -> output 0": the tensors _check_types checks.
 _ISSUE10_OPERANDS = {
     ops.Split: lambda inputs, outputs: [inputs[1], *outputs],
@@ -588,6 +601,8 @@ _ISSUE10_OPERANDS = {
     ops.Maximum: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
     ops.Minimum: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
     ops.Prelu: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
+    ops.ArgMax: lambda inputs, outputs: [inputs[0]],  # the int32 output is checked by the parser
+    ops.ArgMin: lambda inputs, outputs: [inputs[0]],
 }
 _MULTI_OUTPUT = (ops.Split, ops.SplitV, ops.Unpack)
 
@@ -631,6 +646,8 @@ _PARSERS.update({
     "REDUCE_MIN": _reducer(ops.ReduceMin),
     "PRELU": _no_options(ops.Prelu, 2, 2),
     "NEG": _float_only_in_tflm,
+    "ARG_MAX": _arg_extreme(ops.ArgMax),
+    "ARG_MIN": _arg_extreme(ops.ArgMin),
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

@@ -335,3 +335,15 @@ class ReduceMin(Mean):
 @dataclass(frozen=True)
 class Prelu(OpAttrs):
     OP_NAME: ClassVar[str] = "PRELU"
+
+
+@dataclass(frozen=True)
+class ArgMax(OpAttrs):
+    OP_NAME: ClassVar[str] = "ARG_MAX"
+    axis: int  # as stored (may be negative)
+
+
+@dataclass(frozen=True)
+class ArgMin(OpAttrs):
+    OP_NAME: ClassVar[str] = "ARG_MIN"
+    axis: int

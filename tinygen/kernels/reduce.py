@@ -1,4 +1,5 @@
-"""SUM, REDUCE_MAX and REDUCE_MIN lowerings, int8, on MEAN's machinery (kernels/mean.py).
+"""SUM, REDUCE_MAX and REDUCE_MIN lowerings, int8, on MEAN's machinery (kernels/mean.py); ARG_MAX and
+ARG_MIN (int8 in, int32 out: the only output TFLM supports).
 
 SUM is TFLM's QuantizedMeanOrSum with compute_sum: MEAN's kernel with the plain input/output scale
 multiplier (no 1/count folded in). REDUCE_MAX/MIN compare stored values (ReduceGeneric), and TFLM
@@ -8,6 +9,9 @@ requires the output to have the input's scale and zero point, so nothing is resc
 from __future__ import annotations
 
 import dataclasses
+import math
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -16,8 +20,8 @@ from tinygen.ir import ops
 from tinygen.ir.graph import Graph, Operator
 from tinygen.ir.quant import quantize_multiplier
 from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.common import quantized
-from tinygen.kernels.cvalues import Requant
+from tinygen.kernels.common import elementwise_call, quantized
+from tinygen.kernels.cvalues import CStruct, Requant
 from tinygen.kernels.data_movement import int8_operands
 from tinygen.kernels.mean import lower_mean
 from tinygen.kernels.registry import lowering
@@ -65,3 +69,36 @@ def lower_reduce_max(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
 @lowering(ops.ReduceMin)
 def lower_reduce_min(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     return _reduce_extreme(graph, op, "tg_reduce_min_s8")
+
+
+@dataclass(frozen=True)
+class ArgExtremeParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_arg_extreme_params_t"
+    outer_size: int
+    axis_size: int
+    inner_size: int
+
+
+def _arg_extreme(graph: Graph, op: Operator, function: str) -> tuple[KernelCall, ...]:
+    inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    rank = len(inp.shape)
+    axis = op.attrs.axis + rank if op.attrs.axis < 0 else op.attrs.axis
+    if not 0 <= axis < rank:
+        raise InvalidModelError(f"operator #{op.index} {op.kind}: axis {op.attrs.axis} of a rank-{rank} input")
+    expected = inp.shape[:axis] + inp.shape[axis + 1:]
+    if out.num_elements != math.prod(expected):
+        raise InvalidModelError(f"operator #{op.index} {op.kind}: output '{out.name}' has shape {list(out.shape)}, "
+                                f"but its input gives {list(expected)}")
+    params = ArgExtremeParams(outer_size=math.prod(inp.shape[:axis]), axis_size=inp.shape[axis],
+                              inner_size=math.prod(inp.shape[axis + 1:]))
+    return (elementwise_call(op, function, "params", params, inp, out, with_size=False),)
+
+
+@lowering(ops.ArgMax)
+def lower_arg_max(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    return _arg_extreme(graph, op, "tg_arg_max_s8")
+
+
+@lowering(ops.ArgMin)
+def lower_arg_min(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    return _arg_extreme(graph, op, "tg_arg_min_s8")

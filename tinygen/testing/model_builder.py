@@ -66,6 +66,8 @@ OPTIONS.update({
     "REDUCE_MAX": (schema.ReducerOptionsT, schema.BuiltinOptions.ReducerOptions),
     "REDUCE_MIN": (schema.ReducerOptionsT, schema.BuiltinOptions.ReducerOptions),
     "NEG": (schema.NegOptionsT, schema.BuiltinOptions.NegOptions),
+    "ARG_MAX": (schema.ArgMaxOptionsT, schema.BuiltinOptions.ArgMaxOptions),
+    "ARG_MIN": (schema.ArgMinOptionsT, schema.BuiltinOptions.ArgMinOptions),
 })
 
 ACTIVATIONS = {

@@ -43,6 +43,18 @@ void tg_reduce_max_s8(const tg_mean_params_t *params, const int8_t *input, int8_
 
 void tg_reduce_min_s8(const tg_mean_params_t *params, const int8_t *input, int8_t *output);
 
+/* ---- ARG_MAX / ARG_MIN: TFLM reference_ops::ArgMinMax -------------------------------------- */
+/* The input as [outer][axis_size][inner]; each output is the index of the first extreme value. */
+typedef struct {
+    int32_t outer_size;
+    int32_t axis_size;
+    int32_t inner_size;
+} tg_arg_extreme_params_t;
+
+void tg_arg_max_s8(const tg_arg_extreme_params_t *params, const int8_t *input, int32_t *output);
+
+void tg_arg_min_s8(const tg_arg_extreme_params_t *params, const int8_t *input, int32_t *output);
+
 #ifdef __cplusplus
 }
 #endif

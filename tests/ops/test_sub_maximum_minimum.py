@@ -125,3 +125,30 @@ def test_int8_neg_is_refused_as_tflm_has_only_a_float_kernel():
     b.op("NEG", [x], [y])
     with pytest.raises(UnsupportedModelError, match=r"#0 NEG \(TFLite Micro's kernel computes float32 only"):
         compile_bytes(b.build([x], [y]))
+
+
+def squared_difference_model(shape1, shape2, quants) -> bytes:
+    b = ModelBuilder()
+    x1 = b.tensor(list(shape1), scale=quants[0][0], zero_point=quants[0][1])
+    x2 = b.tensor(list(shape2), scale=quants[1][0], zero_point=quants[1][1])
+    y = b.tensor(broadcast_shape(shape1, shape2), scale=quants[2][0], zero_point=quants[2][1])
+    b.op("SQUARED_DIFFERENCE", [x1, x2], [y])
+    return b.build([x1, x2], [y])
+
+
+SQD = [((2, 3, 4), (2, 3, 4), ((0.05, 0), (0.05, 0), (0.02, -128))),
+       ((1, 4, 4, 8), (8,), ((0.05, -3), (0.08, 10), (0.1, -128))),          # LayerNorm's (x - mean)^2
+       ((1, 4, 4, 8), (1, 4, 4, 1), ((0.02, 127), (0.02, -128), (0.5, -128))),
+       ((3, 5), (1,), ((0.1, -128), (0.001, 0), (0.001, -100))),
+       ((6,), (6,), ((0.3, 5), (0.7, -5), (2.0, 0)))]
+
+
+@pytest.mark.parametrize("shape1, shape2, quants", SQD, ids=[f"{a}-{b}" for a, b, _ in SQD])
+def test_squared_difference(assert_bit_exact, shape1, shape2, quants):
+    assert_bit_exact(squared_difference_model(shape1, shape2, quants), count=3)
+
+
+def test_squared_difference_extremes(assert_bit_exact):
+    model = squared_difference_model((2, 4), (2, 4), ((0.05, 127), (0.05, -128), (0.3, -128)))
+    a = np.array([[-128, 127, 0, -1], [127, -128, 5, 6]], np.int8)
+    assert_bit_exact(model, records=[[a, a[::-1].copy()], [a, a]])

@@ -601,6 +601,7 @@ _ISSUE10_OPERANDS = {
     ops.Maximum: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
     ops.Minimum: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
     ops.Prelu: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
+    ops.SquaredDifference: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
     ops.ArgMax: lambda inputs, outputs: [inputs[0]],  # the int32 output is checked by the parser
     ops.ArgMin: lambda inputs, outputs: [inputs[0]],
 }
@@ -648,6 +649,7 @@ _PARSERS.update({
     "NEG": _float_only_in_tflm,
     "ARG_MAX": _arg_extreme(ops.ArgMax),
     "ARG_MIN": _arg_extreme(ops.ArgMin),
+    "SQUARED_DIFFERENCE": _no_options(ops.SquaredDifference, 2, 2),
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

@@ -347,3 +347,8 @@ class ArgMax(OpAttrs):
 class ArgMin(OpAttrs):
     OP_NAME: ClassVar[str] = "ARG_MIN"
     axis: int
+
+
+@dataclass(frozen=True)
+class SquaredDifference(OpAttrs):
+    OP_NAME: ClassVar[str] = "SQUARED_DIFFERENCE"

@@ -1,4 +1,4 @@
-"""SUB, MAXIMUM, MINIMUM and PRELU lowerings (int8, TFLite broadcasting), beside ADD/MUL in elementwise.py.
+"""SUB, MAXIMUM, MINIMUM, PRELU and SQUARED_DIFFERENCE lowerings (int8, TFLite broadcasting), beside ADD/MUL in elementwise.py.
 
 SUB is ADD's arithmetic with a difference, with ADD's multipliers; MAXIMUM and MINIMUM compare stored values with no
 rescaling and no Prepare checks, over up to 5 broadcast dimensions.
@@ -21,7 +21,7 @@ from tinygen.kernels.cvalues import ConstArray, CStruct, Range, Requant, TensorR
 from tinygen.kernels.data_movement import int8_operands
 from tinygen.kernels.elementwise import (
     ADD_LEFT_SHIFT_INT8, BROADCAST_RANK, AddParams, Broadcast, _broadcast_strides, _padded, add_multipliers,
-    binary_call, binary_operands,
+    binary_call, binary_operands, quantize_multiplier_smaller_than_one_exp,
 )
 from tinygen.kernels.registry import lowering
 
@@ -122,3 +122,30 @@ def lower_prelu(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
                          identity=Requant(identity.multiplier, identity.shift),
                          alpha=Requant(scaled.multiplier, scaled.shift))
     return (_always_broadcast_call(graph, op, "tg_prelu_s8", PRELU_MAX_RANK, params),)
+
+
+SQUARED_DIFFERENCE_LEFT_SHIFT_INT8 = 7
+SQUARED_DIFFERENCE_MAX_RANK = 4  # BroadcastBinaryFunction4DSlow
+
+
+@lowering(ops.SquaredDifference)
+def lower_squared_difference(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    in1, in2, out = (graph.tensor(i) for i in (*op.inputs[:2], op.outputs[0]))
+    s1, zp1 = quantized(op, in1)
+    s2, zp2 = quantized(op, in2)
+    so, zpo = quantized(op, out)
+    f = np.float32
+    what = f"operator #{op.index} SQUARED_DIFFERENCE, output '{out.name}'"
+    # PrepareQuantized: ratios in double; the output's denominator (1 << 14) * scale in float32.
+    twice_max_input_scale = 2.0 * float(max(f(s1), f(s2)))
+    m1 = quantize_multiplier_smaller_than_one_exp(float(f(s1)) / twice_max_input_scale, what)
+    m2 = quantize_multiplier_smaller_than_one_exp(float(f(s2)) / twice_max_input_scale, what)
+    with np.errstate(over="ignore"):  # an infinite denominator makes the multiplier 0, in TFLM too
+        denominator = float(f(1 << (SQUARED_DIFFERENCE_LEFT_SHIFT_INT8 * 2)) * f(so))
+    mo = quantize_multiplier(twice_max_input_scale * twice_max_input_scale / denominator)
+    params = AddParams(
+        input1_offset=-zp1, input2_offset=-zp2, output_offset=zpo, left_shift=SQUARED_DIFFERENCE_LEFT_SHIFT_INT8,
+        input1=Requant(m1.multiplier, m1.shift), input2=Requant(m2.multiplier, m2.shift),
+        output=Requant(mo.multiplier, mo.shift), activation=Range(-128, 127),
+    )
+    return (_always_broadcast_call(graph, op, "tg_squared_difference_s8", SQUARED_DIFFERENCE_MAX_RANK, params),)

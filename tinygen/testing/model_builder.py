@@ -68,6 +68,7 @@ OPTIONS.update({
     "NEG": (schema.NegOptionsT, schema.BuiltinOptions.NegOptions),
     "ARG_MAX": (schema.ArgMaxOptionsT, schema.BuiltinOptions.ArgMaxOptions),
     "ARG_MIN": (schema.ArgMinOptionsT, schema.BuiltinOptions.ArgMinOptions),
+    "SQUARED_DIFFERENCE": (schema.SquaredDifferenceOptionsT, schema.BuiltinOptions.SquaredDifferenceOptions),
 })
 
 ACTIVATIONS = {

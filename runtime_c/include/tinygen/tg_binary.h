@@ -65,6 +65,12 @@ typedef struct {
 void tg_prelu_s8(const tg_prelu_params_t *params, const tg_broadcast_t *broadcast,
                  const int8_t *input, const int8_t *alpha, int8_t *output);
 
+/* ---- SQUARED_DIFFERENCE: TFLM squared_difference.cc (int8) ------------------------------------
+ * ADD's parameters (left shift 7; the output multiplier may exceed 1), with the square of the
+ * rescaled difference. */
+void tg_squared_difference_s8(const tg_add_params_t *params, const tg_broadcast_t *broadcast,
+                              const int8_t *input1, const int8_t *input2, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

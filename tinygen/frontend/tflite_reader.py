@@ -591,6 +591,14 @@ def _arg_extreme(cls):
     return parse
 
 
+def _parse_gather(op, inputs, tensors) -> ops.Gather:
+    _expect_inputs(inputs, 2, 2)
+    if tensors[inputs[1]].dtype is not DType.INT32:
+        raise _Unsupported(f"positions of type {tensors[inputs[1]].dtype.value}; TFLite Micro's gather takes int32")
+    o = _options(op, tflite.GatherOptions)
+    return ops.Gather(axis=o.Axis() if o else 0, batch_dims=o.BatchDims() if o else 0)
+
+
 # Operators whose int8 operands are not "input 0 -> output 0": the tensors _check_types checks.
 _ISSUE10_OPERANDS = {
     ops.Split: lambda inputs, outputs: [inputs[1], *outputs],
@@ -602,6 +610,7 @@ _ISSUE10_OPERANDS = {
     ops.Minimum: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
     ops.Prelu: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
     ops.SquaredDifference: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
+    ops.Gather: lambda inputs, outputs: [inputs[0], *outputs],  # positions: int32, checked by the parser
     ops.ArgMax: lambda inputs, outputs: [inputs[0]],  # the int32 output is checked by the parser
     ops.ArgMin: lambda inputs, outputs: [inputs[0]],
 }
@@ -650,6 +659,7 @@ _PARSERS.update({
     "ARG_MAX": _arg_extreme(ops.ArgMax),
     "ARG_MIN": _arg_extreme(ops.ArgMin),
     "SQUARED_DIFFERENCE": _no_options(ops.SquaredDifference, 2, 2),
+    "GATHER": _parse_gather,
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

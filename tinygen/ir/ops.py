@@ -352,3 +352,10 @@ class ArgMin(OpAttrs):
 @dataclass(frozen=True)
 class SquaredDifference(OpAttrs):
     OP_NAME: ClassVar[str] = "SQUARED_DIFFERENCE"
+
+
+@dataclass(frozen=True)
+class Gather(OpAttrs):
+    OP_NAME: ClassVar[str] = "GATHER"
+    axis: int        # as stored (may be negative)
+    batch_dims: int  # as stored (may be negative)

@@ -1,5 +1,5 @@
 """Operators that only move int8 values: TRANSPOSE, SLICE, SPLIT, SPLIT_V, UNPACK, PACK,
-DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2, BROADCAST_TO; PADV2 shares PAD's lowering.
+DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2, BROADCAST_TO, GATHER; PADV2 shares PAD's lowering.
 
 Each becomes one tg_strided_copy_s8 call: the output written in order, every element read from
 an input position affine in the output index. TFLM copies stored values without requantizing,
@@ -307,3 +307,46 @@ def lower_broadcast_to(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     strides = row_major_strides(padded)
     steps = tuple(0 if d == 1 else s for d, s in zip(padded, strides))
     return (strided_copy_call(op, inp, out, target, steps, 0),)
+
+
+@dataclass(frozen=True)
+class GatherParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_gather_params_t"
+    batch_size: int
+    outer_size: int
+    axis_size: int
+    coord_size: int
+    inner_size: int
+
+
+@lowering(ops.Gather)
+def lower_gather(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    inp, positions, out = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1]), graph.tensor(op.outputs[0])
+    int8_operands(op, inp, out)
+    rank, coords_rank = len(inp.shape), len(positions.shape)
+    axis = op.attrs.axis + rank if op.attrs.axis < 0 else op.attrs.axis
+    batch_dims = op.attrs.batch_dims + coords_rank if op.attrs.batch_dims < 0 else op.attrs.batch_dims
+    # TFLM's DCHECKs (compiled out in its release builds, so broken models read out of bounds there).
+    if not (0 <= axis < rank and 0 <= batch_dims <= min(axis, coords_rank) and batch_dims < rank
+            and inp.shape[:batch_dims] == positions.shape[:batch_dims]):
+        raise InvalidModelError(f"operator #{op.index} GATHER: axis {op.attrs.axis}, batch_dims {op.attrs.batch_dims} "
+                                f"do not fit input '{inp.name}' {list(inp.shape)} and positions {list(positions.shape)}")
+    require_shape(op, out, inp.shape[:axis] + positions.shape[batch_dims:] + inp.shape[axis + 1:])
+    axis_size = inp.shape[axis]
+    if positions.data is not None and ((positions.data < 0).any() or (positions.data >= axis_size).any()):
+        raise InvalidModelError(f"operator #{op.index} GATHER: positions '{positions.name}' leave [0, {axis_size}), "
+                                "where TFLite Micro reads out of bounds")
+    params = GatherParams(
+        batch_size=int(np.prod(inp.shape[:batch_dims], dtype=np.int64)),
+        outer_size=int(np.prod(inp.shape[batch_dims:axis], dtype=np.int64)),
+        axis_size=axis_size,
+        coord_size=int(np.prod(positions.shape[batch_dims:], dtype=np.int64)),
+        inner_size=int(np.prod(inp.shape[axis + 1:], dtype=np.int64)),
+    )
+    return (KernelCall(
+        op_index=op.index, op_kind=op.kind, function="tg_gather_s8",
+        args=(KernelArg("params", params), KernelArg("input", TensorRef(inp.index)),
+              KernelArg("positions", TensorRef(positions.index)), KernelArg("output", TensorRef(out.index))),
+        reads=tuple(dict.fromkeys(t.index for t in (inp, positions) if not t.is_constant)),
+        writes=(out.index,),
+    ),)

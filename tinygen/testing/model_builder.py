@@ -69,6 +69,7 @@ OPTIONS.update({
     "ARG_MAX": (schema.ArgMaxOptionsT, schema.BuiltinOptions.ArgMaxOptions),
     "ARG_MIN": (schema.ArgMinOptionsT, schema.BuiltinOptions.ArgMinOptions),
     "SQUARED_DIFFERENCE": (schema.SquaredDifferenceOptionsT, schema.BuiltinOptions.SquaredDifferenceOptions),
+    "GATHER": (schema.GatherOptionsT, schema.BuiltinOptions.GatherOptions),
 })
 
 ACTIVATIONS = {

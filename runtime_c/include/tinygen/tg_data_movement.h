@@ -55,6 +55,20 @@ void tg_arg_max_s8(const tg_arg_extreme_params_t *params, const int8_t *input, i
 
 void tg_arg_min_s8(const tg_arg_extreme_params_t *params, const int8_t *input, int32_t *output);
 
+/* ---- GATHER: TFLM gather.cc ------------------------------------------------------------------- */
+/* The input as [batch][outer][axis_size][inner], positions as [batch][coord_size]; the output as
+ * [batch][outer][coord_size][inner]. A position outside [0, axis_size) (TFLM reads out of bounds
+ * there) is clamped into it, so the kernel never leaves the input. */
+typedef struct {
+    int32_t batch_size;
+    int32_t outer_size;
+    int32_t axis_size;
+    int32_t coord_size;
+    int32_t inner_size;
+} tg_gather_params_t;
+
+void tg_gather_s8(const tg_gather_params_t *params, const int8_t *input, const int32_t *positions, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

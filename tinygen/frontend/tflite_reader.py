@@ -599,6 +599,17 @@ def _parse_gather(op, inputs, tensors) -> ops.Gather:
     return ops.Gather(axis=o.Axis() if o else 0, batch_dims=o.BatchDims() if o else 0)
 
 
+def _parse_resize_bilinear(op, inputs, tensors) -> ops.ResizeBilinear:
+    _expect_inputs(inputs, 2, 2)
+    height, width = _int32_vector(tensors, inputs[1], "size", 2)
+    o = _options(op, tflite.ResizeBilinearOptions)
+    align_corners = bool(o.AlignCorners()) if o else False
+    half_pixel_centers = bool(o.HalfPixelCenters()) if o else False
+    if align_corners and half_pixel_centers:
+        raise _Unsupported("half_pixel_centers with align_corners; TFLite Micro requires align_corners false then")
+    return ops.ResizeBilinear(size=(height, width), align_corners=align_corners, half_pixel_centers=half_pixel_centers)
+
+
 # Operators whose int8 operands are not "input 0 -> output 0": the tensors _check_types checks.
 _ISSUE10_OPERANDS = {
     ops.Split: lambda inputs, outputs: [inputs[1], *outputs],
@@ -660,6 +671,7 @@ _PARSERS.update({
     "ARG_MIN": _arg_extreme(ops.ArgMin),
     "SQUARED_DIFFERENCE": _no_options(ops.SquaredDifference, 2, 2),
     "GATHER": _parse_gather,
+    "RESIZE_BILINEAR": _parse_resize_bilinear,
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

@@ -359,3 +359,11 @@ class Gather(OpAttrs):
     OP_NAME: ClassVar[str] = "GATHER"
     axis: int        # as stored (may be negative)
     batch_dims: int  # as stored (may be negative)
+
+
+@dataclass(frozen=True)
+class ResizeBilinear(OpAttrs):
+    OP_NAME: ClassVar[str] = "RESIZE_BILINEAR"
+    size: tuple[int, int]  # (height, width) from the constant size tensor
+    align_corners: bool
+    half_pixel_centers: bool

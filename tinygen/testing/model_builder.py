@@ -70,6 +70,7 @@ OPTIONS.update({
     "ARG_MIN": (schema.ArgMinOptionsT, schema.BuiltinOptions.ArgMinOptions),
     "SQUARED_DIFFERENCE": (schema.SquaredDifferenceOptionsT, schema.BuiltinOptions.SquaredDifferenceOptions),
     "GATHER": (schema.GatherOptionsT, schema.BuiltinOptions.GatherOptions),
+    "RESIZE_BILINEAR": (schema.ResizeBilinearOptionsT, schema.BuiltinOptions.ResizeBilinearOptions),
 })
 
 ACTIVATIONS = {

@@ -1,5 +1,5 @@
 /* tinygen runtime: kernels that move int8 values without computing on them (TRANSPOSE, slicing,
- * nearest-neighbour resizing). Stored values are copied unchanged: TFLM does not requantize these. */
+ * resizing, gathering). Stored values are not requantized: TFLM does not requantize these either. */
 #ifndef TINYGEN_TG_DATA_MOVEMENT_H
 #define TINYGEN_TG_DATA_MOVEMENT_H
 
@@ -68,6 +68,24 @@ typedef struct {
 } tg_gather_params_t;
 
 void tg_gather_s8(const tg_gather_params_t *params, const int8_t *input, const int32_t *positions, int8_t *output);
+
+/* ---- RESIZE_BILINEAR: TFLM reference_ops::ResizeBilinearInteger ------------------------------ */
+/* For every output row: the two source rows and the weight (in 1/1024) of the lower one's
+ * distance, computed at generation time as ComputeInterpolationValuesInteger does; likewise for
+ * columns. The weights may leave [0, 1024] at the borders (half-pixel centers): TFLM keeps them. */
+typedef struct {
+    tg_dims_t input;          /* NHWC */
+    int32_t output_h;
+    int32_t output_w;
+    const int32_t *y0;        /* output_h entries */
+    const int32_t *y1;
+    const int32_t *y_weight;  /* input_y - 1024 * y0 */
+    const int32_t *x0;        /* output_w entries */
+    const int32_t *x1;
+    const int32_t *x_weight;  /* input_x - 1024 * x0 */
+} tg_resize_bilinear_params_t;
+
+void tg_resize_bilinear_s8(const tg_resize_bilinear_params_t *params, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,4 @@
-"""RESIZE_NEAREST_NEIGHBOR against TFLite Micro: up- and down-sampling, integer and fractional
+"""RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR against TFLite Micro: up- and down-sampling, integer
 ratios, align_corners and half_pixel_centers in all four combinations, batches, extreme values."""
 
 from __future__ import annotations
@@ -77,3 +77,34 @@ def test_source_tables_match_tflm_on_many_ratios():
                 tflm = np.asarray(TflmReference(model, preserve_all=False).run([row]).outputs[0]).reshape(-1)
                 ours = nearest_sources(in_w, out_w, align_corners, half_pixel_centers)
                 assert tflm.tolist() == ours.tolist(), (in_w, out_w, align_corners, half_pixel_centers)
+
+
+def bilinear_model(shape, size, align_corners=False, half_pixel_centers=False) -> bytes:
+    b = ModelBuilder()
+    x = b.tensor(list(shape), scale=0.05, zero_point=-7)
+    s = b.tensor([2], dtype=np.int32, data=np.array(size, np.int32))
+    y = b.tensor([shape[0], size[0], size[1], shape[3]], scale=0.05, zero_point=-7)
+    b.op("RESIZE_BILINEAR", [x, s], [y], alignCorners=align_corners, halfPixelCenters=half_pixel_centers)
+    return b.build([x], [y])
+
+
+BILINEAR_MODES = [(False, False), (True, False), (False, True)]
+
+
+@pytest.mark.parametrize("align_corners, half_pixel_centers", BILINEAR_MODES, ids=[f"ac{a:d}-hp{h:d}" for a, h in BILINEAR_MODES])
+@pytest.mark.parametrize("shape, size", SIZES, ids=[f"{s[1]}x{s[2]}->{z[0]}x{z[1]}" for s, z in SIZES])
+def test_resize_bilinear_grid(assert_bit_exact, shape, size, align_corners, half_pixel_centers):
+    assert_bit_exact(bilinear_model(shape, size, align_corners, half_pixel_centers), count=1)
+
+
+def test_resize_bilinear_extremes(assert_bit_exact):
+    """Alternating -128/127 pixels: the largest sums, rounding away from zero on both signs, and the
+    half-pixel border weights outside [0, 1024]."""
+    model = bilinear_model((1, 3, 3, 2), (8, 7), half_pixel_centers=True)
+    x = np.resize(np.array([-128, 127, 127, -128, 0, -1], np.int8), (1, 3, 3, 2))
+    assert_bit_exact(model, records=[[x], [np.full((1, 3, 3, 2), -128, np.int8)]])
+
+
+def test_resize_bilinear_refuses_both_modes_like_tflm():
+    with pytest.raises(UnsupportedModelError, match=r"RESIZE_BILINEAR \(half_pixel_centers with align_corners; TFLite Micro"):
+        compile_bytes(bilinear_model((1, 3, 3, 2), (6, 6), True, True))

@@ -610,6 +610,17 @@ def _parse_resize_bilinear(op, inputs, tensors) -> ops.ResizeBilinear:
     return ops.ResizeBilinear(size=(height, width), align_corners=align_corners, half_pixel_centers=half_pixel_centers)
 
 
+def _parse_mirror_pad(op, inputs, tensors) -> ops.MirrorPad:
+    _expect_inputs(inputs, 2, 2)
+    pads = _constant_ints(tensors, inputs[1], "paddings")
+    rank = len(tensors[inputs[0]].shape)
+    if pads.shape != (rank, 2) or (pads < 0).any():
+        raise _Unsupported(f"paddings of shape {list(pads.shape)} for a rank-{rank} input")
+    o = _options(op, tflite.MirrorPadOptions)
+    reflect = (o.Mode() if o else tflite.MirrorPadMode.REFLECT) == tflite.MirrorPadMode.REFLECT
+    return ops.MirrorPad(paddings=tuple((int(a), int(b)) for a, b in pads), reflect=reflect)
+
+
 # Operators whose int8 operands are not "input 0 -> output 0": the tensors _check_types checks.
 _ISSUE10_OPERANDS = {
     ops.Split: lambda inputs, outputs: [inputs[1], *outputs],
@@ -672,6 +683,7 @@ _PARSERS.update({
     "SQUARED_DIFFERENCE": _no_options(ops.SquaredDifference, 2, 2),
     "GATHER": _parse_gather,
     "RESIZE_BILINEAR": _parse_resize_bilinear,
+    "MIRROR_PAD": _parse_mirror_pad,
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

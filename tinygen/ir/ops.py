@@ -367,3 +367,10 @@ class ResizeBilinear(OpAttrs):
     size: tuple[int, int]  # (height, width) from the constant size tensor
     align_corners: bool
     half_pixel_centers: bool
+
+
+@dataclass(frozen=True)
+class MirrorPad(OpAttrs):
+    OP_NAME: ClassVar[str] = "MIRROR_PAD"
+    paddings: tuple[tuple[int, int], ...]
+    reflect: bool  # REFLECT (the edge not repeated) or SYMMETRIC (repeated)

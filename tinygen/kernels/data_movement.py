@@ -1,5 +1,5 @@
 """Operators that only move int8 values: TRANSPOSE, SLICE, SPLIT, SPLIT_V, UNPACK, PACK,
-DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2, BROADCAST_TO, GATHER; PADV2 shares PAD's lowering.
+DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2, BROADCAST_TO, GATHER, MIRROR_PAD; PADV2 shares PAD's lowering.
 
 Each becomes one tg_strided_copy_s8 call: the output written in order, every element read from
 an input position affine in the output index. TFLM copies stored values without requantizing,
@@ -350,3 +350,52 @@ def lower_gather(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         reads=tuple(dict.fromkeys(t.index for t in (inp, positions) if not t.is_constant)),
         writes=(out.index,),
     ),)
+
+
+@dataclass(frozen=True)
+class SeparableGatherParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_separable_gather_params_t"
+    output_dims: ConstArray
+    table_start: ConstArray
+    tables: ConstArray
+
+
+def mirror_source(index: int, left: int, size: int, offset: int) -> int:
+    """TFLM mirror_pad.cc GetInputDimension: the input index an output index along one dim reads."""
+    if index < left:
+        original = left + offset - 1
+        return original - min(index, original - offset)
+    index -= left
+    if index >= size:
+        index -= size
+        original = size - (1 + offset)
+        return original - min(index, original)
+    return index
+
+
+@lowering(ops.MirrorPad)
+def lower_mirror_pad(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    attrs: ops.MirrorPad = op.attrs
+    inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    int8_operands(op, inp, out)
+    rank = len(inp.shape)
+    require_shape(op, out, tuple(d + lo + hi for d, (lo, hi) in zip(inp.shape, attrs.paddings)))
+    offset = 1 if attrs.reflect else 0
+    strides = row_major_strides(inp.shape)
+    pad = COPY_RANK - rank
+    tables: list[int] = [0] * pad  # the leading dims of 1 read offset 0
+    starts = list(range(pad))
+    for d, (size, (left, right)) in enumerate(zip(inp.shape, attrs.paddings)):
+        sources = [mirror_source(i, left, size, offset) for i in range(size + left + right)]
+        if min(sources) < 0 or max(sources) >= size:
+            mode = "REFLECT" if attrs.reflect else "SYMMETRIC"
+            raise InvalidModelError(f"operator #{op.index} MIRROR_PAD: paddings {list(attrs.paddings[d])} of dimension "
+                                    f"{d} (size {size}) are too large for {mode}; TFLite Micro reads out of bounds")
+        starts.append(len(tables))
+        tables.extend(s * strides[d] for s in sources)
+    params = SeparableGatherParams(
+        output_dims=ConstArray("int32_t", np.array((1,) * pad + tuple(out.shape), dtype=np.int32)),
+        table_start=ConstArray("int32_t", np.array(starts, dtype=np.int32)),
+        tables=ConstArray("int32_t", np.array(tables, dtype=np.int32)),
+    )
+    return (elementwise_call(op, "tg_separable_gather_s8", "params", params, inp, out, with_size=False),)

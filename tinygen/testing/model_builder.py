@@ -71,6 +71,7 @@ OPTIONS.update({
     "SQUARED_DIFFERENCE": (schema.SquaredDifferenceOptionsT, schema.BuiltinOptions.SquaredDifferenceOptions),
     "GATHER": (schema.GatherOptionsT, schema.BuiltinOptions.GatherOptions),
     "RESIZE_BILINEAR": (schema.ResizeBilinearOptionsT, schema.BuiltinOptions.ResizeBilinearOptions),
+    "MIRROR_PAD": (schema.MirrorPadOptionsT, schema.BuiltinOptions.MirrorPadOptions),
 })
 
 ACTIVATIONS = {

@@ -87,6 +87,17 @@ typedef struct {
 
 void tg_resize_bilinear_s8(const tg_resize_bilinear_params_t *params, const int8_t *input, int8_t *output);
 
+/* ---- separable gather (MIRROR_PAD) ----------------------------------------------------------- */
+/* Output element [i0..i5] is input[tables[start[0] + i0] + ... + tables[start[5] + i5]]: each
+ * dimension's table holds, per output index, the input element offset it contributes. */
+typedef struct {
+    const int32_t *output_dims;  /* TG_COPY_RANK entries, leading dims 1 */
+    const int32_t *table_start;  /* TG_COPY_RANK entries: where each dimension's table begins */
+    const int32_t *tables;       /* output_dims[d] entries per dimension, concatenated */
+} tg_separable_gather_params_t;
+
+void tg_separable_gather_s8(const tg_separable_gather_params_t *params, const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -215,10 +215,8 @@ class _Importer:
         for s in scales:
             if not math.isfinite(s) or s <= 0:
                 raise InvalidModelError(f"tensor {index} '{name}' has an invalid quantization scale {s}")
-        if len(scales) > 1 and (not 0 <= axis < len(shape) or shape[axis] != len(scales)):
-            raise InvalidModelError(
-                f"tensor {index} '{name}' has {len(scales)} per-channel scales on axis {axis} of shape {list(shape)}"
-            )
+        # TFLM checks quantized_dimension only where a kernel reads it (a filter's channels; see
+        # validate._check_filter_channels): a bias may name any, e.g. its filter's channel axis 3.
         return Quantization(scales=scales, zero_points=zero_points, axis=axis)
 
     def _constant(self, t, index: int, name: str, shape: tuple[int, ...], dtype: DType) -> np.ndarray | None:
@@ -456,6 +454,238 @@ _PARSERS: dict[str, Callable[..., ops.OpAttrs]] = {
 }
 
 
+# --- issue 10 operators (ops engineer): data movement, resizing, shape-only aliases --------
+
+def _int32_vector(tensors, index: int, what: str, length: int | None = None) -> tuple[int, ...]:
+    """A constant 1-D int32 tensor's values. TFLM reads these buffers as int32 whatever their type."""
+    t = tensors[index]
+    if t.data is None:
+        raise _Unsupported(f"non-constant {what} tensor; TFLite Micro needs it constant")
+    if t.dtype is not DType.INT32:
+        raise _Unsupported(f"{what} tensor is {t.dtype.value}; TFLite Micro reads it as int32")
+    if len(t.shape) != 1 or (length is not None and t.shape[0] != length):
+        raise _Unsupported(f"{what} tensor of shape {list(t.shape)}" + (f", not [{length}]" if length is not None else ""))
+    return tuple(int(v) for v in np.asarray(t.data).reshape(-1))
+
+
+def _parse_transpose(op, inputs, tensors) -> ops.Transpose:
+    _expect_inputs(inputs, 2, 2)
+    rank = len(tensors[inputs[0]].shape)
+    perm = _int32_vector(tensors, inputs[1], "perm", rank)
+    if any(not 0 <= p < rank for p in perm):
+        raise _Unsupported(f"perm {list(perm)} out of bounds for rank {rank}")
+    return ops.Transpose(perm=perm)
+
+
+def _parse_resize_nearest(op, inputs, tensors) -> ops.ResizeNearestNeighbor:
+    _expect_inputs(inputs, 2, 2)
+    height, width = _int32_vector(tensors, inputs[1], "size", 2)
+    o = _options(op, tflite.ResizeNearestNeighborOptions)
+    return ops.ResizeNearestNeighbor(size=(height, width),
+                                     align_corners=bool(o.AlignCorners()) if o else False,
+                                     half_pixel_centers=bool(o.HalfPixelCenters()) if o else False)
+
+
+def _constant_axis(tensors, index: int) -> int:
+    """SPLIT's and SPLIT_V's axis: a constant TFLM reads as int32 (first element)."""
+    t = tensors[index]
+    if t.data is None:
+        raise _Unsupported("non-constant axis tensor; TFLite Micro needs it constant")
+    if t.dtype is not DType.INT32 or t.num_elements < 1:
+        raise _Unsupported(f"axis tensor is {t.dtype.value} of shape {list(t.shape)}; TFLite Micro reads one int32")
+    return int(np.asarray(t.data).reshape(-1)[0])
+
+
+def _parse_slice(op, inputs, tensors) -> ops.Slice:
+    _expect_inputs(inputs, 3, 3)
+    rank = len(tensors[inputs[0]].shape)
+    vectors = []
+    for index, what in ((inputs[1], "begin"), (inputs[2], "size")):
+        t = tensors[index]
+        if t.data is None:
+            raise _Unsupported(f"non-constant {what} tensor")
+        if t.dtype not in (DType.INT32, DType.INT64) or t.shape != (rank,):
+            raise _Unsupported(f"{what} tensor is {t.dtype.value} {list(t.shape)}; TFLite Micro needs int32 or int64 [{rank}]")
+        vectors.append(tuple(int(v) for v in np.asarray(t.data).reshape(-1)))
+    if tensors[inputs[1]].dtype is not tensors[inputs[2]].dtype:
+        raise _Unsupported("begin and size tensors of different types")
+    return ops.Slice(begin=vectors[0], size=vectors[1])
+
+
+def _parse_split(op, inputs, tensors) -> ops.Split:
+    _expect_inputs(inputs, 2, 2)
+    return ops.Split(axis=_constant_axis(tensors, inputs[0]))
+
+
+def _parse_split_v(op, inputs, tensors) -> ops.SplitV:
+    _expect_inputs(inputs, 3, 3)
+    return ops.SplitV(axis=_constant_axis(tensors, inputs[2]))
+
+
+def _parse_unpack(op, inputs, tensors) -> ops.Unpack:
+    _expect_inputs(inputs, 1, 1)
+    o = _options(op, tflite.UnpackOptions)
+    return ops.Unpack(num=o.Num() if o else 0, axis=o.Axis() if o else 0)
+
+
+def _parse_pack(op, inputs, tensors) -> ops.Pack:
+    if len(inputs) < 1 or NO_TENSOR in inputs:
+        raise _Unsupported("needs at least one input")
+    o = _options(op, tflite.PackOptions)
+    return ops.Pack(values_count=o.ValuesCount() if o else 0, axis=o.Axis() if o else 0)
+
+
+def _parse_strided_slice(op, inputs, tensors) -> ops.StridedSlice:
+    _expect_inputs(inputs, 4, 4)
+    rank = len(tensors[inputs[0]].shape)
+    begin = _int32_vector(tensors, inputs[1], "begin", rank)
+    end = _int32_vector(tensors, inputs[2], "end", rank)
+    strides = _int32_vector(tensors, inputs[3], "strides", rank)
+    o = _options(op, tflite.StridedSliceOptions)
+    return ops.StridedSlice(begin=begin, end=end, strides=strides,
+                            begin_mask=o.BeginMask() if o else 0, end_mask=o.EndMask() if o else 0,
+                            shrink_axis_mask=o.ShrinkAxisMask() if o else 0)
+
+
+def _block_size(options_cls, cls):
+    def parse(op, inputs, tensors):
+        _expect_inputs(inputs, 1, 1)
+        o = _options(op, options_cls)
+        return cls(block_size=o.BlockSize() if o else 0)
+    return parse
+
+
+def _parse_reverse(op, inputs, tensors) -> ops.ReverseV2:
+    _expect_inputs(inputs, 2, 2)
+    return ops.ReverseV2(axes=_int32_vector(tensors, inputs[1], "axis"))
+
+
+def _parse_leaky_relu(op, inputs, tensors) -> ops.LeakyRelu:
+    _expect_inputs(inputs, 1, 1)
+    o = _options(op, tflite.LeakyReluOptions)
+    return ops.LeakyRelu(alpha=float(o.Alpha()) if o else 0.0)
+
+
+def _parse_pad_v2(op, inputs, tensors) -> ops.PadV2:
+    _expect_inputs(inputs, 3, 3)
+    return ops.PadV2(paddings=_parse_pad(op, inputs, tensors).paddings)
+
+
+def _reducer(cls):
+    def parse(op, inputs, tensors):
+        mean = _parse_mean(op, inputs, tensors)
+        return cls(axes=mean.axes, keep_dims=mean.keep_dims)
+    return parse
+
+
+def _arg_extreme(cls):
+    def parse(op, inputs, tensors):
+        _expect_inputs(inputs, 2, 2)
+        axis = tensors[inputs[1]]
+        if axis.dtype is not DType.INT32:
+            raise _Unsupported(f"axis tensor is {axis.dtype.value}; TFLite Micro supports int32 only")
+        out_dtypes = {tensors[o].dtype for o in op.OutputsAsNumpy()} if not op.OutputsIsNone() else set()
+        if out_dtypes != {DType.INT32}:
+            raise _Unsupported(f"{'/'.join(sorted(d.value for d in out_dtypes))} output; TFLite Micro supports int32 only")
+        return cls(axis=_constant_axis(tensors, inputs[1]))
+    return parse
+
+
+def _parse_gather(op, inputs, tensors) -> ops.Gather:
+    _expect_inputs(inputs, 2, 2)
+    if tensors[inputs[1]].dtype is not DType.INT32:
+        raise _Unsupported(f"positions of type {tensors[inputs[1]].dtype.value}; TFLite Micro's gather takes int32")
+    o = _options(op, tflite.GatherOptions)
+    return ops.Gather(axis=o.Axis() if o else 0, batch_dims=o.BatchDims() if o else 0)
+
+
+def _parse_resize_bilinear(op, inputs, tensors) -> ops.ResizeBilinear:
+    _expect_inputs(inputs, 2, 2)
+    height, width = _int32_vector(tensors, inputs[1], "size", 2)
+    o = _options(op, tflite.ResizeBilinearOptions)
+    align_corners = bool(o.AlignCorners()) if o else False
+    half_pixel_centers = bool(o.HalfPixelCenters()) if o else False
+    if align_corners and half_pixel_centers:
+        raise _Unsupported("half_pixel_centers with align_corners; TFLite Micro requires align_corners false then")
+    return ops.ResizeBilinear(size=(height, width), align_corners=align_corners, half_pixel_centers=half_pixel_centers)
+
+
+def _parse_mirror_pad(op, inputs, tensors) -> ops.MirrorPad:
+    _expect_inputs(inputs, 2, 2)
+    pads = _constant_ints(tensors, inputs[1], "paddings")
+    rank = len(tensors[inputs[0]].shape)
+    if pads.shape != (rank, 2) or (pads < 0).any():
+        raise _Unsupported(f"paddings of shape {list(pads.shape)} for a rank-{rank} input")
+    o = _options(op, tflite.MirrorPadOptions)
+    reflect = (o.Mode() if o else tflite.MirrorPadMode.REFLECT) == tflite.MirrorPadMode.REFLECT
+    return ops.MirrorPad(paddings=tuple((int(a), int(b)) for a, b in pads), reflect=reflect)
+
+
+# Operators whose int8 operands are not "input 0 -> output 0": the tensors _check_types checks.
+_ISSUE10_OPERANDS = {
+    ops.Split: lambda inputs, outputs: [inputs[1], *outputs],
+    ops.SplitV: lambda inputs, outputs: [inputs[0], *outputs],
+    ops.Unpack: lambda inputs, outputs: [inputs[0], *outputs],
+    ops.Pack: lambda inputs, outputs: [*inputs, *outputs],
+    ops.Sub: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
+    ops.Maximum: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
+    ops.Minimum: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
+    ops.Prelu: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
+    ops.SquaredDifference: lambda inputs, outputs: [inputs[0], inputs[1], *outputs],
+    ops.Gather: lambda inputs, outputs: [inputs[0], *outputs],  # positions: int32, checked by the parser
+    ops.ArgMax: lambda inputs, outputs: [inputs[0]],  # the int32 output is checked by the parser
+    ops.ArgMin: lambda inputs, outputs: [inputs[0]],
+}
+_MULTI_OUTPUT = (ops.Split, ops.SplitV, ops.Unpack)
+
+
+def _no_tflm_kernel(op, inputs, tensors):
+    """Operators TFLM registers no kernel for: a model with one does not run there either."""
+    raise _Unsupported("TFLite Micro has no kernel for it")
+
+
+def _float_only_in_tflm(op, inputs, tensors):
+    """Operators whose TFLM kernel computes float32 only (tinygen does not compile float islands yet)."""
+    raise _Unsupported("TFLite Micro's kernel computes float32 only, and tinygen compiles no float operators yet")
+
+
+_PARSERS.update({
+    "GELU": _no_tflm_kernel,
+    "TRANSPOSE": _parse_transpose,
+    "RESIZE_NEAREST_NEIGHBOR": _parse_resize_nearest,
+    "SQUEEZE": _no_options(ops.Squeeze),
+    "EXPAND_DIMS": _no_options(ops.ExpandDims, 2, 2),
+    "LOG_SOFTMAX": _no_options(ops.LogSoftmax),
+    "SLICE": _parse_slice,
+    "SPLIT": _parse_split,
+    "SPLIT_V": _parse_split_v,
+    "UNPACK": _parse_unpack,
+    "PACK": _parse_pack,
+    "STRIDED_SLICE": _parse_strided_slice,
+    "SUB": _fused_only(ops.Sub, tflite.SubOptions),
+    "MAXIMUM": _no_options(ops.Maximum, 2, 2),
+    "MINIMUM": _no_options(ops.Minimum, 2, 2),
+    "DEPTH_TO_SPACE": _block_size(tflite.DepthToSpaceOptions, ops.DepthToSpace),
+    "SPACE_TO_DEPTH": _block_size(tflite.SpaceToDepthOptions, ops.SpaceToDepth),
+    "REVERSE_V2": _parse_reverse,
+    "LEAKY_RELU": _parse_leaky_relu,
+    "ABS": _no_options(ops.Abs),
+    "TANH": _no_options(ops.Tanh),
+    "PADV2": _parse_pad_v2,
+    "BROADCAST_TO": _no_options(ops.BroadcastTo, 2, 2),
+    "SUM": _reducer(ops.Sum),
+    "REDUCE_MAX": _reducer(ops.ReduceMax),
+    "REDUCE_MIN": _reducer(ops.ReduceMin),
+    "PRELU": _no_options(ops.Prelu, 2, 2),
+    "NEG": _float_only_in_tflm,
+    "ARG_MAX": _arg_extreme(ops.ArgMax),
+    "ARG_MIN": _arg_extreme(ops.ArgMin),
+    "SQUARED_DIFFERENCE": _no_options(ops.SquaredDifference, 2, 2),
+    "GATHER": _parse_gather,
+    "RESIZE_BILINEAR": _parse_resize_bilinear,
+    "MIRROR_PAD": _parse_mirror_pad,
+})
+
 # --- type checks: which dtypes each operator accepts ----------------------------------------
 
 def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
@@ -473,6 +703,14 @@ def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
     if isinstance(attrs, ops.Dequantize):
         if not (quantized_int8(inputs[0]) and dt(outputs[0]) is DType.FLOAT32):
             raise _Unsupported(f"{dt(inputs[0]).value} to {dt(outputs[0]).value}")
+        return
+    operands = _ISSUE10_OPERANDS.get(type(attrs))
+    if operands is not None:
+        if len(outputs) != 1 and not isinstance(attrs, _MULTI_OUTPUT):
+            raise _Unsupported(f"{len(outputs)} outputs")
+        for i in operands(inputs, outputs):
+            if not quantized_int8(i):
+                raise _Unsupported(f"{dt(i).value} tensor '{tensors[i].name}'")
         return
     if len(outputs) != 1:
         raise _Unsupported(f"{len(outputs)} outputs")

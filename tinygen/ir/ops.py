@@ -177,3 +177,200 @@ SUPPORTED_OPS: tuple[type[OpAttrs], ...] = (
     Quantize,
     Dequantize,
 )
+
+
+# --- issue 10: data movement and resizing (ops engineer); shape-only ops alias their input -----
+
+@dataclass(frozen=True)
+class Transpose(OpAttrs):
+    OP_NAME: ClassVar[str] = "TRANSPOSE"
+    perm: tuple[int, ...]  # output dim i is input dim perm[i], from the constant perm tensor
+
+
+@dataclass(frozen=True)
+class ResizeNearestNeighbor(OpAttrs):
+    OP_NAME: ClassVar[str] = "RESIZE_NEAREST_NEIGHBOR"
+    size: tuple[int, int]  # (height, width) from the constant size tensor
+    align_corners: bool
+    half_pixel_centers: bool
+
+
+@dataclass(frozen=True)
+class Squeeze(OpAttrs):
+    OP_NAME: ClassVar[str] = "SQUEEZE"
+
+
+@dataclass(frozen=True)
+class ExpandDims(OpAttrs):
+    OP_NAME: ClassVar[str] = "EXPAND_DIMS"
+
+
+@dataclass(frozen=True)
+class LogSoftmax(OpAttrs):
+    OP_NAME: ClassVar[str] = "LOG_SOFTMAX"
+
+
+@dataclass(frozen=True)
+class Slice(OpAttrs):
+    OP_NAME: ClassVar[str] = "SLICE"
+    begin: tuple[int, ...]  # per input dim, from the constant begin tensor
+    size: tuple[int, ...]   # per input dim; -1 (to the end) kept as TFLM reads it
+
+
+@dataclass(frozen=True)
+class Split(OpAttrs):
+    OP_NAME: ClassVar[str] = "SPLIT"
+    axis: int  # as stored: may be negative (TFLM adds the rank)
+
+
+@dataclass(frozen=True)
+class SplitV(OpAttrs):
+    OP_NAME: ClassVar[str] = "SPLIT_V"
+    axis: int  # as stored: may be negative
+
+
+@dataclass(frozen=True)
+class Unpack(OpAttrs):
+    OP_NAME: ClassVar[str] = "UNPACK"
+    num: int
+    axis: int  # as stored: may be negative
+
+
+@dataclass(frozen=True)
+class Pack(OpAttrs):
+    OP_NAME: ClassVar[str] = "PACK"
+    values_count: int
+    axis: int  # as stored: may be negative (TFLM adds the output's rank)
+
+
+@dataclass(frozen=True)
+class StridedSlice(OpAttrs):
+    OP_NAME: ClassVar[str] = "STRIDED_SLICE"
+    begin: tuple[int, ...]    # from the constant tensors, one entry per input dim
+    end: tuple[int, ...]
+    strides: tuple[int, ...]
+    begin_mask: int
+    end_mask: int
+    shrink_axis_mask: int
+    # ellipsis_mask, new_axis_mask and offset are not kept: TFLM's kernel sets them to 0 / false.
+
+
+@dataclass(frozen=True)
+class Sub(OpAttrs):
+    OP_NAME: ClassVar[str] = "SUB"
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class Maximum(OpAttrs):
+    OP_NAME: ClassVar[str] = "MAXIMUM"
+
+
+@dataclass(frozen=True)
+class Minimum(OpAttrs):
+    OP_NAME: ClassVar[str] = "MINIMUM"
+
+
+@dataclass(frozen=True)
+class DepthToSpace(OpAttrs):
+    OP_NAME: ClassVar[str] = "DEPTH_TO_SPACE"
+    block_size: int
+
+
+@dataclass(frozen=True)
+class SpaceToDepth(OpAttrs):
+    OP_NAME: ClassVar[str] = "SPACE_TO_DEPTH"
+    block_size: int
+
+
+@dataclass(frozen=True)
+class ReverseV2(OpAttrs):
+    OP_NAME: ClassVar[str] = "REVERSE_V2"
+    axes: tuple[int, ...]  # as stored in the constant axis tensor
+
+
+@dataclass(frozen=True)
+class LeakyRelu(OpAttrs):
+    OP_NAME: ClassVar[str] = "LEAKY_RELU"
+    alpha: float  # float32 value from the options
+
+
+@dataclass(frozen=True)
+class Abs(OpAttrs):
+    OP_NAME: ClassVar[str] = "ABS"
+
+
+@dataclass(frozen=True)
+class Tanh(OpAttrs):
+    OP_NAME: ClassVar[str] = "TANH"
+
+
+@dataclass(frozen=True)
+class PadV2(Pad):
+    """PAD with a constant_values input: TFLM registers the same kernel for both."""
+    OP_NAME: ClassVar[str] = "PADV2"
+
+
+@dataclass(frozen=True)
+class BroadcastTo(OpAttrs):
+    OP_NAME: ClassVar[str] = "BROADCAST_TO"
+
+
+@dataclass(frozen=True)
+class Sum(Mean):
+    """SUM: MEAN's attributes and TFLM's shared QuantizedMeanOrSum, without the 1/count."""
+    OP_NAME: ClassVar[str] = "SUM"
+
+
+@dataclass(frozen=True)
+class ReduceMax(Mean):
+    OP_NAME: ClassVar[str] = "REDUCE_MAX"
+
+
+@dataclass(frozen=True)
+class ReduceMin(Mean):
+    OP_NAME: ClassVar[str] = "REDUCE_MIN"
+
+
+@dataclass(frozen=True)
+class Prelu(OpAttrs):
+    OP_NAME: ClassVar[str] = "PRELU"
+
+
+@dataclass(frozen=True)
+class ArgMax(OpAttrs):
+    OP_NAME: ClassVar[str] = "ARG_MAX"
+    axis: int  # as stored (may be negative)
+
+
+@dataclass(frozen=True)
+class ArgMin(OpAttrs):
+    OP_NAME: ClassVar[str] = "ARG_MIN"
+    axis: int
+
+
+@dataclass(frozen=True)
+class SquaredDifference(OpAttrs):
+    OP_NAME: ClassVar[str] = "SQUARED_DIFFERENCE"
+
+
+@dataclass(frozen=True)
+class Gather(OpAttrs):
+    OP_NAME: ClassVar[str] = "GATHER"
+    axis: int        # as stored (may be negative)
+    batch_dims: int  # as stored (may be negative)
+
+
+@dataclass(frozen=True)
+class ResizeBilinear(OpAttrs):
+    OP_NAME: ClassVar[str] = "RESIZE_BILINEAR"
+    size: tuple[int, int]  # (height, width) from the constant size tensor
+    align_corners: bool
+    half_pixel_centers: bool
+
+
+@dataclass(frozen=True)
+class MirrorPad(OpAttrs):
+    OP_NAME: ClassVar[str] = "MIRROR_PAD"
+    paddings: tuple[tuple[int, int], ...]
+    reflect: bool  # REFLECT (the edge not repeated) or SYMMETRIC (repeated)

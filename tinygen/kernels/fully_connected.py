@@ -58,7 +58,8 @@ def lower_fully_connected(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         multipliers = [conv_tensor_multiplier(in_scale, flt.quant.scale, out_scale)]
     params = FullyConnectedParams(
         input_offset=-in_zp,
-        filter_offset=-flt.quant.zero_point,
+        # TFLM's per-channel FullyConnected takes no filter offset (checked: zero points 3 are ignored).
+        filter_offset=0 if flt.quant.per_channel else -flt.quant.zero_point,
         output_offset=out_zp,
         activation=Range(*activation_range(attrs.activation, out_scale, out_zp)),
     )

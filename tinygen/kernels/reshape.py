@@ -1,4 +1,4 @@
-"""RESHAPE: no code, the output aliases the input's bytes."""
+"""RESHAPE, SQUEEZE, EXPAND_DIMS: no code, the output aliases the input's bytes."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from tinygen.kernels.registry import lowering
 
 
 @lowering(ops.Reshape)
+@lowering(ops.Squeeze)
+@lowering(ops.ExpandDims)
 def lower_reshape(graph: Graph, op: Operator) -> tuple[Alias, ...]:
     inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     if inp.nbytes != out.nbytes or inp.dtype is not out.dtype:
         raise InvalidModelError(
-            f"operator #{op.index} RESHAPE: '{inp.name}' {list(inp.shape)} and '{out.name}' {list(out.shape)} differ in size"
+            f"operator #{op.index} {op.kind}: '{inp.name}' {list(inp.shape)} and '{out.name}' {list(out.shape)} differ in size"
         )
     return (Alias(op_index=op.index, op_kind=op.kind, source=inp.index, target=out.index),)

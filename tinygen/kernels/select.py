@@ -12,6 +12,7 @@ from tinygen.kernels import (  # noqa: F401,E402
     activations, concatenation, conv, depthwise, elementwise, fully_connected, hard_swish, logistic, mean, pad,
     pooling, quantize, reshape, softmax,
 )
+from tinygen.kernels import binary, data_movement, log_softmax, pointwise, reduce, resize, strided_slice  # noqa: F401,E402  (issue 10: ops engineer)
 
 
 def lower_graph(graph: Graph) -> tuple[Lowered, ...]:

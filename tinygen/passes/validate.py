@@ -33,11 +33,6 @@ _INT32_RANGE = (-(2**31), 2**31 - 1)
 # The element types the C API can describe for a graph input or output (TG_DTYPE_* in tg_model.h).
 _IO_DTYPES = (DType.INT8, DType.UINT8, DType.INT16, DType.INT32, DType.FLOAT32)
 
-# Operators whose int8 kernels ignore the filter's zero point (TFLM's ConvPerChannel and
-# DepthwiseConvPerChannel take no filter offset): a non-zero one would be silently treated as 0.
-_SYMMETRIC_FILTER_OPS = (ops.Conv2D, ops.DepthwiseConv2D)
-
-
 def _label(t: Tensor) -> str:
     return f"tensor {t.index} '{t.name}'"
 
@@ -56,7 +51,7 @@ def validate_graph(graph: Graph) -> Graph:
     for t in used:
         _check_quantization(t)
         _check_constant_values(t)
-    _check_filter_zero_points(graph)
+    _check_filter_channels(graph)
     return graph
 
 
@@ -147,9 +142,8 @@ def _check_quantization(t: Tensor) -> None:
     for zp in q.zero_points:
         if not low <= zp <= high:
             raise InvalidModelError(f"{_label(t)} has zero point {zp}, outside [{low}, {high}] of its type {t.dtype.value}")
-    if q.per_channel and any(zp != 0 for zp in q.zero_points):
-        raise InvalidModelError(
-            f"{_label(t)} is quantized per channel with zero points {_first(q.zero_points)}; per-channel zero points must be 0")
+    # Per-channel zero points other than 0 are not refused: TFLM runs them (its int8 convolutions
+    # ignore a filter's zero points, FULLY_CONNECTED uses the first), and the lowerings do the same.
 
 
 def _check_constant_values(t: Tensor) -> None:
@@ -157,12 +151,24 @@ def _check_constant_values(t: Tensor) -> None:
         raise InvalidModelError(f"{_label(t)} is a float32 constant holding NaN or infinity")
 
 
-def _check_filter_zero_points(graph: Graph) -> None:
+# Operators whose kernels read a per-channel filter's quantized_dimension (TFLM's
+# PopulateConvolutionQuantizationParams): only there must the scales match that dimension.
+_PER_CHANNEL_FILTER_OPS = (ops.Conv2D, ops.DepthwiseConv2D, ops.FullyConnected)
+
+
+def _check_filter_channels(graph: Graph) -> None:
+    """A per-channel filter has one scale per entry of its quantized dimension, as TFLM checks.
+
+    Other tensors' quantized_dimension is never read by TFLM (a 1-D bias may name axis 3, its
+    filter's channel axis), so it is not checked for them."""
     for op in graph.operators:
-        if not isinstance(op.attrs, _SYMMETRIC_FILTER_OPS) or len(op.inputs) < 2:
+        if not isinstance(op.attrs, _PER_CHANNEL_FILTER_OPS) or len(op.inputs) < 2:
             continue
         flt = graph.tensor(op.inputs[1])
-        if flt.quant is not None and any(zp != 0 for zp in flt.quant.zero_points):
+        q = flt.quant
+        if q is None or not q.per_channel:
+            continue
+        if not 0 <= q.axis < len(flt.shape) or flt.shape[q.axis] != len(q.scales):
             raise InvalidModelError(
-                f"operator #{op.index} {op.kind}: filter {_label(flt)} has zero points {_first(flt.quant.zero_points)}; "
-                f"int8 filters must be symmetric (zero point 0), TFLite Micro ignores any other")
+                f"operator #{op.index} {op.kind}: {_label(flt)} has {len(q.scales)} per-channel scales on axis "
+                f"{q.axis} of shape {list(flt.shape)}; TFLite Micro needs one per entry of that dimension")

@@ -250,6 +250,110 @@ static inline int16_t tg_saturating_left_shift_s16(int16_t value, int32_t amount
     return (int16_t)(result > INT16_MAX ? INT16_MAX : (result < INT16_MIN ? INT16_MIN : result));
 }
 
+/* ---- logarithm (LOG_SOFTMAX) ---------------------------------------------------------------- */
+
+/* TFLM's int32 SaturatingAddNonGemmlowp / SaturatingSub: the exact sum clamped to int32. */
+static inline int32_t tg_fx_saturate_s32(int64_t x)
+{
+    return (int32_t)(x > INT32_MAX ? INT32_MAX : (x < INT32_MIN ? INT32_MIN : x));
+}
+
+static inline int32_t tg_fx_saturating_add(int32_t a, int32_t b)
+{
+    return tg_fx_saturate_s32((int64_t)a + (int64_t)b);
+}
+
+static inline int32_t tg_fx_saturating_sub(int32_t a, int32_t b)
+{
+    return tg_fx_saturate_s32((int64_t)a - (int64_t)b);
+}
+
+/* TFLM log_x_for_x_greater_than_or_equal_to_1_impl<output_integer_bits, input_integer_bits>: log(x)
+ * for x >= 1 given in Q(input_integer_bits), the result in Q(output_integer_bits). x is split as
+ * 2^z * r with r near 1; log r comes from a rational approximation in Q0.31, accumulated with one
+ * bit of headroom (Q(output_integer_bits + 1)) before the final rescale. */
+static inline int32_t tg_fx_log_x_for_x_greater_than_or_equal_to_1(int32_t x, int32_t input_integer_bits,
+                                                                    int32_t output_integer_bits)
+{
+    const int32_t accum_integer_bits = output_integer_bits + 1;
+    const int32_t log_2 = 1488522236;          /* log(2) in Q0.31 */
+    const int32_t sqrt_sqrt_half = 1805811301; /* 0.5^(1/4) */
+    const int32_t sqrt_half = 1518500250;      /* 0.5^(1/2) */
+    const int32_t one_quarter = 536870912;
+    const int32_t alpha_n = 117049297;         /* 11/240 * 2^(1/4) */
+    const int32_t alpha_d = 127690142;         /* 1/20 * 2^(1/4) */
+    const int32_t alpha_i = 1057819769;        /* 2 / 2^(1/4) - 2^(1/4) */
+    const int32_t alpha_f = 638450708;         /* 1/4 * 2^(1/4) */
+    const int32_t shifted_quarter = tg_fx_rescale(one_quarter, 0, accum_integer_bits);
+
+    /* x reinterpreted as Q0.31; the shifts are worked out from its leading zeros. */
+    const int32_t z_a = x;
+    const int32_t z_a_headroom_plus_1 = tg_count_leading_zeros_u32((uint32_t)z_a);
+    const int32_t r_a_tmp = tg_fx_saturating_rounding_mul_by_pot(z_a, z_a_headroom_plus_1 - 1);
+    const int32_t r_a_raw = tg_fx_saturating_rounding_mul_by_pot(tg_fx_mul(r_a_tmp, sqrt_half), 1);
+    const int32_t z_a_pow_2_adj = tg_fx_saturating_add(
+        tg_fx_saturating_rounding_mul_by_pot(input_integer_bits - z_a_headroom_plus_1, 31 - accum_integer_bits),
+        shifted_quarter);
+
+    /* z_b: z_a premultiplied by sqrt(0.5). */
+    const int32_t z_b = tg_fx_mul(z_a, sqrt_half);
+    const int32_t z_b_headroom = tg_count_leading_zeros_u32((uint32_t)z_b) - 1;
+    const int32_t r_b_raw = tg_fx_saturating_rounding_mul_by_pot(z_a, z_b_headroom);
+    const int32_t z_b_pow_2_adj = tg_fx_saturating_sub(
+        tg_fx_saturating_rounding_mul_by_pot(input_integer_bits - z_b_headroom, 31 - accum_integer_bits),
+        shifted_quarter);
+
+    const int32_t r = r_a_raw < r_b_raw ? r_a_raw : r_b_raw;
+    const int32_t z_pow_2_adj = z_a_pow_2_adj > z_b_pow_2_adj ? z_a_pow_2_adj : z_b_pow_2_adj;
+
+    const int32_t p = tg_fx_rounding_half_sum(r, sqrt_sqrt_half);
+    int32_t q = tg_fx_sub(r, sqrt_sqrt_half);
+    q = tg_fx_add(q, q);
+
+    const int32_t common_sq = tg_fx_mul(q, q);
+    const int32_t num = tg_fx_add(tg_fx_mul(q, r), tg_fx_mul(tg_fx_mul(q, common_sq), alpha_n));
+    const int32_t denom_minus_one_0 = tg_fx_add(
+        tg_fx_mul(p, tg_fx_add(tg_fx_add(alpha_i, q), tg_fx_mul(alpha_d, common_sq))), tg_fx_mul(alpha_f, q));
+    const int32_t recip_denom = tg_fx_one_over_one_plus_x_for_x_in_0_1(denom_minus_one_0);
+
+    const int32_t num_scaled = tg_fx_rescale(num, 0, accum_integer_bits);
+    const int32_t sum = tg_fx_add(tg_fx_mul(z_pow_2_adj, log_2), tg_fx_mul(num_scaled, recip_denom));
+    return tg_fx_rescale(sum, accum_integer_bits, output_integer_bits);
+}
+
+/* ---- tanh (TANH) -------------------------------------------------------------------------------- */
+
+/* gemmlowp one_minus_x_over_one_plus_x_for_x_in_0_1: (1 - a) / (1 + a) for a in [0, 1), Q0.31 in
+ * and out; the Newton-Raphson steps of tg_fx_one_over_one_plus_x_for_x_in_0_1, then x - 1. */
+static inline int32_t tg_fx_one_minus_x_over_one_plus_x_for_x_in_0_1(int32_t a)
+{
+    const int32_t constant_48_over_17 = 1515870810;      /* Q2.29 */
+    const int32_t constant_neg_32_over_17 = -1010580540; /* Q2.29 */
+    const int32_t one_q2 = tg_fx_one(2);
+    const int32_t half_denominator = tg_fx_rounding_half_sum(a, tg_fx_one(0));
+    int32_t x = tg_fx_add(constant_48_over_17, tg_fx_mul(half_denominator, constant_neg_32_over_17));
+    for (int i = 0; i < 3; ++i) {
+        const int32_t half_denominator_times_x = tg_fx_mul(half_denominator, x);
+        const int32_t one_minus_half_denominator_times_x = tg_fx_sub(one_q2, half_denominator_times_x);
+        x = tg_fx_add(x, tg_fx_rescale(tg_fx_mul(x, one_minus_half_denominator_times_x), 4, 2));
+    }
+    return tg_fx_rescale(tg_fx_sub(x, one_q2), 2, 0);
+}
+
+/* gemmlowp tanh(FixedPoint<int32_t, integer_bits>): Q0.31 result. tanh(-|a|) is computed as
+ * -(1 - e) / (1 + e) with e = exp(-2|a|): doubling |a| only relabels it as one more integer bit. */
+static inline int32_t tg_fx_tanh(int32_t a, int32_t integer_bits)
+{
+    if (a == 0) {
+        return 0;
+    }
+    const int32_t negative = a < 0 ? a : tg_fx_sub(0, a);
+    const int32_t t = tg_fx_one_minus_x_over_one_plus_x_for_x_in_0_1(
+        tg_fx_exp_on_negative_values(negative, integer_bits + 1));
+    /* neg_tanh_on_negative_values gives t = -tanh(negative) */
+    return a < 0 ? tg_fx_sub(0, t) : t;
+}
+
 #ifdef __cplusplus
 }
 #endif

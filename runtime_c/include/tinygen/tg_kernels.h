@@ -16,5 +16,7 @@
 #include "tinygen/tg_shape_ops.h"
 #include "tinygen/tg_elementwise.h"
 #include "tinygen/tg_nonlinear.h"
+#include "tinygen/tg_data_movement.h"
+#include "tinygen/tg_binary.h"
 
 #endif /* TINYGEN_TG_KERNELS_H */

@@ -53,6 +53,27 @@ typedef struct {
 
 void tg_hard_swish_s8(const tg_hard_swish_params_t *params, int32_t size, const int8_t *input, int8_t *output);
 
+/* ---- LOG_SOFTMAX -------------------------------------------------------------------------- */
+/* TFLM LogSoftmaxOpData for int8: the softmax input scaling (5 integer bits) and its inverse,
+ * which turns log(sum of exps) back into an input difference below which outputs are -128. */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    int32_t reverse_scaling_divisor;
+    int32_t reverse_scaling_right_shift;
+    int32_t diff_min;
+} tg_log_softmax_params_t;
+
+/* log(softmax) over the last axis: input and output are [outer_size][depth].
+ * Output scale 16/256, zero point 127. */
+void tg_log_softmax_s8(const tg_log_softmax_params_t *params, int32_t outer_size, int32_t depth,
+                       const int8_t *input, int8_t *output);
+
+/* ---- TANH --------------------------------------------------------------------------------- */
+/* TFLM's int8 TANH: LOGISTIC's parameters (the input in Q4.27, the saturation radius). The output
+ * is tanh in steps of 1/128 around 0; TFLM never reads the output's quantization. */
+void tg_tanh_s8(const tg_logistic_params_t *params, int32_t size, const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,14 @@
+/* SUB, int8, with broadcasting: TFLM reference_ops::BroadcastQuantSubSlow. */
+#include "tinygen/tg_kernels.h"
+#include "tg_broadcast_iter.h"
+
+void tg_sub_broadcast_s8(const tg_add_params_t *params, const tg_broadcast_t *broadcast,
+                         const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    tg_broadcast_iter_t it;
+    const int32_t total = tg_broadcast_begin(broadcast, &it);
+    for (int32_t o = 0; o < total; ++o) {
+        output[o] = tg_sub_s8_element(params, input1[it.index1], input2[it.index2]);
+        tg_broadcast_next(broadcast, &it);
+    }
+}

@@ -30,6 +30,11 @@ void tg_port_flush(void);
 void tg_port_counter_start(void);
 uint64_t tg_port_counter_read(void);
 
+/* The other direction: the port's fault handler calls this (the application's, when it has one)
+ * with the faulting instruction's address, the exception number and a port-specific cause
+ * register, before ending the program; the firmware application reports it as a FAULT frame. */
+void tg_app_fault(uint32_t pc, uint32_t exception, uint32_t cause);
+
 /* End the program with a status the host sees (QEMU's exit code, or a debugger's report). */
 _Noreturn void tg_port_exit(int code);
 

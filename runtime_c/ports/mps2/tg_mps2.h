@@ -27,6 +27,7 @@
 #define TG_MPS2_ICSR TG_MPS2_REG(0xE000ED04u)
 #define TG_MPS2_ICSR_PENDSTSET (1u << 26)
 #define TG_MPS2_CPACR TG_MPS2_REG(0xE000ED88u)
+#define TG_MPS2_CFSR TG_MPS2_REG(0xE000ED28u) /* configurable fault status (UFSR:BFSR:MMFSR) */
 
 /* QEMU's mps2 boards clock the core at 25 MHz. Under `-icount shift=0` each instruction is 1 ns of
  * virtual time, so one SysTick tick (processor clock) is exactly 40 instructions. */

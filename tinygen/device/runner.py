@@ -26,8 +26,9 @@ from tinygen.device.status import describe_status
 from tinygen.errors import DeviceError, InputError
 
 DEFAULT_TIMEOUT_S = 20.0
-ATTEMPT_TIMEOUT_S = 1.0      # a short request's reply normally comes within milliseconds
-LINE_BYTES_PER_S = 5000      # a pessimistic serial rate, to stretch the timeout of long frames
+ATTEMPT_TIMEOUT_S = 0.3      # waiting for a reply beyond the time its bytes take on the line
+LINE_BYTES_PER_S = 1000      # the first guess of the line's speed (QEMU's UART on a busy host), then measured
+TIMEOUT_MARGIN = 4           # a reply is given up on after this many times the bytes' expected time
 MAX_ATTEMPTS = 64            # per request: beyond that the line is hopeless
 MAX_RESETS = 3               # board resets tolerated during one run
 MIN_CHUNK_BYTES = 16
@@ -139,6 +140,7 @@ class DeviceSession:
         self._seq = 0
         self._chunk = _ChunkSize(256)
         self._slowest_invoke_s = 0.0
+        self._seconds_per_byte = 1.0 / LINE_BYTES_PER_S  # measured on every clean exchange
         try:
             self._port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout_s, write_timeout=timeout_s)
         except (serial.SerialException, ValueError, OSError) as exc:
@@ -223,8 +225,8 @@ class DeviceSession:
                  reply_bytes: int) -> tuple[Frame, int]:
         started = time.monotonic()
         give_up = started + self.timeout_s
-        base = attempt_timeout_s or self.attempt_timeout_s
-        base += (len(payload) + reply_bytes) / LINE_BYTES_PER_S
+        exchanged = len(payload) + reply_bytes + 32
+        base = (attempt_timeout_s or self.attempt_timeout_s) + TIMEOUT_MARGIN * self._seconds_per_byte * exchanged
         seqs: set[int] = set()
         last, timeouts = "", 0
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -233,9 +235,16 @@ class DeviceSession:
             seq = self.next_seq()
             seqs.add(seq)
             self.send_bytes(encode_frame(Frame(request_type, seq, payload)))
-            deadline = min(give_up, time.monotonic() + base * (1 << min(timeouts, 6)))
+            sent = time.monotonic()
+            # Only INVOKE backs off: there the board may simply still be computing.
+            backoff = 1 << min(timeouts, 6) if request_type == MessageType.INVOKE else 1
+            deadline = min(give_up, sent + base * backoff)
             try:
-                return self._await_reply(request_type, seqs, deadline), attempt
+                reply = self._await_reply(request_type, seqs, deadline)
+                if request_type in (MessageType.WRITE, MessageType.READ, MessageType.HELLO):
+                    seconds = (time.monotonic() - sent) / (len(payload) + len(reply.payload) + 32)
+                    self._seconds_per_byte = 0.8 * self._seconds_per_byte + 0.2 * seconds
+                return reply, attempt
             except CorruptFrame as exc:
                 self.stats.corrupt_frames += 1
                 last = str(exc)
@@ -248,7 +257,7 @@ class DeviceSession:
                 # The board may be waiting for payload bytes the line lost: zeros complete that
                 # frame (its CRC fails) and carry no sync marker, so it hunts for ours again.
                 largest = self.info.max_payload if self.info else 1024
-                self.send_bytes(bytes(min(largest + 16, 512 << timeouts)))
+                self.send_bytes(bytes(min(largest + 16, 64 << timeouts)))
                 timeouts += 1
         raise DeviceError(f"{request_type.name} failed {MAX_ATTEMPTS} times over a bad line on {self.url}: {last}")
 
@@ -256,7 +265,7 @@ class DeviceSession:
 
     def hello(self) -> HelloReply:
         """Open a v3 session (the firmware answers with the highest version both speak)."""
-        frame = self.request(MessageType.HELLO, PROTOCOL_VERSION.to_bytes(2, "little"), reply_bytes=1024)
+        frame = self.request(MessageType.HELLO, PROTOCOL_VERSION.to_bytes(2, "little"), reply_bytes=512)
         self.info = decode_hello_reply(frame.payload)
         self._chunk = _ChunkSize(self.info.chunk_bytes, min(self._chunk.current, self.info.chunk_bytes))
         return self.info

@@ -289,6 +289,32 @@ def hil(model: Path, board: str, data_path: Path, port: str | None, junit_path: 
     sys.exit(report.exit_code)
 
 
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--board", "-b", default=DEFAULT_BOARD, show_default=True, help="Board name or board file.")
+@click.option("--listen", required=True, help="HOST:PORT to serve the board's serial line on (e.g. 127.0.0.1:5555).")
+@click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path), help="Build directory [default: build/<model>-<board>].")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
+              help="Stop after this many seconds [default: run until the firmware exits or Ctrl-C].")
+def emulate(model: Path, board: str, listen: str, out_dir: Path | None, timeout_s: float | None) -> None:
+    """Run MODEL's firmware in QEMU with its serial line on a TCP port, for `tinygen hil --port socket://HOST:PORT`."""
+    import signal
+
+    from tinygen.boards.catalog import load_board
+    from tinygen.device.netboard import parse_listen, serve_emulator
+    from tinygen.flow import build_for_board
+
+    host, port = parse_listen(listen)
+    outcome = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m))
+    # SIGTERM (a CI runner, labgrid, a test) ends it like Ctrl-C: QEMU never outlives it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with serve_emulator(load_board(board), outcome.elf, host, port) as served:
+        print(f"{outcome.model_name} on {outcome.board}: serial at {served.url}", flush=True)
+        code = served.wait(timeout_s)
+    if code not in (None, 0):
+        raise TinygenError(f"the firmware ended with status {code}")
+
+
 def main() -> None:
     try:
         cli(standalone_mode=False)

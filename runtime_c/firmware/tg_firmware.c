@@ -524,10 +524,8 @@ static void serve_hello(const frame_header_t *header)
         const uint32_t host = (uint32_t)request_buffer[0] | (uint32_t)request_buffer[1] << 8;
         version = host < TG_PROTOCOL_VERSION ? host : TG_PROTOCOL_VERSION;
     }
-    if (version >= 3u) {
-        state.session_open = 1;
-        state.result_valid = 0;
-    }
+    state.session_open = version >= 3u; /* a v2 host gets the v2 rules back */
+    state.result_valid = 0;
     send_frame(TG_MSG_HELLO | TG_MSG_REPLY, header->seq, hello_payload, &version);
 }
 
@@ -581,11 +579,13 @@ static void serve_read(const frame_header_t *header)
 _Noreturn static void serve(void)
 {
     const uint32_t run_bytes = total_bytes(MODEL->inputs, MODEL->num_inputs);
-    const uint32_t longest = largest_request();
     for (;;) {
         frame_header_t header;
         receive_header(&header);
         current_seq = header.seq;
+        /* In a v3 session no request is longer than a WRITE: a length corrupted upwards then
+         * swallows at most one chunk of what follows, not a whole v2 RUN's worth. */
+        const uint32_t longest = state.session_open ? 4u + TG_CHUNK_BYTES : largest_request();
         if (header.length > longest) {
             /* Possibly a corrupted length: waiting for that many bytes could block forever. */
             send_error(header.seq, TG_ERR_TOO_LONG, longest);

@@ -228,7 +228,7 @@ class DeviceSession:
         exchanged = len(payload) + reply_bytes + 32
         base = (attempt_timeout_s or self.attempt_timeout_s) + TIMEOUT_MARGIN * self._seconds_per_byte * exchanged
         seqs: set[int] = set()
-        last, timeouts = "", 0
+        last, timeouts, padding_s = "", 0, 0.0
         for attempt in range(1, MAX_ATTEMPTS + 1):
             if attempt > 1:
                 self.stats.retries += 1
@@ -238,7 +238,7 @@ class DeviceSession:
             sent = time.monotonic()
             # Only INVOKE backs off: there the board may simply still be computing.
             backoff = 1 << min(timeouts, 6) if request_type == MessageType.INVOKE else 1
-            deadline = min(give_up, sent + base * backoff)
+            deadline = min(give_up, sent + base * backoff + padding_s)
             try:
                 reply = self._await_reply(request_type, seqs, deadline)
                 if request_type in (MessageType.WRITE, MessageType.READ, MessageType.HELLO):
@@ -256,9 +256,10 @@ class DeviceSession:
                                       f"within {self.timeout_s:g} s on {self.url}") from None
                 # The board may be waiting for payload bytes the line lost: zeros complete that
                 # frame (its CRC fails) and carry no sync marker, so it hunts for ours again.
-                largest = self.info.max_payload if self.info else 1024
-                self.send_bytes(bytes(min(largest + 16, 64 << timeouts)))
+                padding = min(4 + self._chunk.largest + 16, 64 << timeouts)
+                self.send_bytes(bytes(padding))
                 timeouts += 1
+                padding_s = TIMEOUT_MARGIN * self._seconds_per_byte * padding  # the board must eat it first
         raise DeviceError(f"{request_type.name} failed {MAX_ATTEMPTS} times over a bad line on {self.url}: {last}")
 
     # ---- messages -------------------------------------------------------------------------------

@@ -251,8 +251,11 @@ def doctor() -> None:
               help="Seconds a board may stay silent before it is given up on.")
 @click.option("--line-faults", help="Inject faults on the serial line, e.g. corrupt=0.01,drop=0.001,seed=1 "
                                     "(a proxy between host and board; socket:// lines only).")
+@click.option("--labgrid", "place", help="Acquire this labgrid place, flash its board if it has a flasher, run, release.")
+@click.option("--labgrid-coordinator", "coordinator", help="HOST:PORT of the labgrid coordinator [default: $LG_COORDINATOR].")
 def hil(model: Path, board: str, data_path: Path, port: str | None, junit_path: Path | None, as_json: bool,
-        quiet: bool, out_dir: Path | None, timeout_s: float, line_faults: str | None) -> None:
+        quiet: bool, out_dir: Path | None, timeout_s: float, line_faults: str | None, place: str | None,
+        coordinator: str | None) -> None:
     """Check MODEL on a board against TFLite Micro, vector by vector: exit 0 all bit-exact, 1 a mismatch, 2 no verdict."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -260,6 +263,8 @@ def hil(model: Path, board: str, data_path: Path, port: str | None, junit_path: 
     from tinygen.hil.check import HilOptions, check_model
     from tinygen.hil.report import dumps, write_atomically
 
+    if place and port:
+        raise click.UsageError("give --port or --labgrid, not both")
     options = HilOptions(port=port, out_dir=out_dir, timeout_s=timeout_s,
                          line_faults=LineFaults.parse(line_faults) if line_faults else None)
     silent = quiet or as_json
@@ -271,9 +276,26 @@ def hil(model: Path, board: str, data_path: Path, port: str | None, junit_path: 
         def on_vector(outcome) -> None:
             progress.update(task, advance=1, description="vectors" if outcome.bit_exact else "[red]vectors (mismatch)")
 
-        report = check_model(model, board, data_path, options,
-                             announce=(lambda m: None) if silent else (lambda m: stderr.print(m)),
-                             on_vector=on_vector, on_start=lambda count: progress.update(task, total=count))
+        announce = (lambda m: None) if silent else (lambda m: stderr.print(m))
+
+        def check(options: HilOptions):
+            return check_model(model, board, data_path, options, announce=announce, on_vector=on_vector,
+                               on_start=lambda count: progress.update(task, total=count))
+
+        if place:
+            from dataclasses import replace
+
+            from tinygen.flow import build_for_board
+            from tinygen.hil.labgrid import acquired_place
+
+            with acquired_place(place, board, coordinator) as lab:
+                if lab.driver.can_flash():
+                    built = build_for_board(model, board, out_dir, announce)
+                    announce(f"flashing {built.elf} to place {place}")
+                    lab.driver.flash(built.out_dir, built.elf)
+                report = check(replace(options, port=lab.url))
+        else:
+            report = check(options)
     if junit_path:
         write_atomically(junit_path, report.to_junit())
     if as_json:

@@ -26,12 +26,12 @@ from tinygen.device.status import describe_status
 from tinygen.errors import DeviceError, InputError
 
 DEFAULT_TIMEOUT_S = 20.0
-ATTEMPT_TIMEOUT_S = 0.3      # waiting for a reply beyond the time its bytes take on the line
+ATTEMPT_TIMEOUT_S = 0.2      # waiting for a reply beyond the time its bytes take on the line
 LINE_BYTES_PER_S = 1000      # the first guess of the line's speed (QEMU's UART on a busy host), then measured
-TIMEOUT_MARGIN = 4           # a reply is given up on after this many times the bytes' expected time
+TIMEOUT_MARGIN = 2           # a reply is given up on after this many times the bytes' expected time
 MAX_ATTEMPTS = 64            # per request: beyond that the line is hopeless
 MAX_RESETS = 3               # board resets tolerated during one run
-MIN_CHUNK_BYTES = 16
+MIN_CHUNK_BYTES = 32         # at 1 % byte errors, 32-48 byte chunks carry the most
 CLEAN_STREAK_TO_GROW = 8     # chunks in a row without a retry before the chunk size doubles
 READ_CHUNK_BYTES = 4096
 # What noise on the line can make the firmware answer: worth sending the request again.

@@ -67,8 +67,9 @@ def check_model(model: Path, board_name: str, vectors_path: Path, options: HilOp
         url = options.port
         if url is None:
             elf = build_for_board(model, board_name, options.out_dir, announce, source=source).elf
-            # The wall-clock limit of the whole emulation: each vector may use the full timeout.
-            wall = options.timeout_s * (len(records) + 2)
+            # A backstop only (the session's own timeouts end a silent board, and leaving this
+            # block kills QEMU): generous, since a noisy line may take minutes per vector.
+            wall = options.timeout_s * (len(records) + 2) * 20
             url = stack.enter_context(start_emulator(board, elf, timeout_s=wall)).serial_url
         if options.line_faults is not None:
             url = stack.enter_context(FaultyLine(parse_socket_url(url), options.line_faults)).url

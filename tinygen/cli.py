@@ -237,6 +237,108 @@ def doctor() -> None:
         raise TinygenError("some requirements are missing; run ./setup.sh")
 
 
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--board", "-b", default=DEFAULT_BOARD, show_default=True, help="Board name or board file.")
+@click.option("--data", "data_path", required=True, type=click.Path(path_type=Path),
+              help="Test vectors: an .npz (one array per input, first axis the vectors) or a folder of .npy/.npz, one per vector.")
+@click.option("--port", help="Serial URL of a board already running the firmware (/dev/ttyACM0, socket://HOST:PORT); "
+                             "default: build it and start it in QEMU.")
+@click.option("--junit", "junit_path", type=click.Path(path_type=Path, dir_okay=False), callback=_writable_file,
+              help="Write a JUnit XML report here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar: only the summary line (for CI logs).")
+@click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path), help="Build directory [default: build/<model>-<board>].")
+@click.option("--timeout", "timeout_s", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Seconds a board may stay silent before it is given up on.")
+@click.option("--line-faults", help="Inject faults on the serial line, e.g. corrupt=0.01,drop=0.001,seed=1 "
+                                    "(a proxy between host and board; socket:// lines only).")
+@click.option("--labgrid", "place", help="Acquire this labgrid place, flash its board if it has a flasher, run, release.")
+@click.option("--labgrid-coordinator", "coordinator", help="HOST:PORT of the labgrid coordinator [default: $LG_COORDINATOR].")
+def hil(model: Path, board: str, data_path: Path, port: str | None, junit_path: Path | None, as_json: bool,
+        quiet: bool, out_dir: Path | None, timeout_s: float, line_faults: str | None, place: str | None,
+        coordinator: str | None) -> None:
+    """Check MODEL on a board against TFLite Micro, vector by vector: exit 0 all bit-exact, 1 a mismatch, 2 no verdict."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from tinygen.device.faultproxy import LineFaults
+    from tinygen.hil.check import HilOptions, check_model
+    from tinygen.hil.report import dumps, write_atomically
+
+    if place and port:
+        raise click.UsageError("give --port or --labgrid, not both")
+    options = HilOptions(port=port, out_dir=out_dir, timeout_s=timeout_s,
+                         line_faults=LineFaults.parse(line_faults) if line_faults else None)
+    silent = quiet or as_json
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=stderr, disable=silent, transient=True)
+    with progress:
+        task = progress.add_task("vectors", total=None)
+
+        def on_vector(outcome) -> None:
+            progress.update(task, advance=1, description="vectors" if outcome.bit_exact else "[red]vectors (mismatch)")
+
+        announce = (lambda m: None) if silent else (lambda m: stderr.print(m))
+
+        def check(options: HilOptions):
+            return check_model(model, board, data_path, options, announce=announce, on_vector=on_vector,
+                               on_start=lambda count: progress.update(task, total=count))
+
+        if place:
+            from dataclasses import replace
+
+            from tinygen.flow import build_for_board
+            from tinygen.hil.labgrid import acquired_place
+
+            with acquired_place(place, board, coordinator) as lab:
+                if lab.driver.can_flash():
+                    built = build_for_board(model, board, out_dir, announce)
+                    announce(f"flashing {built.elf} to place {place}")
+                    lab.driver.flash(built.out_dir, built.elf)
+                report = check(replace(options, port=lab.url))
+        else:
+            report = check(options)
+    if junit_path:
+        write_atomically(junit_path, report.to_junit())
+    if as_json:
+        print(dumps(report))
+    else:
+        for v in report.failures:
+            stderr.print(f"[red]vector {v.index}[/]: {v.mismatch.describe()}" if v.mismatch else "")
+        print(report.summary())
+    if report.interrupted:
+        sys.exit(130)
+    if report.exit_code == 2 and not as_json:
+        _fail(f"tinygen: device: {report.error}", 2)
+    sys.exit(report.exit_code)
+
+
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--board", "-b", default=DEFAULT_BOARD, show_default=True, help="Board name or board file.")
+@click.option("--listen", required=True, help="HOST:PORT to serve the board's serial line on (e.g. 127.0.0.1:5555).")
+@click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path), help="Build directory [default: build/<model>-<board>].")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True),
+              help="Stop after this many seconds [default: run until the firmware exits or Ctrl-C].")
+def emulate(model: Path, board: str, listen: str, out_dir: Path | None, timeout_s: float | None) -> None:
+    """Run MODEL's firmware in QEMU with its serial line on a TCP port, for `tinygen hil --port socket://HOST:PORT`."""
+    import signal
+
+    from tinygen.boards.catalog import load_board
+    from tinygen.device.netboard import parse_listen, serve_emulator
+    from tinygen.flow import build_for_board
+
+    host, port = parse_listen(listen)
+    outcome = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m))
+    # SIGTERM (a CI runner, labgrid, a test) ends it like Ctrl-C: QEMU never outlives it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with serve_emulator(load_board(board), outcome.elf, host, port) as served:
+        print(f"{outcome.model_name} on {outcome.board}: serial at {served.url}", flush=True)
+        code = served.wait(timeout_s)
+    if code not in (None, 0):
+        raise TinygenError(f"the firmware ended with status {code}")
+
+
 def main() -> None:
     try:
         cli(standalone_mode=False)

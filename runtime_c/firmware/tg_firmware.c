@@ -138,12 +138,18 @@ static void tx_tensor_info(tx_t *tx, const tg_tensor_info_t *tensor)
     tx_u32(tx, (uint32_t)tensor->zero_point);
 }
 
+static uint32_t largest_request(void)
+{
+    const uint32_t run_bytes = total_bytes(MODEL->inputs, MODEL->num_inputs);
+    return run_bytes > 4u + TG_CHUNK_BYTES ? run_bytes : 4u + TG_CHUNK_BYTES;
+}
+
 static void hello_payload(tx_t *tx, const void *context)
 {
-    (void)context;
-    tx_u16(tx, TG_PROTOCOL_VERSION);
+    const uint32_t version = *(const uint32_t *)context;
+    tx_u16(tx, (uint16_t)version);
     tx_u16(tx, 0u);
-    tx_u32(tx, total_bytes(MODEL->inputs, MODEL->num_inputs));
+    tx_u32(tx, version >= 3u ? largest_request() : total_bytes(MODEL->inputs, MODEL->num_inputs));
     tx_bytes(tx, MODEL->sha256, 32u);
     tx_u32(tx, MODEL->arena_bytes);
     tx_u8(tx, (uint8_t)MODEL->num_inputs);
@@ -155,6 +161,9 @@ static void hello_payload(tx_t *tx, const void *context)
     }
     for (uint32_t i = 0; i < MODEL->num_outputs; ++i) {
         tx_tensor_info(tx, &MODEL->outputs[i]);
+    }
+    if (version >= 3u) {
+        tx_u32(tx, TG_CHUNK_BYTES);
     }
 }
 
@@ -175,6 +184,53 @@ static void run_payload(tx_t *tx, const void *context)
     for (uint32_t i = 0; i < MODEL->num_outputs; ++i) {
         tx_bytes(tx, MODEL->outputs[i].data, MODEL->outputs[i].bytes);
     }
+}
+
+typedef struct {
+    run_result_t run;
+    uint32_t output_bytes;
+    uint32_t output_crc;
+} invoke_result_t;
+
+static void invoke_payload(tx_t *tx, const void *context)
+{
+    const invoke_result_t *result = context;
+    tx_u32(tx, (uint32_t)result->run.status);
+    tx_u64(tx, result->run.instructions);
+    tx_u32(tx, result->run.invoke_stack_bytes);
+    tx_u32(tx, result->run.stack_peak_bytes);
+    tx_u32(tx, result->output_bytes);
+    tx_u32(tx, result->output_crc);
+}
+
+typedef struct {
+    uint32_t offset;
+    uint32_t count;
+} span_t;
+
+/* Byte `offset` of the tensors laid end to end (the order of the model's list). */
+static uint8_t *tensor_byte(const tg_tensor_info_t *tensors, uint32_t count, uint32_t offset)
+{
+    for (uint32_t i = 0; i < count; ++i) {
+        if (offset < tensors[i].bytes) {
+            return (uint8_t *)tensors[i].data + offset;
+        }
+        offset -= tensors[i].bytes;
+    }
+    return NULL;
+}
+
+static void read_payload(tx_t *tx, const void *context)
+{
+    const span_t *span = context;
+    for (uint32_t b = 0; b < span->count; ++b) {
+        tx_u8(tx, *tensor_byte(MODEL->outputs, MODEL->num_outputs, span->offset + b));
+    }
+}
+
+static void offset_payload(tx_t *tx, const void *context)
+{
+    tx_u32(tx, *(const uint32_t *)context);
 }
 
 static void empty_payload(tx_t *tx, const void *context)
@@ -199,6 +255,32 @@ static void send_error(uint8_t seq, uint32_t code, uint32_t detail)
 {
     const error_reply_t error = {code, detail};
     send_frame(TG_MSG_ERROR, seq, error_payload, &error);
+}
+
+/* ---- hard faults ------------------------------------------------------------------------------ */
+
+static uint8_t current_seq; /* of the request being served, echoed by a FAULT frame */
+
+typedef struct {
+    uint32_t pc;
+    uint32_t exception;
+    uint32_t cause;
+} fault_t;
+
+static void fault_payload(tx_t *tx, const void *context)
+{
+    const fault_t *fault = context;
+    tx_u32(tx, fault->pc);
+    tx_u32(tx, fault->exception);
+    tx_u32(tx, fault->cause);
+}
+
+/* Called by the port's fault handler (tg_port.h) before it ends the program. */
+void tg_app_fault(uint32_t pc, uint32_t exception, uint32_t cause)
+{
+    const fault_t fault = {pc, exception, cause};
+    send_frame(TG_MSG_FAULT, current_seq, fault_payload, &fault);
+    tg_port_flush();
 }
 
 /* ---- stack painting ---------------------------------------------------------------------------- */
@@ -345,14 +427,153 @@ static void discard_payload(frame_header_t *header)
     }
 }
 
-static uint32_t expected_length(uint8_t type, uint32_t run_bytes)
+static uint32_t crc_of(const tg_tensor_info_t *tensors, uint32_t count)
 {
-    return type == TG_MSG_RUN ? run_bytes : 0u;
+    uint32_t crc = TG_CRC32_INIT;
+    for (uint32_t i = 0; i < count; ++i) {
+        const uint8_t *data = tensors[i].data;
+        for (uint32_t b = 0; b < tensors[i].bytes; ++b) {
+            crc = tg_crc32_update(crc, data[b]);
+        }
+    }
+    return tg_crc32_final(crc);
+}
+
+static uint32_t le32(const uint8_t *bytes)
+{
+    return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
 }
 
 static int is_request(uint8_t type)
 {
-    return type == TG_MSG_HELLO || type == TG_MSG_RUN || type == TG_MSG_EXIT;
+    return type >= TG_MSG_HELLO && type <= TG_MSG_READ;
+}
+
+static int length_fits(uint8_t type, uint32_t length, uint32_t run_bytes)
+{
+    switch (type) {
+    case TG_MSG_HELLO:
+        return length == 0u || length == 2u;
+    case TG_MSG_RUN:
+        return length == run_bytes;
+    case TG_MSG_WRITE:
+        return length > 4u && length <= 4u + TG_CHUNK_BYTES;
+    case TG_MSG_INVOKE:
+        return length == 4u;
+    case TG_MSG_READ:
+        return length == 8u;
+    default:
+        return length == 0u; /* EXIT */
+    }
+}
+
+static uint32_t expected_length(uint8_t type, uint32_t run_bytes)
+{
+    switch (type) {
+    case TG_MSG_RUN:
+        return run_bytes;
+    case TG_MSG_WRITE:
+        return 4u + TG_CHUNK_BYTES;
+    case TG_MSG_INVOKE:
+        return 4u;
+    case TG_MSG_READ:
+        return 8u;
+    default:
+        return 0u;
+    }
+}
+
+/* A v3 request's payload is checked before it touches a tensor: a WRITE garbled on the line must
+ * not scribble over inputs already written. */
+static uint8_t request_buffer[4u + TG_CHUNK_BYTES];
+
+static void receive_into_buffer(frame_header_t *header)
+{
+    for (uint32_t b = 0; b < header->length; ++b) {
+        request_buffer[b] = rx_byte(&header->crc);
+    }
+}
+
+static struct {
+    int session_open;       /* a v3 HELLO since boot: without one, a v3 request means a reset */
+    int result_valid;       /* the last INVOKE's result still describes the inputs and outputs */
+    uint32_t input_crc;
+    invoke_result_t result;
+} state;
+
+static run_result_t run_model(void)
+{
+    int status;
+    /* Paint afresh below this frame, so that the deepest word touched afterwards is
+     * invoke()'s; what was used before counts towards the firmware's peak. */
+    uint32_t *before = stack_used_to();
+    stack_lowest = before < stack_lowest ? before : stack_lowest;
+    paint_stack();
+    const uint64_t raw = instructions_of(MODEL->invoke, &status);
+    uint32_t *deepest = stack_used_to();
+    stack_lowest = deepest < stack_lowest ? deepest : stack_lowest;
+    const run_result_t result = {status, raw - call_overhead, bytes_between(deepest, invoke_sp),
+                                 bytes_between(stack_lowest, __tg_stack_top)};
+    return result;
+}
+
+static void serve_hello(const frame_header_t *header)
+{
+    uint32_t version = TG_PROTOCOL_MIN_VERSION;
+    if (header->length == 2u) {
+        const uint32_t host = (uint32_t)request_buffer[0] | (uint32_t)request_buffer[1] << 8;
+        version = host < TG_PROTOCOL_VERSION ? host : TG_PROTOCOL_VERSION;
+    }
+    state.session_open = version >= 3u; /* a v2 host gets the v2 rules back */
+    state.result_valid = 0;
+    send_frame(TG_MSG_HELLO | TG_MSG_REPLY, header->seq, hello_payload, &version);
+}
+
+static void serve_write(const frame_header_t *header, uint32_t run_bytes)
+{
+    const uint32_t offset = le32(request_buffer);
+    const uint32_t count = header->length - 4u;
+    if (offset > run_bytes || count > run_bytes - offset) {
+        send_error(header->seq, TG_ERR_BAD_RANGE, run_bytes);
+        return;
+    }
+    for (uint32_t b = 0; b < count; ++b) {
+        *tensor_byte(MODEL->inputs, MODEL->num_inputs, offset + b) = request_buffer[4u + b];
+    }
+    state.result_valid = 0;
+    const uint32_t next = offset + count;
+    send_frame(TG_MSG_WRITE | TG_MSG_REPLY, header->seq, offset_payload, &next);
+}
+
+static void serve_invoke(const frame_header_t *header)
+{
+    const uint32_t wanted = le32(request_buffer);
+    /* A repeated INVOKE (its reply was lost) is answered from memory: invoke() may have reused
+     * the inputs' memory, so running again would not compute the same thing. */
+    if (!(state.result_valid && state.input_crc == wanted)) {
+        const uint32_t held = crc_of(MODEL->inputs, MODEL->num_inputs);
+        if (held != wanted) {
+            send_error(header->seq, TG_ERR_INPUT_CRC, held);
+            return;
+        }
+        state.result.run = run_model();
+        state.result.output_bytes = total_bytes(MODEL->outputs, MODEL->num_outputs);
+        state.result.output_crc = crc_of(MODEL->outputs, MODEL->num_outputs);
+        state.input_crc = wanted;
+        state.result_valid = 1;
+    }
+    send_frame(TG_MSG_INVOKE | TG_MSG_REPLY, header->seq, invoke_payload, &state.result);
+}
+
+static void serve_read(const frame_header_t *header)
+{
+    const uint32_t output_bytes = total_bytes(MODEL->outputs, MODEL->num_outputs);
+    const span_t span = {le32(request_buffer), le32(request_buffer + 4)};
+    if (span.count > TG_CHUNK_BYTES || span.offset > output_bytes || span.count > output_bytes - span.offset) {
+        send_error(header->seq, TG_ERR_BAD_RANGE, output_bytes);
+        return;
+    }
+    send_frame(TG_MSG_READ | TG_MSG_REPLY, header->seq, read_payload, &span);
 }
 
 _Noreturn static void serve(void)
@@ -361,14 +582,20 @@ _Noreturn static void serve(void)
     for (;;) {
         frame_header_t header;
         receive_header(&header);
-        if (header.length > run_bytes) {
+        current_seq = header.seq;
+        /* In a v3 session no request is longer than a WRITE: a length corrupted upwards then
+         * swallows at most one chunk of what follows, not a whole v2 RUN's worth. */
+        const uint32_t longest = state.session_open ? 4u + TG_CHUNK_BYTES : largest_request();
+        if (header.length > longest) {
             /* Possibly a corrupted length: waiting for that many bytes could block forever. */
-            send_error(header.seq, TG_ERR_TOO_LONG, run_bytes);
+            send_error(header.seq, TG_ERR_TOO_LONG, longest);
             continue;
         }
-        const int well_formed = is_request(header.type) && header.length == expected_length(header.type, run_bytes);
+        const int well_formed = is_request(header.type) && length_fits(header.type, header.length, run_bytes);
         if (well_formed && header.type == TG_MSG_RUN) {
-            receive_inputs(&header);
+            receive_inputs(&header); /* v2: straight into the inputs, no buffer */
+        } else if (well_formed) {
+            receive_into_buffer(&header);
         } else {
             discard_payload(&header);
         }
@@ -379,24 +606,23 @@ _Noreturn static void serve(void)
         } else if (!well_formed) {
             send_error(header.seq, TG_ERR_BAD_LENGTH, expected_length(header.type, run_bytes));
         } else if (header.type == TG_MSG_HELLO) {
-            send_frame(TG_MSG_HELLO | TG_MSG_REPLY, header.seq, hello_payload, NULL);
+            serve_hello(&header);
         } else if (header.type == TG_MSG_RUN) {
-            int status;
-            /* Paint afresh below this frame, so that the deepest word touched afterwards is
-             * invoke()'s; what was used before counts towards the firmware's peak. */
-            uint32_t *before = stack_used_to();
-            stack_lowest = before < stack_lowest ? before : stack_lowest;
-            paint_stack();
-            const uint64_t raw = instructions_of(MODEL->invoke, &status);
-            uint32_t *deepest = stack_used_to();
-            stack_lowest = deepest < stack_lowest ? deepest : stack_lowest;
-            const run_result_t result = {status, raw - call_overhead, bytes_between(deepest, invoke_sp),
-                                         bytes_between(stack_lowest, __tg_stack_top)};
+            state.result_valid = 0;
+            const run_result_t result = run_model();
             send_frame(TG_MSG_RUN | TG_MSG_REPLY, header.seq, run_payload, &result);
-        } else {
+        } else if (header.type == TG_MSG_EXIT) {
             send_frame(TG_MSG_EXIT | TG_MSG_REPLY, header.seq, empty_payload, NULL);
             tg_port_flush();
             tg_port_exit(0);
+        } else if (!state.session_open) {
+            send_error(header.seq, TG_ERR_NO_SESSION, 0u);
+        } else if (header.type == TG_MSG_WRITE) {
+            serve_write(&header, run_bytes);
+        } else if (header.type == TG_MSG_INVOKE) {
+            serve_invoke(&header);
+        } else {
+            serve_read(&header);
         }
     }
 }

@@ -30,6 +30,14 @@
  *   BAD_LENGTH   the payload length is wrong for the type (detail: the expected length).
  *   TOO_LONG     the length exceeds the largest request (detail: that maximum). The payload is
  *                not consumed: the firmware hunts for the next sync marker in what follows.
+ * Version 3 (negotiated: a HELLO carrying u16 "highest version the host speaks") adds, after a
+ * v3 HELLO has opened a session:
+ *   WRITE 0x04, u32 offset + data -> 0x84: u32 offset + data length (the next offset).
+ *   INVOKE 0x05, u32 inputs' CRC  -> 0x85: the RUN reply's four fields, u32 output bytes, u32 CRC
+ *                                    of the outputs. A repeated INVOKE with the same CRC and no
+ *                                    WRITE since replays the last result without running again.
+ *   READ 0x06, u32 offset, u32 n  -> 0x86: that many output bytes.
+ * and the v3 HELLO reply appends u32 TG_CHUNK_BYTES. docs/serial-protocol.md has the details.
  * Bytes outside a frame are skipped silently while hunting for sync. The firmware then keeps
  * listening. A RUN payload is received straight into the model's input tensors, so the largest
  * request is the inputs' total size and needs no buffer of its own.
@@ -37,7 +45,13 @@
 #ifndef TINYGEN_TG_PROTOCOL_H
 #define TINYGEN_TG_PROTOCOL_H
 
-#define TG_PROTOCOL_VERSION 2u /* 2: the RUN reply carries the two stack measurements */
+#define TG_PROTOCOL_VERSION 3u /* 3: chunked WRITE/INVOKE/READ, sessions, FAULT frames */
+#define TG_PROTOCOL_MIN_VERSION 2u /* a HELLO with an empty payload gets the v2 reply */
+
+/* The largest data part of a WRITE or READ (v3): the firmware's only receive buffer. */
+#ifndef TG_CHUNK_BYTES
+#define TG_CHUNK_BYTES 256u
+#endif
 
 #define TG_SYNC_0 0xA5u
 #define TG_SYNC_1 0x5Au
@@ -47,6 +61,10 @@
 #define TG_MSG_HELLO 0x01u
 #define TG_MSG_RUN 0x02u
 #define TG_MSG_EXIT 0x03u
+#define TG_MSG_WRITE 0x04u  /* v3: u32 offset into the inputs, then 1..TG_CHUNK_BYTES bytes */
+#define TG_MSG_INVOKE 0x05u /* v3: u32 CRC-32 of all the inputs' bytes */
+#define TG_MSG_READ 0x06u   /* v3: u32 offset into the outputs, u32 count (<= TG_CHUNK_BYTES) */
+#define TG_MSG_FAULT 0xFEu  /* unsolicited: u32 pc, u32 exception number, u32 CFSR; then exit */
 #define TG_MSG_REPLY 0x80u /* reply type = request type | TG_MSG_REPLY */
 #define TG_MSG_ERROR 0xFFu
 
@@ -54,5 +72,8 @@
 #define TG_ERR_UNKNOWN_TYPE 2u
 #define TG_ERR_BAD_LENGTH 3u
 #define TG_ERR_TOO_LONG 4u
+#define TG_ERR_BAD_RANGE 5u  /* WRITE/READ outside the tensors (detail: their total size) */
+#define TG_ERR_INPUT_CRC 6u  /* INVOKE: the inputs held differ from the host's (detail: their CRC) */
+#define TG_ERR_NO_SESSION 7u /* WRITE/INVOKE/READ before a v3 HELLO: the board was reset */
 
 #endif /* TINYGEN_TG_PROTOCOL_H */

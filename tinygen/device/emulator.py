@@ -28,7 +28,7 @@ PORT_ATTEMPTS = 3            # a free port can be taken by someone else before Q
 LISTENING_MARK = "waiting for connection"
 
 
-def qemu_command(board: Board, elf: Path, port: int) -> list[str]:
+def qemu_command(board: Board, elf: Path, port: int, host: str = "127.0.0.1") -> list[str]:
     if board.qemu is None:
         raise DeviceError(f"board '{board.name}' has no [qemu] section: it cannot be emulated")
     return [
@@ -36,7 +36,7 @@ def qemu_command(board: Board, elf: Path, port: int) -> list[str]:
         "-nographic", "-monitor", "none",
         "-icount", "shift=0",
         "-semihosting-config", "enable=on,target=native",
-        "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on",
+        "-serial", f"tcp:{host}:{port},server=on,wait=on",
         *board.qemu.extra_args,
         "-kernel", str(elf),
     ]

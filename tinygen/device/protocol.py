@@ -17,7 +17,11 @@ from enum import IntEnum
 
 from tinygen.errors import DeviceError
 
-PROTOCOL_VERSION = 2  # 2: the RUN reply carries the stack measurements
+
+class CorruptFrame(DeviceError):
+    """What a noisy line produces: a CRC mismatch, an absurd length, no sync marker. Worth a retry."""
+
+PROTOCOL_VERSION = 3  # 2: the RUN reply carries the stack measurements; 3: chunks, sessions, faults
 SYNC = b"\xa5\x5a"
 HEADER = struct.Struct("<2sBBI")  # sync, type, seq, payload length
 CRC = struct.Struct("<I")
@@ -28,14 +32,22 @@ class MessageType(IntEnum):
     HELLO = 0x01
     RUN = 0x02
     EXIT = 0x03
+    WRITE = 0x04
+    INVOKE = 0x05
+    READ = 0x06
     HELLO_REPLY = 0x81
     RUN_REPLY = 0x82
     EXIT_REPLY = 0x83
+    WRITE_REPLY = 0x84
+    INVOKE_REPLY = 0x85
+    READ_REPLY = 0x86
+    FAULT = 0xFE
     ERROR = 0xFF
 
 
 REPLY_TO = {MessageType.HELLO: MessageType.HELLO_REPLY, MessageType.RUN: MessageType.RUN_REPLY,
-            MessageType.EXIT: MessageType.EXIT_REPLY}
+            MessageType.EXIT: MessageType.EXIT_REPLY, MessageType.WRITE: MessageType.WRITE_REPLY,
+            MessageType.INVOKE: MessageType.INVOKE_REPLY, MessageType.READ: MessageType.READ_REPLY}
 
 
 class ErrorCode(IntEnum):
@@ -43,6 +55,9 @@ class ErrorCode(IntEnum):
     UNKNOWN_TYPE = 2
     BAD_LENGTH = 3
     TOO_LONG = 4
+    BAD_RANGE = 5
+    INPUT_CRC = 6
+    NO_SESSION = 7
 
 
 class DType(IntEnum):
@@ -110,16 +125,16 @@ def read_frame(read_exactly: Callable[[int], bytes], *, max_payload: int = 1 << 
             skipped += 1
             byte = read_exactly(1)
         if skipped > max_skipped:
-            raise DeviceError(f"no frame sync marker in {skipped} bytes: not a tinygen firmware, or a garbled line")
+            raise CorruptFrame(f"no frame sync marker in {skipped} bytes: not a tinygen firmware, or a garbled line")
     rest = read_exactly(HEADER.size - len(SYNC))
     _, frame_type, seq, length = HEADER.unpack(SYNC + rest)
     if length > max_payload:
-        raise DeviceError(f"frame announces a {length}-byte payload, more than the {max_payload} expected")
+        raise CorruptFrame(f"frame announces a {length}-byte payload, more than the {max_payload} expected")
     payload = read_exactly(length)
     (crc,) = CRC.unpack(read_exactly(CRC.size))
     expected = zlib.crc32(SYNC + rest + payload)
     if crc != expected:
-        raise DeviceError(f"frame CRC mismatch (got {crc:#010x}, computed {expected:#010x}): garbled serial line")
+        raise CorruptFrame(f"frame CRC mismatch (got {crc:#010x}, computed {expected:#010x}): garbled serial line")
     return Frame(frame_type, seq, payload)
 
 
@@ -192,6 +207,7 @@ class HelloReply:
     tinygen_version: str
     inputs: tuple[TensorInfo, ...]
     outputs: tuple[TensorInfo, ...]
+    chunk_bytes: int = 256   # v3: the largest data part of a WRITE or READ
 
 
 @dataclass(frozen=True)
@@ -240,6 +256,7 @@ def encode_hello_reply(hello: HelloReply) -> bytes:
              struct.pack("<IBB", hello.arena_bytes, len(hello.inputs), len(hello.outputs)),
              _text(hello.model_name), _text(hello.tinygen_version)]
     parts += [_encode_tensor(t) for t in (*hello.inputs, *hello.outputs)]
+    parts.append(struct.pack("<I", hello.chunk_bytes))
     return b"".join(parts)
 
 
@@ -254,8 +271,12 @@ def decode_hello_reply(payload: bytes) -> HelloReply:
     tinygen_version = reader.text()
     inputs = tuple(_decode_tensor(reader) for _ in range(num_inputs))
     outputs = tuple(_decode_tensor(reader) for _ in range(num_outputs))
+    (chunk_bytes,) = reader.take("<I")
     reader.done()
-    return HelloReply(version, max_payload, sha256, arena_bytes, model_name, tinygen_version, inputs, outputs)
+    if chunk_bytes == 0:
+        raise DeviceError("firmware announces a chunk size of 0 bytes")
+    return HelloReply(version, max_payload, sha256, arena_bytes, model_name, tinygen_version, inputs, outputs,
+                      chunk_bytes)
 
 
 RUN_REPLY_HEAD = struct.Struct("<iQII")
@@ -284,3 +305,54 @@ def decode_error_reply(payload: bytes) -> ErrorReply:
     code, detail = reader.take("<II")
     reader.done()
     return ErrorReply(code, detail)
+
+
+# ---- v3: chunked transfers, invoke, faults -------------------------------------------------------
+
+OFFSET = struct.Struct("<I")
+READ_REQUEST = struct.Struct("<II")
+INVOKE_REPLY = struct.Struct("<iQIIII")
+FAULT_REPORT = struct.Struct("<III")
+
+
+@dataclass(frozen=True)
+class InvokeReply:
+    run: RunReply            # outputs empty: they are fetched with READ
+    output_bytes: int
+    output_crc: int          # zlib.crc32 of all the outputs' bytes
+
+
+def encode_invoke_reply(reply: InvokeReply) -> bytes:
+    run = reply.run
+    return INVOKE_REPLY.pack(run.status, run.instructions, run.invoke_stack_bytes, run.stack_peak_bytes,
+                             reply.output_bytes, reply.output_crc)
+
+
+def decode_invoke_reply(payload: bytes) -> InvokeReply:
+    reader = _Reader(payload, "INVOKE reply")
+    status, instructions, invoke_stack, peak, output_bytes, output_crc = reader.take(INVOKE_REPLY.format)
+    reader.done()
+    return InvokeReply(RunReply(status, instructions, b"", invoke_stack, peak), output_bytes, output_crc)
+
+
+@dataclass(frozen=True)
+class FaultReport:
+    pc: int                  # the faulting instruction
+    exception: int           # the exception number (Arm: 3 HardFault, 4 MemManage, 5 BusFault, 6 UsageFault)
+    cause: int               # port-specific (Arm: CFSR)
+
+    def describe(self) -> str:
+        names = {2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "UsageFault"}
+        name = names.get(self.exception, f"exception {self.exception}")
+        return f"hard fault in the firmware: {name} at pc {self.pc:#010x} (fault status {self.cause:#010x})"
+
+
+def encode_fault_report(fault: FaultReport) -> bytes:
+    return FAULT_REPORT.pack(fault.pc, fault.exception, fault.cause)
+
+
+def decode_fault_report(payload: bytes) -> FaultReport:
+    reader = _Reader(payload, "FAULT report")
+    pc, exception, cause = reader.take(FAULT_REPORT.format)
+    reader.done()
+    return FaultReport(pc, exception, cause)

@@ -35,6 +35,11 @@ uint64_t tg_port_counter_read(void);
 #define TG_PORT_EXIT_FAULT 3          /* a CPU fault or trap */
 #define TG_PORT_EXIT_MAIN_RETURNED 4  /* main() returned, which it never should */
 
+/* The other direction: the port's fault handler calls this (the application's, when it has one)
+ * with the faulting instruction's address, the exception number and a port-specific cause
+ * register, before ending the program; the firmware application reports it as a FAULT frame. */
+void tg_app_fault(uint32_t pc, uint32_t exception, uint32_t cause);
+
 /* End the program with a status the host sees (QEMU's exit code, or a debugger's report). */
 _Noreturn void tg_port_exit(int code);
 

@@ -31,6 +31,7 @@
 #define TG_MPS2_ICSR TG_MPS2_REG(0xE000ED04u)
 #define TG_MPS2_ICSR_PENDSTSET (1u << 26)
 #define TG_MPS2_CPACR TG_MPS2_REG(0xE000ED88u)
+#define TG_MPS2_CFSR TG_MPS2_REG(0xE000ED28u) /* configurable fault status (UFSR:BFSR:MMFSR) */
 
 /* Under `-icount shift=0` each instruction is 1 ns of virtual time. SysTick counts the core clock
  * or the reference clock (the board header says which); a block of 2^TG_BOARD_TICKS_PER_BLOCK_LOG2

@@ -38,8 +38,31 @@ void tg_mps2_reset(void)
     tg_port_exit(TG_PORT_EXIT_MAIN_RETURNED);
 }
 
-void tg_mps2_fault(void)
+/* An application without a fault report still links. */
+__attribute__((weak)) void tg_app_fault(uint32_t pc, uint32_t exception, uint32_t cause)
 {
+    (void)pc;
+    (void)exception;
+    (void)cause;
+}
+
+/* Entered with r0 pointing at the exception frame the core stacked (r0-r3, r12, lr, pc, xpsr). */
+__attribute__((used)) static void tg_mps2_fault_report(const uint32_t *frame)
+{
+    uint32_t exception;
+    __asm__ volatile("mrs %0, ipsr" : "=r"(exception));
+    tg_app_fault(frame[6], exception & 0x1FFu, TG_MPS2_CFSR);
     /* A crash must end QEMU with a distinct status rather than hang until the host's timeout. */
     tg_port_exit(TG_PORT_EXIT_FAULT);
+}
+
+/* Naked: the frame's address is read before any code of ours moves the stack pointer. */
+__attribute__((naked)) void tg_mps2_fault(void)
+{
+    __asm__ volatile(
+        "tst lr, #4\n\t"
+        "ite eq\n\t"
+        "mrseq r0, msp\n\t"
+        "mrsne r0, psp\n\t"
+        "b tg_mps2_fault_report\n\t");
 }

@@ -279,9 +279,10 @@ static tg_insn_t decode32(uint32_t a, uint16_t hw1, uint16_t hw2)
     if ((hw1 & 0x0610u) == 0x0010u) {
         return decode_single_load(a, hw1, hw2);
     }
-    switch (hw1 & 0x0780u) {
-    case 0x0200u:
+    if ((hw1 & 0x0700u) == 0x0200u) {
         return make(a, 4, TG_ALU, 1); /* data processing (register): shifts, SXT/UXT(A)(B16), parallel, CLZ, QADD */
+    }
+    switch (hw1 & 0x0780u) {
     case 0x0300u:
         return decode_multiply(a, hw1);
     case 0x0380u:

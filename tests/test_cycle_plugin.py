@@ -1,0 +1,254 @@
+"""The cycle plugin (runtime_c/qemu_plugin) against counts worked out by hand from the table in
+docs/cycle-model.md, on small hand-written Thumb-2 programs run in QEMU (mps2-an386), and against the
+firmware's own instruction count of a whole model.
+
+Each program's `measured` function is the region; the comments give each instruction's charge.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import DIGITS_MODEL
+from tinygen.device.cycles import CycleSettings, RegionCount, build_plugin, plugin_arguments, read_regions, symbol_address
+from tinygen.flow import run_on_board
+
+pytestmark = pytest.mark.qemu
+
+CFLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-nostdlib", "-nostartfiles",
+          "-Wl,-Ttext=0", "-Wl,-e,reset"]
+
+# Vector table, FPU on, call `measured`, exit through semihosting. Nothing here is in the region.
+STARTUP = """\
+    .syntax unified
+    .thumb
+    .text
+    .word 0x20010000
+    .word reset + 1
+    .thumb_func
+    .global reset
+reset:
+    ldr r0, =0xE000ED88
+    ldr r1, [r0]
+    orr r1, r1, #(0xF << 20)
+    str r1, [r0]
+    dsb
+    isb
+    bl measured
+    movs r0, #0x20
+    ldr r1, =exit_block
+    bkpt 0xAB
+1:  b 1b
+    .ltorg
+    .align 2
+exit_block:
+    .word 0x20026
+    .word 0
+"""
+
+
+def measure(tmp_path: Path, body: str, settings: CycleSettings = CycleSettings(), prologue: str = "") -> RegionCount:
+    source = tmp_path / "prog.S"
+    source.write_text(STARTUP + textwrap.dedent(prologue) + "    .thumb_func\n    .global measured\nmeasured:\n"
+                      + textwrap.dedent(body) + "\n    .ltorg\n")
+    elf = tmp_path / "prog.elf"
+    subprocess.run(["arm-none-eabi-gcc", *CFLAGS, "-o", str(elf), str(source)], check=True, capture_output=True)
+    out = tmp_path / "regions.jsonl"
+    plugin = plugin_arguments(build_plugin(), out, symbol_address(elf, "measured"), settings)
+    proc = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "null",
+                           "-icount", "shift=0", "-semihosting-config", "enable=on,target=native", *plugin,
+                           "-kernel", str(elf)], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    regions = read_regions(out)
+    assert len(regions) == 1
+    assert regions[0].nonsequential == 0  # every flow change came from an instruction that can write the PC
+    return regions[0]
+
+
+ALU_LOOP = """\
+    movs r2, #10          @ 1
+loop:
+    adds r3, r3, #1       @ 1
+    subs r2, r2, #1       @ 1
+    bne loop              @ 1, + P when taken (9 times)
+    bx lr                 @ 1 + P
+"""
+
+
+def test_alu_loop(tmp_path):
+    r = measure(tmp_path, ALU_LOOP)
+    assert r.instructions == 1 + 10 * 3 + 1
+    assert r.taken_branches == 10
+    assert r.cycles == 1 + 10 * 3 + 9 * 2 + (1 + 2)
+    assert r.classes["alu"] == 21 and r.classes["cond_branch"] == 10 and r.classes["branch"] == 1
+
+
+def test_p_is_an_option(tmp_path):
+    assert measure(tmp_path, ALU_LOOP, CycleSettings(p=3)).cycles == 52 + 10
+    assert measure(tmp_path, ALU_LOOP, CycleSettings(p=1)).cycles == 52 - 10
+
+
+def test_wide_conditional_branch_and_a_loop_across_a_1k_page_end(tmp_path):
+    # The loop sits across 0x400: the 16-bit instructions at the page's end must keep size 2.
+    prologue = "    .org 0x3f8\n"
+    body = """\
+        movs r2, #10          @ 1
+    loop:
+        adds r3, r3, #1       @ 1
+        subs r2, r2, #1       @ 1
+        nop                   @ 1
+        bne.w loop            @ 1, + P when taken
+        bx lr                 @ 1 + P
+    """
+    r = measure(tmp_path, body, prologue=prologue)
+    assert r.instructions == 1 + 10 * 4 + 1
+    assert r.cycles == 1 + 10 * 4 + 9 * 2 + 3
+    assert r.classes["sys"] == 10
+
+
+def test_load_store_runs_pipeline(tmp_path):
+    body = """\
+        ldr r0, =0x20000100   @ 2 (first of the run)
+        ldr r1, [r0]          @ 2: its address is the register the previous load loaded
+        ldr r2, [r0, #4]      @ 1: pipelined
+        ldr r3, [r0, #8]      @ 1
+        str r1, [r0, #12]     @ 1
+        str r2, [r0, #16]     @ 1
+        strb r3, [r0, #20]    @ 1
+        ldrh r3, [r0, #2]     @ 1
+        adds r1, r1, #1       @ 1: the run ends
+        ldr r2, [r0, #4]      @ 2
+        bx lr                 @ 1 + P
+    """
+    r = measure(tmp_path, body)
+    assert r.instructions == 11
+    assert r.pipelined == 6
+    assert r.cycles == 2 + 2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 3
+    assert r.classes["load"] == 6 and r.classes["store"] == 3
+
+
+def test_nothing_pipelines_after_a_register_offset_store(tmp_path):
+    body = """\
+        movs r1, #0           @ 1
+        ldr r0, =0x20000100   @ 2
+        str r1, [r0, r1]      @ 2: address from r0, which the previous load loaded
+        ldr r2, [r0]          @ 2: after STR with a register offset
+        ldr r3, [r0, #4]      @ 1: pipelined
+        ldr r3, [r3]          @ 2: address from the register just loaded
+        str.w r2, [r0, r1, lsl #2]  @ 1: pipelined (address registers r0, r1, not r3)
+        ldr r2, [r0]          @ 2: after STR with a register offset
+        bx lr                 @ 1 + P
+    """
+    r = measure(tmp_path, body)
+    assert r.instructions == 9
+    assert r.pipelined == 2
+    assert r.cycles == 1 + 2 + 2 + 2 + 1 + 2 + 1 + 2 + 3
+
+
+def test_multiple_and_dual_transfers(tmp_path):
+    body = """\
+        push {r4-r7, lr}      @ 1 + N = 6
+        ldr r0, =0x20000100   @ 2
+        ldmia r0!, {r1-r3}    @ 1 + 3
+        stmdb r0!, {r1-r3}    @ 1 + 3 (32-bit)
+        ldrd r4, r5, [r0]     @ 3
+        strd r4, r5, [r0, #8] @ 3
+        ldr r6, [r0]          @ 2: never pipelined after LDRD/STRD
+        ldm.w r0, {r1-r4, r6} @ 1 + 5
+        pop {r4-r7, pc}       @ 1 + N = 6, + P (loads the PC, taken)
+    """
+    r = measure(tmp_path, body)
+    assert r.instructions == 9
+    assert r.taken_branches == 1
+    assert r.pipelined == 0
+    assert r.cycles == 6 + 2 + 4 + 4 + 3 + 3 + 2 + 6 + (6 + 2)
+    assert r.classes["ldm_pop"] == 3 and r.classes["stm_push"] == 2 and r.classes["ldrd_strd"] == 2
+
+
+def test_dsp_multiply_divide(tmp_path):
+    body = """\
+        movs r0, #77          @ 1
+        movs r2, #3           @ 1
+        sxtb16 r1, r0         @ 1
+        sxtb16 r3, r0, ror #8 @ 1
+        smlad r4, r1, r3, r4  @ 1
+        smlabb r4, r1, r3, r4 @ 1
+        smull r4, r5, r1, r3  @ 1
+        mla r6, r1, r3, r6    @ 1
+        sdiv r6, r1, r2       @ 7 (fixed: the plugin cannot see operands)
+        udiv r6, r1, r2       @ 7
+        bx lr                 @ 1 + P
+    """
+    r = measure(tmp_path, body)
+    assert r.instructions == 11
+    assert r.cycles == 8 + 7 + 7 + 3
+    assert r.classes["alu"] == 4 and r.classes["dsp_mac"] == 2 and r.classes["mul"] == 2 and r.classes["div"] == 2
+    assert measure(tmp_path, body, CycleSettings(div=2)).cycles == 8 + 2 + 2 + 3
+
+
+IT_TABLE_BRANCHES = """\
+    movs r0, #1           @ 1
+    cmp r0, #1            @ 1
+    it eq                 @ 1 (after a 16-bit instruction: foldable)
+    moveq r1, #5          @ 1
+    cbz r0, 1f            @ 1: not taken
+    cbnz r0, 2f           @ 1 + P: taken
+1:  nop
+2:  movs r2, #1           @ 1
+    tbb [pc, r2]          @ 2 + P
+tbl:
+    .byte (c0 - tbl) / 2
+    .byte (c1 - tbl) / 2
+    .align 1
+c0: nop
+c1: subs r2, r2, #1       @ 1
+    beq 3f                @ 1 + P: taken
+    nop
+3:  bne 4f                @ 1: not taken
+    bx lr                 @ 1 + P
+4:  bx lr
+"""
+
+
+def test_it_table_branch_compare_and_branch(tmp_path):
+    r = measure(tmp_path, IT_TABLE_BRANCHES)
+    assert r.instructions == 12
+    assert r.taken_branches == 4
+    assert r.it_foldable == 1
+    assert r.cycles == 1 + 1 + 1 + 1 + 1 + 3 + 1 + 4 + 1 + 3 + 1 + 3
+    assert r.classes["it"] == 1 and r.classes["table_branch"] == 1 and r.classes["cond_branch"] == 4
+    assert measure(tmp_path, IT_TABLE_BRANCHES, CycleSettings(itfold=True)).cycles == 21 - 1
+
+
+def test_floating_point(tmp_path):
+    body = """\
+        ldr r0, =0x20000100   @ 2
+        vldr s0, [r0]         @ 2: never pipelined
+        vldr d1, [r0, #8]     @ 3
+        vmov s1, r1           @ 2
+        vadd.f32 s2, s0, s1   @ 1
+        vmla.f32 s2, s0, s1   @ 3
+        vdiv.f32 s3, s2, s1   @ 14
+        vsqrt.f32 s4, s2      @ 14
+        vpush {s0-s3}         @ 1 + N = 5
+        vpop {d0-d1}          @ 1 + 2N = 5
+        bx lr                 @ 1 + P
+    """
+    r = measure(tmp_path, body)
+    assert r.instructions == 11
+    assert r.cycles == 2 + 2 + 3 + 2 + 1 + 3 + 14 + 14 + 5 + 5 + 3
+    assert r.classes["fp_ldst"] == 4 and r.classes["fp_div"] == 2 and r.classes["fp_mac"] == 1
+
+
+def test_instructions_equal_the_firmwares_own_count(tmp_path):
+    report = run_on_board(DIGITS_MODEL, "mps2-an386", tmp_path / "fw", random_count=2, seed=3, count_cycles=True)
+    assert report.bit_exact
+    assert [c.instructions for c in report.cycles] == [r.instructions for r in report.results]
+    for c in report.cycles:
+        assert c.nonsequential == 0
+        assert sum(c.classes.values()) == c.instructions and c.classes["unknown"] == 0
+        assert sum(c.class_cycles.values()) == c.cycles > c.instructions

@@ -184,7 +184,8 @@ def _writable_file(ctx: click.Context, param: click.Parameter, path: Path | None
 @click.option("--write", "write_path", type=click.Path(path_type=Path, dir_okay=False), callback=_writable_file, help="Write the markdown report here (e.g. BENCHMARKS.md).")
 @click.option("--build-root", type=click.Path(path_type=Path), default=Path("build/bench"), show_default=True)
 def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Path) -> None:
-    """Measure the MLPerf Tiny models on BOARD: instructions, arena, flash, RAM; anchors beside."""
+    """Measure the MLPerf Tiny models on BOARD: instructions, estimated Cortex-M4 cycles (M4 boards only),
+    MACs per cycle, arena, flash, RAM; anchors beside."""
     from tinygen.bench import render_markdown, run_benchmark
 
     rows = run_benchmark(models_dir, board, build_root, announce=lambda m: stderr.print(m))

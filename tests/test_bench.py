@@ -1,0 +1,54 @@
+"""The benchmark report: its tables and the machine-readable block the regression guard reads.
+(The measurements themselves run in QEMU: `tinygen bench`, and the guard in test_mlperf_qemu.py.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tinygen.bench import ANCHORS, BenchRow, recorded_figures, render_markdown
+from tinygen.device.cycles import RegionCount
+from tinygen.flow import InputResult, RunReport
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _row(anchor, instructions: int, cycles: int | None) -> BenchRow:
+    counted = (RegionCount(0, 0, instructions, cycles, 10, 5, 0, 0, {"alu": instructions},
+                           {"alu": cycles // 2, "load": cycles - cycles // 2}),) if cycles else ()
+    report = RunReport(anchor.key, "b", (InputResult(True, 0.0, instructions),), 700, 9000, 800, cycles=counted)
+    reference = RunReport(anchor.key, "b", (InputResult(True, 0.0, 3 * instructions),), 700, 9000, 800)
+    return BenchRow(anchor, report, reference)
+
+
+def test_the_report_gives_cycles_and_macs_per_cycle_beside_the_anchors_and_reads_back():
+    rows = [_row(a, 1000 + i, 2000 + i) for i, a in enumerate(ANCHORS)]
+    text = render_markdown(rows, "mps2-an386", "tinygen bench")
+    ad = next(line for line in text.splitlines() if line.startswith("| AD | 264,192"))
+    # tinygen's cycles, TFLM's (anchors: 728,477), their ratio, and MACs per estimated cycle.
+    assert "| 2,000 | 728,477 | 0.00 | 132.10 | 0.36 | 0.54 |" in ad
+    assert "| AD | 50.0 % | 0.0 % | 50.0 % |" in text  # where the cycles go
+    figures = recorded_figures(text)
+    assert figures["board"] == "mps2-an386"
+    assert figures["models"]["VWW"] == {"instructions": 1003, "cycles": 2003, "reference_instructions": 3009,
+                                        "arena_bytes": 700, "flash_bytes": 9000}
+
+
+def test_other_cores_get_instructions_only():
+    rows = [_row(a, 1000, None) for a in ANCHORS]
+    text = render_markdown(rows, "mps2-an500", "tinygen bench --board mps2-an500")
+    assert "instructions only" in text
+    assert "| KWS | 1,000 | 7,646,052 | 0.00 | yes |" in text  # the Cortex-M7 anchor
+    assert recorded_figures(text)["models"]["KWS"]["cycles"] is None
+
+
+def test_the_checked_in_benchmarks_file_has_figures_for_every_model():
+    figures = recorded_figures((REPO / "BENCHMARKS.md").read_text(encoding="utf-8"))
+    assert sorted(figures["models"]) == sorted(a.key for a in ANCHORS)
+    assert all(m["instructions"] > 0 for m in figures["models"].values())
+
+
+def test_a_file_without_figures_is_refused():
+    with pytest.raises(ValueError, match="no tinygen-bench figures"):
+        recorded_figures("# Benchmarks\n")

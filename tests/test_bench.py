@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tinygen.bench import ANCHORS, BenchRow, recorded_figures, render_markdown
+from tinygen.bench import ANCHORS, BenchRow, instruction_regression, recorded_figures, render_markdown
 from tinygen.device.cycles import RegionCount
 from tinygen.flow import InputResult, RunReport
 
@@ -52,3 +52,12 @@ def test_the_checked_in_benchmarks_file_has_figures_for_every_model():
 def test_a_file_without_figures_is_refused():
     with pytest.raises(ValueError, match="no tinygen-bench figures"):
         recorded_figures("# Benchmarks\n")
+
+
+def test_the_guard_allows_one_percent_and_no_more():
+    figures = {"board": "mps2-an386", "models": {"IC": {"instructions": 1_000_000}}}
+    assert instruction_regression(figures, "IC", "mps2-an386", 900_000) is None
+    assert instruction_regression(figures, "IC", "mps2-an386", 1_010_000) is None
+    message = instruction_regression(figures, "IC", "mps2-an386", 1_010_001)
+    assert message is not None and "+1.00%" in message and "1,000,000" in message
+    assert "recorded on mps2-an386" in instruction_regression(figures, "IC", "mps2-an500", 900_000)

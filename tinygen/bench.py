@@ -186,6 +186,22 @@ def recorded_figures(markdown: str) -> dict:
     return json.loads(found.group(1))
 
 
+GUARD_MARGIN = 0.01  # counts are deterministic: a guard against regressions, not a timing
+
+
+def instruction_regression(figures: dict, key: str, board: str, instructions: int) -> str | None:
+    """Why `instructions` on `board` is a regression against the recorded figures (more than 1 % above
+    them), or None when it is not."""
+    if figures["board"] != board:
+        return f"BENCHMARKS.md was recorded on {figures['board']}, not {board}"
+    recorded = figures["models"][key]["instructions"]
+    if instructions > recorded * (1 + GUARD_MARGIN):
+        return (f"{key}: {instructions:,} instructions, {instructions / recorded - 1:+.2%} against the {recorded:,} "
+                f"recorded in BENCHMARKS.md (allowed: +{GUARD_MARGIN:.0%}; `tinygen bench --write BENCHMARKS.md` "
+                "re-records after a deliberate change)")
+    return None
+
+
 def render_markdown(rows: list[BenchRow], board: str, command: str) -> str:
     today = datetime.date.today().isoformat()
     lines = [

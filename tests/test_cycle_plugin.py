@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import DIGITS_MODEL
-from tinygen.device.cycles import CycleSettings, RegionCount, build_plugin, plugin_arguments, read_regions, symbol_address
+from tinygen.device.cycles import (CycleSettings, RegionCount, build_plugin, modelled_latency, plugin_arguments,
+                                   read_intervals, read_regions, symbol_address)
 from tinygen.flow import run_on_board
 
 pytestmark = pytest.mark.qemu
@@ -252,3 +253,97 @@ def test_instructions_equal_the_firmwares_own_count(tmp_path):
         assert c.nonsequential == 0
         assert sum(c.classes.values()) == c.instructions and c.classes["unknown"] == 0
         assert sum(c.class_cycles.values()) == c.cycles > c.instructions
+
+
+# Two Cortex-M33s (mps2-an521): core 0 releases core 1, both run a different amount of work between
+# the same two barriers. Busy = instructions outside `barrier` (its entry closes an interval).
+DUAL_CORE = """\
+    .syntax unified
+    .thumb
+    .text
+    .word 0x38010000
+    .word reset + 1
+    .thumb_func
+    .global reset
+reset:
+    ldr r0, =0x5001F000       @ CPU identity: 0 or 1
+    ldr r0, [r0]
+    cbnz r0, core1
+    ldr r0, =0x50021118       @ CPUWAIT: release core 1
+    movs r1, #0
+    str r1, [r0]
+    movs r2, #100
+    bl work                   @ core 0, interval 0: 7 + 1 + (2 * 100 + 1) + 2 = 211
+    movs r0, #2
+    bl barrier
+    movs r2, #10
+    bl work                   @ interval 1: 2 + 21 + 2 = 25
+    movs r0, #4
+    bl barrier
+    movs r0, #0x20            @ interval 2 (last): 3
+    ldr r1, =exit_block
+    bkpt 0xAB
+core1:
+    ldr r0, =0x38008000
+    mov sp, r0
+    movs r2, #30
+    bl work                   @ core 1, interval 0: 3 + 4 + 61 + 2 = 70
+    movs r0, #2
+    bl barrier
+    movs r2, #50
+    bl work                   @ interval 1: 2 + 101 + 2 = 105
+    movs r0, #4
+    bl barrier
+1:  wfi                       @ interval 2: 1
+    b 1b
+    .thumb_func
+work:
+    subs r2, r2, #1
+    bne work
+    bx lr
+    .thumb_func
+    .global barrier
+barrier:                       @ r0: the arrivals to wait for
+    ldr r1, =arrived
+2:  ldrex r2, [r1]
+    adds r2, r2, #1
+    strex r3, r2, [r1]
+    cmp r3, #0
+    bne 2b
+3:  ldr r2, [r1]
+    cmp r2, r0
+    blt 3b
+    bx lr
+    .ltorg
+    .align 2
+exit_block:
+    .word 0x20026
+    .word 0
+    .bss
+    .align 2
+arrived: .word 0
+"""
+
+
+def test_per_virtual_cpu_intervals_between_barriers_on_two_cores(tmp_path):
+    source = tmp_path / "dual.S"
+    source.write_text(DUAL_CORE)
+    elf = tmp_path / "dual.elf"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=soft", "-nostdlib",
+                    "-nostartfiles", "-Wl,-Ttext=0x10000000", "-Wl,-Tbss=0x38000000", "-Wl,-e,reset",
+                    "-o", str(elf), str(source)], check=True, capture_output=True)
+    out = tmp_path / "intervals.jsonl"
+    plugin = plugin_arguments(build_plugin(), out, barrier=symbol_address(elf, "barrier"))
+    proc = subprocess.run(["qemu-system-arm", "-M", "mps2-an521", "-nographic", "-monitor", "none", "-serial", "null",
+                           "-icount", "shift=0", "-semihosting-config", "enable=on,target=native", *plugin,
+                           "-kernel", str(elf)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    intervals = read_intervals(out)
+    busy = {(iv.vcpu, iv.index): iv.busy for iv in intervals}
+    assert busy == {(0, 0): 211, (0, 1): 25, (0, 2): 3, (1, 0): 70, (1, 1): 105, (1, 2): 1}
+    # The core that arrives first spins in the barrier: counted as wait, not as work.
+    assert all(iv.wait >= 10 for iv in intervals if iv.index < 2)
+    assert modelled_latency(intervals) == 211 + 105 + 3
+    # The whole run of each core is a region of its own when no start= is given.
+    assert {r.vcpu: r.instructions for r in read_regions(out)} == {0: 211 + 25 + 3 + sum(
+        iv.wait for iv in intervals if iv.vcpu == 0), 1: 70 + 105 + 1 + sum(iv.wait for iv in intervals if iv.vcpu == 1)}

@@ -9,6 +9,11 @@
  * i.e. until execution reaches the address after the call that entered it (the previous executed
  * instruction's address + size). Every region becomes one JSON line in FILE as soon as it ends.
  * Without start=, the whole run is one region, written at exit.
+ *
+ * With barrier=ADDR (the entry of the firmware's barrier-wait function), each virtual CPU's run is
+ * also cut into intervals at every entry of that function: one JSON line per interval gives the
+ * instructions executed outside the barrier ("busy") and inside it ("wait", entry to return). The
+ * modelled N-core latency is the sum over intervals of the busiest core's count (issue 12).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -37,17 +42,28 @@ typedef struct {
 } counts_t;
 
 typedef struct {
+    uint64_t busy, wait;
+    uint32_t index;
+    uint32_t return_address; /* of the barrier call being waited in */
+    int in_barrier;
+    int active;              /* this vCPU has executed something */
+} interval_t;
+
+typedef struct {
     const tg_insn_t *prev;
     int in_region;
     uint32_t return_address;
     uint32_t regions;
     counts_t counts;
+    interval_t interval;
 } vcpu_t;
 
 static struct {
     char out_path[4096];
     int have_start;
     uint32_t start;
+    int have_barrier;
+    uint32_t barrier;
     unsigned p, p_unaligned, div, itfold;
     unsigned vcpus_seen;
     vcpu_t vcpu[MAX_VCPUS];
@@ -132,6 +148,40 @@ static void emit(unsigned vcpu, vcpu_t *s)
     s->regions++;
 }
 
+static void emit_interval(unsigned vcpu, interval_t *iv, int last)
+{
+    pthread_mutex_lock(&g.lock);
+    FILE *f = fopen(g.out_path, "a");
+    if (f != NULL) {
+        fprintf(f, "{\"vcpu\": %u, \"interval\": %" PRIu32 ", \"busy\": %" PRIu64 ", \"wait\": %" PRIu64
+                   ", \"last\": %s}\n", vcpu, iv->index, iv->busy, iv->wait, last ? "true" : "false");
+        fclose(f);
+    }
+    pthread_mutex_unlock(&g.lock);
+    iv->index++;
+    iv->busy = 0u;
+    iv->wait = 0u;
+}
+
+/* Intervals between barriers: a barrier entry closes the interval, its return starts the next one. */
+static void count_interval(unsigned vcpu, interval_t *iv, const tg_insn_t *x, const tg_insn_t *p)
+{
+    iv->active = 1;
+    if (iv->in_barrier && x->address == iv->return_address) {
+        iv->in_barrier = 0;
+        emit_interval(vcpu, iv, 0);
+    }
+    if (!iv->in_barrier && x->address == g.barrier) {
+        iv->in_barrier = 1;
+        iv->return_address = p != NULL ? p->address + p->size : 0u;
+    }
+    if (iv->in_barrier) {
+        iv->wait++;
+    } else {
+        iv->busy++;
+    }
+}
+
 /* ---- execution ------------------------------------------------------------------------------- */
 
 static void charge(counts_t *c, const tg_insn_t *insn, unsigned cycles)
@@ -163,6 +213,9 @@ static void on_exec(unsigned int vcpu_index, void *userdata)
     vcpu_t *s = &g.vcpu[vcpu_index < MAX_VCPUS ? vcpu_index : MAX_VCPUS - 1u];
     const tg_insn_t *p = s->prev;
     const int counting = s->in_region || !g.have_start;
+    if (g.have_barrier) {
+        count_interval(vcpu_index, &s->interval, x, p);
+    }
 
     /* The previous instruction's flow change is known only now, from where execution went. */
     if (counting && p != NULL && p->address + p->size != x->address) {
@@ -209,6 +262,11 @@ static void on_qemu_exit(qemu_plugin_id_t id, void *userdata)
 {
     (void)id;
     (void)userdata;
+    for (unsigned v = 0; g.have_barrier && v < g.vcpus_seen && v < MAX_VCPUS; ++v) {
+        if (g.vcpu[v].interval.active) {
+            emit_interval(v, &g.vcpu[v].interval, 1); /* what ran after the last barrier */
+        }
+    }
     if (g.have_start) {
         return; /* regions were written as they ended */
     }
@@ -250,6 +308,9 @@ static int parse_option(const char *arg)
     if (key_len == 5 && strncmp(arg, "start", 5) == 0) {
         g.have_start = 1;
         g.start = (uint32_t)number & ~1u; /* a Thumb function pointer has bit 0 set */
+    } else if (key_len == 7 && strncmp(arg, "barrier", 7) == 0) {
+        g.have_barrier = 1;
+        g.barrier = (uint32_t)number & ~1u;
     } else if (key_len == 1 && arg[0] == 'p') {
         g.p = (unsigned)number;
     } else if (key_len == 11 && strncmp(arg, "p_unaligned", 11) == 0) {

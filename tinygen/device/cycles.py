@@ -108,21 +108,52 @@ class RegionCount:
                 "class_cycles": self.class_cycles}
 
 
+@dataclass(frozen=True)
+class Interval:
+    """One virtual CPU's work between two barriers: instructions outside the barrier and inside it."""
+
+    vcpu: int
+    index: int
+    busy: int
+    wait: int
+
+
 def plugin_arguments(plugin: Path, out: Path, start: int | None = None,
-                     settings: CycleSettings = CycleSettings()) -> list[str]:
-    """QEMU's command-line arguments that load the plugin (region from `start`, else the whole run)."""
+                     settings: CycleSettings = CycleSettings(), barrier: int | None = None) -> list[str]:
+    """QEMU's command-line arguments that load the plugin (region from `start`, else the whole run;
+    with `barrier`, the entry of the barrier-wait function, intervals per virtual CPU too)."""
     options = [f"out={out}", settings.plugin_options()]
     if start is not None:
         options.append(f"start={start:#x}")
+    if barrier is not None:
+        options.append(f"barrier={barrier:#x}")
     return ["-plugin", ",".join([str(plugin), *options])]
 
 
-def read_regions(out: Path) -> list[RegionCount]:
+def _plugin_lines(out: Path) -> list[dict]:
     try:
         lines = Path(out).read_text().splitlines()
     except OSError as exc:
         raise DeviceError(f"the cycle plugin wrote no results ({exc.strerror or exc})") from None
-    return [RegionCount.from_json(json.loads(line)) for line in lines if line.strip()]
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def read_regions(out: Path) -> list[RegionCount]:
+    return [RegionCount.from_json(obj) for obj in _plugin_lines(out) if "region" in obj]
+
+
+def read_intervals(out: Path) -> list[Interval]:
+    return [Interval(obj["vcpu"], obj["interval"], obj["busy"], obj["wait"])
+            for obj in _plugin_lines(out) if "interval" in obj]
+
+
+def modelled_latency(intervals: list[Interval]) -> int:
+    """The N-core latency the intervals model: per interval the busiest core's instructions, summed
+    (every core passes the same barriers, so interval k is the same stretch of work on each)."""
+    busiest: dict[int, int] = {}
+    for iv in intervals:
+        busiest[iv.index] = max(busiest.get(iv.index, 0), iv.busy)
+    return sum(busiest.values())
 
 
 def symbol_address(elf: Path, name: str) -> int:

@@ -116,7 +116,10 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--board", "-b", help="Also build the firmware for BOARD (in a temporary directory) and bound its stack.")
 @_kernels
-def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> None:
+@click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
+              callback=lambda ctx, param, path: _writable_file(ctx, param, path),
+              help="Also write a single-file HTML memory report here: live bytes per step, a plot, TFLM's plan.")
+def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, html_path: Path | None) -> None:
     """Show MODEL's operators, kernels and memory plan (and with --board, the stack bound)."""
     from tinygen.pipeline import compile_file
     from tinygen.kernels.call import KernelCall
@@ -128,6 +131,7 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> N
     graph, plan = compiled.graph, compiled.plan
     offsets = plan.tensor_offsets()
     kernels = {item.op_index: (item.function if isinstance(item, KernelCall) else "(alias)") for item in compiled.lowered}
+    memory = _memory_report(model, compiled, html_path)
     if as_json:
         print(json.dumps({
             "model": graph.name, "sha256": graph.sha256, "arena_bytes": plan.arena_bytes,
@@ -136,6 +140,7 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> N
                            "output": list(graph.tensor(op.outputs[0]).shape),
                            "output_offset": offsets.get(op.outputs[0])} for op in graph.operators],
             **({"stack": stack.to_json() | {"board": board}} if stack else {}),
+            "memory": memory.to_json(),
         }))
         return
     table = Table(title=f"{graph.name} ({graph.sha256[:12]})")
@@ -152,6 +157,24 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> N
     if stack:
         stdout.print(f"stack on {board}: invoke() at most {stack.invoke.bytes} B ({stack.invoke.describe()}); "
                      f"whole firmware at most {stack.firmware.bytes} B of {stack.reserved_bytes} B reserved")
+
+
+def _memory_report(model: Path, compiled, html_path: Path | None):
+    """The memory facts (tinygen/report/memory.py), written as a single-file HTML report when asked."""
+    from tinygen.reference.tflm import tflm_arena_head_bytes
+    from tinygen.report.memory import memory_report, render_html, render_plot_png
+
+    try:
+        tflm_plan = tflm_arena_head_bytes(Path(model).read_bytes())
+    except RuntimeError:
+        tflm_plan = None  # TFLM could not plan it: the report says "unknown"
+    report = memory_report(compiled, tflm_plan)
+    if html_path is not None:
+        tmp = html_path.with_name(html_path.name + ".tmp")
+        tmp.write_text(render_html(report, render_plot_png(report)), encoding="utf-8")
+        tmp.replace(html_path)  # never a half-written report
+        stderr.print(f"wrote {html_path}")
+    return report
 
 
 def _stack_bound(model: Path, board: str, kernel_set: KernelSet) -> StackReport:

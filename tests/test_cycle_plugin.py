@@ -347,3 +347,22 @@ def test_per_virtual_cpu_intervals_between_barriers_on_two_cores(tmp_path):
     # The whole run of each core is a region of its own when no start= is given.
     assert {r.vcpu: r.instructions for r in read_regions(out)} == {0: 211 + 25 + 3 + sum(
         iv.wait for iv in intervals if iv.vcpu == 0), 1: 70 + 105 + 1 + sum(iv.wait for iv in intervals if iv.vcpu == 1)}
+
+
+def test_address_after_alu_is_counted_and_charged_only_when_asked(tmp_path):
+    body = """\
+        ldr r0, =0x20000100   @ 2
+        adds r0, r0, #4       @ 1
+        ldr r1, [r0]          @ 2, + 1 with agu=1: its address is the ADD's result
+        add.w r2, r0, #8      @ 1
+        ldrd r4, r5, [r2]     @ 3, + 1 with agu=1
+        movs r3, #0           @ 1
+        str r1, [r0, #4]      @ 2: r0 was not written by the MOVS
+        mul r3, r3, r1        @ 1
+        ldr r1, [r0, r3]      @ 2 (a MUL came between: no run), + 1 with agu=1 (its offset is the MUL's result)
+        bx lr                 @ 1 + P
+    """
+    r = measure(tmp_path, body)
+    assert r.agu_pairs == 3
+    assert r.cycles == 2 + 1 + 2 + 1 + 3 + 1 + 2 + 1 + 2 + 3
+    assert measure(tmp_path, body, CycleSettings(agu=True)).cycles == r.cycles + 3

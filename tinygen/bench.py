@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tinygen import __version__
 from tinygen.boards.catalog import load_board
-from tinygen.device.cycles import CYCLE_MODEL_CORES
+from tinygen.device.cycles import CYCLE_MODEL_CORES, RegionCount
 from tinygen.flow import Announce, RunReport, run_on_board
 from tinygen.kernels.optimised import KernelSet
 
@@ -84,9 +84,9 @@ class BenchRow:
         return max((c.cycles for c in self.report.cycles), default=None)
 
     @property
-    def class_cycles(self) -> dict[str, int]:
-        worst = max(self.report.cycles, key=lambda c: c.cycles, default=None)
-        return worst.class_cycles if worst else {}
+    def counted(self) -> RegionCount | None:
+        """The cycle plugin's count of the input that took the most cycles."""
+        return max(self.report.cycles, key=lambda c: c.cycles, default=None)
 
     @property
     def bit_exact(self) -> bool:
@@ -161,13 +161,18 @@ def _m4_table(rows: list[BenchRow]) -> list[str]:
             f"| {a.macs / a.tflm_cmsis_cycles:.2f} | {a.best_published_macs_per_cycle:.2f} "
             f"| ≤ {a.target_instructions:,} | {'yes' if r.bit_exact else 'NO'} |")
     if all(r.cycles for r in rows):
-        lines += ["", "Where the estimated cycles go (share of each model's cycles):", "",
-                  "| model | " + " | ".join(name for name, _ in CYCLE_GROUPS) + " |",
-                  "|---|" + "---:|" * len(CYCLE_GROUPS)]
+        lines += ["", "Where the estimated cycles go (share of each model's cycles), and how the estimate moves with",
+                  "the model's settings (docs/cycle-model.md: P = 1 or 3 instead of 2; IT folded after a 16-bit "
+                  "instruction; the address-after-ALU stall charged):", "",
+                  "| model | " + " | ".join(name for name, _ in CYCLE_GROUPS)
+                  + " | P = 1 / P = 3 | IT folded | address-after-ALU charged |",
+                  "|---|" + "---:|" * len(CYCLE_GROUPS) + "---:|---:|---:|"]
         for r in rows:
-            split = r.class_cycles
-            shares = [sum(split.get(k, 0) for k in classes) / r.cycles for _, classes in CYCLE_GROUPS]
-            lines.append(f"| {r.anchor.key} | " + " | ".join(f"{100 * x:.1f} %" for x in shares) + " |")
+            c = r.counted
+            shares = [sum(c.class_cycles.get(k, 0) for k in classes) / c.cycles for _, classes in CYCLE_GROUPS]
+            lines.append(f"| {r.anchor.key} | " + " | ".join(f"{100 * x:.1f} %" for x in shares)
+                         + f" | −{100 * c.taken_branches / c.cycles:.1f} % / +{100 * c.taken_branches / c.cycles:.1f} % "
+                         f"| −{100 * c.it_foldable / c.cycles:.1f} % | +{100 * c.agu_pairs / c.cycles:.1f} % |")
     return lines
 
 

@@ -273,7 +273,7 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
         code = emulator.wait(10.0)
         if code != 0:
             raise DeviceError(f"the firmware exited with status {code}")
-    cycles = tuple(counter.regions()) if counter else ()
+    cycles = counter.collect().regions if counter else ()
     if counter and len(cycles) != len(results):
         raise DeviceError(f"the cycle plugin counted {len(cycles)} invoke() calls, not {len(results)}")
     return RunReport(graph.name, board.name, tuple(results), outcome.arena_bytes, outcome.flash_bytes,

@@ -1,6 +1,7 @@
 /* tinygen's QEMU TCG plugin: exact instruction counts and a Cortex-M4 cycle estimate of a region.
  *
- * Load with `-plugin libtg_cycles.so,out=FILE[,start=ADDR][,p=2][,div=7][,itfold=0][,p_unaligned=0]`.
+ * Load with `-plugin libtg_cycles.so,out=FILE[,start=ADDR][,barrier=ADDR][,p=2][,div=7][,itfold=0][,p_unaligned=0]
+ * [,agu=0]`.
  * Each instruction is decoded once, at translation (tg_thumb_decode.c: class, base cost, the registers
  * a single load writes and those a load/store addresses with); at execution one callback applies the
  * sequence rules of docs/cycle-model.md and adds up, per virtual CPU.
@@ -37,6 +38,7 @@ typedef struct {
     uint64_t pipelined;        /* single loads/stores charged 1 after another */
     uint64_t it_foldable;      /* ITs after a 16-bit instruction (itfold=1 charges them 0) */
     uint64_t nonsequential;    /* flow changes after an instruction that cannot write the PC */
+    uint64_t agu_pairs;        /* loads/stores addressed with the register the previous ALU/multiply wrote */
     uint64_t class_count[TG_CLASS_COUNT];
     uint64_t class_cycles[TG_CLASS_COUNT];
 } counts_t;
@@ -64,7 +66,7 @@ static struct {
     uint32_t start;
     int have_barrier;
     uint32_t barrier;
-    unsigned p, p_unaligned, div, itfold;
+    unsigned p, p_unaligned, div, itfold, agu;
     unsigned vcpus_seen;
     vcpu_t vcpu[MAX_VCPUS];
     tg_insn_t *table[TABLE_SIZE];
@@ -114,11 +116,12 @@ static void write_counts(FILE *f, unsigned vcpu, uint32_t region, const counts_t
 {
     fprintf(f, "{\"vcpu\": %u, \"region\": %" PRIu32 ", \"start\": %" PRIu32 ", \"instructions\": %" PRIu64
                ", \"cycles\": %" PRIu64 ", \"taken_branches\": %" PRIu64 ", \"pipelined\": %" PRIu64
-               ", \"it_foldable\": %" PRIu64 ", \"nonsequential_after_non_branch\": %" PRIu64,
+               ", \"it_foldable\": %" PRIu64 ", \"nonsequential_after_non_branch\": %" PRIu64
+               ", \"agu_pairs\": %" PRIu64,
             vcpu, region, g.start, c->instructions, c->cycles, c->taken, c->pipelined, c->it_foldable,
-            c->nonsequential);
-    fprintf(f, ", \"settings\": {\"p\": %u, \"p_unaligned\": %u, \"div\": %u, \"itfold\": %u}", g.p,
-            g.p_unaligned, g.div, g.itfold);
+            c->nonsequential, c->agu_pairs);
+    fprintf(f, ", \"settings\": {\"p\": %u, \"p_unaligned\": %u, \"div\": %u, \"itfold\": %u, \"agu\": %u}",
+            g.p, g.p_unaligned, g.div, g.itfold, g.agu);
     const char *sep = "";
     fputs(", \"classes\": {", f);
     for (unsigned k = 0; k < TG_CLASS_COUNT; ++k) {
@@ -190,6 +193,17 @@ static void charge(counts_t *c, const tg_insn_t *insn, unsigned cycles)
     c->class_cycles[insn->cls] += cycles;
 }
 
+/* "A load or store that generates an address dependent on the result of a preceding data processing
+ * operation stalls the pipeline for an additional cycle": counted, charged only with agu=1. */
+static unsigned address_stall(const tg_insn_t *x, const tg_insn_t *p, counts_t *c)
+{
+    if (p != NULL && (x->addr_regs & p->writes) != 0u) {
+        c->agu_pairs++;
+        return g.agu;
+    }
+    return 0u;
+}
+
 static unsigned base_cost(const tg_insn_t *x, const tg_insn_t *p, counts_t *c)
 {
     if (x->cls == TG_DIV) {
@@ -239,7 +253,7 @@ static void on_exec(unsigned int vcpu_index, void *userdata)
     if (s->in_region || !g.have_start) {
         s->counts.instructions++;
         s->counts.class_count[x->cls]++;
-        charge(&s->counts, x, base_cost(x, p, &s->counts));
+        charge(&s->counts, x, base_cost(x, p, &s->counts) + address_stall(x, p, &s->counts));
     }
     s->prev = x;
 }
@@ -319,6 +333,8 @@ static int parse_option(const char *arg)
         g.div = (unsigned)number;
     } else if (key_len == 6 && strncmp(arg, "itfold", 6) == 0) {
         g.itfold = number != 0u;
+    } else if (key_len == 3 && strncmp(arg, "agu", 3) == 0) {
+        g.agu = number != 0u;
     } else {
         return 0;
     }

@@ -22,7 +22,22 @@ static unsigned popcount16(uint32_t v)
 
 static tg_insn_t make(uint32_t address, unsigned size, tg_class_t cls, unsigned cost)
 {
-    tg_insn_t insn = {address, (uint8_t)size, (uint8_t)cls, (uint8_t)(cost > 255u ? 255u : cost), 0u, 0u, 0u};
+    tg_insn_t insn = {address, (uint8_t)size, (uint8_t)cls, (uint8_t)(cost > 255u ? 255u : cost), 0u, 0u, 0u, 0u};
+    return insn;
+}
+
+/* A data-processing instruction writing register rd (none for 15: TST/TEQ/CMP/CMN in 32-bit form). */
+static tg_insn_t writing(tg_insn_t insn, unsigned rd)
+{
+    if (rd != REG_PC) {
+        insn.writes = (uint16_t)(insn.writes | BIT(rd));
+    }
+    return insn;
+}
+
+static tg_insn_t addressing(tg_insn_t insn, unsigned rn)
+{
+    insn.addr_regs = BIT(rn);
     return insn;
 }
 
@@ -52,11 +67,17 @@ static tg_insn_t with_flags(tg_insn_t insn, unsigned flags)
 static tg_insn_t decode16(uint32_t a, uint16_t hw)
 {
     const unsigned op = hw >> 10;
-    if (op < 0x10u) {
-        return make(a, 2, TG_ALU, 1); /* shift (immediate), add, subtract, move, compare */
+    if (op < 0x08u) {
+        return writing(make(a, 2, TG_ALU, 1), hw & 7u); /* shift (immediate), add, subtract */
     }
-    if (op == 0x10u) {
-        return make(a, 2, ((hw >> 6) & 0xFu) == 0xDu ? TG_MUL : TG_ALU, 1); /* data processing; MULS */
+    if (op < 0x10u) { /* MOV, CMP, ADD, SUB (8-bit immediate) */
+        const tg_insn_t insn = make(a, 2, TG_ALU, 1);
+        return ((hw >> 11) & 3u) == 1u ? insn : writing(insn, (hw >> 8) & 7u);
+    }
+    if (op == 0x10u) { /* data processing (register); MULS. TST, CMP, CMN write no register. */
+        const unsigned opc = (hw >> 6) & 0xFu;
+        const tg_insn_t insn = make(a, 2, opc == 0xDu ? TG_MUL : TG_ALU, 1);
+        return (opc == 0x8u || opc == 0xAu || opc == 0xBu) ? insn : writing(insn, hw & 7u);
     }
     if (op == 0x11u) { /* special data processing, branch and exchange */
         const unsigned opc = (hw >> 8) & 3u;
@@ -67,7 +88,7 @@ static tg_insn_t decode16(uint32_t a, uint16_t hw)
         if (opc != 1u && rd == REG_PC) {
             return with_flags(make(a, 2, TG_ALU, 1), TG_F_PC_WRITE); /* ADD PC / MOV PC */
         }
-        return make(a, 2, TG_ALU, 1);
+        return opc == 1u ? make(a, 2, TG_ALU, 1) : writing(make(a, 2, TG_ALU, 1), rd);
     }
     if ((op & 0x3Eu) == 0x12u) {
         return single_load(a, 2, (hw >> 8) & 7u, BIT(REG_PC)); /* LDR (literal) */
@@ -85,7 +106,7 @@ static tg_insn_t decode16(uint32_t a, uint16_t hw)
         return (hw & 0x0800u) ? single_load(a, 2, (hw >> 8) & 7u, BIT(REG_SP)) : single_store(a, 2, BIT(REG_SP), 0);
     }
     if ((op & 0x3Cu) == 0x28u) {
-        return make(a, 2, TG_ALU, 1); /* ADR, ADD (SP plus immediate) */
+        return writing(make(a, 2, TG_ALU, 1), (hw >> 8) & 7u); /* ADR, ADD (SP plus immediate) */
     }
     if ((op & 0x3Cu) == 0x2Cu) { /* miscellaneous 16-bit */
         if ((hw & 0x0500u) == 0x0100u) {
@@ -93,10 +114,10 @@ static tg_insn_t decode16(uint32_t a, uint16_t hw)
         }
         const unsigned registers = popcount16(hw & 0xFFu) + ((hw >> 8) & 1u);
         if ((hw & 0x0E00u) == 0x0400u) {
-            return make(a, 2, TG_STM_PUSH, 1u + registers); /* PUSH */
+            return addressing(make(a, 2, TG_STM_PUSH, 1u + registers), REG_SP); /* PUSH */
         }
         if ((hw & 0x0E00u) == 0x0C00u) { /* POP */
-            const tg_insn_t pop = make(a, 2, TG_LDM_POP, 1u + registers);
+            const tg_insn_t pop = addressing(make(a, 2, TG_LDM_POP, 1u + registers), REG_SP);
             return (hw & 0x0100u) ? with_flags(pop, TG_F_PC_WRITE) : pop;
         }
         if ((hw & 0x0F00u) == 0x0F00u) {
@@ -105,11 +126,12 @@ static tg_insn_t decode16(uint32_t a, uint16_t hw)
         if ((hw & 0x0F00u) == 0x0E00u || (hw & 0x0FE0u) == 0x0660u) {
             return make(a, 2, TG_SYS, 1); /* BKPT, CPS */
         }
-        return make(a, 2, TG_ALU, 1); /* ADD/SUB SP, SXTH/SXTB/UXTH/UXTB, REV/REV16/REVSH */
+        /* ADD/SUB SP (immediate); SXTH/SXTB/UXTH/UXTB, REV/REV16/REVSH */
+        return writing(make(a, 2, TG_ALU, 1), (hw & 0x0F00u) == 0x0000u ? REG_SP : hw & 7u);
     }
     if ((op & 0x3Cu) == 0x30u) { /* STM / LDM */
         const unsigned n = popcount16(hw & 0xFFu);
-        return make(a, 2, (hw & 0x0800u) ? TG_LDM_POP : TG_STM_PUSH, 1u + n);
+        return addressing(make(a, 2, (hw & 0x0800u) ? TG_LDM_POP : TG_STM_PUSH, 1u + n), (hw >> 8) & 7u);
     }
     if ((op & 0x3Cu) == 0x34u) { /* conditional branch, UDF, SVC */
         const unsigned cond = (hw >> 8) & 0xFu;
@@ -169,10 +191,10 @@ static tg_insn_t decode_ldst_multiple_dual(uint32_t a, uint16_t hw1, uint16_t hw
     if ((hw1 & 0x0040u) == 0u) { /* LDM, STM, PUSH.W, POP.W */
         const unsigned n = popcount16(hw2);
         if (hw1 & 0x0010u) {
-            const tg_insn_t ldm = make(a, 4, TG_LDM_POP, 1u + n);
+            const tg_insn_t ldm = addressing(make(a, 4, TG_LDM_POP, 1u + n), rn);
             return (hw2 & 0x8000u) ? with_flags(ldm, TG_F_PC_WRITE) : ldm;
         }
-        return make(a, 4, TG_STM_PUSH, 1u + n);
+        return addressing(make(a, 4, TG_STM_PUSH, 1u + n), rn);
     }
     const unsigned pu = (hw1 >> 7) & 3u, op2 = (hw1 >> 4) & 3u, op3 = (hw2 >> 4) & 0xFu;
     if (pu == 0u && op2 == 0u) {
@@ -190,7 +212,7 @@ static tg_insn_t decode_ldst_multiple_dual(uint32_t a, uint16_t hw1, uint16_t hw
         }
         return single_load(a, 4, hw2 >> 12, BIT(rn)); /* LDREXB, LDREXH */
     }
-    return make(a, 4, TG_LDRD_STRD, 3); /* LDRD, STRD: 1 + N, N = 2 */
+    return addressing(make(a, 4, TG_LDRD_STRD, 3), rn); /* LDRD, STRD: 1 + N, N = 2 */
 }
 
 static tg_insn_t decode_branch_misc(uint32_t a, uint16_t hw1, uint16_t hw2)
@@ -232,14 +254,14 @@ static tg_insn_t decode_single_store(uint32_t a, uint16_t hw1, uint16_t hw2)
     return single_store(a, 4, addr, register_offset);
 }
 
-static tg_insn_t decode_multiply(uint32_t a, uint16_t hw1)
+static tg_insn_t decode_multiply(uint32_t a, uint16_t hw1, uint16_t hw2)
 {
     /* MUL, MLA, MLS (op1 = 0); SMLA<x><y> SMLAD SMLAW SMLSD SMMLA SMMLS USADA8 and their
      * accumulate-free forms (op1 = 1..7) */
-    return make(a, 4, ((hw1 >> 4) & 7u) == 0u ? TG_MUL : TG_DSP_MAC, 1);
+    return writing(make(a, 4, ((hw1 >> 4) & 7u) == 0u ? TG_MUL : TG_DSP_MAC, 1), (hw2 >> 8) & 0xFu);
 }
 
-static tg_insn_t decode_long_multiply(uint32_t a, uint16_t hw1, uint16_t hw2)
+static tg_insn_t long_multiply_class(uint32_t a, uint16_t hw1, uint16_t hw2)
 {
     const unsigned op1 = (hw1 >> 4) & 7u, op2 = (hw2 >> 4) & 0xFu;
     switch (op1) {
@@ -254,6 +276,13 @@ static tg_insn_t decode_long_multiply(uint32_t a, uint16_t hw1, uint16_t hw2)
     }
 }
 
+static tg_insn_t decode_long_multiply(uint32_t a, uint16_t hw1, uint16_t hw2)
+{
+    const unsigned op1 = (hw1 >> 4) & 7u;
+    const tg_insn_t insn = writing(long_multiply_class(a, hw1, hw2), (hw2 >> 8) & 0xFu); /* RdHi, or Rd of a divide */
+    return (op1 == 1u || op1 == 3u) ? insn : writing(insn, hw2 >> 12); /* RdLo */
+}
+
 static tg_insn_t decode32(uint32_t a, uint16_t hw1, uint16_t hw2)
 {
     const unsigned op1 = (hw1 >> 11) & 3u;
@@ -262,13 +291,14 @@ static tg_insn_t decode32(uint32_t a, uint16_t hw1, uint16_t hw2)
             return decode_ldst_multiple_dual(a, hw1, hw2);
         }
         if ((hw1 & 0x0600u) == 0x0200u) {
-            return make(a, 4, TG_ALU, 1); /* data processing (shifted register), PKHBT/PKHTB */
+            /* data processing (shifted register), PKHBT/PKHTB */
+            return writing(make(a, 4, TG_ALU, 1), (hw2 >> 8) & 0xFu);
         }
         return decode_fp(a, hw1, hw2);
     }
     if (op1 == 2u) {
-        return (hw2 & 0x8000u) ? decode_branch_misc(a, hw1, hw2)
-                               : make(a, 4, TG_ALU, 1); /* data processing (immediate), BFI UBFX SSAT MOVW MOVT */
+        /* data processing (immediate), BFI UBFX SSAT MOVW MOVT */
+        return (hw2 & 0x8000u) ? decode_branch_misc(a, hw1, hw2) : writing(make(a, 4, TG_ALU, 1), (hw2 >> 8) & 0xFu);
     }
     if (hw1 & 0x0400u) {
         return decode_fp(a, hw1, hw2);
@@ -280,11 +310,12 @@ static tg_insn_t decode32(uint32_t a, uint16_t hw1, uint16_t hw2)
         return decode_single_load(a, hw1, hw2);
     }
     if ((hw1 & 0x0700u) == 0x0200u) {
-        return make(a, 4, TG_ALU, 1); /* data processing (register): shifts, SXT/UXT(A)(B16), parallel, CLZ, QADD */
+        /* data processing (register): shifts, SXT/UXT(A)(B16), parallel, CLZ, QADD */
+        return writing(make(a, 4, TG_ALU, 1), (hw2 >> 8) & 0xFu);
     }
     switch (hw1 & 0x0780u) {
     case 0x0300u:
-        return decode_multiply(a, hw1);
+        return decode_multiply(a, hw1, hw2);
     case 0x0380u:
         return decode_long_multiply(a, hw1, hw2);
     default:

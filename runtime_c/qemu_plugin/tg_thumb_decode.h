@@ -47,7 +47,8 @@ typedef struct {
     uint8_t cost;        /* cycles before the sequence rules (P not included) */
     uint8_t flags;
     uint16_t loads;      /* core registers a single load writes (bit n = Rn) */
-    uint16_t addr_regs;  /* registers a single load/store forms its address from */
+    uint16_t addr_regs;  /* registers a load/store forms its address from */
+    uint16_t writes;     /* core registers a data-processing (ALU, multiply) instruction writes */
 } tg_insn_t;
 
 /* size of the instruction whose first halfword is hw1 */

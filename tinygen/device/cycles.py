@@ -75,9 +75,11 @@ class CycleSettings:
     div: int = 7            # SDIV/UDIV
     itfold: bool = False    # charge 0 for an IT after a 16-bit instruction
     p_unaligned: int = 0    # extra refill for a 32-bit branch target at a halfword address
+    agu: bool = False       # charge 1 for a load/store addressed with the previous ALU result
 
     def plugin_options(self) -> str:
-        return f"p={self.p},div={self.div},itfold={int(self.itfold)},p_unaligned={self.p_unaligned}"
+        return (f"p={self.p},div={self.div},itfold={int(self.itfold)},p_unaligned={self.p_unaligned},"
+                f"agu={int(self.agu)}")
 
 
 @dataclass(frozen=True)
@@ -94,17 +96,19 @@ class RegionCount:
     nonsequential: int
     classes: dict[str, int] = field(default_factory=dict)
     class_cycles: dict[str, int] = field(default_factory=dict)
+    agu_pairs: int = 0      # loads/stores addressed with the register the previous ALU/multiply wrote
 
     @classmethod
     def from_json(cls, obj: dict) -> RegionCount:
         return cls(obj["vcpu"], obj["region"], obj["instructions"], obj["cycles"], obj["taken_branches"],
                    obj["pipelined"], obj["it_foldable"], obj["nonsequential_after_non_branch"],
-                   dict(obj["classes"]), dict(obj["class_cycles"]))
+                   dict(obj["classes"]), dict(obj["class_cycles"]), obj["agu_pairs"])
 
     def to_json(self) -> dict:
         return {"vcpu": self.vcpu, "region": self.region, "instructions": self.instructions, "cycles": self.cycles,
                 "taken_branches": self.taken_branches, "pipelined": self.pipelined, "it_foldable": self.it_foldable,
-                "nonsequential_after_non_branch": self.nonsequential, "classes": self.classes,
+                "nonsequential_after_non_branch": self.nonsequential, "agu_pairs": self.agu_pairs,
+                "classes": self.classes,
                 "class_cycles": self.class_cycles}
 
 
@@ -166,18 +170,27 @@ def symbol_address(elf: Path, name: str) -> int:
     raise DeviceError(f"{elf.name} has no symbol {name}")
 
 
+@dataclass(frozen=True)
+class PluginResults:
+    regions: tuple[RegionCount, ...]
+    intervals: tuple[Interval, ...]
+
+
 @dataclass
 class CycleCounter:
-    """One QEMU run's plugin: the arguments that load it, then what it counted."""
+    """One QEMU run's plugin: the arguments that load it, then what it counted (`collect`, once)."""
 
     function: str                       # the measured function, e.g. "<model>_invoke"
     settings: CycleSettings = CycleSettings()
+    barrier_function: str | None = None  # a multicore firmware's barrier wait: intervals per vCPU too
     out: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="tinygen-cycles-")) / "regions.jsonl")
 
     def qemu_arguments(self, elf: Path) -> list[str]:
-        return plugin_arguments(build_plugin(), self.out, symbol_address(elf, self.function), self.settings)
+        barrier = symbol_address(elf, self.barrier_function) if self.barrier_function else None
+        return plugin_arguments(build_plugin(), self.out, symbol_address(elf, self.function), self.settings, barrier)
 
-    def regions(self) -> list[RegionCount]:
-        regions = read_regions(self.out)
-        shutil.rmtree(self.out.parent, ignore_errors=True)
-        return regions
+    def collect(self) -> PluginResults:
+        try:
+            return PluginResults(tuple(read_regions(self.out)), tuple(read_intervals(self.out)))
+        finally:
+            shutil.rmtree(self.out.parent, ignore_errors=True)

@@ -16,7 +16,7 @@ import pytest
 from conftest import DIGITS_MODEL
 from tinygen.device.cycles import (CycleSettings, RegionCount, build_plugin, modelled_latency, plugin_arguments,
                                    read_intervals, read_regions, symbol_address)
-from tinygen.flow import run_on_board
+from tinygen.flow import build_for_board, run_on_board
 
 pytestmark = pytest.mark.qemu
 
@@ -245,14 +245,108 @@ def test_floating_point(tmp_path):
     assert r.classes["fp_ldst"] == 4 and r.classes["fp_div"] == 2 and r.classes["fp_mac"] == 1
 
 
-def test_instructions_equal_the_firmwares_own_count(tmp_path):
-    report = run_on_board(DIGITS_MODEL, "mps2-an386", tmp_path / "fw", random_count=2, seed=3, count_cycles=True)
+@pytest.fixture(scope="module")
+def digits_firmware(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("digits") / "fw"
+    return build_for_board(DIGITS_MODEL, "mps2-an386", out).out_dir
+
+
+def test_instructions_equal_the_firmwares_own_count(digits_firmware):
+    report = run_on_board(DIGITS_MODEL, "mps2-an386", digits_firmware, random_count=2, seed=3, count_cycles=True)
     assert report.bit_exact
     assert [c.instructions for c in report.cycles] == [r.instructions for r in report.results]
     for c in report.cycles:
         assert c.nonsequential == 0
         assert sum(c.classes.values()) == c.instructions and c.classes["unknown"] == 0
         assert sum(c.class_cycles.values()) == c.cycles > c.instructions
+
+
+# The decoder's class for every instruction of a whole firmware, against the mnemonic objdump prints.
+CONDITIONS = ("eq", "ne", "cs", "cc", "hs", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le", "al")
+_ALU = ("mov movw movt mvn add addw adc adr sub subw sbc rsb neg cmp cmn and orr eor bic orn tst teq lsl lsr asr ror "
+        "rrx clz rev rev16 revsh rbit sxtb sxth uxtb uxth sxtb16 uxtb16 sxtab sxtah uxtab uxtah sxtab16 uxtab16 bfi "
+        "bfc ubfx sbfx ssat usat ssat16 usat16 qadd qsub qdadd qdsub sel pkhbt pkhtb sadd16 ssub16 uadd16 usub16 "
+        "sadd8 ssub8 uadd8 usub8 qadd16 qadd8 qsub16 qsub8 shadd16 uhadd16 sasx ssax").split()
+MNEMONIC_CLASS = {
+    **{m: "alu" for m in _ALU}, **{m + "s": "alu" for m in _ALU},
+    **{m: "mul" for m in "mul muls mla mls smull umull smlal umlal umaal".split()},
+    **{m: "dsp_mac" for m in ("smlad smladx smlsd smlsdx smuad smuadx smusd smusdx smlabb smlabt smlatb smlatt smulbb "
+                              "smulbt smultb smultt smlawb smlawt smulwb smulwt smlalbb smlalbt smlaltb smlaltt smlald "
+                              "smlaldx smlsld smlsldx smmul smmulr smmla smmlar smmls smmlsr usad8 usada8").split()},
+    "sdiv": "div", "udiv": "div",
+    **{m: "load" for m in "ldr ldrb ldrh ldrsb ldrsh ldrex ldrexb ldrexh ldrt ldrbt ldrht".split()},
+    **{m: "store" for m in "str strb strh strex strexb strexh strt strbt strht".split()},
+    "ldrd": "ldrd_strd", "strd": "ldrd_strd",
+    **{m: "ldm_pop" for m in "ldm ldmia ldmdb ldmfd pop".split()},
+    **{m: "stm_push" for m in "stm stmia stmdb stmea push".split()},
+    **{m: "branch" for m in "b bl bx blx".split()}, "cbz": "cond_branch", "cbnz": "cond_branch",
+    "tbb": "table_branch", "tbh": "table_branch",
+    **{m: "sys" for m in "nop yield wfi wfe sev dmb dsb isb mrs msr cpsid cpsie svc bkpt udf pld pli".split()},
+    **{m: "fp" for m in "vadd vsub vmul vnmul vabs vneg vcvt vcvtr vcmp vcmpe vmrs vmsr".split()},
+    **{m: "fp_mac" for m in "vmla vmls vnmla vnmls vfma vfms vfnma vfnms".split()},
+    **{m: "fp_div" for m in "vdiv vsqrt".split()},
+    **{m: "fp_ldst" for m in "vldr vstr vldmia vldmdb vstmia vstmdb vpush vpop".split()},
+}
+
+
+def expected_class(mnemonic: str, operands: str) -> str:
+    m = mnemonic.split(".")[0]
+    if m.startswith("it") and set(m[2:]) <= {"t", "e"}:
+        return "it"
+    if m == "vmov":  # core <-> FP register moves cost 2, the rest 1
+        return "fp_xfer" if any(r in operands for r in ("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9",
+                                                        "sl", "fp", "ip", "lr")) else "fp"
+    if m in MNEMONIC_CLASS:
+        return MNEMONIC_CLASS[m]
+    if m[:-2] == "b" and m[-2:] in CONDITIONS:
+        return "cond_branch"
+    if m[-2:] in CONDITIONS and m[:-2] in MNEMONIC_CLASS:
+        return MNEMONIC_CLASS[m[:-2]]  # inside an IT block
+    raise AssertionError(f"no class for {mnemonic} {operands}")
+
+
+DRIVER = r"""
+#include <stdio.h>
+#include "tg_thumb_decode.h"
+int main(void)
+{
+    unsigned address, hw1, hw2;
+    while (scanf("%x %x %x", &address, &hw1, &hw2) == 3) {
+        const tg_insn_t insn = tg_thumb_decode(address, (uint16_t)hw1, (uint16_t)hw2);
+        printf("%s %u\n", tg_class_names[insn.cls], insn.size);
+    }
+    return 0;
+}
+"""
+
+
+def test_every_instruction_of_a_firmware_gets_the_class_of_its_mnemonic(digits_firmware, tmp_path):
+    from tinygen.device.cycles import PLUGIN_SOURCE_DIR
+
+    driver = tmp_path / "driver.c"
+    driver.write_text(DRIVER)
+    subprocess.run(["gcc", "-O1", f"-I{PLUGIN_SOURCE_DIR}", "-o", str(tmp_path / "decode"), str(driver),
+                    str(PLUGIN_SOURCE_DIR / "tg_thumb_decode.c")], check=True, capture_output=True)
+    elf = next(digits_firmware.rglob("*.elf"))
+    listing = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], check=True, capture_output=True,
+                             text=True).stdout
+    rows = []
+    for line in listing.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3 or not parts[0].strip().endswith(":") or parts[2].startswith("."):
+            continue
+        words = parts[1].split()
+        rows.append((parts[0].strip()[:-1], words, parts[2].strip(), parts[3] if len(parts) > 3 else ""))
+    stdin = "".join(f"{addr} {words[0]} {words[1] if len(words) > 1 else '0'}\n" for addr, words, _, _ in rows)
+    decoded = subprocess.run([str(tmp_path / "decode")], input=stdin, check=True, capture_output=True,
+                             text=True).stdout.split("\n")
+    assert len(rows) > 2000
+    wrong = []
+    for (addr, words, mnemonic, operands), got in zip(rows, decoded):
+        cls, size = got.split()
+        if (cls, int(size)) != (expected_class(mnemonic, operands), 2 * len(words)):
+            wrong.append(f"{addr}: {mnemonic} {operands} -> {cls}/{size}")
+    assert not wrong, wrong[:20]
 
 
 # Two Cortex-M33s (mps2-an521): core 0 releases core 1, both run a different amount of work between

@@ -7,7 +7,9 @@ Each program's `measured` function is the region; the comments give each instruc
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -460,3 +462,16 @@ def test_address_after_alu_is_counted_and_charged_only_when_asked(tmp_path):
     assert r.agu_pairs == 3
     assert r.cycles == 2 + 1 + 2 + 1 + 3 + 1 + 2 + 1 + 2 + 3
     assert measure(tmp_path, body, CycleSettings(agu=True)).cycles == r.cycles + 3
+
+
+def test_run_cycles_on_the_command_line(digits_firmware):
+    proc = subprocess.run([sys.executable, "-m", "tinygen.cli", "run", str(DIGITS_MODEL), "--random", "1", "--cycles",
+                           "--json", "-o", str(digits_firmware)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["cycles"] == report["cycles_per_input"][0]["cycles"] > report["instructions"]
+    assert report["cycles_per_input"][0]["instructions"] == report["instructions"]
+    other = subprocess.run([sys.executable, "-m", "tinygen.cli", "run", str(DIGITS_MODEL), "--cycles", "--board",
+                            "mps2-an500"], capture_output=True, text=True, timeout=60)
+    assert other.returncode != 0 and "Cortex-M4" in other.stderr and "Traceback" not in other.stderr
+    assert len(other.stderr.strip().splitlines()) == 1

@@ -81,18 +81,29 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @_debug_guards
 @_kernels
+@click.option("--cycles", "count_cycles", is_flag=True,
+              help="Also estimate Cortex-M4 cycles of each invoke() (QEMU plugin; docs/cycle-model.md).")
 def run(model: Path, board: str, inputs_file: Path | None, random_count: int | None, seed: int,
-        out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool, kernel_set: str) -> None:
+        out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool, kernel_set: str,
+        count_cycles: bool) -> None:
     """Build MODEL if needed, run it on BOARD and compare every output with TFLite Micro."""
     from tinygen.flow import run_on_board
     from tinygen.kernels.optimised import KernelSet
 
     if inputs_file is not None and random_count is not None:
         raise click.UsageError("give --inputs or --random, not both")
+    if count_cycles:
+        from tinygen.boards.catalog import load_board
+        from tinygen.device.cycles import CYCLE_MODEL_CORES
+
+        cpu = load_board(board).core.cpu
+        if cpu not in CYCLE_MODEL_CORES:
+            raise TinygenError(f"--cycles: the cycle model is a Cortex-M4's, and board '{board}' has a {cpu}")
     announce = (lambda m: None) if as_json else (lambda m: stderr.print(m))
     report = run_on_board(model, board, out_dir, inputs_file=inputs_file, random_count=random_count or 3,
                           seed=seed, timeout_s=timeout_s, announce=announce,
-                          guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set))
+                          guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
+                          count_cycles=count_cycles)
     if as_json:
         print(json.dumps(report.to_json()))
     else:
@@ -102,6 +113,9 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
         for i, r in enumerate(report.results):
             table.add_row(str(i), "[green]yes[/]" if r.bit_exact else "[red]NO[/]", f"{r.max_abs_diff:g}", f"{r.instructions:,}")
         stdout.print(table)
+        for i, c in enumerate(report.cycles):
+            stdout.print(f"input {i}: {c.cycles:,} estimated Cortex-M4 cycles ({c.cycles / c.instructions:.2f} per "
+                         f"instruction; {c.taken_branches:,} taken branches)")
         stdout.print(f"arena {report.arena_bytes} B, flash {report.flash_bytes} B, RAM {report.ram_bytes} B")
         stdout.print(f"stack: invoke() used {report.stack_bytes} B (static bound {report.stack_bound_bytes} B); "
                      f"firmware peak {report.stack_peak_bytes} B (bound {report.firmware_stack_bound_bytes} B "

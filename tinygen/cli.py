@@ -168,6 +168,8 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, html
     stdout.print(table)
     stdout.print(f"arena {plan.arena_bytes} B (tensors live at once: at most {plan.peak_live_bytes} B; "
                  f"placement order '{plan.order}')")
+    if memory.tflm_plan_bytes is not None:
+        stdout.print(f"TFLite Micro's activation plan for this model: {memory.tflm_plan_bytes} B")
     if stack:
         stdout.print(f"stack on {board}: invoke() at most {stack.invoke.bytes} B ({stack.invoke.describe()}); "
                      f"whole firmware at most {stack.firmware.bytes} B of {stack.reserved_bytes} B reserved")

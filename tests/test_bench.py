@@ -16,7 +16,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _row(anchor, instructions: int, cycles: int | None) -> BenchRow:
     counted = (RegionCount(0, 0, instructions, cycles, 10, 5, 0, 0, {"alu": instructions},
-                           {"alu": cycles // 2, "load": cycles - cycles // 2}),) if cycles else ()
+                           {"alu": cycles // 2, "load": cycles - cycles // 2},
+                           functions={"tg_conv_s8_fast": (instructions - 10, cycles - 500), "main": (10, 500)}),
+               ) if cycles else ()
     report = RunReport(anchor.key, "b", (InputResult(True, 0.0, instructions),), 700, 9000, 800, cycles=counted)
     reference = RunReport(anchor.key, "b", (InputResult(True, 0.0, 3 * instructions),), 700, 9000, 800)
     return BenchRow(anchor, report, reference)
@@ -29,6 +31,7 @@ def test_the_report_gives_cycles_and_macs_per_cycle_beside_the_anchors_and_reads
     # tinygen's cycles, TFLM's (anchors: 728,477), their ratio, and MACs per estimated cycle.
     assert "| 2,000 | 728,477 | 0.00 | 132.10 | 0.36 | 0.54 |" in ad
     assert "| AD | 50.0 % | 0.0 % | 50.0 % | 0.0 % | 0.0 % | 0.0 % | −0.5 % / +0.5 % | −0.0 % | +0.0 % |" in text
+    assert "| AD | `tg_conv_s8_fast` 75.0 % | `main` 25.0 % |  |  |" in text  # the flat profile
     figures = recorded_figures(text)
     assert figures["board"] == "mps2-an386"
     assert figures["models"]["VWW"] == {"instructions": 1003, "cycles": 2003, "reference_instructions": 3009,

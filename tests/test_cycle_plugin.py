@@ -17,7 +17,7 @@ import pytest
 
 from conftest import DIGITS_MODEL
 from tinygen.device.cycles import (CycleSettings, RegionCount, build_plugin, modelled_latency, plugin_arguments,
-                                   read_intervals, read_regions, symbol_address)
+                                   read_intervals, read_regions, symbol_address, write_function_table)
 from tinygen.flow import build_for_board, run_on_board
 
 pytestmark = pytest.mark.qemu
@@ -475,3 +475,35 @@ def test_run_cycles_on_the_command_line(digits_firmware):
                             "mps2-an500"], capture_output=True, text=True, timeout=60)
     assert other.returncode != 0 and "Cortex-M4" in other.stderr and "Traceback" not in other.stderr
     assert len(other.stderr.strip().splitlines()) == 1
+
+
+def test_a_flat_profile_by_function(tmp_path):
+    prologue = """\
+        .thumb_func
+    helper:
+        adds r3, r3, #1       @ 1
+        bx lr                 @ 1 + P
+    """
+    body = """\
+        push {r4, lr}         @ 1 + 2
+        movs r4, #3           @ 1
+    1:  bl helper             @ 1 + P, three times
+        subs r4, r4, #1       @ 1
+        bne 1b                @ 1, + P twice
+        pop {r4, pc}          @ 1 + 2 + P
+    """
+    source = tmp_path / "prog.S"
+    source.write_text(STARTUP + textwrap.dedent(prologue) + "    .size helper, . - helper\n"
+                      "    .thumb_func\n    .global measured\nmeasured:\n" + textwrap.dedent(body)
+                      + "    .size measured, . - measured\n")
+    elf = tmp_path / "prog.elf"
+    subprocess.run(["arm-none-eabi-gcc", *CFLAGS, "-o", str(elf), str(source)], check=True, capture_output=True)
+    out = tmp_path / "regions.jsonl"
+    table = write_function_table(elf, tmp_path / "functions.txt")
+    plugin = plugin_arguments(build_plugin(), out, symbol_address(elf, "measured"), functions=table)
+    subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "null",
+                    "-icount", "shift=0", "-semihosting-config", "enable=on,target=native", *plugin,
+                    "-kernel", str(elf)], check=True, capture_output=True, timeout=30)
+    (region,) = read_regions(out)
+    assert region.functions == {"helper": (6, 3 * (1 + 3)), "measured": (12, 3 + 1 + 3 * 3 + 3 + 3 + 2 * 2 + 5)}
+    assert region.cycles == sum(c for _, c in region.functions.values())

@@ -173,6 +173,21 @@ def _m4_table(rows: list[BenchRow]) -> list[str]:
             lines.append(f"| {r.anchor.key} | " + " | ".join(f"{100 * x:.1f} %" for x in shares)
                          + f" | −{100 * c.taken_branches / c.cycles:.1f} % / +{100 * c.taken_branches / c.cycles:.1f} % "
                          f"| −{100 * c.it_foldable / c.cycles:.1f} % | +{100 * c.agu_pairs / c.cycles:.1f} % |")
+        lines += _function_table(rows)
+    return lines
+
+
+def _function_table(rows: list[BenchRow], top: int = 4) -> list[str]:
+    """The functions that take the most estimated cycles, per model (a flat profile: callees apart)."""
+    if not all(r.counted and r.counted.functions for r in rows):
+        return []
+    lines = ["", f"The {top} functions that take the most estimated cycles (share of the model's cycles; a flat profile):",
+             "", "| model | " + " | ".join(f"#{i + 1}" for i in range(top)) + " |", "|---|" + "---|" * top]
+    for r in rows:
+        c = r.counted
+        ranked = sorted(c.functions.items(), key=lambda kv: -kv[1][1])[:top]
+        cells = [f"`{name}` {100 * cycles / c.cycles:.1f} %" for name, (_, cycles) in ranked]
+        lines.append(f"| {r.anchor.key} | " + " | ".join(cells + [""] * (top - len(cells))) + " |")
     return lines
 
 

@@ -1,7 +1,7 @@
 /* tinygen's QEMU TCG plugin: exact instruction counts and a Cortex-M4 cycle estimate of a region.
  *
  * Load with `-plugin libtg_cycles.so,out=FILE[,start=ADDR][,barrier=ADDR][,p=2][,div=7][,itfold=0][,p_unaligned=0]
- * [,agu=0]`.
+ * [,agu=0][,functions=FILE]`.
  * Each instruction is decoded once, at translation (tg_thumb_decode.c: class, base cost, the registers
  * a single load writes and those a load/store addresses with); at execution one callback applies the
  * sequence rules of docs/cycle-model.md and adds up, per virtual CPU.
@@ -15,6 +15,9 @@
  * also cut into intervals at every entry of that function: one JSON line per interval gives the
  * instructions executed outside the barrier ("busy") and inside it ("wait", entry to return). The
  * modelled N-core latency is the sum over intervals of the busiest core's count (issue 12).
+ *
+ * With functions=FILE ("START END NAME" lines), each region also gives a flat profile: the
+ * instructions and cycles spent in each function (by the address of the instruction).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -22,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tg_functions.h"
 #include "tg_qemu_plugin_api.h"
 #include "tg_thumb_decode.h"
 
@@ -58,6 +62,8 @@ typedef struct {
     uint32_t regions;
     counts_t counts;
     interval_t interval;
+    uint64_t *function_instructions; /* by tag (tg_functions.h), with functions= only */
+    uint64_t *function_cycles;
 } vcpu_t;
 
 static struct {
@@ -91,6 +97,7 @@ static const tg_insn_t *decoded(uint32_t address, const uint8_t *bytes, size_t a
             found = malloc(sizeof *found);
             if (found != NULL) {
                 *found = tg_thumb_decode(address, hw1, hw2);
+                found->tag = tg_functions_tag(address);
                 g.table[slot] = found;
             }
             break;
@@ -104,6 +111,7 @@ static const tg_insn_t *decoded(uint32_t address, const uint8_t *bytes, size_t a
         found = malloc(sizeof *found);
         if (found != NULL) {
             *found = tg_thumb_decode(address, hw1, hw2);
+            found->tag = tg_functions_tag(address);
         }
     }
     pthread_mutex_unlock(&g.lock);
@@ -112,8 +120,23 @@ static const tg_insn_t *decoded(uint32_t address, const uint8_t *bytes, size_t a
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
-static void write_counts(FILE *f, unsigned vcpu, uint32_t region, const counts_t *c)
+static void write_functions(FILE *f, const vcpu_t *s)
 {
+    const char *sep = "";
+    fputs(", \"functions\": {", f);
+    for (unsigned tag = 0; tag <= tg_functions_count(); ++tag) {
+        if (s->function_instructions[tag] != 0u) {
+            fprintf(f, "%s\"%s\": [%" PRIu64 ", %" PRIu64 "]", sep, tg_functions_name((uint16_t)tag),
+                    s->function_instructions[tag], s->function_cycles[tag]);
+            sep = ", ";
+        }
+    }
+    fputs("}", f);
+}
+
+static void write_counts(FILE *f, unsigned vcpu, uint32_t region, const vcpu_t *s)
+{
+    const counts_t *c = &s->counts;
     fprintf(f, "{\"vcpu\": %u, \"region\": %" PRIu32 ", \"start\": %" PRIu32 ", \"instructions\": %" PRIu64
                ", \"cycles\": %" PRIu64 ", \"taken_branches\": %" PRIu64 ", \"pipelined\": %" PRIu64
                ", \"it_foldable\": %" PRIu64 ", \"nonsequential_after_non_branch\": %" PRIu64
@@ -134,7 +157,11 @@ static void write_counts(FILE *f, unsigned vcpu, uint32_t region, const counts_t
         fprintf(f, "%s\"%s\": %" PRIu64, sep, tg_class_names[k], c->class_cycles[k]);
         sep = ", ";
     }
-    fputs("}}\n", f);
+    fputs("}", f);
+    if (s->function_instructions != NULL) {
+        write_functions(f, s);
+    }
+    fputs("}\n", f);
 }
 
 static void emit(unsigned vcpu, vcpu_t *s)
@@ -142,7 +169,7 @@ static void emit(unsigned vcpu, vcpu_t *s)
     pthread_mutex_lock(&g.lock);
     FILE *f = fopen(g.out_path, "a");
     if (f != NULL) {
-        write_counts(f, vcpu, s->regions, &s->counts);
+        write_counts(f, vcpu, s->regions, s);
         fclose(f);
     } else {
         qemu_plugin_outs("tg_cycles: cannot write the output file\n");
@@ -187,10 +214,22 @@ static void count_interval(unsigned vcpu, interval_t *iv, const tg_insn_t *x, co
 
 /* ---- execution ------------------------------------------------------------------------------- */
 
-static void charge(counts_t *c, const tg_insn_t *insn, unsigned cycles)
+static void charge(vcpu_t *s, const tg_insn_t *insn, unsigned cycles)
 {
-    c->cycles += cycles;
-    c->class_cycles[insn->cls] += cycles;
+    s->counts.cycles += cycles;
+    s->counts.class_cycles[insn->cls] += cycles;
+    if (s->function_cycles != NULL) {
+        s->function_cycles[insn->tag] += cycles;
+    }
+}
+
+static void reset_counts(vcpu_t *s)
+{
+    memset(&s->counts, 0, sizeof s->counts);
+    if (s->function_instructions != NULL) {
+        memset(s->function_instructions, 0, (tg_functions_count() + 1u) * sizeof *s->function_instructions);
+        memset(s->function_cycles, 0, (tg_functions_count() + 1u) * sizeof *s->function_cycles);
+    }
 }
 
 /* "A load or store that generates an address dependent on the result of a preceding data processing
@@ -235,7 +274,7 @@ static void on_exec(unsigned int vcpu_index, void *userdata)
     if (counting && p != NULL && p->address + p->size != x->address) {
         if (p->flags & TG_F_PC_WRITE) {
             s->counts.taken++;
-            charge(&s->counts, p, g.p + ((x->size == 4u && (x->address & 2u)) ? g.p_unaligned : 0u));
+            charge(s, p, g.p + ((x->size == 4u && (x->address & 2u)) ? g.p_unaligned : 0u));
         } else {
             s->counts.nonsequential++; /* an exception entered, or a decoding error */
         }
@@ -247,13 +286,16 @@ static void on_exec(unsigned int vcpu_index, void *userdata)
     if (g.have_start && !s->in_region && x->address == g.start) {
         s->in_region = 1;
         s->return_address = p != NULL ? p->address + p->size : 0u;
-        memset(&s->counts, 0, sizeof s->counts);
+        reset_counts(s);
         p = NULL; /* the caller's instruction is outside the region: no pipelining across the entry */
     }
     if (s->in_region || !g.have_start) {
         s->counts.instructions++;
         s->counts.class_count[x->cls]++;
-        charge(&s->counts, x, base_cost(x, p, &s->counts) + address_stall(x, p, &s->counts));
+        if (s->function_instructions != NULL) {
+            s->function_instructions[x->tag]++;
+        }
+        charge(s, x, base_cost(x, p, &s->counts) + address_stall(x, p, &s->counts));
     }
     s->prev = x;
 }
@@ -309,6 +351,19 @@ static int parse_option(const char *arg)
     const size_t key_len = (size_t)(eq - arg);
     const char *value = eq + 1;
     unsigned long number = 0;
+    if (key_len == 9 && strncmp(arg, "functions", 9) == 0) {
+        if (tg_functions_load(value) != 0) {
+            return 0;
+        }
+        for (unsigned v = 0; v < MAX_VCPUS; ++v) {
+            g.vcpu[v].function_instructions = calloc(tg_functions_count() + 1u, sizeof(uint64_t));
+            g.vcpu[v].function_cycles = calloc(tg_functions_count() + 1u, sizeof(uint64_t));
+            if (g.vcpu[v].function_instructions == NULL || g.vcpu[v].function_cycles == NULL) {
+                return 0;
+            }
+        }
+        return 1;
+    }
     if (key_len == 3 && strncmp(arg, "out", 3) == 0) {
         if (strlen(value) >= sizeof g.out_path) {
             return 0;

@@ -22,7 +22,7 @@ static unsigned popcount16(uint32_t v)
 
 static tg_insn_t make(uint32_t address, unsigned size, tg_class_t cls, unsigned cost)
 {
-    tg_insn_t insn = {address, (uint8_t)size, (uint8_t)cls, (uint8_t)(cost > 255u ? 255u : cost), 0u, 0u, 0u, 0u};
+    tg_insn_t insn = {address, (uint8_t)size, (uint8_t)cls, (uint8_t)(cost > 255u ? 255u : cost), 0u, 0u, 0u, 0u, 0u};
     return insn;
 }
 

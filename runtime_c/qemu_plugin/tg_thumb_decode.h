@@ -49,6 +49,7 @@ typedef struct {
     uint16_t loads;      /* core registers a single load writes (bit n = Rn) */
     uint16_t addr_regs;  /* registers a load/store forms its address from */
     uint16_t writes;     /* core registers a data-processing (ALU, multiply) instruction writes */
+    uint16_t tag;        /* not the decoder's: the plugin's function index (tg_functions.h) */
 } tg_insn_t;
 
 /* size of the instruction whose first halfword is hw1 */

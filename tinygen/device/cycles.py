@@ -97,18 +97,20 @@ class RegionCount:
     classes: dict[str, int] = field(default_factory=dict)
     class_cycles: dict[str, int] = field(default_factory=dict)
     agu_pairs: int = 0      # loads/stores addressed with the register the previous ALU/multiply wrote
+    functions: dict[str, tuple[int, int]] = field(default_factory=dict)  # flat profile: (instructions, cycles)
 
     @classmethod
     def from_json(cls, obj: dict) -> RegionCount:
         return cls(obj["vcpu"], obj["region"], obj["instructions"], obj["cycles"], obj["taken_branches"],
                    obj["pipelined"], obj["it_foldable"], obj["nonsequential_after_non_branch"],
-                   dict(obj["classes"]), dict(obj["class_cycles"]), obj["agu_pairs"])
+                   dict(obj["classes"]), dict(obj["class_cycles"]), obj["agu_pairs"],
+                   {name: (n, c) for name, (n, c) in obj.get("functions", {}).items()})
 
     def to_json(self) -> dict:
         return {"vcpu": self.vcpu, "region": self.region, "instructions": self.instructions, "cycles": self.cycles,
                 "taken_branches": self.taken_branches, "pipelined": self.pipelined, "it_foldable": self.it_foldable,
                 "nonsequential_after_non_branch": self.nonsequential, "agu_pairs": self.agu_pairs,
-                "classes": self.classes,
+                "classes": self.classes, "functions": {name: list(v) for name, v in self.functions.items()},
                 "class_cycles": self.class_cycles}
 
 
@@ -123,10 +125,14 @@ class Interval:
 
 
 def plugin_arguments(plugin: Path, out: Path, start: int | None = None,
-                     settings: CycleSettings = CycleSettings(), barrier: int | None = None) -> list[str]:
+                     settings: CycleSettings = CycleSettings(), barrier: int | None = None,
+                     functions: Path | None = None) -> list[str]:
     """QEMU's command-line arguments that load the plugin (region from `start`, else the whole run;
-    with `barrier`, the entry of the barrier-wait function, intervals per virtual CPU too)."""
+    with `barrier`, the entry of the barrier-wait function, intervals per virtual CPU too; with
+    `functions`, a table from `write_function_table`, a flat profile per region)."""
     options = [f"out={out}", settings.plugin_options()]
+    if functions is not None:
+        options.append(f"functions={functions}")
     if start is not None:
         options.append(f"start={start:#x}")
     if barrier is not None:
@@ -160,6 +166,20 @@ def modelled_latency(intervals: list[Interval]) -> int:
     return sum(busiest.values())
 
 
+def write_function_table(elf: Path, table: Path) -> Path:
+    """The ELF's functions as the plugin reads them: one "START END NAME" line each (hex, END exclusive)."""
+    lines = []
+    with open(elf, "rb") as f:
+        for section in ELFFile(f).iter_sections():
+            if isinstance(section, SymbolTableSection):
+                for symbol in section.iter_symbols():
+                    if symbol["st_info"]["type"] == "STT_FUNC" and symbol["st_size"] > 0 and symbol.name:
+                        start = symbol["st_value"] & ~1
+                        lines.append(f"{start:x} {start + symbol['st_size']:x} {symbol.name[:127]}\n")
+    table.write_text("".join(sorted(set(lines))))
+    return table
+
+
 def symbol_address(elf: Path, name: str) -> int:
     """The address of a function in the ELF (Thumb bit cleared)."""
     with open(elf, "rb") as f:
@@ -187,7 +207,9 @@ class CycleCounter:
 
     def qemu_arguments(self, elf: Path) -> list[str]:
         barrier = symbol_address(elf, self.barrier_function) if self.barrier_function else None
-        return plugin_arguments(build_plugin(), self.out, symbol_address(elf, self.function), self.settings, barrier)
+        functions = write_function_table(elf, self.out.with_name("functions.txt"))
+        return plugin_arguments(build_plugin(), self.out, symbol_address(elf, self.function), self.settings, barrier,
+                                functions)
 
     def collect(self) -> PluginResults:
         try:

@@ -64,3 +64,12 @@ def test_the_guard_allows_one_percent_and_no_more():
     message = instruction_regression(figures, "IC", "mps2-an386", 1_010_001)
     assert message is not None and "+1.00%" in message and "1,000,000" in message
     assert "recorded on mps2-an386" in instruction_regression(figures, "IC", "mps2-an500", 900_000)
+
+
+def test_the_report_says_which_targets_are_missed_and_by_how_much():
+    rows = [_row(a, a.tflm_cmsis_instructions // 4, a.tflm_cmsis_cycles) for a in ANCHORS]
+    text = render_markdown(rows, "mps2-an386", "tinygen bench")
+    ic = next(line for line in text.splitlines() if line.startswith("| IC | 0.25"))
+    assert "0.25: met | 1.00: missed, 2.00x the target |" in ic
+    assert "0.34 vs 0.63: missed, needs 1.86x" in ic
+    assert "700 vs 34,000: met" in ic and "`tg_conv_s8_fast` (100 %)" in ic

@@ -9,6 +9,7 @@ DEBIAN_PACKAGES=(
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
   qemu-system-arm qemu-system-misc
   python3-venv gcc make
+  chromium
 )
 
 missing=()

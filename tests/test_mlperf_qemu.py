@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from conftest import MLPERF_MODELS, mlperf_model
 from test_planner import ARENA_BYTES, TFLM_PLAN_BYTES
+from tinygen.bench import instruction_regression, recorded_figures
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
 
 
 @pytest.mark.qemu
@@ -36,3 +40,6 @@ def test_mlperf_runs_bit_exact_in_qemu(tmp_path, key):
     # Stack painted in QEMU, within the static bound from -fstack-usage, within what the board reserves.
     assert 0 < report["stack_bytes"] <= report["stack_bound_bytes"]
     assert report["stack_peak_bytes"] <= report["firmware_stack_bound_bytes"] <= report["stack_reserved_bytes"]
+    # The regression guard: no more than 1 % above the instructions recorded in BENCHMARKS.md.
+    figures = recorded_figures(BENCHMARKS.read_text(encoding="utf-8"))
+    assert instruction_regression(figures, key.upper(), report["board"], report["instructions"]) is None

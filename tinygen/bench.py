@@ -1,18 +1,25 @@
 """The benchmark: MLPerf Tiny models on a board, against the anchors in ../shared/docs/anchors.md.
 
 Instructions are exact counts of one invoke() in QEMU under -icount shift=0 (the firmware's
-SysTick edge counter); arena bytes come from the plan; flash and RAM from the ELF. The figures
-beside them are the anchors' TFLite Micro measurements on the same emulated Cortex-M4.
+SysTick edge counter); estimated Cortex-M4 cycles come from the project's TCG plugin
+(tinygen/device/cycles.py, docs/cycle-model.md), on Cortex-M4 boards only; arena bytes come from the
+plan; flash and RAM from the ELF. The figures beside them are the anchors' TFLite Micro
+measurements on the same emulated Cortex-M4. The report ends with a machine-readable block that
+the regression guard in tests/test_mlperf_qemu.py reads (`recorded_figures`).
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import platform
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from tinygen import __version__
+from tinygen.boards.catalog import load_board
+from tinygen.device.cycles import CYCLE_MODEL_CORES, RegionCount
 from tinygen.flow import Announce, RunReport, run_on_board
 from tinygen.kernels.optimised import KernelSet
 
@@ -28,15 +35,33 @@ class Anchor:
     tflm_flash_bytes: int       # int8-only TFLM firmware, model included
     target_instructions: int
     target_ram_bytes: int
+    macs: int
+    tflm_cmsis_cycles: int      # estimated Cortex-M4 cycles (the anchors' 2026-12 re-measurement)
+    best_published_macs_per_cycle: float  # the better of X-CUBE-AI 10.2 and Plumerai, real M4 cycles
 
 
 # ../shared/docs/anchors.md, measured on mps2-an386 (Cortex-M4) with the same method.
 ANCHORS = (
-    Anchor("AD", "ad01_int8.tflite", 583_238, 1_952_556, 768, 3_012, 319_376, 290_000, 768),
-    Anchor("IC", "resnet8_int8.tflite", 29_863_772, 107_405_262, 49_152, 55_000, 169_084, 14_900_000, 34_000),
-    Anchor("KWS", "kws_dscnn_int8.tflite", 7_700_237, 43_042_791, 16_000, 22_824, 127_356, 3_850_000, 8_192),
-    Anchor("VWW", "vww_mobilenet_int8.tflite", 24_102_775, 100_251_296, 73_728, 100_712, 406_708, 12_000_000, 32_768),
+    Anchor("AD", "ad01_int8.tflite", 583_238, 1_952_556, 768, 3_012, 319_376, 290_000, 768,
+           264_192, 728_477, 0.54),
+    Anchor("IC", "resnet8_int8.tflite", 29_863_772, 107_405_262, 49_152, 55_000, 169_084, 14_900_000, 34_000,
+           12_501_632, 36_915_420, 0.63),
+    Anchor("KWS", "kws_dscnn_int8.tflite", 7_700_237, 43_042_791, 16_000, 22_824, 127_356, 3_850_000, 8_192,
+           2_656_768, 9_311_079, 0.51),
+    Anchor("VWW", "vww_mobilenet_int8.tflite", 24_102_775, 100_251_296, 73_728, 100_712, 406_708, 12_000_000, 32_768,
+           7_489_664, 29_507_219, 0.70),
 )
+
+# TFLM's instructions per invoke on the other emulated cores (anchors.md): CMSIS-NN where it exists,
+# TFLM's reference kernels on RISC-V. Keyed by board; boards not here have no anchor.
+OTHER_CORE_ANCHORS = {
+    "mps2-an500": ("Cortex-M7, TFLM + CMSIS-NN", {"AD": 583_519, "IC": 30_026_619, "KWS": 7_646_052, "VWW": 24_026_399}),
+    "mps3-an547": ("Cortex-M55, TFLM + CMSIS-NN (MVE)",
+                   {"AD": 150_289, "IC": 4_912_115, "KWS": 1_816_153, "VWW": 6_559_149}),
+    "riscv32-virt": ("RV32IMAC, TFLM reference kernels",
+                     {"AD": 2_514_260, "IC": 127_247_672, "KWS": 45_755_395, "VWW": 114_570_291}),
+}
+FIGURES_MARK = "<!-- tinygen-bench figures (read by the regression guard, tests/test_mlperf_qemu.py) -->"
 
 
 @dataclass(frozen=True)
@@ -54,17 +79,34 @@ class BenchRow:
         return self.reference.to_json()["instructions"]
 
     @property
+    def cycles(self) -> int | None:
+        """Estimated Cortex-M4 cycles of the default build's invoke() (the most over the inputs)."""
+        return max((c.cycles for c in self.report.cycles), default=None)
+
+    @property
+    def counted(self) -> RegionCount | None:
+        """The cycle plugin's count of the input that took the most cycles."""
+        return max(self.report.cycles, key=lambda c: c.cycles, default=None)
+
+    @property
     def bit_exact(self) -> bool:
         return self.report.bit_exact and self.reference.bit_exact
+
+
+def counts_cycles(board: str) -> bool:
+    """The plugin's model is a Cortex-M4's: on other cores the benchmark reports instructions only."""
+    return load_board(board).core.cpu in CYCLE_MODEL_CORES
 
 
 def run_benchmark(models_dir: Path, board: str, build_root: Path, inputs: int = 1,
                   announce: Announce = lambda m: None) -> list[BenchRow]:
     rows = []
+    cycles = counts_cycles(board)
     for anchor in ANCHORS:
         model = models_dir / anchor.file
         announce(f"benchmark: {anchor.key} ({model.name})")
-        report = run_on_board(model, board, build_root / model.stem, random_count=inputs, seed=1, announce=announce)
+        report = run_on_board(model, board, build_root / model.stem, random_count=inputs, seed=1, announce=announce,
+                              count_cycles=cycles)
         reference = run_on_board(model, board, build_root / f"{model.stem}-reference", random_count=inputs, seed=1,
                                  announce=announce, kernel_set=KernelSet.REFERENCE)
         rows.append(BenchRow(anchor, report, reference))
@@ -75,6 +117,146 @@ def _ratio(ours: int, theirs: int) -> str:
     return f"{ours / theirs:.2f}"
 
 
+# The classes of docs/cycle-model.md grouped for the "where the cycles go" table.
+CYCLE_GROUPS = (
+    ("ALU", ("alu",)),
+    ("MUL / DSP MAC", ("mul", "dsp_mac", "div")),
+    ("single loads/stores", ("load", "store")),
+    ("LDRD/STRD, LDM/STM", ("ldrd_strd", "ldm_pop", "stm_push")),
+    ("branches, IT", ("branch", "cond_branch", "table_branch", "it")),
+    ("other", ("fp", "fp_xfer", "fp_mac", "fp_div", "fp_ldst", "sys", "unknown")),
+)
+
+
+def _instruction_table(rows: list[BenchRow], board: str) -> list[str]:
+    if counts_cycles(board):
+        return _m4_table(rows)
+    label, figures = OTHER_CORE_ANCHORS.get(load_board(board).name, ("no anchor for this board", {}))
+    lines = [
+        f"The cycle model is a Cortex-M4's (docs/cycle-model.md): on `{board}` instructions only.",
+        "",
+        f"| model | tinygen | TFLM ({label}) | ratio | bit-exact |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        theirs = figures.get(r.anchor.key)
+        lines.append(f"| {r.anchor.key} | {r.instructions:,} | {f'{theirs:,}' if theirs else '—'} "
+                     f"| {_ratio(r.instructions, theirs) if theirs else '—'} | {'yes' if r.bit_exact else 'NO'} |")
+    return lines
+
+
+def _m4_table(rows: list[BenchRow]) -> list[str]:
+    lines = [
+        "| model | MACs | tinygen instructions | TFLM + CMSIS-NN | ratio | tinygen est. cycles | TFLM + CMSIS-NN "
+        "| ratio | MAC / est. cycle | TFLM's | best published (real M4) | target instructions | bit-exact |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        a, cycles = r.anchor, r.cycles
+        cycle_cells = (f"{cycles:,} | {a.tflm_cmsis_cycles:,} | {_ratio(cycles, a.tflm_cmsis_cycles)} "
+                       f"| {a.macs / cycles:.2f}") if cycles else "— | — | — | —"
+        lines.append(
+            f"| {a.key} | {a.macs:,} | {r.instructions:,} | {a.tflm_cmsis_instructions:,} "
+            f"| {_ratio(r.instructions, a.tflm_cmsis_instructions)} | {cycle_cells} "
+            f"| {a.macs / a.tflm_cmsis_cycles:.2f} | {a.best_published_macs_per_cycle:.2f} "
+            f"| ≤ {a.target_instructions:,} | {'yes' if r.bit_exact else 'NO'} |")
+    if all(r.cycles for r in rows):
+        lines += ["", "Where the estimated cycles go (share of each model's cycles), and how the estimate moves with",
+                  "the model's settings (docs/cycle-model.md: P = 1 or 3 instead of 2; IT folded after a 16-bit "
+                  "instruction; the address-after-ALU stall charged):", "",
+                  "| model | " + " | ".join(name for name, _ in CYCLE_GROUPS)
+                  + " | P = 1 / P = 3 | IT folded | address-after-ALU charged |",
+                  "|---|" + "---:|" * len(CYCLE_GROUPS) + "---:|---:|---:|"]
+        for r in rows:
+            c = r.counted
+            shares = [sum(c.class_cycles.get(k, 0) for k in classes) / c.cycles for _, classes in CYCLE_GROUPS]
+            lines.append(f"| {r.anchor.key} | " + " | ".join(f"{100 * x:.1f} %" for x in shares)
+                         + f" | −{100 * c.taken_branches / c.cycles:.1f} % / +{100 * c.taken_branches / c.cycles:.1f} % "
+                         f"| −{100 * c.it_foldable / c.cycles:.1f} % | +{100 * c.agu_pairs / c.cycles:.1f} % |")
+        lines += _function_table(rows)
+    return lines
+
+
+def _function_table(rows: list[BenchRow], top: int = 4) -> list[str]:
+    """The functions that take the most estimated cycles, per model (a flat profile: callees apart)."""
+    if not all(r.counted and r.counted.functions for r in rows):
+        return []
+    lines = ["", f"The {top} functions that take the most estimated cycles (share of the model's cycles; a flat profile):",
+             "", "| model | " + " | ".join(f"#{i + 1}" for i in range(top)) + " |", "|---|" + "---|" * top]
+    for r in rows:
+        c = r.counted
+        ranked = sorted(c.functions.items(), key=lambda kv: -kv[1][1])[:top]
+        cells = [f"`{name}` {100 * cycles / c.cycles:.1f} %" for name, (_, cycles) in ranked]
+        lines.append(f"| {r.anchor.key} | " + " | ".join(cells + [""] * (top - len(cells))) + " |")
+    return lines
+
+
+TARGET_RATIO = 0.5  # anchors.md: at most half TFLM + CMSIS-NN's instructions and estimated cycles, on the M4
+
+
+def _verdict(ratio: float, limit: float) -> str:
+    return "met" if ratio <= limit else f"missed, {ratio / limit:.2f}x the target"
+
+
+def _targets_table(rows: list[BenchRow]) -> list[str]:
+    """Where each target of anchors.md is met or missed, by how much, and where the time goes."""
+    if not all(r.cycles for r in rows):
+        return []
+    lines = ["", "## Targets (anchors.md): met or missed, by how much", "",
+             "| model | instructions / TFLM + CMSIS-NN (≤ 0.50) | est. cycles / TFLM + CMSIS-NN (≤ 0.50) "
+             "| MAC / est. cycle (> best published) | arena (≤ target) | the time goes to |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        a, c = r.anchor, r.counted
+        instr = r.instructions / a.tflm_cmsis_instructions
+        cycles = r.cycles / a.tflm_cmsis_cycles
+        macs = a.macs / r.cycles
+        top = max(c.functions.items(), key=lambda kv: kv[1][1], default=None)
+        where = f"`{top[0]}` ({100 * top[1][1] / c.cycles:.0f} %)" if top else "—"
+        lines.append(
+            f"| {a.key} | {instr:.2f}: {_verdict(instr, TARGET_RATIO)} | {cycles:.2f}: {_verdict(cycles, TARGET_RATIO)} "
+            f"| {macs:.2f} vs {a.best_published_macs_per_cycle:.2f}: "
+            f"{'met' if macs > a.best_published_macs_per_cycle else f'missed, needs {a.best_published_macs_per_cycle / macs:.2f}x'} "
+            f"| {r.report.arena_bytes:,} vs {a.target_ram_bytes:,}: "
+            f"{'met' if r.report.arena_bytes <= a.target_ram_bytes else f'missed by {r.report.arena_bytes - a.target_ram_bytes:,} B'} "
+            f"| {where} |")
+    lines += ["", "Kernels bound to the reference's signature (runtime "
+              "shapes, TFLite's weight layout, the input offset added in the inner loop) are why the optimised twins sit "
+              "near TFLM + CMSIS-NN (issue 8); the arena is at the bound of whole-tensor plans (issue 7)."]
+    return lines
+
+
+def figures_json(rows: list[BenchRow], board: str) -> dict:
+    return {"board": board, "models": {
+        r.anchor.key: {"instructions": r.instructions, "cycles": r.cycles,
+                       "reference_instructions": r.reference_instructions, "arena_bytes": r.report.arena_bytes,
+                       "flash_bytes": r.report.flash_bytes} for r in rows}}
+
+
+def recorded_figures(markdown: str) -> dict:
+    """The machine-readable block of a BENCHMARKS.md written by render_markdown."""
+    found = re.search(re.escape(FIGURES_MARK) + r"\s*```json\n(.*?)```", markdown, re.S)
+    if found is None:
+        raise ValueError("no tinygen-bench figures block in this file")
+    return json.loads(found.group(1))
+
+
+GUARD_MARGIN = 0.01  # counts are deterministic: a guard against regressions, not a timing
+
+
+def instruction_regression(figures: dict, key: str, board: str, instructions: int) -> str | None:
+    """Why `instructions` on `board` is a regression against the recorded figures (more than 1 % above
+    them), or None when it is not."""
+    if figures["board"] != board:
+        return f"BENCHMARKS.md was recorded on {figures['board']}, not {board}"
+    recorded = figures["models"][key]["instructions"]
+    if instructions > recorded * (1 + GUARD_MARGIN):
+        return (f"{key}: {instructions:,} instructions, {instructions / recorded - 1:+.2%} against the {recorded:,} "
+                f"recorded in BENCHMARKS.md (allowed: +{GUARD_MARGIN:.0%}; `tinygen bench --write BENCHMARKS.md` "
+                "re-records after a deliberate change)")
+    return None
+
+
 def render_markdown(rows: list[BenchRow], board: str, command: str) -> str:
     today = datetime.date.today().isoformat()
     lines = [
@@ -83,19 +265,20 @@ def render_markdown(rows: list[BenchRow], board: str, command: str) -> str:
         f"tinygen {__version__} on `{board}` (QEMU, `-icount shift=0`), {today}, host {platform.machine()}.",
         f"Reproduce with `{command}`. Anchors: `../shared/docs/anchors.md` (TFLite Micro measured the same way).",
         "",
-        "## Instructions per inference",
+        "## Instructions and estimated cycles per inference",
         "",
-        "| model | tinygen | TFLM + CMSIS-NN | ratio | tinygen, reference kernels | TFLM reference kernels | ratio "
-        "| target | bit-exact (both sets) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        *_instruction_table(rows, board),
+        *(_targets_table(rows) if counts_cycles(board) else []),
+        "",
+        "## Reference kernels (instructions)",
+        "",
+        "| model | tinygen, reference kernels | TFLM reference kernels (Cortex-M4) | ratio |",
+        "|---|---:|---:|---:|",
     ]
     for r in rows:
         a = r.anchor
-        lines.append(
-            f"| {a.key} | {r.instructions:,} | {a.tflm_cmsis_instructions:,} | {_ratio(r.instructions, a.tflm_cmsis_instructions)} "
-            f"| {r.reference_instructions:,} | {a.tflm_reference_instructions:,} "
-            f"| {_ratio(r.reference_instructions, a.tflm_reference_instructions)} "
-            f"| ≤ {a.target_instructions:,} | {'yes' if r.bit_exact else 'NO'} |")
+        lines.append(f"| {a.key} | {r.reference_instructions:,} | {a.tflm_reference_instructions:,} "
+                     f"| {_ratio(r.reference_instructions, a.tflm_reference_instructions)} |")
     lines += [
         "",
         "## Memory (bytes)",
@@ -114,14 +297,30 @@ def render_markdown(rows: list[BenchRow], board: str, command: str) -> str:
     lines += [
         "",
         "Instructions are exact counts of one `invoke()` (the mps2 port's SysTick edge counter, calibrated to the",
-        "instruction; see runtime_c/ports/mps2). Firmware flash includes the model, the kernels, the serial",
+        "instruction; see runtime_c/ports/mps2); the cycle plugin counts the same instructions, to the one.",
+        "Estimated cycles: every executed instruction of one `invoke()` classified by tinygen's QEMU plugin and",
+        "costed with the Cortex-M4 TRM's timings for zero wait states (docs/cycle-model.md: P = 2, IT not folded,",
+        "the address-after-ALU stall not charged, SDIV/UDIV 7), the model the anchors' cycles were measured with.",
+        "MACs per estimated cycle are not comparable one to one with the published stacks' MACs per real cycle",
+        "(flash wait states included there): beating them here is necessary, not sufficient.",
+        "Firmware flash includes the model, the kernels, the serial",
         "protocol and the startup code; the stack (8 KiB reserved) is not in the RAM column. Stack: the most",
         "invoke() used (painted in QEMU) / its static bound from -fstack-usage, and the whole firmware's painted",
         "high-water mark; TFLite Micro's is under 2.4 KB (anchors).",
         "",
         "tinygen's default build calls the optimised twins of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED",
         "where they apply (SMLAD and friends on this DSP core); `--kernels reference` builds with runtime_c's",
-        "reference kernels only, shaped after TFLite Micro's: the fifth column. Memory and stack are the default build's.",
+        "reference kernels only, shaped after TFLite Micro's. Memory and stack are the default build's.",
+        "",
+        "## Figures for tools",
+        "",
+        "The regression guard (tests/test_mlperf_qemu.py) fails when a model's instructions exceed these by more",
+        "than 1 %. `tinygen bench --write BENCHMARKS.md` rewrites them.",
+        "",
+        FIGURES_MARK,
+        "```json",
+        json.dumps(figures_json(rows, board), indent=1, sort_keys=True),
+        "```",
         "",
     ]
     return "\n".join(lines)

@@ -82,18 +82,29 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @_debug_guards
 @_kernels
+@click.option("--cycles", "count_cycles", is_flag=True,
+              help="Also estimate Cortex-M4 cycles of each invoke() (QEMU plugin; docs/cycle-model.md).")
 def run(model: Path, board: str, inputs_file: Path | None, random_count: int | None, seed: int,
-        out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool, kernel_set: str) -> None:
+        out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool, kernel_set: str,
+        count_cycles: bool) -> None:
     """Build MODEL if needed, run it on BOARD and compare every output with TFLite Micro."""
     from tinygen.flow import run_on_board
     from tinygen.kernels.optimised import KernelSet
 
     if inputs_file is not None and random_count is not None:
         raise click.UsageError("give --inputs or --random, not both")
+    if count_cycles:
+        from tinygen.boards.catalog import load_board
+        from tinygen.device.cycles import CYCLE_MODEL_CORES
+
+        cpu = load_board(board).core.cpu
+        if cpu not in CYCLE_MODEL_CORES:
+            raise TinygenError(f"--cycles: the cycle model is a Cortex-M4's, and board '{board}' has a {cpu}")
     announce = (lambda m: None) if as_json else (lambda m: stderr.print(m))
     report = run_on_board(model, board, out_dir, inputs_file=inputs_file, random_count=random_count or 3,
                           seed=seed, timeout_s=timeout_s, announce=announce,
-                          guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set))
+                          guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
+                          count_cycles=count_cycles)
     if as_json:
         print(json.dumps(report.to_json()))
     else:
@@ -103,6 +114,9 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
         for i, r in enumerate(report.results):
             table.add_row(str(i), "[green]yes[/]" if r.bit_exact else "[red]NO[/]", f"{r.max_abs_diff:g}", f"{r.instructions:,}")
         stdout.print(table)
+        for i, c in enumerate(report.cycles):
+            stdout.print(f"input {i}: {c.cycles:,} estimated Cortex-M4 cycles ({c.cycles / c.instructions:.2f} per "
+                         f"instruction; {c.taken_branches:,} taken branches)")
         stdout.print(f"arena {report.arena_bytes} B, flash {report.flash_bytes} B, RAM {report.ram_bytes} B")
         stdout.print(f"peak RAM (arena) {report.arena_bytes} B; lower bound {report.lower_bound_bytes} B")
         stdout.print(f"stack: invoke() used {report.stack_bytes} B (static bound {report.stack_bound_bytes} B); "
@@ -118,7 +132,10 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--board", "-b", help="Also build the firmware for BOARD (in a temporary directory) and bound its stack.")
 @_kernels
-def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> None:
+@click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
+              callback=lambda ctx, param, path: _writable_file(ctx, param, path),
+              help="Also write a single-file HTML memory report here: live bytes per step, a plot, TFLM's plan.")
+def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, html_path: Path | None) -> None:
     """Show MODEL's operators, kernels and memory plan (and with --board, the stack bound)."""
     from tinygen.pipeline import compile_file
     from tinygen.kernels.call import KernelCall
@@ -130,6 +147,7 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> N
     graph, plan = compiled.graph, compiled.plan
     offsets = compiled.tensor_offsets()
     kernels = {item.op_index: (item.function if isinstance(item, KernelCall) else "(alias)") for item in compiled.lowered}
+    memory = _memory_report(model, compiled, html_path)
     if as_json:
         print(json.dumps({
             "model": graph.name, "sha256": graph.sha256, "arena_bytes": plan.arena_bytes,
@@ -138,6 +156,7 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> N
                            "output": list(graph.tensor(op.outputs[0]).shape),
                            "output_offset": offsets.get(op.outputs[0])} for op in graph.operators],
             **({"stack": stack.to_json() | {"board": board}} if stack else {}),
+            "memory": memory.to_json(),
         }))
         return
     table = Table(title=f"{graph.name} ({graph.sha256[:12]})")
@@ -151,9 +170,29 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> N
     stdout.print(table)
     stdout.print(f"arena {plan.arena_bytes} B (lower bound {plan.lower_bound_bytes} B; whole tensors live at once: "
                  f"at most {plan.peak_live_bytes} B; placement '{plan.order}')")
+    if memory.tflm_plan_bytes is not None:
+        stdout.print(f"TFLite Micro's activation plan for this model: {memory.tflm_plan_bytes} B")
     if stack:
         stdout.print(f"stack on {board}: invoke() at most {stack.invoke.bytes} B ({stack.invoke.describe()}); "
                      f"whole firmware at most {stack.firmware.bytes} B of {stack.reserved_bytes} B reserved")
+
+
+def _memory_report(model: Path, compiled, html_path: Path | None):
+    """The memory facts (tinygen/report/memory.py), written as a single-file HTML report when asked."""
+    from tinygen.reference.tflm import tflm_arena_head_bytes
+    from tinygen.report.memory import memory_report, render_html, render_plot_png
+
+    try:
+        tflm_plan = tflm_arena_head_bytes(Path(model).read_bytes())
+    except RuntimeError:
+        tflm_plan = None  # TFLM could not plan it: the report says "unknown"
+    report = memory_report(compiled, tflm_plan)
+    if html_path is not None:
+        tmp = html_path.with_name(html_path.name + ".tmp")
+        tmp.write_text(render_html(report, render_plot_png(report)), encoding="utf-8")
+        tmp.replace(html_path)  # never a half-written report
+        stderr.print(f"wrote {html_path}")
+    return report
 
 
 def _stack_bound(model: Path, board: str, kernel_set: KernelSet) -> StackReport:
@@ -186,7 +225,8 @@ def _writable_file(ctx: click.Context, param: click.Parameter, path: Path | None
 @click.option("--write", "write_path", type=click.Path(path_type=Path, dir_okay=False), callback=_writable_file, help="Write the markdown report here (e.g. BENCHMARKS.md).")
 @click.option("--build-root", type=click.Path(path_type=Path), default=Path("build/bench"), show_default=True)
 def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Path) -> None:
-    """Measure the MLPerf Tiny models on BOARD: instructions, arena, flash, RAM; anchors beside."""
+    """Measure the MLPerf Tiny models on BOARD: instructions, estimated Cortex-M4 cycles (M4 boards only),
+    MACs per cycle, arena, flash, RAM; anchors beside."""
     from tinygen.bench import render_markdown, run_benchmark
 
     rows = run_benchmark(models_dir, board, build_root, announce=lambda m: stderr.print(m))

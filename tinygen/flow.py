@@ -22,6 +22,7 @@ from tinygen.boards.catalog import load_board
 from tinygen.boards.schema import Board
 from tinygen.build.stack import StackReport, analyse_firmware
 from tinygen.build.toolchain import BuildResult, build_firmware
+from tinygen.device.cycles import CycleCounter, RegionCount
 from tinygen.device.emulator import start_emulator
 from tinygen.device.runner import DeviceSession, InvokeError
 from tinygen.device.status import describe_status
@@ -210,6 +211,7 @@ class RunReport:
     firmware_stack_bound_bytes: int = 0
     stack_reserved_bytes: int = 0
     lower_bound_bytes: int = 0       # the plan's: no placement of the schedule's buffers is smaller
+    cycles: tuple[RegionCount, ...] = ()  # the cycle plugin's count of each input's invoke(), when asked for
 
     @property
     def bit_exact(self) -> bool:
@@ -234,6 +236,8 @@ class RunReport:
             "firmware_stack_bound_bytes": self.firmware_stack_bound_bytes,
             "stack_reserved_bytes": self.stack_reserved_bytes,
             "lower_bound_bytes": self.lower_bound_bytes,
+            **({"cycles": max(c.cycles for c in self.cycles), "cycles_per_input": [c.to_json() for c in self.cycles]}
+               if self.cycles else {}),
         }
 
 
@@ -249,7 +253,8 @@ def _difference(ours: bytes, theirs: np.ndarray) -> tuple[bool, float]:
 def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, inputs_file: Path | None = None,
                  random_count: int = 3, seed: int = 0, timeout_s: float = 300.0,
                  announce: Announce = lambda m: None, guard_bytes: int = 0,
-                 kernel_set: KernelSet = KernelSet.OPTIMISED) -> RunReport:
+                 kernel_set: KernelSet = KernelSet.OPTIMISED, count_cycles: bool = False) -> RunReport:
+    """count_cycles: also run QEMU with the cycle plugin (tinygen/device/cycles.py) over invoke()."""
     source = read_model_source(model)
     model_bytes, graph = source.data, source.graph
     # Inputs first: a wrong inputs file is refused before minutes of building.
@@ -260,7 +265,9 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
 
     results, stack, peak = [], 0, 0
     announce(f"running {len(records)} input(s) on {board.name} (QEMU) and in TFLite Micro")
-    with start_emulator(board, outcome.elf, timeout_s=timeout_s) as emulator:
+    counter = CycleCounter(f"{graph.name}_invoke") if count_cycles else None
+    plugin_args = tuple(counter.qemu_arguments(outcome.elf)) if counter else ()
+    with start_emulator(board, outcome.elf, timeout_s=timeout_s, extra_args=plugin_args) as emulator:
         with DeviceSession(emulator.serial_url, timeout_s=timeout_s) as session:
             hello = session.hello()
             if hello.sha256.hex() != graph.sha256:
@@ -278,6 +285,9 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
         code = emulator.wait(10.0)
         if code != 0:
             raise DeviceError(f"the firmware exited with status {code}")
+    cycles = counter.collect().regions if counter else ()
+    if counter and len(cycles) != len(results):
+        raise DeviceError(f"the cycle plugin counted {len(cycles)} invoke() calls, not {len(results)}")
     return RunReport(graph.name, board.name, tuple(results), outcome.arena_bytes, outcome.flash_bytes,
                      outcome.ram_bytes, stack, peak, outcome.stack_bound_bytes, outcome.firmware_stack_bound_bytes,
-                     outcome.stack_bytes, lower_bound_bytes=outcome.lower_bound_bytes)
+                     outcome.stack_bytes, cycles, lower_bound_bytes=outcome.lower_bound_bytes)

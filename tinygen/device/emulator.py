@@ -28,7 +28,8 @@ PORT_ATTEMPTS = 3            # a free port can be taken by someone else before Q
 LISTENING_MARK = "waiting for connection"
 
 
-def qemu_command(board: Board, elf: Path, port: int, host: str = "127.0.0.1") -> list[str]:
+def qemu_command(board: Board, elf: Path, port: int, host: str = "127.0.0.1",
+                 extra: tuple[str, ...] = ()) -> list[str]:
     if board.qemu is None:
         raise DeviceError(f"board '{board.name}' has no [qemu] section: it cannot be emulated")
     return [
@@ -38,6 +39,7 @@ def qemu_command(board: Board, elf: Path, port: int, host: str = "127.0.0.1") ->
         "-semihosting-config", "enable=on,target=native",
         "-serial", f"tcp:{host}:{port},server=on,wait=on",
         *board.qemu.extra_args,
+        *extra,
         "-kernel", str(elf),
     ]
 
@@ -89,13 +91,15 @@ def _kill(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def start_emulator(board: Board, elf: Path, timeout_s: float = 60.0) -> Iterator[Emulator]:
+def start_emulator(board: Board, elf: Path, timeout_s: float = 60.0,
+                   extra_args: tuple[str, ...] = ()) -> Iterator[Emulator]:
     """Run `elf` on the board's QEMU machine; yields an Emulator whose serial_url pyserial opens.
 
     QEMU is killed after timeout_s of wall time, or when the block ends and it has not exited
     within a short grace period. Afterwards `exit_code` holds QEMU's status (the firmware's exit
     code via semihosting or, on riscv32-virt, the test device; 3 for a CPU fault or trap, see
-    TG_PORT_EXIT_FAULT in runtime_c/include/tinygen/tg_port.h).
+    TG_PORT_EXIT_FAULT in runtime_c/include/tinygen/tg_port.h). extra_args go to QEMU as they are
+    (e.g. the cycle plugin's `-plugin`).
     """
     elf = Path(elf)
     if not elf.is_file():
@@ -109,7 +113,7 @@ def start_emulator(board: Board, elf: Path, timeout_s: float = 60.0) -> Iterator
         failure = ""
         for _ in range(PORT_ATTEMPTS):
             port = _free_port()
-            command = qemu_command(board, elf, port)
+            command = qemu_command(board, elf, port, extra=tuple(extra_args))
             with stderr_path.open("wb") as stderr_file:
                 process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                            stderr=stderr_file)

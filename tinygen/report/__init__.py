@@ -1,0 +1,1 @@
+"""Reports for people: the memory report of `tinygen inspect --html`."""

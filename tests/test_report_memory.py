@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import mlperf_model
-from test_planner import TFLM_PLAN_BYTES
+from test_planner import ARENA_BYTES, TFLM_PLAN_BYTES
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
@@ -33,11 +33,12 @@ def kws_report(tmp_path_factory):
 def test_the_facts_per_step(kws_report):
     memory, _ = kws_report
     assert memory["tflm_plan_bytes"] == TFLM_PLAN_BYTES["kws"]
-    assert memory["arena_bytes"] == 16_000 and memory["lower_bound_bytes"] <= memory["arena_bytes"]
+    assert memory["arena_bytes"] == ARENA_BYTES["kws"] and memory["lower_bound_bytes"] <= memory["arena_bytes"]
     steps = memory["steps"]
     assert [s["step"] for s in steps] == list(range(len(steps))) and len(steps) >= 12
-    # The busiest step is the lower bound; every step's live bytes are the sum of the buffers alive there.
-    assert max(s["live_bytes"] for s in steps) == memory["lower_bound_bytes"]
+    # Every step's live bytes are the sum of the buffers alive there. On KWS buffers share bytes under
+    # the kernels' overlap contracts, so the arena is smaller than the busiest step's sum.
+    assert memory["arena_bytes"] < max(s["live_bytes"] for s in steps)
     sizes = {b["label"]: b["bytes"] for b in memory["buffers"]}
     for s in steps:
         assert s["live_bytes"] == sum(sizes[label] for label in s["alive"])

@@ -290,4 +290,4 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
         raise DeviceError(f"the cycle plugin counted {len(cycles)} invoke() calls, not {len(results)}")
     return RunReport(graph.name, board.name, tuple(results), outcome.arena_bytes, outcome.flash_bytes,
                      outcome.ram_bytes, stack, peak, outcome.stack_bound_bytes, outcome.firmware_stack_bound_bytes,
-                     outcome.stack_bytes, cycles, lower_bound_bytes=outcome.lower_bound_bytes)
+                     outcome.stack_bytes, cycles=cycles, lower_bound_bytes=outcome.lower_bound_bytes)

@@ -39,11 +39,12 @@ class PlanFacts:
 
 
 def plan_facts(compiled: CompiledModel) -> PlanFacts:
-    """The adapter from today's ArenaPlan (tinygen/plan/arena.py): whole buffers, each at one offset."""
+    """The adapter from the ArenaPlan (tinygen/plan/arena.py): buffers each at one offset; buffers that
+    overlap under a kernel's contract share bytes, so the live sum can exceed the arena."""
     plan = compiled.plan
     buffers = tuple(PlacedBuffer(_describe(p.buffer, compiled), p.offset, p.buffer.size, p.buffer.first, p.buffer.last)
                     for p in plan.placements)
-    return PlanFacts(buffers, plan.arena_bytes, plan.peak_live_bytes, f"greedy first-fit, order '{plan.order}'")
+    return PlanFacts(buffers, plan.arena_bytes, plan.lower_bound_bytes, f"placement '{plan.order}'")
 
 
 def _describe(buffer: Buffer, compiled: CompiledModel) -> str:

@@ -207,15 +207,23 @@ def _default_models_dir() -> Path:
 
 
 @cli.command()
-def boards() -> None:
-    """List the boards tinygen knows."""
+@click.option("--json", "as_json", is_flag=True, help="Print every board file as one JSON array on stdout.")
+def boards(as_json: bool) -> None:
+    """List the boards tinygen knows: emulated ones it runs, real ones it writes projects for."""
     from tinygen.boards.catalog import list_boards
 
+    known = list_boards()
+    if as_json:
+        print(json.dumps([b.model_dump(mode="json") for b in known]))
+        return
     table = Table()
-    for column in ("board", "core", "emulated by", "description"):
+    for column in ("board", "core", "clock", "RAM budget", "flash", "emulated by", "PlatformIO", "description"):
         table.add_column(column)
-    for b in list_boards():
-        table.add_row(b.name, b.core.cpu, b.qemu.machine if b.qemu else "-", b.description)
+    for b in known:
+        pio = f"{b.platformio.platform}/{b.platformio.board}" if b.platformio else "-"
+        table.add_row(b.name, f"{b.core.count}x {b.core.cpu}" if b.core.count > 1 else b.core.cpu,
+                      f"{b.core.clock_hz / 1e6:g} MHz", f"{b.ram_budget_bytes // 1024} KiB",
+                      f"{b.memory.flash_budget // 1024} KiB", b.qemu.machine if b.qemu else "-", pio, b.description)
     stdout.print(table)
 
 

@@ -1,0 +1,107 @@
+"""The fit check: does a compiled model fit a board's RAM and flash, before anything is built?
+
+RAM  = the planned arena + the stack the board reserves + the runtime's own statics + what the
+       board's framework takes (Arduino core, RTOS; approximate, from the board file).
+Flash = the model's constant tensors + the code (kernels, invoke(), serial application: an upper
+       estimate, CODE_FLASH_ESTIMATE_BYTES) + what the framework takes.
+Over budget is one error naming every size, the margin and the best plan the planner found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinygen.boards.schema import RUNTIME_RAM_RESERVE_BYTES, Board
+from tinygen.errors import PlanError
+from tinygen.ir.graph import Graph
+from tinygen.plan.arena import ArenaPlan
+
+# Every kernel of runtime_c, the generated invoke() and the serial application compiled for a
+# Cortex-M4 at -O2 take under 24 KiB (measured on the MLPerf Tiny models: 14-19 KiB of .text
+# beside the weights); rounded up, since other ISAs' code is larger (RISC-V, Xtensa).
+CODE_FLASH_ESTIMATE_BYTES = 32 * 1024
+
+
+@dataclass(frozen=True)
+class Fit:
+    board: str
+    arena_bytes: int
+    stack_bytes: int
+    runtime_ram_bytes: int
+    framework_ram_bytes: int
+    ram_budget_bytes: int
+    weights_bytes: int
+    code_bytes: int
+    framework_flash_bytes: int
+    flash_budget_bytes: int
+    plan_order: str
+    peak_live_bytes: int
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.arena_bytes + self.stack_bytes + self.runtime_ram_bytes + self.framework_ram_bytes
+
+    @property
+    def flash_bytes(self) -> int:
+        return self.weights_bytes + self.code_bytes + self.framework_flash_bytes
+
+    @property
+    def ram_margin(self) -> int:
+        return self.ram_budget_bytes - self.ram_bytes
+
+    @property
+    def flash_margin(self) -> int:
+        return self.flash_budget_bytes - self.flash_bytes
+
+    @property
+    def fits(self) -> bool:
+        return self.ram_margin >= 0 and self.flash_margin >= 0
+
+    def to_json(self) -> dict:
+        return {"board": self.board, "fits": self.fits, "ram_bytes": self.ram_bytes,
+                "ram_budget_bytes": self.ram_budget_bytes, "ram_margin": self.ram_margin,
+                "arena_bytes": self.arena_bytes, "stack_bytes": self.stack_bytes,
+                "runtime_ram_bytes": self.runtime_ram_bytes, "framework_ram_bytes": self.framework_ram_bytes,
+                "flash_bytes": self.flash_bytes, "flash_budget_bytes": self.flash_budget_bytes,
+                "flash_margin": self.flash_margin, "weights_bytes": self.weights_bytes,
+                "code_bytes": self.code_bytes, "framework_flash_bytes": self.framework_flash_bytes}
+
+    def problem(self) -> str | None:
+        """One line saying what does not fit and by how much, or None."""
+        parts = []
+        if self.ram_margin < 0:
+            parts.append(f"RAM: needs {self.ram_bytes:,} B (arena {self.arena_bytes:,} + stack {self.stack_bytes:,} "
+                         f"+ runtime {self.runtime_ram_bytes:,} + framework {self.framework_ram_bytes:,}), "
+                         f"the board has {self.ram_budget_bytes:,} B: {-self.ram_margin:,} B over")
+        if self.flash_margin < 0:
+            parts.append(f"flash: needs {self.flash_bytes:,} B (weights {self.weights_bytes:,} + code about "
+                         f"{self.code_bytes:,} + framework {self.framework_flash_bytes:,}), the board has "
+                         f"{self.flash_budget_bytes:,} B: {-self.flash_margin:,} B over")
+        if not parts:
+            return None
+        return (f"the model does not fit board '{self.board}': " + "; ".join(parts)
+                + f" (best plan tried: order '{self.plan_order}', arena {self.arena_bytes:,} B, "
+                  f"tensors live at once at most {self.peak_live_bytes:,} B)")
+
+
+def weights_bytes(graph: Graph) -> int:
+    return sum(t.nbytes for t in graph.tensors if t.is_constant)
+
+
+def measure_fit(board: Board, graph: Graph, plan: ArenaPlan) -> Fit:
+    framework_flash = board.platformio.flash_overhead_bytes if board.platformio else 0
+    return Fit(board=board.name, arena_bytes=plan.arena_bytes, stack_bytes=board.memory.stack_bytes,
+               runtime_ram_bytes=RUNTIME_RAM_RESERVE_BYTES, framework_ram_bytes=board.framework_ram_bytes,
+               ram_budget_bytes=board.ram_budget_bytes, weights_bytes=weights_bytes(graph),
+               code_bytes=CODE_FLASH_ESTIMATE_BYTES, framework_flash_bytes=framework_flash,
+               flash_budget_bytes=board.memory.flash_budget, plan_order=plan.order,
+               peak_live_bytes=plan.peak_live_bytes)
+
+
+def check_fit(board: Board, graph: Graph, plan: ArenaPlan) -> Fit:
+    """The fit, or a PlanError naming the sizes and the margin when the model does not fit."""
+    fit = measure_fit(board, graph, plan)
+    problem = fit.problem()
+    if problem:
+        raise PlanError(problem)
+    return fit

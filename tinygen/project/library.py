@@ -37,12 +37,12 @@ def library_description(sources: GeneratedSources) -> str:
 
 
 def library_json(sources: GeneratedSources) -> dict:
+    # No "license": PlatformIO checks it against the SPDX list, which it downloads (not offline).
     return {
         "name": sources.model_name,
         "version": __version__,
         "description": library_description(sources),
         "keywords": list(KEYWORDS),
-        "license": "Apache-2.0",
         "frameworks": "*",
         "platforms": "*",
         "headers": [sources.header_name],

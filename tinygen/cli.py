@@ -279,13 +279,16 @@ def boards(as_json: bool) -> None:
         print(json.dumps([b.model_dump(mode="json") for b in known]))
         return
     table = Table()
-    for column in ("board", "core", "clock", "RAM budget", "flash", "emulated by", "PlatformIO", "description"):
+    table.add_column("board", no_wrap=True)
+    for column in ("core", "RAM", "flash"):
         table.add_column(column)
+    table.add_column("built by", overflow="fold")
     for b in known:
-        pio = f"{b.platformio.platform}/{b.platformio.board}" if b.platformio else "-"
-        table.add_row(b.name, f"{b.core.count}x {b.core.cpu}" if b.core.count > 1 else b.core.cpu,
-                      f"{b.core.clock_hz / 1e6:g} MHz", f"{b.ram_budget_bytes // 1024} KiB",
-                      f"{b.memory.flash_budget // 1024} KiB", b.qemu.machine if b.qemu else "-", pio, b.description)
+        cores = f"{b.core.count}x {b.core.cpu}" if b.core.count > 1 else b.core.cpu
+        built_by = f"QEMU {b.qemu.machine}" if b.qemu else (
+            f"PlatformIO {b.platformio.platform}/{b.platformio.board}" if b.platformio else "-")
+        table.add_row(b.name, f"{cores}, {b.core.clock_hz / 1e6:g} MHz", f"{b.ram_budget_bytes // 1024} KiB",
+                      f"{b.memory.flash_budget // 1024} KiB", built_by)
     stdout.print(table)
 
 

@@ -137,6 +137,9 @@ def _populate(root: Path, board: Board, sources: GeneratedSources, framework: st
     src = root / "src"
     _copy(RUNTIME_DIR / "firmware", src, skip=FREESTANDING_ONLY if framework else set())
     port_files = _copy(port_dir, src)
+    board_header = port_dir / "boards" / f"{board.name}.h"  # a port serving several boards: what differs
+    if board_header.is_file():
+        shutil.copy2(board_header, src / "tg_board.h")
     write_library(root / "lib" / sources.model_name, sources)
 
     env_name = board.name

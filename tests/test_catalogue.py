@@ -9,13 +9,14 @@ import pytest
 
 from test_bad_input import tinygen
 from tinygen.boards.catalog import list_boards, load_board
-from tinygen.boards.fit import CODE_FLASH_ESTIMATE_BYTES, measure_fit
+from tinygen.boards.fit import CODE_FLASH_ESTIMATE_BYTES, measure_fit, weights_bytes
+from tinygen.flow import build_for_board
 from tinygen.boards.schema import RUNTIME_RAM_RESERVE_BYTES, Board
 from tinygen.errors import BoardError
 from tinygen.pipeline import compile_file
 from tinygen.resources import BOARDS_DIR
 
-from conftest import mlperf_model
+from conftest import DIGITS_MODEL, mlperf_model
 
 REAL = {"esp32s3", "esp32c3", "esp32", "pico", "pico2", "nucleo-l4r5zi", "nucleo-h7a3zi-q", "nucleo-h743zi2",
         "stm32f746g-disco", "nano33ble", "nrf5340dk", "hifive1-revb"}
@@ -104,3 +105,12 @@ def test_boards_command_lists_every_board_as_a_table_and_as_json():
     assert {b["name"] for b in listed} == {b.name for b in list_boards()}
     for entry in listed:  # the JSON is the board file, complete: it validates again
         assert Board.model_validate(entry).name == entry["name"]
+
+
+def test_the_flash_estimate_bounds_a_real_firmware(tmp_path):
+    """The fit check's flash figure, weights + code estimate, is not below what the linker makes."""
+    outcome = build_for_board(DIGITS_MODEL, "mps2-an386", tmp_path / "digits")
+    compiled = compile_file(DIGITS_MODEL)
+    fit = measure_fit(load_board("mps2-an386"), compiled.graph, compiled.plan)
+    assert fit.weights_bytes == weights_bytes(compiled.graph)
+    assert outcome.flash_bytes <= fit.flash_bytes < 2 * outcome.flash_bytes + 8192

@@ -111,6 +111,12 @@ def test_a_wrong_framework_is_one_error_line(tmp_path):
     assert_one_line_error(proc, "framework 'zephyr' is not offered")
 
 
+def test_running_a_real_board_says_how_it_is_built(tmp_path):
+    proc = tinygen("run", str(DIGITS_MODEL), "--board", "nano33ble", "-o", str(tmp_path / "run"))
+    assert_one_line_error(proc, "board 'nano33ble' is built by PlatformIO with a framework (arduino)")
+    assert not (tmp_path / "run").exists()
+
+
 def test_model_too_big_for_the_board_is_refused_before_writing(tmp_path):
     out, (proc, _) = _build(tmp_path, mlperf_model("vww"), "hifive1-revb")
     assert_one_line_error(proc, "does not fit board 'hifive1-revb'")

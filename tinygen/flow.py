@@ -26,15 +26,15 @@ from tinygen.build.toolchain import BuildResult, build_firmware
 from tinygen.device.emulator import start_emulator
 from tinygen.device.runner import DeviceSession, InvokeError
 from tinygen.device.status import describe_status
-from tinygen.errors import BuildError, DeviceError, ModelFormatError
+from tinygen.errors import BoardError, BuildError, DeviceError, ModelFormatError
 from tinygen.frontend.tflite_reader import parse_tflite, model_name_for
 from tinygen.inputs import load_records, random_records
 from tinygen.ir.graph import Graph
 from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import CompiledModel, compile_graph
 from tinygen.project.firmware import refuse_foreign, replace_directory, staging_directory, write_firmware_project
-from tinygen.project.platformio import (REGISTRY_HOST, PlatformIOProject, registry_reachable, run_pio,
-                                       write_platformio_project)
+from tinygen.project.platformio import (FRAMEWORK_PORTS, REGISTRY_HOST, PlatformIOProject, registry_reachable,
+                                       run_pio, write_platformio_project)
 from tinygen.reference.tflm import TflmReference
 from tinygen.resources import RUNTIME_DIR, TEMPLATES_DIR
 
@@ -127,6 +127,9 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     board = load_board(board_name)
     source = source or read_model_source(model)
     model_bytes, graph = source.data, source.graph
+    if board.port in FRAMEWORK_PORTS.values():
+        raise BoardError(f"board '{board.name}' is built by PlatformIO with a framework ({board.port}), not by tinygen's "
+                         f"Makefile: `tinygen build MODEL --board {board.name}` writes its PlatformIO project")
     # Planned without a budget, then checked against the board: over budget is one error with
     # every size and the margin (boards/fit.py), before anything is built.
     compiled = compile_graph(graph, arena_budget=None, guard_bytes=guard_bytes, kernel_set=kernel_set)

@@ -151,4 +151,5 @@ def test_pio_run_builds_an_emulated_board_offline_and_it_runs_bit_exact(tmp_path
     assert manifest["framework"] is None and manifest["port"] == "mps2"
     elf = out / ".pio" / "build" / "mps2-an386" / "firmware.elf"
     assert elf.is_file() and "[SUCCESS]" in (out / "pio-run.log").read_text()
+    assert f"firmware: {elf} (flash " in " ".join(proc.stdout.split())
     assert all(n > 0 for n in _run_bit_exact("mps2-an386", elf, DIGITS_MODEL))

@@ -98,10 +98,11 @@ def _build_platformio(model: Path, board: str, out_dir: Path | None, framework: 
     stdout.print(f"[bold]{outcome.model_name}[/] for [bold]{outcome.board}[/] "
                  f"({outcome.project.framework or 'bare metal'}): arena {fit.arena_bytes} B; "
                  f"RAM {fit.ram_bytes} B of {fit.ram_budget_bytes} B, flash about {fit.flash_bytes} B of "
-                 f"{fit.flash_budget_bytes} B")
-    stdout.print(f"PlatformIO project: {outcome.project.root}")
+                 f"{fit.flash_budget_bytes} B", soft_wrap=True)
+    stdout.print(f"PlatformIO project: {outcome.project.root}", soft_wrap=True)
     if outcome.elf is not None:
-        stdout.print(f"firmware: {outcome.elf}")
+        sizes = f" (flash {outcome.sizes.flash_bytes} B, RAM {outcome.sizes.ram_bytes} B)" if outcome.sizes else ""
+        stdout.print(f"firmware: {outcome.elf}{sizes}", soft_wrap=True)
     else:
         sys.stderr.write(f"tinygen: not built: {outcome.not_built_reason}\n")
 

@@ -22,7 +22,7 @@ from tinygen.boards.catalog import load_board
 from tinygen.boards.fit import Fit, check_fit
 from tinygen.boards.schema import Board
 from tinygen.build.stack import StackReport, analyse_firmware
-from tinygen.build.toolchain import BuildResult, build_firmware
+from tinygen.build.toolchain import BuildResult, build_firmware, section_sizes
 from tinygen.device.emulator import start_emulator
 from tinygen.device.runner import DeviceSession, InvokeError
 from tinygen.device.status import describe_status
@@ -289,6 +289,7 @@ class PlatformIOOutcome:
     fit: Fit
     elf: Path | None             # None: the project was written but not built here
     not_built_reason: str = ""   # one line: why, and what to run on a connected machine
+    sizes: BuildResult | None = None  # flash, RAM and stack of the ELF, where one was built
 
 
 def build_platformio_project(model: Path, board_name: str, out_dir: Path | None = None, framework: str | None = None,
@@ -312,4 +313,5 @@ def build_platformio_project(model: Path, board_name: str, out_dir: Path | None 
                                  f"platform and toolchain cannot be installed here; project kept in {out_dir}: "
                                  f"on a connected machine run `{rerun}`")
     announce(f"running `{rerun}`")
-    return PlatformIOOutcome(source.graph.name, board.name, project, fit, run_pio(project))
+    elf = run_pio(project)
+    return PlatformIOOutcome(source.graph.name, board.name, project, fit, elf, sizes=section_sizes(elf, board))

@@ -2,16 +2,19 @@
 
 Frames come from the compiler: the firmware Makefile passes -fstack-usage, which leaves one .su
 file per object ("file:line:col:function<TAB>bytes<TAB>static|dynamic[,bounded]"). Functions the
-compiler did not report (libgcc, assembly) get their frame from their prologue (push, vpush,
-stmdb sp!, sub sp). Calls come from the linked image's disassembly (objdump): bl/blx to an address
-is a call, b to another function's start a tail call (counted as a call: an over-estimate), and
-blx/bx through a register an indirect call, which may reach any function whose address is stored
-in the image outside the vector table (literal pools, the model's tg_model_t...).
+compiler did not report (libgcc, assembly) get their frame from their prologue (Thumb: push,
+vpush, stmdb sp!, sub sp; RISC-V: addi sp,sp,-N). Calls come from the linked image's disassembly
+(objdump): bl/blx (Thumb) or jal/jalr with a known target (RISC-V) is a call, a branch or jump to
+another function's start a tail call (counted as a call: an over-estimate), and blx/bx/jalr/jr
+through a register an indirect call, which may reach any function whose address is stored in the
+image outside the vector table (literal pools, the model's tg_model_t...).
 
 The bound of a function is its frame plus the largest bound among its callees; a cycle in the
 call graph (recursion) or a frame of run-time size (VLA, alloca) has no bound and is an error.
 The firmware's bound is the reset handler's plus, for one interrupt level, the deepest handler's
-and the exception frame the core pushes. Cortex-M (Thumb) images only, for now.
+and the exception frame the core pushes. Two ISAs are understood: Cortex-M (Thumb; the roots are the
+vector table's entries) and RV32 (the roots are the ELF entry and the riscv port's trap handler,
+tg_riscv_trap; the core pushes nothing on a trap). Any other image is refused in one line.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ _SU_LINE = re.compile(r"^(?P<file>.*?):\d+:\d+:(?P<name>[^\t]+)\t(?P<bytes>\d+)\
 _INSN = re.compile(r"^\s*(?P<addr>[0-9a-f]+):\s+(?P<mnemonic>[a-z][a-z0-9.]*)\s*(?P<operands>.*)$")
 _TARGET = re.compile(r"^(?P<addr>[0-9a-f]+) <(?P<label>[^>]+)>")
 _REGISTER_LIST = re.compile(r"\{([^}]*)\}")
+_RISCV_COMMENT_TARGET = re.compile(r"#\s*(?P<addr>[0-9a-f]+) <(?P<label>[^>]+)>")
+EM_ARM, EM_RISCV = "EM_ARM", "EM_RISCV"
+RISCV_TRAP_HANDLER = "tg_riscv_trap"  # runtime_c/ports/riscv: what mtvec points at
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,27 @@ def prologue_frame(instructions: list[tuple[str, str]], name: str) -> int:
     return total
 
 
+def riscv_prologue_frame(instructions: list[tuple[str, str]], name: str) -> int:
+    """RISC-V: bytes a function takes from the stack, every `addi sp,sp,-N` in its body added up.
+
+    A function that loads sp (auipc/lui, then its low part: the port's entry) sets a stack rather
+    than using one: that load is not a frame."""
+    total, loading = 0, False
+    for mnemonic, operands in instructions:
+        ops = operands.replace(" ", "")
+        if mnemonic in {"auipc", "lui"} and ops.startswith("sp,"):
+            loading = True
+            continue
+        m = re.fullmatch(r"sp,sp,(-?\d+)", ops) if mnemonic in {"add", "addi", "c.addi", "c.addi16sp"} else None
+        if m and loading:
+            loading = False
+        elif m:
+            total += max(0, -int(m.group(1)))
+        elif mnemonic in {"add", "sub", "mv", "c.mv", "c.add"} and ops.startswith("sp,"):
+            raise StackError(f"{name} moves its stack pointer by a run-time amount: its stack has no bound")
+    return total
+
+
 # ---- the image ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -204,8 +231,40 @@ def _address_taken(elf: ELFFile) -> set[int]:
     return taken
 
 
-def _disassemble(elf_path: Path, objdump: str) -> dict[int, list[tuple[str, str]]]:
-    """Function start address -> its instructions (mnemonic, operands)."""
+# RISC-V relocations that build an address: R_RISCV_32 (a stored word), HI20 / LO12_I / LO12_S (lui +
+# addi), PCREL_HI20 (auipc + addi, `la`). Calls (R_RISCV_CALL, JAL, BRANCH) are not address-taking.
+_RISCV_ABS32, _RISCV_ADDRESS_KINDS = 1, (23, 26, 27, 28)
+
+
+def _address_taken_riscv(elf: ELFFile) -> set[int]:
+    """As _address_taken, for RISC-V (RELA: the address is the symbol's value plus the addend)."""
+    sections = list(elf.iter_sections())
+    relocations = [s for s in sections if s["sh_type"] == "SHT_RELA"]
+    if not relocations:
+        raise StackError("the firmware image keeps no relocations (link with -Wl,--emit-relocs)")
+    symtab = elf.get_section_by_name(".symtab")
+    taken: set[int] = set()
+    for rel_section in relocations:
+        target = sections[rel_section["sh_info"]]
+        if not target["sh_flags"] & 0x2:
+            continue
+        data = target.data() if target["sh_type"] == "SHT_PROGBITS" else b""
+        for rel in rel_section.iter_relocations():
+            kind = rel["r_info_type"]
+            if kind == _RISCV_ABS32:
+                offset = rel["r_offset"] - target["sh_addr"]
+                if 0 <= offset <= len(data) - 4:
+                    taken.add(int.from_bytes(data[offset:offset + 4], "little"))
+            elif kind in _RISCV_ADDRESS_KINDS:
+                taken.add(symtab.get_symbol(rel["r_info_sym"])["st_value"] + rel["r_addend"])
+    return taken
+
+
+def _disassemble(elf_path: Path, objdump: str, machine: str = EM_ARM,
+                 starts: set[int] | None = None) -> dict[int, list[tuple[str, str]]]:
+    """Function start address -> its instructions (mnemonic, operands). objdump also heads a block
+    at every local label the image keeps (RISC-V keeps many for relaxation): given the functions'
+    starts, only those begin a new function."""
     try:
         out = subprocess.run([objdump, "-d", "--no-show-raw-insn", str(elf_path)], capture_output=True, text=True,
                              check=True, timeout=120).stdout
@@ -218,12 +277,54 @@ def _disassemble(elf_path: Path, objdump: str) -> dict[int, list[tuple[str, str]
     for line in out.splitlines():
         header = re.match(r"^([0-9a-f]+) <([^>]+)>:$", line)
         if header:
-            current = functions.setdefault(int(header.group(1), 16), [])
+            address = int(header.group(1), 16)
+            if starts is None or address in starts or current is None:
+                current = functions.setdefault(address, [])
             continue
         m = _INSN.match(line)
         if m and current is not None:
-            current.append((m["mnemonic"], m["operands"].split("@")[0].strip()))
+            current.append((m["mnemonic"], _operands(m["mnemonic"], m["operands"], machine)))
     return functions
+
+
+def _operands(mnemonic: str, text: str, machine: str) -> str:
+    """The operands without objdump's comment. Arm comments start with @ (# marks immediates);
+    RISC-V's with #, where one may name the target of an auipc + jalr call: that target is kept as
+    the operand, which is all the call graph needs of the jalr."""
+    if machine != EM_RISCV:
+        return text.split("@")[0].strip()
+    target = _RISCV_COMMENT_TARGET.search(text)
+    if target and mnemonic in {"jalr", "jr"}:
+        return f"{target['addr']} <{target['label']}>"
+    return text.split("#")[0].strip()
+
+
+def _machine(elf: ELFFile) -> str:
+    machine = elf["e_machine"]
+    if machine not in (EM_ARM, EM_RISCV) or (machine == EM_RISCV and elf.elfclass != 32):
+        raise StackError(f"no static stack bound for this image: the analysis reads Thumb and RV32 code, "
+                         f"not {machine} ({elf.elfclass}-bit)")
+    return machine
+
+
+def _calls(sym: _Symbol, instructions: list[tuple[str, str]], starts: set[int], machine: str) -> tuple[set[int], bool]:
+    """The function starts a function calls or jumps to, and whether it also calls through a register."""
+    calls, indirect = set(), False
+    if machine == EM_RISCV:
+        direct_call, branch_prefixes, register_calls = {"jal", "jalr"}, ("b", "j", "c.j"), {"jalr", "jr", "c.jalr", "c.jr"}
+    else:
+        direct_call, branch_prefixes, register_calls = {"bl", "blx"}, ("b", "cb"), {"blx", "bx"}
+    for mnemonic, operands in instructions:
+        base = mnemonic if machine == EM_RISCV else mnemonic.split(".")[0]
+        target = _TARGET.match(operands.split(",")[-1].strip()) if machine == EM_RISCV else _TARGET.match(operands)
+        if target and mnemonic.startswith(branch_prefixes):
+            address = int(target["addr"], 16)
+            # A call, or a (conditional) tail call; a jump to its own start is only a loop.
+            if address in starts and (address != sym.address or base in direct_call):
+                calls.add(address)
+        elif base in register_calls and operands not in {"lr", "ra"}:
+            indirect = True
+    return calls, indirect
 
 
 def analyse_image(elf_path: Path, su_root: Path, objdump: str) -> dict[int, Function]:
@@ -231,35 +332,29 @@ def analyse_image(elf_path: Path, su_root: Path, objdump: str) -> dict[int, Func
     frames = read_su_files(su_root)
     with elf_path.open("rb") as stream:
         elf = ELFFile(stream)
+        machine = _machine(elf)
         symbols = _function_symbols(elf)
-        vectors = {v & ~1 for v in _vector_table(elf)[1:]}
-        taken = _address_taken(elf)
-    disassembly = _disassemble(elf_path, objdump)
+        if machine == EM_RISCV:
+            vectors, taken = set(), _address_taken_riscv(elf)
+        else:
+            vectors, taken = {v & ~1 for v in _vector_table(elf)[1:]}, _address_taken(elf)
     starts = {s.address for s in symbols}
+    disassembly = _disassemble(elf_path, objdump, machine, starts)
     by_name: dict[str, list[int]] = {}
     for (_, name), size in frames.items():
         by_name.setdefault(name, []).append(size)
     global_frames = {name: sizes[0] for name, sizes in by_name.items() if len(sizes) == 1}
+    prologue = riscv_prologue_frame if machine == EM_RISCV else prologue_frame
     functions: dict[int, Function] = {}
     for sym in symbols:
         instructions = disassembly.get(sym.address, [])
-        calls, indirect = set(), False
-        for mnemonic, operands in instructions:
-            base = mnemonic.split(".")[0]
-            target = _TARGET.match(operands)
-            if target and mnemonic.startswith(("b", "cb")):
-                address = int(target["addr"], 16)
-                # A call, or a (conditional) tail call; a jump to its own start is only a loop.
-                if address in starts and (address != sym.address or base in {"bl", "blx"}):
-                    calls.add(address)
-            elif base in {"blx", "bx"} and operands != "lr":
-                indirect = True
+        calls, indirect = _calls(sym, instructions, starts, machine)
         if sym.file and (sym.file, sym.name) in frames:
             frame, source = frames[(sym.file, sym.name)], "su"
         elif not sym.file and sym.name in global_frames:
             frame, source = global_frames[sym.name], "su"
         else:
-            frame, source = prologue_frame(instructions, sym.name), "prologue"
+            frame, source = prologue(instructions, sym.name), "prologue"
         functions[sym.address] = Function(sym.name, sym.file, sym.address, frame, source, tuple(sorted(calls)),
                                           indirect)
     _resolve_indirect(functions, taken - vectors)
@@ -315,12 +410,21 @@ def analyse_firmware(project_dir: Path, board: Board, model_name: str) -> StackR
         raise StackError(f"the firmware links {', '.join(sorted(used & DYNAMIC_ALLOCATORS))}: dynamic allocation")
     invoke = stack_bound(functions, _find(functions, f"{model_name}_invoke"))
     with elf_path.open("rb") as stream:
-        vectors = _vector_table(ELFFile(stream))
-    reset = stack_bound(functions, vectors[1] & ~1)
-    handlers = [stack_bound(functions, v & ~1) for v in sorted(set(vectors[2:])) if v & ~1 in functions]
+        elf = ELFFile(stream)
+        if _machine(elf) == EM_RISCV:
+            # The entry, and the trap handler mtvec points at; a RISC-V core stacks nothing itself.
+            reset_address, handler_addresses, exception = elf["e_entry"], [_find(functions, RISCV_TRAP_HANDLER)], 0
+        else:
+            vectors = _vector_table(elf)
+            reset_address = vectors[1] & ~1
+            handler_addresses = [v & ~1 for v in sorted(set(vectors[2:])) if v & ~1 in functions]
+            # A floating-point context is stacked once FP instructions ran: the M55 has its FPU
+            # from -mcpu alone, without an -mfpu flag.
+            fpu = "fpu" in board.isa_features and "-mfloat-abi=soft" not in board.toolchain.cflags
+            exception = EXCEPTION_FRAME_FPU_BYTES if fpu else EXCEPTION_FRAME_BYTES
+    reset = stack_bound(functions, reset_address)
+    handlers = [stack_bound(functions, a) for a in handler_addresses]
     deepest = max(handlers, key=lambda b: b.bytes, default=None)
-    fpu = any(flag.startswith("-mfpu") for flag in board.toolchain.cflags) and "-mfloat-abi=soft" not in board.toolchain.cflags
-    exception = EXCEPTION_FRAME_FPU_BYTES if fpu else EXCEPTION_FRAME_BYTES
     firmware = reset
     if deepest is not None:
         firmware = StackBound(reset.root, reset.bytes + exception + deepest.bytes,

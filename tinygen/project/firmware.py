@@ -9,6 +9,7 @@ it can be archived, moved to another machine and built there with make and the c
     <out_dir>/runtime/kernels/*                  all kernels (--gc-sections drops the unused)
     <out_dir>/runtime/firmware/*                 the serial protocol application
     <out_dir>/runtime/ports/<port>/*             startup, UART, counter, linker script
+    <out_dir>/runtime/ports/<port>/tg_board.h    the board's own header (ports/<port>/boards/<board>.h)
 """
 
 from __future__ import annotations
@@ -46,6 +47,19 @@ def port_dir(board: Board) -> Path:
     return path
 
 
+def _copy_board_header(board: Board, destination: Path) -> None:
+    """A port that serves several boards keeps what differs between them (addresses, clocks) in
+    boards/<board>.h; the project gets the board's as tg_board.h."""
+    boards = port_dir(board) / "boards"
+    if not boards.is_dir():
+        return
+    header = boards / f"{board.name}.h"
+    if not header.is_file():
+        raise BoardError(f"board '{board.name}' uses port '{board.port}', which has no header for it "
+                         f"(runtime_c/ports/{board.port}/boards/{board.name}.h)")
+    shutil.copy2(header, destination / "tg_board.h")
+
+
 def _copy_tree_files(source: Path, destination: Path) -> list[Path]:
     destination.mkdir(parents=True, exist_ok=True)
     copied = []
@@ -73,6 +87,7 @@ def _populate(root: Path, board: Board, sources: GeneratedSources) -> None:
     _copy_tree_files(KERNELS_DIR, runtime / "kernels")
     _copy_tree_files(RUNTIME_DIR / "firmware", runtime / "firmware")
     port = _copy_tree_files(port_dir(board), runtime / "ports" / board.port)
+    _copy_board_header(board, runtime / "ports" / board.port)
 
     linker_scripts = [p for p in port if p.suffix == ".ld"]
     if len(linker_scripts) != 1:

@@ -1,17 +1,19 @@
 /* mps2 port: an exact instruction counter from SysTick.
  *
- * SysTick runs on the processor clock with the largest reload (2^24 ticks per wrap); its interrupt
- * counts wraps, so counts beyond 2^24 ticks (671 M instructions) work. Under `-icount shift=0` a
- * tick is 40 instructions. Both ends of a measurement are aligned to a tick edge to the exact
- * instruction by tg_mps2_tick_sync, so the count is exact, not rounded to 40. What the alignment
- * itself executes is measured once at start-up and subtracted.
+ * SysTick runs on the clock the board header names with the largest reload (2^24 ticks per wrap);
+ * its interrupt counts wraps, so counts beyond one wrap (671 M instructions at 40 instructions a
+ * tick) work. Under `-icount shift=0` a block of 2^TG_MPS2_TICKS_PER_BLOCK_LOG2 ticks is
+ * TG_MPS2_INSTRUCTIONS_PER_BLOCK instructions (one tick, 40, on the mps2). Both ends of a
+ * measurement are aligned to a block edge to the exact instruction by tg_mps2_tick_sync, so the
+ * count is exact, not rounded to a block. What the alignment itself executes is measured once at
+ * start-up and subtracted.
  */
 #include "tg_mps2.h"
 #include "tinygen/tg_port.h"
 
 #define SYSTICK_RELOAD 0xFFFFFFu
 #define SYSTICK_WIDTH_BITS 24u
-#define SYNC_INSTRUCTIONS_PER_ITERATION 41u /* see tg_mps2_tick_sync.S */
+#define SYNC_INSTRUCTIONS_PER_ITERATION (TG_MPS2_INSTRUCTIONS_PER_BLOCK + 1u) /* see tg_mps2_tick_sync.S */
 
 uint32_t tg_mps2_tick_sync(volatile const uint32_t *cvr, uint32_t *edge_value);
 
@@ -64,9 +66,11 @@ uint64_t tg_port_counter_read(void)
     uint32_t iterations = tg_mps2_tick_sync(&TG_MPS2_SYST_CVR, &edge_value);
     uint64_t ticks = ticks_at_edge(edge_value) - start_ticks;
     restore_interrupts(primask);
-    /* Both edges are exact, so ticks * 40 counts every instruction between them; take away the
-     * vernier's own iterations after the measured region and the fixed overhead. */
-    return ticks * TG_MPS2_INSTRUCTIONS_PER_TICK - (uint64_t)iterations * SYNC_INSTRUCTIONS_PER_ITERATION
+    /* Both edges are exact block edges, so whole blocks times the block's instructions count every
+     * instruction between them; take away the vernier's own iterations after the measured region
+     * and the fixed overhead. */
+    uint64_t blocks = ticks >> TG_MPS2_TICKS_PER_BLOCK_LOG2;
+    return blocks * TG_MPS2_INSTRUCTIONS_PER_BLOCK - (uint64_t)iterations * SYNC_INSTRUCTIONS_PER_ITERATION
            - overhead;
 }
 
@@ -74,7 +78,7 @@ void tg_mps2_counter_init(void)
 {
     TG_MPS2_SYST_RVR = SYSTICK_RELOAD;
     TG_MPS2_SYST_CVR = 0u;
-    TG_MPS2_SYST_CSR = TG_MPS2_SYST_CSR_ENABLE | TG_MPS2_SYST_CSR_TICKINT | TG_MPS2_SYST_CSR_CLKSOURCE_CPU;
+    TG_MPS2_SYST_CSR = TG_MPS2_SYST_CSR_ENABLE | TG_MPS2_SYST_CSR_TICKINT | TG_MPS2_SYST_CSR_CLKSOURCE;
     overhead = 0u;
     tg_port_counter_start();
     overhead = tg_port_counter_read();

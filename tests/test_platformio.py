@@ -144,12 +144,14 @@ def _run_bit_exact(board_name: str, elf: Path, model: Path, count: int = 2) -> l
 
 @pytest.mark.qemu
 @pytest.mark.slow
-def test_pio_run_builds_an_emulated_board_offline_and_it_runs_bit_exact(tmp_path):
-    out, (proc, _) = _build(tmp_path, DIGITS_MODEL, "mps2-an386", "--platformio")
+@pytest.mark.parametrize("board_name,port", [("mps2-an386", "mps2"), ("riscv32-virt", "riscv")])
+def test_pio_run_builds_an_emulated_board_offline_and_it_runs_bit_exact(tmp_path, board_name, port):
+    """One Arm and one RISC-V board: `pio run` with tinygen's dev-platform, then QEMU vs TFLM."""
+    out, (proc, _) = _build(tmp_path, DIGITS_MODEL, board_name, "--platformio")
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads((out / "tinygen.json").read_text())
-    assert manifest["framework"] is None and manifest["port"] == "mps2"
-    elf = out / ".pio" / "build" / "mps2-an386" / "firmware.elf"
+    assert manifest["framework"] is None and manifest["port"] == port
+    elf = out / ".pio" / "build" / board_name / "firmware.elf"
     assert elf.is_file() and "[SUCCESS]" in (out / "pio-run.log").read_text()
     assert f"firmware: {elf} (flash " in " ".join(proc.stdout.split())
-    assert all(n > 0 for n in _run_bit_exact("mps2-an386", elf, DIGITS_MODEL))
+    assert all(n > 0 for n in _run_bit_exact(board_name, elf, DIGITS_MODEL))

@@ -15,6 +15,7 @@ PlatformIO core directory of the project's own holding a local tool-scons.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -177,6 +178,8 @@ def _populate(root: Path, board: Board, sources: GeneratedSources, framework: st
                                                  encoding="utf-8")
             (src / "CMakeLists.txt").write_text(templates.get_template("src_CMakeLists_espidf.txt.j2").render(context),
                                                 encoding="utf-8")
+            (root / "sdkconfig.defaults").write_text(templates.get_template("sdkconfig_espidf.defaults.j2").render(context),
+                                                     encoding="utf-8")
         elif framework == "zephyr":
             (root / "zephyr").mkdir()
             (root / "zephyr" / "CMakeLists.txt").write_text(
@@ -210,6 +213,12 @@ def write_platformio_project(out_dir: Path, board: Board, sources: GeneratedSour
 
 # --- building -----------------------------------------------------------------------------------
 
+def registry_address() -> tuple[str, int]:
+    """PlatformIO's registry, or TINYGEN_PIO_REGISTRY=host:port (a mirror; or, in tests, a closed port)."""
+    host, _, port = os.environ.get("TINYGEN_PIO_REGISTRY", f"{REGISTRY_HOST}:443").rpartition(":")
+    return host, int(port)
+
+
 def registry_reachable(timeout_s: float = REGISTRY_TIMEOUT_S) -> bool:
     """One quick look (name lookup and TCP connect, both within timeout_s): PlatformIO itself
     retries an unreachable registry for about a minute per package."""
@@ -217,7 +226,7 @@ def registry_reachable(timeout_s: float = REGISTRY_TIMEOUT_S) -> bool:
 
     def probe() -> None:
         try:
-            with socket.create_connection((REGISTRY_HOST, 443), timeout=timeout_s):
+            with socket.create_connection(registry_address(), timeout=timeout_s):
                 outcome.append(True)
         except OSError:
             outcome.append(False)
@@ -233,8 +242,6 @@ def pio_command(project: PlatformIOProject) -> list[str]:
 
 
 def _pio_environment() -> dict[str, str]:
-    import os
-
     env = dict(os.environ)
     # No telemetry, no upgrade check: both would reach for the network.
     env.update({"PLATFORMIO_SETTING_ENABLE_TELEMETRY": "No", "PLATFORMIO_SETTING_CHECK_PLATFORMIO_INTERVAL": "3650",

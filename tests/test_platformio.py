@@ -17,7 +17,7 @@ from platformio.project.config import ProjectConfig
 from board_compile import COMPILER_RUNTIME_CALLS, compile_objects, defined_symbols
 from conftest import DIGITS_MODEL, mlperf_model
 from test_bad_input import assert_one_line_error, tinygen
-from tinygen.boards.catalog import load_board
+from tinygen.boards.catalog import list_boards, load_board
 from tinygen.boards.fit import measure_fit
 from tinygen.errors import BoardError
 from tinygen.pipeline import compile_file
@@ -163,3 +163,17 @@ def test_pio_run_builds_an_emulated_board_offline_and_it_runs_bit_exact(tmp_path
     assert elf.is_file() and "[SUCCESS]" in (out / "pio-run.log").read_text()
     assert f"firmware: {elf} (flash " in " ".join(proc.stdout.split())
     assert all(n > 0 for n in _run_bit_exact(board_name, elf, DIGITS_MODEL))
+
+
+EMULATED = [b.name for b in list_boards() if b.emulated]
+
+
+@pytest.mark.long
+@pytest.mark.qemu
+@pytest.mark.parametrize("board_name", EMULATED)
+def test_pio_run_builds_every_emulated_board_and_it_runs_bit_exact(tmp_path, board_name):
+    out, (proc, _) = _build(tmp_path, DIGITS_MODEL, board_name, "--platformio")
+    assert proc.returncode == 0, proc.stderr
+    elf = out / ".pio" / "build" / board_name / "firmware.elf"
+    counts = _run_bit_exact(board_name, elf, DIGITS_MODEL)
+    print(f"{board_name}: instructions {counts}")

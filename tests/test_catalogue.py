@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from test_bad_input import tinygen
+from test_bad_input import assert_one_line_error, tinygen
 from tinygen.boards.catalog import list_boards, load_board
 from tinygen.boards.fit import CODE_FLASH_ESTIMATE_BYTES, measure_fit, weights_bytes
 from tinygen.flow import build_for_board
@@ -114,3 +114,14 @@ def test_the_flash_estimate_bounds_a_real_firmware(tmp_path):
     fit = measure_fit(load_board("mps2-an386"), compiled.graph, compiled.plan)
     assert fit.weights_bytes == weights_bytes(compiled.graph)
     assert outcome.flash_bytes <= fit.flash_bytes < 2 * outcome.flash_bytes + 8192
+
+
+def test_an_emulated_board_too_small_is_refused_with_the_sizes(tmp_path):
+    out = tmp_path / "vww"
+    message = assert_one_line_error(tinygen("build", str(mlperf_model("vww")), "--board", "sifive-e", "-o", str(out)),
+                                    "does not fit board 'sifive-e'")
+    arena = compile_file(mlperf_model("vww")).plan.arena_bytes
+    over = arena + 2048 + RUNTIME_RAM_RESERVE_BYTES - 16 * 1024
+    assert f"(arena {arena:,} + stack 2,048 + runtime {RUNTIME_RAM_RESERVE_BYTES})" in message
+    assert f"{over:,} B over" in message
+    assert not out.exists()

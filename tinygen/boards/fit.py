@@ -73,18 +73,25 @@ class Fit:
         """One line saying what does not fit and by how much, or None."""
         parts = []
         if self.ram_margin < 0:
-            parts.append(f"RAM: needs {self.ram_bytes:,} B (arena {self.arena_bytes:,} + stack {self.stack_bytes:,} "
-                         f"+ runtime {self.runtime_ram_bytes:,} + framework {self.framework_ram_bytes:,}), "
-                         f"the board has {self.ram_budget_bytes:,} B: {-self.ram_margin:,} B over")
+            terms = _terms(("arena", self.arena_bytes), ("stack", self.stack_bytes),
+                           ("runtime", self.runtime_ram_bytes), ("framework", self.framework_ram_bytes))
+            parts.append(f"RAM: needs {self.ram_bytes:,} B ({terms}), the board has {self.ram_budget_bytes:,} B: "
+                         f"{-self.ram_margin:,} B over")
         if self.flash_margin < 0:
-            parts.append(f"flash: needs {self.flash_bytes:,} B (weights {self.weights_bytes:,} + code about "
-                         f"{self.code_bytes:,} + framework {self.framework_flash_bytes:,}), the board has "
-                         f"{self.flash_budget_bytes:,} B: {-self.flash_margin:,} B over")
+            terms = _terms(("weights", self.weights_bytes), ("code about", self.code_bytes),
+                           ("framework", self.framework_flash_bytes))
+            parts.append(f"flash: needs {self.flash_bytes:,} B ({terms}), the board has {self.flash_budget_bytes:,} B: "
+                         f"{-self.flash_margin:,} B over")
         if not parts:
             return None
         return (f"the model does not fit board '{self.board}': " + "; ".join(parts)
                 + f" (best plan tried: order '{self.plan_order}', arena {self.arena_bytes:,} B, "
                   f"tensors live at once at most {self.peak_live_bytes:,} B)")
+
+
+def _terms(*named: tuple[str, int]) -> str:
+    """"arena 55,296 + stack 2,048": the parts of a sum, those that are zero left out."""
+    return " + ".join(f"{name} {value:,}" for name, value in named if value)
 
 
 def weights_bytes(graph: Graph) -> int:

@@ -2,12 +2,14 @@
 
 Arm boards: arm-none-eabi-gcc with the board file's -mcpu/-mfpu flags; RISC-V boards:
 riscv64-unknown-elf-gcc with its -march/-mabi. No Xtensa compiler exists here: Xtensa boards are
-compiled with the host gcc in 32-bit mode (-m32: 32-bit int, long and pointers, like the LX6/LX7),
-their one Xtensa-only file (the CCOUNT read) left out.
+compiled with the host gcc and the board file's toolchain.host_standin_cflags (-m32: 32-bit int,
+long and pointers like the LX6/LX7; -funsigned-char), their one Xtensa-only file (the CCOUNT read)
+left out.
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -23,9 +25,11 @@ def is_xtensa(board: Board) -> bool:
 
 
 def compiler_for(board: Board) -> tuple[str, list[str], str]:
-    """(compiler, target flags, nm) as the tests use them for this board."""
-    if is_xtensa(board):
-        return "gcc", ["-m32"], "nm"
+    """(compiler, target flags, nm): the board's own, or the host's where the board names a stand-in
+    and its compiler is not installed."""
+    standin = board.toolchain.host_standin_cflags
+    if standin is not None and shutil.which(board.toolchain.cc) is None:
+        return "gcc", list(standin), "nm"
     return board.toolchain.cc, list(board.toolchain.cflags), f"{board.toolchain.prefix}nm"
 
 

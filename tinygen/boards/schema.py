@@ -91,6 +91,9 @@ class Toolchain(_Closed):
     prefix: str = Field(description="cross tools prefix: arm-none-eabi-")
     cflags: tuple[str, ...] = Field(description="target flags for compiling and linking: -mcpu, -mfpu, ...")
     ldflags: tuple[str, ...] = ()
+    host_standin_cflags: tuple[str, ...] | None = Field(
+        None, description="where the target's compiler is not installed (Xtensa), the host gcc with these flags "
+                          "compiles the sources instead, as a check: -m32 -funsigned-char")
 
     @property
     def cc(self) -> str:

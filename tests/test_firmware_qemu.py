@@ -28,7 +28,7 @@ from tinygen.resources import ROOT
 FIXTURES = Path(__file__).parent / "fixtures"
 BOARD = load_board("mps2-an386")
 FAKE_IMAGE_BYTES = 300
-EXIT_FAULT = 3  # runtime_c/ports/mps2/tg_mps2.h
+EXIT_FAULT = 3  # TG_PORT_EXIT_FAULT, runtime_c/include/tinygen/tg_port.h
 
 
 def fixture_sources(name: str, arena_bytes: int) -> GeneratedSources:

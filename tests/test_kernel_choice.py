@@ -18,6 +18,7 @@ from ops.test_conv import conv_model
 from ops.test_depthwise import dw_model
 from ops.test_fully_connected import fc_model
 from test_bad_input import tinygen
+from tinygen.boards.catalog import load_board
 from tinygen.flow import run_on_board
 from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.kernels.call import KernelArg, KernelCall
@@ -77,8 +78,15 @@ EDGE_MODELS = {
 }
 
 
+# Where __ARM_FEATURE_DSP is set (M4, M7, M33, M55) the twins take the DSP path; the M3 and RV32 cores
+# run their portable C. (mps2-an521 builds the same image as mps2-an505.)
+DSP_BOARDS = {"mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547"}
+ARM_DSP_INSTRUCTIONS = ("smlad", "smlabb", "smlatt", "sxtb16", "sxtab16")
+
+
 @pytest.mark.qemu
-@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an500", "mps2-an385"])
+@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an500", "mps2-an385", "mps2-an505", "mps3-an547",
+                                   "riscv32-virt"])
 @pytest.mark.parametrize("name", sorted(EDGE_MODELS))
 def test_twins_are_bit_exact_on_the_board(tmp_path, name, board):
     make_model, dsp_instruction = EDGE_MODELS[name]
@@ -87,12 +95,13 @@ def test_twins_are_bit_exact_on_the_board(tmp_path, name, board):
     report = run_on_board(model, board, tmp_path / "build", random_count=3, timeout_s=120)
     assert report.bit_exact, report
     elf = next((tmp_path / "build").rglob("*.elf"))
-    disassembly = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True, text=True,
-                                 check=True).stdout
-    if board != "mps2-an385":  # the Cortex-M4 and M7 run the DSP path...
+    objdump = f"{load_board(board).toolchain.prefix}objdump"
+    disassembly = subprocess.run([objdump, "-d", str(elf)], capture_output=True, text=True, check=True).stdout
+    assert "_fast>:" in disassembly  # the twin, not the reference kernel, ran
+    if board in DSP_BOARDS:  # the Cortex-M4, M7, M33 and M55 run the DSP path...
         assert f"\t{dsp_instruction}\t" in disassembly
-    else:  # ...the Cortex-M3 has no DSP instructions: the portable C
-        assert not any(f"\t{i}\t" in disassembly for i in ("smlad", "smlabb", "smlatt", "sxtb16", "sxtab16"))
+    else:  # ...the Cortex-M3 and RV32 have no DSP instructions: the portable C
+        assert not any(f"\t{i}\t" in disassembly for i in ARM_DSP_INSTRUCTIONS)
 
 
 def test_cli_kernels_option_switches_the_set_and_the_build_is_not_reused(tmp_path):

@@ -3,6 +3,9 @@ high-water mark in QEMU; no recursion and no allocation of a run-time size anywh
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 from test_firmware_qemu import BOARD, build
 from test_guards import DIGITS
@@ -14,8 +17,10 @@ from tinygen.build.stack import (
     analyse_image,
     parse_su,
     prologue_frame,
+    riscv_prologue_frame,
     stack_bound,
 )
+from tinygen.boards.catalog import load_board
 from tinygen.codegen.sources import GeneratedSources
 from tinygen.errors import BuildError
 
@@ -37,6 +42,21 @@ def test_prologue_frames_count_every_push_even_after_an_early_exit():
     assert prologue_frame([("push", "{r7, lr}"), ("sub.w", "sp, sp, #1024")], "f") == 1032
     with pytest.raises(StackError, match="run-time amount"):
         prologue_frame([("push", "{r7, lr}"), ("sub", "sp, r3")], "f")
+
+
+def test_riscv_prologue_frames_and_the_entry_that_loads_sp():
+    body = [("beqz", "a0,8000 <f+0x40>"), ("add", "sp,sp,-48"), ("sw", "ra,44(sp)"), ("jal", "8100 <g>"),
+            ("add", "sp,sp,48"), ("ret", "")]
+    assert riscv_prologue_frame(body, "f") == 48
+    # The port's entry loads sp (auipc + its low part): that sets a stack, it takes none.
+    assert riscv_prologue_frame([("auipc", "sp,0x403"), ("add", "sp,sp,-1000"), ("j", "8000 <reset>")], "e") == 0
+    with pytest.raises(StackError, match="run-time amount"):
+        riscv_prologue_frame([("add", "sp,sp,-16"), ("sub", "sp,sp,a5")], "f")
+
+
+def test_an_image_of_another_isa_is_refused_in_one_line(tmp_path):
+    with pytest.raises(StackError, match=r"^no static stack bound for this image: .*Thumb and RV32.*EM_X86_64"):
+        analyse_image(Path(sys.executable).resolve(), tmp_path, "objdump")
 
 
 def _functions(frames: dict[str, int], calls: dict[str, list[str]]) -> dict[int, Function]:
@@ -105,3 +125,11 @@ def test_a_variable_length_array_does_not_build(tmp_path):
                                   "scratch[0] = rec_arena[0]; rec_arena[0] = scratch[rec_arena[2] % sizeof scratch];")
     with pytest.raises(BuildError, match=r"variable length array"):
         build(tmp_path, BOARD, GeneratedSources("rec", (("rec.c", vla),), 4))
+
+
+@pytest.mark.qemu
+def test_recursion_in_a_riscv_firmware_is_refused_by_name(tmp_path):
+    board = load_board("riscv32-virt")
+    firmware = build(tmp_path, board, GeneratedSources("rec", (("rec.c", RECURSIVE_MODEL),), 4))
+    with pytest.raises(StackError, match=r"recursion: depth -> depth"):
+        analyse_firmware(firmware.elf_path.parents[1], board, "rec")

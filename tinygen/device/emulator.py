@@ -94,7 +94,8 @@ def start_emulator(board: Board, elf: Path, timeout_s: float = 60.0) -> Iterator
 
     QEMU is killed after timeout_s of wall time, or when the block ends and it has not exited
     within a short grace period. Afterwards `exit_code` holds QEMU's status (the firmware's exit
-    code via semihosting; 3 for a CPU fault in the mps2 port).
+    code via semihosting or, on riscv32-virt, the test device; 3 for a CPU fault or trap, see
+    TG_PORT_EXIT_FAULT in runtime_c/include/tinygen/tg_port.h).
     """
     elf = Path(elf)
     if not elf.is_file():

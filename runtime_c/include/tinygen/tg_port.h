@@ -30,6 +30,11 @@ void tg_port_flush(void);
 void tg_port_counter_start(void);
 uint64_t tg_port_counter_read(void);
 
+/* Exit statuses of the ports themselves (the application exits with 0 when the host asks it to),
+ * the same on every port so that the host reads them alike. */
+#define TG_PORT_EXIT_FAULT 3          /* a CPU fault or trap */
+#define TG_PORT_EXIT_MAIN_RETURNED 4  /* main() returned, which it never should */
+
 /* End the program with a status the host sees (QEMU's exit code, or a debugger's report). */
 _Noreturn void tg_port_exit(int code);
 

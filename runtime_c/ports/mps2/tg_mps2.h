@@ -44,10 +44,6 @@
 #define TG_MPS2_SYST_CSR_CLKSOURCE 0u
 #endif
 
-/* Exit codes the port itself uses (the application uses 0 for a requested exit). */
-#define TG_MPS2_EXIT_FAULT 3
-#define TG_MPS2_EXIT_MAIN_RETURNED 4
-
 void tg_mps2_uart_init(void);
 void tg_mps2_counter_init(void);
 

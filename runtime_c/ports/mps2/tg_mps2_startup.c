@@ -3,13 +3,12 @@
 #include <stdint.h>
 
 #include "tg_mps2.h"
+#include "tinygen/tg_crt.h"
 #include "tinygen/tg_port.h"
 
 int main(void);
 
 /* Defined by tg_mps2.ld. */
-extern uint32_t __tg_data_load[], __tg_data_start[], __tg_data_end[];
-extern uint32_t __tg_bss_start[], __tg_bss_end[];
 extern uint32_t __tg_stack_top[];
 
 void tg_mps2_reset(void);
@@ -27,37 +26,20 @@ static void (*const vector_table[TG_MPS2_VECTORS])(void) = {
     [16 ... TG_MPS2_VECTORS - 1] = tg_mps2_fault,
 };
 
-/* Copy loops through volatile pointers so that GCC does not turn them into memcpy/memset calls,
- * which do not exist before (or without) a C library. */
-static void copy_words(volatile uint32_t *dst, const volatile uint32_t *src, const uint32_t *end)
-{
-    while (dst < (volatile uint32_t *)end) {
-        *dst++ = *src++;
-    }
-}
-
-static void zero_words(volatile uint32_t *dst, const uint32_t *end)
-{
-    while (dst < (volatile uint32_t *)end) {
-        *dst++ = 0u;
-    }
-}
-
 void tg_mps2_reset(void)
 {
-    copy_words(__tg_data_start, __tg_data_load, __tg_data_end);
-    zero_words(__tg_bss_start, __tg_bss_end);
+    tg_crt_init_memory();
 #if defined(__ARM_FP)
     /* Full access to coprocessors 10 and 11 (the FPU) before any floating-point instruction. */
     TG_MPS2_CPACR |= 0xFu << 20;
     __asm__ volatile("dsb\n\tisb" ::: "memory");
 #endif
     (void)main();
-    tg_port_exit(TG_MPS2_EXIT_MAIN_RETURNED);
+    tg_port_exit(TG_PORT_EXIT_MAIN_RETURNED);
 }
 
 void tg_mps2_fault(void)
 {
     /* A crash must end QEMU with a distinct status rather than hang until the host's timeout. */
-    tg_port_exit(TG_MPS2_EXIT_FAULT);
+    tg_port_exit(TG_PORT_EXIT_FAULT);
 }

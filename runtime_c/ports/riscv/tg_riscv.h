@@ -18,11 +18,6 @@
         value_;                                                 \
     })
 
-/* Exit codes the port itself uses (the application uses 0 for a requested exit); the same as the
- * Arm port's, so the host reads them alike. */
-#define TG_RISCV_EXIT_FAULT 3
-#define TG_RISCV_EXIT_MAIN_RETURNED 4
-
 void tg_riscv_uart_init(void);
 
 #endif /* TINYGEN_TG_RISCV_H */

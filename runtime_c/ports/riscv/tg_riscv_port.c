@@ -1,37 +1,18 @@
 /* riscv port: reset in C, the trap handler and the exit. No C library: the reset code copies .data
  * and zeroes .bss before main() runs. */
 #include "tg_riscv.h"
+#include "tinygen/tg_crt.h"
 #include "tinygen/tg_port.h"
 
 int main(void);
 void tg_riscv_reset(void);
 void tg_riscv_trap(void);
 
-/* Defined by tg_riscv.ld. */
-extern uint32_t __tg_data_load[], __tg_data_start[], __tg_data_end[];
-extern uint32_t __tg_bss_start[], __tg_bss_end[];
-
-/* Volatile pointers, so that GCC does not turn the loops into memcpy/memset calls. */
-static void copy_words(volatile uint32_t *dst, const volatile uint32_t *src, const uint32_t *end)
-{
-    while (dst < (volatile uint32_t *)end) {
-        *dst++ = *src++;
-    }
-}
-
-static void zero_words(volatile uint32_t *dst, const uint32_t *end)
-{
-    while (dst < (volatile uint32_t *)end) {
-        *dst++ = 0u;
-    }
-}
-
 void tg_riscv_reset(void)
 {
-    copy_words(__tg_data_start, __tg_data_load, __tg_data_end);
-    zero_words(__tg_bss_start, __tg_bss_end);
+    tg_crt_init_memory();
     (void)main();
-    tg_port_exit(TG_RISCV_EXIT_MAIN_RETURNED);
+    tg_port_exit(TG_PORT_EXIT_MAIN_RETURNED);
 }
 
 /* No interrupt is enabled, so any trap is a fault (illegal instruction, misaligned or bad access):
@@ -39,7 +20,7 @@ void tg_riscv_reset(void)
  * alignment. */
 __attribute__((aligned(4))) void tg_riscv_trap(void)
 {
-    tg_port_exit(TG_RISCV_EXIT_FAULT);
+    tg_port_exit(TG_PORT_EXIT_FAULT);
 }
 
 void tg_port_init(void)

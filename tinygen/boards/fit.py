@@ -75,8 +75,9 @@ class Fit:
         if self.ram_margin < 0:
             terms = _terms(("arena", self.arena_bytes), ("stack", self.stack_bytes),
                            ("runtime", self.runtime_ram_bytes), ("framework", self.framework_ram_bytes))
+            arena_budget = self.ram_budget_bytes - (self.ram_bytes - self.arena_bytes)
             parts.append(f"RAM: needs {self.ram_bytes:,} B ({terms}), the board has {self.ram_budget_bytes:,} B: "
-                         f"{-self.ram_margin:,} B over")
+                         f"{-self.ram_margin:,} B over (the arena may take at most {max(arena_budget, 0):,} B)")
         if self.flash_margin < 0:
             terms = _terms(("weights", self.weights_bytes), ("code about", self.code_bytes),
                            ("framework", self.framework_flash_bytes))

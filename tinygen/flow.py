@@ -33,7 +33,7 @@ from tinygen.ir.graph import Graph
 from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import CompiledModel, compile_graph
 from tinygen.project.firmware import refuse_foreign, replace_directory, staging_directory, write_firmware_project
-from tinygen.project.platformio import (FRAMEWORK_PORTS, REGISTRY_HOST, PlatformIOProject, registry_reachable,
+from tinygen.project.platformio import (FRAMEWORK_PORTS, PlatformIOProject, registry_address, registry_reachable,
                                        run_pio, write_platformio_project)
 from tinygen.reference.tflm import TflmReference
 from tinygen.resources import RUNTIME_DIR, TEMPLATES_DIR
@@ -304,12 +304,12 @@ def build_platformio_project(model: Path, board_name: str, out_dir: Path | None 
     fit = check_fit(board, source.graph, compiled.plan)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     project = write_platformio_project(out_dir, board, compiled.sources, fit, framework)
-    announce(f"{source.graph.name}: arena {compiled.plan.arena_bytes} B; RAM {fit.ram_bytes} of {fit.ram_budget_bytes} B, "
-             f"flash about {fit.flash_bytes} of {fit.flash_budget_bytes} B on {board.name}; PlatformIO project in {out_dir}")
+    announce(f"{source.graph.name}: PlatformIO project for {board.name} written in {out_dir}")
     rerun = f"pio run -d {out_dir}"
     if not project.offline and not registry_reachable():
+        host, port = registry_address()
         return PlatformIOOutcome(source.graph.name, board.name, project, fit, None,
-                                 f"PlatformIO's registry ({REGISTRY_HOST}) is unreachable, so the {board.platformio.platform} "
+                                 f"PlatformIO's registry ({host}:{port}) is unreachable, so the {board.platformio.platform} "
                                  f"platform and toolchain cannot be installed here; project kept in {out_dir}: "
                                  f"on a connected machine run `{rerun}`")
     announce(f"running `{rerun}`")

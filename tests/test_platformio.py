@@ -114,6 +114,29 @@ def test_frameworks_the_board_offers(tmp_path, digits):
     assert not (tmp_path / "esp32s3").exists() and not (tmp_path / "nucleo-l4r5zi").exists()
 
 
+REAL = [b.name for b in list_boards() if not b.emulated]
+ENTRY_POINT = {"arduino": "main.cpp", "espidf": "main.c", "zephyr": None}
+
+
+@pytest.mark.parametrize("board_name", REAL)
+def test_every_real_board_gets_a_project_platformio_reads(tmp_path, digits, board_name):
+    board = load_board(board_name)
+    project = _project(tmp_path, digits, board_name)
+    env = f"env:{board_name}"
+    config = ProjectConfig(str(project.root / "platformio.ini"))
+    assert config.get(env, "platform") == (board.platformio.platform_url or board.platformio.platform)
+    assert config.get(env, "board") == board.platformio.board
+    assert config.get(env, "framework") == [board.platformio.framework]
+    assert config.get(env, "monitor_speed") == board.hil.baudrate
+    entry = ENTRY_POINT[project.framework]
+    assert entry is None or (project.root / "src" / entry).is_file()
+    assert (project.root / "src" / "tg_firmware.c").is_file() and not (project.root / "src" / "tg_freestanding.c").exists()
+    library = ManifestParserFactory.new_from_file(str(project.root / "lib" / "digits_cnn_int8" / "library.json"))
+    assert ManifestSchema().load_manifest(library.as_dict())["headers"] == ["digits_cnn_int8.h"]
+    fit = json.loads((project.root / "tinygen.json").read_text())["fit"]
+    assert fit["fits"] and fit["ram_budget_bytes"] == board.ram_budget_bytes
+
+
 def test_a_wrong_framework_is_one_error_line(tmp_path):
     proc = _build(tmp_path, DIGITS_MODEL, "esp32s3", "--framework", "zephyr")[1][0]
     assert_one_line_error(proc, "framework 'zephyr' is not offered")

@@ -7,18 +7,15 @@ models on every board are the long test at the end (`-m long`).
 from __future__ import annotations
 
 import json
-import struct
 import subprocess
 import sys
 
 import pytest
-from test_firmware_qemu import build, fixture_sources
+from test_firmware_qemu import assert_counts_exact, build, fixture_sources
 
 from conftest import DIGITS_MODEL, MLPERF_MODELS, mlperf_model
 from tinygen.boards.catalog import load_board
-from tinygen.device.emulator import start_emulator
 from tinygen.doctor import run_checks
-from tinygen.device.runner import DeviceSession
 from tinygen.flow import run_on_board
 
 NEW_BOARDS = ["mps2-an505", "mps2-an521", "mps3-an547", "riscv32-virt", "sifive-e"]
@@ -42,14 +39,7 @@ def test_instruction_counts_are_exact(tmp_path, name):
     a SysTick tick is 31.25 instructions: the port counts blocks of four ticks (125)."""
     board = load_board(name)
     firmware = build(tmp_path, board, fixture_sources("counting", 8))
-    iterations = [0, 1, 2, 7, 1000, 123_457]
-    with start_emulator(board, firmware.elf_path, timeout_s=60) as emulator:
-        with DeviceSession(emulator.serial_url, timeout_s=10) as session:
-            results = {n: session.run([struct.pack("<i", n)]) for n in iterations}
-            session.exit()
-    assert emulator.exit_code == 0
-    assert {n: r.instructions for n, r in results.items()} == {n: 2 * n + 6 for n in iterations}
-    assert all(r.outputs == [struct.pack("<i", n)] for n, r in results.items())
+    assert_counts_exact(board, firmware.elf_path, [0, 1, 2, 7, 1000, 123_457])
 
 
 @pytest.mark.qemu

@@ -202,11 +202,19 @@ def _vector_table(elf: ELFFile) -> list[int]:
     raise StackError("the vector table lies in no section of the image")
 
 
-def _address_taken(elf: ELFFile) -> set[int]:
+# The relocation kinds that store or build an address. Arm: R_ARM_ABS32 (2, a stored word), MOVW/MOVT
+# (43, 44, 47, 48; ARM and Thumb). RISC-V: R_RISCV_32 (1, a stored word), PCREL_HI20 (23, auipc + addi:
+# `la`), HI20 / LO12_I / LO12_S (26-28, lui + addi). Calls (R_RISCV_CALL, JAL, BRANCH) take no address.
+_ABS32 = {EM_ARM: 2, EM_RISCV: 1}
+_ADDRESS_BUILDING = {EM_ARM: (43, 44, 47, 48), EM_RISCV: (23, 26, 27, 28)}
+
+
+def _address_taken(elf: ELFFile, machine: str = EM_ARM) -> set[int]:
     """Functions whose address the image stores or builds: possible targets of indirect calls.
 
     Read from the relocations the linker keeps with -Wl,--emit-relocs: a stored word that is
-    merely equal to a function's address (a weight, say) is not taken for one.
+    merely equal to a function's address (a weight, say) is not taken for one. A stored word is
+    read from the image; a built address is the symbol's value (plus the addend: RISC-V's RELA).
     """
     sections = list(elf.iter_sections())
     relocations = [s for s in sections if s["sh_type"] in ("SHT_REL", "SHT_RELA")]
@@ -222,41 +230,14 @@ def _address_taken(elf: ELFFile) -> set[int]:
         for rel in rel_section.iter_relocations():
             kind = rel["r_info_type"]
             symbol = symtab.get_symbol(rel["r_info_sym"])
-            if kind == 2:  # R_ARM_ABS32: the linked word itself is the address
+            if kind == _ABS32[machine]:  # the linked word itself is the address
                 offset = rel["r_offset"] - target["sh_addr"]
                 if 0 <= offset <= len(data) - 4:
                     taken.add(int.from_bytes(data[offset:offset + 4], "little") & ~1)
-            elif kind in (43, 44, 47, 48) and symbol["st_info"]["type"] == "STT_FUNC":  # MOVW/MOVT, ARM and Thumb
+            elif kind in _ADDRESS_BUILDING[machine] and machine == EM_RISCV:
+                taken.add(symbol["st_value"] + rel["r_addend"])
+            elif kind in _ADDRESS_BUILDING[machine] and symbol["st_info"]["type"] == "STT_FUNC":
                 taken.add(symbol["st_value"] & ~1)
-    return taken
-
-
-# RISC-V relocations that build an address: R_RISCV_32 (a stored word), HI20 / LO12_I / LO12_S (lui +
-# addi), PCREL_HI20 (auipc + addi, `la`). Calls (R_RISCV_CALL, JAL, BRANCH) are not address-taking.
-_RISCV_ABS32, _RISCV_ADDRESS_KINDS = 1, (23, 26, 27, 28)
-
-
-def _address_taken_riscv(elf: ELFFile) -> set[int]:
-    """As _address_taken, for RISC-V (RELA: the address is the symbol's value plus the addend)."""
-    sections = list(elf.iter_sections())
-    relocations = [s for s in sections if s["sh_type"] == "SHT_RELA"]
-    if not relocations:
-        raise StackError("the firmware image keeps no relocations (link with -Wl,--emit-relocs)")
-    symtab = elf.get_section_by_name(".symtab")
-    taken: set[int] = set()
-    for rel_section in relocations:
-        target = sections[rel_section["sh_info"]]
-        if not target["sh_flags"] & 0x2:
-            continue
-        data = target.data() if target["sh_type"] == "SHT_PROGBITS" else b""
-        for rel in rel_section.iter_relocations():
-            kind = rel["r_info_type"]
-            if kind == _RISCV_ABS32:
-                offset = rel["r_offset"] - target["sh_addr"]
-                if 0 <= offset <= len(data) - 4:
-                    taken.add(int.from_bytes(data[offset:offset + 4], "little"))
-            elif kind in _RISCV_ADDRESS_KINDS:
-                taken.add(symtab.get_symbol(rel["r_info_sym"])["st_value"] + rel["r_addend"])
     return taken
 
 
@@ -334,10 +315,8 @@ def analyse_image(elf_path: Path, su_root: Path, objdump: str) -> dict[int, Func
         elf = ELFFile(stream)
         machine = _machine(elf)
         symbols = _function_symbols(elf)
-        if machine == EM_RISCV:
-            vectors, taken = set(), _address_taken_riscv(elf)
-        else:
-            vectors, taken = {v & ~1 for v in _vector_table(elf)[1:]}, _address_taken(elf)
+        vectors = set() if machine == EM_RISCV else {v & ~1 for v in _vector_table(elf)[1:]}
+        taken = _address_taken(elf, machine)
     starts = {s.address for s in symbols}
     disassembly = _disassemble(elf_path, objdump, machine, starts)
     by_name: dict[str, list[int]] = {}

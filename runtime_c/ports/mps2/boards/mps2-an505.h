@@ -1,13 +1,1 @@
-/* mps2 port, board mps2-an505 (SSE-200 IoT kit, Cortex-M33): secure alias of CMSDK UART0 and the core
- * clock that SysTick counts. */
-#ifndef TINYGEN_TG_BOARD_H
-#define TINYGEN_TG_BOARD_H
-
-#define TG_BOARD_UART0_BASE 0x50200000u
-/* 20 MHz core clock: under `-icount shift=0` one SysTick tick (a block of one tick) is
- * 1e9 / 20e6 = 50 instructions. */
-#define TG_BOARD_SYSTICK_CLKSOURCE_CPU 1
-#define TG_BOARD_TICKS_PER_BLOCK_LOG2 0
-#define TG_BOARD_INSTRUCTIONS_PER_BLOCK 50
-
-#endif /* TINYGEN_TG_BOARD_H */
+sse200-20mhz.h

@@ -243,7 +243,9 @@ def test_bad_frames_get_error_replies_and_the_session_continues(fake_firmware):
 
 
 @pytest.mark.qemu
-def test_a_crash_ends_qemu_with_the_fault_status(tmp_path):
+@pytest.mark.parametrize("board", [BOARD, load_board("riscv32-virt"), load_board("sifive-e")], ids=lambda b: b.name)
+def test_a_crash_ends_qemu_with_the_fault_status(tmp_path, board):
+    """A CPU fault (Arm) or trap (RISC-V; exit through the test device or through semihosting)."""
     crash_c = """#include "tinygen/tg_model.h"
 static uint8_t crash_arena[4];
 static const uint8_t crash_sha256[32];
@@ -251,8 +253,8 @@ static int crash_invoke(void) { __builtin_trap(); }
 static const tg_tensor_info_t crash_io[1] = {{"x", crash_arena, 4, TG_DTYPE_INT8, 1, {4}, 1.0f, 0}};
 const tg_model_t crash_model = {"crash", "test", crash_sha256, 4, 1, 1, crash_io, crash_io, crash_invoke};
 """
-    firmware = build(tmp_path, BOARD, GeneratedSources("crash", (("crash.c", crash_c),), 4))
-    with start_emulator(BOARD, firmware.elf_path, timeout_s=30) as emulator:
+    firmware = build(tmp_path, board, GeneratedSources("crash", (("crash.c", crash_c),), 4))
+    with start_emulator(board, firmware.elf_path, timeout_s=30) as emulator:
         with DeviceSession(emulator.serial_url, timeout_s=5) as session:
             with pytest.raises(DeviceError) as caught:
                 session.run([b"\x00" * 4])

@@ -34,7 +34,7 @@ def test_wheel_carries_templates_runtime_and_boards(tmp_path):
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, source / name)
-    for top in ("tinygen", "templates", "runtime_c", "boards"):
+    for top in ("tinygen", "templates", "runtime_c", "boards", "platformio"):
         shutil.copytree(ROOT / top, source / top, symlinks=True, ignore=ignore)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
                    check=True, capture_output=True, timeout=600)
@@ -42,7 +42,7 @@ def test_wheel_carries_templates_runtime_and_boards(tmp_path):
     packaged = {n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("tinygen/_data/")}
     expected = {
         f"tinygen/_data/{p.relative_to(ROOT).as_posix()}"
-        for top in ("templates", "runtime_c", "boards")
+        for top in ("templates", "runtime_c", "boards", "platformio")
         for p in (ROOT / top).rglob("*")
         if p.is_file() and "__pycache__" not in p.parts
     }

@@ -57,11 +57,29 @@ def cli() -> None:
 @click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path), help="Output directory [default: build/<model>-<board>].")
 @_debug_guards
 @_kernels
-def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, kernel_set: str) -> None:
-    """Generate the C library and firmware for MODEL and compile it."""
+@click.option("--framework", help="Real boards: the PlatformIO framework (arduino by default; espidf, zephyr where "
+                                  "the board offers them).")
+@click.option("--platformio", "use_platformio", is_flag=True,
+              help="Emulated boards: write a PlatformIO project and build it offline with `pio run` "
+                   "(real boards always get one).")
+def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, kernel_set: str,
+          framework: str | None, use_platformio: bool) -> None:
+    """Generate the C library and firmware for MODEL and compile it.
+
+    For a real board (not emulated) the result is a PlatformIO project; `pio run` builds it when
+    PlatformIO's registry is reachable. When it is not, the project is kept, one line on stderr
+    says what to run on a connected machine, and the exit code is 0: the project is the product.
+    A failed `pio run` exits with 2.
+    """
+    from tinygen.boards.catalog import load_board
     from tinygen.flow import build_for_board
     from tinygen.kernels.optimised import KernelSet
 
+    if framework or use_platformio or not load_board(board).emulated:
+        if debug_guards:
+            raise click.UsageError("--debug-guards builds the Makefile firmware of an emulated board only")
+        _build_platformio(model, board, out_dir, framework, KernelSet(kernel_set))
+        return
     result = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m),
                              guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set))
     stdout.print(f"[bold]{result.model_name}[/] for [bold]{result.board}[/]: "
@@ -69,6 +87,25 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
     stdout.print(f"peak RAM (arena) {result.arena_bytes} B; lower bound {result.lower_bound_bytes} B")
     stdout.print(f"C library: {result.library_dir}")
     stdout.print(f"firmware:  {result.elf}")
+
+
+def _build_platformio(model: Path, board: str, out_dir: Path | None, framework: str | None,
+                      kernel_set: KernelSet) -> None:
+    from tinygen.flow import build_platformio_project
+
+    outcome = build_platformio_project(model, board, out_dir, framework, announce=lambda m: stderr.print(m),
+                                       kernel_set=kernel_set)
+    fit = outcome.fit
+    stdout.print(f"[bold]{outcome.model_name}[/] for [bold]{outcome.board}[/] "
+                 f"({outcome.project.framework or 'bare metal'}): arena {fit.arena_bytes} B; "
+                 f"RAM {fit.ram_bytes} B of {fit.ram_budget_bytes} B, flash about {fit.flash_bytes} B of "
+                 f"{fit.flash_budget_bytes} B", soft_wrap=True)
+    stdout.print(f"PlatformIO project: {outcome.project.root}", soft_wrap=True)
+    if outcome.elf is not None:
+        sizes = f" (flash {outcome.sizes.flash_bytes} B, RAM {outcome.sizes.ram_bytes} B)" if outcome.sizes else ""
+        stdout.print(f"firmware: {outcome.elf}{sizes}", soft_wrap=True)
+    else:
+        sys.stderr.write(f"tinygen: not built: {outcome.not_built_reason}\n")
 
 
 @cli.command()
@@ -249,15 +286,52 @@ def _default_models_dir() -> Path:
 
 
 @cli.command()
-def boards() -> None:
-    """List the boards tinygen knows."""
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--arduino", "kind", flag_value="arduino", help="An Arduino library: library.properties, src/, "
+                                                                "examples/<model>/<model>.ino.")
+@click.option("--platformio-lib", "kind", flag_value="platformio", help="A PlatformIO library: library.json, src/.")
+@click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path), required=True, help="Library directory.")
+@click.option("--board", "-b", help="Also check that the model fits BOARD (RAM and flash), before writing.")
+@_kernels
+def export(model: Path, kind: str | None, out_dir: Path, board: str | None, kernel_set: str) -> None:
+    """Write MODEL's C library alone, for an application of your own."""
+    from tinygen.boards.catalog import load_board
+    from tinygen.boards.fit import check_fit
+    from tinygen.kernels.optimised import KernelSet
+    from tinygen.pipeline import compile_file
+    from tinygen.project.arduino import export_library
+
+    if kind is None:
+        raise click.UsageError("say which library: --arduino or --platformio-lib")
+    compiled = compile_file(model, kernel_set=KernelSet(kernel_set))
+    if board:
+        check_fit(load_board(board), compiled.graph, compiled.plan)
+    root = export_library(out_dir, compiled.sources, compiled.graph.sha256, arduino=kind == "arduino")
+    stdout.print(f"[bold]{compiled.graph.name}[/]: {'Arduino' if kind == 'arduino' else 'PlatformIO'} library in {root} "
+                 f"(arena {compiled.plan.arena_bytes} B)")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print every board file as one JSON array on stdout.")
+def boards(as_json: bool) -> None:
+    """List the boards tinygen knows: emulated ones it runs, real ones it writes projects for."""
     from tinygen.boards.catalog import list_boards
 
+    known = list_boards()
+    if as_json:
+        print(json.dumps([b.model_dump(mode="json") for b in known]))
+        return
     table = Table()
-    for column in ("board", "core", "emulated by", "description"):
+    table.add_column("board", no_wrap=True)
+    for column in ("core", "RAM", "flash"):
         table.add_column(column)
-    for b in list_boards():
-        table.add_row(b.name, b.core.cpu, b.qemu.machine if b.qemu else "-", b.description)
+    table.add_column("built by", overflow="fold")
+    for b in known:
+        cores = f"{b.core.count}x {b.core.cpu}" if b.core.count > 1 else b.core.cpu
+        built_by = f"QEMU {b.qemu.machine}" if b.qemu else (
+            f"PlatformIO {b.platformio.platform}/{b.platformio.board}" if b.platformio else "-")
+        table.add_row(b.name, f"{cores}, {b.core.clock_hz / 1e6:g} MHz", f"{b.ram_budget_bytes // 1024} KiB",
+                      f"{b.memory.flash_budget // 1024} KiB", built_by)
     stdout.print(table)
 
 

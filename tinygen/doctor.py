@@ -25,7 +25,8 @@ _TOOLS = (
     ("make", "make"),
 )
 _MODULES = (("TFLite reader", "tflite"), ("TFLite Micro (golden reference)", "tflite_micro"),
-            ("pyserial", "serial"), ("pyelftools", "elftools"))
+            ("pyserial", "serial"), ("pyelftools", "elftools"),
+            ("PlatformIO (projects, pio run)", "platformio"), ("SCons (pio run offline)", "SCons"))
 
 
 def _version(tool: str) -> str:

@@ -19,20 +19,23 @@ import numpy as np
 
 from tinygen import __version__
 from tinygen.boards.catalog import load_board
+from tinygen.boards.fit import Fit, check_fit
 from tinygen.boards.schema import Board
 from tinygen.build.stack import StackReport, analyse_firmware
-from tinygen.build.toolchain import BuildResult, build_firmware
+from tinygen.build.toolchain import BuildResult, build_firmware, section_sizes
 from tinygen.device.cycles import CycleCounter, RegionCount
 from tinygen.device.emulator import start_emulator
 from tinygen.device.runner import DeviceSession, InvokeError
 from tinygen.device.status import describe_status
-from tinygen.errors import BuildError, DeviceError, ModelFormatError
+from tinygen.errors import BoardError, BuildError, DeviceError, ModelFormatError
 from tinygen.frontend.tflite_reader import parse_tflite, model_name_for
 from tinygen.inputs import load_records, random_records
 from tinygen.ir.graph import Graph
 from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import CompiledModel, compile_graph
 from tinygen.project.firmware import refuse_foreign, replace_directory, staging_directory, write_firmware_project
+from tinygen.project.platformio import (FRAMEWORK_PORTS, PlatformIOProject, registry_address, registry_reachable,
+                                       run_pio, write_platformio_project)
 from tinygen.reference.tflm import TflmReference
 from tinygen.resources import RUNTIME_DIR, TEMPLATES_DIR
 
@@ -131,8 +134,14 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     board = load_board(board_name)
     source = source or read_model_source(model)
     model_bytes, graph = source.data, source.graph
-    compiled = compile_graph(graph, arena_budget=board.arena_budget_bytes, guard_bytes=guard_bytes,
-                             kernel_set=kernel_set, exact_seconds=EXACT_PLACEMENT_SECONDS)
+    if board.port in FRAMEWORK_PORTS.values():
+        raise BoardError(f"board '{board.name}' is built by PlatformIO with a framework ({board.port}), not by tinygen's "
+                         f"Makefile: `tinygen build MODEL --board {board.name}` writes its PlatformIO project")
+    # Planned without a budget, then checked against the board: over budget is one error with
+    # every size and the margin (boards/fit.py), before anything is built.
+    compiled = compile_graph(graph, arena_budget=None, guard_bytes=guard_bytes, kernel_set=kernel_set,
+                             exact_seconds=EXACT_PLACEMENT_SECONDS)
+    check_fit(board, graph, compiled.plan)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
     key = build_key(model_bytes, board, guard_bytes, kernel_set)
@@ -291,3 +300,42 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
     return RunReport(graph.name, board.name, tuple(results), outcome.arena_bytes, outcome.flash_bytes,
                      outcome.ram_bytes, stack, peak, outcome.stack_bound_bytes, outcome.firmware_stack_bound_bytes,
                      outcome.stack_bytes, cycles=cycles, lower_bound_bytes=outcome.lower_bound_bytes)
+
+
+# --- PlatformIO ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlatformIOOutcome:
+    model_name: str
+    board: str
+    project: PlatformIOProject
+    fit: Fit
+    elf: Path | None             # None: the project was written but not built here
+    not_built_reason: str = ""   # one line: why, and what to run on a connected machine
+    sizes: BuildResult | None = None  # flash, RAM and stack of the ELF, where one was built
+
+
+def build_platformio_project(model: Path, board_name: str, out_dir: Path | None = None, framework: str | None = None,
+                             announce: Announce = lambda m: None,
+                             kernel_set: KernelSet = KernelSet.OPTIMISED) -> PlatformIOOutcome:
+    """Write the board's PlatformIO project and build it with `pio run` where that can work here:
+    always for an emulated board (tinygen's local dev-platform), for a real board only when
+    PlatformIO's registry answers within a couple of seconds (it brings platform and toolchain)."""
+    board = load_board(board_name)
+    source = read_model_source(model)
+    compiled = compile_graph(source.graph, arena_budget=None, kernel_set=kernel_set,
+                             exact_seconds=EXACT_PLACEMENT_SECONDS)
+    fit = check_fit(board, source.graph, compiled.plan)
+    out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
+    project = write_platformio_project(out_dir, board, compiled.sources, fit, framework)
+    announce(f"{source.graph.name}: PlatformIO project for {board.name} written in {out_dir}")
+    rerun = f"pio run -d {out_dir}"
+    if not project.offline and not registry_reachable():
+        host, port = registry_address()
+        return PlatformIOOutcome(source.graph.name, board.name, project, fit, None,
+                                 f"PlatformIO's registry ({host}:{port}) is unreachable, so the {board.platformio.platform} "
+                                 f"platform and toolchain cannot be installed here; project kept in {out_dir}: "
+                                 f"on a connected machine run `{rerun}`")
+    announce(f"running `{rerun}`")
+    elf = run_pio(project)
+    return PlatformIOOutcome(source.graph.name, board.name, project, fit, elf, sizes=section_sizes(elf, board))

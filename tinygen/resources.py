@@ -18,3 +18,4 @@ RUNTIME_DIR = (DATA_DIR / "runtime_c").resolve()
 RUNTIME_INCLUDE_DIR = RUNTIME_DIR / "include"
 KERNELS_DIR = RUNTIME_DIR / "kernels"
 BOARDS_DIR = (DATA_DIR / "boards").resolve()
+PLATFORMIO_DIR = (DATA_DIR / "platformio").resolve()  # the local dev-platform for the emulated boards

@@ -627,7 +627,13 @@ _Noreturn static void serve(void)
     }
 }
 
-int main(void)
+/* A framework that owns main() (Arduino's setup(), ESP-IDF's app_main()) builds this file with
+ * -DTG_FIRMWARE_MAIN=tg_firmware_main and calls that from its own entry point instead. */
+#ifndef TG_FIRMWARE_MAIN
+#define TG_FIRMWARE_MAIN main
+#endif
+
+int TG_FIRMWARE_MAIN(void)
 {
     paint_stack();
     stack_lowest = __tg_stack_top;

@@ -42,12 +42,25 @@ class MemoryRegion(_Closed):
         return self.origin <= address < self.end
 
 
+class MemoryBank(_Closed):
+    """One RAM bank of a chip with several (an STM32H7's DTCM, AXI SRAM, SRAM1-4): where it is, how
+    big, and which cores reach it. The planner places the model in `ram`; the banks say what else
+    the chip has, for the fit check's report and for the user."""
+
+    name: str
+    origin: int = Field(ge=0)
+    size: int = Field(gt=0)
+    cores: tuple[int, ...] = Field((0,), description="indices of the cores that reach the bank (0 = the first)")
+    note: str | None = None
+
+
 class Memory(_Closed):
     flash: MemoryRegion
     ram: MemoryRegion
     ram_budget_bytes: int = Field(gt=0, description="static RAM the firmware may use in all; the generator enforces it")
     flash_budget_bytes: int | None = Field(None, gt=0, description="defaults to the flash region's size")
     stack_bytes: int = Field(8192, gt=0, description="the stack reserved by the linker script")
+    banks: tuple[MemoryBank, ...] = Field((), description="every RAM bank of the chip, `ram` among them")
 
     @model_validator(mode="after")
     def _budgets_fit_regions(self) -> Memory:
@@ -57,7 +70,17 @@ class Memory(_Closed):
             raise ValueError(f"flash_budget_bytes {self.flash_budget_bytes} exceeds the flash region ({self.flash.size})")
         if self.stack_bytes + RUNTIME_RAM_RESERVE_BYTES >= self.ram_budget_bytes:
             raise ValueError("stack_bytes leaves no room for a model in ram_budget_bytes")
+        if self.banks and not self._banks_cover(self.ram):
+            raise ValueError("the ram region is not covered by the banks")
         return self
+
+    def _banks_cover(self, region: MemoryRegion) -> bool:
+        """Adjacent banks (SRAM1 then SRAM2) may hold one region together."""
+        reached = region.origin
+        for bank in sorted(self.banks, key=lambda b: b.origin):
+            if bank.origin <= reached < bank.origin + bank.size:
+                reached = bank.origin + bank.size
+        return reached >= region.end
 
     @property
     def flash_budget(self) -> int:
@@ -68,6 +91,9 @@ class Toolchain(_Closed):
     prefix: str = Field(description="cross tools prefix: arm-none-eabi-")
     cflags: tuple[str, ...] = Field(description="target flags for compiling and linking: -mcpu, -mfpu, ...")
     ldflags: tuple[str, ...] = ()
+    host_standin_cflags: tuple[str, ...] | None = Field(
+        None, description="where the target's compiler is not installed (Xtensa), the host gcc with these flags "
+                          "compiles the sources instead, as a check: -m32 -funsigned-char")
 
     @property
     def cc(self) -> str:
@@ -81,9 +107,23 @@ class Qemu(_Closed):
 
 
 class PlatformIO(_Closed):
-    platform: str
-    board: str
-    framework: str | None = None
+    platform: str = Field(description="the official dev-platform: espressif32, ststm32, raspberrypi, ...")
+    board: str = Field(description="PlatformIO's board id: esp32-s3-devkitc-1, nucleo_h743zi, ...")
+    framework: str | None = Field(None, description="the default framework (arduino where the platform has it)")
+    frameworks: tuple[str, ...] = Field((), description="every framework the platform offers for the board")
+    platform_url: str | None = Field(None, description="where the platform is not in PlatformIO's registry (Pico 2)")
+    ram_overhead_bytes: int = Field(0, ge=0, description="static RAM the default framework takes (approximate)")
+    flash_overhead_bytes: int = Field(0, ge=0, description="flash the default framework takes (approximate)")
+
+    def choose_framework(self, requested: str | None) -> str:
+        offered = self.frameworks or ((self.framework,) if self.framework else ())
+        chosen = requested or self.framework or (offered[0] if offered else None)
+        if chosen is None:
+            raise ValueError(f"no framework known for PlatformIO board '{self.board}'")
+        if offered and chosen not in offered:
+            raise ValueError(f"framework '{chosen}' is not offered for PlatformIO board '{self.board}' "
+                             f"(offered: {', '.join(offered)})")
+        return chosen
 
 
 class Arduino(_Closed):
@@ -93,12 +133,16 @@ class Arduino(_Closed):
 class Hil(_Closed):
     serial_port: str | None = Field(None, description="where the board's serial line appears: /dev/ttyACM0")
     baudrate: int = 115200
+    usb_vid_pid: str | None = Field(None, pattern=r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$",
+                                    description="the USB id of the board's serial line: 303a:1001")
+    flasher: str | None = Field(None, description="the tool that flashes it: esptool, openocd, picotool, pyocd, ...")
     flash_command: tuple[str, ...] = Field((), description="argv to flash an ELF; {elf} is replaced by its path")
 
 
 class Board(_Closed):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     description: str
+    vendor: str | None = None
     port: str = Field(description="the firmware port in runtime_c/ports/: mps2")
     core: Core
     memory: Memory
@@ -107,6 +151,17 @@ class Board(_Closed):
     platformio: PlatformIO | None = None
     arduino: Arduino | None = None
     hil: Hil | None = None
+
+    @model_validator(mode="after")
+    def _banks_name_real_cores(self) -> Board:
+        for bank in self.memory.banks:
+            if any(core >= self.core.count for core in bank.cores):
+                raise ValueError(f"memory bank '{bank.name}' names a core beyond core.count ({self.core.count})")
+        return self
+
+    @property
+    def emulated(self) -> bool:
+        return self.qemu is not None
 
     @property
     def isa_features(self) -> tuple[str, ...]:
@@ -118,5 +173,11 @@ class Board(_Closed):
 
     @property
     def arena_budget_bytes(self) -> int:
-        """The most activation RAM a model may plan: the RAM budget less stack and runtime."""
-        return self.memory.ram_budget_bytes - self.memory.stack_bytes - RUNTIME_RAM_RESERVE_BYTES
+        """The most activation RAM a model may plan: the RAM budget less stack, runtime and framework."""
+        return (self.memory.ram_budget_bytes - self.memory.stack_bytes - RUNTIME_RAM_RESERVE_BYTES
+                - self.framework_ram_bytes)
+
+    @property
+    def framework_ram_bytes(self) -> int:
+        """Static RAM a real board's framework (Arduino core, RTOS) takes; none on a bare-metal port."""
+        return self.platformio.ram_overhead_bytes if self.platformio else 0

@@ -7,6 +7,7 @@ models on every board are the long test at the end (`-m long`).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -59,20 +60,20 @@ def tinygen_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_sifive_e_refuses_a_model_that_does_not_fit_before_building(tmp_path):
-    out = tmp_path / "kws"
-    proc = tinygen_cli("build", str(mlperf_model("kws")), "--board", "sifive-e", "-o", str(out))
+    out = tmp_path / "vww"
+    proc = tinygen_cli("build", str(mlperf_model("vww")), "--board", "sifive-e", "-o", str(out))
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
     # The arena it needs and the most the board's 16 KiB allow (less 2 KiB stack, 512 B runtime),
     # in the fit check's words (tinygen/boards/fit.py).
-    assert "arena 16,000 + stack 2,048 + runtime 512" in lines[0] and "at most 13,824 B" in lines[0]
+    assert re.search(r"arena [\d,]+ \+ stack 2,048 \+ runtime 512", lines[0]) and "at most 13,824 B" in lines[0]
     assert not out.exists()
 
 
 # ---- every board x every MLPerf Tiny model (long) ---------------------------------------------
 
-SIFIVE_E_FITS = {"ad"}  # the others' arenas exceed the 13,824 bytes sifive-e leaves for activations
+SIFIVE_E_FITS = {"ad", "kws"}  # the others' arenas exceed the 13,824 bytes sifive-e leaves for activations
 
 
 @pytest.mark.long

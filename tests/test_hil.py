@@ -172,7 +172,8 @@ def _qemu_listening_on(port: int) -> bool:
 
 
 @pytest.mark.qemu
-def test_ctrl_c_leaves_no_qemu_behind(digits_build, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_leaves_no_qemu_behind(digits_build, tmp_path, stop):
     many = tmp_path / "many.npz"
     np.savez(many, x=np.repeat(np.load(SAMPLES), 50, axis=0))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -185,7 +186,7 @@ def test_ctrl_c_leaves_no_qemu_behind(digits_build, tmp_path):
         time.sleep(0.1)
     assert qemu, "QEMU never started"
     time.sleep(2)  # some vectors done
-    run.send_signal(signal.SIGINT)
+    run.send_signal(stop)
     out, _ = run.communicate(timeout=30)
     assert run.returncode == 130
     report = json.loads(out)

@@ -265,6 +265,12 @@ def hil(model: Path, board: str, data_path: Path, port: str | None, junit_path: 
 
     if place and port:
         raise click.UsageError("give --port or --labgrid, not both")
+    import signal
+
+    def terminated(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # a CI runner's SIGTERM ends the run like Ctrl-C: reports written, QEMU killed
+
+    signal.signal(signal.SIGTERM, terminated)
     options = HilOptions(port=port, out_dir=out_dir, timeout_s=timeout_s,
                          line_faults=LineFaults.parse(line_faults) if line_faults else None)
     silent = quiet or as_json

@@ -70,9 +70,10 @@ def check_model(model: Path, board_name: str, vectors_path: Path, options: HilOp
         if url is None and board.qemu is None:
             raise DeviceError(f"board '{board.name}' is not emulated: give the --port it is on (and --flash)")
         if url is not None and options.flash:
+            flasher = flasher_for(board)  # before minutes of building: a board without one is refused now
             built = build_for_board(model, board_name, options.out_dir, announce, source=source)
-            announce(f"flashing {built.elf} to {url}")
-            flasher_for(board).flash(built.out_dir, built.elf, url)
+            announce(f"flashing {built.elf} to {url} with {flasher.name}")
+            flasher.flash(built.out_dir, built.elf, url)
         if url is None:
             elf = build_for_board(model, board_name, options.out_dir, announce, source=source).elf
             # A backstop only (the session's own timeouts end a silent board, and leaving this

@@ -231,7 +231,7 @@ def test_a_board_that_stops_answering_is_given_up_on_and_killed(tmp_path):
     hang_c = """#include "tinygen/tg_model.h"
 static uint8_t hang_arena[4];
 static const uint8_t hang_sha256[32];
-static int hang_invoke(void) { for (;;) { __asm__ volatile(""); } }
+__attribute__((noreturn)) static int hang_invoke(void) { for (;;) { __asm__ volatile(""); } }
 static const tg_tensor_info_t hang_io[1] = {{"x", hang_arena, 4, TG_DTYPE_INT8, 1, {4}, 1.0f, 0}};
 const tg_model_t hang_model = {"hang", "test", hang_sha256, 4, 1, 1, hang_io, hang_io, hang_invoke};
 """

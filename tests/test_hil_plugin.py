@@ -86,3 +86,12 @@ def test_flashing_without_the_tool_or_the_port_is_one_clear_error(tmp_path):
         failing.flash(tmp_path, tmp_path / "f.elf", None)
     with pytest.raises(DeviceError, match="no flasher.*omit the port"):
         flasher_for(load_board("mps2-an386"))
+
+
+def test_hil_flash_on_a_board_without_flasher_or_port_is_one_line(tmp_path):
+    from conftest import DIGITS_MODEL
+    from test_hil import SAMPLES, tinygen
+
+    done = tinygen("hil", str(DIGITS_MODEL), "--data", str(SAMPLES), "--port", "/dev/tinygen-absent", "--flash",
+                   "-o", str(tmp_path / "fw"))
+    assert done.returncode == 2 and "no flasher" in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -367,11 +367,12 @@ def doctor() -> None:
               help="Seconds a board may stay silent before it is given up on.")
 @click.option("--line-faults", help="Inject faults on the serial line, e.g. corrupt=0.01,drop=0.001,seed=1 "
                                     "(a proxy between host and board; socket:// lines only).")
+@click.option("--flash", is_flag=True, help="With --port: build the firmware and flash it with the board's flasher first.")
 @click.option("--labgrid", "place", help="Acquire this labgrid place, flash its board if it has a flasher, run, release.")
 @click.option("--labgrid-coordinator", "coordinator", help="HOST:PORT of the labgrid coordinator [default: $LG_COORDINATOR].")
 def hil(model: Path, board: str, data_path: Path, port: str | None, junit_path: Path | None, as_json: bool,
-        quiet: bool, out_dir: Path | None, timeout_s: float, line_faults: str | None, place: str | None,
-        coordinator: str | None) -> None:
+        quiet: bool, out_dir: Path | None, timeout_s: float, line_faults: str | None, flash: bool,
+        place: str | None, coordinator: str | None) -> None:
     """Check MODEL on a board against TFLite Micro, vector by vector: exit 0 all bit-exact, 1 a mismatch, 2 no verdict."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -381,7 +382,15 @@ def hil(model: Path, board: str, data_path: Path, port: str | None, junit_path: 
 
     if place and port:
         raise click.UsageError("give --port or --labgrid, not both")
-    options = HilOptions(port=port, out_dir=out_dir, timeout_s=timeout_s,
+    import signal
+
+    def terminated(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # a CI runner's SIGTERM ends the run like Ctrl-C: reports written, QEMU killed
+
+    signal.signal(signal.SIGTERM, terminated)
+    if flash and not port:
+        raise click.UsageError("--flash needs the --port the board is on")
+    options = HilOptions(port=port, out_dir=out_dir, timeout_s=timeout_s, flash=flash,
                          line_faults=LineFaults.parse(line_faults) if line_faults else None)
     silent = quiet or as_json
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),

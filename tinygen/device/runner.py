@@ -26,9 +26,10 @@ from tinygen.device.status import describe_status
 from tinygen.errors import DeviceError, InputError
 
 DEFAULT_TIMEOUT_S = 20.0
-ATTEMPT_TIMEOUT_S = 0.2      # waiting for a reply beyond the time its bytes take on the line
+FIRST_INVOKE_TIMEOUT_S = 1.0  # before any invoke() was timed: resending is harmless, but costs a retry
+ATTEMPT_TIMEOUT_S = 0.25     # waiting for a reply beyond the time its bytes take on the line
 LINE_BYTES_PER_S = 1000      # the first guess of the line's speed (QEMU's UART on a busy host), then measured
-TIMEOUT_MARGIN = 2           # a reply is given up on after this many times the bytes' expected time
+TIMEOUT_MARGIN = 3           # a reply is given up on after this many times the bytes' expected time
 MAX_ATTEMPTS = 64            # per request: beyond that the line is hopeless
 MAX_RESETS = 3               # board resets tolerated during one run
 MIN_CHUNK_BYTES = 32         # at 1 % byte errors, 32-48 byte chunks carry the most
@@ -361,7 +362,7 @@ class DeviceSession:
         # its result), so the attempt timeout only grows with the slowest invoke seen.
         started = time.monotonic()
         frame = self.request(MessageType.INVOKE, OFFSET.pack(input_crc),
-                             attempt_timeout_s=max(self.attempt_timeout_s, 3 * self._slowest_invoke_s))
+                             attempt_timeout_s=max(FIRST_INVOKE_TIMEOUT_S, 3 * self._slowest_invoke_s))
         self._slowest_invoke_s = max(self._slowest_invoke_s, time.monotonic() - started)
         return decode_invoke_reply(frame.payload)
 

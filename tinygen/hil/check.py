@@ -18,6 +18,7 @@ import numpy as np
 from tinygen.boards.catalog import load_board
 from tinygen.device.emulator import start_emulator
 from tinygen.device.faultproxy import FaultyLine, LineFaults, parse_socket_url
+from tinygen.device.flash import flasher_for
 from tinygen.device.runner import DeviceSession, InvokeError
 from tinygen.device.status import describe_status
 from tinygen.errors import DeviceError
@@ -34,6 +35,7 @@ class HilOptions:
     timeout_s: float = 60.0          # the longest one request may go unanswered
     line_faults: LineFaults | None = None
     exit_after: bool | None = None   # send EXIT at the end; default: only to a board this job started
+    flash: bool = False              # with a port: build and flash the firmware first (tinygen/device/flash.py)
 
 
 def first_mismatch(device: list[bytes], expected: tuple[np.ndarray, ...], names: list[str]) -> Mismatch | None:
@@ -65,6 +67,13 @@ def check_model(model: Path, board_name: str, vectors_path: Path, options: HilOp
                        line_faults=vars(options.line_faults) if options.line_faults else None)
     with ExitStack() as stack:
         url = options.port
+        if url is None and board.qemu is None:
+            raise DeviceError(f"board '{board.name}' is not emulated: give the --port it is on (and --flash)")
+        if url is not None and options.flash:
+            flasher = flasher_for(board)  # before minutes of building: a board without one is refused now
+            built = build_for_board(model, board_name, options.out_dir, announce, source=source)
+            announce(f"flashing {built.elf} to {url} with {flasher.name}")
+            flasher.flash(built.out_dir, built.elf, url)
         if url is None:
             elf = build_for_board(model, board_name, options.out_dir, announce, source=source).elf
             # A backstop only (the session's own timeouts end a silent board, and leaving this
@@ -91,7 +100,10 @@ def check_model(model: Path, board_name: str, vectors_path: Path, options: HilOp
                 report.vectors.append(outcome)
                 on_vector(outcome)
             if options.exit_after if options.exit_after is not None else options.port is None:
-                session.exit()
+                try:
+                    session.exit()
+                except DeviceError:
+                    pass  # every vector is in; QEMU is killed on the way out anyway
         except DeviceError as exc:
             report.error = " ".join(str(exc).split())
         except KeyboardInterrupt:

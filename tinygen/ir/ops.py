@@ -374,3 +374,15 @@ class MirrorPad(OpAttrs):
     OP_NAME: ClassVar[str] = "MIRROR_PAD"
     paddings: tuple[tuple[int, int], ...]
     reflect: bool  # REFLECT (the edge not repeated) or SYMMETRIC (repeated)
+
+
+@dataclass(frozen=True)
+class Shape(OpAttrs):
+    """Only ever folded into a constant at import (passes/fold_constants.py): never lowered."""
+    OP_NAME: ClassVar[str] = "SHAPE"
+
+
+@dataclass(frozen=True)
+class Fill(OpAttrs):
+    """Folded into a constant at import when its dims and value are constants."""
+    OP_NAME: ClassVar[str] = "FILL"

@@ -638,6 +638,16 @@ def _fold(attrs: ops.OpAttrs, inputs, outputs, tensors: list) -> bool:
     return True
 
 
+def _parse_batch_to_space(op, inputs, tensors) -> ops.BatchToSpaceNd:
+    _expect_inputs(inputs, 3, 3)
+    spatial = len(tensors[inputs[0]].shape) - 2
+    block = _int32_vector(tensors, inputs[1], "block_shape", spatial)
+    crops = _constant_ints(tensors, inputs[2], "crops")
+    if tensors[inputs[2]].dtype is not DType.INT32 or crops.shape != (spatial, 2):
+        raise _Unsupported(f"crops {tensors[inputs[2]].dtype.value} {list(crops.shape)}; TFLite Micro reads int32 [{spatial}, 2]")
+    return ops.BatchToSpaceNd(block=block, crops=tuple((int(a), int(b)) for a, b in crops))
+
+
 # Operators whose int8 operands are not "input 0 -> output 0": the tensors _check_types checks.
 _ISSUE10_OPERANDS = {
     ops.Split: lambda inputs, outputs: [inputs[1], *outputs],
@@ -703,6 +713,7 @@ _PARSERS.update({
     "MIRROR_PAD": _parse_mirror_pad,
     "SHAPE": _no_options(ops.Shape),
     "FILL": _no_options(ops.Fill, 2, 2),
+    "BATCH_TO_SPACE_ND": _parse_batch_to_space,
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

@@ -386,3 +386,10 @@ class Shape(OpAttrs):
 class Fill(OpAttrs):
     """Folded into a constant at import when its dims and value are constants."""
     OP_NAME: ClassVar[str] = "FILL"
+
+
+@dataclass(frozen=True)
+class BatchToSpaceNd(OpAttrs):
+    OP_NAME: ClassVar[str] = "BATCH_TO_SPACE_ND"
+    block: tuple[int, ...]                # from the constant block_shape tensor
+    crops: tuple[tuple[int, int], ...]    # from the constant crops tensor

@@ -74,6 +74,7 @@ OPTIONS.update({
     "MIRROR_PAD": (schema.MirrorPadOptionsT, schema.BuiltinOptions.MirrorPadOptions),
     "SHAPE": (schema.ShapeOptionsT, schema.BuiltinOptions.ShapeOptions),
     "FILL": (schema.FillOptionsT, schema.BuiltinOptions.FillOptions),
+    "BATCH_TO_SPACE_ND": (schema.BatchToSpaceNDOptionsT, schema.BuiltinOptions.BatchToSpaceNDOptions),
 })
 
 ACTIVATIONS = {

@@ -1,4 +1,4 @@
-/* MIRROR_PAD, int8 (TFLM MirrorPad's GetInputDimension per dimension, tabulated at generation
+/* MIRROR_PAD and BATCH_TO_SPACE_ND, int8 (their index arithmetic per dimension, tabulated at generation
  * time): every output element read from the input element the per-dimension tables point at. */
 #include "tinygen/tg_kernels.h"
 

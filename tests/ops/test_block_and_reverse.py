@@ -87,3 +87,25 @@ def test_padv2_uses_pads_kernel(assert_bit_exact):
     b.op("PADV2", [x, p, c], [y])
     result = assert_bit_exact(b.build([x], [y]), count=2)
     assert result.compiled.graph.operators[0].kind == "PADV2"
+
+
+def batch_to_space_model(shape, block, crops) -> bytes:
+    spatial = len(block)
+    n = shape[0] // int(np.prod(block))
+    out_spatial = [d * bs - lo - hi for d, bs, (lo, hi) in zip(shape[1:1 + spatial], block, crops)]
+    b = ModelBuilder()
+    x = b.tensor(list(shape), scale=0.05, zero_point=-128)
+    bt = b.tensor([spatial], dtype=np.int32, data=np.array(block, np.int32))
+    ct = b.tensor([spatial, 2], dtype=np.int32, data=np.array(crops, np.int32).reshape(spatial, 2))
+    y = b.tensor([n, *out_spatial, *shape[1 + spatial:]], scale=0.05, zero_point=-128)
+    b.op("BATCH_TO_SPACE_ND", [x, bt, ct], [y])
+    return b.build([x], [y])
+
+
+B2S = [((4, 2, 3, 2), (2, 2), ((0, 0), (0, 0))), ((8, 3, 3, 1), (2, 2), ((1, 0), (0, 1))),
+       ((6, 2, 2, 3), (3, 2), ((1, 2), (1, 1))), ((4, 3, 2), (2,), ((1, 0),)), ((2, 2, 2, 2), (1, 2), ((0, 0), (1, 0)))]
+
+
+@pytest.mark.parametrize("shape, block, crops", B2S, ids=[f"{s}-{b}-{c}" for s, b, c in B2S])
+def test_batch_to_space(assert_bit_exact, shape, block, crops):
+    assert_bit_exact(batch_to_space_model(shape, block, crops), count=2)

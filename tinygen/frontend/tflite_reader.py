@@ -21,6 +21,7 @@ import tflite
 from tinygen.errors import InvalidModelError, ModelFormatError, TinygenError, UnsupportedModelError
 from tinygen.ir import ops
 from tinygen.ir.graph import NO_TENSOR, DType, Graph, Operator, Quantization, Tensor
+from tinygen.passes.fold_constants import as_constant, folded_outputs
 from tinygen.passes.validate import validate_graph
 
 _TFLITE_TYPES = {
@@ -107,7 +108,8 @@ class _Importer:
         if sub.OperatorsLength() > MAX_OPERATORS:
             raise UnsupportedModelError(
                 f"{self.source} has {sub.OperatorsLength()} operators; tinygen compiles at most {MAX_OPERATORS}")
-        tensors = tuple(self._tensor(sub, i) for i in range(sub.TensorsLength()))
+        # A list: operators folded at import replace their outputs with constants.
+        tensors = [self._tensor(sub, i) for i in range(sub.TensorsLength())]
         inputs = self._indices(sub.InputsAsNumpy(), len(tensors), "graph input")
         outputs = self._indices(sub.OutputsAsNumpy(), len(tensors), "graph output")
         if not inputs or not outputs:
@@ -125,6 +127,8 @@ class _Importer:
                 if parser is None:
                     raise _Unsupported(op_name)
                 attrs = parser(op, op_inputs, tensors)
+                if _fold(attrs, op_inputs, op_outputs, tensors):
+                    continue
                 _check_types(attrs, op_inputs, op_outputs, tensors)
             except _Unsupported as why:
                 detail = str(why)
@@ -142,7 +146,7 @@ class _Importer:
         return validate_graph(Graph(
             name=self.name,
             sha256=hashlib.sha256(self.data).hexdigest(),
-            tensors=tensors,
+            tensors=tuple(tensors),
             operators=tuple(operators),
             inputs=inputs,
             outputs=outputs,
@@ -621,6 +625,29 @@ def _parse_mirror_pad(op, inputs, tensors) -> ops.MirrorPad:
     return ops.MirrorPad(paddings=tuple((int(a), int(b)) for a, b in pads), reflect=reflect)
 
 
+def _fold(attrs: ops.OpAttrs, inputs, outputs, tensors: list) -> bool:
+    """Replace the operator's outputs by constants when their values are known at import."""
+    folded = folded_outputs(attrs, inputs, outputs, tensors)
+    if folded is None:
+        if isinstance(attrs, (ops.Shape, ops.Fill)):
+            raise _Unsupported("its result is not known at import (non-constant inputs or types); "
+                               "tinygen compiles it only as a constant")
+        return False
+    for index, value in folded.items():
+        tensors[index] = as_constant(tensors[index], value)
+    return True
+
+
+def _parse_batch_to_space(op, inputs, tensors) -> ops.BatchToSpaceNd:
+    _expect_inputs(inputs, 3, 3)
+    spatial = len(tensors[inputs[0]].shape) - 2
+    block = _int32_vector(tensors, inputs[1], "block_shape", spatial)
+    crops = _constant_ints(tensors, inputs[2], "crops")
+    if tensors[inputs[2]].dtype is not DType.INT32 or crops.shape != (spatial, 2):
+        raise _Unsupported(f"crops {tensors[inputs[2]].dtype.value} {list(crops.shape)}; TFLite Micro reads int32 [{spatial}, 2]")
+    return ops.BatchToSpaceNd(block=block, crops=tuple((int(a), int(b)) for a, b in crops))
+
+
 # Operators whose int8 operands are not "input 0 -> output 0": the tensors _check_types checks.
 _ISSUE10_OPERANDS = {
     ops.Split: lambda inputs, outputs: [inputs[1], *outputs],
@@ -684,6 +711,9 @@ _PARSERS.update({
     "GATHER": _parse_gather,
     "RESIZE_BILINEAR": _parse_resize_bilinear,
     "MIRROR_PAD": _parse_mirror_pad,
+    "SHAPE": _no_options(ops.Shape),
+    "FILL": _no_options(ops.Fill, 2, 2),
+    "BATCH_TO_SPACE_ND": _parse_batch_to_space,
 })
 
 # --- type checks: which dtypes each operator accepts ----------------------------------------

@@ -374,3 +374,22 @@ class MirrorPad(OpAttrs):
     OP_NAME: ClassVar[str] = "MIRROR_PAD"
     paddings: tuple[tuple[int, int], ...]
     reflect: bool  # REFLECT (the edge not repeated) or SYMMETRIC (repeated)
+
+
+@dataclass(frozen=True)
+class Shape(OpAttrs):
+    """Only ever folded into a constant at import (passes/fold_constants.py): never lowered."""
+    OP_NAME: ClassVar[str] = "SHAPE"
+
+
+@dataclass(frozen=True)
+class Fill(OpAttrs):
+    """Folded into a constant at import when its dims and value are constants."""
+    OP_NAME: ClassVar[str] = "FILL"
+
+
+@dataclass(frozen=True)
+class BatchToSpaceNd(OpAttrs):
+    OP_NAME: ClassVar[str] = "BATCH_TO_SPACE_ND"
+    block: tuple[int, ...]                # from the constant block_shape tensor
+    crops: tuple[tuple[int, int], ...]    # from the constant crops tensor

@@ -1,5 +1,5 @@
 """Operators that only move int8 values: TRANSPOSE, SLICE, SPLIT, SPLIT_V, UNPACK, PACK,
-DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2, BROADCAST_TO, GATHER, MIRROR_PAD; PADV2 shares PAD's lowering.
+DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2, BROADCAST_TO, GATHER, MIRROR_PAD, BATCH_TO_SPACE_ND; PADV2 shares PAD's lowering.
 
 Each becomes one tg_strided_copy_s8 call: the output written in order, every element read from
 an input position affine in the output index. TFLM copies stored values without requantizing,
@@ -378,24 +378,59 @@ def lower_mirror_pad(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     attrs: ops.MirrorPad = op.attrs
     inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     int8_operands(op, inp, out)
-    rank = len(inp.shape)
     require_shape(op, out, tuple(d + lo + hi for d, (lo, hi) in zip(inp.shape, attrs.paddings)))
     offset = 1 if attrs.reflect else 0
     strides = row_major_strides(inp.shape)
-    pad = COPY_RANK - rank
-    tables: list[int] = [0] * pad  # the leading dims of 1 read offset 0
-    starts = list(range(pad))
+    tables = []
     for d, (size, (left, right)) in enumerate(zip(inp.shape, attrs.paddings)):
         sources = [mirror_source(i, left, size, offset) for i in range(size + left + right)]
         if min(sources) < 0 or max(sources) >= size:
             mode = "REFLECT" if attrs.reflect else "SYMMETRIC"
             raise InvalidModelError(f"operator #{op.index} MIRROR_PAD: paddings {list(attrs.paddings[d])} of dimension "
                                     f"{d} (size {size}) are too large for {mode}; TFLite Micro reads out of bounds")
-        starts.append(len(tables))
-        tables.extend(s * strides[d] for s in sources)
+        tables.append([s * strides[d] for s in sources])
+    return (_separable_gather_call(op, inp, out, tables),)
+
+
+def _separable_gather_call(op: Operator, inp: Tensor, out: Tensor, tables: list[list[int]]) -> KernelCall:
+    """out[i0..] = inp[tables[0][i0] + tables[1][i1] + ...], one table per output dimension."""
+    pad = COPY_RANK - len(tables)
+    flat: list[int] = [0] * pad  # the leading dims of 1 read offset 0
+    starts = list(range(pad))
+    for table in tables:
+        starts.append(len(flat))
+        flat.extend(table)
     params = SeparableGatherParams(
-        output_dims=ConstArray("int32_t", np.array((1,) * pad + tuple(out.shape), dtype=np.int32)),
+        output_dims=ConstArray("int32_t", np.array([1] * pad + [len(t) for t in tables], dtype=np.int32)),
         table_start=ConstArray("int32_t", np.array(starts, dtype=np.int32)),
-        tables=ConstArray("int32_t", np.array(tables, dtype=np.int32)),
+        tables=ConstArray("int32_t", np.array(flat, dtype=np.int32)),
     )
-    return (elementwise_call(op, "tg_separable_gather_s8", "params", params, inp, out, with_size=False),)
+    return elementwise_call(op, "tg_separable_gather_s8", "params", params, inp, out, with_size=False)
+
+
+@lowering(ops.BatchToSpaceNd)
+def lower_batch_to_space(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    attrs: ops.BatchToSpaceNd = op.attrs
+    inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    int8_operands(op, inp, out)
+    if len(inp.shape) not in (3, 4):
+        raise UnsupportedModelError(f"operator #{op.index} BATCH_TO_SPACE_ND: input '{inp.name}' has rank "
+                                    f"{len(inp.shape)}; TFLite Micro takes 3 or 4")
+    # A 3-D input is 4-D with a width of 1 (ExtendShapeBatchToSpace).
+    n, h, w, c = inp.shape if len(inp.shape) == 4 else (inp.shape[0], inp.shape[1], 1, inp.shape[2])
+    bh, bw = attrs.block if len(attrs.block) == 2 else (attrs.block[0], 1)
+    (top, bottom), (left, right) = attrs.crops if len(attrs.crops) == 2 else (attrs.crops[0], (0, 0))
+    if bh < 1 or bw < 1 or n % (bh * bw) or min(top, bottom, left, right) < 0:
+        raise InvalidModelError(f"operator #{op.index} BATCH_TO_SPACE_ND: block {list(attrs.block)} and crops "
+                                f"{[list(p) for p in attrs.crops]} do not fit input '{inp.name}' {list(inp.shape)}")
+    out_n, out_h, out_w = n // (bh * bw), h * bh - top - bottom, w * bw - left - right
+    expected = (out_n, out_h, out_w, c) if len(inp.shape) == 4 else (out_n, out_h, c)
+    require_shape(op, out, expected)
+    image = h * w * c
+    # The reference kernel's in_batch = (off_h * bw + off_w) * out_n + b, in_h * bh + off_h = out_h + top.
+    return (_separable_gather_call(op, inp, out, [
+        [b * image for b in range(out_n)],
+        [((y + top) % bh) * bw * out_n * image + ((y + top) // bh) * w * c for y in range(out_h)],
+        [((x + left) % bw) * out_n * image + ((x + left) // bw) * c for x in range(out_w)],
+        list(range(c)),
+    ]),)

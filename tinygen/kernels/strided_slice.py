@@ -79,6 +79,28 @@ def _prepare_output_shape(attrs: ops.StridedSlice, shape: tuple[int, ...]) -> tu
     return tuple(dims)
 
 
+def eval_indices(attrs: ops.StridedSlice, input_shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    """The reference kernel's walk as an affine map: (output dims, input element steps, first input
+    element), all in 5-D (StridedSlicePadIndices: padded at the front, padded axes taken whole)."""
+    rank = len(input_shape)
+    pad = _PADDED_RANK - rank
+    shape = (1,) * pad + tuple(input_shape)
+    begin, end, strides = (0,) * pad + attrs.begin, (1,) * pad + attrs.end, (1,) * pad + attrs.strides
+    full = (1 << pad) - 1
+    begin_mask, end_mask = (attrs.begin_mask << pad) | full, (attrs.end_mask << pad) | full
+    shrink_mask = attrs.shrink_axis_mask << pad
+    in_strides = row_major_strides(shape)
+    dims, steps, offset = [], [], 0
+    for axis in range(_PADDED_RANK):
+        start = _start(begin[axis], strides[axis], bool(begin_mask & (1 << axis)), shape[axis])
+        stop = _stop(end[axis], strides[axis], bool(end_mask & (1 << axis)), bool(shrink_mask & (1 << axis)),
+                     shape[axis], start)
+        dims.append(_count(start, stop, strides[axis]))
+        steps.append(in_strides[axis] * strides[axis])
+        offset += start * in_strides[axis]
+    return tuple(dims), tuple(steps), offset
+
+
 @lowering(ops.StridedSlice)
 def lower_strided_slice(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     attrs: ops.StridedSlice = op.attrs
@@ -97,22 +119,7 @@ def lower_strided_slice(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
             f"operator #{op.index} STRIDED_SLICE: output '{out.name}' has shape {list(out.shape)}, but TFLite Micro's "
             f"slice gives {list(expected)} (it ignores ellipsis_mask, new_axis_mask and offset)")
 
-    # Eval: everything padded at the front to 5-D, padded axes taken whole.
-    pad = _PADDED_RANK - rank
-    shape = (1,) * pad + tuple(inp.shape)
-    begin, end, strides = (0,) * pad + attrs.begin, (1,) * pad + attrs.end, (1,) * pad + attrs.strides
-    full = (1 << pad) - 1
-    begin_mask, end_mask = (attrs.begin_mask << pad) | full, (attrs.end_mask << pad) | full
-    shrink_mask = attrs.shrink_axis_mask << pad
-    in_strides = row_major_strides(shape)
-    dims, steps, offset = [], [], 0
-    for axis in range(_PADDED_RANK):
-        start = _start(begin[axis], strides[axis], bool(begin_mask & (1 << axis)), shape[axis])
-        stop = _stop(end[axis], strides[axis], bool(end_mask & (1 << axis)), bool(shrink_mask & (1 << axis)),
-                     shape[axis], start)
-        dims.append(_count(start, stop, strides[axis]))
-        steps.append(in_strides[axis] * strides[axis])
-        offset += start * in_strides[axis]
+    dims, steps, offset = eval_indices(attrs, tuple(inp.shape))
     written = math.prod(dims)
     if written != out.num_elements:
         # A shrunk axis walked with a negative stride: TFLM's loop runs zero times and leaves the
@@ -120,4 +127,4 @@ def lower_strided_slice(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         raise UnsupportedModelError(
             f"operator #{op.index} STRIDED_SLICE: TFLite Micro's kernel writes {written} of the {out.num_elements} "
             f"elements of output '{out.name}' (a shrunk axis with a negative stride), leaving the rest undefined")
-    return (strided_copy_call(op, inp, out, tuple(dims), tuple(steps), offset),)
+    return (strided_copy_call(op, inp, out, dims, steps, offset),)

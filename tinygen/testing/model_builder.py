@@ -72,6 +72,9 @@ OPTIONS.update({
     "GATHER": (schema.GatherOptionsT, schema.BuiltinOptions.GatherOptions),
     "RESIZE_BILINEAR": (schema.ResizeBilinearOptionsT, schema.BuiltinOptions.ResizeBilinearOptions),
     "MIRROR_PAD": (schema.MirrorPadOptionsT, schema.BuiltinOptions.MirrorPadOptions),
+    "SHAPE": (schema.ShapeOptionsT, schema.BuiltinOptions.ShapeOptions),
+    "FILL": (schema.FillOptionsT, schema.BuiltinOptions.FillOptions),
+    "BATCH_TO_SPACE_ND": (schema.BatchToSpaceNDOptionsT, schema.BuiltinOptions.BatchToSpaceNDOptions),
 })
 
 ACTIVATIONS = {

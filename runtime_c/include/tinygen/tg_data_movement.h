@@ -87,7 +87,7 @@ typedef struct {
 
 void tg_resize_bilinear_s8(const tg_resize_bilinear_params_t *params, const int8_t *input, int8_t *output);
 
-/* ---- separable gather (MIRROR_PAD) ----------------------------------------------------------- */
+/* ---- separable gather (MIRROR_PAD, BATCH_TO_SPACE_ND) ------------------------------------------- */
 /* Output element [i0..i5] is input[tables[start[0] + i0] + ... + tables[start[5] + i5]]: each
  * dimension's table holds, per output index, the input element offset it contributes. */
 typedef struct {

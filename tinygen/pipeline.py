@@ -18,6 +18,7 @@ from tinygen.kernels.optimised import KernelSet, choose_kernels
 from tinygen.kernels.select import lower_graph
 from tinygen.plan.arena import ArenaPlan, plan_arena
 from tinygen.plan.lifetimes import buffer_lifetimes
+from tinygen.schedule.patches import NO_PATCH, PatchPlan, PatchRequest, apply_patch_plan, choose_patch_plan
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class CompiledModel:
     lowered: tuple[Lowered, ...]
     plan: ArenaPlan
     sources: GeneratedSources
+    patch: PatchPlan | None = None  # the first stage run patch by patch (graph then has its buffers)
 
     @property
     def input_bytes(self) -> tuple[int, ...]:
@@ -37,18 +39,26 @@ class CompiledModel:
 
 
 def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: int = 0,
-                  kernel_set: KernelSet = KernelSet.OPTIMISED) -> CompiledModel:
-    """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator."""
+                  kernel_set: KernelSet = KernelSet.OPTIMISED, patch: PatchRequest = NO_PATCH,
+                  max_overhead: float = 0.20) -> CompiledModel:
+    """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator.
+    patch: run the first stage patch by patch (MCUNetV2); max_overhead bounds the extra MACs of
+    --patch auto, as a fraction of the model's."""
     lowered = choose_kernels(lower_graph(graph), kernel_set)
+    patch_plan = choose_patch_plan(graph, lowered, patch, max_overhead, arena_budget)
+    if patch_plan is not None:
+        graph, lowered = apply_patch_plan(graph, lowered, patch_plan)
     plan = plan_arena(buffer_lifetimes(graph, lowered), budget=arena_budget, guard_bytes=guard_bytes)
-    return CompiledModel(graph, lowered, plan, emit_model(graph, lowered, plan))
+    return CompiledModel(graph, lowered, plan, emit_model(graph, lowered, plan), patch_plan)
 
 
 def compile_file(path: Path | str, arena_budget: int | None = None, guard_bytes: int = 0,
-                 kernel_set: KernelSet = KernelSet.OPTIMISED) -> CompiledModel:
-    return compile_graph(read_tflite(path), arena_budget, guard_bytes, kernel_set)
+                 kernel_set: KernelSet = KernelSet.OPTIMISED, patch: PatchRequest = NO_PATCH,
+                 max_overhead: float = 0.20) -> CompiledModel:
+    return compile_graph(read_tflite(path), arena_budget, guard_bytes, kernel_set, patch, max_overhead)
 
 
 def compile_bytes(data: bytes, name: str = "model", arena_budget: int | None = None,
-                  guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED) -> CompiledModel:
-    return compile_graph(parse_tflite(data, name=name), arena_budget, guard_bytes, kernel_set)
+                  guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED,
+                  patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20) -> CompiledModel:
+    return compile_graph(parse_tflite(data, name=name), arena_budget, guard_bytes, kernel_set, patch, max_overhead)

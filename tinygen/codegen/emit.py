@@ -7,6 +7,7 @@ activation an address in the arena. The templates decide the layout of the files
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +18,8 @@ from tinygen.codegen.env import render
 from tinygen.codegen.sources import GeneratedSources
 from tinygen.errors import PlanError
 from tinygen.ir.graph import DType, Graph, Tensor
-from tinygen.kernels.call import Alias, KernelCall, Lowered
-from tinygen.kernels.cvalues import ConstArray, CStruct, NullPtr, ScratchRef, TensorRef
+from tinygen.kernels.call import Alias, KernelCall, Lowered, TraceGather, TracePoint
+from tinygen.kernels.cvalues import ConstArray, CStruct, NullPtr, ScratchRef, TensorRef, TensorView, TraceBuffer
 from tinygen.plan.arena import ArenaPlan
 from tinygen.plan.lifetimes import alias_roots
 
@@ -56,6 +57,7 @@ class Step:
     traces: tuple[Trace, ...]
     op_index: int = -1
     call_step: int = -1   # index among the kernel calls; the guard checks of debug builds use it
+    trace_only: bool = False  # compiled only in trace builds (TG_TRACE): gathers a patched tensor
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class _Emitter:
         self.prefix = graph.name
         self.weights: dict[int, StaticConst] = {}
         self.params: list[StaticConst] = []
+        self.param_names: dict[str, StaticConst] = {}
+        self.trace_buffers: dict[int, StaticConst] = {}  # tensor -> its whole copy in trace builds
 
     # -- addresses -----------------------------------------------------------------------
     def arena_pointer(self, c_type: str, offset: int) -> str:
@@ -105,10 +109,24 @@ class _Emitter:
         return self.weights[tensor.index].name
 
     # -- kernel arguments ----------------------------------------------------------------
+    def add_param(self, const: StaticConst) -> str:
+        """Its name; an operator run per patch has one call per patch: equal constants are shared,
+        different ones get a _v<k> suffix."""
+        name, k = const.name, 0
+        while name in self.param_names:
+            same = self.param_names[name]
+            if (same.c_type, same.initializer, same.length) == (const.c_type, const.initializer, const.length):
+                return name
+            k += 1
+            name = f"{const.name}_v{k}"
+        const = dataclasses.replace(const, name=name)
+        self.param_names[name] = const
+        self.params.append(const)
+        return name
+
     def const_array(self, name: str, array: ConstArray) -> str:
         values = np.asarray(array.values)
-        self.params.append(StaticConst(array.c_type, name, array_body(values, array.c_type), max(1, values.size)))
-        return name
+        return self.add_param(StaticConst(array.c_type, name, array_body(values, array.c_type), max(1, values.size)))
 
     def argument(self, call: KernelCall, step: int, arg_name: str, value) -> str:
         base = f"op{call.op_index}_{arg_name}"
@@ -118,19 +136,30 @@ class _Emitter:
             return self.arena_pointer("void", self.scratch[step])
         if isinstance(value, NullPtr):
             return "NULL"
+        if isinstance(value, TensorView):
+            return self.arena_pointer(self.graph.tensor(value.tensor).dtype.c_type,
+                                      self.offsets[value.tensor] + value.byte_offset)
+        if isinstance(value, TraceBuffer):
+            return f"&{self.trace_buffer(value.tensor)}[{value.byte_offset}]"
         if isinstance(value, ConstArray):
             return self.const_array(base, value)
         if isinstance(value, CStruct):
             counter = iter(range(1_000_000))
             def nested(array: ConstArray) -> str:
                 return self.const_array(f"{base}_{next(counter)}", array)
-            self.params.append(StaticConst(value.C_TYPE, base, struct_initializer(value, nested), None))
-            return "&" + base
+            return "&" + self.add_param(StaticConst(value.C_TYPE, base, struct_initializer(value, nested), None))
         if isinstance(value, (bool, int, np.integer)):
             return c_int(int(value))
         if isinstance(value, (float, np.floating)):
             return c_float(float(value))
         raise TypeError(f"operator #{call.op_index}: cannot pass {type(value).__name__} to {call.function}")
+
+    def trace_buffer(self, tensor_index: int) -> str:
+        if tensor_index not in self.trace_buffers:
+            t = self.graph.tensor(tensor_index)
+            self.trace_buffers[tensor_index] = StaticConst(t.dtype.c_type, f"{self.prefix}_gather_t{tensor_index}", "",
+                                                           t.nbytes, c_comment(f"'{t.name}' {list(t.shape)}"))
+        return self.trace_buffers[tensor_index].name
 
     def trace(self, op_index: int, tensor_index: int) -> Trace:
         t = self.graph.tensor(tensor_index)
@@ -147,8 +176,19 @@ class _Emitter:
             if isinstance(item, Alias):
                 steps.append(Step(comment + " (shares its input's bytes)", None, (), (self.trace(op.index, item.target),)))
                 continue
+            if isinstance(item, TraceGather):  # its parameters inline: they exist only in trace builds
+                args = tuple(f"&({a.value.C_TYPE}){struct_initializer(a.value, None)}" if isinstance(a.value, CStruct)
+                             else self.argument(item, -1, a.name, a.value) for a in item.args)
+                steps.append(Step(comment + " (trace builds: gathered)", item.function, args, (), trace_only=True))
+                continue
+            if isinstance(item, TracePoint):
+                t = self.graph.tensor(item.tensor)
+                pointer = self.trace_buffer(item.tensor) if item.gathered else self.tensor_pointer(item.tensor)
+                steps.append(Step(comment + " (all patches done)", None, (),
+                                  (Trace(op.index, item.tensor, pointer, t.nbytes),)))
+                continue
             args = tuple(self.argument(item, call_step, a.name, a.value) for a in item.args)
-            traces = tuple(self.trace(op.index, t) for t in item.writes)
+            traces = tuple(self.trace(op.index, t) for t in item.writes) if item.traced else ()
             steps.append(Step(comment, item.function, args, traces, item.op_index, call_step))
             call_step += 1
         return steps
@@ -215,6 +255,7 @@ def emit_model(graph: Graph, lowered: tuple[Lowered, ...], plan: ArenaPlan) -> G
         num_ops=len(graph.operators),
         guard_bytes=plan.guard_bytes,
         guards=guard_buffers(graph, plan) if plan.guard_bytes else [],
+        trace_buffers=[e.trace_buffers[k] for k in sorted(e.trace_buffers)],
     )
     header = render("model/model.h.j2", **context)
     source = render("model/model.c.j2", **context)

@@ -22,6 +22,7 @@ class KernelCall:
     reads: tuple[int, ...]   # activation tensors the call reads
     writes: tuple[int, ...]  # activation tensors the call writes
     scratch_bytes: int = 0
+    traced: bool = True  # False: what it writes is part of a tensor (a patch), traced elsewhere
 
 
 @dataclass(frozen=True)
@@ -34,4 +35,25 @@ class Alias:
     target: int
 
 
-Lowered = KernelCall | Alias
+@dataclass(frozen=True)
+class TraceGather:
+    """Trace builds only: copy a patch's part of a tensor into that tensor's whole copy
+    (a TraceBuffer), so it can be compared with TFLM's once every patch has run."""
+
+    op_index: int
+    op_kind: str
+    function: str
+    args: tuple[KernelArg, ...]
+
+
+@dataclass(frozen=True)
+class TracePoint:
+    """Trace the whole tensor here: from the arena, or from its gathered copy (gathered=True)."""
+
+    op_index: int
+    op_kind: str
+    tensor: int
+    gathered: bool
+
+
+Lowered = KernelCall | Alias | TraceGather | TracePoint

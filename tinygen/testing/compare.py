@@ -15,6 +15,7 @@ from tinygen.build.host import build_host_binary, run_host_binary
 from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import CompiledModel, compile_bytes
 from tinygen.reference.tflm import TflmReference
+from tinygen.schedule.patches import NO_PATCH, PatchRequest
 
 
 @dataclass
@@ -35,8 +36,9 @@ def random_inputs(compiled: CompiledModel, count: int, seed: int = 0) -> list[li
 
 def compare_on_host(model_bytes: bytes, work_dir: Path, records: list[list[np.ndarray]] | None = None,
                     count: int = 3, seed: int = 0, name: str = "model", *, sanitize: bool = False,
-                    guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED) -> Comparison:
-    compiled = compile_bytes(model_bytes, name=name, guard_bytes=guard_bytes, kernel_set=kernel_set)
+                    guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED,
+                    patch: PatchRequest = NO_PATCH) -> Comparison:
+    compiled = compile_bytes(model_bytes, name=name, guard_bytes=guard_bytes, kernel_set=kernel_set, patch=patch)
     records = records if records is not None else random_inputs(compiled, count, seed)
     binary = build_host_binary(compiled.sources, work_dir, compiled.input_bytes, compiled.output_bytes,
                                sanitize=sanitize)

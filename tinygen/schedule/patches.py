@@ -1,0 +1,492 @@
+"""Patch-based execution (MCUNetV2) of a CNN's first stage.
+
+The first kernel calls of a network form a chain (each reads only what the previous one wrote):
+convolutions, depthwise convolutions, pooling and elementwise activations. Their last output is
+split into a grid of patches; for each patch the window every call must produce is found
+backwards through the chain (the receptive field), and the chain then runs patch by patch, so only
+one patch's intermediate tensors are ever in memory.
+
+Borders are exact: a call over a window gets that window's dims and a *local* padding. For an axis
+with stride s, top padding p and dilation d, output rows [o0, o1) read input rows
+[max(0, o0*s - p), min(H, (o1-1)*s - p + (k-1)*d + 1)), and with the window starting at input row
+i0 the local padding is p + i0 - o0*s: zero inside the image, TFLite's own padding at its top edge.
+The kernels skip taps past the window's end, which happens only where the window ends at the
+image's bottom edge. So every patch computes exactly the values of the whole-tensor run.
+
+The chain's first input and last output stay whole tensors. Where a window spans the whole width
+its rows are contiguous and a call reads or writes them in place (a TensorView); otherwise
+tg_copy_window_s8 copies the window out of the input or into the output. Trace builds also gather
+every patch's intermediate results into whole copies so they are compared with TFLM's tensors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+from tinygen.errors import PlanError
+from tinygen.ir.graph import DType, Graph, Tensor
+from tinygen.kernels.call import Alias, KernelArg, KernelCall, Lowered, TraceGather, TracePoint
+from tinygen.kernels.cvalues import HW, CStruct, CValue, Dims, TensorRef, TensorView, TraceBuffer
+
+# Kernels whose output pixel depends on a kernel-sized window of input pixels.
+WINDOWED = frozenset({"tg_conv_s8", "tg_conv_s8_fast", "tg_depthwise_conv_s8", "tg_depthwise_conv_s8_fast",
+                      "tg_avg_pool_s8", "tg_max_pool_s8"})
+# Kernels mapping each input element to the output element at the same place ("size" elements).
+POINTWISE = frozenset({"tg_relu_s8", "tg_relu6_s8", "tg_hard_swish_s8", "tg_logistic_s8", "tg_requantize_s8"})
+COPY_FUNCTION = "tg_copy_window_s8"
+
+
+@dataclass(frozen=True)
+class Span:
+    """Half-open [start, stop) along one axis."""
+
+    start: int
+    stop: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+@dataclass(frozen=True)
+class Window:
+    """Rows and columns of an NHWC tensor (batch 1, every channel)."""
+
+    rows: Span
+    cols: Span
+    channels: int
+
+    @property
+    def pixels(self) -> int:
+        return self.rows.size * self.cols.size
+
+    @property
+    def nbytes(self) -> int:  # int8 tensors only
+        return self.pixels * self.channels
+
+
+@dataclass(frozen=True)
+class AxisGeometry:
+    """One spatial axis of a windowed call: filter size, stride, dilation, top/left padding."""
+
+    kernel: int
+    stride: int
+    dilation: int
+    padding: int
+    in_size: int
+
+    def input_span(self, out: Span) -> Span:
+        start = max(0, out.start * self.stride - self.padding)
+        stop = min(self.in_size, (out.stop - 1) * self.stride - self.padding + (self.kernel - 1) * self.dilation + 1)
+        return Span(start, stop)
+
+    def local_padding(self, out: Span, inp: Span) -> int:
+        return self.padding + inp.start - out.start * self.stride
+
+
+POINT = AxisGeometry(kernel=1, stride=1, dilation=1, padding=0, in_size=1 << 30)
+
+
+@dataclass(frozen=True)
+class StageOp:
+    """One call of the chain, with what its windows need."""
+
+    call: KernelCall
+    rows: AxisGeometry
+    cols: AxisGeometry
+    input_dims: Dims
+    output_dims: Dims
+    macs_per_pixel: int  # multiply-accumulates per output pixel (0 for pooling and activations)
+
+    @property
+    def input_tensor(self) -> int:
+        return _tensor_arg(self.call, "input")
+
+    @property
+    def output_tensor(self) -> int:
+        return _tensor_arg(self.call, "output")
+
+    def input_window(self, out: Window) -> Window:
+        if self.call.function in POINTWISE:
+            return dataclasses.replace(out, channels=self.input_dims.c)
+        return Window(self.rows.input_span(out.rows), self.cols.input_span(out.cols), self.input_dims.c)
+
+
+@dataclass(frozen=True)
+class PatchWindows:
+    """One patch: the window of its input and output in every call of the chain."""
+
+    inputs: tuple[Window, ...]
+    outputs: tuple[Window, ...]
+
+
+@dataclass(frozen=True)
+class PatchPlan:
+    """The first `split` calls run patch by patch over a rows x cols grid of their last output."""
+
+    split: int
+    grid_rows: int
+    grid_cols: int
+    ops: tuple[StageOp, ...]
+    patches: tuple[PatchWindows, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.split}:{self.grid_rows}x{self.grid_cols}"
+
+    @property
+    def macs(self) -> int:
+        """MACs of the patched calls, halos recomputed included."""
+        return sum(w.pixels * op.macs_per_pixel for p in self.patches for w, op in zip(p.outputs, self.ops))
+
+    @property
+    def whole_macs(self) -> int:
+        return sum(op.output_dims.h * op.output_dims.w * op.macs_per_pixel for op in self.ops)
+
+    @property
+    def extra_macs(self) -> int:
+        return self.macs - self.whole_macs
+
+
+def _arg(call: KernelCall, name: str) -> CValue:
+    return next(a.value for a in call.args if a.name == name)
+
+
+def _tensor_arg(call: KernelCall, name: str) -> int:
+    value = _arg(call, name)
+    assert isinstance(value, TensorRef)
+    return value.tensor
+
+
+def stage_op(graph: Graph, call: KernelCall) -> StageOp | None:
+    """The call's geometry, or None where it cannot run over windows."""
+    names = {a.name for a in call.args}
+    if call.function in WINDOWED:
+        in_dims, out_dims, params = _arg(call, "input_dims"), _arg(call, "output_dims"), _arg(call, "params")
+        assert isinstance(in_dims, Dims) and isinstance(out_dims, Dims)
+        if "filter_dims" in names:
+            f = _arg(call, "filter_dims")
+            kernel, dilation = HW(f.h, f.w), params.dilation
+            per_tap = f.c if call.function.startswith("tg_conv") else 1
+            macs = out_dims.c * f.h * f.w * per_tap
+        else:
+            kernel, dilation, macs = params.filter, HW(1, 1), 0
+        rows = AxisGeometry(kernel.h, params.stride.h, dilation.h, params.padding.h, in_dims.h)
+        cols = AxisGeometry(kernel.w, params.stride.w, dilation.w, params.padding.w, in_dims.w)
+    elif call.function in POINTWISE and "size" in names:
+        tensor = graph.tensor(_tensor_arg(call, "input"))
+        if len(tensor.shape) != 4:
+            return None
+        in_dims = out_dims = Dims(*tensor.shape)
+        rows, cols, macs = POINT, POINT, 0
+    else:
+        return None
+    if in_dims.n != 1 or not all(isinstance(_arg(call, n), TensorRef) for n in ("input", "output")):
+        return None
+    tensors = (graph.tensor(_tensor_arg(call, "input")), graph.tensor(_tensor_arg(call, "output")))
+    if any(t.dtype is not DType.INT8 for t in tensors) or call.scratch_bytes:
+        return None
+    return StageOp(call, rows, cols, in_dims, out_dims, macs)
+
+
+def patchable_chain(graph: Graph, lowered: tuple[Lowered, ...]) -> tuple[StageOp, ...]:
+    """The longest chain of windowable calls at the start of the network."""
+    readers: dict[int, int] = {}
+    for item in lowered:
+        for t in (item.reads if isinstance(item, KernelCall) else (item.source,) if isinstance(item, Alias) else ()):
+            readers[t] = readers.get(t, 0) + 1
+    op_calls: dict[int, int] = {}
+    for item in lowered:
+        op_calls[item.op_index] = op_calls.get(item.op_index, 0) + 1
+    chain: list[StageOp] = []
+    for item in lowered:
+        if not isinstance(item, KernelCall) or op_calls[item.op_index] != 1:
+            break
+        op = stage_op(graph, item)
+        if op is None or item.reads != (op.input_tensor,) or item.writes != (op.output_tensor,):
+            break
+        if chain:
+            previous = chain[-1].output_tensor
+            if op.input_tensor != previous or readers.get(previous) != 1 or previous in graph.outputs:
+                break
+        chain.append(op)
+    return tuple(chain)
+
+
+def _grid_spans(size: int, parts: int) -> list[Span]:
+    return [Span(i * size // parts, (i + 1) * size // parts) for i in range(parts)]
+
+
+def make_plan(chain: tuple[StageOp, ...], split: int, grid_rows: int, grid_cols: int) -> PatchPlan:
+    """The windows of every patch when the first `split` calls of the chain run over a grid."""
+    if not 2 <= split <= len(chain):
+        raise PlanError(f"patch split {split}: the first {len(chain)} operators can run in patches, so the split "
+                        f"must be between 2 and {len(chain)}")
+    ops = chain[:split]
+    last = ops[-1].output_dims
+    if not (1 <= grid_rows <= last.h and 1 <= grid_cols <= last.w):
+        raise PlanError(f"patch grid {grid_rows}x{grid_cols} does not fit the {last.h}x{last.w} output of the "
+                        f"first {split} operators")
+    patches = []
+    for rows in _grid_spans(last.h, grid_rows):
+        for cols in _grid_spans(last.w, grid_cols):
+            window = Window(rows, cols, last.c)
+            inputs: list[Window] = []
+            outputs: list[Window] = []
+            for op in reversed(ops):  # the receptive field, backwards through the chain
+                outputs.insert(0, window)
+                window = op.input_window(window)
+                if window.rows.size <= 0 or window.cols.size <= 0:
+                    raise PlanError(f"patch grid {grid_rows}x{grid_cols}: a patch of operator "
+                                    f"#{op.call.op_index} reads nothing but padding")
+                inputs.insert(0, window)
+            patches.append(PatchWindows(tuple(inputs), tuple(outputs)))
+    return PatchPlan(split, grid_rows, grid_cols, ops, tuple(patches))
+
+
+# ---- the schedule: the chain's calls repeated per patch ----------------------------------------
+
+
+def _window_dims(window: Window) -> Dims:
+    return Dims(1, window.rows.size, window.cols.size, window.channels)
+
+
+def _full_width(window: Window, dims: Dims) -> bool:
+    return window.cols.size == dims.w
+
+
+def _copy_params(window: Window, whole: Dims, into_whole: bool) -> "WindowCopy":
+    whole_stride, patch_stride = whole.w * whole.c, window.cols.size * window.channels
+    return WindowCopy(rows=window.rows.size, row_bytes=patch_stride,
+                      src_stride=patch_stride if into_whole else whole_stride,
+                      dst_stride=whole_stride if into_whole else patch_stride)
+
+
+def _window_offset(window: Window, whole: Dims) -> int:
+    return (window.rows.start * whole.w + window.cols.start) * whole.c
+
+
+@dataclass(frozen=True)
+class WindowCopy(CStruct):
+    C_TYPE: ClassVar[str] = "tg_window_copy_t"
+    rows: int
+    row_bytes: int
+    src_stride: int
+    dst_stride: int
+
+
+def _patched_call(op: StageOp, inp: Window, out: Window, source: CValue, target: CValue,
+                  reads: int, writes: int) -> KernelCall:
+    replaced: dict[str, CValue] = {"input": source, "output": target}
+    if op.call.function in POINTWISE:
+        replaced["size"] = out.pixels * out.channels
+    else:
+        params = _arg(op.call, "params")
+        padding = HW(op.rows.local_padding(out.rows, inp.rows), op.cols.local_padding(out.cols, inp.cols))
+        replaced.update(params=dataclasses.replace(params, padding=padding),
+                        input_dims=_window_dims(inp), output_dims=_window_dims(out))
+    args = tuple(KernelArg(a.name, replaced.get(a.name, a.value)) for a in op.call.args)
+    return dataclasses.replace(op.call, args=args, reads=(reads,), writes=(writes,), traced=False)
+
+
+def apply_patch_plan(graph: Graph, lowered: tuple[Lowered, ...], plan: PatchPlan) -> tuple[Graph, tuple[Lowered, ...]]:
+    """The graph with one new tensor per patch buffer, and the calls with the chain run per patch."""
+    assert tuple(lowered[:plan.split]) == tuple(op.call for op in plan.ops)
+    extra: list[Tensor] = []
+
+    def patch_buffer(window: Window, like: int, label: str) -> int:
+        t = graph.tensor(like)
+        index = len(graph.tensors) + len(extra)
+        extra.append(Tensor(index, f"{t.name} [{label}]", (1, window.rows.size, window.cols.size, window.channels),
+                            DType.INT8, t.quant))
+        return index
+
+    first, last = plan.ops[0], plan.ops[-1]
+    whole_in, whole_out = first.input_tensor, last.output_tensor
+    items: list[Lowered] = []
+    for p, patch in enumerate(plan.patches):
+        label = f"patch {p}"
+        current = -1
+        for k, op in enumerate(plan.ops):
+            inp, out = patch.inputs[k], patch.outputs[k]
+            if k > 0:
+                source: CValue = TensorRef(current)
+            elif _full_width(inp, first.input_dims):
+                source, current = TensorView(whole_in, _window_offset(inp, first.input_dims)), whole_in
+            else:
+                current = patch_buffer(inp, whole_in, label)
+                items.append(KernelCall(op.call.op_index, op.call.op_kind, COPY_FUNCTION, (
+                    KernelArg("copy_in", _copy_params(inp, first.input_dims, into_whole=False)),
+                    KernelArg("whole", TensorView(whole_in, _window_offset(inp, first.input_dims))),
+                    KernelArg("patch", TensorRef(current))), reads=(whole_in,), writes=(current,), traced=False))
+                source = TensorRef(current)
+            reads = current
+            if op is last and _full_width(out, last.output_dims):
+                target: CValue = TensorView(whole_out, _window_offset(out, last.output_dims))
+                current = whole_out
+            else:
+                current = patch_buffer(out, op.output_tensor, label)
+                target = TensorRef(current)
+            items.append(_patched_call(op, inp, out, source, target, reads, current))
+            if op is not last:
+                items.append(TraceGather(op.call.op_index, op.call.op_kind, COPY_FUNCTION, (
+                    KernelArg("gather", _copy_params(out, op.output_dims, into_whole=True)),
+                    KernelArg("patch", TensorRef(current)),
+                    KernelArg("whole", TraceBuffer(op.output_tensor, _window_offset(out, op.output_dims))))))
+            elif current != whole_out:
+                items.append(KernelCall(op.call.op_index, op.call.op_kind, COPY_FUNCTION, (
+                    KernelArg("copy_out", _copy_params(out, last.output_dims, into_whole=True)),
+                    KernelArg("patch", TensorRef(current)),
+                    KernelArg("whole", TensorView(whole_out, _window_offset(out, last.output_dims)))),
+                    reads=(current,), writes=(whole_out,), traced=False))
+    for op in plan.ops:
+        items.append(TracePoint(op.call.op_index, op.call.op_kind, op.output_tensor, gathered=op is not last))
+    new_graph = dataclasses.replace(graph, tensors=graph.tensors + tuple(extra))
+    return new_graph, tuple(items) + tuple(lowered[plan.split:])
+
+
+# ---- what the user asks for ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatchRequest:
+    """--patch: 'auto', 'none', or SPLIT:ROWSxCOLS (split, rows and cols set)."""
+
+    mode: str  # "auto" | "none" | "fixed"
+    split: int = 0
+    grid_rows: int = 0
+    grid_cols: int = 0
+
+    @staticmethod
+    def parse(text: str) -> "PatchRequest":
+        text = text.strip().lower()
+        if text in ("auto", "none"):
+            return PatchRequest(text)
+        try:
+            split, grid = text.split(":")
+            rows, cols = grid.split("x")
+            request = PatchRequest("fixed", int(split), int(rows), int(cols))
+        except ValueError:
+            raise PlanError(f"--patch takes auto, none or SPLIT:ROWSxCOLS (e.g. 6:3x3), not '{text}'") from None
+        if min(request.split, request.grid_rows, request.grid_cols) < 1:
+            raise PlanError(f"--patch {text}: split, rows and columns must be positive")
+        return request
+
+
+NO_PATCH = PatchRequest("none")
+
+
+# ---- the automatic choice --------------------------------------------------------------------
+
+MAX_GRID = 8          # patches per side the search tries
+EXACT_CANDIDATES = 6  # plans the search places exactly, best estimates first
+
+
+def model_macs(graph: Graph) -> int:
+    """Multiply-accumulates of one inference: convolutions and fully connected layers."""
+    total = 0
+    for op in graph.operators:
+        out = graph.tensor(op.outputs[0])
+        if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            shape = graph.tensor(op.inputs[1]).shape
+            per_output = {"CONV_2D": shape[1] * shape[2] * shape[3] if len(shape) == 4 else 0,
+                          "DEPTHWISE_CONV_2D": shape[1] * shape[2] if len(shape) == 4 else 0,
+                          "FULLY_CONNECTED": shape[-1]}[op.kind]
+            total += out.num_elements * per_output
+    return total
+
+
+@dataclass(frozen=True)
+class PatchChoice:
+    """A candidate with what the choice weighs: its MAC overhead and its arena."""
+
+    plan: PatchPlan
+    overhead: float    # extra MACs / the model's MACs
+    estimate: int      # whole input + whole output + the largest patch step (a lower bound, cheap)
+    arena_bytes: int = -1  # placed exactly (-1: not yet)
+
+
+def _stage_estimate(plan: PatchPlan) -> int:
+    first, last = plan.ops[0], plan.ops[-1]
+    worst = 0
+    for patch in plan.patches:
+        for k, op in enumerate(plan.ops):
+            inp, out = patch.inputs[k], patch.outputs[k]
+            in_bytes = 0 if k == 0 and _full_width(inp, first.input_dims) else inp.nbytes
+            out_bytes = 0 if op is last and _full_width(out, last.output_dims) else out.nbytes
+            worst = max(worst, in_bytes + out_bytes)
+    n_in, n_out = first.input_dims, last.output_dims
+    return n_in.h * n_in.w * n_in.c + n_out.h * n_out.w * n_out.c + worst
+
+
+def _arena_bytes(graph: Graph, lowered: tuple[Lowered, ...], plan: PatchPlan | None) -> int:
+    from tinygen.plan.arena import plan_arena  # the schedule is judged by placing it
+    from tinygen.plan.lifetimes import buffer_lifetimes
+    if plan is not None:
+        graph, lowered = apply_patch_plan(graph, lowered, plan)
+    return plan_arena(buffer_lifetimes(graph, lowered)).arena_bytes
+
+
+def candidate_plans(graph: Graph, lowered: tuple[Lowered, ...]) -> list[PatchChoice]:
+    """Every split of the chain and grid up to MAX_GRID x MAX_GRID, with estimates."""
+    chain = patchable_chain(graph, lowered)
+    macs = max(1, model_macs(graph))
+    choices = []
+    for split in range(2, len(chain) + 1):
+        out = chain[split - 1].output_dims
+        for rows in range(1, min(out.h, MAX_GRID) + 1):
+            for cols in range(1, min(out.w, MAX_GRID) + 1):
+                if rows * cols == 1:
+                    continue
+                try:
+                    plan = make_plan(chain, split, rows, cols)
+                except PlanError:
+                    continue
+                choices.append(PatchChoice(plan, plan.extra_macs / macs, _stage_estimate(plan)))
+    return choices
+
+
+def _placed(graph: Graph, lowered: tuple[Lowered, ...], choices: list[PatchChoice]) -> list[PatchChoice]:
+    return [dataclasses.replace(c, arena_bytes=_arena_bytes(graph, lowered, c.plan)) for c in choices]
+
+
+def search_patch_plan(graph: Graph, lowered: tuple[Lowered, ...], max_overhead: float,
+                      budget: int | None) -> PatchPlan | None:
+    """The plan of least arena within the MAC-overhead budget, if it beats running whole tensors;
+    if that still misses the board's budget, the plan of least overhead that fits it."""
+    whole = _arena_bytes(graph, lowered, None)
+    choices = candidate_plans(graph, lowered)
+    within = sorted((c for c in choices if c.overhead <= max_overhead), key=lambda c: (c.estimate, c.overhead))
+    placed = sorted(_placed(graph, lowered, within[:EXACT_CANDIDATES]), key=lambda c: (c.arena_bytes, c.overhead))
+    best = placed[0] if placed and placed[0].arena_bytes < whole else None
+    best_bytes = best.arena_bytes if best else whole
+    if budget is None or best_bytes <= budget:
+        return best.plan if best else None
+    # Over the board's budget: spend MACs beyond --max-overhead, cheapest first, until a plan fits.
+    fitting = sorted((c for c in choices if c.estimate <= budget), key=lambda c: c.overhead)
+    for choice in _placed(graph, lowered, fitting[:EXACT_CANDIDATES * 2]):
+        if choice.arena_bytes <= budget:
+            return choice.plan
+    smallest = sorted(_placed(graph, lowered, sorted(choices, key=lambda c: c.estimate)[:EXACT_CANDIDATES]),
+                      key=lambda c: c.arena_bytes)
+    if not smallest or smallest[0].arena_bytes >= whole:
+        raise PlanError(f"the model needs {whole} bytes of activation RAM and no patch plan lowers it; "
+                        f"the board allows {budget} (misses by {whole - budget} bytes)")
+    s = smallest[0]
+    raise PlanError(f"no patch plan fits the board's {budget}-byte arena: the best, --patch {s.plan.label} "
+                    f"({s.arena_bytes} bytes, MAC overhead {s.overhead:.1%}), misses by {s.arena_bytes - budget} bytes")
+
+
+def choose_patch_plan(graph: Graph, lowered: tuple[Lowered, ...], request: PatchRequest, max_overhead: float,
+                      budget: int | None) -> PatchPlan | None:
+    if request.mode == "none":
+        return None
+    if request.mode == "auto":
+        return search_patch_plan(graph, lowered, max_overhead, budget)
+    chain = patchable_chain(graph, lowered)
+    if len(chain) < 2:
+        raise PlanError("--patch: the model does not start with two or more operators that can run in patches "
+                        "(convolutions, pooling, activations, each reading only the previous one's output)")
+    return make_plan(chain, request.split, request.grid_rows, request.grid_cols)

@@ -490,3 +490,19 @@ def choose_patch_plan(graph: Graph, lowered: tuple[Lowered, ...], request: Patch
         raise PlanError("--patch: the model does not start with two or more operators that can run in patches "
                         "(convolutions, pooling, activations, each reading only the previous one's output)")
     return make_plan(chain, request.split, request.grid_rows, request.grid_cols)
+
+
+def computed_mask(plan: PatchPlan, tensor: int) -> "np.ndarray | None":
+    """For a tensor that exists only in patches: which of its elements some patch computes (a
+    VALID convolution or pooling may never read its input's last rows or columns, which then no
+    patch computes). None for any other tensor."""
+    import numpy as np
+    for k, op in enumerate(plan.ops[:-1]):
+        if op.output_tensor == tensor:
+            dims = op.output_dims
+            mask = np.zeros((1, dims.h, dims.w, dims.c), dtype=bool)
+            for patch in plan.patches:
+                w = patch.outputs[k]
+                mask[0, w.rows.start:w.rows.stop, w.cols.start:w.cols.stop, :] = True
+            return mask
+    return None

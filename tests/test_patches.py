@@ -201,7 +201,7 @@ def test_auto_lowers_vww_within_the_overhead_budget():
     lowered = choose_kernels(lower_graph(graph), KernelSet.OPTIMISED)
     plan = search_patch_plan(graph, lowered, max_overhead=0.20, budget=None)
     assert plan is not None
-    choices = {c.plan.label: c for c in candidate_plans(graph, lowered)}
+    choices = {c.label: c for c in candidate_plans(graph, lowered)}
     assert choices[plan.label].overhead <= 0.20
     patched = compile_bytes(mlperf_model("vww").read_bytes(), name="m", patch=PatchRequest.parse("auto"))
     whole = compile_bytes(mlperf_model("vww").read_bytes(), name="m")

@@ -33,6 +33,13 @@ _kernels = click.option("--kernels", "kernel_set", type=click.Choice(["optimised
                         show_default=True,
                         help="optimised: faster twins of the reference kernels where they apply (same bits); "
                              "reference: runtime_c's TFLM-shaped kernels only.")
+_patch = click.option("--patch", "patch_text", default="auto", show_default=True, metavar="auto|none|SPLIT:ROWSxCOLS",
+                      help="Run the first SPLIT operators patch by patch over a ROWSxCOLS grid of their output "
+                           "(MCUNetV2). auto: the split and grid of least RAM within --max-overhead, used where "
+                           "it lowers the arena, or the cheapest that fits the board; none: whole tensors.")
+_max_overhead = click.option("--max-overhead", default=20.0, show_default=True, type=click.FloatRange(min=0),
+                             help="--patch auto: the most extra MACs (recomputed patch borders) to spend, in % "
+                                  "of the model's.")
 INTERNAL_ERROR_EXIT = 3
 
 stdout = Console(highlight=False)
@@ -57,15 +64,21 @@ def cli() -> None:
 @click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path), help="Output directory [default: build/<model>-<board>].")
 @_debug_guards
 @_kernels
-def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, kernel_set: str) -> None:
+@_patch
+@_max_overhead
+def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, kernel_set: str, patch_text: str,
+          max_overhead: float) -> None:
     """Generate the C library and firmware for MODEL and compile it."""
     from tinygen.flow import build_for_board
     from tinygen.kernels.optimised import KernelSet
+    from tinygen.schedule.patches import PatchRequest
 
     result = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m),
-                             guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set))
+                             guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
+                             patch=PatchRequest.parse(patch_text), max_overhead=max_overhead / 100)
     stdout.print(f"[bold]{result.model_name}[/] for [bold]{result.board}[/]: "
                  f"arena {result.arena_bytes} B, flash {result.flash_bytes} B, RAM {result.ram_bytes} B")
+    stdout.print(_patch_line(result.patch, result.mac_overhead))
     stdout.print(f"C library: {result.library_dir}")
     stdout.print(f"firmware:  {result.elf}")
 
@@ -81,18 +94,23 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @_debug_guards
 @_kernels
+@_patch
+@_max_overhead
 def run(model: Path, board: str, inputs_file: Path | None, random_count: int | None, seed: int,
-        out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool, kernel_set: str) -> None:
+        out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool, kernel_set: str,
+        patch_text: str, max_overhead: float) -> None:
     """Build MODEL if needed, run it on BOARD and compare every output with TFLite Micro."""
     from tinygen.flow import run_on_board
     from tinygen.kernels.optimised import KernelSet
+    from tinygen.schedule.patches import PatchRequest
 
     if inputs_file is not None and random_count is not None:
         raise click.UsageError("give --inputs or --random, not both")
     announce = (lambda m: None) if as_json else (lambda m: stderr.print(m))
     report = run_on_board(model, board, out_dir, inputs_file=inputs_file, random_count=random_count or 3,
                           seed=seed, timeout_s=timeout_s, announce=announce,
-                          guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set))
+                          guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
+                          patch=PatchRequest.parse(patch_text), max_overhead=max_overhead / 100)
     if as_json:
         print(json.dumps(report.to_json()))
     else:
@@ -103,6 +121,7 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
             table.add_row(str(i), "[green]yes[/]" if r.bit_exact else "[red]NO[/]", f"{r.max_abs_diff:g}", f"{r.instructions:,}")
         stdout.print(table)
         stdout.print(f"arena {report.arena_bytes} B, flash {report.flash_bytes} B, RAM {report.ram_bytes} B")
+        stdout.print(_patch_line(report.patch, report.mac_overhead))
         stdout.print(f"stack: invoke() used {report.stack_bytes} B (static bound {report.stack_bound_bytes} B); "
                      f"firmware peak {report.stack_peak_bytes} B (bound {report.firmware_stack_bound_bytes} B "
                      f"of {report.stack_reserved_bytes} B reserved)")
@@ -116,18 +135,27 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--board", "-b", help="Also build the firmware for BOARD (in a temporary directory) and bound its stack.")
 @_kernels
-def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> None:
+@_patch
+@_max_overhead
+def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, patch_text: str,
+            max_overhead: float) -> None:
     """Show MODEL's operators, kernels and memory plan (and with --board, the stack bound)."""
     from tinygen.pipeline import compile_file
-    from tinygen.kernels.call import KernelCall
+    from tinygen.kernels.call import Alias, KernelCall
     from tinygen.kernels.optimised import KernelSet
     from tinygen.plan.lifetimes import alias_roots
+    from tinygen.schedule.patches import PatchRequest, patch_facts
 
-    compiled = compile_file(model, kernel_set=KernelSet(kernel_set))
+    compiled = compile_file(model, kernel_set=KernelSet(kernel_set), patch=PatchRequest.parse(patch_text),
+                            max_overhead=max_overhead / 100)
+    facts = patch_facts(compiled.patch, compiled.graph)
     stack = _stack_bound(model, board, KernelSet(kernel_set)) if board else None
     graph, plan = compiled.graph, compiled.plan
     offsets = plan.tensor_offsets()
-    kernels = {item.op_index: (item.function if isinstance(item, KernelCall) else "(alias)") for item in compiled.lowered}
+    kernels: dict[int, str] = {}
+    for item in compiled.lowered:  # an operator run per patch has several calls: its first names its kernel
+        if isinstance(item, (KernelCall, Alias)) and not (isinstance(item, KernelCall) and item.function == "tg_copy_window_s8"):
+            kernels.setdefault(item.op_index, item.function if isinstance(item, KernelCall) else "(alias)")
     if as_json:
         print(json.dumps({
             "model": graph.name, "sha256": graph.sha256, "arena_bytes": plan.arena_bytes,
@@ -136,6 +164,7 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> N
                            "output": list(graph.tensor(op.outputs[0]).shape),
                            "output_offset": offsets.get(op.outputs[0])} for op in graph.operators],
             **({"stack": stack.to_json() | {"board": board}} if stack else {}),
+            **facts,
         }))
         return
     table = Table(title=f"{graph.name} ({graph.sha256[:12]})")
@@ -149,9 +178,17 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> N
     stdout.print(table)
     stdout.print(f"arena {plan.arena_bytes} B (tensors live at once: at most {plan.peak_live_bytes} B; "
                  f"placement order '{plan.order}')")
+    stdout.print(_patch_line(facts["patch"], facts["mac_overhead"]))
     if stack:
         stdout.print(f"stack on {board}: invoke() at most {stack.invoke.bytes} B ({stack.invoke.describe()}); "
                      f"whole firmware at most {stack.firmware.bytes} B of {stack.reserved_bytes} B reserved")
+
+
+def _patch_line(patch: str, mac_overhead: float) -> str:
+    if patch == "none":
+        return "patches: none (whole tensors)"
+    split = patch.split(":")[0]
+    return f"patches: {patch} (the first {split} operators run patch by patch; MAC overhead {mac_overhead:.1%})"
 
 
 def _stack_bound(model: Path, board: str, kernel_set: KernelSet) -> StackReport:

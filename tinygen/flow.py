@@ -31,6 +31,7 @@ from tinygen.inputs import load_records, random_records
 from tinygen.ir.graph import Graph
 from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import CompiledModel, compile_graph
+from tinygen.schedule.patches import NO_PATCH, PatchRequest, patch_facts
 from tinygen.project.firmware import refuse_foreign, replace_directory, staging_directory, write_firmware_project
 from tinygen.reference.tflm import TflmReference
 from tinygen.resources import RUNTIME_DIR, TEMPLATES_DIR
@@ -53,6 +54,8 @@ class BuildOutcome:
     stack_bound_bytes: int = 0           # static bound of <model>_invoke (tinygen/build/stack.py)
     firmware_stack_bound_bytes: int = 0  # static bound of the whole firmware, one interrupt included
     guard_bytes: int = 0
+    patch: str = "none"        # the first stage's patch plan, SPLIT:ROWSxCOLS, or none
+    mac_overhead: float = 0.0  # the extra MACs it costs, as a fraction of the model's
 
     @property
     def library_dir(self) -> Path:
@@ -75,10 +78,11 @@ def _tree_digest(*roots: Path) -> str:
 
 
 def build_key(model_bytes: bytes, board: Board, guard_bytes: int = 0,
-              kernel_set: KernelSet = KernelSet.OPTIMISED) -> str:
+              kernel_set: KernelSet = KernelSet.OPTIMISED, patch: PatchRequest = NO_PATCH,
+              max_overhead: float = 0.20) -> str:
     digest = hashlib.sha256()
     for part in (model_bytes, board.model_dump_json().encode(), __version__.encode(), str(guard_bytes).encode(),
-                 kernel_set.value.encode(),
+                 kernel_set.value.encode(), repr((patch, max_overhead)).encode(),
                  _tree_digest(RUNTIME_DIR, TEMPLATES_DIR).encode(), _tree_digest(Path(__file__).parent).encode()):
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()
@@ -96,7 +100,8 @@ def _reusable(out_dir: Path, key: str) -> BuildOutcome | None:
                         manifest["flash_bytes"], manifest["ram_bytes"], manifest["stack_bytes"], reused=True,
                         stack_bound_bytes=manifest["stack_bound"]["invoke_bound_bytes"],
                         firmware_stack_bound_bytes=manifest["stack_bound"]["firmware_bound_bytes"],
-                        guard_bytes=manifest["guard_bytes"])
+                        guard_bytes=manifest["guard_bytes"], patch=manifest.get("patch", "none"),
+                        mac_overhead=manifest.get("mac_overhead", 0.0))
 
 
 def default_build_dir(model: Path, board: Board) -> Path:
@@ -118,17 +123,18 @@ def read_model_source(model: Path) -> ModelSource:
 
 def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
                     announce: Announce = lambda m: None, guard_bytes: int = 0,
-                    kernel_set: KernelSet = KernelSet.OPTIMISED, source: ModelSource | None = None) -> BuildOutcome:
+                    kernel_set: KernelSet = KernelSet.OPTIMISED, source: ModelSource | None = None,
+                    patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20) -> BuildOutcome:
     """guard_bytes > 0: a debug build whose invoke() checks the bytes around every buffer. source: the
     model already read (else it is read from model)."""
     board = load_board(board_name)
     source = source or read_model_source(model)
     model_bytes, graph = source.data, source.graph
     compiled = compile_graph(graph, arena_budget=board.arena_budget_bytes, guard_bytes=guard_bytes,
-                             kernel_set=kernel_set)
+                             kernel_set=kernel_set, patch=patch, max_overhead=max_overhead)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
-    key = build_key(model_bytes, board, guard_bytes, kernel_set)
+    key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead)
     cached = _reusable(out_dir, key)
     if cached is not None:
         announce(f"using the build in {out_dir} (unchanged)")
@@ -151,7 +157,8 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     elf = out_dir / result.elf_path.relative_to(staging)
     return BuildOutcome(graph.name, board.name, out_dir, elf, compiled.plan.arena_bytes, result.flash_bytes,
                         result.ram_bytes, result.stack_bytes, reused=False, stack_bound_bytes=stack.invoke.bytes,
-                        firmware_stack_bound_bytes=stack.firmware.bytes, guard_bytes=guard_bytes)
+                        firmware_stack_bound_bytes=stack.firmware.bytes, guard_bytes=guard_bytes,
+                        **patch_facts(compiled.patch, source.graph))
 
 
 def _write_manifest(project: Path, compiled: CompiledModel, board: Board, result: BuildResult, key: str,
@@ -173,6 +180,7 @@ def _write_manifest(project: Path, compiled: CompiledModel, board: Board, result
         "guard_bytes": plan.guard_bytes,
         "sections": result.sections,
         "tensor_offsets": {str(k): v for k, v in sorted(plan.tensor_offsets().items())},
+        **patch_facts(compiled.patch, graph),
     }
     (project / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
@@ -199,6 +207,8 @@ class RunReport:
     stack_bound_bytes: int = 0       # static bound of invoke()
     firmware_stack_bound_bytes: int = 0
     stack_reserved_bytes: int = 0
+    patch: str = "none"
+    mac_overhead: float = 0.0
 
     @property
     def bit_exact(self) -> bool:
@@ -222,6 +232,8 @@ class RunReport:
             "stack_peak_bytes": self.stack_peak_bytes,
             "firmware_stack_bound_bytes": self.firmware_stack_bound_bytes,
             "stack_reserved_bytes": self.stack_reserved_bytes,
+            "patch": self.patch,
+            "mac_overhead": self.mac_overhead,
         }
 
 
@@ -237,12 +249,13 @@ def _difference(ours: bytes, theirs: np.ndarray) -> tuple[bool, float]:
 def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, inputs_file: Path | None = None,
                  random_count: int = 3, seed: int = 0, timeout_s: float = 300.0,
                  announce: Announce = lambda m: None, guard_bytes: int = 0,
-                 kernel_set: KernelSet = KernelSet.OPTIMISED) -> RunReport:
+                 kernel_set: KernelSet = KernelSet.OPTIMISED, patch: PatchRequest = NO_PATCH,
+                 max_overhead: float = 0.20) -> RunReport:
     source = read_model_source(model)
     model_bytes, graph = source.data, source.graph
     # Inputs first: a wrong inputs file is refused before minutes of building.
     records = load_records(inputs_file, graph) if inputs_file else random_records(graph, random_count, seed)
-    outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes, kernel_set, source)
+    outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes, kernel_set, source, patch, max_overhead)
     board = load_board(board_name)
     reference = TflmReference(model_bytes, preserve_all=False)
 
@@ -268,4 +281,4 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
             raise DeviceError(f"the firmware exited with status {code}")
     return RunReport(graph.name, board.name, tuple(results), outcome.arena_bytes, outcome.flash_bytes,
                      outcome.ram_bytes, stack, peak, outcome.stack_bound_bytes, outcome.firmware_stack_bound_bytes,
-                     outcome.stack_bytes)
+                     outcome.stack_bytes, outcome.patch, outcome.mac_overhead)

@@ -219,6 +219,23 @@ def _grid_spans(size: int, parts: int) -> list[Span]:
     return [Span(i * size // parts, (i + 1) * size // parts) for i in range(parts)]
 
 
+def axis_spans(ops: tuple[StageOp, ...], axis: str, parts: int) -> list[list[tuple[Span, Span]]]:
+    """Rows (axis 'rows') or columns ('cols') are independent: per call of the chain, per grid
+    cell along that axis, the (input, output) span, found backwards from the last output."""
+    size = getattr(ops[-1].output_dims, "h" if axis == "rows" else "w")
+    spans = _grid_spans(size, parts)
+    per_op: list[list[tuple[Span, Span]]] = []
+    for op in reversed(ops):
+        geometry = getattr(op, axis)
+        inputs = spans if op.call.function in POINTWISE else [geometry.input_span(out) for out in spans]
+        if any(span.size <= 0 for span in inputs):
+            raise PlanError(f"patch grid of {parts} along the {axis}: a patch of operator #{op.call.op_index} reads "
+                            "nothing but padding")
+        per_op.insert(0, list(zip(inputs, spans)))
+        spans = inputs
+    return per_op
+
+
 def make_plan(chain: tuple[StageOp, ...], split: int, grid_rows: int, grid_cols: int) -> PatchPlan:
     """The windows of every patch when the first `split` calls of the chain run over a grid."""
     if not 2 <= split <= len(chain):
@@ -229,20 +246,13 @@ def make_plan(chain: tuple[StageOp, ...], split: int, grid_rows: int, grid_cols:
     if not (1 <= grid_rows <= last.h and 1 <= grid_cols <= last.w):
         raise PlanError(f"patch grid {grid_rows}x{grid_cols} does not fit the {last.h}x{last.w} output of the "
                         f"first {split} operators")
+    rows, cols = axis_spans(ops, "rows", grid_rows), axis_spans(ops, "cols", grid_cols)
     patches = []
-    for rows in _grid_spans(last.h, grid_rows):
-        for cols in _grid_spans(last.w, grid_cols):
-            window = Window(rows, cols, last.c)
-            inputs: list[Window] = []
-            outputs: list[Window] = []
-            for op in reversed(ops):  # the receptive field, backwards through the chain
-                outputs.insert(0, window)
-                window = op.input_window(window)
-                if window.rows.size <= 0 or window.cols.size <= 0:
-                    raise PlanError(f"patch grid {grid_rows}x{grid_cols}: a patch of operator "
-                                    f"#{op.call.op_index} reads nothing but padding")
-                inputs.insert(0, window)
-            patches.append(PatchWindows(tuple(inputs), tuple(outputs)))
+    for r in range(grid_rows):
+        for c in range(grid_cols):
+            patches.append(PatchWindows(
+                inputs=tuple(Window(rows[k][r][0], cols[k][c][0], op.input_dims.c) for k, op in enumerate(ops)),
+                outputs=tuple(Window(rows[k][r][1], cols[k][c][1], op.output_dims.c) for k, op in enumerate(ops))))
     return PatchPlan(split, grid_rows, grid_cols, ops, tuple(patches))
 
 
@@ -402,23 +412,31 @@ def model_macs(graph: Graph) -> int:
 class PatchChoice:
     """A candidate with what the choice weighs: its MAC overhead and its arena."""
 
-    plan: PatchPlan
+    split: int
+    grid_rows: int
+    grid_cols: int
     overhead: float    # extra MACs / the model's MACs
-    estimate: int      # whole input + whole output + the largest patch step (a lower bound, cheap)
+    estimate: int      # whole input + whole output + the largest patch step: cheap, close to the arena
     arena_bytes: int = -1  # placed exactly (-1: not yet)
 
+    @property
+    def label(self) -> str:
+        return f"{self.split}:{self.grid_rows}x{self.grid_cols}"
 
-def _stage_estimate(plan: PatchPlan) -> int:
-    first, last = plan.ops[0], plan.ops[-1]
-    worst = 0
-    for patch in plan.patches:
-        for k, op in enumerate(plan.ops):
-            inp, out = patch.inputs[k], patch.outputs[k]
-            in_bytes = 0 if k == 0 and _full_width(inp, first.input_dims) else inp.nbytes
-            out_bytes = 0 if op is last and _full_width(out, last.output_dims) else out.nbytes
-            worst = max(worst, in_bytes + out_bytes)
-    n_in, n_out = first.input_dims, last.output_dims
-    return n_in.h * n_in.w * n_in.c + n_out.h * n_out.w * n_out.c + worst
+
+def _estimate(ops: tuple[StageOp, ...], rows: list, cols: list, grid_cols: int) -> tuple[int, int]:
+    """(bytes, MACs) of a split and grid from its per-axis spans: the bytes are the whole input
+    and output plus the largest (input, output) window pair of one call."""
+    first, last = ops[0].input_dims, ops[-1].output_dims
+    worst, macs = 0, 0
+    for k, op in enumerate(ops):
+        in_pixels = max(r[0].size for r in rows[k]) * max(c[0].size for c in cols[k])
+        out_pixels = max(r[1].size for r in rows[k]) * max(c[1].size for c in cols[k])
+        in_bytes = 0 if k == 0 and grid_cols == 1 else in_pixels * op.input_dims.c
+        out_bytes = 0 if k == len(ops) - 1 and grid_cols == 1 else out_pixels * op.output_dims.c
+        worst = max(worst, in_bytes + out_bytes)
+        macs += op.macs_per_pixel * sum(r[1].size for r in rows[k]) * sum(c[1].size for c in cols[k])
+    return first.h * first.w * first.c + last.h * last.w * last.c + worst, macs
 
 
 def _arena_bytes(graph: Graph, lowered: tuple[Lowered, ...], plan: PatchPlan | None) -> int:
@@ -432,30 +450,49 @@ def _arena_bytes(graph: Graph, lowered: tuple[Lowered, ...], plan: PatchPlan | N
 def candidate_plans(graph: Graph, lowered: tuple[Lowered, ...]) -> list[PatchChoice]:
     """Every split of the chain and grid up to MAX_GRID x MAX_GRID, with estimates."""
     chain = patchable_chain(graph, lowered)
-    macs = max(1, model_macs(graph))
+    model = max(1, model_macs(graph))
     choices = []
     for split in range(2, len(chain) + 1):
-        out = chain[split - 1].output_dims
-        for rows in range(1, min(out.h, MAX_GRID) + 1):
-            for cols in range(1, min(out.w, MAX_GRID) + 1):
-                if rows * cols == 1:
-                    continue
+        ops = chain[:split]
+        out = ops[-1].output_dims
+        whole_macs = sum(op.output_dims.h * op.output_dims.w * op.macs_per_pixel for op in ops)
+        per_axis = {}
+        for axis, size in (("rows", out.h), ("cols", out.w)):
+            for parts in range(1, min(size, MAX_GRID) + 1):
                 try:
-                    plan = make_plan(chain, split, rows, cols)
+                    per_axis[axis, parts] = axis_spans(ops, axis, parts)
                 except PlanError:
                     continue
-                choices.append(PatchChoice(plan, plan.extra_macs / macs, _stage_estimate(plan)))
+        for (axis, rows), row_spans in per_axis.items():
+            if axis != "rows":
+                continue
+            for (axis2, cols), col_spans in per_axis.items():
+                if axis2 != "cols" or rows * cols == 1:
+                    continue
+                estimate, macs = _estimate(ops, row_spans, col_spans, cols)
+                choices.append(PatchChoice(split, rows, cols, (macs - whole_macs) / model, estimate))
     return choices
 
 
 def _placed(graph: Graph, lowered: tuple[Lowered, ...], choices: list[PatchChoice]) -> list[PatchChoice]:
-    return [dataclasses.replace(c, arena_bytes=_arena_bytes(graph, lowered, c.plan)) for c in choices]
+    chain = patchable_chain(graph, lowered)
+    return [dataclasses.replace(c, arena_bytes=_arena_bytes(graph, lowered, make_plan(chain, c.split, c.grid_rows,
+                                                                                      c.grid_cols)))
+            for c in choices]
 
 
 def search_patch_plan(graph: Graph, lowered: tuple[Lowered, ...], max_overhead: float,
                       budget: int | None) -> PatchPlan | None:
     """The plan of least arena within the MAC-overhead budget, if it beats running whole tensors;
     if that still misses the board's budget, the plan of least overhead that fits it."""
+    chosen = search_patch_choice(graph, lowered, max_overhead, budget)
+    if chosen is None:
+        return None
+    return make_plan(patchable_chain(graph, lowered), chosen.split, chosen.grid_rows, chosen.grid_cols)
+
+
+def search_patch_choice(graph: Graph, lowered: tuple[Lowered, ...], max_overhead: float,
+                        budget: int | None) -> PatchChoice | None:
     whole = _arena_bytes(graph, lowered, None)
     choices = candidate_plans(graph, lowered)
     within = sorted((c for c in choices if c.overhead <= max_overhead), key=lambda c: (c.estimate, c.overhead))
@@ -463,19 +500,19 @@ def search_patch_plan(graph: Graph, lowered: tuple[Lowered, ...], max_overhead: 
     best = placed[0] if placed and placed[0].arena_bytes < whole else None
     best_bytes = best.arena_bytes if best else whole
     if budget is None or best_bytes <= budget:
-        return best.plan if best else None
+        return best
     # Over the board's budget: spend MACs beyond --max-overhead, cheapest first, until a plan fits.
     fitting = sorted((c for c in choices if c.estimate <= budget), key=lambda c: c.overhead)
     for choice in _placed(graph, lowered, fitting[:EXACT_CANDIDATES * 2]):
         if choice.arena_bytes <= budget:
-            return choice.plan
-    smallest = sorted(_placed(graph, lowered, sorted(choices, key=lambda c: c.estimate)[:EXACT_CANDIDATES]),
+            return choice
+    smallest = sorted(_placed(graph, lowered, sorted(choices, key=lambda c: (c.estimate, c.overhead))[:EXACT_CANDIDATES]),
                       key=lambda c: c.arena_bytes)
     if not smallest or smallest[0].arena_bytes >= whole:
         raise PlanError(f"the model needs {whole} bytes of activation RAM and no patch plan lowers it; "
                         f"the board allows {budget} (misses by {whole - budget} bytes)")
     s = smallest[0]
-    raise PlanError(f"no patch plan fits the board's {budget}-byte arena: the best, --patch {s.plan.label} "
+    raise PlanError(f"no patch plan fits the board's {budget}-byte arena: the best, --patch {s.label} "
                     f"({s.arena_bytes} bytes, MAC overhead {s.overhead:.1%}), misses by {s.arena_bytes - budget} bytes")
 
 
@@ -506,3 +543,11 @@ def computed_mask(plan: PatchPlan, tensor: int) -> "np.ndarray | None":
                 mask[0, w.rows.start:w.rows.stop, w.cols.start:w.cols.stop, :] = True
             return mask
     return None
+
+
+def patch_facts(plan: PatchPlan | None, graph: Graph) -> dict:
+    """What reports say about the choice: {"patch": "SPLIT:ROWSxCOLS" or "none", "mac_overhead"}.
+    graph: the model's own (its MACs are the overhead's denominator)."""
+    if plan is None:
+        return {"patch": "none", "mac_overhead": 0.0}
+    return {"patch": plan.label, "mac_overhead": round(plan.extra_macs / max(1, model_macs(graph)), 4)}

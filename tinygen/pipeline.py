@@ -1,4 +1,4 @@
-"""The stages wired together: .tflite -> Graph -> kernel calls -> arena plan -> C sources.
+"""The stages wired together: .tflite -> Graph -> kernel calls -> schedule -> arena plan -> C sources.
 
 Each stage is a function from frozen objects to new ones; CompiledModel keeps every stage's
 result so commands and tests can look at any of them.
@@ -15,19 +15,27 @@ from tinygen.frontend.tflite_reader import parse_tflite, read_tflite
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import Lowered
 from tinygen.kernels.optimised import KernelSet, choose_kernels
+from tinygen.kernels.inplace import apply_inplace, inplace_candidates
+from tinygen.kernels.overlap import declare_overlaps
 from tinygen.kernels.select import lower_graph
 from tinygen.plan.arena import ArenaPlan, plan_arena
+from tinygen.plan.contracts import overlap_allowances
 from tinygen.plan.lifetimes import buffer_lifetimes
-from tinygen.schedule.patches import NO_PATCH, PatchPlan, PatchRequest, apply_patch_plan, choose_patch_plan
+from tinygen.schedule.ir import Schedule
+from tinygen.schedule.lower import build_schedule
+from tinygen.schedule.patches import (
+    NO_PATCH, PatchPlan, PatchRequest, choose_patch_plan, patch_schedule, stage_allowances,
+)
 
 
 @dataclass(frozen=True)
 class CompiledModel:
     graph: Graph
     lowered: tuple[Lowered, ...]
+    schedule: Schedule
     plan: ArenaPlan
     sources: GeneratedSources
-    patch: PatchPlan | None = None  # the first stage run patch by patch (graph then has its buffers)
+    patch: PatchPlan | None = None  # the first stage run patch by patch (the schedule's first Loop)
 
     @property
     def input_bytes(self) -> tuple[int, ...]:
@@ -38,27 +46,71 @@ class CompiledModel:
         return tuple(t.nbytes for t in self.graph.output_tensors())
 
 
+def _schedule_and_plan(graph: Graph, lowered: tuple[Lowered, ...], arena_budget: int | None, guard_bytes: int,
+                       overlaps: bool, exact_seconds: float = 0.0,
+                       patch: PatchPlan | None = None) -> tuple[Schedule, ArenaPlan]:
+    schedule = build_schedule(graph, lowered)
+    if patch is not None:
+        schedule = patch_schedule(schedule, patch)
+    buffers = buffer_lifetimes(schedule)
+    allowances = overlap_allowances(schedule, buffers) if overlaps else ()
+    if overlaps and patch is not None:
+        allowances += stage_allowances(schedule, patch, buffers)
+    return schedule, plan_arena(buffers, budget=arena_budget, guard_bytes=guard_bytes, allowances=allowances,
+                                exact_seconds=exact_seconds)
+
+
+def _choose_inplace(graph: Graph, lowered: tuple[Lowered, ...], keep: int = 0) -> tuple[Lowered, ...]:
+    """Every in-place variant that lowers the (greedy) arena; the others keep their usual kernel,
+    which is faster. keep: the first calls keep theirs (a patch stage runs them)."""
+    chosen = frozenset(p for p in inplace_candidates(graph, lowered) if p >= keep)
+    if not chosen:
+        return lowered
+    def arena(positions: frozenset[int]) -> int:
+        return _schedule_and_plan(graph, declare_overlaps(apply_inplace(lowered, positions)), None, 0, True)[1].arena_bytes
+    size = arena(chosen)
+    for position in sorted(chosen):
+        fewer = chosen - {position}
+        if arena(fewer) <= size:
+            chosen = fewer
+    return apply_inplace(lowered, chosen)
+
+
 def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: int = 0,
-                  kernel_set: KernelSet = KernelSet.OPTIMISED, patch: PatchRequest = NO_PATCH,
+                  kernel_set: KernelSet = KernelSet.OPTIMISED, overlaps: bool = True,
+                  exact_seconds: float = 0.0, patch: PatchRequest = NO_PATCH,
                   max_overhead: float = 0.20) -> CompiledModel:
     """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator.
-    patch: run the first stage patch by patch (MCUNetV2); max_overhead bounds the extra MACs of
-    --patch auto, as a fraction of the model's."""
-    lowered = choose_kernels(lower_graph(graph), kernel_set)
-    patch_plan = choose_patch_plan(graph, lowered, patch, max_overhead, arena_budget)
-    if patch_plan is not None:
-        graph, lowered = apply_patch_plan(graph, lowered, patch_plan)
-    plan = plan_arena(buffer_lifetimes(graph, lowered), budget=arena_budget, guard_bytes=guard_bytes)
-    return CompiledModel(graph, lowered, plan, emit_model(graph, lowered, plan), patch_plan)
+    overlaps=False: every buffer apart from every other live one (no kernel contracts, no in-place
+    variants), as before the schedule had them. exact_seconds: time for the exact placement search.
+    patch: run the first stage patch by patch (MCUNetV2); max_overhead bounds the extra MACs that
+    --patch auto may spend, as a fraction of the model's."""
+    kernels = choose_kernels(lower_graph(graph), kernel_set)
+
+    def prepared(patch_plan: PatchPlan | None) -> tuple[Lowered, ...]:
+        lowered = kernels
+        if overlaps and not guard_bytes:
+            lowered = _choose_inplace(graph, lowered, keep=patch_plan.split if patch_plan else 0)
+        return declare_overlaps(lowered)
+
+    def arena_of(patch_plan: PatchPlan | None) -> ArenaPlan:
+        return _schedule_and_plan(graph, prepared(patch_plan), None, 0, overlaps, 0.0, patch_plan)[1]
+
+    patch_plan = choose_patch_plan(graph, kernels, patch, max_overhead, arena_budget, arena_of)
+    lowered = prepared(patch_plan)
+    schedule, plan = _schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds, patch_plan)
+    return CompiledModel(graph, lowered, schedule, plan, emit_model(graph, schedule, plan), patch_plan)
 
 
 def compile_file(path: Path | str, arena_budget: int | None = None, guard_bytes: int = 0,
-                 kernel_set: KernelSet = KernelSet.OPTIMISED, patch: PatchRequest = NO_PATCH,
-                 max_overhead: float = 0.20) -> CompiledModel:
-    return compile_graph(read_tflite(path), arena_budget, guard_bytes, kernel_set, patch, max_overhead)
+                 kernel_set: KernelSet = KernelSet.OPTIMISED, overlaps: bool = True,
+                 patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20) -> CompiledModel:
+    return compile_graph(read_tflite(path), arena_budget, guard_bytes, kernel_set, overlaps,
+                         patch=patch, max_overhead=max_overhead)
 
 
 def compile_bytes(data: bytes, name: str = "model", arena_budget: int | None = None,
                   guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED,
-                  patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20) -> CompiledModel:
-    return compile_graph(parse_tflite(data, name=name), arena_budget, guard_bytes, kernel_set, patch, max_overhead)
+                  overlaps: bool = True, patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20) -> CompiledModel:
+    return compile_graph(parse_tflite(data, name=name), arena_budget, guard_bytes, kernel_set, overlaps,
+                         patch=patch, max_overhead=max_overhead)

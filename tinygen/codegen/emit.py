@@ -1,8 +1,9 @@
-"""Generate a model's C library (<name>.h, <name>.c) from its kernel calls and arena plan.
+"""Generate a model's C library (<name>.h, <name>.c) from its schedule and arena plan.
 
 emit.py decides what exists and what it is called: every kernel argument becomes a named static
-constant (op<k>_<arg>), every constant tensor an aligned array in flash (w<index>), every
-activation an address in the arena. The templates decide the layout of the files.
+constant (op<k>_<arg>), every constant tensor an aligned array in flash (w<index>), every view an
+address in the arena (its buffer's offset in the plan plus the view's own offset). The templates
+decide the layout of the files, loops included.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from tinygen.codegen.env import render
 from tinygen.codegen.sources import GeneratedSources
 from tinygen.errors import PlanError
 from tinygen.ir.graph import DType, Graph, Tensor
-from tinygen.kernels.call import Alias, KernelCall, Lowered, TraceGather, TracePoint
-from tinygen.kernels.cvalues import ConstArray, CStruct, NullPtr, ScratchRef, TensorRef, TensorView, TraceBuffer
+from tinygen.kernels.call import Lowered
+from tinygen.kernels.cvalues import ConstArray, CStruct, NullPtr, ScratchRef, TensorRef
 from tinygen.plan.arena import ArenaPlan
-from tinygen.plan.lifetimes import alias_roots
+from tinygen.schedule.ir import AliasStep, Loop, Schedule, TraceGather, TracePoint, View
+from tinygen.schedule.ir import Step as ScheduledStep
+from tinygen.schedule.lower import build_schedule
 
 _DTYPE_ENUM = {
     DType.INT8: "TG_DTYPE_INT8",
@@ -61,6 +64,14 @@ class Step:
 
 
 @dataclass(frozen=True)
+class LoopBlock:
+    """A schedule Loop as the template renders it: each iteration's steps (unrolled today)."""
+
+    label: str
+    iterations: tuple[tuple[Step, ...], ...]
+
+
+@dataclass(frozen=True)
 class TensorInfo:
     name: str
     pointer: str
@@ -72,13 +83,11 @@ class TensorInfo:
 
 
 class _Emitter:
-    def __init__(self, graph: Graph, lowered: tuple[Lowered, ...], plan: ArenaPlan) -> None:
+    def __init__(self, graph: Graph, schedule: Schedule, plan: ArenaPlan) -> None:
         self.graph = graph
         self.plan = plan
-        self.offsets = plan.tensor_offsets()
-        self.scratch = plan.scratch_offsets()
-        self.roots = alias_roots(lowered)
-        self.lowered = lowered
+        self.offsets = plan.buffer_offsets()
+        self.schedule = schedule
         self.prefix = graph.name
         self.weights: dict[int, StaticConst] = {}
         self.params: list[StaticConst] = []
@@ -89,12 +98,17 @@ class _Emitter:
     def arena_pointer(self, c_type: str, offset: int) -> str:
         return f"TG_ARENA({c_type}, {offset})"
 
+    def view_pointer(self, view: View) -> str:
+        return self.arena_pointer(view.c_type, self.offsets[view.buffer] + view.offset)
+
     def tensor_pointer(self, index: int) -> str:
-        root = self.roots.get(index, index)
-        tensor = self.graph.tensor(root)
-        if tensor.is_constant:
-            return self.weight_array(tensor)
-        return self.arena_pointer(self.graph.tensor(index).dtype.c_type, self.offsets[index])
+        view = self.schedule.tensor_view(index)
+        if view is None:  # a constant, or an alias of one
+            return self.weight_array(self._constant_root(index))
+        return self.view_pointer(view)
+
+    def _constant_root(self, index: int) -> Tensor:
+        return self.graph.tensor(dict(self.schedule.constant_aliases).get(index, index))
 
     def weight_array(self, tensor: Tensor) -> str:
         if tensor.index not in self.weights:
@@ -110,7 +124,7 @@ class _Emitter:
 
     # -- kernel arguments ----------------------------------------------------------------
     def add_param(self, const: StaticConst) -> str:
-        """Its name; an operator run per patch has one call per patch: equal constants are shared,
+        """Its name. An operator run per patch has one call per patch: equal constants are shared,
         different ones get a _v<k> suffix."""
         name, k = const.name, 0
         while name in self.param_names:
@@ -128,19 +142,16 @@ class _Emitter:
         values = np.asarray(array.values)
         return self.add_param(StaticConst(array.c_type, name, array_body(values, array.c_type), max(1, values.size)))
 
-    def argument(self, call: KernelCall, step: int, arg_name: str, value) -> str:
+    def argument(self, step: ScheduledStep, arg_name: str, value) -> str:
+        call = step.call
         base = f"op{call.op_index}_{arg_name}"
+        view = step.view(arg_name)
+        if isinstance(value, (TensorRef, ScratchRef)) and view is not None:
+            return self.view_pointer(view)
         if isinstance(value, TensorRef):
             return self.tensor_pointer(value.tensor)
-        if isinstance(value, ScratchRef):
-            return self.arena_pointer("void", self.scratch[step])
         if isinstance(value, NullPtr):
             return "NULL"
-        if isinstance(value, TensorView):
-            return self.arena_pointer(self.graph.tensor(value.tensor).dtype.c_type,
-                                      self.offsets[value.tensor] + value.byte_offset)
-        if isinstance(value, TraceBuffer):
-            return f"&{self.trace_buffer(value.tensor)}[{value.byte_offset}]"
         if isinstance(value, ConstArray):
             return self.const_array(base, value)
         if isinstance(value, CStruct):
@@ -161,37 +172,66 @@ class _Emitter:
                                                            t.nbytes, c_comment(f"'{t.name}' {list(t.shape)}"))
         return self.trace_buffers[tensor_index].name
 
+    def trace_gather(self, gather: TraceGather) -> Step:
+        """A patch's part of a tensor copied into its whole copy; parameters inline, since they
+        exist only in trace builds."""
+        args = []
+        for a in gather.call.args:
+            if isinstance(a.value, CStruct):
+                args.append(f"&({a.value.C_TYPE}){struct_initializer(a.value, None)}")
+            elif a.name == "dst":
+                args.append(f"&{self.trace_buffer(gather.tensor)}[{gather.offset}]")
+            else:
+                args.append(self.view_pointer(gather.source))
+        return Step(self.comment(gather.call.op_index) + " (trace builds: gathered)", gather.call.function,
+                    tuple(args), (), gather.call.op_index, trace_only=True)
+
     def trace(self, op_index: int, tensor_index: int) -> Trace:
         t = self.graph.tensor(tensor_index)
         return Trace(op_index, tensor_index, self.tensor_pointer(tensor_index), t.nbytes)
 
-    def steps(self) -> list[Step]:
-        steps: list[Step] = []
-        call_step = 0
-        for item in self.lowered:
-            op = next(o for o in self.graph.operators if o.index == item.op_index)
-            shapes = " ".join(str(list(self.graph.tensor(i).shape)) for i in op.inputs[:1] if i >= 0)
-            out_shape = str(list(self.graph.tensor(op.outputs[0]).shape))
-            comment = f"#{op.index} {op.kind}: {shapes} -> {out_shape}"
-            if isinstance(item, Alias):
-                steps.append(Step(comment + " (shares its input's bytes)", None, (), (self.trace(op.index, item.target),)))
-                continue
-            if isinstance(item, TraceGather):  # its parameters inline: they exist only in trace builds
-                args = tuple(f"&({a.value.C_TYPE}){struct_initializer(a.value, None)}" if isinstance(a.value, CStruct)
-                             else self.argument(item, -1, a.name, a.value) for a in item.args)
-                steps.append(Step(comment + " (trace builds: gathered)", item.function, args, (), trace_only=True))
-                continue
-            if isinstance(item, TracePoint):
+    def comment(self, op_index: int) -> str:
+        op = next(o for o in self.graph.operators if o.index == op_index)
+        shapes = " ".join(str(list(self.graph.tensor(i).shape)) for i in op.inputs[:1] if i >= 0)
+        out_shape = str(list(self.graph.tensor(op.outputs[0]).shape))
+        return f"#{op.index} {op.kind}: {shapes} -> {out_shape}"
+
+    def call_step(self, step: ScheduledStep, position: int, traced: bool) -> Step:
+        call = step.call
+        args = tuple(self.argument(step, a.name, a.value) for a in call.args)
+        # A tensor is traced once it exists whole: after the step that writes it (not per patch).
+        traces = tuple(self.trace(call.op_index, t) for t in call.writes
+                       if traced and self.schedule.tensor_view(t) is not None)
+        return Step(self.comment(call.op_index), call.function, args, traces, call.op_index, position)
+
+    def steps(self) -> list[Step | LoopBlock]:
+        rendered: list[Step | LoopBlock] = []
+        position = 0
+        for item in self.schedule.items:
+            if isinstance(item, AliasStep):
+                rendered.append(Step(self.comment(item.op_index) + " (shares its input's bytes)", None, (),
+                                     (self.trace(item.op_index, item.tensor),)))
+            elif isinstance(item, Loop):
+                iterations = []
+                for iteration in item.iterations:
+                    rendered_iteration = []
+                    for s in iteration:
+                        if isinstance(s, TraceGather):
+                            rendered_iteration.append(self.trace_gather(s))
+                        else:
+                            rendered_iteration.append(self.call_step(s, position, traced=False))
+                            position += 1
+                    iterations.append(tuple(rendered_iteration))
+                rendered.append(LoopBlock(item.label, tuple(iterations)))
+            elif isinstance(item, TracePoint):
                 t = self.graph.tensor(item.tensor)
                 pointer = self.trace_buffer(item.tensor) if item.gathered else self.tensor_pointer(item.tensor)
-                steps.append(Step(comment + " (all patches done)", None, (),
-                                  (Trace(op.index, item.tensor, pointer, t.nbytes),)))
-                continue
-            args = tuple(self.argument(item, call_step, a.name, a.value) for a in item.args)
-            traces = tuple(self.trace(op.index, t) for t in item.writes) if item.traced else ()
-            steps.append(Step(comment, item.function, args, traces, item.op_index, call_step))
-            call_step += 1
-        return steps
+                rendered.append(Step(self.comment(item.op_index) + " (every patch done)", None, (),
+                                     (Trace(item.op_index, item.tensor, pointer, t.nbytes),)))
+            else:
+                rendered.append(self.call_step(item, position, traced=True))
+                position += 1
+        return rendered
 
     def tensor_info(self, index: int) -> TensorInfo:
         t = self.graph.tensor(index)
@@ -236,8 +276,11 @@ def guard_buffers(graph: Graph, plan: ArenaPlan) -> list[GuardBuffer]:
             for p in placements]
 
 
-def emit_model(graph: Graph, lowered: tuple[Lowered, ...], plan: ArenaPlan) -> GeneratedSources:
-    e = _Emitter(graph, lowered, plan)
+def emit_model(graph: Graph, schedule: Schedule | tuple[Lowered, ...], plan: ArenaPlan) -> GeneratedSources:
+    """`schedule` may also be a kernel-call sequence (tests edit those): it is scheduled whole."""
+    if not isinstance(schedule, Schedule):
+        schedule = build_schedule(graph, schedule)
+    e = _Emitter(graph, schedule, plan)
     steps = e.steps()
     context = dict(
         name=graph.name,

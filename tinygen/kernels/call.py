@@ -14,6 +14,23 @@ class KernelArg:
 
 
 @dataclass(frozen=True)
+class Overlap:
+    """The kernel's overlap contract for one (input, output) pair of pointer arguments.
+
+    The kernel reads `input_arg` and writes `output_arg` in an order such that the output's bytes
+    may overlap the input's, provided `address(output) - address(input) <= max_delta` (bytes;
+    negative: the output must start that far below the input, a lag), and `>= min_delta` when
+    that is given (in-place kernels that must sit exactly over their input: min = max = 0). It only
+    applies when the call reads the input for the last time; otherwise the two may not share a byte.
+    """
+
+    input_arg: str
+    output_arg: str
+    max_delta: int
+    min_delta: int | None = None
+
+
+@dataclass(frozen=True)
 class KernelCall:
     op_index: int
     op_kind: str
@@ -22,7 +39,7 @@ class KernelCall:
     reads: tuple[int, ...]   # activation tensors the call reads
     writes: tuple[int, ...]  # activation tensors the call writes
     scratch_bytes: int = 0
-    traced: bool = True  # False: what it writes is part of a tensor (a patch), traced elsewhere
+    overlaps: tuple[Overlap, ...] = ()  # where the output may lie over an input (see Overlap)
 
 
 @dataclass(frozen=True)
@@ -35,25 +52,4 @@ class Alias:
     target: int
 
 
-@dataclass(frozen=True)
-class TraceGather:
-    """Trace builds only: copy a patch's part of a tensor into that tensor's whole copy
-    (a TraceBuffer), so it can be compared with TFLM's once every patch has run."""
-
-    op_index: int
-    op_kind: str
-    function: str
-    args: tuple[KernelArg, ...]
-
-
-@dataclass(frozen=True)
-class TracePoint:
-    """Trace the whole tensor here: from the arena, or from its gathered copy (gathered=True)."""
-
-    op_index: int
-    op_kind: str
-    tensor: int
-    gathered: bool
-
-
-Lowered = KernelCall | Alias | TraceGather | TracePoint
+Lowered = KernelCall | Alias

@@ -48,25 +48,7 @@ class NullPtr:
     pass
 
 
-@dataclass(frozen=True)
-class TensorView:
-    """An address inside an activation tensor: byte_offset bytes past its start (patch-based
-    execution reads and writes whole-width row bands of a tensor in place)."""
-
-    tensor: int
-    byte_offset: int
-
-
-@dataclass(frozen=True)
-class TraceBuffer:
-    """An address inside the whole copy of a tensor that trace builds gather patch by patch (the
-    tensor itself exists only in patches); never in the arena, only under TG_TRACE."""
-
-    tensor: int
-    byte_offset: int
-
-
-CValue = Union[int, float, CStruct, ConstArray, TensorRef, ScratchRef, NullPtr, TensorView, TraceBuffer]
+CValue = Union[int, float, CStruct, ConstArray, TensorRef, ScratchRef, NullPtr]
 
 # --- structs shared by many kernels: runtime_c/include/tinygen/tg_types.h --------------------
 

@@ -1,19 +1,19 @@
-"""Buffer lifetimes from the lowered call sequence.
+"""Buffer lifetimes from the schedule.
 
-A buffer is the memory of one activation tensor, or of several that alias (RESHAPE), or the
-scratch of one call. Its lifetime is the closed interval of call steps during which it must hold
-its bytes: from the call that writes it (or before the first call, for graph inputs) to the last
-call that reads it (or after the last call, for graph outputs). Two buffers whose intervals
-intersect must not overlap in memory. A call's inputs and outputs are live at the same step, so no
-kernel ever writes over what it reads.
+A buffer (schedule/ir.py ArenaBuffer) is the memory of one activation tensor, or of several that
+alias (RESHAPE), or the scratch of one call, or a temporary of a region-level stage. Its lifetime
+is the closed interval of steps (positions in `Schedule.flat_steps()`) during which it must hold
+its bytes: from the step that first touches it (or before the first step, for graph inputs) to the
+last step that touches it (or after the last step, for graph outputs). Two buffers whose intervals
+intersect must not share a byte, except where a step's overlap contract allows it (plan/arena.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinygen.ir.graph import Graph
-from tinygen.kernels.call import Alias, KernelCall, Lowered
+from tinygen.schedule.ir import Schedule
+from tinygen.schedule.lower import alias_roots  # noqa: F401  (re-exported: older callers import it here)
 
 
 @dataclass(frozen=True)
@@ -23,79 +23,46 @@ class Buffer:
     size: int
     first: int
     last: int
+    name: str = ""                # the schedule's ArenaBuffer.name ("" for hand-made buffers)
 
     def overlaps_in_time(self, other: "Buffer") -> bool:
         return self.first <= other.last and other.first <= self.last
 
     @property
+    def key(self) -> str:
+        return self.name or self.label
+
+    @property
     def label(self) -> str:
         if self.scratch_of is not None:
             return f"scratch of call {self.scratch_of}"
-        return "tensor " + "=".join(str(t) for t in self.tensors)
+        if self.tensors:
+            return "tensor " + "=".join(str(t) for t in self.tensors)
+        return self.name
 
 
-def alias_roots(lowered: tuple[Lowered, ...]) -> dict[int, int]:
-    """Tensor index -> the tensor whose bytes it shares (itself if it aliases nothing)."""
-    roots: dict[int, int] = {}
+def buffer_lifetimes(schedule: Schedule) -> tuple[Buffer, ...]:
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
 
-    def root(t: int) -> int:
-        while roots.get(t, t) != t:
-            t = roots[t]
-        return t
+    def touch(name: str, step: int) -> None:
+        first[name] = min(first.get(name, step), step)
+        last[name] = max(last.get(name, step), step)
 
-    for item in lowered:
-        if isinstance(item, Alias):
-            roots[root(item.target)] = root(item.source)
-    return {t: root(t) for t in roots}
-
-
-def buffer_lifetimes(graph: Graph, lowered: tuple[Lowered, ...]) -> tuple[Buffer, ...]:
-    calls = [item for item in lowered if isinstance(item, KernelCall)]
-    roots = alias_roots(lowered)
-
-    def root(t: int) -> int:
-        return roots.get(t, t)
-
-    end = len(calls)
-    first: dict[int, int] = {}
-    last: dict[int, int] = {}
-    members: dict[int, set[int]] = {}
-
-    def touch(t: int, step: int) -> None:
-        if graph.tensor(t).is_constant:
-            return
-        r = root(t)
-        members.setdefault(r, set()).add(t)
-        first[r] = min(first.get(r, step), step)
-        last[r] = max(last.get(r, step), step)
-
-    for t in graph.inputs:
-        touch(t, -1)
-    for step, call in enumerate(calls):
-        for t in call.reads + call.writes:
-            touch(t, step)
-    for t in graph.outputs:
-        touch(t, end)
-    for item in lowered:
-        if isinstance(item, Alias):
-            # An alias whose source is live keeps both names on the same buffer.
-            for t in (item.source, item.target):
-                if not graph.tensor(t).is_constant and root(t) in members:
-                    members[root(t)].add(t)
-
-    buffers = [
-        Buffer(tensors=tuple(sorted(members[r])), scratch_of=None,
-               size=max(graph.tensor(t).nbytes for t in members[r]), first=first[r], last=last[r])
-        for r in sorted(members)
-    ]
-    for step, call in enumerate(calls):
-        if call.scratch_bytes > 0:
-            buffers.append(Buffer(tensors=(), scratch_of=step, size=call.scratch_bytes, first=step, last=step))
-    return tuple(buffers)
+    steps = list(schedule.flat_steps())
+    for name in schedule.inputs:
+        touch(name, -1)
+    for position, step in enumerate(steps):
+        for name in step.reads + step.writes + ((step.scratch,) if step.scratch else ()):
+            touch(name, position)
+    for name in schedule.outputs:
+        touch(name, len(steps))
+    return tuple(Buffer(b.tensors, b.scratch_of, b.nbytes, first[b.name], last[b.name], b.name)
+                 for b in schedule.buffers if b.name in first)
 
 
 def peak_live_bytes(buffers: tuple[Buffer, ...]) -> int:
-    """The largest sum of sizes live at one step: no placement can be smaller."""
+    """The largest sum of sizes live at one step: with no overlapping, no placement can be smaller."""
     if not buffers:
         return 0
     steps = range(min(b.first for b in buffers), max(b.last for b in buffers) + 1)

@@ -1,0 +1,1 @@
+"""The schedule IR (ir.py) and its construction from the kernel calls (lower.py)."""

@@ -23,12 +23,17 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
 
 from tinygen.errors import PlanError
-from tinygen.ir.graph import DType, Graph, Tensor
-from tinygen.kernels.call import Alias, KernelArg, KernelCall, Lowered, TraceGather, TracePoint
-from tinygen.kernels.cvalues import HW, CStruct, CValue, Dims, TensorRef, TensorView, TraceBuffer
+from tinygen.ir.graph import DType, Graph
+from tinygen.kernels.call import Alias, KernelArg, KernelCall, Lowered
+from tinygen.kernels.cvalues import HW, CStruct, CValue, Dims, TensorRef
+from tinygen.schedule.ir import ArenaBuffer, Loop, Schedule, Step, TraceGather, TracePoint, View
+
+if TYPE_CHECKING:
+    from tinygen.plan.arena import ArenaPlan
 
 # Kernels whose output pixel depends on a kernel-sized window of input pixels.
 WINDOWED = frozenset({"tg_conv_s8", "tg_conv_s8_fast", "tg_depthwise_conv_s8", "tg_depthwise_conv_s8_fast",
@@ -236,6 +241,13 @@ def axis_spans(ops: tuple[StageOp, ...], axis: str, parts: int) -> list[list[tup
     return per_op
 
 
+def execution_order(grid_rows: int, grid_cols: int) -> list[tuple[int, int]]:
+    """Patches run from the bottom right to the top left (raster order reversed): the stage's
+    whole output can then lie above its whole input and overwrite the input's end as soon as no
+    later patch reads it (stage_min_delta)."""
+    return [(r, c) for r in reversed(range(grid_rows)) for c in reversed(range(grid_cols))]
+
+
 def make_plan(chain: tuple[StageOp, ...], split: int, grid_rows: int, grid_cols: int) -> PatchPlan:
     """The windows of every patch when the first `split` calls of the chain run over a grid."""
     if not 2 <= split <= len(chain):
@@ -248,8 +260,7 @@ def make_plan(chain: tuple[StageOp, ...], split: int, grid_rows: int, grid_cols:
                         f"first {split} operators")
     rows, cols = axis_spans(ops, "rows", grid_rows), axis_spans(ops, "cols", grid_cols)
     patches = []
-    for r in range(grid_rows):
-        for c in range(grid_cols):
+    for r, c in execution_order(grid_rows, grid_cols):
             patches.append(PatchWindows(
                 inputs=tuple(Window(rows[k][r][0], cols[k][c][0], op.input_dims.c) for k, op in enumerate(ops)),
                 outputs=tuple(Window(rows[k][r][1], cols[k][c][1], op.output_dims.c) for k, op in enumerate(ops))))
@@ -257,25 +268,6 @@ def make_plan(chain: tuple[StageOp, ...], split: int, grid_rows: int, grid_cols:
 
 
 # ---- the schedule: the chain's calls repeated per patch ----------------------------------------
-
-
-def _window_dims(window: Window) -> Dims:
-    return Dims(1, window.rows.size, window.cols.size, window.channels)
-
-
-def _full_width(window: Window, dims: Dims) -> bool:
-    return window.cols.size == dims.w
-
-
-def _copy_params(window: Window, whole: Dims, into_whole: bool) -> "WindowCopy":
-    whole_stride, patch_stride = whole.w * whole.c, window.cols.size * window.channels
-    return WindowCopy(rows=window.rows.size, row_bytes=patch_stride,
-                      src_stride=patch_stride if into_whole else whole_stride,
-                      dst_stride=whole_stride if into_whole else patch_stride)
-
-
-def _window_offset(window: Window, whole: Dims) -> int:
-    return (window.rows.start * whole.w + window.cols.start) * whole.c
 
 
 @dataclass(frozen=True)
@@ -287,9 +279,42 @@ class WindowCopy(CStruct):
     dst_stride: int
 
 
-def _patched_call(op: StageOp, inp: Window, out: Window, source: CValue, target: CValue,
-                  reads: int, writes: int) -> KernelCall:
-    replaced: dict[str, CValue] = {"input": source, "output": target}
+def _window_dims(window: Window) -> Dims:
+    return Dims(1, window.rows.size, window.cols.size, window.channels)
+
+
+def _full_width(window: Window, dims: Dims) -> bool:
+    return window.cols.size == dims.w
+
+
+def _window_offset(window: Window, whole: Dims) -> int:
+    return (window.rows.start * whole.w + window.cols.start) * whole.c
+
+
+def _copy_params(window: Window, whole: Dims, into_whole: bool) -> WindowCopy:
+    whole_stride, patch_stride = whole.w * whole.c, window.cols.size * window.channels
+    return WindowCopy(rows=window.rows.size, row_bytes=patch_stride,
+                      src_stride=patch_stride if into_whole else whole_stride,
+                      dst_stride=whole_stride if into_whole else patch_stride)
+
+
+def _region(whole: View, window: Window, dims: Dims) -> View:
+    """The window as a view of the whole tensor's buffer (strided unless it spans every column)."""
+    return View(whole.buffer, "int8_t", whole.offset + _window_offset(window, dims),
+                (1, window.rows.size, window.cols.size, window.channels), (dims.h * dims.w * dims.c, dims.w * dims.c, dims.c, 1))
+
+
+def _copy_call(op: StageOp, params: WindowCopy, tensor: int) -> KernelCall:
+    return KernelCall(op.call.op_index, op.call.op_kind, COPY_FUNCTION,
+                      (KernelArg("copy", params), KernelArg("src", TensorRef(tensor)), KernelArg("dst", TensorRef(tensor))),
+                      reads=(tensor,), writes=(tensor,))
+
+
+def _patched_call(op: StageOp, inp: Window, out: Window) -> KernelCall:
+    """The call over one patch: the windows' dims, the local padding; its overlap contract
+    derived again for those dims."""
+    from tinygen.kernels.overlap import CONTRACTS
+    replaced: dict[str, CValue] = {}
     if op.call.function in POINTWISE:
         replaced["size"] = out.pixels * out.channels
     else:
@@ -298,63 +323,94 @@ def _patched_call(op: StageOp, inp: Window, out: Window, source: CValue, target:
         replaced.update(params=dataclasses.replace(params, padding=padding),
                         input_dims=_window_dims(inp), output_dims=_window_dims(out))
     args = tuple(KernelArg(a.name, replaced.get(a.name, a.value)) for a in op.call.args)
-    return dataclasses.replace(op.call, args=args, reads=(reads,), writes=(writes,), traced=False)
+    call = dataclasses.replace(op.call, args=args, overlaps=())
+    contract = CONTRACTS.get(call.function)
+    return dataclasses.replace(call, overlaps=contract(call)) if contract else call
 
 
-def apply_patch_plan(graph: Graph, lowered: tuple[Lowered, ...], plan: PatchPlan) -> tuple[Graph, tuple[Lowered, ...]]:
-    """The graph with one new tensor per patch buffer, and the calls with the chain run per patch."""
-    assert tuple(lowered[:plan.split]) == tuple(op.call for op in plan.ops)
-    extra: list[Tensor] = []
+WORKSPACE = "patch_workspace"
 
-    def patch_buffer(window: Window, like: int, label: str) -> int:
-        t = graph.tensor(like)
-        index = len(graph.tensors) + len(extra)
-        extra.append(Tensor(index, f"{t.name} [{label}]", (1, window.rows.size, window.cols.size, window.channels),
-                            DType.INT8, t.quant))
-        return index
 
+def _align4(n: int) -> int:
+    return (n + 3) // 4 * 4
+
+
+def workspace_bytes(plan: PatchPlan) -> int:
+    """The one buffer every patch works in. Call k of a patch writes its output at the workspace's
+    bottom (k even) or top (k odd) and reads what call k - 1 left at the other end, so it must hold
+    the largest input and output of one call together (the first call's copied input window sits
+    at the top; the last call's output, when it is copied into the whole output, at its end)."""
+    first, last = plan.ops[0].input_dims, plan.ops[-1].output_dims
+    most = 0
+    for patch in plan.patches:
+        for k in range(len(plan.ops)):
+            inp, out = patch.inputs[k], patch.outputs[k]
+            in_bytes = 0 if k == 0 and _full_width(inp, first) else inp.nbytes
+            out_bytes = 0 if k == len(plan.ops) - 1 and _full_width(out, last) else out.nbytes
+            most = max(most, _align4(in_bytes) + _align4(out_bytes))
+    return most
+
+
+def patch_schedule(schedule: Schedule, plan: PatchPlan) -> Schedule:
+    """The schedule with its first `split` steps replaced by a Loop over the patches, the chain's
+    intermediate tensors by one workspace every patch reuses (see workspace_bytes), and trace
+    points for the tensors that only trace builds see whole."""
+    steps = schedule.items[:plan.split]
+    if not all(isinstance(s, Step) and s.call.op_index == op.call.op_index for s, op in zip(steps, plan.ops)):
+        raise AssertionError("the patch plan does not match the schedule's first steps")
     first, last = plan.ops[0], plan.ops[-1]
-    whole_in, whole_out = first.input_tensor, last.output_tensor
-    items: list[Lowered] = []
-    for p, patch in enumerate(plan.patches):
-        label = f"patch {p}"
-        current = -1
+    whole_in, whole_out = steps[0].view("input"), steps[-1].view("output")
+    assert whole_in is not None and whole_out is not None
+    size = workspace_bytes(plan)
+    temporaries = (ArenaBuffer(WORKSPACE, size),) if size else ()
+    iterations = []
+
+    def temporary(window: Window, top: bool) -> View:
+        shape = (1, window.rows.size, window.cols.size, window.channels)
+        view = View.whole(WORKSPACE, "int8_t", shape)
+        return dataclasses.replace(view, offset=size - _align4(window.nbytes)) if top else view
+
+    for patch in plan.patches:
+        items: list[Step | TraceGather] = []
+        current = whole_in
         for k, op in enumerate(plan.ops):
             inp, out = patch.inputs[k], patch.outputs[k]
             if k > 0:
-                source: CValue = TensorRef(current)
+                source = current
             elif _full_width(inp, first.input_dims):
-                source, current = TensorView(whole_in, _window_offset(inp, first.input_dims)), whole_in
+                source = _region(whole_in, inp, first.input_dims)
             else:
-                current = patch_buffer(inp, whole_in, label)
-                items.append(KernelCall(op.call.op_index, op.call.op_kind, COPY_FUNCTION, (
-                    KernelArg("copy_in", _copy_params(inp, first.input_dims, into_whole=False)),
-                    KernelArg("whole", TensorView(whole_in, _window_offset(inp, first.input_dims))),
-                    KernelArg("patch", TensorRef(current))), reads=(whole_in,), writes=(current,), traced=False))
-                source = TensorRef(current)
-            reads = current
+                source = temporary(inp, top=True)
+                items.append(Step(_copy_call(op, _copy_params(inp, first.input_dims, into_whole=False), first.input_tensor),
+                                  (("src", _region(whole_in, inp, first.input_dims)), ("dst", source)),
+                                  reads=(whole_in.buffer,), writes=(source.buffer,)))
             if op is last and _full_width(out, last.output_dims):
-                target: CValue = TensorView(whole_out, _window_offset(out, last.output_dims))
-                current = whole_out
+                target = _region(whole_out, out, last.output_dims)
             else:
-                current = patch_buffer(out, op.output_tensor, label)
-                target = TensorRef(current)
-            items.append(_patched_call(op, inp, out, source, target, reads, current))
+                target = temporary(out, top=k % 2 == 1)
+            items.append(Step(_patched_call(op, inp, out), (("input", source), ("output", target)),
+                              reads=(source.buffer,), writes=(target.buffer,)))
             if op is not last:
-                items.append(TraceGather(op.call.op_index, op.call.op_kind, COPY_FUNCTION, (
-                    KernelArg("gather", _copy_params(out, op.output_dims, into_whole=True)),
-                    KernelArg("patch", TensorRef(current)),
-                    KernelArg("whole", TraceBuffer(op.output_tensor, _window_offset(out, op.output_dims))))))
-            elif current != whole_out:
-                items.append(KernelCall(op.call.op_index, op.call.op_kind, COPY_FUNCTION, (
-                    KernelArg("copy_out", _copy_params(out, last.output_dims, into_whole=True)),
-                    KernelArg("patch", TensorRef(current)),
-                    KernelArg("whole", TensorView(whole_out, _window_offset(out, last.output_dims)))),
-                    reads=(current,), writes=(whole_out,), traced=False))
-    for op in plan.ops:
-        items.append(TracePoint(op.call.op_index, op.call.op_kind, op.output_tensor, gathered=op is not last))
-    new_graph = dataclasses.replace(graph, tensors=graph.tensors + tuple(extra))
-    return new_graph, tuple(items) + tuple(lowered[plan.split:])
+                gather = _copy_call(op, _copy_params(out, op.output_dims, into_whole=True), op.output_tensor)
+                items.append(TraceGather(gather, target, op.output_tensor, _window_offset(out, op.output_dims)))
+            elif target.buffer != whole_out.buffer:
+                items.append(Step(_copy_call(op, _copy_params(out, last.output_dims, into_whole=True), last.output_tensor),
+                                  (("src", target), ("dst", _region(whole_out, out, last.output_dims))),
+                                  reads=(target.buffer,), writes=(whole_out.buffer,)))
+            current = target
+        iterations.append(tuple(items))
+    label = (f"the first {plan.split} operators patch by patch, {plan.grid_rows}x{plan.grid_cols} patches "
+             f"(--patch {plan.label})")
+    intermediates = {op.output_tensor for op in plan.ops[:-1]}
+    gone = {v.buffer for t, v in schedule.tensor_views if t in intermediates}
+    return dataclasses.replace(
+        schedule,
+        buffers=tuple(b for b in schedule.buffers if b.name not in gone) + temporaries,
+        items=(Loop(label, tuple(iterations)),
+               *(TracePoint(op.call.op_index, op.output_tensor, gathered=op is not last) for op in plan.ops),
+               *schedule.items[plan.split:]),
+        tensor_views=tuple((t, v) for t, v in schedule.tensor_views if t not in intermediates),
+    )
 
 
 # ---- what the user asks for ------------------------------------------------------------------
@@ -416,7 +472,7 @@ class PatchChoice:
     grid_rows: int
     grid_cols: int
     overhead: float    # extra MACs / the model's MACs
-    estimate: int      # whole input + whole output + the largest patch step: cheap, close to the arena
+    estimate: int      # the stage's bytes or the rest's, whichever is more: cheap, close to the arena
     arena_bytes: int = -1  # placed exactly (-1: not yet)
 
     @property
@@ -424,31 +480,43 @@ class PatchChoice:
         return f"{self.split}:{self.grid_rows}x{self.grid_cols}"
 
 
-def _estimate(ops: tuple[StageOp, ...], rows: list, cols: list, grid_cols: int) -> tuple[int, int]:
-    """(bytes, MACs) of a split and grid from its per-axis spans: the bytes are the whole input
-    and output plus the largest (input, output) window pair of one call."""
+def _estimate(ops: tuple[StageOp, ...], rows: list, cols: list) -> tuple[int, int]:
+    """(bytes, MACs) of a split and grid from its per-axis spans: the whole input and output
+    overlapped as the stage allows, plus the workspace (from the largest windows: an upper bound)."""
     first, last = ops[0].input_dims, ops[-1].output_dims
-    worst, macs = 0, 0
+    grid_cols = len(cols[0])
+    workspace, macs = 0, 0
     for k, op in enumerate(ops):
         in_pixels = max(r[0].size for r in rows[k]) * max(c[0].size for c in cols[k])
         out_pixels = max(r[1].size for r in rows[k]) * max(c[1].size for c in cols[k])
         in_bytes = 0 if k == 0 and grid_cols == 1 else in_pixels * op.input_dims.c
         out_bytes = 0 if k == len(ops) - 1 and grid_cols == 1 else out_pixels * op.output_dims.c
-        worst = max(worst, in_bytes + out_bytes)
+        workspace = max(workspace, _align4(in_bytes) + _align4(out_bytes))
         macs += op.macs_per_pixel * sum(r[1].size for r in rows[k]) * sum(c[1].size for c in cols[k])
-    return first.h * first.w * first.c + last.h * last.w * last.c + worst, macs
+    order = execution_order(len(rows[0]), grid_cols)
+    read_hi = [((rows[0][r][0].stop - 1) * first.w + cols[0][c][0].stop) * first.c for r, c in order]
+    write_lo = [(rows[-1][r][1].start * last.w + cols[-1][c][1].start) * last.c for r, c in order]
+    span = overlapped_span(first.h * first.w * first.c, last.h * last.w * last.c, min_output_delta(read_hi, write_lo))
+    return span + workspace, macs
 
 
-def _arena_bytes(graph: Graph, lowered: tuple[Lowered, ...], plan: PatchPlan | None) -> int:
-    from tinygen.plan.arena import plan_arena  # the schedule is judged by placing it
-    from tinygen.plan.lifetimes import buffer_lifetimes
-    if plan is not None:
-        graph, lowered = apply_patch_plan(graph, lowered, plan)
-    return plan_arena(buffer_lifetimes(graph, lowered)).arena_bytes
+def rest_bytes(whole: "ArenaPlan") -> list[int]:
+    """Per step p of the whole-tensor plan: the most arena bytes its placement uses at any step
+    from p on, which is what a patch stage of the first p steps leaves the rest of the model."""
+    end = max((q.buffer.last for q in whole.placements), default=0)
+    used = [max((q.end for q in whole.placements if q.buffer.first <= p <= q.buffer.last), default=0)
+            for p in range(end + 1)]
+    return [max(used[p:]) for p in range(len(used))] + [0]
 
 
-def candidate_plans(graph: Graph, lowered: tuple[Lowered, ...]) -> list[PatchChoice]:
-    """Every split of the chain and grid up to MAX_GRID x MAX_GRID, with estimates."""
+# Places a schedule: the pipeline's own placement (given by it, so the search judges plans exactly
+# as the build will place them); None: run whole tensors.
+ArenaOf = Callable[["PatchPlan | None"], "ArenaPlan"]
+
+
+def candidate_plans(graph: Graph, lowered: tuple[Lowered, ...], rest: list[int]) -> list[PatchChoice]:
+    """Every split of the chain and grid up to MAX_GRID x MAX_GRID, with estimates; rest: what
+    the model needs after each split (rest_bytes)."""
     chain = patchable_chain(graph, lowered)
     model = max(1, model_macs(graph))
     choices = []
@@ -469,44 +537,46 @@ def candidate_plans(graph: Graph, lowered: tuple[Lowered, ...]) -> list[PatchCho
             for (axis2, cols), col_spans in per_axis.items():
                 if axis2 != "cols" or rows * cols == 1:
                     continue
-                estimate, macs = _estimate(ops, row_spans, col_spans, cols)
-                choices.append(PatchChoice(split, rows, cols, (macs - whole_macs) / model, estimate))
+                estimate, macs = _estimate(ops, row_spans, col_spans)
+                choices.append(PatchChoice(split, rows, cols, (macs - whole_macs) / model,
+                                           max(estimate, rest[min(split, len(rest) - 1)])))
     return choices
 
 
-def _placed(graph: Graph, lowered: tuple[Lowered, ...], choices: list[PatchChoice]) -> list[PatchChoice]:
-    chain = patchable_chain(graph, lowered)
-    return [dataclasses.replace(c, arena_bytes=_arena_bytes(graph, lowered, make_plan(chain, c.split, c.grid_rows,
-                                                                                      c.grid_cols)))
-            for c in choices]
-
-
 def search_patch_plan(graph: Graph, lowered: tuple[Lowered, ...], max_overhead: float,
-                      budget: int | None) -> PatchPlan | None:
+                      budget: int | None, arena_of: ArenaOf) -> PatchPlan | None:
     """The plan of least arena within the MAC-overhead budget, if it beats running whole tensors;
     if that still misses the board's budget, the plan of least overhead that fits it."""
-    chosen = search_patch_choice(graph, lowered, max_overhead, budget)
+    chosen = search_patch_choice(graph, lowered, max_overhead, budget, arena_of)
     if chosen is None:
         return None
     return make_plan(patchable_chain(graph, lowered), chosen.split, chosen.grid_rows, chosen.grid_cols)
 
 
 def search_patch_choice(graph: Graph, lowered: tuple[Lowered, ...], max_overhead: float,
-                        budget: int | None) -> PatchChoice | None:
-    whole = _arena_bytes(graph, lowered, None)
-    choices = candidate_plans(graph, lowered)
+                        budget: int | None, arena_of: ArenaOf) -> PatchChoice | None:
+    chain = patchable_chain(graph, lowered)
+
+    def placed(candidates: list[PatchChoice]) -> list[PatchChoice]:
+        return [dataclasses.replace(c, arena_bytes=arena_of(make_plan(chain, c.split, c.grid_rows,
+                                                                       c.grid_cols)).arena_bytes)
+                for c in candidates]
+
+    whole_plan = arena_of(None)
+    whole = whole_plan.arena_bytes
+    choices = candidate_plans(graph, lowered, rest_bytes(whole_plan))
     within = sorted((c for c in choices if c.overhead <= max_overhead), key=lambda c: (c.estimate, c.overhead))
-    placed = sorted(_placed(graph, lowered, within[:EXACT_CANDIDATES]), key=lambda c: (c.arena_bytes, c.overhead))
-    best = placed[0] if placed and placed[0].arena_bytes < whole else None
+    best_placed = sorted(placed(within[:EXACT_CANDIDATES]), key=lambda c: (c.arena_bytes, c.overhead))
+    best = best_placed[0] if best_placed and best_placed[0].arena_bytes < whole else None
     best_bytes = best.arena_bytes if best else whole
     if budget is None or best_bytes <= budget:
         return best
     # Over the board's budget: spend MACs beyond --max-overhead, cheapest first, until a plan fits.
     fitting = sorted((c for c in choices if c.estimate <= budget), key=lambda c: c.overhead)
-    for choice in _placed(graph, lowered, fitting[:EXACT_CANDIDATES * 2]):
+    for choice in placed(fitting[:EXACT_CANDIDATES * 2]):
         if choice.arena_bytes <= budget:
             return choice
-    smallest = sorted(_placed(graph, lowered, sorted(choices, key=lambda c: (c.estimate, c.overhead))[:EXACT_CANDIDATES]),
+    smallest = sorted(placed(sorted(choices, key=lambda c: (c.estimate, c.overhead))[:EXACT_CANDIDATES]),
                       key=lambda c: c.arena_bytes)
     if not smallest or smallest[0].arena_bytes >= whole:
         raise PlanError(f"the model needs {whole} bytes of activation RAM and no patch plan lowers it; "
@@ -517,11 +587,11 @@ def search_patch_choice(graph: Graph, lowered: tuple[Lowered, ...], max_overhead
 
 
 def choose_patch_plan(graph: Graph, lowered: tuple[Lowered, ...], request: PatchRequest, max_overhead: float,
-                      budget: int | None) -> PatchPlan | None:
+                      budget: int | None, arena_of: ArenaOf) -> PatchPlan | None:
     if request.mode == "none":
         return None
     if request.mode == "auto":
-        return search_patch_plan(graph, lowered, max_overhead, budget)
+        return search_patch_plan(graph, lowered, max_overhead, budget, arena_of)
     chain = patchable_chain(graph, lowered)
     if len(chain) < 2:
         raise PlanError("--patch: the model does not start with two or more operators that can run in patches "
@@ -551,3 +621,49 @@ def patch_facts(plan: PatchPlan | None, graph: Graph) -> dict:
     if plan is None:
         return {"patch": "none", "mac_overhead": 0.0}
     return {"patch": plan.label, "mac_overhead": round(plan.extra_macs / max(1, model_macs(graph)), 4)}
+
+
+def min_output_delta(read_hi: list[int], write_lo: list[int]) -> int:
+    """The least offset(output) - offset(input) at which no patch writes output bytes over input
+    bytes a later patch still reads, given per patch (in execution order) the end of its input
+    window and the start of its output window (bytes in each whole tensor). Each patch reads its
+    input before it writes its output."""
+    delta, written = 0, None
+    for j in range(len(read_hi) - 1):
+        written = write_lo[j] if written is None else min(written, write_lo[j])
+        delta = max(delta, max(read_hi[j + 1:]) - written)
+    return delta
+
+
+def stage_min_delta(plan: PatchPlan) -> int:
+    in_dims, out_dims = plan.ops[0].input_dims, plan.ops[-1].output_dims
+    read_hi = [((p.inputs[0].rows.stop - 1) * in_dims.w + p.inputs[0].cols.stop) * in_dims.c for p in plan.patches]
+    write_lo = [_window_offset(p.outputs[-1], out_dims) for p in plan.patches]
+    return min_output_delta(read_hi, write_lo)
+
+
+def overlapped_span(in_bytes: int, out_bytes: int, min_delta: int) -> int:
+    """Bytes the whole input and output span together, the output placed min_delta above the input."""
+    return max(in_bytes, min_delta + out_bytes)
+
+
+def stage_allowances(schedule: Schedule, plan: PatchPlan, buffers: tuple) -> tuple:
+    """The patch stage's own overlap contract: its whole output may lie over the part of its whole
+    input that every later patch has finished reading, at least stage_min_delta above it
+    (plan/contracts.py Allowance, one per step of the stage), when the input is not read after the
+    stage and the output not written before it."""
+    from tinygen.plan.contracts import Allowance
+    loop = schedule.items[0]
+    assert isinstance(loop, Loop)
+    steps = sum(isinstance(s, Step) for iteration in loop.iterations for s in iteration)
+    whole_in = next(s for s in loop.iterations[0] if isinstance(s, Step)).views[0][1].buffer
+    whole_out = next(s for s in reversed(loop.iterations[-1]) if isinstance(s, Step)).view("output")
+    whole_out = whole_out.buffer if whole_out is not None else \
+        next(s for s in reversed(loop.iterations[-1]) if isinstance(s, Step)).view("dst").buffer
+    by_key = {b.key: b for b in buffers}
+    a, b = by_key.get(whole_in), by_key.get(whole_out)
+    if a is None or b is None or a is b or a.last >= steps or b.first < 0 or whole_in in schedule.outputs:
+        return ()
+    delta = stage_min_delta(plan)
+    return tuple(Allowance(whole_in, whole_out, max_delta=max(delta, a.size), step=position, min_delta=delta)
+                 for position in range(max(0, b.first), a.last + 1))

@@ -35,6 +35,16 @@ void tg_depthwise_conv_s8_fast(const tg_depthwise_params_t *params, const tg_cha
                                const int32_t *bias, /* may be NULL */
                                const tg_dims_t *output_dims, int8_t *output);
 
+/* The same results as tg_depthwise_conv_s8 (depth multiplier 1), with the output allowed to start
+ * at the input's address: channel by channel, the input plane is copied to `plane`
+ * (tg_depthwise_conv_s8_inplace_buffer_size() bytes) before that output channel is written. */
+int32_t tg_depthwise_conv_s8_inplace_buffer_size(const tg_dims_t *input_dims);
+void tg_depthwise_conv_s8_inplace(const tg_depthwise_params_t *params, const tg_channel_requant_t *requant,
+                                  const tg_dims_t *input_dims, const int8_t *input,
+                                  const tg_dims_t *filter_dims, const int8_t *filter,
+                                  const int32_t *bias, /* may be NULL */
+                                  const tg_dims_t *output_dims, int8_t *output, int8_t *plane);
+
 #ifdef __cplusplus
 }
 #endif

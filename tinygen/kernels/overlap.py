@@ -1,0 +1,123 @@
+"""Overlap contracts: where a kernel's output may lie over an input it reads for the last time.
+
+A contract (kernels/call.py `Overlap`) is derived from the order in which the C kernel reads and
+writes, so it is declared per C function: a kernel variant with another loop order gets no
+contract (never overlapped) until one is written for it here. The planner places buffers under
+these pairwise contracts; plan/arena.py checks them on every plan.
+
+The rule for a kernel that walks its output in order: when it writes output bytes up to `w`, the
+lowest input byte it will still read is `r`; the write is safe when `out + w <= in + r`, so
+`max_delta = min over the walk of (r - w)`. For windowed kernels (convolution, pooling) the walk
+is per output pixel: all channels of a pixel (of a block of `pixels_per_block` pixels, for
+kernels that compute two pixels at once) are written while that pixel's window is still read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+from tinygen.kernels.call import KernelCall, Lowered, Overlap
+from tinygen.kernels.cvalues import CValue, Dims
+
+
+def _arg(call: KernelCall, name: str) -> CValue:
+    return next(a.value for a in call.args if a.name == name)
+
+
+def window_walk_delta(in_dims: Dims, out_dims: Dims, filter_h: int, filter_w: int, stride_h: int, stride_w: int,
+                      pad_h: int, pad_w: int, pixels_per_block: int) -> int:
+    """max_delta (bytes, int8 input and output) of a kernel walking output pixels in raster order,
+    reading for each pixel the window that starts at (y*stride - pad, x*stride - pad)."""
+    n, h, w, c = in_dims.n, in_dims.h, in_dims.w, in_dims.c
+    oy, ox = np.meshgrid(np.arange(out_dims.h), np.arange(out_dims.w), indexing="ij")
+    rows = np.clip(oy * stride_h - pad_h, 0, h - 1)
+    cols = np.clip(ox * stride_w - pad_w, 0, w - 1)
+    first_read = ((rows * w + cols) * c).reshape(-1)
+    first_read = np.concatenate([b * h * w * c + first_read for b in range(n)])
+    # The lowest byte still to be read while a pixel is written: this pixel's window or a later one's.
+    still_read = np.minimum.accumulate(first_read[::-1])[::-1]
+    pixels = len(first_read)
+    written = np.minimum(np.arange(pixels) + pixels_per_block, pixels) * out_dims.c
+    return int((still_read - written).min()) if pixels else 0
+
+
+def _conv_contract(pixels_per_block: int) -> Callable[[KernelCall], tuple[Overlap, ...]]:
+    def contract(call: KernelCall) -> tuple[Overlap, ...]:
+        params, fd = _arg(call, "params"), _arg(call, "filter_dims")
+        return (Overlap("input", "output", window_walk_delta(
+            _arg(call, "input_dims"), _arg(call, "output_dims"),
+            (fd.h - 1) * params.dilation.h + 1, (fd.w - 1) * params.dilation.w + 1,
+            params.stride.h, params.stride.w, params.padding.h, params.padding.w, pixels_per_block)),)
+    return contract
+
+
+def _pool_contract(call: KernelCall) -> tuple[Overlap, ...]:
+    params = _arg(call, "params")
+    return (Overlap("input", "output", window_walk_delta(
+        _arg(call, "input_dims"), _arg(call, "output_dims"), params.filter.h, params.filter.w,
+        params.stride.h, params.stride.w, params.padding.h, params.padding.w, 1)),)
+
+
+def _pad_contract(call: KernelCall) -> tuple[Overlap, ...]:
+    """tg_pad_s8 walks the output in order and consumes the input in order at the inside positions."""
+    params = _arg(call, "params")
+    dims = [int(d) for d in params.input_dims.values]
+    before, after = [int(d) for d in params.before.values], [int(d) for d in params.after.values]
+    inside = np.ones([1] * len(dims), dtype=bool)
+    for axis, (d, lo, hi) in enumerate(zip(dims, before, after)):
+        line = np.zeros(lo + d + hi, dtype=bool)
+        line[lo:lo + d] = True
+        shape = [1] * len(dims)
+        shape[axis] = len(line)
+        inside = inside & line.reshape(shape)
+    consumed = np.cumsum(inside.reshape(-1), dtype=np.int64)
+    written = np.arange(1, consumed.size + 1)
+    return (Overlap("input", "output", int((consumed - written).min()) if consumed.size else 0),)
+
+
+def _same_order(*inputs: str) -> Callable[[KernelCall], tuple[Overlap, ...]]:
+    """Element i of the output written after element i of every input is read, none later: the
+    output may start at the input (or below it)."""
+    return lambda call: tuple(Overlap(name, "output", 0) for name in inputs)
+
+
+def _pixelwise_inplace(call: KernelCall) -> tuple[Overlap, ...]:
+    """tg_conv_1x1_s8_inplace: pixel q is copied out, then written at q * out_c; pixel q + 1 and
+    later are still unread, from (q + 1) * in_c on."""
+    in_dims, out_dims = _arg(call, "input_dims"), _arg(call, "output_dims")
+    pixels = in_dims.n * in_dims.h * in_dims.w
+    step = in_dims.c - out_dims.c
+    return (Overlap("input", "output", step if step >= 0 else pixels * step),)
+
+
+# C function -> its contracts for one call. Only kernels whose loop order was read are here.
+CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
+    "tg_conv_s8": _conv_contract(1),
+    "tg_conv_s8_fast": _conv_contract(2),       # two output pixels per block
+    "tg_depthwise_conv_s8": _conv_contract(1),
+    "tg_depthwise_conv_s8_fast": _conv_contract(1),
+    "tg_avg_pool_s8": _pool_contract,
+    "tg_max_pool_s8": _pool_contract,
+    "tg_pad_s8": _pad_contract,
+    "tg_add_s8": _same_order("input1", "input2"),
+    "tg_mul_s8": _same_order("input1", "input2"),
+    "tg_relu_s8": _same_order("input"),
+    "tg_relu6_s8": _same_order("input"),
+    "tg_requantize_s8": _same_order("input"),
+    "tg_logistic_s8": _same_order("input"),
+    "tg_hard_swish_s8": _same_order("input"),
+    # in-place variants (kernels/inplace.py)
+    "tg_depthwise_conv_s8_inplace": lambda call: (Overlap("input", "output", 0, min_delta=0),),
+    "tg_conv_1x1_s8_inplace": _pixelwise_inplace,
+    "tg_conv_1x1_s8_inplace_ref": _pixelwise_inplace,
+}
+
+
+def declare_overlaps(lowered: tuple[Lowered, ...]) -> tuple[Lowered, ...]:
+    """Every call with the contracts of its (chosen) C function."""
+    return tuple(dataclasses.replace(item, overlaps=CONTRACTS[item.function](item))
+                 if isinstance(item, KernelCall) and item.function in CONTRACTS else item
+                 for item in lowered)

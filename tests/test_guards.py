@@ -114,8 +114,8 @@ def test_guards_catch_the_overflow_in_qemu_as_one_line(tmp_path, monkeypatch):
 
     real_compile = flow.compile_graph
 
-    def compile_with_bug(graph, arena_budget=None, guard_bytes=0, kernel_set=KernelSet.OPTIMISED):
-        compiled = real_compile(graph, arena_budget, guard_bytes, kernel_set)
+    def compile_with_bug(graph, arena_budget=None, guard_bytes=0, kernel_set=KernelSet.OPTIMISED, **options):
+        compiled = real_compile(graph, arena_budget, guard_bytes, kernel_set, **options)
         return dataclasses.replace(compiled, sources=corrupted(compiled, "tg_fully_connected_s8_fast",
                                                                one_more("output_depth")))
 

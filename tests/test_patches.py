@@ -263,3 +263,13 @@ def test_patched_calls_cover_each_output_pixel_once():
     # the chain's intermediate tensors exist only in the workspace now
     assert all(schedule.tensor_view(op.output_tensor) is None for op in plan.ops[:-1])
     assert schedule.tensor_view(plan.ops[-1].output_tensor) is not None
+
+
+@pytest.mark.parametrize("grid", ["5:2x3", "3:3x1"])
+def test_patched_under_sanitizers_with_guards(tmp_path, grid):
+    """AddressSanitizer and UBSan, with guard bytes around every buffer (the workspace too) checked
+    after each call and the arena poisoned outside the buffers live at each step."""
+    result = compare_on_host(chain_model(seed=3, extreme=True), tmp_path / "san", count=2, name="m",
+                             patch=PatchRequest.parse(grid), sanitize=True, guard_bytes=16)
+    assert result.compiled.patch is not None and result.tensors_compared > 0
+    assert not result.mismatches, "\n".join(result.mismatches[:10])

@@ -24,7 +24,7 @@ from tinygen.schedule.patches import (
 from tinygen.testing.compare import compare_on_host
 from tinygen.testing.model_builder import ModelBuilder, accumulator_output_scale, random_bias, random_int8, random_scale
 
-from conftest import mlperf_model
+from conftest import DIGITS_MODEL, mlperf_model
 
 
 # ---- geometry ------------------------------------------------------------------------------------
@@ -279,3 +279,26 @@ def test_kws_patched_bit_exact_on_host(tmp_path):
     """KWS's 10x4 stride-2 first convolution with its asymmetric SAME padding, then depthwise
     blocks, with each 5x1 band of the seventh call's output a patch."""
     assert_patched_bit_exact(tmp_path, mlperf_model("kws").read_bytes(), "7:5x5")
+
+
+@pytest.mark.parametrize("grid", ["4:2x2", "5:4x4", "4:1x3"])
+def test_digits_residual_patched_bit_exact_on_host(tmp_path, grid):
+    """The example model's residual block (conv -> depthwise -> 1x1 conv, ADDed to the first
+    conv's output) runs in patches: the ADD reads the part of the wider window the depthwise
+    needed, copied out of the workspace; on the example's own sample digits."""
+    samples = np.load(DIGITS_MODEL.parent / "sample_inputs.npy")[:3]
+    records = [[s] for s in samples]
+    assert_patched_bit_exact(tmp_path, DIGITS_MODEL.read_bytes(), grid, records=records)
+
+
+def test_auto_patches_the_digits_example():
+    whole = compile_bytes(DIGITS_MODEL.read_bytes(), name="m")
+    patched = compile_bytes(DIGITS_MODEL.read_bytes(), name="m", patch=PatchRequest.parse("auto"))
+    assert patched.patch is not None and patched.plan.arena_bytes < whole.plan.arena_bytes
+
+
+def test_a_split_inside_a_residual_block_is_refused():
+    graph, lowered = _lowered(DIGITS_MODEL.read_bytes())
+    with pytest.raises(PlanError, match="needed after operator #2"):
+        compile_bytes(DIGITS_MODEL.read_bytes(), name="m", patch=PatchRequest.parse("3:2x2"))
+    assert len(patchable_chain(graph, lowered)) >= 5

@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 WINDOWED = frozenset({"tg_conv_s8", "tg_conv_s8_fast", "tg_depthwise_conv_s8", "tg_depthwise_conv_s8_fast",
                       "tg_avg_pool_s8", "tg_max_pool_s8"})
 # Kernels mapping each input element to the output element at the same place ("size" elements).
-POINTWISE = frozenset({"tg_relu_s8", "tg_relu6_s8", "tg_hard_swish_s8", "tg_logistic_s8", "tg_requantize_s8"})
+POINTWISE = frozenset({"tg_relu_s8", "tg_relu6_s8", "tg_hard_swish_s8", "tg_logistic_s8", "tg_requantize_s8",
+                       "tg_add_s8", "tg_mul_s8"})
+BINARY = frozenset({"tg_add_s8", "tg_mul_s8"})  # two inputs of the output's shape (no broadcast)
 COPY_FUNCTION = "tg_copy_window_s8"
 
 
@@ -96,24 +98,26 @@ POINT = AxisGeometry(kernel=1, stride=1, dilation=1, padding=0, in_size=1 << 30)
 
 @dataclass(frozen=True)
 class StageOp:
-    """One call of the chain, with what its windows need."""
+    """One call of the stage, with what its windows need."""
 
     call: KernelCall
     rows: AxisGeometry
     cols: AxisGeometry
     input_dims: Dims
     output_dims: Dims
-    macs_per_pixel: int  # multiply-accumulates per output pixel (0 for pooling and activations)
+    macs_per_pixel: int  # multiply-accumulates per output pixel (0 for pooling and elementwise)
+    inputs: tuple[tuple[str, int], ...] = ()  # (argument, tensor) of every activation input
 
     @property
     def input_tensor(self) -> int:
-        return _tensor_arg(self.call, "input")
+        return self.inputs[0][1]
 
     @property
     def output_tensor(self) -> int:
         return _tensor_arg(self.call, "output")
 
     def input_window(self, out: Window) -> Window:
+        """What every input must hold for `out` (the inputs of ADD and MUL share their window)."""
         if self.call.function in POINTWISE:
             return dataclasses.replace(out, channels=self.input_dims.c)
         return Window(self.rows.input_span(out.rows), self.cols.input_span(out.cols), self.input_dims.c)
@@ -121,10 +125,12 @@ class StageOp:
 
 @dataclass(frozen=True)
 class PatchWindows:
-    """One patch: the window of its input and output in every call of the chain."""
+    """One patch: per call, the window its inputs must hold and the window it computes (the union
+    of what its consumers need: with branches, one consumer may need less, and gets a copy)."""
 
     inputs: tuple[Window, ...]
     outputs: tuple[Window, ...]
+    stage_input: Window  # the part of the stage's input the patch reads
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,10 @@ class PatchPlan:
     @property
     def label(self) -> str:
         return f"{self.split}:{self.grid_rows}x{self.grid_cols}"
+
+    @property
+    def stage_input(self) -> int:
+        return self.ops[0].input_tensor
 
     @property
     def macs(self) -> int:
@@ -180,65 +190,107 @@ def stage_op(graph: Graph, call: KernelCall) -> StageOp | None:
             kernel, dilation, macs = params.filter, HW(1, 1), 0
         rows = AxisGeometry(kernel.h, params.stride.h, dilation.h, params.padding.h, in_dims.h)
         cols = AxisGeometry(kernel.w, params.stride.w, dilation.w, params.padding.w, in_dims.w)
+        input_args = ("input",)
     elif call.function in POINTWISE and "size" in names:
-        tensor = graph.tensor(_tensor_arg(call, "input"))
-        if len(tensor.shape) != 4:
-            return None
-        in_dims = out_dims = Dims(*tensor.shape)
+        input_args = ("input1", "input2") if call.function in BINARY else ("input",)
+        shapes = {graph.tensor(_tensor_arg(call, a)).shape for a in (*input_args, "output")
+                  if isinstance(_arg(call, a), TensorRef)}
+        if len(shapes) != 1 or len(next(iter(shapes))) != 4:
+            return None  # a broadcast or a constant operand: no window of it is a window of the output
+        in_dims = out_dims = Dims(*next(iter(shapes)))
         rows, cols, macs = POINT, POINT, 0
     else:
         return None
-    if in_dims.n != 1 or not all(isinstance(_arg(call, n), TensorRef) for n in ("input", "output")):
+    pointers = (*input_args, "output")
+    if in_dims.n != 1 or not all(isinstance(_arg(call, n), TensorRef) for n in pointers):
         return None
-    tensors = (graph.tensor(_tensor_arg(call, "input")), graph.tensor(_tensor_arg(call, "output")))
-    if any(t.dtype is not DType.INT8 for t in tensors) or call.scratch_bytes:
+    tensors = [graph.tensor(_tensor_arg(call, n)) for n in pointers]
+    if any(t.dtype is not DType.INT8 or t.is_constant for t in tensors) or call.scratch_bytes:
         return None
-    return StageOp(call, rows, cols, in_dims, out_dims, macs)
+    inputs = tuple((a, _tensor_arg(call, a)) for a in input_args)
+    if tuple(dict.fromkeys(t for _, t in inputs)) != call.reads or call.writes != (tensors[-1].index,):
+        return None
+    return StageOp(call, rows, cols, in_dims, out_dims, macs, inputs)
+
+
+def _readers(lowered: tuple[Lowered, ...]) -> dict[int, list[int]]:
+    """Tensor -> the positions of the calls (and aliases) that read it."""
+    readers: dict[int, list[int]] = {}
+    for position, item in enumerate(lowered):
+        for t in (item.reads if isinstance(item, KernelCall) else (item.source,) if isinstance(item, Alias) else ()):
+            readers.setdefault(t, []).append(position)
+    return readers
 
 
 def patchable_chain(graph: Graph, lowered: tuple[Lowered, ...]) -> tuple[StageOp, ...]:
-    """The longest chain of windowable calls at the start of the network."""
-    readers: dict[int, int] = {}
-    for item in lowered:
-        for t in (item.reads if isinstance(item, KernelCall) else (item.source,) if isinstance(item, Alias) else ()):
-            readers[t] = readers.get(t, 0) + 1
+    """The longest run of windowable calls at the start of the network that read only the first
+    call's input and each other's outputs (a chain, or branches that join again: residual ADDs)."""
     op_calls: dict[int, int] = {}
     for item in lowered:
         op_calls[item.op_index] = op_calls.get(item.op_index, 0) + 1
-    chain: list[StageOp] = []
+    ops: list[StageOp] = []
+    produced: set[int] = set()
     for item in lowered:
         if not isinstance(item, KernelCall) or op_calls[item.op_index] != 1:
             break
         op = stage_op(graph, item)
-        if op is None or item.reads != (op.input_tensor,) or item.writes != (op.output_tensor,):
+        if op is None:
             break
-        if chain:
-            previous = chain[-1].output_tensor
-            if op.input_tensor != previous or readers.get(previous) != 1 or previous in graph.outputs:
-                break
-        chain.append(op)
-    return tuple(chain)
+        stage_input = ops[0].input_tensor if ops else op.input_tensor
+        if any(t not in produced and t != stage_input for _, t in op.inputs) or op.output_tensor in produced:
+            break
+        ops.append(op)
+        produced.add(op.output_tensor)
+    return tuple(ops)
+
+
+def split_problem(graph: Graph, lowered: tuple[Lowered, ...], ops: tuple[StageOp, ...], split: int) -> str | None:
+    """Why the first `split` calls cannot form a stage (None: they can): every tensor they make
+    but the last must be read by them alone, never after the stage."""
+    readers = _readers(lowered)
+    for op in ops[:split - 1]:
+        t = op.output_tensor
+        if t in graph.outputs or any(position >= split for position in readers.get(t, ())):
+            return f"tensor {t} '{graph.tensor(t).name}' is needed after operator #{ops[split - 1].call.op_index}"
+    if any(t == ops[split - 1].output_tensor for op in ops[:split] for _, t in op.inputs):
+        return "the last operator's output is read inside the stage"
+    return None
 
 
 def _grid_spans(size: int, parts: int) -> list[Span]:
     return [Span(i * size // parts, (i + 1) * size // parts) for i in range(parts)]
 
 
-def axis_spans(ops: tuple[StageOp, ...], axis: str, parts: int) -> list[list[tuple[Span, Span]]]:
-    """Rows (axis 'rows') or columns ('cols') are independent: per call of the chain, per grid
-    cell along that axis, the (input, output) span, found backwards from the last output."""
+def _union(a: Span | None, b: Span) -> Span:
+    return b if a is None else Span(min(a.start, b.start), max(a.stop, b.stop))
+
+
+@dataclass(frozen=True)
+class AxisSpans:
+    """One axis of a grid: per call, per grid cell, the (input, output) span, and per cell the
+    span of the stage's input that the patches read."""
+
+    per_op: tuple[tuple[tuple[Span, Span], ...], ...]
+    stage_input: tuple[Span, ...]
+
+
+def axis_spans(ops: tuple[StageOp, ...], axis: str, parts: int) -> AxisSpans:
+    """Rows (axis 'rows') or columns ('cols') are independent: found backwards from the last
+    output's grid cells, a tensor read by several calls holding the union of what they need."""
     size = getattr(ops[-1].output_dims, "h" if axis == "rows" else "w")
-    spans = _grid_spans(size, parts)
-    per_op: list[list[tuple[Span, Span]]] = []
+    need: dict[int, list[Span]] = {ops[-1].output_tensor: _grid_spans(size, parts)}
+    per_op: list[tuple[tuple[Span, Span], ...]] = []
     for op in reversed(ops):
+        outs = need[op.output_tensor]
         geometry = getattr(op, axis)
-        inputs = spans if op.call.function in POINTWISE else [geometry.input_span(out) for out in spans]
-        if any(span.size <= 0 for span in inputs):
+        ins = outs if op.call.function in POINTWISE else [geometry.input_span(out) for out in outs]
+        if any(span.size <= 0 for span in ins):
             raise PlanError(f"patch grid of {parts} along the {axis}: a patch of operator #{op.call.op_index} reads "
                             "nothing but padding")
-        per_op.insert(0, list(zip(inputs, spans)))
-        spans = inputs
-    return per_op
+        per_op.insert(0, tuple(zip(ins, outs)))
+        for _, t in op.inputs:
+            need[t] = [_union(a, b) for a, b in zip(need[t], ins)] if t in need else list(ins)
+    return AxisSpans(tuple(per_op), tuple(need[ops[0].input_tensor]))
 
 
 def execution_order(grid_rows: int, grid_cols: int) -> list[tuple[int, int]]:
@@ -248,11 +300,15 @@ def execution_order(grid_rows: int, grid_cols: int) -> list[tuple[int, int]]:
     return [(r, c) for r in reversed(range(grid_rows)) for c in reversed(range(grid_cols))]
 
 
-def make_plan(chain: tuple[StageOp, ...], split: int, grid_rows: int, grid_cols: int) -> PatchPlan:
-    """The windows of every patch when the first `split` calls of the chain run over a grid."""
+def make_plan(chain: tuple[StageOp, ...], split: int, grid_rows: int, grid_cols: int,
+              problem: str | None = None) -> PatchPlan:
+    """The windows of every patch when the first `split` calls of the stage run over a grid.
+    problem: why this split is no stage (split_problem), if it is not one."""
     if not 2 <= split <= len(chain):
         raise PlanError(f"patch split {split}: the first {len(chain)} operators can run in patches, so the split "
                         f"must be between 2 and {len(chain)}")
+    if problem:
+        raise PlanError(f"patch split {split}: {problem}")
     ops = chain[:split]
     last = ops[-1].output_dims
     if not (1 <= grid_rows <= last.h and 1 <= grid_cols <= last.w):
@@ -261,9 +317,12 @@ def make_plan(chain: tuple[StageOp, ...], split: int, grid_rows: int, grid_cols:
     rows, cols = axis_spans(ops, "rows", grid_rows), axis_spans(ops, "cols", grid_cols)
     patches = []
     for r, c in execution_order(grid_rows, grid_cols):
-            patches.append(PatchWindows(
-                inputs=tuple(Window(rows[k][r][0], cols[k][c][0], op.input_dims.c) for k, op in enumerate(ops)),
-                outputs=tuple(Window(rows[k][r][1], cols[k][c][1], op.output_dims.c) for k, op in enumerate(ops))))
+        patches.append(PatchWindows(
+            inputs=tuple(Window(rows.per_op[k][r][0], cols.per_op[k][c][0], op.input_dims.c)
+                         for k, op in enumerate(ops)),
+            outputs=tuple(Window(rows.per_op[k][r][1], cols.per_op[k][c][1], op.output_dims.c)
+                          for k, op in enumerate(ops)),
+            stage_input=Window(rows.stage_input[r], cols.stage_input[c], ops[0].input_dims.c)))
     return PatchPlan(split, grid_rows, grid_cols, ops, tuple(patches))
 
 
@@ -335,69 +394,171 @@ def _align4(n: int) -> int:
     return (n + 3) // 4 * 4
 
 
+@dataclass(frozen=True)
+class _Temp:
+    """A window held in the workspace during one patch, from step `first` to step `last`."""
+
+    key: str
+    window: Window
+    first: int
+    last: int
+
+    @property
+    def nbytes(self) -> int:
+        return _align4(self.window.nbytes)
+
+
+def _allocate(temps: list[_Temp]) -> tuple[dict[str, int], int]:
+    """Offsets in the workspace (first fit, the best of two orders) and the bytes it needs: two
+    windows live at the same step never share a byte."""
+    best: tuple[dict[str, int], int] | None = None
+    for order in (sorted(temps, key=lambda t: (-t.nbytes, t.first)), sorted(temps, key=lambda t: t.first)):
+        placed: list[tuple[_Temp, int]] = []
+        for temp in order:
+            clashes = sorted((o, o + t.nbytes) for t, o in placed if t.first <= temp.last and temp.first <= t.last)
+            offset = 0
+            for lo, hi in clashes:
+                if offset + temp.nbytes <= lo:
+                    break
+                offset = max(offset, hi)
+            placed.append((temp, offset))
+        size = max((o + t.nbytes for t, o in placed), default=0)
+        if best is None or size < best[1]:
+            best = ({t.key: o for t, o in placed}, size)
+    assert best is not None
+    return best
+
+
+@dataclass(frozen=True)
+class _Region:
+    """A window of a whole tensor (the stage's input or output), in its own buffer."""
+
+    whole: View
+    window: Window
+    dims: Dims
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A window inside a larger window held in the workspace (a branch that needs less)."""
+
+    temp: str
+    outer: Window
+    window: Window
+
+
+Place = str | _Region | _Part  # a str names a _Temp
+
+
+def _patch_program(plan: PatchPlan, patch: PatchWindows, whole_in: View, whole_out: View) -> tuple[list, list[_Temp]]:
+    """One patch as a list of symbolic steps over places, and the workspace windows it needs."""
+    first, last = plan.ops[0], plan.ops[-1]
+    producer = {op.output_tensor: k for k, op in enumerate(plan.ops)}
+    program: list[tuple] = []
+    spans: dict[str, list] = {}   # temp key -> [window, first step, last step]
+
+    def temp(key: str, window: Window) -> str:
+        spans[key] = [window, len(program), len(program)]
+        return key
+
+    def use(place: Place) -> Place:
+        key = place if isinstance(place, str) else place.temp if isinstance(place, _Part) else None
+        if key is not None:
+            spans[key][2] = len(program)
+        return place
+
+    held: dict[int, str] = {}  # tensor -> the temp holding its window
+    for k, op in enumerate(plan.ops):
+        inp, out = patch.inputs[k], patch.outputs[k]
+        sources: list[tuple[str, Place]] = []
+        for arg, t in op.inputs:
+            if t == plan.stage_input:
+                region = _Region(whole_in, inp, first.input_dims)
+                if _full_width(inp, first.input_dims):
+                    sources.append((arg, region))
+                    continue
+                key = temp(f"in{k}_{arg}", inp)
+                program.append(("copy", op, _copy_params(inp, first.input_dims, into_whole=False), t, region, key))
+                sources.append((arg, key))
+            elif patch.outputs[producer[t]] == inp:
+                sources.append((arg, held[t]))
+            else:  # the producer made more than this call needs: copy the part it reads
+                outer = patch.outputs[producer[t]]
+                part = _Part(held[t], outer, inp)
+                key = temp(f"part{k}_{arg}", inp)
+                program.append(("copy", op, WindowCopy(inp.rows.size, inp.cols.size * inp.channels,
+                                                       outer.cols.size * outer.channels, inp.cols.size * inp.channels),
+                                t, use(part), key))
+                sources.append((arg, key))
+        if op is last and _full_width(out, last.output_dims):
+            target: Place = _Region(whole_out, out, last.output_dims)
+        else:
+            target = temp(f"out{k}", out)
+        sources = [(arg, use(place)) for arg, place in sources]
+        program.append(("call", op, inp, out, sources, target))
+        if op is not last:
+            held[op.output_tensor] = target
+            program.append(("gather", op, _copy_params(out, op.output_dims, into_whole=True), use(target),
+                            _window_offset(out, op.output_dims)))
+        elif not isinstance(target, _Region):
+            program.append(("copy", op, _copy_params(out, last.output_dims, into_whole=True), op.output_tensor,
+                            use(target), _Region(whole_out, out, last.output_dims)))
+    return program, [_Temp(key, w, a, b) for key, (w, a, b) in spans.items()]
+
+
 def workspace_bytes(plan: PatchPlan) -> int:
-    """The one buffer every patch works in. Call k of a patch writes its output at the workspace's
-    bottom (k even) or top (k odd) and reads what call k - 1 left at the other end, so it must hold
-    the largest input and output of one call together (the first call's copied input window sits
-    at the top; the last call's output, when it is copied into the whole output, at its end)."""
-    first, last = plan.ops[0].input_dims, plan.ops[-1].output_dims
-    most = 0
-    for patch in plan.patches:
-        for k in range(len(plan.ops)):
-            inp, out = patch.inputs[k], patch.outputs[k]
-            in_bytes = 0 if k == 0 and _full_width(inp, first) else inp.nbytes
-            out_bytes = 0 if k == len(plan.ops) - 1 and _full_width(out, last) else out.nbytes
-            most = max(most, _align4(in_bytes) + _align4(out_bytes))
-    return most
+    """The one buffer every patch works in: what its largest patch needs at once."""
+    whole = View.whole("", "int8_t", ())
+    return max((_allocate(_patch_program(plan, p, whole, whole)[1])[1] for p in plan.patches), default=0)
 
 
 def patch_schedule(schedule: Schedule, plan: PatchPlan) -> Schedule:
-    """The schedule with its first `split` steps replaced by a Loop over the patches, the chain's
-    intermediate tensors by one workspace every patch reuses (see workspace_bytes), and trace
-    points for the tensors that only trace builds see whole."""
+    """The schedule with its first `split` steps replaced by a Loop over the patches, the stage's
+    intermediate tensors by windows in one workspace every patch reuses, and trace points for the
+    tensors that only trace builds see whole."""
     steps = schedule.items[:plan.split]
     if not all(isinstance(s, Step) and s.call.op_index == op.call.op_index for s, op in zip(steps, plan.ops)):
         raise AssertionError("the patch plan does not match the schedule's first steps")
-    first, last = plan.ops[0], plan.ops[-1]
-    whole_in, whole_out = steps[0].view("input"), steps[-1].view("output")
+    last = plan.ops[-1]
+    whole_in = next(s.view(arg) for s, op in zip(steps, plan.ops) for arg, t in op.inputs if t == plan.stage_input)
+    whole_out = steps[-1].view("output")
     assert whole_in is not None and whole_out is not None
-    size = workspace_bytes(plan)
-    temporaries = (ArenaBuffer(WORKSPACE, size),) if size else ()
+    programs = [_patch_program(plan, patch, whole_in, whole_out) for patch in plan.patches]
+    allocations = [_allocate(temps) for _, temps in programs]
+    size = max((bytes_ for _, bytes_ in allocations), default=0)
     iterations = []
+    for (program, temps), (offsets, _) in zip(programs, allocations):
+        windows = {t.key: t.window for t in temps}
 
-    def temporary(window: Window, top: bool) -> View:
-        shape = (1, window.rows.size, window.cols.size, window.channels)
-        view = View.whole(WORKSPACE, "int8_t", shape)
-        return dataclasses.replace(view, offset=size - _align4(window.nbytes)) if top else view
+        def view(place: Place) -> View:
+            if isinstance(place, _Region):
+                return _region(place.whole, place.window, place.dims)
+            if isinstance(place, _Part):
+                outer, w = place.outer, place.window
+                start = offsets[place.temp] + ((w.rows.start - outer.rows.start) * outer.cols.size
+                                               + w.cols.start - outer.cols.start) * outer.channels
+                return View(WORKSPACE, "int8_t", start, (1, w.rows.size, w.cols.size, w.channels),
+                            (outer.rows.size * outer.cols.size * outer.channels, outer.cols.size * outer.channels,
+                             outer.channels, 1))
+            w = windows[place]
+            return dataclasses.replace(View.whole(WORKSPACE, "int8_t", (1, w.rows.size, w.cols.size, w.channels)),
+                                       offset=offsets[place])
 
-    for patch in plan.patches:
         items: list[Step | TraceGather] = []
-        current = whole_in
-        for k, op in enumerate(plan.ops):
-            inp, out = patch.inputs[k], patch.outputs[k]
-            if k > 0:
-                source = current
-            elif _full_width(inp, first.input_dims):
-                source = _region(whole_in, inp, first.input_dims)
+        for entry in program:
+            if entry[0] == "copy":
+                _, op, params, tensor, src, dst = entry
+                items.append(Step(_copy_call(op, params, tensor), (("src", view(src)), ("dst", view(dst))),
+                                  reads=(view(src).buffer,), writes=(view(dst).buffer,)))
+            elif entry[0] == "call":
+                _, op, inp, out, sources, target = entry
+                bound = tuple((arg, view(place)) for arg, place in sources)
+                items.append(Step(_patched_call(op, inp, out), (*bound, ("output", view(target))),
+                                  reads=tuple(dict.fromkeys(v.buffer for _, v in bound)), writes=(view(target).buffer,)))
             else:
-                source = temporary(inp, top=True)
-                items.append(Step(_copy_call(op, _copy_params(inp, first.input_dims, into_whole=False), first.input_tensor),
-                                  (("src", _region(whole_in, inp, first.input_dims)), ("dst", source)),
-                                  reads=(whole_in.buffer,), writes=(source.buffer,)))
-            if op is last and _full_width(out, last.output_dims):
-                target = _region(whole_out, out, last.output_dims)
-            else:
-                target = temporary(out, top=k % 2 == 1)
-            items.append(Step(_patched_call(op, inp, out), (("input", source), ("output", target)),
-                              reads=(source.buffer,), writes=(target.buffer,)))
-            if op is not last:
-                gather = _copy_call(op, _copy_params(out, op.output_dims, into_whole=True), op.output_tensor)
-                items.append(TraceGather(gather, target, op.output_tensor, _window_offset(out, op.output_dims)))
-            elif target.buffer != whole_out.buffer:
-                items.append(Step(_copy_call(op, _copy_params(out, last.output_dims, into_whole=True), last.output_tensor),
-                                  (("src", target), ("dst", _region(whole_out, out, last.output_dims))),
-                                  reads=(target.buffer,), writes=(whole_out.buffer,)))
-            current = target
+                _, op, params, source, offset = entry
+                items.append(TraceGather(_copy_call(op, params, op.output_tensor), view(source), op.output_tensor,
+                                         offset))
         iterations.append(tuple(items))
     label = (f"the first {plan.split} operators patch by patch, {plan.grid_rows}x{plan.grid_cols} patches "
              f"(--patch {plan.label})")
@@ -405,7 +566,7 @@ def patch_schedule(schedule: Schedule, plan: PatchPlan) -> Schedule:
     gone = {v.buffer for t, v in schedule.tensor_views if t in intermediates}
     return dataclasses.replace(
         schedule,
-        buffers=tuple(b for b in schedule.buffers if b.name not in gone) + temporaries,
+        buffers=tuple(b for b in schedule.buffers if b.name not in gone) + ((ArenaBuffer(WORKSPACE, size),) if size else ()),
         items=(Loop(label, tuple(iterations)),
                *(TracePoint(op.call.op_index, op.output_tensor, gathered=op is not last) for op in plan.ops),
                *schedule.items[plan.split:]),
@@ -480,24 +641,29 @@ class PatchChoice:
         return f"{self.split}:{self.grid_rows}x{self.grid_cols}"
 
 
-def _estimate(ops: tuple[StageOp, ...], rows: list, cols: list) -> tuple[int, int]:
+def _estimate(ops: tuple[StageOp, ...], rows: AxisSpans, cols: AxisSpans) -> tuple[int, int]:
     """(bytes, MACs) of a split and grid from its per-axis spans: the whole input and output
-    overlapped as the stage allows, plus the workspace (from the largest windows: an upper bound)."""
+    overlapped as the stage allows, plus the workspace (from the largest windows of one call, or
+    of every window live at once where branches join: an estimate, placed exactly later)."""
     first, last = ops[0].input_dims, ops[-1].output_dims
-    grid_cols = len(cols[0])
+    grid_cols = len(cols.per_op[0])
+    out_bytes = [max(r[1].size for r in rows.per_op[k]) * max(c[1].size for c in cols.per_op[k]) * op.output_dims.c
+                 for k, op in enumerate(ops)]
+    last_read = {op.output_tensor: max((j for j, o in enumerate(ops) if any(t == op.output_tensor for _, t in o.inputs)),
+                                       default=k) for k, op in enumerate(ops)}
     workspace, macs = 0, 0
     for k, op in enumerate(ops):
-        in_pixels = max(r[0].size for r in rows[k]) * max(c[0].size for c in cols[k])
-        out_pixels = max(r[1].size for r in rows[k]) * max(c[1].size for c in cols[k])
+        in_pixels = max(r[0].size for r in rows.per_op[k]) * max(c[0].size for c in cols.per_op[k])
         in_bytes = 0 if k == 0 and grid_cols == 1 else in_pixels * op.input_dims.c
-        out_bytes = 0 if k == len(ops) - 1 and grid_cols == 1 else out_pixels * op.output_dims.c
-        workspace = max(workspace, _align4(in_bytes) + _align4(out_bytes))
-        macs += op.macs_per_pixel * sum(r[1].size for r in rows[k]) * sum(c[1].size for c in cols[k])
-    order = execution_order(len(rows[0]), grid_cols)
-    read_hi = [((rows[0][r][0].stop - 1) * first.w + cols[0][c][0].stop) * first.c for r, c in order]
-    write_lo = [(rows[-1][r][1].start * last.w + cols[-1][c][1].start) * last.c for r, c in order]
-    span = overlapped_span(first.h * first.w * first.c, last.h * last.w * last.c, min_output_delta(read_hi, write_lo))
-    return span + workspace, macs
+        held = sum(_align4(out_bytes[j]) for j in range(k) if last_read[ops[j].output_tensor] > k)
+        out = 0 if k == len(ops) - 1 and grid_cols == 1 else out_bytes[k]
+        workspace = max(workspace, _align4(in_bytes) + _align4(out) + held)
+        macs += op.macs_per_pixel * sum(r[1].size for r in rows.per_op[k]) * sum(c[1].size for c in cols.per_op[k])
+    order = execution_order(len(rows.per_op[0]), grid_cols)
+    read_hi = [((rows.stage_input[r].stop - 1) * first.w + cols.stage_input[c].stop) * first.c for r, c in order]
+    write_lo = [(rows.per_op[-1][r][1].start * last.w + cols.per_op[-1][c][1].start) * last.c for r, c in order]
+    delta = min_output_delta(read_hi, write_lo, _last_reads_stage_input(ops))
+    return overlapped_span(first.h * first.w * first.c, last.h * last.w * last.c, delta) + workspace, macs
 
 
 def rest_bytes(whole: "ArenaPlan") -> list[int]:
@@ -521,6 +687,8 @@ def candidate_plans(graph: Graph, lowered: tuple[Lowered, ...], rest: list[int])
     model = max(1, model_macs(graph))
     choices = []
     for split in range(2, len(chain) + 1):
+        if split_problem(graph, lowered, chain, split):
+            continue
         ops = chain[:split]
         out = ops[-1].output_dims
         whole_macs = sum(op.output_dims.h * op.output_dims.w * op.macs_per_pixel for op in ops)
@@ -537,7 +705,7 @@ def candidate_plans(graph: Graph, lowered: tuple[Lowered, ...], rest: list[int])
             for (axis2, cols), col_spans in per_axis.items():
                 if axis2 != "cols" or rows * cols == 1:
                     continue
-                estimate, macs = _estimate(ops, row_spans, col_spans)
+                estimate, macs = _estimate(ops, row_spans, col_spans)  # type: ignore[arg-type]
                 choices.append(PatchChoice(split, rows, cols, (macs - whole_macs) / model,
                                            max(estimate, rest[min(split, len(rest) - 1)])))
     return choices
@@ -595,8 +763,10 @@ def choose_patch_plan(graph: Graph, lowered: tuple[Lowered, ...], request: Patch
     chain = patchable_chain(graph, lowered)
     if len(chain) < 2:
         raise PlanError("--patch: the model does not start with two or more operators that can run in patches "
-                        "(convolutions, pooling, activations, each reading only the previous one's output)")
-    return make_plan(chain, request.split, request.grid_rows, request.grid_cols)
+                        "(convolutions, pooling, elementwise operators, reading only the first one's input and "
+                        "each other's outputs)")
+    problem = split_problem(graph, lowered, chain, request.split) if 2 <= request.split <= len(chain) else None
+    return make_plan(chain, request.split, request.grid_rows, request.grid_cols, problem)
 
 
 def computed_mask(plan: PatchPlan, tensor: int) -> "np.ndarray | None":
@@ -623,23 +793,29 @@ def patch_facts(plan: PatchPlan | None, graph: Graph) -> dict:
     return {"patch": plan.label, "mac_overhead": round(plan.extra_macs / max(1, model_macs(graph)), 4)}
 
 
-def min_output_delta(read_hi: list[int], write_lo: list[int]) -> int:
+def min_output_delta(read_hi: list[int], write_lo: list[int], same_call: bool = False) -> int:
     """The least offset(output) - offset(input) at which no patch writes output bytes over input
     bytes a later patch still reads, given per patch (in execution order) the end of its input
-    window and the start of its output window (bytes in each whole tensor). Each patch reads its
-    input before it writes its output."""
+    window and the start of its output window (bytes in each whole tensor). A patch reads its
+    input before it writes its output, unless its last call reads the input too (same_call)."""
     delta, written = 0, None
-    for j in range(len(read_hi) - 1):
+    for j in range(len(read_hi)):
         written = write_lo[j] if written is None else min(written, write_lo[j])
-        delta = max(delta, max(read_hi[j + 1:]) - written)
+        later = read_hi[j:] if same_call else read_hi[j + 1:]
+        if later:
+            delta = max(delta, max(later) - written)
     return delta
+
+
+def _last_reads_stage_input(ops: tuple[StageOp, ...]) -> bool:
+    return any(t == ops[0].input_tensor for _, t in ops[-1].inputs)
 
 
 def stage_min_delta(plan: PatchPlan) -> int:
     in_dims, out_dims = plan.ops[0].input_dims, plan.ops[-1].output_dims
-    read_hi = [((p.inputs[0].rows.stop - 1) * in_dims.w + p.inputs[0].cols.stop) * in_dims.c for p in plan.patches]
+    read_hi = [((p.stage_input.rows.stop - 1) * in_dims.w + p.stage_input.cols.stop) * in_dims.c for p in plan.patches]
     write_lo = [_window_offset(p.outputs[-1], out_dims) for p in plan.patches]
-    return min_output_delta(read_hi, write_lo)
+    return min_output_delta(read_hi, write_lo, _last_reads_stage_input(plan.ops))
 
 
 def overlapped_span(in_bytes: int, out_bytes: int, min_delta: int) -> int:
@@ -656,10 +832,10 @@ def stage_allowances(schedule: Schedule, plan: PatchPlan, buffers: tuple) -> tup
     loop = schedule.items[0]
     assert isinstance(loop, Loop)
     steps = sum(isinstance(s, Step) for iteration in loop.iterations for s in iteration)
-    whole_in = next(s for s in loop.iterations[0] if isinstance(s, Step)).views[0][1].buffer
-    whole_out = next(s for s in reversed(loop.iterations[-1]) if isinstance(s, Step)).view("output")
-    whole_out = whole_out.buffer if whole_out is not None else \
-        next(s for s in reversed(loop.iterations[-1]) if isinstance(s, Step)).view("dst").buffer
+    in_view, out_view = schedule.tensor_view(plan.stage_input), schedule.tensor_view(plan.ops[-1].output_tensor)
+    if in_view is None or out_view is None:
+        return ()
+    whole_in, whole_out = in_view.buffer, out_view.buffer
     by_key = {b.key: b for b in buffers}
     a, b = by_key.get(whole_in), by_key.get(whole_out)
     if a is None or b is None or a is b or a.last >= steps or b.first < 0 or whole_in in schedule.outputs:

@@ -302,3 +302,55 @@ def test_a_split_inside_a_residual_block_is_refused():
     with pytest.raises(PlanError, match="needed after operator #2"):
         compile_bytes(DIGITS_MODEL.read_bytes(), name="m", patch=PatchRequest.parse("3:2x2"))
     assert len(patchable_chain(graph, lowered)) >= 5
+
+
+def pad_block_model(seed: int, in_hw=(15, 14), pads=((1, 2), (0, 1)), extreme=True) -> bytes:
+    """conv -> PAD of rows and columns (as Keras' ZeroPadding2D before a stride-2 depthwise) ->
+    depthwise 3x3 stride 2 VALID -> 1x1 conv ADDed to a 1x1 conv of the same padded-block input."""
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder()
+    c = 8
+
+    def conv(x, in_c, out_c, k, stride, padding, in_scale, depthwise=False):
+        w_scale = random_scale(rng, 0.002, 0.02)
+        shape = (1, k, k, out_c) if depthwise else (out_c, k, k, in_c)
+        w = random_int8(rng, shape)
+        if extreme:
+            w.flat[::3] = 127
+        out_scale = accumulator_output_scale(rng, in_scale, w_scale, k * k * (1 if depthwise else in_c))
+        wt = b.tensor(list(shape), scale=w_scale, data=w, quant_axis=3 if depthwise else 0)
+        bt = b.tensor([out_c], dtype=np.int32, scale=np.float32(in_scale) * np.float32(w_scale),
+                      data=random_bias(rng, out_c, magnitude=2_000_000 if extreme else 20000))
+        h = compute_out_size(Padding[padding], b.tensors[x].shape[1], k, stride, 1)
+        w_ = compute_out_size(Padding[padding], b.tensors[x].shape[2], k, stride, 1)
+        y = b.tensor([1, h, w_, out_c], scale=out_scale, zero_point=int(rng.integers(-100, 100)))
+        if depthwise:
+            b.op("DEPTHWISE_CONV_2D", [x, wt, bt], [y], padding=padding, strideH=stride, strideW=stride,
+                 depthMultiplier=1, fusedActivationFunction="RELU6")
+        else:
+            b.op("CONV_2D", [x, wt, bt], [y], padding=padding, strideH=stride, strideW=stride,
+                 fusedActivationFunction="RELU6")
+        return y, out_scale
+
+    scale = random_scale(rng)
+    x = b.tensor([1, *in_hw, 3], scale=scale, zero_point=int(rng.integers(-128, 128)))
+    y1, s1 = conv(x, 3, c, 3, 1, "SAME", scale)
+    padded_hw = (in_hw[0] + sum(pads[0]), in_hw[1] + sum(pads[1]))
+    y2 = b.tensor([1, *padded_hw, c], scale=s1, zero_point=b.tensors[y1].quantization.zeroPoint[0])
+    paddings = b.tensor([4, 2], dtype=np.int32, data=np.array([[0, 0], list(pads[0]), list(pads[1]), [0, 0]]))
+    b.op("PAD", [y1, paddings], [y2])
+    y3, s3 = conv(y2, c, c, 3, 2, "VALID", s1, depthwise=True)
+    y4, s4 = conv(y3, c, 6, 1, 1, "VALID", s3)
+    y5, _ = conv(y3, c, 6, 1, 1, "VALID", s3)
+    y6 = b.tensor(list(b.tensors[y4].shape), scale=random_scale(rng), zero_point=int(rng.integers(-50, 50)))
+    b.op("ADD", [y4, y5], [y6])
+    return b.build([x], [y6])
+
+
+@pytest.mark.parametrize("grid", ["6:2x2", "3:5x4"])
+def test_pad_and_branches_patched_bit_exact_on_host(tmp_path, grid):
+    """PAD inside a stage (its rows and columns a 1x1 window with the padding as border), and two
+    branches from one tensor joined by an ADD."""
+    model = pad_block_model(seed=4)
+    graph, _ = _lowered(model)
+    assert_patched_bit_exact(tmp_path, model, grid, records=extreme_records(graph, np.random.default_rng(3)))

@@ -22,14 +22,16 @@ every patch's intermediate results into whole copies so they are compared with T
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
 
 from tinygen.errors import PlanError
 from tinygen.ir.graph import DType, Graph
 from tinygen.kernels.call import Alias, KernelArg, KernelCall, Lowered
-from tinygen.kernels.cvalues import HW, CStruct, CValue, Dims, TensorRef
+from tinygen.kernels.cvalues import HW, ConstArray, CStruct, CValue, Dims, TensorRef
 from tinygen.schedule.ir import ArenaBuffer, Loop, Schedule, Step, TraceGather, TracePoint, View
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ POINTWISE = frozenset({"tg_relu_s8", "tg_relu6_s8", "tg_hard_swish_s8", "tg_logi
                        "tg_add_s8", "tg_mul_s8"})
 BINARY = frozenset({"tg_add_s8", "tg_mul_s8"})  # two inputs of the output's shape (no broadcast)
 COPY_FUNCTION = "tg_copy_window_s8"
+PAD_FUNCTION = "tg_pad_s8"  # PAD of rows and columns: a 1x1 window with the padding as its border
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,16 @@ def stage_op(graph: Graph, call: KernelCall) -> StageOp | None:
         rows = AxisGeometry(kernel.h, params.stride.h, dilation.h, params.padding.h, in_dims.h)
         cols = AxisGeometry(kernel.w, params.stride.w, dilation.w, params.padding.w, in_dims.w)
         input_args = ("input",)
+    elif call.function == PAD_FUNCTION:
+        params = _arg(call, "params")
+        dims, before, after = (list(map(int, a.values)) for a in (params.input_dims, params.before, params.after))
+        out_shape = graph.tensor(_tensor_arg(call, "output")).shape
+        if dims[:2] != [1, 1] or len(out_shape) != 4 or any(before[i] or after[i] for i in (0, 1, 4)):
+            return None  # patches pad rows and columns only
+        in_dims, out_dims = Dims(1, dims[2], dims[3], dims[4]), Dims(*out_shape)
+        rows = AxisGeometry(1, 1, 1, before[2], dims[2])
+        cols = AxisGeometry(1, 1, 1, before[3], dims[3])
+        macs, input_args = 0, ("input",)
     elif call.function in POINTWISE and "size" in names:
         input_args = ("input1", "input2") if call.function in BINARY else ("input",)
         shapes = {graph.tensor(_tensor_arg(call, a)).shape for a in (*input_args, "output")
@@ -376,6 +389,16 @@ def _patched_call(op: StageOp, inp: Window, out: Window) -> KernelCall:
     replaced: dict[str, CValue] = {}
     if op.call.function in POINTWISE:
         replaced["size"] = out.pixels * out.channels
+    elif op.call.function == PAD_FUNCTION:
+        params = _arg(op.call, "params")
+        top, left = op.rows.local_padding(out.rows, inp.rows), op.cols.local_padding(out.cols, inp.cols)
+        bottom, right = out.rows.size - top - inp.rows.size, out.cols.size - left - inp.cols.size
+
+        def five(values: list[int]) -> ConstArray:
+            return ConstArray("int32_t", np.array(values, dtype=np.int32))
+        replaced["params"] = dataclasses.replace(
+            params, input_dims=five([1, 1, inp.rows.size, inp.cols.size, inp.channels]),
+            before=five([0, 0, top, left, 0]), after=five([0, 0, bottom, right, 0]))
     else:
         params = _arg(op.call, "params")
         padding = HW(op.rows.local_padding(out.rows, inp.rows), op.cols.local_padding(out.cols, inp.cols))
@@ -769,11 +792,10 @@ def choose_patch_plan(graph: Graph, lowered: tuple[Lowered, ...], request: Patch
     return make_plan(chain, request.split, request.grid_rows, request.grid_cols, problem)
 
 
-def computed_mask(plan: PatchPlan, tensor: int) -> "np.ndarray | None":
+def computed_mask(plan: PatchPlan, tensor: int) -> np.ndarray | None:
     """For a tensor that exists only in patches: which of its elements some patch computes (a
     VALID convolution or pooling may never read its input's last rows or columns, which then no
     patch computes). None for any other tensor."""
-    import numpy as np
     for k, op in enumerate(plan.ops[:-1]):
         if op.output_tensor == tensor:
             dims = op.output_dims

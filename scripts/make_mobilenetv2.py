@@ -1,6 +1,6 @@
-"""Make a stock MobileNetV2 (alpha 1.0, 224x224, 1000 classes) as an int8 .tflite, for the patch
-planner's headline test: random weights and random representative data, which is all a memory
-plan and a bit-exactness check need.
+"""Make a stock MobileNetV2 (alpha 1.0, 224x224, 1000 classes, logits out) as an int8 .tflite, for
+the patch planner's headline test: random weights and random representative data, which is all a
+memory plan and a bit-exactness check need.
 
     python scripts/make_mobilenetv2.py [OUT.tflite] [--size 224] [--alpha 1.0]
 
@@ -19,7 +19,9 @@ def make(size: int, alpha: float, seed: int = 0) -> bytes:
     import tensorflow as tf
 
     tf.keras.utils.set_random_seed(seed)
-    model = tf.keras.applications.MobileNetV2(input_shape=(size, size, 3), alpha=alpha, weights=None)
+    # No final softmax: with random weights its input scale is so small that TFLM refuses it.
+    model = tf.keras.applications.MobileNetV2(input_shape=(size, size, 3), alpha=alpha, weights=None,
+                                              classifier_activation=None)
     rng = np.random.default_rng(seed)
 
     def representative():

@@ -87,3 +87,29 @@ def test_vww_patched_auto_bit_exact_in_qemu(tmp_path):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["bit_exact"] and report["patch"] != "none" and report["arena_bytes"] <= 32768
+
+
+@pytest.mark.long
+def test_mobilenetv2_224_planned_in_512k_and_bit_exact(tmp_path):
+    """MCUNetV2's headline on a stock model, automatically: MobileNetV2 1.0 at 224x224 (int8, made
+    by scripts/make_mobilenetv2.py) planned into an STM32H743's 512 KB, every tensor bit-exact on
+    the host (the patched ones gathered), and the firmware bit-exact in QEMU."""
+    from tinygen.pipeline import compile_bytes
+    from tinygen.schedule.patches import PatchRequest
+    from tinygen.testing.compare import compare_on_host
+
+    model = tmp_path / "mobilenetv2_224_int8.tflite"
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "scripts" / "make_mobilenetv2.py"),
+                           str(model)], capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = model.read_bytes()
+    compiled = compile_bytes(data, name="mnv2", arena_budget=512 * 1024, patch=PatchRequest.parse("auto"))
+    assert compiled.patch is not None and compiled.plan.arena_bytes <= 512 * 1024
+    label = compiled.patch.label
+    result = compare_on_host(data, tmp_path / "host", count=1, name="mnv2", patch=PatchRequest.parse(label))
+    assert result.bit_exact, "\n".join(result.mismatches[:10])
+    proc = tinygen("run", str(model), "--random", "1", "--json", "--patch", label, "--timeout", "1800",
+                   "-o", str(tmp_path / "fw"))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["bit_exact"] and report["arena_bytes"] <= 512 * 1024

@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tinygen.errors import PlanError
-from tinygen.frontend.tflite_reader import parse_tflite, read_tflite
+from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.ir.ops import Padding
 from tinygen.kernels.common import compute_out_size, compute_padding
 from tinygen.kernels.optimised import KernelSet, choose_kernels

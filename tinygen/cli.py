@@ -141,7 +141,7 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, patc
             max_overhead: float) -> None:
     """Show MODEL's operators, kernels and memory plan (and with --board, the stack bound)."""
     from tinygen.pipeline import compile_file
-    from tinygen.kernels.call import Alias, KernelCall
+    from tinygen.kernels.call import KernelCall
     from tinygen.kernels.optimised import KernelSet
     from tinygen.plan.lifetimes import alias_roots
     from tinygen.schedule.patches import PatchRequest, patch_facts
@@ -152,10 +152,7 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, patc
     stack = _stack_bound(model, board, KernelSet(kernel_set)) if board else None
     graph, plan = compiled.graph, compiled.plan
     offsets = plan.tensor_offsets()
-    kernels: dict[int, str] = {}
-    for item in compiled.lowered:  # an operator run per patch has several calls: its first names its kernel
-        if isinstance(item, (KernelCall, Alias)) and not (isinstance(item, KernelCall) and item.function == "tg_copy_window_s8"):
-            kernels.setdefault(item.op_index, item.function if isinstance(item, KernelCall) else "(alias)")
+    kernels = {item.op_index: (item.function if isinstance(item, KernelCall) else "(alias)") for item in compiled.lowered}
     if as_json:
         print(json.dumps({
             "model": graph.name, "sha256": graph.sha256, "arena_bytes": plan.arena_bytes,

@@ -1,10 +1,11 @@
 """Patch-based execution (MCUNetV2) of a CNN's first stage.
 
-The first kernel calls of a network form a chain (each reads only what the previous one wrote):
-convolutions, depthwise convolutions, pooling and elementwise activations. Their last output is
-split into a grid of patches; for each patch the window every call must produce is found
-backwards through the chain (the receptive field), and the chain then runs patch by patch, so only
-one patch's intermediate tensors are ever in memory.
+The first kernel calls of a network form a stage when they read only the first call's input and
+each other's outputs: convolutions, depthwise convolutions, pooling, PAD, activations, and ADD/MUL
+joining branches (residual blocks). Their last output is split into a grid of patches; for each
+patch the window every call must produce is found backwards (the receptive field; a tensor read by
+two branches holds the union of what they need), and the stage runs patch by patch, so only one
+patch's intermediate tensors are ever in memory, in one workspace every patch reuses.
 
 Borders are exact: a call over a window gets that window's dims and a *local* padding. For an axis
 with stride s, top padding p and dilation d, output rows [o0, o1) read input rows
@@ -13,10 +14,12 @@ i0 the local padding is p + i0 - o0*s: zero inside the image, TFLite's own paddi
 The kernels skip taps past the window's end, which happens only where the window ends at the
 image's bottom edge. So every patch computes exactly the values of the whole-tensor run.
 
-The chain's first input and last output stay whole tensors. Where a window spans the whole width
-its rows are contiguous and a call reads or writes them in place (a TensorView); otherwise
-tg_copy_window_s8 copies the window out of the input or into the output. Trace builds also gather
-every patch's intermediate results into whole copies so they are compared with TFLM's tensors.
+The stage's first input and last output stay whole tensors. Where a window spans the whole width
+its rows are contiguous and a call reads or writes them in place (a view); otherwise
+tg_copy_window_s8 copies the window out of the input or into the output. Patches run from the
+bottom right, so the output may lie over the input rows no later patch reads (stage_allowances).
+Trace builds gather every patch's intermediate results into whole copies, so they are compared
+with TFLM's tensors too.
 """
 
 from __future__ import annotations
@@ -728,7 +731,7 @@ def candidate_plans(graph: Graph, lowered: tuple[Lowered, ...], rest: list[int])
             for (axis2, cols), col_spans in per_axis.items():
                 if axis2 != "cols" or rows * cols == 1:
                     continue
-                estimate, macs = _estimate(ops, row_spans, col_spans)  # type: ignore[arg-type]
+                estimate, macs = _estimate(ops, row_spans, col_spans)
                 choices.append(PatchChoice(split, rows, cols, (macs - whole_macs) / model,
                                            max(estimate, rest[min(split, len(rest) - 1)])))
     return choices

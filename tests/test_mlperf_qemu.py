@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from conftest import MLPERF_MODELS, mlperf_model
-from test_planner import TFLM_PLAN_BYTES
+from test_planner import ARENA_BYTES, TFLM_PLAN_BYTES
 
 
 @pytest.mark.qemu
@@ -28,6 +28,7 @@ def test_mlperf_runs_bit_exact_in_qemu(tmp_path, key):
     assert report["inputs"] == 3
     assert report["board"] == "mps2-an386"
     assert 0 < report["arena_bytes"] <= TFLM_PLAN_BYTES[key]
+    assert report["lower_bound_bytes"] <= report["arena_bytes"] <= ARENA_BYTES[key]
     assert report["instructions"] > 0 and len(report["instructions_per_input"]) == 3
     # The firmware's RAM holds the arena; its flash holds at least the model's weights.
     assert report["ram_bytes"] >= report["arena_bytes"]

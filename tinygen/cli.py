@@ -78,6 +78,7 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
                              patch=PatchRequest.parse(patch_text), max_overhead=max_overhead / 100)
     stdout.print(f"[bold]{result.model_name}[/] for [bold]{result.board}[/]: "
                  f"arena {result.arena_bytes} B, flash {result.flash_bytes} B, RAM {result.ram_bytes} B")
+    stdout.print(f"peak RAM (arena) {result.arena_bytes} B; lower bound {result.lower_bound_bytes} B")
     stdout.print(_patch_line(result.patch, result.mac_overhead))
     stdout.print(f"C library: {result.library_dir}")
     stdout.print(f"firmware:  {result.elf}")
@@ -121,6 +122,7 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
             table.add_row(str(i), "[green]yes[/]" if r.bit_exact else "[red]NO[/]", f"{r.max_abs_diff:g}", f"{r.instructions:,}")
         stdout.print(table)
         stdout.print(f"arena {report.arena_bytes} B, flash {report.flash_bytes} B, RAM {report.ram_bytes} B")
+        stdout.print(f"peak RAM (arena) {report.arena_bytes} B; lower bound {report.lower_bound_bytes} B")
         stdout.print(_patch_line(report.patch, report.mac_overhead))
         stdout.print(f"stack: invoke() used {report.stack_bytes} B (static bound {report.stack_bound_bytes} B); "
                      f"firmware peak {report.stack_peak_bytes} B (bound {report.firmware_stack_bound_bytes} B "
@@ -151,12 +153,12 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, patc
     facts = patch_facts(compiled.patch, compiled.graph)
     stack = _stack_bound(model, board, KernelSet(kernel_set)) if board else None
     graph, plan = compiled.graph, compiled.plan
-    offsets = plan.tensor_offsets()
+    offsets = compiled.tensor_offsets()
     kernels = {item.op_index: (item.function if isinstance(item, KernelCall) else "(alias)") for item in compiled.lowered}
     if as_json:
         print(json.dumps({
             "model": graph.name, "sha256": graph.sha256, "arena_bytes": plan.arena_bytes,
-            "peak_live_bytes": plan.peak_live_bytes,
+            "peak_live_bytes": plan.peak_live_bytes, "lower_bound_bytes": plan.lower_bound_bytes,
             "operators": [{"index": op.index, "type": op.kind, "kernel": kernels[op.index],
                            "output": list(graph.tensor(op.outputs[0]).shape),
                            "output_offset": offsets.get(op.outputs[0])} for op in graph.operators],
@@ -173,8 +175,8 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, patc
         table.add_row(str(op.index), op.kind, kernels[op.index], str(list(out.shape)), str(out.nbytes),
                       str(offsets.get(roots.get(out.index, out.index), offsets.get(out.index, "-"))))
     stdout.print(table)
-    stdout.print(f"arena {plan.arena_bytes} B (tensors live at once: at most {plan.peak_live_bytes} B; "
-                 f"placement order '{plan.order}')")
+    stdout.print(f"arena {plan.arena_bytes} B (lower bound {plan.lower_bound_bytes} B; whole tensors live at once: "
+                 f"at most {plan.peak_live_bytes} B; placement '{plan.order}')")
     stdout.print(_patch_line(facts["patch"], facts["mac_overhead"]))
     if stack:
         stdout.print(f"stack on {board}: invoke() at most {stack.invoke.bytes} B ({stack.invoke.describe()}); "

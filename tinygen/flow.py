@@ -36,6 +36,9 @@ from tinygen.project.firmware import refuse_foreign, replace_directory, staging_
 from tinygen.reference.tflm import TflmReference
 from tinygen.resources import RUNTIME_DIR, TEMPLATES_DIR
 
+# The exact placement search's budget (CP-SAT deterministic time, about seconds) per build.
+EXACT_PLACEMENT_SECONDS = 5.0
+
 MANIFEST = "tinygen.json"
 Announce = Callable[[str], None]
 
@@ -54,6 +57,8 @@ class BuildOutcome:
     stack_bound_bytes: int = 0           # static bound of <model>_invoke (tinygen/build/stack.py)
     firmware_stack_bound_bytes: int = 0  # static bound of the whole firmware, one interrupt included
     guard_bytes: int = 0
+    lower_bound_bytes: int = 0           # no placement of this schedule's buffers is smaller (plan)
+    plan_order: str = ""                 # which placement won (a greedy order or the exact search)
     patch: str = "none"        # the first stage's patch plan, SPLIT:ROWSxCOLS, or none
     mac_overhead: float = 0.0  # the extra MACs it costs, as a fraction of the model's
 
@@ -100,8 +105,9 @@ def _reusable(out_dir: Path, key: str) -> BuildOutcome | None:
                         manifest["flash_bytes"], manifest["ram_bytes"], manifest["stack_bytes"], reused=True,
                         stack_bound_bytes=manifest["stack_bound"]["invoke_bound_bytes"],
                         firmware_stack_bound_bytes=manifest["stack_bound"]["firmware_bound_bytes"],
-                        guard_bytes=manifest["guard_bytes"], patch=manifest.get("patch", "none"),
-                        mac_overhead=manifest.get("mac_overhead", 0.0))
+                        guard_bytes=manifest["guard_bytes"],
+                        lower_bound_bytes=manifest.get("lower_bound_bytes", 0), plan_order=manifest.get("plan_order", ""),
+                        patch=manifest.get("patch", "none"), mac_overhead=manifest.get("mac_overhead", 0.0))
 
 
 def default_build_dir(model: Path, board: Board) -> Path:
@@ -131,7 +137,8 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     source = source or read_model_source(model)
     model_bytes, graph = source.data, source.graph
     compiled = compile_graph(graph, arena_budget=board.arena_budget_bytes, guard_bytes=guard_bytes,
-                             kernel_set=kernel_set, patch=patch, max_overhead=max_overhead)
+                             kernel_set=kernel_set, exact_seconds=EXACT_PLACEMENT_SECONDS, patch=patch,
+                             max_overhead=max_overhead)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
     key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead)
@@ -142,6 +149,7 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
 
     staging_root = staging_directory(out_dir, ".build")  # first: an unwritable out_dir is one error line
     announce(f"{graph.name}: {len(graph.operators)} operators, arena {compiled.plan.arena_bytes} bytes "
+             f"(lower bound {compiled.plan.lower_bound_bytes}; placement: {compiled.plan.order}) "
              f"(planned before anything is flashed); building for {board.name}")
     try:
         staging = write_firmware_project(staging_root / "project", board, compiled.sources)
@@ -158,6 +166,7 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     return BuildOutcome(graph.name, board.name, out_dir, elf, compiled.plan.arena_bytes, result.flash_bytes,
                         result.ram_bytes, result.stack_bytes, reused=False, stack_bound_bytes=stack.invoke.bytes,
                         firmware_stack_bound_bytes=stack.firmware.bytes, guard_bytes=guard_bytes,
+                        lower_bound_bytes=compiled.plan.lower_bound_bytes, plan_order=compiled.plan.order,
                         **patch_facts(compiled.patch, source.graph))
 
 
@@ -173,13 +182,15 @@ def _write_manifest(project: Path, compiled: CompiledModel, board: Board, result
         "elf": result.elf_path.relative_to(project).as_posix(),
         "arena_bytes": plan.arena_bytes,
         "peak_live_bytes": plan.peak_live_bytes,
+        "lower_bound_bytes": plan.lower_bound_bytes,
+        "plan_order": plan.order,
         "flash_bytes": result.flash_bytes,
         "ram_bytes": result.ram_bytes,
         "stack_bytes": result.stack_bytes,
         "stack_bound": stack.to_json(),
         "guard_bytes": plan.guard_bytes,
         "sections": result.sections,
-        "tensor_offsets": {str(k): v for k, v in sorted(plan.tensor_offsets().items())},
+        "tensor_offsets": {str(k): v for k, v in sorted(compiled.tensor_offsets().items())},
         **patch_facts(compiled.patch, graph),
     }
     (project / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -207,6 +218,7 @@ class RunReport:
     stack_bound_bytes: int = 0       # static bound of invoke()
     firmware_stack_bound_bytes: int = 0
     stack_reserved_bytes: int = 0
+    lower_bound_bytes: int = 0       # the plan's: no placement of the schedule's buffers is smaller
     patch: str = "none"
     mac_overhead: float = 0.0
 
@@ -232,6 +244,7 @@ class RunReport:
             "stack_peak_bytes": self.stack_peak_bytes,
             "firmware_stack_bound_bytes": self.firmware_stack_bound_bytes,
             "stack_reserved_bytes": self.stack_reserved_bytes,
+            "lower_bound_bytes": self.lower_bound_bytes,
             "patch": self.patch,
             "mac_overhead": self.mac_overhead,
         }
@@ -281,4 +294,5 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
             raise DeviceError(f"the firmware exited with status {code}")
     return RunReport(graph.name, board.name, tuple(results), outcome.arena_bytes, outcome.flash_bytes,
                      outcome.ram_bytes, stack, peak, outcome.stack_bound_bytes, outcome.firmware_stack_bound_bytes,
-                     outcome.stack_bytes, outcome.patch, outcome.mac_overhead)
+                     outcome.stack_bytes, lower_bound_bytes=outcome.lower_bound_bytes, patch=outcome.patch,
+                     mac_overhead=outcome.mac_overhead)

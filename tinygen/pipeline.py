@@ -23,6 +23,7 @@ from tinygen.plan.contracts import overlap_allowances
 from tinygen.plan.lifetimes import buffer_lifetimes
 from tinygen.schedule.ir import Schedule
 from tinygen.schedule.lower import build_schedule
+from tinygen.schedule.order import order_for_memory
 from tinygen.schedule.patches import (
     NO_PATCH, PatchPlan, PatchRequest, choose_patch_plan, patch_schedule, stage_allowances,
 )
@@ -37,6 +38,11 @@ class CompiledModel:
     sources: GeneratedSources
     patch: PatchPlan | None = None  # the first stage run patch by patch (the schedule's first Loop)
 
+    def tensor_offsets(self) -> dict[int, int]:
+        """Arena offset of every activation tensor that exists whole: its buffer's offset plus its view's."""
+        buffers = self.plan.buffer_offsets()
+        return {t: buffers[v.buffer] + v.offset for t, v in self.schedule.tensor_views if v.buffer in buffers}
+
     @property
     def input_bytes(self) -> tuple[int, ...]:
         return tuple(t.nbytes for t in self.graph.input_tensors())
@@ -46,10 +52,10 @@ class CompiledModel:
         return tuple(t.nbytes for t in self.graph.output_tensors())
 
 
-def _schedule_and_plan(graph: Graph, lowered: tuple[Lowered, ...], arena_budget: int | None, guard_bytes: int,
-                       overlaps: bool, exact_seconds: float = 0.0,
-                       patch: PatchPlan | None = None) -> tuple[Schedule, ArenaPlan]:
-    schedule = build_schedule(graph, lowered)
+def schedule_and_plan(graph: Graph, lowered: tuple[Lowered, ...], arena_budget: int | None, guard_bytes: int,
+                      overlaps: bool, exact_seconds: float = 0.0,
+                      patch: PatchPlan | None = None) -> tuple[Schedule, ArenaPlan]:
+    schedule = build_schedule(graph, lowered, write_concat_in_place=overlaps and not guard_bytes)
     if patch is not None:
         schedule = patch_schedule(schedule, patch)
     buffers = buffer_lifetimes(schedule)
@@ -67,7 +73,7 @@ def _choose_inplace(graph: Graph, lowered: tuple[Lowered, ...], keep: int = 0) -
     if not chosen:
         return lowered
     def arena(positions: frozenset[int]) -> int:
-        return _schedule_and_plan(graph, declare_overlaps(apply_inplace(lowered, positions)), None, 0, True)[1].arena_bytes
+        return schedule_and_plan(graph, declare_overlaps(apply_inplace(lowered, positions)), None, 0, True)[1].arena_bytes
     size = arena(chosen)
     for position in sorted(chosen):
         fewer = chosen - {position}
@@ -86,6 +92,8 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
     patch: run the first stage patch by patch (MCUNetV2); max_overhead bounds the extra MACs that
     --patch auto may spend, as a fraction of the model's."""
     kernels = choose_kernels(lower_graph(graph), kernel_set)
+    kernels = order_for_memory(graph, kernels, lambda candidate: schedule_and_plan(
+        graph, declare_overlaps(candidate), None, guard_bytes, overlaps)[1].arena_bytes)
 
     def prepared(patch_plan: PatchPlan | None) -> tuple[Lowered, ...]:
         lowered = kernels
@@ -94,11 +102,11 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
         return declare_overlaps(lowered)
 
     def arena_of(patch_plan: PatchPlan | None) -> ArenaPlan:
-        return _schedule_and_plan(graph, prepared(patch_plan), None, 0, overlaps, 0.0, patch_plan)[1]
+        return schedule_and_plan(graph, prepared(patch_plan), None, 0, overlaps, 0.0, patch_plan)[1]
 
     patch_plan = choose_patch_plan(graph, kernels, patch, max_overhead, arena_budget, arena_of)
     lowered = prepared(patch_plan)
-    schedule, plan = _schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds, patch_plan)
+    schedule, plan = schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds, patch_plan)
     return CompiledModel(graph, lowered, schedule, plan, emit_model(graph, schedule, plan), patch_plan)
 
 

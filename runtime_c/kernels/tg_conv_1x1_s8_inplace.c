@@ -1,28 +1,29 @@
-/* CONV_2D 1x1, stride 1, no padding, ungrouped, run over its own input: each input pixel is
- * copied to the scratch before its output pixel is written, so the output may start at the
+/* CONV_2D 1x1, stride 1, no padding, ungrouped, run over its own input: each block of two input
+ * pixels is copied to the scratch before its output pixels are written, so the output may start at the
  * input's address when it has no more channels than the input (kernels/overlap.py gives the
  * exact distance). Each pixel is computed by tg_conv_s8_fast, the same bits as tg_conv_s8. */
 #include "tinygen/tg_kernels.h"
 
 int32_t tg_conv_1x1_s8_inplace_buffer_size(const tg_dims_t *input_dims)
 {
-    return input_dims->c;
+    return 2 * input_dims->c;
 }
 
 void tg_conv_1x1_s8_inplace(const tg_conv_params_t *params, const tg_channel_requant_t *requant,
                             const tg_dims_t *input_dims, const int8_t *input,
                             const tg_dims_t *filter_dims, const int8_t *filter,
                             const int32_t *bias,
-                            const tg_dims_t *output_dims, int8_t *output, int8_t *pixel)
+                            const tg_dims_t *output_dims, int8_t *output, int8_t *pixels_copy)
 {
     const int32_t in_c = input_dims->c, out_c = output_dims->c;
     const int32_t pixels = input_dims->n * input_dims->h * input_dims->w;
-    const tg_dims_t one_in = {1, 1, 1, in_c};
-    const tg_dims_t one_out = {1, 1, 1, out_c};
-    for (int32_t p = 0; p < pixels; ++p) {
-        for (int32_t c = 0; c < in_c; ++c) {
-            pixel[c] = input[p * in_c + c];
+    for (int32_t p = 0; p < pixels; p += 2) {
+        const int32_t count = pixels - p < 2 ? pixels - p : 2;  /* two pixels at once: the twin's pair path */
+        const tg_dims_t block_in = {1, 1, count, in_c};
+        const tg_dims_t block_out = {1, 1, count, out_c};
+        for (int32_t i = 0; i < count * in_c; ++i) {
+            pixels_copy[i] = input[p * in_c + i];
         }
-        tg_conv_s8_fast(params, requant, &one_in, pixel, filter_dims, filter, bias, &one_out, output + p * out_c);
+        tg_conv_s8_fast(params, requant, &block_in, pixels_copy, filter_dims, filter, bias, &block_out, output + p * out_c);
     }
 }

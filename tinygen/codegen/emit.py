@@ -290,6 +290,7 @@ def emit_model(graph: Graph, schedule: Schedule | tuple[Lowered, ...], plan: Are
         sha256_bytes=", ".join(f"0x{graph.sha256[i:i + 2]}" for i in range(0, 64, 2)),
         arena_bytes=plan.arena_bytes,
         peak_live_bytes=plan.peak_live_bytes,
+        lower_bound_bytes=plan.lower_bound_bytes,
         weights=[e.weights[k] for k in sorted(e.weights)],
         params=e.params,
         steps=steps,

@@ -85,8 +85,9 @@ def _same_order(*inputs: str) -> Callable[[KernelCall], tuple[Overlap, ...]]:
 
 
 def _pixelwise_inplace(call: KernelCall) -> tuple[Overlap, ...]:
-    """tg_conv_1x1_s8_inplace: pixel q is copied out, then written at q * out_c; pixel q + 1 and
-    later are still unread, from (q + 1) * in_c on."""
+    """tg_conv_1x1_s8_inplace: pixels are copied out in blocks of up to two, then written at
+    q * out_c; the pixels after the block are still unread. A block of one pixel is the tightest
+    case: (q + 1) * out_c <= (q + 1) * in_c + delta."""
     in_dims, out_dims = _arg(call, "input_dims"), _arg(call, "output_dims")
     pixels = in_dims.n * in_dims.h * in_dims.w
     step = in_dims.c - out_dims.c

@@ -71,19 +71,25 @@ def forbidden_intervals(placed: Placement, buf: Buffer, guard: int,
                         allowed: dict[tuple[str, str], Allowance]) -> list[tuple[int, int]]:
     """The open intervals of offsets of `buf` that clash with `placed` (both live at once)."""
     lo, hi = placed.offset - buf.size - 2 * guard, placed.end + 2 * guard
+    # An allowance only takes offsets out of the clash: the part of (lo, hi) it permits.
     a = allowed.get((placed.buffer.key, buf.key))
     if a is not None:   # buf is the output over placed: offset - placed.offset within [min, max]
-        ok_lo = placed.offset + (a.min_delta if a.min_delta is not None else lo - placed.offset)
-        return [(lo, ok_lo), (placed.offset + a.max_delta, hi)]
-    a = allowed.get((buf.key, placed.buffer.key))
-    if a is not None:   # placed is the output over buf: placed.offset - offset within [min, max]
-        ok_hi = placed.offset - (a.min_delta if a.min_delta is not None else placed.offset - hi)
-        return [(lo, placed.offset - a.max_delta), (ok_hi, hi)]
-    return [(lo, hi)]
+        ok_lo = placed.offset + a.min_delta if a.min_delta is not None else lo
+        ok_hi = placed.offset + a.max_delta
+    else:
+        a = allowed.get((buf.key, placed.buffer.key))
+        if a is None:
+            return [(lo, hi)]
+        # placed is the output over buf: placed.offset - offset within [min, max]
+        ok_lo = placed.offset - a.max_delta
+        ok_hi = placed.offset - a.min_delta if a.min_delta is not None else hi
+    if ok_lo > ok_hi or ok_hi <= lo or ok_lo >= hi:
+        return [(lo, hi)]   # the permitted offsets do not meet the clash
+    return [(lo, max(lo, ok_lo)), (min(hi, ok_hi), hi)]
 
 
 def _first_fit(order: list[Buffer], guard: int = 0,
-               allowed: dict[tuple[str, str], int] | None = None) -> tuple[Placement, ...]:
+               allowed: dict[tuple[str, str], Allowance] | None = None) -> tuple[Placement, ...]:
     """Offsets of the data; with a guard, the extents [offset - guard, end + guard) must not meet."""
     allowed = allowed or {}
     placed: list[Placement] = []

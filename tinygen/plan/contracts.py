@@ -28,9 +28,10 @@ class Allowance:
         return delta <= self.max_delta and (self.min_delta is None or delta >= self.min_delta)
 
     def min_span(self, size_in: int, size_out: int) -> int:
-        """The fewest bytes the pair can span together: the allowed delta nearest 0."""
+        """The fewest bytes the pair can span together: apart, or at the allowed delta nearest 0."""
         d = min(self.max_delta, max(0, self.min_delta if self.min_delta is not None else 0))
-        return max(size_in - d, size_out) if d <= 0 else max(size_in, d + size_out)
+        overlapping = max(size_in - d, size_out) if d <= 0 else max(size_in, d + size_out)
+        return min(size_in + size_out, overlapping)
 
 
 def overlap_allowances(schedule: Schedule, buffers: tuple[Buffer, ...]) -> tuple[Allowance, ...]:

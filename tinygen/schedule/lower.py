@@ -3,9 +3,15 @@
 This is the schedule every model gets before any region-level transformation (patch stages,
 core slices): one step per KernelCall, one buffer per activation tensor (tensors that alias
 share their root's buffer), one scratch buffer per call that needs scratch.
+
+With `write_concat_in_place`, a CONCATENATION whose slices are contiguous in its output (every
+dimension before the axis is 1) costs no copy: each input is a view of the output's buffer at its
+slice's offset, so its producer writes it there, and the concatenation itself needs no code.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import Alias, KernelCall, Lowered
@@ -36,7 +42,44 @@ def scratch_buffer_name(step: int) -> str:
     return f"scratch{step}"
 
 
-def build_schedule(graph: Graph, lowered: tuple[Lowered, ...]) -> Schedule:
+CONCAT = "tg_concatenation_s8"
+
+
+def _concat_slices(graph: Graph, lowered: tuple[Lowered, ...]) -> dict[int, tuple[int, int]]:
+    """Tensor -> (concatenation output, byte offset) for every input a producer can write in place."""
+    roots = alias_roots(lowered)
+    aliased = set(roots) | set(roots.values())
+    writers: dict[int, list[KernelCall]] = {}
+    for item in lowered:
+        if isinstance(item, KernelCall):
+            for t in item.writes:
+                writers.setdefault(t, []).append(item)
+    pinned = set(graph.inputs) | set(graph.outputs) | aliased
+    by_op: dict[int, list[KernelCall]] = {}
+    for item in lowered:
+        if isinstance(item, KernelCall) and item.function == CONCAT:
+            by_op.setdefault(item.op_index, []).append(item)
+    slices: dict[int, tuple[int, int]] = {}
+    for calls in by_op.values():
+        out = calls[0].writes[0]
+        inputs = [next(a.value.tensor for a in c.args if a.name == "input") for c in calls]
+        params = [next(a.value for a in c.args if a.name.startswith("params")) for c in calls]
+        ok = out not in pinned and len(set(inputs)) == len(inputs) and all(
+            p.outer_size == 1 and t not in pinned and t not in slices and not graph.tensor(t).is_constant
+            and len(writers.get(t, [])) == 1 and writers[t][0].function != CONCAT
+            for t, p in zip(inputs, params))
+        if ok:
+            for t, p in zip(inputs, params):
+                slices[t] = (out, p.output_offset * graph.tensor(out).dtype.itemsize)
+    return slices
+
+
+def build_schedule(graph: Graph, lowered: tuple[Lowered, ...], write_concat_in_place: bool = False) -> Schedule:
+    slices = _concat_slices(graph, lowered) if write_concat_in_place else {}
+    original = lowered
+    if slices:
+        lowered = tuple(item for item in lowered if not (
+            isinstance(item, KernelCall) and item.function == CONCAT and item.reads and item.reads[0] in slices))
     roots = alias_roots(lowered)
 
     def root(t: int) -> int:
@@ -46,7 +89,7 @@ def build_schedule(graph: Graph, lowered: tuple[Lowered, ...]) -> Schedule:
 
     def note(t: int) -> None:
         if not graph.tensor(t).is_constant:
-            members.setdefault(root(t), set()).add(t)
+            members.setdefault(slices[t][0] if t in slices else root(t), set()).add(t)
 
     for t in graph.inputs + graph.outputs:
         note(t)
@@ -61,16 +104,28 @@ def build_schedule(graph: Graph, lowered: tuple[Lowered, ...]) -> Schedule:
                 if not graph.tensor(t).is_constant and root(t) in members:
                     members[root(t)].add(t)
 
+    for out in {o for o, _ in slices.values()}:
+        note(out)
     buffers = [ArenaBuffer(tensor_buffer_name(r), max(graph.tensor(t).nbytes for t in members[r]),
                            tensors=tuple(sorted(members[r])))
                for r in sorted(members)]
-    tensor_views = tuple((t, View.whole(tensor_buffer_name(r), graph.tensor(t).dtype.c_type, graph.tensor(t).shape))
-                         for r in sorted(members) for t in sorted(members[r]))
+
+    def view(r: int, t: int) -> View:
+        whole = View.whole(tensor_buffer_name(r), graph.tensor(t).dtype.c_type, graph.tensor(t).shape)
+        return dataclasses.replace(whole, offset=slices[t][1]) if t in slices else whole
+
+    tensor_views = tuple((t, view(r, t)) for r in sorted(members) for t in sorted(members[r]))
     views = dict(tensor_views)
 
     items: list[ScheduleItem] = []
     step = 0
-    for item in lowered:
+    concat_done: set[int] = set()
+    for item in original:
+        if isinstance(item, KernelCall) and item.function == CONCAT and item.reads and item.reads[0] in slices:
+            if item.op_index not in concat_done:   # written by its producers: no code, only its trace
+                concat_done.add(item.op_index)
+                items.append(AliasStep(item.op_index, item.op_kind, item.writes[0], views[item.writes[0]].buffer))
+            continue
         if isinstance(item, Alias):
             view = views.get(item.target)
             items.append(AliasStep(item.op_index, item.op_kind, item.target, view.buffer if view else None))

@@ -37,8 +37,10 @@ def random_inputs(compiled: CompiledModel, count: int, seed: int = 0) -> list[li
 def compare_on_host(model_bytes: bytes, work_dir: Path, records: list[list[np.ndarray]] | None = None,
                     count: int = 3, seed: int = 0, name: str = "model", *, sanitize: bool = False,
                     guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED,
-                    patch: PatchRequest = NO_PATCH) -> Comparison:
-    compiled = compile_bytes(model_bytes, name=name, guard_bytes=guard_bytes, kernel_set=kernel_set, patch=patch)
+                    patch: PatchRequest = NO_PATCH, compiled: CompiledModel | None = None) -> Comparison:
+    """compiled: run this compilation of model_bytes (e.g. with a hand-made plan) instead of compiling."""
+    if compiled is None:
+        compiled = compile_bytes(model_bytes, name=name, guard_bytes=guard_bytes, kernel_set=kernel_set, patch=patch)
     records = records if records is not None else random_inputs(compiled, count, seed)
     binary = build_host_binary(compiled.sources, work_dir, compiled.input_bytes, compiled.output_bytes,
                                sanitize=sanitize)

@@ -34,19 +34,19 @@ void tg_conv_s8_fast(const tg_conv_params_t *params, const tg_channel_requant_t 
                      const tg_dims_t *output_dims, int8_t *output);
 
 /* 1x1 convolution (stride 1, no padding, ungrouped) whose output may overlap its input: each
- * input pixel goes to `pixel` (tg_conv_1x1_s8_inplace_buffer_size() bytes) before its output
- * pixel is written. Over tg_conv_s8_fast; the _ref variant over tg_conv_s8. Same bits. */
+ * block of two input pixels goes to `pixels_copy` (tg_conv_1x1_s8_inplace_buffer_size() bytes)
+ * before its output pixels are written. Over tg_conv_s8_fast; the _ref variant over tg_conv_s8. Same bits. */
 int32_t tg_conv_1x1_s8_inplace_buffer_size(const tg_dims_t *input_dims);
 void tg_conv_1x1_s8_inplace(const tg_conv_params_t *params, const tg_channel_requant_t *requant,
                             const tg_dims_t *input_dims, const int8_t *input,
                             const tg_dims_t *filter_dims, const int8_t *filter,
                             const int32_t *bias, /* may be NULL */
-                            const tg_dims_t *output_dims, int8_t *output, int8_t *pixel);
+                            const tg_dims_t *output_dims, int8_t *output, int8_t *pixels_copy);
 void tg_conv_1x1_s8_inplace_ref(const tg_conv_params_t *params, const tg_channel_requant_t *requant,
                                 const tg_dims_t *input_dims, const int8_t *input,
                                 const tg_dims_t *filter_dims, const int8_t *filter,
                                 const int32_t *bias, /* may be NULL */
-                                const tg_dims_t *output_dims, int8_t *output, int8_t *pixel);
+                                const tg_dims_t *output_dims, int8_t *output, int8_t *pixels_copy);
 
 #ifdef __cplusplus
 }

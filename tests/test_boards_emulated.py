@@ -61,13 +61,20 @@ def tinygen_cli(*args: str) -> subprocess.CompletedProcess:
 
 def test_sifive_e_refuses_a_model_that_does_not_fit_before_building(tmp_path):
     out = tmp_path / "vww"
-    proc = tinygen_cli("build", str(mlperf_model("vww")), "--board", "sifive-e", "-o", str(out))
+    # Whole tensors: the fit check's words (tinygen/boards/fit.py): the arena it needs and the most the
+    # board's 16 KiB allow (less 2 KiB stack, 512 B runtime).
+    proc = tinygen_cli("build", str(mlperf_model("vww")), "--board", "sifive-e", "--patch", "none", "-o", str(out))
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
-    # The arena it needs and the most the board's 16 KiB allow (less 2 KiB stack, 512 B runtime),
-    # in the fit check's words (tinygen/boards/fit.py).
     assert re.search(r"arena [\d,]+ \+ stack 2,048 \+ runtime 512", lines[0]) and "at most 13,824 B" in lines[0]
+    assert not out.exists()
+    # With patches (the default): the best patch plan tried, and by how much it misses.
+    proc = tinygen_cli("build", str(mlperf_model("vww")), "--board", "sifive-e", "-o", str(out))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no patch plan fits the board's 13824-byte arena" in lines[0]
+    assert re.search(r"--patch \d+:\d+x\d+ \(\d+ bytes, MAC overhead [\d.]+%\), misses by \d+ bytes", lines[0])
     assert not out.exists()
 
 

@@ -33,6 +33,13 @@ _kernels = click.option("--kernels", "kernel_set", type=click.Choice(["optimised
                         show_default=True,
                         help="optimised: faster twins of the reference kernels where they apply (same bits); "
                              "reference: runtime_c's TFLM-shaped kernels only.")
+_patch = click.option("--patch", "patch_text", default="auto", show_default=True, metavar="auto|none|SPLIT:ROWSxCOLS",
+                      help="Run the first SPLIT operators patch by patch over a ROWSxCOLS grid of their output "
+                           "(MCUNetV2). auto: the split and grid of least RAM within --max-overhead, used where "
+                           "it lowers the arena, or the cheapest that fits the board; none: whole tensors.")
+_max_overhead = click.option("--max-overhead", default=20.0, show_default=True, type=click.FloatRange(min=0),
+                             help="--patch auto: the most extra MACs (recomputed patch borders) to spend, in % "
+                                  "of the model's.")
 INTERNAL_ERROR_EXIT = 3
 
 stdout = Console(highlight=False)
@@ -57,13 +64,15 @@ def cli() -> None:
 @click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path), help="Output directory [default: build/<model>-<board>].")
 @_debug_guards
 @_kernels
+@_patch
+@_max_overhead
 @click.option("--framework", help="Real boards: the PlatformIO framework (arduino by default; espidf, zephyr where "
                                   "the board offers them).")
 @click.option("--platformio", "use_platformio", is_flag=True,
               help="Emulated boards: write a PlatformIO project and build it offline with `pio run` "
                    "(real boards always get one).")
-def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, kernel_set: str,
-          framework: str | None, use_platformio: bool) -> None:
+def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, kernel_set: str, patch_text: str,
+          max_overhead: float, framework: str | None, use_platformio: bool) -> None:
     """Generate the C library and firmware for MODEL and compile it.
 
     For a real board (not emulated) the result is a PlatformIO project; `pio run` builds it when
@@ -74,6 +83,7 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
     from tinygen.boards.catalog import load_board
     from tinygen.flow import build_for_board
     from tinygen.kernels.optimised import KernelSet
+    from tinygen.schedule.patches import PatchRequest
 
     if framework or use_platformio or not load_board(board).emulated:
         if debug_guards:
@@ -81,10 +91,12 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
         _build_platformio(model, board, out_dir, framework, KernelSet(kernel_set))
         return
     result = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m),
-                             guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set))
+                             guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
+                             patch=PatchRequest.parse(patch_text), max_overhead=max_overhead / 100)
     stdout.print(f"[bold]{result.model_name}[/] for [bold]{result.board}[/]: "
                  f"arena {result.arena_bytes} B, flash {result.flash_bytes} B, RAM {result.ram_bytes} B")
     stdout.print(f"peak RAM (arena) {result.arena_bytes} B; lower bound {result.lower_bound_bytes} B")
+    stdout.print(_patch_line(result.patch, result.mac_overhead))
     stdout.print(f"C library: {result.library_dir}")
     stdout.print(f"firmware:  {result.elf}")
 
@@ -119,14 +131,17 @@ def _build_platformio(model: Path, board: str, out_dir: Path | None, framework: 
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @_debug_guards
 @_kernels
+@_patch
+@_max_overhead
 @click.option("--cycles", "count_cycles", is_flag=True,
               help="Also estimate Cortex-M4 cycles of each invoke() (QEMU plugin; docs/cycle-model.md).")
 def run(model: Path, board: str, inputs_file: Path | None, random_count: int | None, seed: int,
         out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool, kernel_set: str,
-        count_cycles: bool) -> None:
+        patch_text: str, max_overhead: float, count_cycles: bool) -> None:
     """Build MODEL if needed, run it on BOARD and compare every output with TFLite Micro."""
     from tinygen.flow import run_on_board
     from tinygen.kernels.optimised import KernelSet
+    from tinygen.schedule.patches import PatchRequest
 
     if inputs_file is not None and random_count is not None:
         raise click.UsageError("give --inputs or --random, not both")
@@ -141,7 +156,8 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
     report = run_on_board(model, board, out_dir, inputs_file=inputs_file, random_count=random_count or 3,
                           seed=seed, timeout_s=timeout_s, announce=announce,
                           guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
-                          count_cycles=count_cycles)
+                          count_cycles=count_cycles, patch=PatchRequest.parse(patch_text),
+                          max_overhead=max_overhead / 100)
     if as_json:
         print(json.dumps(report.to_json()))
     else:
@@ -156,6 +172,7 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
                          f"instruction; {c.taken_branches:,} taken branches)")
         stdout.print(f"arena {report.arena_bytes} B, flash {report.flash_bytes} B, RAM {report.ram_bytes} B")
         stdout.print(f"peak RAM (arena) {report.arena_bytes} B; lower bound {report.lower_bound_bytes} B")
+        stdout.print(_patch_line(report.patch, report.mac_overhead))
         stdout.print(f"stack: invoke() used {report.stack_bytes} B (static bound {report.stack_bound_bytes} B); "
                      f"firmware peak {report.stack_peak_bytes} B (bound {report.firmware_stack_bound_bytes} B "
                      f"of {report.stack_reserved_bytes} B reserved)")
@@ -169,17 +186,23 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.option("--board", "-b", help="Also build the firmware for BOARD (in a temporary directory) and bound its stack.")
 @_kernels
+@_patch
+@_max_overhead
 @click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
               callback=lambda ctx, param, path: _writable_file(ctx, param, path),
               help="Also write a single-file HTML memory report here: live bytes per step, a plot, TFLM's plan.")
-def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, html_path: Path | None) -> None:
+def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, patch_text: str,
+            max_overhead: float, html_path: Path | None) -> None:
     """Show MODEL's operators, kernels and memory plan (and with --board, the stack bound)."""
     from tinygen.pipeline import compile_file
     from tinygen.kernels.call import KernelCall
     from tinygen.kernels.optimised import KernelSet
     from tinygen.plan.lifetimes import alias_roots
+    from tinygen.schedule.patches import PatchRequest, patch_facts
 
-    compiled = compile_file(model, kernel_set=KernelSet(kernel_set))
+    compiled = compile_file(model, kernel_set=KernelSet(kernel_set), patch=PatchRequest.parse(patch_text),
+                            max_overhead=max_overhead / 100)
+    facts = patch_facts(compiled.patch, compiled.graph)
     stack = _stack_bound(model, board, KernelSet(kernel_set)) if board else None
     graph, plan = compiled.graph, compiled.plan
     offsets = compiled.tensor_offsets()
@@ -194,6 +217,7 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, html
                            "output_offset": offsets.get(op.outputs[0])} for op in graph.operators],
             **({"stack": stack.to_json() | {"board": board}} if stack else {}),
             "memory": memory.to_json(),
+            **facts,
         }))
         return
     table = Table(title=f"{graph.name} ({graph.sha256[:12]})")
@@ -209,6 +233,7 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, html
                  f"at most {plan.peak_live_bytes} B; placement '{plan.order}')")
     if memory.tflm_plan_bytes is not None:
         stdout.print(f"TFLite Micro's activation plan for this model: {memory.tflm_plan_bytes} B")
+    stdout.print(_patch_line(facts["patch"], facts["mac_overhead"]))
     if stack:
         stdout.print(f"stack on {board}: invoke() at most {stack.invoke.bytes} B ({stack.invoke.describe()}); "
                      f"whole firmware at most {stack.firmware.bytes} B of {stack.reserved_bytes} B reserved")
@@ -230,6 +255,13 @@ def _memory_report(model: Path, compiled, html_path: Path | None):
         tmp.replace(html_path)  # never a half-written report
         stderr.print(f"wrote {html_path}")
     return report
+
+
+def _patch_line(patch: str, mac_overhead: float) -> str:
+    if patch == "none":
+        return "patches: none (whole tensors)"
+    split = patch.split(":")[0]
+    return f"patches: {patch} (the first {split} operators run patch by patch; MAC overhead {mac_overhead:.1%})"
 
 
 def _stack_bound(model: Path, board: str, kernel_set: KernelSet) -> StackReport:

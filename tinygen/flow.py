@@ -33,6 +33,7 @@ from tinygen.inputs import load_records, random_records
 from tinygen.ir.graph import Graph
 from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import CompiledModel, compile_graph
+from tinygen.schedule.patches import NO_PATCH, PatchRequest, patch_facts
 from tinygen.project.firmware import refuse_foreign, replace_directory, staging_directory, write_firmware_project
 from tinygen.project.platformio import (FRAMEWORK_PORTS, PlatformIOProject, registry_address, registry_reachable,
                                        run_pio, write_platformio_project)
@@ -62,6 +63,8 @@ class BuildOutcome:
     guard_bytes: int = 0
     lower_bound_bytes: int = 0           # no placement of this schedule's buffers is smaller (plan)
     plan_order: str = ""                 # which placement won (a greedy order or the exact search)
+    patch: str = "none"        # the first stage's patch plan, SPLIT:ROWSxCOLS, or none
+    mac_overhead: float = 0.0  # the extra MACs it costs, as a fraction of the model's
 
     @property
     def library_dir(self) -> Path:
@@ -84,10 +87,11 @@ def _tree_digest(*roots: Path) -> str:
 
 
 def build_key(model_bytes: bytes, board: Board, guard_bytes: int = 0,
-              kernel_set: KernelSet = KernelSet.OPTIMISED) -> str:
+              kernel_set: KernelSet = KernelSet.OPTIMISED, patch: PatchRequest = NO_PATCH,
+              max_overhead: float = 0.20) -> str:
     digest = hashlib.sha256()
     for part in (model_bytes, board.model_dump_json().encode(), __version__.encode(), str(guard_bytes).encode(),
-                 kernel_set.value.encode(),
+                 kernel_set.value.encode(), repr((patch, max_overhead)).encode(),
                  _tree_digest(RUNTIME_DIR, TEMPLATES_DIR).encode(), _tree_digest(Path(__file__).parent).encode()):
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()
@@ -106,7 +110,8 @@ def _reusable(out_dir: Path, key: str) -> BuildOutcome | None:
                         stack_bound_bytes=manifest["stack_bound"]["invoke_bound_bytes"],
                         firmware_stack_bound_bytes=manifest["stack_bound"]["firmware_bound_bytes"],
                         guard_bytes=manifest["guard_bytes"],
-                        lower_bound_bytes=manifest.get("lower_bound_bytes", 0), plan_order=manifest.get("plan_order", ""))
+                        lower_bound_bytes=manifest.get("lower_bound_bytes", 0), plan_order=manifest.get("plan_order", ""),
+                        patch=manifest.get("patch", "none"), mac_overhead=manifest.get("mac_overhead", 0.0))
 
 
 def default_build_dir(model: Path, board: Board) -> Path:
@@ -128,7 +133,8 @@ def read_model_source(model: Path) -> ModelSource:
 
 def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
                     announce: Announce = lambda m: None, guard_bytes: int = 0,
-                    kernel_set: KernelSet = KernelSet.OPTIMISED, source: ModelSource | None = None) -> BuildOutcome:
+                    kernel_set: KernelSet = KernelSet.OPTIMISED, source: ModelSource | None = None,
+                    patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20) -> BuildOutcome:
     """guard_bytes > 0: a debug build whose invoke() checks the bytes around every buffer. source: the
     model already read (else it is read from model)."""
     board = load_board(board_name)
@@ -140,11 +146,12 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     # Planned without a budget, then checked against the board: over budget is one error with
     # every size and the margin (boards/fit.py), before anything is built.
     compiled = compile_graph(graph, arena_budget=None, guard_bytes=guard_bytes, kernel_set=kernel_set,
-                             exact_seconds=EXACT_PLACEMENT_SECONDS)
+                             exact_seconds=EXACT_PLACEMENT_SECONDS, patch=patch, max_overhead=max_overhead,
+                             patch_budget=board.arena_budget_bytes)
     check_fit(board, graph, compiled.plan)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
-    key = build_key(model_bytes, board, guard_bytes, kernel_set)
+    key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead)
     cached = _reusable(out_dir, key)
     if cached is not None:
         announce(f"using the build in {out_dir} (unchanged)")
@@ -169,7 +176,8 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     return BuildOutcome(graph.name, board.name, out_dir, elf, compiled.plan.arena_bytes, result.flash_bytes,
                         result.ram_bytes, result.stack_bytes, reused=False, stack_bound_bytes=stack.invoke.bytes,
                         firmware_stack_bound_bytes=stack.firmware.bytes, guard_bytes=guard_bytes,
-                        lower_bound_bytes=compiled.plan.lower_bound_bytes, plan_order=compiled.plan.order)
+                        lower_bound_bytes=compiled.plan.lower_bound_bytes, plan_order=compiled.plan.order,
+                        **patch_facts(compiled.patch, source.graph))
 
 
 def _write_manifest(project: Path, compiled: CompiledModel, board: Board, result: BuildResult, key: str,
@@ -193,6 +201,7 @@ def _write_manifest(project: Path, compiled: CompiledModel, board: Board, result
         "guard_bytes": plan.guard_bytes,
         "sections": result.sections,
         "tensor_offsets": {str(k): v for k, v in sorted(compiled.tensor_offsets().items())},
+        **patch_facts(compiled.patch, graph),
     }
     (project / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
@@ -221,6 +230,8 @@ class RunReport:
     stack_reserved_bytes: int = 0
     lower_bound_bytes: int = 0       # the plan's: no placement of the schedule's buffers is smaller
     cycles: tuple[RegionCount, ...] = ()  # the cycle plugin's count of each input's invoke(), when asked for
+    patch: str = "none"
+    mac_overhead: float = 0.0
 
     @property
     def bit_exact(self) -> bool:
@@ -247,6 +258,8 @@ class RunReport:
             "lower_bound_bytes": self.lower_bound_bytes,
             **({"cycles": max(c.cycles for c in self.cycles), "cycles_per_input": [c.to_json() for c in self.cycles]}
                if self.cycles else {}),
+            "patch": self.patch,
+            "mac_overhead": self.mac_overhead,
         }
 
 
@@ -262,13 +275,14 @@ def _difference(ours: bytes, theirs: np.ndarray) -> tuple[bool, float]:
 def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, inputs_file: Path | None = None,
                  random_count: int = 3, seed: int = 0, timeout_s: float = 300.0,
                  announce: Announce = lambda m: None, guard_bytes: int = 0,
-                 kernel_set: KernelSet = KernelSet.OPTIMISED, count_cycles: bool = False) -> RunReport:
+                 kernel_set: KernelSet = KernelSet.OPTIMISED, count_cycles: bool = False,
+                 patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20) -> RunReport:
     """count_cycles: also run QEMU with the cycle plugin (tinygen/device/cycles.py) over invoke()."""
     source = read_model_source(model)
     model_bytes, graph = source.data, source.graph
     # Inputs first: a wrong inputs file is refused before minutes of building.
     records = load_records(inputs_file, graph) if inputs_file else random_records(graph, random_count, seed)
-    outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes, kernel_set, source)
+    outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes, kernel_set, source, patch, max_overhead)
     board = load_board(board_name)
     reference = TflmReference(model_bytes, preserve_all=False)
 
@@ -299,7 +313,8 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
         raise DeviceError(f"the cycle plugin counted {len(cycles)} invoke() calls, not {len(results)}")
     return RunReport(graph.name, board.name, tuple(results), outcome.arena_bytes, outcome.flash_bytes,
                      outcome.ram_bytes, stack, peak, outcome.stack_bound_bytes, outcome.firmware_stack_bound_bytes,
-                     outcome.stack_bytes, cycles=cycles, lower_bound_bytes=outcome.lower_bound_bytes)
+                     outcome.stack_bytes, cycles=cycles, lower_bound_bytes=outcome.lower_bound_bytes,
+                     patch=outcome.patch, mac_overhead=outcome.mac_overhead)
 
 
 # --- PlatformIO ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ decide the layout of the files, loops included.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,7 @@ from tinygen.ir.graph import DType, Graph, Tensor
 from tinygen.kernels.call import Lowered
 from tinygen.kernels.cvalues import ConstArray, CStruct, NullPtr, ScratchRef, TensorRef
 from tinygen.plan.arena import ArenaPlan
-from tinygen.schedule.ir import AliasStep, Loop, Schedule, View
+from tinygen.schedule.ir import AliasStep, Loop, Schedule, TraceGather, TracePoint, View
 from tinygen.schedule.ir import Step as ScheduledStep
 from tinygen.schedule.lower import build_schedule
 
@@ -59,6 +60,7 @@ class Step:
     traces: tuple[Trace, ...]
     op_index: int = -1
     call_step: int = -1   # index among the kernel calls; the guard checks of debug builds use it
+    trace_only: bool = False  # compiled only in trace builds (TG_TRACE): gathers a patched tensor
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class _Emitter:
         self.prefix = graph.name
         self.weights: dict[int, StaticConst] = {}
         self.params: list[StaticConst] = []
+        self.param_names: dict[str, StaticConst] = {}
+        self.trace_buffers: dict[int, StaticConst] = {}  # tensor -> its whole copy in trace builds
 
     # -- addresses -----------------------------------------------------------------------
     def arena_pointer(self, c_type: str, offset: int) -> str:
@@ -119,10 +123,24 @@ class _Emitter:
         return self.weights[tensor.index].name
 
     # -- kernel arguments ----------------------------------------------------------------
+    def add_param(self, const: StaticConst) -> str:
+        """Its name. An operator run per patch has one call per patch: equal constants are shared,
+        different ones get a _v<k> suffix."""
+        name, k = const.name, 0
+        while name in self.param_names:
+            same = self.param_names[name]
+            if (same.c_type, same.initializer, same.length) == (const.c_type, const.initializer, const.length):
+                return name
+            k += 1
+            name = f"{const.name}_v{k}"
+        const = dataclasses.replace(const, name=name)
+        self.param_names[name] = const
+        self.params.append(const)
+        return name
+
     def const_array(self, name: str, array: ConstArray) -> str:
         values = np.asarray(array.values)
-        self.params.append(StaticConst(array.c_type, name, array_body(values, array.c_type), max(1, values.size)))
-        return name
+        return self.add_param(StaticConst(array.c_type, name, array_body(values, array.c_type), max(1, values.size)))
 
     def argument(self, step: ScheduledStep, arg_name: str, value) -> str:
         call = step.call
@@ -140,13 +158,33 @@ class _Emitter:
             counter = iter(range(1_000_000))
             def nested(array: ConstArray) -> str:
                 return self.const_array(f"{base}_{next(counter)}", array)
-            self.params.append(StaticConst(value.C_TYPE, base, struct_initializer(value, nested), None))
-            return "&" + base
+            return "&" + self.add_param(StaticConst(value.C_TYPE, base, struct_initializer(value, nested), None))
         if isinstance(value, (bool, int, np.integer)):
             return c_int(int(value))
         if isinstance(value, (float, np.floating)):
             return c_float(float(value))
         raise TypeError(f"operator #{call.op_index}: cannot pass {type(value).__name__} to {call.function}")
+
+    def trace_buffer(self, tensor_index: int) -> str:
+        if tensor_index not in self.trace_buffers:
+            t = self.graph.tensor(tensor_index)
+            self.trace_buffers[tensor_index] = StaticConst(t.dtype.c_type, f"{self.prefix}_gather_t{tensor_index}", "",
+                                                           t.nbytes, c_comment(f"'{t.name}' {list(t.shape)}"))
+        return self.trace_buffers[tensor_index].name
+
+    def trace_gather(self, gather: TraceGather) -> Step:
+        """A patch's part of a tensor copied into its whole copy; parameters inline, since they
+        exist only in trace builds."""
+        args = []
+        for a in gather.call.args:
+            if isinstance(a.value, CStruct):
+                args.append(f"&({a.value.C_TYPE}){struct_initializer(a.value, None)}")
+            elif a.name == "dst":
+                args.append(f"&{self.trace_buffer(gather.tensor)}[{gather.offset}]")
+            else:
+                args.append(self.view_pointer(gather.source))
+        return Step(self.comment(gather.call.op_index) + " (trace builds: gathered)", gather.call.function,
+                    tuple(args), (), gather.call.op_index, trace_only=True)
 
     def trace(self, op_index: int, tensor_index: int) -> Trace:
         t = self.graph.tensor(tensor_index)
@@ -176,10 +214,20 @@ class _Emitter:
             elif isinstance(item, Loop):
                 iterations = []
                 for iteration in item.iterations:
-                    iterations.append(tuple(self.call_step(s, position + k, traced=False)
-                                            for k, s in enumerate(iteration)))
-                    position += len(iteration)
+                    rendered_iteration = []
+                    for s in iteration:
+                        if isinstance(s, TraceGather):
+                            rendered_iteration.append(self.trace_gather(s))
+                        else:
+                            rendered_iteration.append(self.call_step(s, position, traced=False))
+                            position += 1
+                    iterations.append(tuple(rendered_iteration))
                 rendered.append(LoopBlock(item.label, tuple(iterations)))
+            elif isinstance(item, TracePoint):
+                t = self.graph.tensor(item.tensor)
+                pointer = self.trace_buffer(item.tensor) if item.gathered else self.tensor_pointer(item.tensor)
+                rendered.append(Step(self.comment(item.op_index) + " (every patch done)", None, (),
+                                     (Trace(item.op_index, item.tensor, pointer, t.nbytes),)))
             else:
                 rendered.append(self.call_step(item, position, traced=True))
                 position += 1
@@ -251,6 +299,7 @@ def emit_model(graph: Graph, schedule: Schedule | tuple[Lowered, ...], plan: Are
         num_ops=len(graph.operators),
         guard_bytes=plan.guard_bytes,
         guards=guard_buffers(graph, plan) if plan.guard_bytes else [],
+        trace_buffers=[e.trace_buffers[k] for k in sorted(e.trace_buffers)],
     )
     header = render("model/model.h.j2", **context)
     source = render("model/model.c.j2", **context)

@@ -112,14 +112,36 @@ class AliasStep:
 
 
 @dataclass(frozen=True)
+class TraceGather:
+    """Trace builds only (TG_TRACE): `call` copies a patch's part of a tensor that exists only in
+    patches (`source`, a view of the patch's buffer: the call's "src") into the tensor's whole copy
+    outside the arena (its "dst"), at byte `offset`. Not a step: it takes no time in the schedule
+    and compiles to nothing otherwise."""
+
+    call: KernelCall
+    source: View
+    tensor: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class TracePoint:
+    """Trace `tensor` whole here, after the patch stage: from the arena, or from its gathered copy."""
+
+    op_index: int
+    tensor: int
+    gathered: bool
+
+
+@dataclass(frozen=True)
 class Loop:
     """A stage run once per patch or row band; iteration i runs `iterations[i]` in order."""
 
     label: str
-    iterations: tuple[tuple[Step, ...], ...]
+    iterations: tuple[tuple[Step | TraceGather, ...], ...]
 
 
-ScheduleItem = Step | AliasStep | Loop
+ScheduleItem = Step | AliasStep | Loop | TracePoint
 
 
 @dataclass(frozen=True)
@@ -144,7 +166,7 @@ class Schedule:
                 yield item
             elif isinstance(item, Loop):
                 for iteration in item.iterations:
-                    yield from iteration
+                    yield from (step for step in iteration if isinstance(step, Step))
 
     def kernel_calls(self) -> tuple[KernelCall, ...]:
         return tuple(step.call for step in self.flat_steps())

@@ -15,6 +15,7 @@ from tinygen.build.host import build_host_binary, run_host_binary
 from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import CompiledModel, compile_bytes
 from tinygen.reference.tflm import TflmReference
+from tinygen.schedule.patches import NO_PATCH, PatchRequest, computed_mask
 
 
 @dataclass
@@ -36,10 +37,10 @@ def random_inputs(compiled: CompiledModel, count: int, seed: int = 0) -> list[li
 def compare_on_host(model_bytes: bytes, work_dir: Path, records: list[list[np.ndarray]] | None = None,
                     count: int = 3, seed: int = 0, name: str = "model", *, sanitize: bool = False,
                     guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED,
-                    compiled: CompiledModel | None = None) -> Comparison:
+                    patch: PatchRequest = NO_PATCH, compiled: CompiledModel | None = None) -> Comparison:
     """compiled: run this compilation of model_bytes (e.g. with a hand-made plan) instead of compiling."""
     if compiled is None:
-        compiled = compile_bytes(model_bytes, name=name, guard_bytes=guard_bytes, kernel_set=kernel_set)
+        compiled = compile_bytes(model_bytes, name=name, guard_bytes=guard_bytes, kernel_set=kernel_set, patch=patch)
     records = records if records is not None else random_inputs(compiled, count, seed)
     binary = build_host_binary(compiled.sources, work_dir, compiled.input_bytes, compiled.output_bytes,
                                sanitize=sanitize)
@@ -56,6 +57,9 @@ def compare_on_host(model_bytes: bytes, work_dir: Path, records: list[list[np.nd
             tensor = graph.tensor(tensor_index)
             ours = np.frombuffer(ours_raw, dtype=tensor.dtype.numpy).reshape(tensor.shape)
             theirs = np.asarray(theirs).astype(tensor.dtype.numpy, copy=False).reshape(tensor.shape)
+            mask = computed_mask(compiled.patch, tensor_index) if compiled.patch else None
+            if mask is not None:  # gathered from patches: compare what the patches computed
+                ours, theirs = ours[mask], theirs[mask]
             result.tensors_compared += 1
             if ours.tobytes() != theirs.tobytes():
                 diff = np.abs(ours.astype(np.float64) - theirs.astype(np.float64))

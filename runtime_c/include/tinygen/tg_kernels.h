@@ -18,5 +18,6 @@
 #include "tinygen/tg_nonlinear.h"
 #include "tinygen/tg_data_movement.h"
 #include "tinygen/tg_binary.h"
+#include "tinygen/tg_copy_window.h"
 
 #endif /* TINYGEN_TG_KERNELS_H */

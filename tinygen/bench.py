@@ -3,7 +3,8 @@
 Instructions are exact counts of one invoke() in QEMU under -icount shift=0 (the firmware's
 SysTick edge counter); estimated Cortex-M4 cycles come from the project's TCG plugin
 (tinygen/device/cycles.py, docs/cycle-model.md), on Cortex-M4 boards only; arena bytes come from the
-plan; flash and RAM from the ELF. The figures beside them are the anchors' TFLite Micro
+plan (without patches, and with `--patch auto` where it patches: issue 7's table); flash and RAM
+from the ELF. The figures beside them are the anchors' TFLite Micro
 measurements on the same emulated Cortex-M4. The report ends with a machine-readable block that
 the regression guard in tests/test_mlperf_qemu.py reads (`recorded_figures`).
 """
@@ -69,7 +70,7 @@ FIGURES_MARK = "<!-- tinygen-bench figures (read by the regression guard, tests/
 @dataclass(frozen=True)
 class BenchRow:
     anchor: Anchor
-    report: RunReport      # the default build: optimised twins where they apply
+    report: RunReport      # the default kernels (optimised twins where they apply), whole tensors (--patch none)
     reference: RunReport   # the same model with runtime_c's reference kernels only
     # The `--patch auto` build, run only where auto patches; None: auto keeps whole tensors (= report).
     patched: RunReport | None = None

@@ -262,7 +262,7 @@ def _memory_table(rows: list[BenchRow]) -> list[str]:
         "## Peak RAM: whole tensors and `--patch auto` (issue 7)",
         "",
         "| model | whole tensors: arena | lower bound | `--patch auto`: arena | lower bound | patch plan "
-        "| MAC overhead | TFLM activation plan | target peak RAM | target (auto) | instructions, whole tensors "
+        "| MAC overhead | TFLM activation plan | target peak RAM | `--patch auto` vs target | instructions, whole tensors "
         "| instructions, patched | patched / whole | bit-exact (patched) |",
         "|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---|",
     ]

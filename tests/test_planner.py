@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tinygen.plan.exact import improve_placement
 from tinygen.plan.arena import ALIGNMENT, ArenaPlan, Placement, check_no_overlap, plan_arena
 from tinygen.plan.contracts import Allowance
 from tinygen.plan.lifetimes import Buffer, peak_live_bytes
@@ -108,3 +109,15 @@ def test_an_overlap_the_contract_allows_is_planned():
     assert plan.arena_bytes == 1100 == plan.lower_bound_bytes
     exact_in_place = plan_arena((a, b), allowances=(Allowance("a", "b", 0, 1, 0),))
     assert exact_in_place.arena_bytes == 1000
+
+
+def test_the_exact_search_runs_in_its_child_process_and_proves_a_small_plan_optimal():
+    """The CP-SAT search runs in a child process (a native crash costs only the improvement):
+    this checks the child really runs, since a failing child would quietly leave the greedy plan."""
+    a = Buffer((0,), None, 1000, 0, 1, "a")
+    b = Buffer((1,), None, 600, 1, 2, "b")
+    c = Buffer((2,), None, 400, 2, 3, "c")
+    greedy = plan_arena((a, b, c))
+    searched = improve_placement(greedy, 1.0)
+    assert searched.order == greedy.order + ", proven optimal"
+    assert searched.arena_bytes == searched.lower_bound_bytes == 1600

@@ -5,16 +5,37 @@ below the other) or, where an allowance permits, overlaps within its [min_delta,
 arena is minimised down to the lower bound (plan/contracts.py). The search is deterministic (one
 worker, a deterministic time limit), so the same model always gets the same plan; it stops at
 the limit with the best plan found, which is never worse than the greedy one it starts from.
+
+The solver runs in a child process: OR-Tools is native code, and a crash inside it (one segfault
+was seen under load in the test suite) must cost the build only the improvement, never the build.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import pickle
+import subprocess
+import sys
 
 from tinygen.plan.arena import ALIGNMENT, ArenaPlan, Placement, allowance_map, arena_size
 
+CHILD_STARTUP_ALLOWANCE_S = 30.0  # importing OR-Tools in the child, on a loaded machine
+
 
 def improve_placement(plan: ArenaPlan, seconds: float) -> ArenaPlan:
+    """The CP-SAT search in a child process; the greedy plan where the child fails or times out."""
+    try:
+        child = subprocess.run([sys.executable, "-m", "tinygen.plan.exact"], input=pickle.dumps((plan, seconds)),
+                               capture_output=True, timeout=20 * seconds + CHILD_STARTUP_ALLOWANCE_S)
+    except (OSError, subprocess.TimeoutExpired):
+        return plan
+    if child.returncode != 0:
+        return plan
+    improved = pickle.loads(child.stdout)
+    return improved if isinstance(improved, ArenaPlan) else plan
+
+
+def search_placement(plan: ArenaPlan, seconds: float) -> ArenaPlan:
     from ortools.sat.python import cp_model
 
     buffers = [p.buffer for p in plan.placements]
@@ -63,3 +84,9 @@ def improve_placement(plan: ArenaPlan, seconds: float) -> ArenaPlan:
         return dataclasses.replace(plan, order=plan.order + proven, lower_bound_bytes=min(bound, plan.arena_bytes))
     return dataclasses.replace(plan, placements=placements, arena_bytes=size, order="cp-sat" + proven,
                                lower_bound_bytes=min(bound, size))
+
+
+if __name__ == "__main__":
+    # The child's side of improve_placement: (plan, seconds) pickled on stdin, the plan on stdout.
+    request_plan, request_seconds = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(pickle.dumps(search_placement(request_plan, request_seconds)))

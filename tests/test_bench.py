@@ -128,6 +128,10 @@ def test_the_figures_keep_the_guards_meaning_and_carry_the_patched_build():
     assert vww["patch"] == "4:8x8" and vww["mac_overhead"] == 0.0901 and vww["patched_lower_bound_bytes"] == 30_248
     assert ad["patch"] == "none" and ad["patched_instructions"] is None and ad["patched_arena_bytes"] == 40_000
     assert instruction_regression(figures, "VWW", "mps2-an386", 1_000_000) is None
+    # A patched build is held to the patched figure, not the whole-tensor one.
+    assert instruction_regression(figures, "VWW", "mps2-an386", 1_100_000, patched=True) is None
+    assert instruction_regression(figures, "VWW", "mps2-an386", 1_112_001, patched=True) is not None
+    assert "records no patched build" in instruction_regression(figures, "AD", "mps2-an386", 1, patched=True)
 
 
 def test_a_patched_build_that_is_not_bit_exact_fails_the_benchmark():

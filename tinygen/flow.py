@@ -125,7 +125,7 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     source = source or read_model_source(model)
     model_bytes, graph = source.data, source.graph
     compiled = compile_graph(graph, arena_budget=board.arena_budget_bytes, guard_bytes=guard_bytes,
-                             kernel_set=kernel_set)
+                             kernel_set=kernel_set, board=board)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
     key = build_key(model_bytes, board, guard_bytes, kernel_set)

@@ -16,5 +16,6 @@
 #include "tinygen/tg_shape_ops.h"
 #include "tinygen/tg_elementwise.h"
 #include "tinygen/tg_nonlinear.h"
+#include "tinygen/tg_wide.h"
 
 #endif /* TINYGEN_TG_KERNELS_H */

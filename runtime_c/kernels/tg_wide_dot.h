@@ -1,0 +1,107 @@
+/* Internal to runtime_c/kernels: what the wide variants (tinygen/tg_wide.h) share. Inputs are widened
+ * to int16 in scratch once, then every inner loop is loads and SMLADs only: the weights were widened,
+ * packed and interleaved at generation time, and the input offset folded into the bias.
+ *
+ * Aliasing: the scratch lies in the arena (a uint8_t array) and is written as int16 and read as
+ * uint32 words, so it is accessed through may_alias types only. Wrapping: SMLAD wraps modulo 2^32,
+ * and the portable tg_smlad (tg_simd.h) computes in uint32_t, so no sum overflows a signed type.
+ */
+#ifndef TINYGEN_TG_WIDE_DOT_H
+#define TINYGEN_TG_WIDE_DOT_H
+
+#include "tinygen/tg_wide.h"
+#include "tg_dot_s8.h"
+
+typedef int16_t tg_s16_alias_t __attribute__((may_alias));
+typedef uint32_t tg_u32_alias_t __attribute__((may_alias));
+
+/* (lo half of a, lo half of b) and (hi half of a, hi half of b): PKHBT and PKHTB on the DSP. */
+static inline uint32_t tg_pack_lo(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
+static inline uint32_t tg_pack_hi(uint32_t a, uint32_t b) { return (b & 0xFFFF0000u) | (a >> 16); }
+
+/* dst[i] = src[i] as int16, i in [0, count); dst is 2-byte aligned (4-byte aligned after at most one
+ * element, then four at a time: one load, two SXTB16, two packs, two stores). */
+static inline tg_s16_alias_t *tg_widen_s8(const int8_t *src, tg_s16_alias_t *dst, int32_t count)
+{
+    if (((uintptr_t)dst & 2u) != 0 && count > 0) {
+        *dst++ = *src++;
+        --count;
+    }
+    tg_u32_alias_t *words = (tg_u32_alias_t *)(void *)dst;
+    for (int32_t blocks = count >> 2; blocks > 0; --blocks) {
+        const uint32_t s8x4 = tg_read_s8x4(src);
+        const uint32_t even = tg_pair_even(s8x4), odd = tg_pair_odd(s8x4);  /* (b0, b2), (b1, b3) */
+        words[0] = tg_pack_lo(even, odd);                                   /* (b0, b1) */
+        words[1] = tg_pack_hi(even, odd);                                   /* (b2, b3) */
+        words += 2;
+        src += 4;
+    }
+    dst = (tg_s16_alias_t *)(void *)words;
+    for (int32_t k = 0; k < (count & 3); ++k) {
+        *dst++ = src[k];
+    }
+    return dst;
+}
+
+static inline tg_s16_alias_t *tg_fill_s16(tg_s16_alias_t *dst, int32_t value, int32_t count)
+{
+    for (int32_t k = 0; k < count; ++k) {
+        *dst++ = (int16_t)value;
+    }
+    return dst;
+}
+
+/* Two packed weight words, the pointer moved past them: one LDRD with writeback on the DSP path
+ * (the weights are int32_t arrays, so word aligned as LDRD needs). GCC does not merge the two loads
+ * of the C version itself. */
+static inline void tg_load_pair(const int32_t **w, uint32_t *first, uint32_t *second)
+{
+#if TG_SIMD_DSP
+    __asm__("ldrd %0, %1, [%2], #8" : "=&r"(*first), "=&r"(*second), "+r"(*w) : : "memory");
+#else
+    *first = (uint32_t)(*w)[0];
+    *second = (uint32_t)(*w)[1];
+    *w += 2;
+#endif
+}
+
+/* One int16 column by TG_WIDE_ROWS interleaved rows, four k per block: acc[j] += x . w_j. On the
+ * Cortex-M4 with GCC 12 -O2 the loop is 16 instructions per 16 MACs (5 LDRD, 8 SMLAD, 3 loop). */
+static inline void tg_wide_dot1x4(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, int32_t acc[4])
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (; blocks > 0; --blocks) {
+        const uint32_t xa = x[0], xb = x[1];  /* k0 k1, k2 k3 */
+        uint32_t w0, w1;
+        x += 2;
+        tg_load_pair(&w, &w0, &w1);  /* rows 0 and 1 at k0 k1 */
+        a0 = tg_smlad(xa, w0, a0);
+        a1 = tg_smlad(xa, w1, a1);
+        tg_load_pair(&w, &w0, &w1);  /* rows 2 and 3 at k0 k1 */
+        a2 = tg_smlad(xa, w0, a2);
+        a3 = tg_smlad(xa, w1, a3);
+        tg_load_pair(&w, &w0, &w1);  /* rows 0 and 1 at k2 k3 */
+        a0 = tg_smlad(xb, w0, a0);
+        a1 = tg_smlad(xb, w1, a1);
+        tg_load_pair(&w, &w0, &w1);  /* rows 2 and 3 at k2 k3 */
+        a2 = tg_smlad(xb, w0, a2);
+        a3 = tg_smlad(xb, w1, a3);
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* The outputs of one row block: rows oc .. oc + TG_WIDE_ROWS - 1, those below channels only. */
+static inline int8_t *tg_wide_outputs(const int32_t acc[4], int32_t oc, int32_t channels, tg_dot_epilogue_t e,
+                                      int8_t *output)
+{
+    const int32_t rows = channels - oc < TG_WIDE_ROWS ? channels - oc : TG_WIDE_ROWS;
+    for (int32_t j = 0; j < rows; ++j) {
+        output[j] = tg_dot_output_s8(acc[j], oc + j, e);
+    }
+    return output + rows;
+}
+
+#endif /* TINYGEN_TG_WIDE_DOT_H */

@@ -1,0 +1,324 @@
+"""Kernel variants: faster code for an operator, chosen per call from a registry by the board's ISA.
+
+A lowering emits the reference kernel's call (runtime_c's tg_<op>_s8, shaped after TFLM). A variant
+may take the same arguments (the `_fast` twins) or its own: the wide variants (tinygen/tg_wide.h)
+get weights widened to int16 and interleaved at generation time, the input offset folded into the
+bias, and scratch for their im2col column. Each variant states its conditions as types and checks
+(op, shapes, quantization), the ISA features it needs, and a cost estimate; the cheapest variant
+whose conditions hold on the board replaces the reference call. Every variant has the reference
+kernel as its twin: tests/ops runs both against TFLM, tests/test_kernel_choice.py on the boards.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, Generic, TypeVar
+
+import numpy as np
+
+from tinygen.ir.graph import Graph
+from tinygen.kernels.call import KernelArg, KernelCall
+from tinygen.kernels.cvalues import HW, ChannelRequant, ConstArray, CStruct, Dims, NullPtr, Range, ScratchRef, TensorRef
+
+# The ISA features of tinygen's default board (mps2-an386, a Cortex-M4F), for callers that name none.
+DEFAULT_ISA_FEATURES: frozenset[str] = frozenset({"dsp", "fpu"})
+
+WIDE_ROWS = 4  # TG_WIDE_ROWS in runtime_c/include/tinygen/tg_wide.h
+
+
+# --- typed access to a reference call's arguments -------------------------------------------------
+
+@dataclass(frozen=True)
+class ConvArgs:
+    params: CStruct  # tinygen.kernels.conv.ConvParams (not imported: conv.py imports this module's users)
+    requant: ChannelRequant
+    input_dims: Dims
+    input: TensorRef
+    filter_dims: Dims
+    filter: TensorRef
+    bias: TensorRef | NullPtr
+    output_dims: Dims
+    output: TensorRef
+
+
+@dataclass(frozen=True)
+class DepthwiseArgs(ConvArgs):
+    pass
+
+
+@dataclass(frozen=True)
+class FullyConnectedArgs:
+    params: CStruct  # tinygen.kernels.fully_connected.FullyConnectedParams
+    requant: ChannelRequant
+    batches: int
+    accum_depth: int
+    output_depth: int
+    input: TensorRef
+    filter: TensorRef
+    bias: TensorRef | NullPtr
+    output: TensorRef
+
+
+Args = TypeVar("Args", ConvArgs, DepthwiseArgs, FullyConnectedArgs)
+
+
+def typed_args(call: KernelCall, cls: type[Args]) -> Args:
+    """The call's arguments as cls, checked field by field (name, position and type)."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    if tuple(a.name for a in call.args) != names:
+        raise TypeError(f"{call.function}: arguments {[a.name for a in call.args]} are not {cls.__name__}'s")
+    hints = typing.get_type_hints(cls)
+    for arg in call.args:
+        if not isinstance(arg.value, _runtime_types(hints[arg.name])):
+            raise TypeError(f"{call.function}: argument {arg.name} is {type(arg.value).__name__}")
+    return cls(*(a.value for a in call.args))
+
+
+def _runtime_types(hint: object) -> tuple[type, ...]:
+    return typing.get_args(hint) or (hint,)  # type: ignore[return-value]
+
+
+# --- the variants' own C parameters (runtime_c/include/tinygen/tg_wide.h) --------------------------
+
+@dataclass(frozen=True)
+class ConvWideParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_conv_wide_params_t"
+    input_offset: int
+    output_offset: int
+    stride: HW
+    padding: HW
+    dilation: HW
+    activation: Range
+    depth_padded: int
+
+
+@dataclass(frozen=True)
+class FcWideParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_fc_wide_params_t"
+    output_offset: int
+    activation: Range
+    depth_padded: int
+
+
+# --- generation-time data -----------------------------------------------------------------------
+
+def round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+def wide_weights(rows: np.ndarray) -> ConstArray:
+    """[out][depth] int8 weights as tg_wide.h's packed int16 pairs: depth padded to a multiple of 4
+    and rows to a multiple of WIDE_ROWS with zeros; per block of rows, per 4 k, each row's (k0, k1)
+    then each row's (k2, k3); a pair is one int32, k0 in its low half."""
+    out, depth = rows.shape
+    padded = np.zeros((round_up(out, WIDE_ROWS), round_up(depth, 4)), dtype=np.int16)
+    padded[:out, :depth] = rows
+    # [block][row][kb][half][k in pair] -> [block][kb][half][row][k in pair]
+    blocks = padded.reshape(-1, WIDE_ROWS, padded.shape[1] // 4, 2, 2).transpose(0, 2, 3, 1, 4)
+    pairs = np.ascontiguousarray(blocks).reshape(-1, 2).astype(np.int64)
+    words = (pairs[:, 0] & 0xFFFF) | ((pairs[:, 1] & 0xFFFF) << 16)
+    return ConstArray("int32_t", words.astype(np.uint32).view(np.int32))
+
+
+def folded_bias(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input_offset: int) -> ConstArray:
+    """bias + input_offset * sum_k w[k], per output channel, wrapped to int32 as the kernels' sums
+    are (the same bits modulo 2^32 as adding the offset to every input)."""
+    sums = rows.astype(np.int64).sum(axis=1) * input_offset
+    if isinstance(bias, TensorRef):
+        sums = sums + np.asarray(graph.tensor(bias.tensor).data, dtype=np.int64).ravel()
+    return ConstArray("int32_t", (sums & 0xFFFFFFFF).astype(np.uint32).view(np.int32))
+
+
+def filter_rows(graph: Graph, filter_ref: TensorRef) -> np.ndarray | None:
+    data = graph.tensor(filter_ref.tensor).data
+    if data is None:
+        return None
+    data = np.asarray(data)
+    return data.reshape(data.shape[0], -1) if data.dtype == np.int8 else None
+
+
+# --- the registry -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Variant(Generic[Args]):
+    """A kernel that may replace `replaces` where its conditions hold on a board with `needs`."""
+
+    function: str
+    replaces: str
+    args: type[Args]
+    needs: frozenset[str]
+    why_not: Callable[[Graph, Args], str | None]  # None: it applies; else the condition that fails
+    cost: Callable[[Args], int]                   # estimated instructions for the call
+    make: Callable[[Graph, KernelCall, Args], KernelCall] = lambda graph, call, args: call
+
+
+def _quantize_multiplier_range(requant: ChannelRequant) -> bool:
+    """The variants' requantization (tg_dot_requantize) takes what QuantizeMultiplier gives: multipliers
+    in [0, 2^31 - 1], shifts in [-31, 30]. Always so today; checked so that it stays a guarantee."""
+    multipliers, shifts = requant.multiplier.values, requant.shift.values
+    return bool((multipliers >= 0).all() and (shifts >= -31).all() and (shifts <= 30).all())
+
+
+def _conv_macs(a: ConvArgs) -> int:
+    o, f = a.output_dims, a.filter_dims
+    return o.n * o.h * o.w * o.c * f.h * f.w * f.c
+
+
+def _fc_macs(a: FullyConnectedArgs) -> int:
+    return a.batches * a.accum_depth * a.output_depth
+
+
+# Estimated instructions per MAC and per output on the Cortex-M4 (GCC 12 -O2), from the inner loops:
+# the reference kernels ~7 per MAC, the _fast twins ~2, the wide variants 1 (16 per 16 MACs) plus
+# their im2col column (~2 per element, shared by WIDE_ROWS-blocks of channels). ~25 per output for
+# the requantization.
+_EPILOGUE = 25
+
+
+def _conv_why_not(graph: Graph, a: ConvArgs) -> str | None:
+    if a.filter_dims.c != a.input_dims.c:
+        return "grouped convolution"
+    if not _quantize_multiplier_range(a.requant):
+        return "multiplier outside QuantizeMultiplier's range"
+    return None
+
+
+def _conv_wide_why_not(graph: Graph, a: ConvArgs) -> str | None:
+    if (reason := _conv_why_not(graph, a)) is not None:
+        return reason
+    if filter_rows(graph, a.filter) is None:
+        return "filter not constant int8"
+    return None
+
+
+def _conv_wide_cost(a: ConvArgs) -> int:
+    o, f = a.output_dims, a.filter_dims
+    pixels = o.n * o.h * o.w
+    depth = round_up(f.h * f.w * f.c, 4)
+    return pixels * (2 * depth + round_up(o.c, WIDE_ROWS) * (depth // 4 + 8) + o.c * _EPILOGUE)
+
+
+def _make_conv_wide(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
+    rows = filter_rows(graph, a.filter)
+    assert rows is not None
+    depth_padded = round_up(rows.shape[1], 4)
+    p = a.params
+    params = ConvWideParams(input_offset=p.input_offset, output_offset=p.output_offset, stride=p.stride,
+                            padding=p.padding, dilation=p.dilation, activation=p.activation,
+                            depth_padded=depth_padded)
+    args = (
+        KernelArg("params", params),
+        KernelArg("requant", a.requant),
+        KernelArg("input_dims", a.input_dims),
+        KernelArg("input", a.input),
+        KernelArg("filter_dims", a.filter_dims),
+        KernelArg("filter", wide_weights(rows)),
+        KernelArg("bias", folded_bias(graph, a.bias, rows, p.input_offset)),
+        KernelArg("output_dims", a.output_dims),
+        KernelArg("output", a.output),
+        KernelArg("scratch", ScratchRef()),
+    )
+    return dataclasses.replace(call, function="tg_conv_s8_wide", args=args, scratch_bytes=2 * depth_padded)
+
+
+def _fc_why_not(graph: Graph, a: FullyConnectedArgs) -> str | None:
+    if a.params.filter_offset != 0:
+        return "weights with a zero point"
+    if not _quantize_multiplier_range(a.requant):
+        return "multiplier outside QuantizeMultiplier's range"
+    return None
+
+
+def _fc_wide_why_not(graph: Graph, a: FullyConnectedArgs) -> str | None:
+    if (reason := _fc_why_not(graph, a)) is not None:
+        return reason
+    rows = filter_rows(graph, a.filter)
+    if rows is None or rows.shape != (a.output_depth, a.accum_depth):
+        return "weights not constant int8 [units][depth]"
+    return None
+
+
+def _make_fc_wide(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> KernelCall:
+    rows = filter_rows(graph, a.filter)
+    assert rows is not None
+    depth_padded = round_up(a.accum_depth, 4)
+    p = a.params
+    params = FcWideParams(output_offset=p.output_offset, activation=p.activation, depth_padded=depth_padded)
+    args = (
+        KernelArg("params", params),
+        KernelArg("requant", a.requant),
+        KernelArg("batches", a.batches),
+        KernelArg("accum_depth", a.accum_depth),
+        KernelArg("output_depth", a.output_depth),
+        KernelArg("input", a.input),
+        KernelArg("filter", wide_weights(rows)),
+        KernelArg("bias", folded_bias(graph, a.bias, rows, p.input_offset)),
+        KernelArg("output", a.output),
+        KernelArg("scratch", ScratchRef()),
+    )
+    return dataclasses.replace(call, function="tg_fully_connected_s8_wide", args=args, scratch_bytes=2 * depth_padded)
+
+
+def _depthwise_why_not(graph: Graph, a: DepthwiseArgs) -> str | None:
+    if a.params.depth_multiplier != 1:
+        return "depth multiplier != 1"
+    if not _quantize_multiplier_range(a.requant):
+        return "multiplier outside QuantizeMultiplier's range"
+    return None
+
+
+def _output_elements(dims: Dims) -> int:
+    return dims.n * dims.h * dims.w * dims.c
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant("tg_conv_s8_fast", "tg_conv_s8", ConvArgs, frozenset(), _conv_why_not,
+            lambda a: 2 * _conv_macs(a) + _EPILOGUE * _output_elements(a.output_dims)),
+    Variant("tg_conv_s8_wide", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_wide_why_not, _conv_wide_cost,
+            _make_conv_wide),
+    Variant("tg_depthwise_conv_s8_fast", "tg_depthwise_conv_s8", DepthwiseArgs, frozenset(), _depthwise_why_not,
+            lambda a: 3 * _conv_macs(a) // a.filter_dims.c + _EPILOGUE * _output_elements(a.output_dims)),
+    Variant("tg_fully_connected_s8_fast", "tg_fully_connected_s8", FullyConnectedArgs, frozenset(), _fc_why_not,
+            lambda a: 2 * _fc_macs(a) + _EPILOGUE * a.batches * a.output_depth),
+    Variant("tg_fully_connected_s8_wide", "tg_fully_connected_s8", FullyConnectedArgs, frozenset({"dsp"}),
+            _fc_wide_why_not,
+            lambda a: a.batches * (2 * a.accum_depth + round_up(a.output_depth, WIDE_ROWS) * (a.accum_depth // 4 + 8)
+                                   + _EPILOGUE * a.output_depth),
+            _make_fc_wide),
+)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Why a call got its kernel: every variant considered, with its cost or the reason it was out."""
+
+    op_index: int
+    function: str
+    considered: tuple[tuple[str, str], ...]  # (variant, "~N instructions" or why not)
+
+    def describe(self) -> str:
+        return "; ".join(f"{name}: {note}" for name, note in self.considered) or "no variant"
+
+
+def choose_variant(graph: Graph, call: KernelCall, isa_features: frozenset[str]) -> tuple[KernelCall, Choice]:
+    best: tuple[int, Variant, object] | None = None
+    considered: list[tuple[str, str]] = []
+    for variant in (v for v in VARIANTS if v.replaces == call.function):
+        args = typed_args(call, variant.args)
+        missing = variant.needs - isa_features
+        reason = f"needs {', '.join(sorted(missing))}" if missing else variant.why_not(graph, args)
+        if reason is not None:
+            considered.append((variant.function, reason))
+            continue
+        cost = variant.cost(args)
+        considered.append((variant.function, f"~{cost} instructions"))
+        if best is None or cost < best[0]:
+            best = (cost, variant, args)
+    if best is None:
+        return call, Choice(call.op_index, call.function, tuple(considered))
+    _, variant, args = best
+    chosen = dataclasses.replace(variant.make(graph, call, args), function=variant.function)
+    return chosen, Choice(call.op_index, variant.function, tuple(considered))

@@ -40,10 +40,9 @@ static void im2col(const tg_conv_wide_params_t *params, const tg_dims_t *input_d
     tg_fill_s16(dst, 0, params->depth_padded - f_h * f_w * c);
 }
 
-void tg_conv_s8_wide(const tg_conv_wide_params_t *params, const tg_channel_requant_t *requant,
+void tg_conv_s8_wide(const tg_conv_wide_params_t *params, const int32_t *channels,
                      const tg_dims_t *input_dims, const int8_t *input,
                      const tg_dims_t *filter_dims, const int32_t *filter,
-                     const int32_t *bias,
                      const tg_dims_t *output_dims, int8_t *output, void *scratch)
 {
     /* Local copies: output stores through int8_t * may alias anything a pointer reaches (see tg_dot_s8.h). */
@@ -53,7 +52,7 @@ void tg_conv_s8_wide(const tg_conv_wide_params_t *params, const tg_channel_requa
     input_dims = &input_copy;
     filter_dims = &filter_copy;
     output_dims = &output_copy;
-    const tg_dot_epilogue_t epilogue = tg_dot_epilogue(bias, requant, params->output_offset, params->activation);
+    const tg_wide_epilogue_t epilogue = {params->output_offset, params->activation.min, params->activation.max};
     const int32_t out_c = output_dims->c;
     const int32_t depth_padded = params->depth_padded, blocks = depth_padded >> 2;
     const int32_t block_words = TG_WIDE_ROWS * (depth_padded >> 1);
@@ -66,10 +65,12 @@ void tg_conv_s8_wide(const tg_conv_wide_params_t *params, const tg_channel_requa
                 im2col(params, input_dims, in_batch, filter_dims, oy, ox, (tg_s16_alias_t *)scratch);
                 const int32_t *w = filter;
                 for (int32_t oc = 0; oc < out_c; oc += TG_WIDE_ROWS) {
-                    int32_t acc[4] = {0, 0, 0, 0};
+                    int32_t acc[4];
+                    tg_wide_start(acc, channels + oc * TG_WIDE_CHANNEL_WORDS);
                     tg_wide_dot1x4(column, w, blocks, acc);
                     w += block_words;
-                    output = tg_wide_outputs(acc, oc, out_c, epilogue, output);
+                    const int32_t rows = out_c - oc < TG_WIDE_ROWS ? out_c - oc : TG_WIDE_ROWS;
+                    output = tg_wide_outputs(acc, channels + oc * TG_WIDE_CHANNEL_WORDS, rows, epilogue, output);
                 }
             }
         }

@@ -93,13 +93,59 @@ static inline void tg_wide_dot1x4(const tg_u32_alias_t *x, const int32_t *w, int
     acc[3] = a3;
 }
 
-/* The outputs of one row block: rows oc .. oc + TG_WIDE_ROWS - 1, those below channels only. */
-static inline int8_t *tg_wide_outputs(const int32_t acc[4], int32_t oc, int32_t channels, tg_dot_epilogue_t e,
-                                      int8_t *output)
+/* x + y, saturated to int32 (QADD on the DSP extension). */
+static inline int32_t tg_qadd(int32_t x, int32_t y)
 {
-    const int32_t rows = channels - oc < TG_WIDE_ROWS ? channels - oc : TG_WIDE_ROWS;
+#if TG_SIMD_DSP
+    return __qadd(x, y);
+#else
+    const int64_t sum = (int64_t)x + y;
+    return sum > INT32_MAX ? INT32_MAX : sum < INT32_MIN ? INT32_MIN : (int32_t)sum;
+#endif
+}
+
+/* gemmlowp's MultiplyByQuantizedMultiplier, double rounding, for a multiplier in [0, 2^31 - 1] and a
+ * right shift e in [1, 23], as the output of a kernel whose result is then offset and clamped to
+ * int8. The rounding doubling high multiply h is one SMLAL (it never saturates: the multiplier is
+ * not INT32_MIN). Rounding half away from zero, h / 2^e is (h + 2^(e - 1) - [h < 0]) >> e, exactly,
+ * unless the sum passes INT32_MAX; QADD saturates it there and the result is 2^(31 - e) - 1 instead
+ * of 2^(31 - e): both at least 2^8 - 1 for e <= 23, so both clamp to the same int8 output (the
+ * output offset is at least -128 and the clamp's maximum at most 127). tests/test_variants.py
+ * checks this against the reference arithmetic at the edges. */
+static inline int32_t tg_wide_requantize(int32_t x, int32_t multiplier, int32_t right_shift, int32_t rounding)
+{
+    const int32_t high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
+    return tg_qadd(high, rounding + (high >> 31)) >> right_shift;
+}
+
+typedef struct {
+    int32_t output_offset;
+    int32_t min;
+    int32_t max;
+} tg_wide_epilogue_t;
+
+/* The accumulator (started from the channel's bias), requantized, offset and clamped. */
+static inline int8_t tg_wide_output(int32_t acc, const int32_t *channel, tg_wide_epilogue_t e)
+{
+    const int32_t y = tg_wide_requantize(acc, channel[1], channel[2], channel[3]) + e.output_offset;
+    return (int8_t)tg_clamp(y, e.min, e.max);
+}
+
+/* The accumulators of one row block, each started from its channel's folded bias. */
+static inline void tg_wide_start(int32_t acc[4], const int32_t *channel)
+{
+    acc[0] = channel[0];
+    acc[1] = channel[TG_WIDE_CHANNEL_WORDS];
+    acc[2] = channel[2 * TG_WIDE_CHANNEL_WORDS];
+    acc[3] = channel[3 * TG_WIDE_CHANNEL_WORDS];
+}
+
+/* The outputs of one row block: `rows` (at most TG_WIDE_ROWS) channels from channel's data on. */
+static inline int8_t *tg_wide_outputs(const int32_t acc[4], const int32_t *channel, int32_t rows,
+                                      tg_wide_epilogue_t e, int8_t *output)
+{
     for (int32_t j = 0; j < rows; ++j) {
-        output[j] = tg_dot_output_s8(acc[j], oc + j, e);
+        output[j] = tg_wide_output(acc[j], channel + j * TG_WIDE_CHANNEL_WORDS, e);
     }
     return output + rows;
 }

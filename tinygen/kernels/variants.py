@@ -123,13 +123,39 @@ def wide_weights(rows: np.ndarray) -> ConstArray:
     return ConstArray("int32_t", words.astype(np.uint32).view(np.int32))
 
 
-def folded_bias(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input_offset: int) -> ConstArray:
+def folded_bias(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input_offset: int) -> np.ndarray:
     """bias + input_offset * sum_k w[k], per output channel, wrapped to int32 as the kernels' sums
     are (the same bits modulo 2^32 as adding the offset to every input)."""
     sums = rows.astype(np.int64).sum(axis=1) * input_offset
     if isinstance(bias, TensorRef):
         sums = sums + np.asarray(graph.tensor(bias.tensor).data, dtype=np.int64).ravel()
-    return ConstArray("int32_t", (sums & 0xFFFFFFFF).astype(np.uint32).view(np.int32))
+    return (sums & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+
+
+def wide_channels(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input_offset: int,
+                  requant: ChannelRequant) -> ConstArray:
+    """tg_wide.h's per-channel words: folded bias, multiplier, right shift e, 2^(e - 1), bias;
+    zeros for the rows that complete the last block."""
+    out = rows.shape[0]
+    multipliers = np.broadcast_to(requant.multiplier.values, (out,)).astype(np.int64)
+    right = -np.broadcast_to(requant.shift.values, (out,)).astype(np.int64)
+    plain = np.zeros(out, dtype=np.int64) if isinstance(bias, NullPtr) else \
+        np.asarray(graph.tensor(bias.tensor).data, dtype=np.int64).ravel()
+    words = np.zeros((round_up(out, WIDE_ROWS), WIDE_CHANNEL_WORDS), dtype=np.int64)
+    words[:out] = np.stack([folded_bias(graph, bias, rows, input_offset), multipliers, right,
+                            np.left_shift(1, right - 1), plain], axis=1)
+    return ConstArray("int32_t", words.astype(np.int32))
+
+
+WIDE_CHANNEL_WORDS = 5      # TG_WIDE_CHANNEL_WORDS
+WIDE_RIGHT_SHIFTS = (1, 23)  # the right shifts tg_wide_requantize is exact for (see tg_wide_dot.h)
+
+
+def _wide_requant_why_not(requant: ChannelRequant) -> str | None:
+    right = -requant.shift.values
+    if (right < WIDE_RIGHT_SHIFTS[0]).any() or (right > WIDE_RIGHT_SHIFTS[1]).any():
+        return f"a right shift outside [{WIDE_RIGHT_SHIFTS[0]}, {WIDE_RIGHT_SHIFTS[1]}]"
+    return None
 
 
 def filter_rows(graph: Graph, filter_ref: TensorRef) -> np.ndarray | None:
@@ -191,7 +217,7 @@ def _conv_wide_why_not(graph: Graph, a: ConvArgs) -> str | None:
         return reason
     if filter_rows(graph, a.filter) is None:
         return "filter not constant int8"
-    return None
+    return _wide_requant_why_not(a.requant)
 
 
 def _conv_wide_cost(a: ConvArgs) -> int:
@@ -211,12 +237,11 @@ def _make_conv_wide(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
                             depth_padded=depth_padded)
     args = (
         KernelArg("params", params),
-        KernelArg("requant", a.requant),
+        KernelArg("channels", wide_channels(graph, a.bias, rows, p.input_offset, a.requant)),
         KernelArg("input_dims", a.input_dims),
         KernelArg("input", a.input),
         KernelArg("filter_dims", a.filter_dims),
         KernelArg("filter", wide_weights(rows)),
-        KernelArg("bias", folded_bias(graph, a.bias, rows, p.input_offset)),
         KernelArg("output_dims", a.output_dims),
         KernelArg("output", a.output),
         KernelArg("scratch", ScratchRef()),
@@ -238,7 +263,7 @@ def _fc_wide_why_not(graph: Graph, a: FullyConnectedArgs) -> str | None:
     rows = filter_rows(graph, a.filter)
     if rows is None or rows.shape != (a.output_depth, a.accum_depth):
         return "weights not constant int8 [units][depth]"
-    return None
+    return _wide_requant_why_not(a.requant)
 
 
 def _make_fc_wide(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> KernelCall:
@@ -249,13 +274,12 @@ def _make_fc_wide(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> Kern
     params = FcWideParams(output_offset=p.output_offset, activation=p.activation, depth_padded=depth_padded)
     args = (
         KernelArg("params", params),
-        KernelArg("requant", a.requant),
+        KernelArg("channels", wide_channels(graph, a.bias, rows, p.input_offset, a.requant)),
         KernelArg("batches", a.batches),
         KernelArg("accum_depth", a.accum_depth),
         KernelArg("output_depth", a.output_depth),
         KernelArg("input", a.input),
         KernelArg("filter", wide_weights(rows)),
-        KernelArg("bias", folded_bias(graph, a.bias, rows, p.input_offset)),
         KernelArg("output", a.output),
         KernelArg("scratch", ScratchRef()),
     )

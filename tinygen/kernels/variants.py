@@ -135,10 +135,12 @@ def folded_bias(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input
 def wide_channels(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input_offset: int,
                   requant: ChannelRequant) -> ConstArray:
     """tg_wide.h's per-channel words: folded bias, multiplier, right shift e, 2^(e - 1), bias;
-    zeros for the rows that complete the last block."""
+    zeros for the rows that complete the last block. A zero multiplier (a channel whose scale is 0)
+    gives 0 whatever the shift: it gets e = 1, which tg_wide_requantize takes."""
     out = rows.shape[0]
     multipliers = np.broadcast_to(requant.multiplier.values, (out,)).astype(np.int64)
     right = -np.broadcast_to(requant.shift.values, (out,)).astype(np.int64)
+    right = np.where(multipliers == 0, 1, right)
     plain = np.zeros(out, dtype=np.int64) if isinstance(bias, NullPtr) else \
         np.asarray(graph.tensor(bias.tensor).data, dtype=np.int64).ravel()
     words = np.zeros((round_up(out, WIDE_ROWS), WIDE_CHANNEL_WORDS), dtype=np.int64)
@@ -147,14 +149,30 @@ def wide_channels(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, inp
     return ConstArray("int32_t", words.astype(np.int32))
 
 
-WIDE_CHANNEL_WORDS = 5      # TG_WIDE_CHANNEL_WORDS
-WIDE_RIGHT_SHIFTS = (1, 23)  # the right shifts tg_wide_requantize is exact for (see tg_wide_dot.h)
+WIDE_CHANNEL_WORDS = 5  # TG_WIDE_CHANNEL_WORDS
+WIDE_ALWAYS_EXACT_SHIFT = 23  # right shifts up to this are exact for any accumulator (see tg_wide_dot.h)
 
 
-def _wide_requant_why_not(requant: ChannelRequant) -> str | None:
-    right = -requant.shift.values
-    if (right < WIDE_RIGHT_SHIFTS[0]).any() or (right > WIDE_RIGHT_SHIFTS[1]).any():
-        return f"a right shift outside [{WIDE_RIGHT_SHIFTS[0]}, {WIDE_RIGHT_SHIFTS[1]}]"
+def wide_requant_why_not(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input_offset: int,
+                         requant: ChannelRequant) -> str | None:
+    """None where tg_wide_requantize gives TFLM's bits for every channel. Right shifts in [1, 23] are
+    exact for any accumulator. A larger one is exact where QADD cannot saturate: the accumulator
+    (bias' + sum w * x, x in [-128, 127]; any int32 if that bound passes 2^31) times the multiplier
+    stays below (2^31 - 2^(e - 1)) * 2^31 - 2^30. A shift of 0 (a multiplier in [0.5, 1)) is not taken."""
+    out = rows.shape[0]
+    multipliers = np.broadcast_to(requant.multiplier.values, (out,)).astype(object)
+    right = -np.broadcast_to(requant.shift.values, (out,)).astype(np.int64)
+    bias_folded = folded_bias(graph, bias, rows, input_offset).astype(np.int64)
+    spans = np.abs(bias_folded) + 128 * np.abs(rows.astype(np.int64)).sum(axis=1)
+    for channel in range(out):
+        m, e = int(multipliers[channel]), int(right[channel])
+        if m == 0 or 1 <= e <= WIDE_ALWAYS_EXACT_SHIFT:
+            continue
+        if e < 1 or e > 31:
+            return f"channel {channel}: right shift {e} outside [1, 31]"
+        span = min(int(spans[channel]), 2**31)
+        if span * m + 2**30 >= (2**31 - 2 ** (e - 1)) * 2**31:
+            return f"channel {channel}: right shift {e} with accumulators that may saturate the rounding"
     return None
 
 
@@ -215,9 +233,10 @@ def _conv_why_not(graph: Graph, a: ConvArgs) -> str | None:
 def _conv_wide_why_not(graph: Graph, a: ConvArgs) -> str | None:
     if (reason := _conv_why_not(graph, a)) is not None:
         return reason
-    if filter_rows(graph, a.filter) is None:
+    rows = filter_rows(graph, a.filter)
+    if rows is None:
         return "filter not constant int8"
-    return _wide_requant_why_not(a.requant)
+    return wide_requant_why_not(graph, a.bias, rows, a.params.input_offset, a.requant)
 
 
 def _conv_wide_cost(a: ConvArgs) -> int:
@@ -263,7 +282,7 @@ def _fc_wide_why_not(graph: Graph, a: FullyConnectedArgs) -> str | None:
     rows = filter_rows(graph, a.filter)
     if rows is None or rows.shape != (a.output_depth, a.accum_depth):
         return "weights not constant int8 [units][depth]"
-    return _wide_requant_why_not(a.requant)
+    return wide_requant_why_not(graph, a.bias, rows, a.params.input_offset, a.requant)
 
 
 def _make_fc_wide(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> KernelCall:

@@ -57,7 +57,10 @@ static inline tg_s16_alias_t *tg_fill_s16(tg_s16_alias_t *dst, int32_t value, in
 static inline void tg_load_pair(const int32_t **w, uint32_t *first, uint32_t *second)
 {
 #if TG_SIMD_DSP
-    __asm__("ldrd %0, %1, [%2], #8" : "=&r"(*first), "=&r"(*second), "+r"(*w) : : "memory");
+    /* The two words as a memory input (not a "memory" clobber, which would force every array the
+     * caller keeps in registers, such as its accumulators, back to memory around each load). */
+    const int32_t (*words)[2] = (const int32_t (*)[2])*w;
+    __asm__("ldrd %0, %1, [%2], #8" : "=&r"(*first), "=&r"(*second), "+r"(*w) : "m"(*words));
 #else
     *first = (uint32_t)(*w)[0];
     *second = (uint32_t)(*w)[1];
@@ -65,11 +68,17 @@ static inline void tg_load_pair(const int32_t **w, uint32_t *first, uint32_t *se
 #endif
 }
 
-/* One int16 column by TG_WIDE_ROWS interleaved rows, four k per block: acc[j] += x . w_j. On the
+/* Four accumulators, passed and returned by value so they stay in registers (an array whose
+ * address is taken goes back to the stack around every call GCC does not fully unroll). */
+typedef struct {
+    int32_t a0, a1, a2, a3;
+} tg_acc4_t;
+
+/* One int16 column by TG_WIDE_ROWS interleaved rows, four k per block: acc.aj += x . w_j. On the
  * Cortex-M4 with GCC 12 -O2 the loop is 16 instructions per 16 MACs (5 LDRD, 8 SMLAD, 3 loop). */
-static inline void tg_wide_dot1x4(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, int32_t acc[4])
+static inline tg_acc4_t tg_wide_dot1x4(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t acc)
 {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    int32_t a0 = acc.a0, a1 = acc.a1, a2 = acc.a2, a3 = acc.a3;
     for (; blocks > 0; --blocks) {
         const uint32_t xa = x[0], xb = x[1];  /* k0 k1, k2 k3 */
         uint32_t w0, w1;
@@ -87,10 +96,8 @@ static inline void tg_wide_dot1x4(const tg_u32_alias_t *x, const int32_t *w, int
         a2 = tg_smlad(xb, w0, a2);
         a3 = tg_smlad(xb, w1, a3);
     }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
+    const tg_acc4_t result = {a0, a1, a2, a3};
+    return result;
 }
 
 /* x + y, saturated to int32 (QADD on the DSP extension). */
@@ -131,21 +138,33 @@ static inline int8_t tg_wide_output(int32_t acc, const int32_t *channel, tg_wide
     return (int8_t)tg_clamp(y, e.min, e.max);
 }
 
-/* The accumulators of one row block, each started from its channel's folded bias. */
-static inline void tg_wide_start(int32_t acc[4], const int32_t *channel)
+/* The accumulators of one row block, each started from its channel's word `word` (0: the folded
+ * bias, 4: the plain bias). */
+static inline tg_acc4_t tg_wide_start(const int32_t *channel, int32_t word)
 {
-    acc[0] = channel[0];
-    acc[1] = channel[TG_WIDE_CHANNEL_WORDS];
-    acc[2] = channel[2 * TG_WIDE_CHANNEL_WORDS];
-    acc[3] = channel[3 * TG_WIDE_CHANNEL_WORDS];
+    const tg_acc4_t acc = {channel[word], channel[TG_WIDE_CHANNEL_WORDS + word],
+                           channel[2 * TG_WIDE_CHANNEL_WORDS + word], channel[3 * TG_WIDE_CHANNEL_WORDS + word]};
+    return acc;
 }
 
 /* The outputs of one row block: `rows` (at most TG_WIDE_ROWS) channels from channel's data on. */
-static inline int8_t *tg_wide_outputs(const int32_t acc[4], const int32_t *channel, int32_t rows,
-                                      tg_wide_epilogue_t e, int8_t *output)
+static inline int8_t *tg_wide_outputs(tg_acc4_t acc, const int32_t *channel, int32_t rows, tg_wide_epilogue_t e,
+                                      int8_t *output)
 {
-    for (int32_t j = 0; j < rows; ++j) {
-        output[j] = tg_wide_output(acc[j], channel + j * TG_WIDE_CHANNEL_WORDS, e);
+    const int32_t step = TG_WIDE_CHANNEL_WORDS;
+    if (rows == TG_WIDE_ROWS) {
+        output[0] = tg_wide_output(acc.a0, channel, e);
+        output[1] = tg_wide_output(acc.a1, channel + step, e);
+        output[2] = tg_wide_output(acc.a2, channel + 2 * step, e);
+        output[3] = tg_wide_output(acc.a3, channel + 3 * step, e);
+        return output + TG_WIDE_ROWS;
+    }
+    output[0] = tg_wide_output(acc.a0, channel, e);
+    if (rows > 1) {
+        output[1] = tg_wide_output(acc.a1, channel + step, e);
+    }
+    if (rows > 2) {
+        output[2] = tg_wide_output(acc.a2, channel + 2 * step, e);
     }
     return output + rows;
 }

@@ -313,6 +313,65 @@ def _depthwise_why_not(graph: Graph, a: DepthwiseArgs) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class DepthwiseWideParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_depthwise_wide_params_t"
+    input_offset: int
+    output_offset: int
+    stride: HW
+    padding: HW
+    dilation: HW
+    activation: Range
+
+
+def depthwise_rows(graph: Graph, filter_ref: TensorRef) -> np.ndarray | None:
+    """[channel][tap] weights of a [1, H, W, C] depthwise filter."""
+    data = graph.tensor(filter_ref.tensor).data
+    if data is None or np.asarray(data).dtype != np.int8:
+        return None
+    data = np.asarray(data)
+    return np.ascontiguousarray(data.reshape(-1, data.shape[-1]).T)
+
+
+def depthwise_wide_weights(rows: np.ndarray) -> ConstArray:
+    """tg_depthwise_conv_s8_wide's layout: per tap, per four channels, (w[c0], w[c2]) then (w[c1], w[c3])."""
+    channels, taps = rows.shape
+    padded = np.zeros((taps, round_up(channels, 4)), dtype=np.int64)
+    padded[:, :channels] = rows.T
+    groups = padded.reshape(taps, -1, 2, 2)        # [tap][group][half: c0/c1 vs c2/c3][even/odd]
+    lo, hi = groups[:, :, 0, :], groups[:, :, 1, :]  # (c0, c1) and (c2, c3)
+    words = (lo & 0xFFFF) | ((hi & 0xFFFF) << 16)     # (c0, c2) and (c1, c3)
+    return ConstArray("int32_t", words.reshape(-1).astype(np.uint32).view(np.int32))
+
+
+def _depthwise_wide_why_not(graph: Graph, a: DepthwiseArgs) -> str | None:
+    if (reason := _depthwise_why_not(graph, a)) is not None:
+        return reason
+    rows = depthwise_rows(graph, a.filter)
+    if rows is None:
+        return "filter not constant int8"
+    return wide_requant_why_not(graph, a.bias, rows, a.params.input_offset, a.requant)
+
+
+def _make_depthwise_wide(graph: Graph, call: KernelCall, a: DepthwiseArgs) -> KernelCall:
+    rows = depthwise_rows(graph, a.filter)
+    assert rows is not None
+    p = a.params
+    params = DepthwiseWideParams(input_offset=p.input_offset, output_offset=p.output_offset, stride=p.stride,
+                                 padding=p.padding, dilation=p.dilation, activation=p.activation)
+    args = (
+        KernelArg("params", params),
+        KernelArg("channels", wide_channels(graph, a.bias, rows, p.input_offset, a.requant)),
+        KernelArg("input_dims", a.input_dims),
+        KernelArg("input", a.input),
+        KernelArg("filter_dims", a.filter_dims),
+        KernelArg("filter", depthwise_wide_weights(rows)),
+        KernelArg("output_dims", a.output_dims),
+        KernelArg("output", a.output),
+    )
+    return dataclasses.replace(call, function="tg_depthwise_conv_s8_wide", args=args)
+
+
 def _output_elements(dims: Dims) -> int:
     return dims.n * dims.h * dims.w * dims.c
 
@@ -324,6 +383,10 @@ VARIANTS: tuple[Variant, ...] = (
             _make_conv_wide),
     Variant("tg_depthwise_conv_s8_fast", "tg_depthwise_conv_s8", DepthwiseArgs, frozenset(), _depthwise_why_not,
             lambda a: 3 * _conv_macs(a) // a.filter_dims.c + _EPILOGUE * _output_elements(a.output_dims)),
+    Variant("tg_depthwise_conv_s8_wide", "tg_depthwise_conv_s8", DepthwiseArgs, frozenset({"dsp"}),
+            _depthwise_wide_why_not,
+            lambda a: 2 * _conv_macs(a) // a.filter_dims.c + 18 * _output_elements(a.output_dims),
+            _make_depthwise_wide),
     Variant("tg_fully_connected_s8_fast", "tg_fully_connected_s8", FullyConnectedArgs, frozenset(), _fc_why_not,
             lambda a: 2 * _fc_macs(a) + _EPILOGUE * a.batches * a.output_depth),
     Variant("tg_fully_connected_s8_wide", "tg_fully_connected_s8", FullyConnectedArgs, frozenset({"dsp"}),

@@ -64,6 +64,25 @@ void tg_fully_connected_s8_wide(const tg_fc_wide_params_t *params, const int32_t
 
 #define TG_FULLY_CONNECTED_S8_WIDE_BUFFER_SIZE(depth_padded) (2 * (depth_padded))
 
+typedef struct {
+    int32_t input_offset;
+    int32_t output_offset;
+    tg_hw_t stride;
+    tg_hw_t padding;
+    tg_hw_t dilation;
+    tg_range_t activation;
+} tg_depthwise_wide_params_t;
+
+/* DEPTHWISE_CONV_2D, depth multiplier 1. filter: per tap, per four channels, the int16 pairs
+ * (w[c0], w[c2]) and (w[c1], w[c3]) (the order SXTB16 splits four input bytes in), channels
+ * completed to a multiple of four with zeros. Windows inside the input start from the folded bias
+ * and add w * x; windows overlapping the padding start from the plain bias and add w * (x + offset)
+ * over their valid taps. */
+void tg_depthwise_conv_s8_wide(const tg_depthwise_wide_params_t *params, const int32_t *channels,
+                               const tg_dims_t *input_dims, const int8_t *input,
+                               const tg_dims_t *filter_dims, const int32_t *filter,
+                               const tg_dims_t *output_dims, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

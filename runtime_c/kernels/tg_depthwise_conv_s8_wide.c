@@ -37,11 +37,29 @@ static inline tg_acc4_t tap4_offset(const int8_t *x, const int32_t *w, uint32_t 
     return acc;
 }
 
-/* Channel c's weight at tap t in the packed layout (words per tap: tap_words). */
-static inline int32_t packed_weight(const int32_t *filter, int32_t tap_words, int32_t t, int32_t c)
+/* Channel c's weight at tap t in the packed layout (taps per channel group: taps). */
+static inline int32_t packed_weight(const int32_t *filter, int32_t taps, int32_t t, int32_t c)
 {
-    const uint32_t word = (uint32_t)filter[t * tap_words + (c >> 2) * 2 + (c & 1)];
+    const uint32_t word = (uint32_t)filter[((c >> 2) * taps + t) * 2 + (c & 1)];
     return (int16_t)(uint16_t)((c & 2) ? word >> 16 : word & 0xFFFFu);
+}
+
+/* A whole undilated 3x3 window for four channels; w walks the group's nine taps. */
+static inline tg_acc4_t window3x3(const int8_t *x, int32_t tap_step, int32_t row_step, const int32_t *w,
+                                  tg_acc4_t acc)
+{
+    acc = tap4(x, w, acc);
+    acc = tap4(x + tap_step, w + 2, acc);
+    acc = tap4(x + 2 * tap_step, w + 4, acc);
+    x += row_step;
+    acc = tap4(x, w + 6, acc);
+    acc = tap4(x + tap_step, w + 8, acc);
+    acc = tap4(x + 2 * tap_step, w + 10, acc);
+    x += row_step;
+    acc = tap4(x, w + 12, acc);
+    acc = tap4(x + tap_step, w + 14, acc);
+    acc = tap4(x + 2 * tap_step, w + 16, acc);
+    return acc;
 }
 
 void tg_depthwise_conv_s8_wide(const tg_depthwise_wide_params_t *params, const int32_t *channels,
@@ -55,7 +73,7 @@ void tg_depthwise_conv_s8_wide(const tg_depthwise_wide_params_t *params, const i
     const int32_t f_h = filter_dims->h, f_w = filter_dims->w;
     const tg_wide_epilogue_t epilogue = {p.output_offset, p.activation.min, p.activation.max};
     const int32_t c_all = in.c, c4 = in.c & ~3;
-    const int32_t tap_words = ((in.c + 3) >> 2) * 2;
+    const int32_t taps = f_h * f_w, group_words = 2 * taps;
     const uint32_t offsets = tg_pair_splat(p.input_offset);
     const int32_t in_row_step = p.dilation.h * in.w * c_all, in_tap_step = p.dilation.w * c_all;
     const int whole_3x3 = f_h == 3 && f_w == 3 && p.dilation.h == 1 && p.dilation.w == 1;
@@ -78,23 +96,17 @@ void tg_depthwise_conv_s8_wide(const tg_depthwise_wide_params_t *params, const i
                 int32_t c = 0;
                 for (; c < c4; c += 4) {
                     const int32_t *channel = channels + c * TG_WIDE_CHANNEL_WORDS;
-                    const int32_t *w_c = filter + (c >> 1);
+                    const int32_t *w_c = filter + (c >> 2) * group_words;
                     tg_acc4_t acc;
                     if (inside) {
                         acc = tg_wide_start(channel, 0);
                         const int8_t *x = in_tap0 + c;
                         if (whole_3x3) {
-                            for (int32_t row = 0; row < 3; ++row) {
-                                acc = tap4(x, w_c, acc);
-                                acc = tap4(x + c_all, w_c + tap_words, acc);
-                                acc = tap4(x + 2 * c_all, w_c + 2 * tap_words, acc);
-                                x += in_row_step;
-                                w_c += 3 * tap_words;
-                            }
+                            acc = window3x3(x, c_all, in_row_step, w_c, acc);
                         } else {
                             for (int32_t fy = 0; fy < f_h; ++fy) {
                                 for (int32_t fx = 0; fx < f_w; ++fx) {
-                                    acc = tap4(x + fx * in_tap_step, w_c + (fy * f_w + fx) * tap_words, acc);
+                                    acc = tap4(x + fx * in_tap_step, w_c + 2 * (fy * f_w + fx), acc);
                                 }
                                 x += in_row_step;
                             }
@@ -104,8 +116,8 @@ void tg_depthwise_conv_s8_wide(const tg_depthwise_wide_params_t *params, const i
                         const int8_t *x_row = in_tap0 + c;
                         for (int32_t fy = fy_first; fy < fy_end; ++fy) {
                             for (int32_t fx = fx_first; fx < fx_end; ++fx) {
-                                acc = tap4_offset(x_row + (fx - fx_first) * in_tap_step,
-                                                  w_c + (fy * f_w + fx) * tap_words, offsets, acc);
+                                acc = tap4_offset(x_row + (fx - fx_first) * in_tap_step, w_c + 2 * (fy * f_w + fx),
+                                                  offsets, acc);
                             }
                             x_row += in_row_step;
                         }
@@ -118,7 +130,7 @@ void tg_depthwise_conv_s8_wide(const tg_depthwise_wide_params_t *params, const i
                     const int8_t *x_row = in_tap0 + c;
                     for (int32_t fy = fy_first; fy < fy_end; ++fy) {
                         for (int32_t fx = fx_first; fx < fx_end; ++fx) {
-                            const int32_t w = packed_weight(filter, tap_words, fy * f_w + fx, c);
+                            const int32_t w = packed_weight(filter, taps, fy * f_w + fx, c);
                             acc += (uint32_t)(w * ((int32_t)x_row[(fx - fx_first) * in_tap_step] + p.input_offset));
                         }
                         x_row += in_row_step;

@@ -334,13 +334,13 @@ def depthwise_rows(graph: Graph, filter_ref: TensorRef) -> np.ndarray | None:
 
 
 def depthwise_wide_weights(rows: np.ndarray) -> ConstArray:
-    """tg_depthwise_conv_s8_wide's layout: per tap, per four channels, (w[c0], w[c2]) then (w[c1], w[c3])."""
+    """tg_depthwise_conv_s8_wide's layout: per four channels, per tap, (w[c0], w[c2]) then (w[c1], w[c3])."""
     channels, taps = rows.shape
-    padded = np.zeros((taps, round_up(channels, 4)), dtype=np.int64)
-    padded[:, :channels] = rows.T
-    groups = padded.reshape(taps, -1, 2, 2)        # [tap][group][half: c0/c1 vs c2/c3][even/odd]
-    lo, hi = groups[:, :, 0, :], groups[:, :, 1, :]  # (c0, c1) and (c2, c3)
-    words = (lo & 0xFFFF) | ((hi & 0xFFFF) << 16)     # (c0, c2) and (c1, c3)
+    padded = np.zeros((round_up(channels, 4), taps), dtype=np.int64)
+    padded[:channels] = rows
+    groups = padded.reshape(-1, 2, 2, taps).transpose(0, 3, 1, 2)  # [group][tap][c0c1 vs c2c3][even/odd]
+    lo, hi = groups[:, :, 0, :], groups[:, :, 1, :]                  # (c0, c1) and (c2, c3)
+    words = (lo & 0xFFFF) | ((hi & 0xFFFF) << 16)                     # (c0, c2) and (c1, c3)
     return ConstArray("int32_t", words.reshape(-1).astype(np.uint32).view(np.int32))
 
 

@@ -73,7 +73,7 @@ typedef struct {
     tg_range_t activation;
 } tg_depthwise_wide_params_t;
 
-/* DEPTHWISE_CONV_2D, depth multiplier 1. filter: per tap, per four channels, the int16 pairs
+/* DEPTHWISE_CONV_2D, depth multiplier 1. filter: per four channels, per tap, the int16 pairs
  * (w[c0], w[c2]) and (w[c1], w[c3]) (the order SXTB16 splits four input bytes in), channels
  * completed to a multiple of four with zeros. Windows inside the input start from the folded bias
  * and add w * x; windows overlapping the padding start from the plain bias and add w * (x + offset)

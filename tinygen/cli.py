@@ -122,17 +122,19 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> N
     from tinygen.kernels.call import KernelCall
     from tinygen.kernels.optimised import KernelSet
     from tinygen.plan.lifetimes import alias_roots
+    from tinygen.boards.catalog import load_board
 
-    compiled = compile_file(model, kernel_set=KernelSet(kernel_set))
+    compiled = compile_file(model, kernel_set=KernelSet(kernel_set), board=load_board(board) if board else None)
     stack = _stack_bound(model, board, KernelSet(kernel_set)) if board else None
     graph, plan = compiled.graph, compiled.plan
     offsets = plan.tensor_offsets()
     kernels = {item.op_index: (item.function if isinstance(item, KernelCall) else "(alias)") for item in compiled.lowered}
+    why = {choice.op_index: choice.describe() for choice in compiled.choices}  # the variants considered
     if as_json:
         print(json.dumps({
             "model": graph.name, "sha256": graph.sha256, "arena_bytes": plan.arena_bytes,
             "peak_live_bytes": plan.peak_live_bytes,
-            "operators": [{"index": op.index, "type": op.kind, "kernel": kernels[op.index],
+            "operators": [{"index": op.index, "type": op.kind, "kernel": kernels[op.index], "why": why.get(op.index, ""),
                            "output": list(graph.tensor(op.outputs[0]).shape),
                            "output_offset": offsets.get(op.outputs[0])} for op in graph.operators],
             **({"stack": stack.to_json() | {"board": board}} if stack else {}),
@@ -147,6 +149,8 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str) -> N
         table.add_row(str(op.index), op.kind, kernels[op.index], str(list(out.shape)), str(out.nbytes),
                       str(offsets.get(roots.get(out.index, out.index), offsets.get(out.index, "-"))))
     stdout.print(table)
+    for op_index, reasons in why.items():  # the kernel variants each call could have had, and why it got its own
+        stdout.print(f"#{op_index} {kernels[op_index]} <- {reasons}", soft_wrap=True, highlight=False)
     stdout.print(f"arena {plan.arena_bytes} B (tensors live at once: at most {plan.peak_live_bytes} B; "
                  f"placement order '{plan.order}')")
     if stack:

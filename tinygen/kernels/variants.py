@@ -215,11 +215,21 @@ def _fc_macs(a: FullyConnectedArgs) -> int:
     return a.batches * a.accum_depth * a.output_depth
 
 
-# Estimated instructions per MAC and per output on the Cortex-M4 (GCC 12 -O2), from the inner loops:
-# the reference kernels ~7 per MAC, the _fast twins ~2, the wide variants 1 (16 per 16 MACs) plus
-# their im2col column (~2 per element, shared by WIDE_ROWS-blocks of channels). ~25 per output for
-# the requantization.
-_EPILOGUE = 25
+# Estimated instructions on the Cortex-M4 (GCC 12 -O2), fitted to single-layer runs in QEMU: the
+# _fast twins ~2 per MAC (2.5 for depthwise) and ~40 per output (60 for depthwise: window set-up);
+# the wide variants 1 per MAC of the padded block (the 16-instruction inner loop), ~3 per im2col
+# element, ~30 per block of four channels and ~18 per output (SMLAL + QADD epilogue); the wide
+# depthwise ~2 per MAC and ~45 per output.
+_FAST_PER_OUTPUT = 40
+_WIDE_PER_ELEMENT, _WIDE_PER_BLOCK, _WIDE_PER_OUTPUT = 3, 30, 18
+
+
+def _wide_dot_cost(columns: int, depth: int, channels: int) -> int:
+    """columns im2col columns of depth, each against channels rows in blocks of WIDE_ROWS."""
+    depth_padded, rows = round_up(depth, 4), round_up(channels, WIDE_ROWS)
+    per_column = (_WIDE_PER_ELEMENT * depth_padded + rows * depth_padded + rows // WIDE_ROWS * _WIDE_PER_BLOCK
+                  + channels * _WIDE_PER_OUTPUT)
+    return columns * per_column
 
 
 def _conv_why_not(graph: Graph, a: ConvArgs) -> str | None:
@@ -241,9 +251,7 @@ def _conv_wide_why_not(graph: Graph, a: ConvArgs) -> str | None:
 
 def _conv_wide_cost(a: ConvArgs) -> int:
     o, f = a.output_dims, a.filter_dims
-    pixels = o.n * o.h * o.w
-    depth = round_up(f.h * f.w * f.c, 4)
-    return pixels * (2 * depth + round_up(o.c, WIDE_ROWS) * (depth // 4 + 8) + o.c * _EPILOGUE)
+    return _wide_dot_cost(o.n * o.h * o.w, f.h * f.w * f.c, o.c)
 
 
 def _make_conv_wide(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
@@ -378,22 +386,19 @@ def _output_elements(dims: Dims) -> int:
 
 VARIANTS: tuple[Variant, ...] = (
     Variant("tg_conv_s8_fast", "tg_conv_s8", ConvArgs, frozenset(), _conv_why_not,
-            lambda a: 2 * _conv_macs(a) + _EPILOGUE * _output_elements(a.output_dims)),
+            lambda a: 2 * _conv_macs(a) + _FAST_PER_OUTPUT * _output_elements(a.output_dims)),
     Variant("tg_conv_s8_wide", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_wide_why_not, _conv_wide_cost,
             _make_conv_wide),
     Variant("tg_depthwise_conv_s8_fast", "tg_depthwise_conv_s8", DepthwiseArgs, frozenset(), _depthwise_why_not,
-            lambda a: 3 * _conv_macs(a) // a.filter_dims.c + _EPILOGUE * _output_elements(a.output_dims)),
+            lambda a: 5 * _conv_macs(a) // a.filter_dims.c // 2 + 60 * _output_elements(a.output_dims)),
     Variant("tg_depthwise_conv_s8_wide", "tg_depthwise_conv_s8", DepthwiseArgs, frozenset({"dsp"}),
             _depthwise_wide_why_not,
-            lambda a: 2 * _conv_macs(a) // a.filter_dims.c + 18 * _output_elements(a.output_dims),
+            lambda a: 2 * _conv_macs(a) // a.filter_dims.c + 45 * _output_elements(a.output_dims),
             _make_depthwise_wide),
     Variant("tg_fully_connected_s8_fast", "tg_fully_connected_s8", FullyConnectedArgs, frozenset(), _fc_why_not,
-            lambda a: 2 * _fc_macs(a) + _EPILOGUE * a.batches * a.output_depth),
+            lambda a: 2 * _fc_macs(a) + _FAST_PER_OUTPUT * a.batches * a.output_depth),
     Variant("tg_fully_connected_s8_wide", "tg_fully_connected_s8", FullyConnectedArgs, frozenset({"dsp"}),
-            _fc_wide_why_not,
-            lambda a: a.batches * (2 * a.accum_depth + round_up(a.output_depth, WIDE_ROWS) * (a.accum_depth // 4 + 8)
-                                   + _EPILOGUE * a.output_depth),
-            _make_fc_wide),
+            _fc_wide_why_not, lambda a: _wide_dot_cost(a.batches, a.accum_depth, a.output_depth), _make_fc_wide),
 )
 
 

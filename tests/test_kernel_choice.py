@@ -31,7 +31,7 @@ from tinygen.pipeline import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
 from conftest import DIGITS_MODEL as DIGITS, mlperf_model
-from test_variants import REALS, extreme_model
+from test_variants import WIDE_REALS, extreme_model
 
 
 def functions(model: bytes, kernel_set: KernelSet = KernelSet.OPTIMISED, board: str | None = None) -> list[str]:
@@ -91,7 +91,7 @@ def test_wide_variants_carry_their_own_data():
 # The twins' edge cases: channel pairs and an odd one, runs not a multiple of 4, padding, whole rows;
 # and the DSP instruction each twin's inner loop is built on.
 EDGE_MODELS = {
-    "conv": (lambda: conv_model(11, in_hw=(7, 6), in_c=7, out_c=5, kernel=(3, 3), padding="SAME"), "smlad"),
+    "conv": (lambda: conv_model(11, in_hw=(7, 6), in_c=7, out_c=7, kernel=(3, 3), padding="SAME"), "smlad"),
     "conv_stem": (lambda: conv_model(12, in_hw=(10, 10), in_c=3, out_c=8, kernel=(3, 3), stride=(2, 2)), "smlad"),
     "conv_pointwise": (lambda: conv_model(15, in_hw=(5, 3), in_c=12, out_c=9, kernel=(1, 1)), "smlad"),
     "fc": (lambda: fc_model(13, batches=2, depth=37, units=7, per_channel=True), "smlad"),
@@ -99,9 +99,9 @@ EDGE_MODELS = {
     "depthwise_3x3": (lambda: dw_model(16, in_hw=(6, 5), in_c=12, kernel=(3, 3)), "smlabb"),
     # extreme values (tests/test_variants.py): accumulators near the int32 limits, zero points at the
     # ends, right shifts 1..23 and a dead channel, run by the wide variants on the DSP path
-    "conv_extreme": (lambda: extreme_model("conv", 3, -128, -128, reals=REALS[:4] + [0.0]), "smlad"),
-    "depthwise_extreme": (lambda: extreme_model("dw", 4, 127, -128, reals=REALS[:4] + [0.0]), "smlabb"),
-    "fc_extreme": (lambda: extreme_model("fc", 5, -128, 127, reals=REALS[:4] + [0.0]), "smlad"),
+    "conv_extreme": (lambda: extreme_model("conv", 3, -128, -128, reals=WIDE_REALS), "smlad"),
+    "depthwise_extreme": (lambda: extreme_model("dw", 4, 127, -128, reals=WIDE_REALS), "smlabb"),
+    "fc_extreme": (lambda: extreme_model("fc", 5, -128, 127, reals=WIDE_REALS), "smlad"),
 }
 
 

@@ -152,6 +152,9 @@ def multiplier_scales(in_scale: float, w_scales: list[float], reals: list[float]
 # Real multipliers per channel: both ends of [2^-e-1, 2^-e) for right shifts 1, 2, 10, 23 and 30,
 # zero (a dead channel), and one in [0.5, 1) (no right shift: the variant refuses, the twin runs).
 REALS = [0.4999, 0.25, 0.75 * 2**-10, 0.99999 * 2**-23, 2**-31, 0.0, 0.7]
+# What the wide variants take (no [0.5, 1) multiplier, right shifts up to 23 with accumulators near the
+# limits), eight channels so that the cost estimate prefers them.
+WIDE_REALS = REALS[:4] + [0.0, 2**-5, 0.3, 0.26]
 
 
 def extreme_model(kind: str, seed: int, in_zp: int, out_zp: int, reals=REALS, near_limit=True,
@@ -206,8 +209,8 @@ EXTREME_CASES = {
     "zp-128": dict(in_zp=-128, out_zp=127),
     "zp127": dict(in_zp=127, out_zp=-128),
     # without the [0.5, 1) channel the variant runs: accumulators near the limits, all shifts but 30
-    "wide-near-limit": dict(in_zp=-128, out_zp=-128, reals=REALS[:4] + [0.0]),
-    "wide-relu6": dict(in_zp=3, out_zp=-100, reals=REALS[:4] + [0.0], near_limit=False, activation="RELU6"),
+    "wide-near-limit": dict(in_zp=-128, out_zp=-128, reals=WIDE_REALS),
+    "wide-relu6": dict(in_zp=3, out_zp=-100, reals=WIDE_REALS, near_limit=False, activation="RELU6"),
 }
 
 

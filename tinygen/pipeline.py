@@ -16,7 +16,7 @@ from tinygen.frontend.tflite_reader import parse_tflite, read_tflite
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import Lowered
 from tinygen.kernels.optimised import KernelSet, choose_kernels
-from tinygen.kernels.variants import DEFAULT_ISA_FEATURES, Choice
+from tinygen.kernels.variants import Choice
 from tinygen.kernels.select import lower_graph
 from tinygen.plan.arena import ArenaPlan, plan_arena
 from tinygen.plan.lifetimes import buffer_lifetimes
@@ -44,7 +44,7 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
     """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator.
     board: the board the code is for (its ISA features choose the kernel variants); by default
     tinygen's default board."""
-    features = frozenset(board.core.isa_features) if board is not None else DEFAULT_ISA_FEATURES
+    features = frozenset(board.core.isa_features) if board is not None else None  # None: the default board's
     lowered, choices = choose_kernels(graph, lower_graph(graph), kernel_set, features)
     plan = plan_arena(buffer_lifetimes(graph, lowered), budget=arena_budget, guard_bytes=guard_bytes)
     return CompiledModel(graph, lowered, plan, emit_model(graph, lowered, plan), choices)

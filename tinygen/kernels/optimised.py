@@ -12,7 +12,8 @@ from enum import Enum
 
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import KernelCall, Lowered
-from tinygen.kernels.variants import DEFAULT_ISA_FEATURES, Choice, choose_variant
+from tinygen.boards.catalog import DEFAULT_BOARD, load_board
+from tinygen.kernels.variants import Choice, choose_variant
 
 
 class KernelSet(str, Enum):
@@ -20,11 +21,19 @@ class KernelSet(str, Enum):
     REFERENCE = "reference"   # the reference kernels only (to rule a variant out when debugging)
 
 
+def default_isa_features() -> frozenset[str]:
+    """The ISA features of tinygen's default board, for callers that name no board."""
+    return frozenset(load_board(DEFAULT_BOARD).core.isa_features)
+
+
 def choose_kernels(graph: Graph, lowered: tuple[Lowered, ...], kernel_set: KernelSet,
-                   isa_features: frozenset[str] = DEFAULT_ISA_FEATURES) -> tuple[tuple[Lowered, ...], tuple[Choice, ...]]:
-    """The calls with their variants, and why each call got its kernel."""
+                   isa_features: frozenset[str] | None = None) -> tuple[tuple[Lowered, ...], tuple[Choice, ...]]:
+    """The calls with their variants for a board with isa_features (default: the default board's),
+    and why each call got its kernel."""
     if kernel_set is KernelSet.REFERENCE:
         return lowered, ()
+    if isa_features is None:
+        isa_features = default_isa_features()
     chosen: list[Lowered] = []
     choices: list[Choice] = []
     for item in lowered:

@@ -23,9 +23,6 @@ from tinygen.ir.graph import Graph
 from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.cvalues import HW, ChannelRequant, ConstArray, CStruct, Dims, NullPtr, Range, ScratchRef, TensorRef
 
-# The ISA features of tinygen's default board (mps2-an386, a Cortex-M4F), for callers that name none.
-DEFAULT_ISA_FEATURES: frozenset[str] = frozenset({"dsp", "fpu"})
-
 WIDE_ROWS = 4  # TG_WIDE_ROWS in runtime_c/include/tinygen/tg_wide.h
 
 

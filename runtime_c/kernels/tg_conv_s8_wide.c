@@ -65,7 +65,8 @@ void tg_conv_s8_wide(const tg_conv_wide_params_t *params, const int32_t *channel
                 im2col(params, input_dims, in_batch, filter_dims, oy, ox, (tg_s16_alias_t *)scratch);
                 const int32_t *w = filter;
                 for (int32_t oc = 0; oc < out_c; oc += TG_WIDE_ROWS) {
-                    const tg_acc4_t acc = tg_wide_dot1x4(column, w, blocks, tg_wide_start(channels + oc * TG_WIDE_CHANNEL_WORDS, 0));
+                    const tg_acc4_t acc =
+                        tg_wide_dot1x4(column, w, blocks, tg_wide_start(channels + oc * TG_WIDE_CHANNEL_WORDS, 0));
                     w += block_words;
                     const int32_t rows = out_c - oc < TG_WIDE_ROWS ? out_c - oc : TG_WIDE_ROWS;
                     output = tg_wide_outputs(acc, channels + oc * TG_WIDE_CHANNEL_WORDS, rows, epilogue, output);

@@ -16,7 +16,8 @@ void tg_fully_connected_s8_wide(const tg_fc_wide_params_t *params, const int32_t
         tg_fill_s16(tg_widen_s8(input + b * accum_depth, column, accum_depth), 0, depth_padded - accum_depth);
         const int32_t *w = filter;
         for (int32_t oc = 0; oc < output_depth; oc += TG_WIDE_ROWS) {
-            const tg_acc4_t acc = tg_wide_dot1x4((const tg_u32_alias_t *)scratch, w, blocks, tg_wide_start(channels + oc * TG_WIDE_CHANNEL_WORDS, 0));
+            const tg_acc4_t acc = tg_wide_dot1x4_unrolled((const tg_u32_alias_t *)scratch, w, blocks,
+                                                          tg_wide_start(channels + oc * TG_WIDE_CHANNEL_WORDS, 0));
             w += block_words;
             const int32_t rows = output_depth - oc < TG_WIDE_ROWS ? output_depth - oc : TG_WIDE_ROWS;
             output = tg_wide_outputs(acc, channels + oc * TG_WIDE_CHANNEL_WORDS, rows, epilogue, output);

@@ -29,7 +29,7 @@ def mlperf_model(key: str) -> Path:
 
 
 def uses_optimised_twins(result: Comparison) -> bool:
-    return any(isinstance(c, KernelCall) and c.function.endswith("_fast") for c in result.compiled.lowered)
+    return any(isinstance(c, KernelCall) and c.function.endswith(("_fast", "_wide")) for c in result.compiled.lowered)
 
 
 @pytest.fixture

@@ -199,20 +199,22 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, patc
     from tinygen.kernels.optimised import KernelSet
     from tinygen.plan.lifetimes import alias_roots
     from tinygen.schedule.patches import PatchRequest, patch_facts
+    from tinygen.boards.catalog import load_board
 
     compiled = compile_file(model, kernel_set=KernelSet(kernel_set), patch=PatchRequest.parse(patch_text),
-                            max_overhead=max_overhead / 100)
+                            max_overhead=max_overhead / 100, board=load_board(board) if board else None)
     facts = patch_facts(compiled.patch, compiled.graph)
     stack = _stack_bound(model, board, KernelSet(kernel_set)) if board else None
     graph, plan = compiled.graph, compiled.plan
     offsets = compiled.tensor_offsets()
     kernels = {item.op_index: (item.function if isinstance(item, KernelCall) else "(alias)") for item in compiled.lowered}
     memory = _memory_report(model, compiled, html_path)
+    why = {choice.op_index: choice.describe() for choice in compiled.choices}  # the variants considered
     if as_json:
         print(json.dumps({
             "model": graph.name, "sha256": graph.sha256, "arena_bytes": plan.arena_bytes,
             "peak_live_bytes": plan.peak_live_bytes, "lower_bound_bytes": plan.lower_bound_bytes,
-            "operators": [{"index": op.index, "type": op.kind, "kernel": kernels[op.index],
+            "operators": [{"index": op.index, "type": op.kind, "kernel": kernels[op.index], "why": why.get(op.index, ""),
                            "output": list(graph.tensor(op.outputs[0]).shape),
                            "output_offset": offsets.get(op.outputs[0])} for op in graph.operators],
             **({"stack": stack.to_json() | {"board": board}} if stack else {}),
@@ -229,6 +231,8 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, patc
         table.add_row(str(op.index), op.kind, kernels[op.index], str(list(out.shape)), str(out.nbytes),
                       str(offsets.get(roots.get(out.index, out.index), offsets.get(out.index, "-"))))
     stdout.print(table)
+    for op_index, reasons in why.items():  # the kernel variants each call could have had, and why it got its own
+        stdout.print(f"#{op_index} {kernels[op_index]} <- {reasons}", soft_wrap=True, highlight=False)
     stdout.print(f"arena {plan.arena_bytes} B (lower bound {plan.lower_bound_bytes} B; whole tensors live at once: "
                  f"at most {plan.peak_live_bytes} B; placement '{plan.order}')")
     if memory.tflm_plan_bytes is not None:
@@ -335,7 +339,7 @@ def export(model: Path, kind: str | None, out_dir: Path, board: str | None, kern
 
     if kind is None:
         raise click.UsageError("say which library: --arduino or --platformio-lib")
-    compiled = compile_file(model, kernel_set=KernelSet(kernel_set))
+    compiled = compile_file(model, kernel_set=KernelSet(kernel_set), board=load_board(board) if board else None)
     if board:
         check_fit(load_board(board), compiled.graph, compiled.plan)
     root = export_library(out_dir, compiled.sources, compiled.graph.sha256, arduino=kind == "arduino")

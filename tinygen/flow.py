@@ -147,7 +147,7 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     # every size and the margin (boards/fit.py), before anything is built.
     compiled = compile_graph(graph, arena_budget=None, guard_bytes=guard_bytes, kernel_set=kernel_set,
                              exact_seconds=EXACT_PLACEMENT_SECONDS, patch=patch, max_overhead=max_overhead,
-                             patch_budget=board.arena_budget_bytes)
+                             patch_budget=board.arena_budget_bytes, board=board)
     check_fit(board, graph, compiled.plan)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
@@ -339,7 +339,7 @@ def build_platformio_project(model: Path, board_name: str, out_dir: Path | None 
     board = load_board(board_name)
     source = read_model_source(model)
     compiled = compile_graph(source.graph, arena_budget=None, kernel_set=kernel_set,
-                             exact_seconds=EXACT_PLACEMENT_SECONDS)
+                             exact_seconds=EXACT_PLACEMENT_SECONDS, board=board)
     fit = check_fit(board, source.graph, compiled.plan)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     project = write_platformio_project(out_dir, board, compiled.sources, fit, framework)

@@ -29,10 +29,11 @@ DEBUG_GUARD_BYTES = 16  # --debug-guards: checked bytes before and after every a
 _debug_guards = click.option("--debug-guards", is_flag=True,
                              help=f"Debug build: {DEBUG_GUARD_BYTES} guard bytes around every buffer, checked after "
                                   "each operator; invoke() fails naming the operator that wrote outside its buffers.")
-_kernels = click.option("--kernels", "kernel_set", type=click.Choice(["optimised", "reference"]), default="optimised",
-                        show_default=True,
-                        help="optimised: faster twins of the reference kernels where they apply (same bits); "
-                             "reference: runtime_c's TFLM-shaped kernels only.")
+_kernels = click.option("--kernels", "kernel_set", type=click.Choice(["optimised", "reference", "fastest"]),
+                        default="optimised", show_default=True,
+                        help="optimised: the board's faster variants of the reference kernels where they apply "
+                             "(same bits) and do not raise the arena; reference: runtime_c's TFLM-shaped kernels "
+                             "only; fastest: the board's variants wherever they apply, arena aside.")
 _patch = click.option("--patch", "patch_text", default="auto", show_default=True, metavar="auto|none|SPLIT:ROWSxCOLS",
                       help="Run the first SPLIT operators patch by patch over a ROWSxCOLS grid of their output "
                            "(MCUNetV2). auto: the split and grid of least RAM within --max-overhead, used where "

@@ -86,12 +86,13 @@ def _choose_inplace(graph: Graph, lowered: tuple[Lowered, ...], keep: int = 0) -
 
 
 def _choose_variants(graph: Graph, lowered: tuple[Lowered, ...], features: frozenset[str],
-                     patch: PatchPlan | None, overlaps: bool) -> tuple[tuple[Lowered, ...], tuple[Choice, ...]]:
+                     patch: PatchPlan | None, overlaps: bool,
+                     keep_arena: bool = True) -> tuple[tuple[Lowered, ...], tuple[Choice, ...]]:
     """The registry's variant for the board on every call outside the patch stage and not in place
     (an in-place kernel has no variant in the registry),
     kept only where the arena does not grow (their scratch, or no overlap contract). Greedy, most
     instructions saved first; the calls left out keep their portable twin. Returns why each call
-    got its kernel."""
+    got its kernel. keep_arena=False: every variant, whatever the arena (KernelSet.FASTEST)."""
     keep = patch.split if patch else 0
     offers: dict[int, tuple[KernelCall, Choice]] = {}
     choices: dict[int, Choice] = {}
@@ -112,9 +113,9 @@ def _choose_variants(graph: Graph, lowered: tuple[Lowered, ...], features: froze
     def arena(positions: set[int]) -> int:
         return schedule_and_plan(graph, declare_overlaps(with_variants(positions)), None, 0, overlaps, 0.0, patch)[1].arena_bytes
 
-    limit, taken = arena(set()), set()
+    limit, taken = arena(set()) if keep_arena else 0, set()
     for position in sorted(offers, key=lambda i: -_saved(offers[i][1], lowered[i].function)):
-        if arena(taken | {position}) <= limit:
+        if not keep_arena or arena(taken | {position}) <= limit:
             taken.add(position)
             choices[position] = offers[position][1]
         else:
@@ -154,7 +155,7 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
 
     def prepared(patch_plan: PatchPlan | None) -> tuple[Lowered, ...]:
         lowered = kernels
-        if overlaps and not guard_bytes:
+        if overlaps and not guard_bytes and kernel_set is not KernelSet.FASTEST:
             lowered = _choose_inplace(graph, lowered, keep=patch_plan.split if patch_plan else 0)
         return lowered
 
@@ -164,8 +165,9 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
     patch_plan = choose_patch_plan(graph, kernels, patch, max_overhead,
                                    arena_budget if patch_budget is None else patch_budget, arena_of)
     lowered, choices = prepared(patch_plan), ()
-    if kernel_set is KernelSet.OPTIMISED:
-        lowered, choices = _choose_variants(graph, lowered, features, patch_plan, overlaps)
+    if kernel_set is not KernelSet.REFERENCE:
+        lowered, choices = _choose_variants(graph, lowered, features, patch_plan, overlaps,
+                                            keep_arena=kernel_set is KernelSet.OPTIMISED)
     lowered = declare_overlaps(lowered)
     schedule, plan = schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds, patch_plan)
     return CompiledModel(graph, lowered, schedule, plan, emit_model(graph, schedule, plan), patch_plan, choices)

@@ -20,6 +20,7 @@ from tinygen.kernels.variants import VARIANTS, Choice, choose_variant
 class KernelSet(str, Enum):
     OPTIMISED = "optimised"   # the default: variants wherever they apply
     REFERENCE = "reference"   # the reference kernels only (to rule a variant out when debugging)
+    FASTEST = "fastest"       # the board's variants wherever they apply, even where they raise the arena
 
 
 def default_isa_features() -> frozenset[str]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinygen.boards.fit import code_flash_estimate, weights_bytes
 from tinygen.boards.schema import Board
 from tinygen.codegen.emit import emit_model
 from tinygen.codegen.sources import GeneratedSources
 from tinygen.frontend.tflite_reader import parse_tflite, read_tflite
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import KernelCall, Lowered
+from tinygen.kernels.cvalues import ConstArray, TensorRef
 from tinygen.kernels.inplace import apply_inplace, inplace_candidates
 from tinygen.kernels.overlap import declare_overlaps
 from tinygen.kernels.optimised import KernelSet, board_variant, choose_kernels, default_isa_features
@@ -87,12 +89,14 @@ def _choose_inplace(graph: Graph, lowered: tuple[Lowered, ...], keep: int = 0) -
 
 def _choose_variants(graph: Graph, lowered: tuple[Lowered, ...], features: frozenset[str],
                      patch: PatchPlan | None, overlaps: bool,
-                     keep_arena: bool = True) -> tuple[tuple[Lowered, ...], tuple[Choice, ...]]:
+                     keep_arena: bool = True, flash_room: int | None = None) -> tuple[tuple[Lowered, ...], tuple[Choice, ...]]:
     """The registry's variant for the board on every call outside the patch stage and not in place
     (an in-place kernel has no variant in the registry),
     kept only where the arena does not grow (their scratch, or no overlap contract). Greedy, most
     instructions saved first; the calls left out keep their portable twin. Returns why each call
-    got its kernel. keep_arena=False: every variant, whatever the arena (KernelSet.FASTEST)."""
+    got its kernel. keep_arena=False: every variant, whatever the arena (KernelSet.FASTEST).
+    flash_room: the bytes the variants' own data may add over the weights they replace (the wide
+    ones double them); the variants then go by instructions saved per byte added until it is spent."""
     keep = patch.split if patch else 0
     offers: dict[int, tuple[KernelCall, Choice]] = {}
     choices: dict[int, Choice] = {}
@@ -113,14 +117,33 @@ def _choose_variants(graph: Graph, lowered: tuple[Lowered, ...], features: froze
     def arena(positions: set[int]) -> int:
         return schedule_and_plan(graph, declare_overlaps(with_variants(positions)), None, 0, overlaps, 0.0, patch)[1].arena_bytes
 
+    added = {i: _flash_added(graph, lowered[i], offers[i][0]) for i in offers}
+    def merit(i: int) -> float:
+        saved = _saved(offers[i][1], lowered[i].function)
+        return saved / max(added[i], 1) if flash_room is not None else saved
+
     limit, taken = arena(set()) if keep_arena else 0, set()
-    for position in sorted(offers, key=lambda i: -_saved(offers[i][1], lowered[i].function)):
-        if not keep_arena or arena(taken | {position}) <= limit:
+    for position in sorted(offers, key=lambda i: -merit(i)):
+        twin = lowered[position].function
+        if flash_room is not None and added[position] > flash_room:
+            choices[position] = _noted(offers[position][1], twin, f"the variant's data (+{added[position]} B) "
+                                                                  f"exceeds the flash left ({flash_room} B)")
+        elif keep_arena and arena(taken | {position}) > limit:
+            choices[position] = _noted(offers[position][1], twin, "the variant would raise the arena")
+        else:
             taken.add(position)
             choices[position] = offers[position][1]
-        else:
-            choices[position] = _noted(offers[position][1], lowered[position].function, "the variant would raise the arena")
+            flash_room = None if flash_room is None else flash_room - max(added[position], 0)
     return with_variants(taken), tuple(choices[i] for i in sorted(choices, key=lambda i: lowered[i].op_index))
+
+
+def _flash_added(graph: Graph, twin: KernelCall, variant: KernelCall) -> int:
+    """Flash the variant's own constants take beyond the constant tensors the twin reads (its weights
+    and bias, which the variant's data replaces)."""
+    own = sum(a.value.values.nbytes for a in variant.args if isinstance(a.value, ConstArray))
+    replaced = sum(graph.tensor(a.value.tensor).nbytes for a in twin.args
+                   if isinstance(a.value, TensorRef) and graph.tensor(a.value.tensor).data is not None)
+    return own - replaced
 
 
 def _noted(choice: Choice, function: str, note: str) -> Choice:
@@ -133,11 +156,17 @@ def _saved(choice: Choice, twin: str) -> int:
     return costs.get(twin, 0) - costs.get(choice.function, 0)
 
 
+def estimated_flash(graph: Graph, board: Board | None) -> int:
+    """The firmware flash boards/fit.py estimates for the model with its own weights."""
+    framework = board.platformio.flash_overhead_bytes if board is not None and board.platformio else 0
+    return weights_bytes(graph) + code_flash_estimate(graph) + framework
+
+
 def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: int = 0,
                   kernel_set: KernelSet = KernelSet.OPTIMISED, overlaps: bool = True,
                   exact_seconds: float = 0.0, patch: PatchRequest = NO_PATCH,
                   max_overhead: float = 0.20, patch_budget: int | None = None,
-                  board: Board | None = None) -> CompiledModel:
+                  board: Board | None = None, flash_budget: int | None = None) -> CompiledModel:
     """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator.
     overlaps=False: every buffer apart from every other live one (no kernel contracts, no in-place
     variants), as before the schedule had them. exact_seconds: time for the exact placement search.
@@ -145,7 +174,8 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
     --patch auto may spend, as a fraction of the model's. patch_budget: the arena the patch choice
     aims to fit (default arena_budget), where the caller checks the fit itself (boards/fit.py).
     board: the board the code is for (its ISA features choose the kernel variants); by default
-    tinygen's default board."""
+    tinygen's default board. flash_budget: the firmware flash (estimated as boards/fit.py does) the
+    variants' own data must leave the model within; default the board's flash budget, if a board is named."""
     features = frozenset(board.core.isa_features) if board is not None else default_isa_features()
     # The portable twins first (no ISA feature): order, in-place and patch choices work on the
     # reference kernels' arguments; the board's own variants come after, where they cost no arena.
@@ -166,8 +196,11 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
                                    arena_budget if patch_budget is None else patch_budget, arena_of)
     lowered, choices = prepared(patch_plan), ()
     if kernel_set is not KernelSet.REFERENCE:
+        if flash_budget is None and board is not None:
+            flash_budget = board.memory.flash_budget
+        flash_room = None if flash_budget is None else flash_budget - estimated_flash(graph, board)
         lowered, choices = _choose_variants(graph, lowered, features, patch_plan, overlaps,
-                                            keep_arena=kernel_set is KernelSet.OPTIMISED)
+                                            keep_arena=kernel_set is KernelSet.OPTIMISED, flash_room=flash_room)
     lowered = declare_overlaps(lowered)
     schedule, plan = schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds, patch_plan)
     return CompiledModel(graph, lowered, schedule, plan, emit_model(graph, schedule, plan), patch_plan, choices)
@@ -175,9 +208,10 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
 
 def compile_file(path: Path | str, arena_budget: int | None = None, guard_bytes: int = 0,
                  kernel_set: KernelSet = KernelSet.OPTIMISED, overlaps: bool = True,
-                 patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20, board: Board | None = None) -> CompiledModel:
+                 patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20, board: Board | None = None,
+                 flash_budget: int | None = None) -> CompiledModel:
     return compile_graph(read_tflite(path), arena_budget, guard_bytes, kernel_set, overlaps,
-                         patch=patch, max_overhead=max_overhead, board=board)
+                         patch=patch, max_overhead=max_overhead, board=board, flash_budget=flash_budget)
 
 
 def compile_bytes(data: bytes, name: str = "model", arena_budget: int | None = None,

@@ -30,7 +30,7 @@ from tinygen.kernels.select import lower_graph
 from tinygen.pipeline import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
-from conftest import DIGITS_MODEL as DIGITS, mlperf_model
+from conftest import DIGITS_MODEL as DIGITS, kernel_functions, mlperf_model
 from test_variants import WIDE_REALS, extreme_model
 
 
@@ -191,3 +191,45 @@ def test_inspect_says_why_a_board_without_dsp_gets_the_twins():
     assert proc.returncode == 0, proc.stderr
     first = json.loads(proc.stdout)["operators"][0]
     assert first["kernel"] == "tg_conv_s8_fast" and "tg_conv_s8_wide: needs dsp" in first["why"]
+
+
+def test_the_default_keeps_a_variant_only_where_the_arena_does_not_grow():
+    """The portable twins' arena (a board without DSP) is the default's on the M4; --kernels fastest
+    takes the wide conv after the patch stage too, and its scratch raises the arena."""
+    model = DIGITS.read_bytes()
+    m3 = compile_bytes(model, board=load_board("mps2-an385"))
+    m4 = compile_bytes(model)
+    fastest = compile_bytes(model, kernel_set=KernelSet.FASTEST)
+    assert m4.plan.arena_bytes == m3.plan.arena_bytes < fastest.plan.arena_bytes
+    assert "tg_fully_connected_s8_wide" in kernel_functions(m4.lowered)
+    assert "tg_conv_s8_wide" in kernel_functions(fastest.lowered)
+    kept = [c for c in m4.choices if "would raise the arena" in c.describe()]
+    assert kept and all(c.function.endswith("_fast") for c in kept)
+
+
+def test_a_flash_budget_widens_the_layers_with_the_most_instructions_saved_per_byte():
+    """AD's weights doubled pass TFLM's int8-only firmware (319,376 B): under that budget only some
+    of its fully connected layers are widened, and their data stays within the room left."""
+    from tinygen.pipeline import estimated_flash
+
+    model = mlperf_model("ad").read_bytes()
+    unbounded = compile_bytes(model)
+    bounded = compile_bytes(model, flash_budget=319_376)
+    none_left = compile_bytes(model, flash_budget=estimated_flash(unbounded.graph, None))
+
+    def wide(compiled):
+        return [c for c in compiled.lowered if isinstance(c, KernelCall) and c.function.endswith("_wide")]
+
+    def added(compiled):  # the variants' data beyond the weights and bias they replace
+        own = sum(a.value.values.nbytes for c in wide(compiled) for a in c.args if isinstance(a.value, ConstArray))
+        graph = compiled.graph
+        widened = {c.op_index for c in wide(compiled)}
+        replaced = sum(graph.tensor(t).nbytes for op in graph.operators if op.index in widened
+                       for t in op.inputs[1:] if t >= 0 and graph.tensor(t).data is not None)
+        return own - replaced
+
+    assert 0 < len(wide(bounded)) < len(wide(unbounded))
+    assert added(bounded) <= 319_376 - estimated_flash(bounded.graph, None)
+    assert not wide(none_left)
+    assert unbounded.plan.arena_bytes == bounded.plan.arena_bytes
+    assert any("exceeds the flash left" in c.describe() for c in bounded.choices)

@@ -217,6 +217,6 @@ def compile_file(path: Path | str, arena_budget: int | None = None, guard_bytes:
 def compile_bytes(data: bytes, name: str = "model", arena_budget: int | None = None,
                   guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED,
                   overlaps: bool = True, patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
-                  board: Board | None = None) -> CompiledModel:
+                  board: Board | None = None, flash_budget: int | None = None) -> CompiledModel:
     return compile_graph(parse_tflite(data, name=name), arena_budget, guard_bytes, kernel_set, overlaps,
-                         patch=patch, max_overhead=max_overhead, board=board)
+                         patch=patch, max_overhead=max_overhead, board=board, flash_budget=flash_budget)

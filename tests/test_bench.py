@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from tinygen.bench import ANCHORS, BenchRow, instruction_regression, recorded_figures, render_markdown
+from conftest import mlperf_model
+from tinygen.bench import ANCHORS, BenchRow, auto_patches, instruction_regression, recorded_figures, render_markdown
 from tinygen.device.cycles import RegionCount
 from tinygen.flow import InputResult, RunReport
 
@@ -34,8 +36,10 @@ def test_the_report_gives_cycles_and_macs_per_cycle_beside_the_anchors_and_reads
     assert "| AD | `tg_conv_s8_fast` 75.0 % | `main` 25.0 % |  |  |" in text  # the flat profile
     figures = recorded_figures(text)
     assert figures["board"] == "mps2-an386"
-    assert figures["models"]["VWW"] == {"instructions": 1003, "cycles": 2003, "reference_instructions": 3009,
-                                        "arena_bytes": 700, "flash_bytes": 9000}
+    vww = figures["models"]["VWW"]
+    assert {k: vww[k] for k in ("instructions", "cycles", "reference_instructions", "arena_bytes", "flash_bytes")} == {
+        "instructions": 1003, "cycles": 2003, "reference_instructions": 3009, "arena_bytes": 700, "flash_bytes": 9000}
+    assert vww["patch"] == "none" and vww["patched_instructions"] is None
 
 
 def test_other_cores_get_instructions_only():
@@ -73,3 +77,68 @@ def test_the_report_says_which_targets_are_missed_and_by_how_much():
     assert "0.25: met | 1.00: missed, 2.00x the target |" in ic
     assert "0.34 vs 0.63: missed, needs 1.86x" in ic
     assert "700 vs 34,000: met" in ic and "`tg_conv_s8_fast` (100 %)" in ic
+
+
+def test_the_targets_table_judges_the_peak_ram_that_patch_auto_builds():
+    rows = [_row(a, a.tflm_cmsis_instructions // 4, a.tflm_cmsis_cycles) for a in ANCHORS]
+    vww = rows[-1]
+    rows[-1] = replace(vww, patched=replace(vww.report, arena_bytes=33_000, patch="4:8x8"))
+    text = render_markdown(rows, "mps2-an386", "tinygen bench")
+    line = next(line for line in text.splitlines() if line.startswith("| VWW | 0.25"))
+    assert "| 33,000 vs 32,768: missed by 232 B |" in line
+
+
+def _memory_rows(patched_bit_exact: bool = True) -> list[BenchRow]:
+    """Every model whole; VWW and IC also patched, VWW over its target and IC under it."""
+    rows = []
+    for a in ANCHORS:
+        whole = RunReport(a.key, "b", (InputResult(True, 0.0, 1_000_000),), 40_000, 9000, 800,
+                          lower_bound_bytes=36_000)
+        patched = None
+        if a.key in ("VWW", "IC"):
+            arena = 33_000 if a.key == "VWW" else 32_768
+            patched = RunReport(a.key, "b", (InputResult(patched_bit_exact, 0.0, 1_100_000),), arena, 9100, 800,
+                                lower_bound_bytes=30_248, patch="4:8x8", mac_overhead=0.0901)
+        rows.append(BenchRow(a, whole, RunReport(a.key, "b", (InputResult(True, 0.0, 3_000_000),), 40_000, 9000, 800),
+                             patched))
+    return rows
+
+
+def test_the_memory_table_puts_the_patched_build_beside_the_whole_tensor_one():
+    text = render_markdown(_memory_rows(), "mps2-an386", "tinygen bench")
+    assert "## Peak RAM: whole tensors and `--patch auto` (issue 7)" in text
+    lines = text.splitlines()
+    vww = next(line for line in lines if line.startswith("| VWW | 40,000 | 36,000 |"))
+    # arena and lower bound of each build, the plan, its overhead, TFLM's plan, the target, and instructions.
+    assert vww == ("| VWW | 40,000 | 36,000 | 33,000 | 30,248 | `4:8x8` | 9.0 % | 73,728 | ≤ 32,768 "
+                   "| missed by 232 B | 1,000,000 | 1,100,000 | 1.10 | yes |")
+    ic = next(line for line in lines if line.startswith("| IC | 40,000 | 36,000 |"))
+    assert "| 32,768 | 30,248 | `4:8x8` | 9.0 % | 49,152 | ≤ 34,000 | met |" in ic
+    # A model auto leaves whole: its auto figures are the whole build's, and it is not run twice.
+    kws = next(line for line in lines if line.startswith("| KWS | 40,000 | 36,000 |"))
+    assert kws == ("| KWS | 40,000 | 36,000 | 40,000 | 36,000 | none | 0.0 % | 16,000 | ≤ 8,192 "
+                   "| missed by 31,808 B | 1,000,000 | — (not patched) | — | — |")
+
+
+def test_the_figures_keep_the_guards_meaning_and_carry_the_patched_build():
+    figures = recorded_figures(render_markdown(_memory_rows(), "mps2-an386", "tinygen bench"))
+    vww, ad = figures["models"]["VWW"], figures["models"]["AD"]
+    assert vww["instructions"] == 1_000_000 and vww["arena_bytes"] == 40_000  # the whole-tensor build's
+    assert vww["patched_instructions"] == 1_100_000 and vww["patched_arena_bytes"] == 33_000
+    assert vww["patch"] == "4:8x8" and vww["mac_overhead"] == 0.0901 and vww["patched_lower_bound_bytes"] == 30_248
+    assert ad["patch"] == "none" and ad["patched_instructions"] is None and ad["patched_arena_bytes"] == 40_000
+    assert instruction_regression(figures, "VWW", "mps2-an386", 1_000_000) is None
+
+
+def test_a_patched_build_that_is_not_bit_exact_fails_the_benchmark():
+    rows = _memory_rows(patched_bit_exact=False)
+    vww = next(r for r in rows if r.anchor.key == "VWW")
+    assert vww.report.bit_exact and not vww.bit_exact
+    text = render_markdown(rows, "mps2-an386", "tinygen bench")
+    assert next(line for line in text.splitlines() if line.startswith("| VWW | 40,000 | 36,000 |")).endswith("| NO |")
+
+
+def test_auto_patches_decides_which_models_get_a_second_qemu_run():
+    # The choice alone (no build, no QEMU): AD's plan is already at its bound, ResNet-8 patches on the M4 board.
+    assert not auto_patches(mlperf_model("ad"), "mps2-an386")
+    assert auto_patches(mlperf_model("ic"), "mps2-an386")

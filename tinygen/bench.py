@@ -3,7 +3,8 @@
 Instructions are exact counts of one invoke() in QEMU under -icount shift=0 (the firmware's
 SysTick edge counter); estimated Cortex-M4 cycles come from the project's TCG plugin
 (tinygen/device/cycles.py, docs/cycle-model.md), on Cortex-M4 boards only; arena bytes come from the
-plan; flash and RAM from the ELF. The figures beside them are the anchors' TFLite Micro
+plan (without patches, and with `--patch auto` where it patches: issue 7's table); flash and RAM
+from the ELF. The figures beside them are the anchors' TFLite Micro
 measurements on the same emulated Cortex-M4. The report ends with a machine-readable block that
 the regression guard in tests/test_mlperf_qemu.py reads (`recorded_figures`).
 """
@@ -20,8 +21,10 @@ from pathlib import Path
 from tinygen import __version__
 from tinygen.boards.catalog import load_board
 from tinygen.device.cycles import CYCLE_MODEL_CORES, RegionCount
-from tinygen.flow import Announce, RunReport, run_on_board
+from tinygen.flow import Announce, RunReport, read_model_source, run_on_board
 from tinygen.kernels.optimised import KernelSet
+from tinygen.pipeline import compile_graph
+from tinygen.schedule.patches import PatchRequest
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,15 @@ FIGURES_MARK = "<!-- tinygen-bench figures (read by the regression guard, tests/
 @dataclass(frozen=True)
 class BenchRow:
     anchor: Anchor
-    report: RunReport      # the default build: optimised twins where they apply
+    report: RunReport      # the default kernels (optimised twins where they apply), whole tensors (--patch none)
     reference: RunReport   # the same model with runtime_c's reference kernels only
+    # The `--patch auto` build, run only where auto patches; None: auto keeps whole tensors (= report).
+    patched: RunReport | None = None
+
+    @property
+    def auto(self) -> RunReport:
+        """What `--patch auto` builds: the patched build, or the whole-tensor one where auto does not patch."""
+        return self.patched or self.report
 
     @property
     def instructions(self) -> int:
@@ -90,12 +100,23 @@ class BenchRow:
 
     @property
     def bit_exact(self) -> bool:
-        return self.report.bit_exact and self.reference.bit_exact
+        return self.report.bit_exact and self.reference.bit_exact and self.auto.bit_exact
 
 
 def counts_cycles(board: str) -> bool:
     """The plugin's model is a Cortex-M4's: on other cores the benchmark reports instructions only."""
     return load_board(board).core.cpu in CYCLE_MODEL_CORES
+
+
+AUTO_PATCH = PatchRequest("auto")
+
+
+def auto_patches(model: Path, board: str) -> bool:
+    """Whether `--patch auto` patches this model on this board: the choice alone, in seconds, so that
+    models it leaves whole are not built and run twice. Same budget as the build's (flow.build_for_board)."""
+    compiled = compile_graph(read_model_source(model).graph, patch=AUTO_PATCH,
+                             patch_budget=load_board(board).arena_budget_bytes)
+    return compiled.patch is not None
 
 
 def run_benchmark(models_dir: Path, board: str, build_root: Path, inputs: int = 1,
@@ -109,7 +130,11 @@ def run_benchmark(models_dir: Path, board: str, build_root: Path, inputs: int = 
                               count_cycles=cycles)
         reference = run_on_board(model, board, build_root / f"{model.stem}-reference", random_count=inputs, seed=1,
                                  announce=announce, kernel_set=KernelSet.REFERENCE)
-        rows.append(BenchRow(anchor, report, reference))
+        patched = None
+        if auto_patches(model, board):
+            patched = run_on_board(model, board, build_root / f"{model.stem}-patched", random_count=inputs, seed=1,
+                                   announce=announce, patch=AUTO_PATCH)
+        rows.append(BenchRow(anchor, report, reference, patched))
     return rows
 
 
@@ -198,13 +223,17 @@ def _verdict(ratio: float, limit: float) -> str:
     return "met" if ratio <= limit else f"missed, {ratio / limit:.2f}x the target"
 
 
+def _target_verdict(arena: int, target: int) -> str:
+    return "met" if arena <= target else f"missed by {arena - target:,} B"
+
+
 def _targets_table(rows: list[BenchRow]) -> list[str]:
     """Where each target of anchors.md is met or missed, by how much, and where the time goes."""
     if not all(r.cycles for r in rows):
         return []
     lines = ["", "## Targets (anchors.md): met or missed, by how much", "",
              "| model | instructions / TFLM + CMSIS-NN (≤ 0.50) | est. cycles / TFLM + CMSIS-NN (≤ 0.50) "
-             "| MAC / est. cycle (> best published) | arena (≤ target) | the time goes to |",
+             "| MAC / est. cycle (> best published) | peak RAM, `--patch auto` (≤ target) | the time goes to |",
              "|---|---|---|---|---|---|"]
     for r in rows:
         a, c = r.anchor, r.counted
@@ -217,20 +246,61 @@ def _targets_table(rows: list[BenchRow]) -> list[str]:
             f"| {a.key} | {instr:.2f}: {_verdict(instr, TARGET_RATIO)} | {cycles:.2f}: {_verdict(cycles, TARGET_RATIO)} "
             f"| {macs:.2f} vs {a.best_published_macs_per_cycle:.2f}: "
             f"{'met' if macs > a.best_published_macs_per_cycle else f'missed, needs {a.best_published_macs_per_cycle / macs:.2f}x'} "
-            f"| {r.report.arena_bytes:,} vs {a.target_ram_bytes:,}: "
-            f"{'met' if r.report.arena_bytes <= a.target_ram_bytes else f'missed by {r.report.arena_bytes - a.target_ram_bytes:,} B'} "
+            f"| {r.auto.arena_bytes:,} vs {a.target_ram_bytes:,}: {_target_verdict(r.auto.arena_bytes, a.target_ram_bytes)} "
             f"| {where} |")
     lines += ["", "Kernels bound to the reference's signature (runtime "
               "shapes, TFLite's weight layout, the input offset added in the inner loop) are why the optimised twins sit "
-              "near TFLM + CMSIS-NN (issue 8); the arena is at the bound of whole-tensor plans (issue 7)."]
+              "near TFLM + CMSIS-NN (issue 8); peak RAM with and without patches is in the issue 7 table below."]
+    return lines
+
+
+def _memory_table(rows: list[BenchRow]) -> list[str]:
+    """Issue 7's figures: peak RAM with whole tensors and with `--patch auto`, each beside its lower bound,
+    TFLM's plan and the target; the patch plan, its extra MACs and what they cost in instructions."""
+    lines = [
+        "",
+        "## Peak RAM: whole tensors and `--patch auto` (issue 7)",
+        "",
+        "| model | whole tensors: arena | lower bound | `--patch auto`: arena | lower bound | patch plan "
+        "| MAC overhead | TFLM activation plan | target peak RAM | `--patch auto` vs target | instructions, whole tensors "
+        "| instructions, patched | patched / whole | bit-exact (patched) |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        a, whole, auto, patched = r.anchor, r.report, r.auto, r.patched
+        instruction_cells = (f"{patched.to_json()['instructions']:,} | "
+                             f"{_ratio(patched.to_json()['instructions'], r.instructions)} | "
+                             f"{'yes' if patched.bit_exact else 'NO'}") if patched else "— (not patched) | — | —"
+        lines.append(
+            f"| {a.key} | {whole.arena_bytes:,} | {whole.lower_bound_bytes:,} | {auto.arena_bytes:,} "
+            f"| {auto.lower_bound_bytes:,} | {f'`{auto.patch}`' if patched else 'none'} "
+            f"| {100 * auto.mac_overhead:.1f} % | {a.tflm_plan_bytes:,} | ≤ {a.target_ram_bytes:,} "
+            f"| {_target_verdict(auto.arena_bytes, a.target_ram_bytes)} | {r.instructions:,} | {instruction_cells} |")
+    lines += [
+        "",
+        "Peak RAM is the plan's `arena_bytes`: inputs, outputs and scratch counted (VWW's 27,648-byte input",
+        "image too). The lower bound is the plan's own: no placement of that schedule's buffers is smaller.",
+        "Patch plan SPLIT:ROWSxCOLS: the first SPLIT operators run patch by patch over that grid of their",
+        "output (MCUNetV2); the MAC overhead is the recomputed borders' extra MACs over the model's. The",
+        "patched build is built and run (bit-exact checked, instructions counted) only where `--patch auto`",
+        "chooses a plan on this board; elsewhere auto's build is the whole-tensor one.",
+    ]
     return lines
 
 
 def figures_json(rows: list[BenchRow], board: str) -> dict:
+    # "instructions" and "arena_bytes" stay the whole-tensor build's (the guard compares against them);
+    # the patched build's figures are beside them, under their own names.
     return {"board": board, "models": {
         r.anchor.key: {"instructions": r.instructions, "cycles": r.cycles,
                        "reference_instructions": r.reference_instructions, "arena_bytes": r.report.arena_bytes,
-                       "flash_bytes": r.report.flash_bytes} for r in rows}}
+                       "flash_bytes": r.report.flash_bytes, "lower_bound_bytes": r.report.lower_bound_bytes,
+                       "patch": r.auto.patch if r.patched else "none",
+                       "patched_arena_bytes": r.auto.arena_bytes,
+                       "patched_lower_bound_bytes": r.auto.lower_bound_bytes,
+                       "mac_overhead": r.auto.mac_overhead,
+                       "patched_instructions": r.patched.to_json()["instructions"] if r.patched else None}
+        for r in rows}}
 
 
 def recorded_figures(markdown: str) -> dict:
@@ -310,7 +380,9 @@ def render_markdown(rows: list[BenchRow], board: str, command: str) -> str:
         "",
         "tinygen's default build calls the optimised twins of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED",
         "where they apply (SMLAD and friends on this DSP core); `--kernels reference` builds with runtime_c's",
-        "reference kernels only, shaped after TFLite Micro's. Memory and stack are the default build's.",
+        "reference kernels only, shaped after TFLite Micro's. Instructions, memory and stack above are the",
+        "whole-tensor build's (`--patch none`); the patched build is in the next table.",
+        *_memory_table(rows),
         "",
         "## Figures for tools",
         "",

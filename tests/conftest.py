@@ -8,6 +8,7 @@ import pytest
 
 from tinygen.kernels.call import KernelCall
 from tinygen.kernels.optimised import KernelSet
+from tinygen.pipeline import compile_bytes
 from tinygen.testing.compare import Comparison, compare_on_host
 
 MLPERF_DIR = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf_tiny"
@@ -28,8 +29,12 @@ def mlperf_model(key: str) -> Path:
     return path
 
 
+def kernel_functions(lowered) -> list[str]:
+    return [c.function for c in lowered if isinstance(c, KernelCall)]
+
+
 def uses_optimised_twins(result: Comparison) -> bool:
-    return any(isinstance(c, KernelCall) and c.function.endswith("_fast") for c in result.compiled.lowered)
+    return any(isinstance(c, KernelCall) and c.function.endswith(("_fast", "_wide")) for c in result.compiled.lowered)
 
 
 @pytest.fixture
@@ -37,12 +42,18 @@ def assert_bit_exact(tmp_path):
     """Compile a model, run it on the host, and require every tensor to equal TFLite Micro's.
 
     Where optimised twins replace reference kernels, the reference set is checked as well, so both
-    twins of every kernel meet TFLM over the same grids."""
+    twins of every kernel meet TFLM over the same grids; and the fastest set where its kernels differ
+    (the default keeps a variant only where the arena does not grow: a one-layer model loses most)."""
 
     def check(model_bytes: bytes, count: int = 3, seed: int = 0, records=None) -> Comparison:
         result = compare_on_host(model_bytes, tmp_path / "host", records=records, count=count, seed=seed)
         assert result.tensors_compared > 0
         assert not result.mismatches, "\n".join(result.mismatches[:10])
+        if kernel_functions(compile_bytes(model_bytes, kernel_set=KernelSet.FASTEST).lowered) != \
+                kernel_functions(result.compiled.lowered):
+            fastest = compare_on_host(model_bytes, tmp_path / "host-fastest", records=records, count=count,
+                                      seed=seed, kernel_set=KernelSet.FASTEST)
+            assert not fastest.mismatches, "fastest kernels:\n" + "\n".join(fastest.mismatches[:10])
         if uses_optimised_twins(result):
             reference = compare_on_host(model_bytes, tmp_path / "host-reference", records=records, count=count,
                                         seed=seed, kernel_set=KernelSet.REFERENCE)

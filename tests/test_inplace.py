@@ -49,7 +49,7 @@ def tight_compile(model: bytes, kernel_set: KernelSet, inplace: bool, which: int
                   delta_change: int = 0) -> CompiledModel:
     """One-operator model compiled with its output at the tightest distance from input `which`."""
     graph = parse_tflite(model, name="model")
-    lowered = choose_kernels(lower_graph(graph), kernel_set)
+    lowered, _ = choose_kernels(graph, lower_graph(graph), kernel_set, frozenset())  # the portable twins
     if inplace:
         candidates = inplace_candidates(graph, lowered, over_graph_inputs=True)
         assert candidates, "no in-place variant applies"

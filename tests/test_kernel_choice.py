@@ -1,5 +1,6 @@
-"""Kernel choice: the optimised twins replace reference kernels only where they compute the same
-bits, and on the board they do (the DSP path on the Cortex-M4, the portable C on the M3).
+"""Kernel choice: variants replace reference kernels only where they compute the same bits, chosen
+by the board's ISA features, and on the board they do (the wide variants' DSP path on the Cortex-M4
+and M7, the _fast twins' portable C on the M3).
 
 The host grids in tests/ops check both kernel sets against TFLM (conftest's assert_bit_exact); the
 host has no DSP instructions, so here the same edge cases run in QEMU.
@@ -22,31 +23,41 @@ from tinygen.boards.catalog import load_board
 from tinygen.flow import run_on_board
 from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.cvalues import ConstArray
+from tinygen.kernels.cvalues import ConstArray, ScratchRef
+from tinygen.kernels.variants import ConvArgs, FullyConnectedArgs, typed_args
 from tinygen.kernels.optimised import KernelSet, choose_kernels
 from tinygen.kernels.select import lower_graph
 from tinygen.pipeline import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
-from conftest import DIGITS_MODEL as DIGITS, mlperf_model
+from conftest import DIGITS_MODEL as DIGITS, kernel_functions, mlperf_model
+from test_variants import WIDE_REALS, extreme_model
 
 
-def functions(model: bytes, kernel_set: KernelSet = KernelSet.OPTIMISED) -> list[str]:
-    return [c.function for c in compile_bytes(model, kernel_set=kernel_set).lowered if isinstance(c, KernelCall)]
+def functions(model: bytes, kernel_set: KernelSet = KernelSet.FASTEST, board: str | None = None) -> list[str]:
+    """The kernels chosen, by default arena aside: a one-layer model's arena always grows by a variant's scratch."""
+    compiled = compile_bytes(model, kernel_set=kernel_set, board=load_board(board) if board else None)
+    return [c.function for c in compiled.lowered if isinstance(c, KernelCall)]
 
 
-def test_ungrouped_conv_gets_the_twin_grouped_keeps_the_reference():
-    assert functions(conv_model(0, in_c=4, out_c=6)) == ["tg_conv_s8_fast"]
+def test_the_boards_isa_chooses_the_variant():
+    """The wide variants need the DSP extension (the default board, a Cortex-M4, has it); the _fast
+    twins are portable C; a grouped convolution keeps the reference."""
+    assert functions(conv_model(0, in_c=4, out_c=6)) == ["tg_conv_s8_wide"]
+    assert functions(conv_model(0, in_c=4, out_c=6), board="mps2-an386") == ["tg_conv_s8_wide"]
+    assert functions(conv_model(0, in_c=4, out_c=6), board="mps2-an385") == ["tg_conv_s8_fast"]  # Cortex-M3
     assert functions(conv_model(0, in_c=4, out_c=6, groups=2)) == ["tg_conv_s8"]
 
 
-def test_depthwise_twin_needs_depth_multiplier_one():
-    assert functions(dw_model(0, in_c=8)) == ["tg_depthwise_conv_s8_fast"]
+def test_depthwise_variants_need_depth_multiplier_one():
+    assert functions(dw_model(0, in_c=8)) == ["tg_depthwise_conv_s8_wide"]
+    assert functions(dw_model(0, in_c=8), board="mps2-an385") == ["tg_depthwise_conv_s8_fast"]
     assert functions(dw_model(0, in_c=4, multiplier=2)) == ["tg_depthwise_conv_s8"]
 
 
-def test_fully_connected_twin_needs_weights_without_zero_point():
-    assert functions(fc_model(0)) == ["tg_fully_connected_s8_fast"]
+def test_fully_connected_variants_need_weights_without_zero_point():
+    assert functions(fc_model(0)) == ["tg_fully_connected_s8_wide"]
+    assert functions(fc_model(0), board="mps2-an385") == ["tg_fully_connected_s8_fast"]
     b = ModelBuilder()
     x = b.tensor([1, 8], scale=0.05, zero_point=3)
     w = b.tensor([4, 8], scale=0.01, zero_point=5, data=np.arange(32, dtype=np.int8).reshape(4, 8))
@@ -55,26 +66,43 @@ def test_fully_connected_twin_needs_weights_without_zero_point():
     assert functions(b.build([x], [y])) == ["tg_fully_connected_s8"]
 
 
-def test_reference_set_has_no_twins():
+def test_reference_set_has_no_variants():
     assert functions(conv_model(0), KernelSet.REFERENCE) == ["tg_conv_s8"]
     assert functions(fc_model(0), KernelSet.REFERENCE) == ["tg_fully_connected_s8"]
     assert functions(dw_model(0), KernelSet.REFERENCE) == ["tg_depthwise_conv_s8"]
 
 
 @pytest.mark.parametrize("key", ["ad", "ic", "kws", "vww"])
-def test_mlperf_models_use_the_twins(key):
-    calls = functions(mlperf_model(key).read_bytes())
-    assert any(f.endswith("_fast") for f in calls)
+def test_mlperf_models_use_the_wide_variants_on_the_m4(key):
+    calls = functions(mlperf_model(key).read_bytes(), KernelSet.OPTIMISED)
+    assert any(f.endswith("_wide") for f in calls)
     assert not {"tg_conv_s8", "tg_depthwise_conv_s8", "tg_fully_connected_s8"} & set(calls)
+
+
+def test_wide_variants_carry_their_own_data():
+    """The wide conv's call: weights packed to int16 (rows padded to 4, depth to a multiple of 4), the
+    per-channel epilogue words with the folded bias, and scratch for one im2col column."""
+    (call,) = compile_bytes(conv_model(0, in_c=3, out_c=5, kernel=(3, 3)), kernel_set=KernelSet.FASTEST).lowered
+    args = {a.name: a.value for a in call.args}
+    assert args["filter"].c_type == "int32_t" and args["filter"].values.size == 8 * 28 // 2
+    assert args["channels"].values.shape == (8, 5)
+    assert call.scratch_bytes == 2 * 28 and isinstance(args["scratch"], ScratchRef)
 
 
 # The twins' edge cases: channel pairs and an odd one, runs not a multiple of 4, padding, whole rows;
 # and the DSP instruction each twin's inner loop is built on.
 EDGE_MODELS = {
-    "conv": (lambda: conv_model(11, in_hw=(7, 6), in_c=7, out_c=5, kernel=(3, 3), padding="SAME"), "smlad"),
+    "conv": (lambda: conv_model(11, in_hw=(7, 6), in_c=7, out_c=7, kernel=(3, 3), padding="SAME"), "smlad"),
     "conv_stem": (lambda: conv_model(12, in_hw=(10, 10), in_c=3, out_c=8, kernel=(3, 3), stride=(2, 2)), "smlad"),
+    "conv_pointwise": (lambda: conv_model(15, in_hw=(5, 3), in_c=12, out_c=9, kernel=(1, 1)), "smlad"),
     "fc": (lambda: fc_model(13, batches=2, depth=37, units=7, per_channel=True), "smlad"),
     "depthwise": (lambda: dw_model(14, in_hw=(7, 8), in_c=11, dilation=(2, 1)), "smlabb"),
+    "depthwise_3x3": (lambda: dw_model(16, in_hw=(6, 5), in_c=12, kernel=(3, 3)), "smlabb"),
+    # extreme values (tests/test_variants.py): accumulators near the int32 limits, zero points at the
+    # ends, right shifts 1..23 and a dead channel, run by the wide variants on the DSP path
+    "conv_extreme": (lambda: extreme_model("conv", 3, -128, -128, reals=WIDE_REALS), "smlad"),
+    "depthwise_extreme": (lambda: extreme_model("dw", 4, 127, -128, reals=WIDE_REALS), "smlabb"),
+    "fc_extreme": (lambda: extreme_model("fc", 5, -128, 127, reals=WIDE_REALS), "smlad"),
 }
 
 
@@ -88,52 +116,120 @@ ARM_DSP_INSTRUCTIONS = ("smlad", "smlabb", "smlatt", "sxtb16", "sxtab16")
 @pytest.mark.parametrize("board", ["mps2-an386", "mps2-an500", "mps2-an385", "mps2-an505", "mps3-an547",
                                    "riscv32-virt"])
 @pytest.mark.parametrize("name", sorted(EDGE_MODELS))
-def test_twins_are_bit_exact_on_the_board(tmp_path, name, board):
+def test_variants_are_bit_exact_on_the_board(tmp_path, name, board):
     make_model, dsp_instruction = EDGE_MODELS[name]
     model = tmp_path / f"{name}.tflite"
     model.write_bytes(make_model())
-    report = run_on_board(model, board, tmp_path / "build", random_count=3, timeout_s=120)
+    report = run_on_board(model, board, tmp_path / "build", random_count=3, timeout_s=120, kernel_set=KernelSet.FASTEST)
     assert report.bit_exact, report
     elf = next((tmp_path / "build").rglob("*.elf"))
     objdump = f"{load_board(board).toolchain.prefix}objdump"
     disassembly = subprocess.run([objdump, "-d", str(elf)], capture_output=True, text=True, check=True).stdout
-    assert "_fast>:" in disassembly  # the twin, not the reference kernel, ran
-    if board in DSP_BOARDS:  # the Cortex-M4, M7, M33 and M55 run the DSP path...
+    if board in DSP_BOARDS:  # the Cortex-M4, M7, M33 and M55 run the wide variants' DSP path...
+        assert "_wide>:" in disassembly
         assert f"\t{dsp_instruction}\t" in disassembly
-    else:  # ...the Cortex-M3 and RV32 have no DSP instructions: the portable C
+    else:  # ...the Cortex-M3 and RV32 have no DSP instructions: the _fast twins' portable C
+        assert "_fast>:" in disassembly and "_wide>:" not in disassembly
         assert not any(f"\t{i}\t" in disassembly for i in ARM_DSP_INSTRUCTIONS)
 
 
 def test_cli_kernels_option_switches_the_set_and_the_build_is_not_reused(tmp_path):
     out = tmp_path / "fw"
     sources = {}
-    for kernel_set in ("optimised", "reference"):
+    for kernel_set in ("optimised", "fastest", "reference"):
         proc = tinygen("build", str(DIGITS), "-o", str(out), "--kernels", kernel_set)
         assert proc.returncode == 0, proc.stderr
         sources[kernel_set] = (out / "model" / "digits_cnn_int8.c").read_text()
-    assert "tg_conv_s8_fast(" in sources["optimised"] and "tg_fully_connected_s8_fast(" in sources["optimised"]
-    assert "_fast(" not in sources["reference"] and "tg_conv_s8(" in sources["reference"]
+    # optimised: the wide conv after the patch stage would raise the arena by its scratch; fastest takes it
+    assert "tg_conv_s8_wide(" not in sources["optimised"] and "tg_fully_connected_s8_wide(" in sources["optimised"]
+    assert "tg_conv_s8_wide(" in sources["fastest"] and "tg_fully_connected_s8_wide(" in sources["fastest"]
+    assert "_wide(" not in sources["reference"] and "tg_conv_s8(" in sources["reference"]
 
 
-def test_twins_need_what_quantize_multiplier_gives():
+def test_variants_need_what_quantize_multiplier_gives():
     """tg_dot_requantize assumes multipliers >= 0 and shifts in [-31, 30]; a call outside keeps the reference."""
-    (call,) = lower_graph(parse_tflite(conv_model(0, out_c=2)))
-    assert choose_kernels((call,), KernelSet.OPTIMISED)[0].function == "tg_conv_s8_fast"
+    graph = parse_tflite(conv_model(0, out_c=8))
+    (call,) = lower_graph(graph)
+    assert choose_kernels(graph, (call,), KernelSet.OPTIMISED)[0][0].function == "tg_conv_s8_wide"
     for multiplier, shift in ((-5, -3), (2**30, -32), (2**30, 31)):
         requant = dataclasses.replace(
             next(a.value for a in call.args if a.name == "requant"),
-            multiplier=ConstArray("int32_t", np.array([multiplier, multiplier])),
-            shift=ConstArray("int32_t", np.array([shift, shift])))
+            multiplier=ConstArray("int32_t", np.full(8, multiplier)), shift=ConstArray("int32_t", np.full(8, shift)))
         odd = dataclasses.replace(call, args=tuple(KernelArg(a.name, requant) if a.name == "requant" else a
                                                    for a in call.args))
-        assert choose_kernels((odd,), KernelSet.OPTIMISED)[0].function == "tg_conv_s8"
+        chosen, (choice,) = choose_kernels(graph, (odd,), KernelSet.OPTIMISED)
+        assert chosen[0].function == "tg_conv_s8"
+        assert "QuantizeMultiplier" in choice.describe()
+
+
+def test_typed_arguments_refuse_a_call_of_another_shape():
+    graph = parse_tflite(fc_model(0))
+    (call,) = lower_graph(graph)
+    assert typed_args(call, FullyConnectedArgs).accum_depth == 32
+    with pytest.raises(TypeError):
+        typed_args(call, ConvArgs)
+    with pytest.raises(TypeError):
+        typed_args(dataclasses.replace(call, args=(KernelArg("params", 3),) + call.args[1:]), FullyConnectedArgs)
 
 
 def test_inspect_shows_the_chosen_kernels():
     kernels = {}
-    for kernel_set in ("optimised", "reference"):
-        proc = tinygen("inspect", str(DIGITS), "--json", "--kernels", kernel_set)
+    for kernel_set in ("optimised", "fastest", "reference"):
+        proc = tinygen("inspect", str(DIGITS), "--json", "--kernels", kernel_set, "--patch", "none")
         assert proc.returncode == 0, proc.stderr
         kernels[kernel_set] = [op["kernel"] for op in json.loads(proc.stdout)["operators"]]
-    assert kernels["optimised"][:2] == ["tg_conv_s8_fast", "tg_depthwise_conv_s8_fast"]
+    assert kernels["fastest"][:2] == ["tg_conv_s8_wide", "tg_depthwise_conv_s8_wide"]
     assert kernels["reference"][:2] == ["tg_conv_s8", "tg_depthwise_conv_s8"]
+    assert kernels["optimised"][7] == "tg_fully_connected_s8_wide"
+    proc = tinygen("inspect", str(DIGITS), "--json")  # --patch auto: the first four operators run per patch
+    why = json.loads(proc.stdout)["operators"][0]["why"]
+    assert "tg_conv_s8_fast: ~" in why and "tg_conv_s8_wide: ~" in why and "patch stage" in why
+
+
+def test_inspect_says_why_a_board_without_dsp_gets_the_twins():
+    proc = tinygen("inspect", str(DIGITS), "--json", "--board", "mps2-an385")
+    assert proc.returncode == 0, proc.stderr
+    first = json.loads(proc.stdout)["operators"][0]
+    assert first["kernel"] == "tg_conv_s8_fast" and "tg_conv_s8_wide: needs dsp" in first["why"]
+
+
+def test_the_default_keeps_a_variant_only_where_the_arena_does_not_grow():
+    """The portable twins' arena (a board without DSP) is the default's on the M4; --kernels fastest
+    takes the wide conv after the patch stage too, and its scratch raises the arena."""
+    model = DIGITS.read_bytes()
+    m3 = compile_bytes(model, board=load_board("mps2-an385"))
+    m4 = compile_bytes(model)
+    fastest = compile_bytes(model, kernel_set=KernelSet.FASTEST)
+    assert m4.plan.arena_bytes == m3.plan.arena_bytes < fastest.plan.arena_bytes
+    assert "tg_fully_connected_s8_wide" in kernel_functions(m4.lowered)
+    assert "tg_conv_s8_wide" in kernel_functions(fastest.lowered)
+    kept = [c for c in m4.choices if "would raise the arena" in c.describe()]
+    assert kept and all(c.function.endswith("_fast") for c in kept)
+
+
+def test_a_flash_budget_widens_the_layers_with_the_most_instructions_saved_per_byte():
+    """AD's weights doubled pass TFLM's int8-only firmware (319,376 B): under that budget only some
+    of its fully connected layers are widened, and their data stays within the room left."""
+    from tinygen.pipeline import estimated_flash
+
+    model = mlperf_model("ad").read_bytes()
+    unbounded = compile_bytes(model)
+    bounded = compile_bytes(model, flash_budget=319_376)
+    none_left = compile_bytes(model, flash_budget=estimated_flash(unbounded.graph, None))
+
+    def wide(compiled):
+        return [c for c in compiled.lowered if isinstance(c, KernelCall) and c.function.endswith("_wide")]
+
+    def added(compiled):  # the variants' data beyond the weights and bias they replace
+        own = sum(a.value.values.nbytes for c in wide(compiled) for a in c.args if isinstance(a.value, ConstArray))
+        graph = compiled.graph
+        widened = {c.op_index for c in wide(compiled)}
+        replaced = sum(graph.tensor(t).nbytes for op in graph.operators if op.index in widened
+                       for t in op.inputs[1:] if t >= 0 and graph.tensor(t).data is not None)
+        return own - replaced
+
+    assert 0 < len(wide(bounded)) < len(wide(unbounded))
+    assert added(bounded) <= 319_376 - estimated_flash(bounded.graph, None)
+    assert not wide(none_left)
+    assert unbounded.plan.arena_bytes == bounded.plan.arena_bytes
+    assert any("exceeds the flash left" in c.describe() for c in bounded.choices)

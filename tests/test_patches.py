@@ -130,7 +130,7 @@ def extreme_records(graph, rng) -> list[list[np.ndarray]]:
 
 def _lowered(model_bytes: bytes):
     graph = parse_tflite(model_bytes, name="m")
-    return graph, choose_kernels(lower_graph(graph), KernelSet.OPTIMISED)
+    return graph, choose_kernels(graph, lower_graph(graph), KernelSet.OPTIMISED, frozenset())[0]  # the portable twins
 
 
 def assert_patched_bit_exact(tmp_path, model_bytes: bytes, request: str, records=None,

@@ -8,7 +8,6 @@ The MLPerf models also run in the normal layout, the one shipped.
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pytest
@@ -61,6 +60,9 @@ OP_MODELS = {
     "relu6": lambda: activation_model("RELU6", shape=(1, 33)),
     "quantize": lambda: quantize_model(shape=(1, 63)),
     "dequantize": lambda: dequantize_model(shape=(1, 65)),
+    # the wide variants: channels not a multiple of 4 (a partial row block, a 4-byte load's last group)
+    "conv-wide-pointwise-odd": lambda: conv_model(14, in_hw=(5, 6), in_c=7, out_c=6, kernel=(1, 1)),
+    "depthwise-wide-3x3-odd": lambda: dw_model(15, in_hw=(6, 5), in_c=10, kernel=(3, 3)),
 }
 
 
@@ -91,17 +93,20 @@ def test_op_models_are_clean_under_sanitizers(tmp_path, name, kernel_set):
 
 # ---- the sanitizers are really there: each bug below is caught, with what and where -------------
 
-# Each kernel set's FULLY_CONNECTED, and where ASan's summary finds it (the twin's loads are inlined).
+# Each kernel set's FULLY_CONNECTED, where ASan's summary finds it (the variant's loads are inlined),
+# and how many output units too many take it past its weights (the wide variant's weights are
+# padded to a block of 4 rows).
 FC_KERNELS = {
-    KernelSet.REFERENCE: ("tg_fully_connected_s8", "tg_fully_connected_s8"),
-    KernelSet.OPTIMISED: ("tg_fully_connected_s8_fast", "tg_read_s8x4|tg_fully_connected_s8_fast"),
+    KernelSet.REFERENCE: ("tg_fully_connected_s8", "tg_fully_connected_s8", 1),
+    KernelSet.OPTIMISED: ("tg_fully_connected_s8_wide",
+                          "tg_read_s8x4|tg_widen_s8|tg_wide_start|tg_fully_connected_s8_wide", 4),
 }
 
 
 @pytest.mark.parametrize("kernel_set", list(FC_KERNELS))
 def test_asan_sees_a_kernel_stray_into_the_next_tensor_only_in_the_poisoned_arena(tmp_path, kernel_set):
     # One batch too many: the kernel reads past its input and writes past its output, inside the arena.
-    function, frame = FC_KERNELS[kernel_set]
+    function, frame, _ = FC_KERNELS[kernel_set]
     plain = compile_file(DIGITS, kernel_set=kernel_set)
     run_on_host(corrupted(plain, function, one_more("batches")), plain, tmp_path / "a", sanitize=True)
     guarded = compile_file(DIGITS, guard_bytes=GUARD, kernel_set=kernel_set)
@@ -111,18 +116,24 @@ def test_asan_sees_a_kernel_stray_into_the_next_tensor_only_in_the_poisoned_aren
 
 @pytest.mark.parametrize("kernel_set", list(FC_KERNELS))
 def test_asan_sees_a_read_past_the_weights(tmp_path, kernel_set):
-    function, frame = FC_KERNELS[kernel_set]
+    function, frame, too_many = FC_KERNELS[kernel_set]
     plain = compile_file(DIGITS, kernel_set=kernel_set)
+
+    def more_units(arg: KernelArg) -> KernelArg:
+        return KernelArg(arg.name, arg.value + too_many) if arg.name == "output_depth" else arg
+
     with pytest.raises(BuildError, match=rf"AddressSanitizer: global-buffer-overflow .*({frame})"):
-        run_on_host(corrupted(plain, function, one_more("output_depth")), plain, tmp_path, sanitize=True)
+        run_on_host(corrupted(plain, function, more_units), plain, tmp_path, sanitize=True)
 
 
 def test_ubsan_sees_an_out_of_range_shift(tmp_path):
-    def shift_by_40(arg: KernelArg) -> KernelArg:
-        if arg.name != "requant":
+    def shift_by_40(arg: KernelArg) -> KernelArg:  # the wide variant's per-channel words: right shift 40
+        if arg.name != "channels":
             return arg
-        return KernelArg(arg.name, dataclasses.replace(arg.value, shift=ConstArray("int32_t", np.array([40]))))
+        words = arg.value.values.copy()
+        words[:, 2] = 40
+        return KernelArg(arg.name, ConstArray("int32_t", words))
 
     plain = compile_file(DIGITS)
     with pytest.raises(BuildError, match=r"runtime error: shift exponent 40 is too large"):
-        run_on_host(corrupted(plain, "tg_fully_connected_s8_fast", shift_by_40), plain, tmp_path, sanitize=True)
+        run_on_host(corrupted(plain, "tg_fully_connected_s8_wide", shift_by_40), plain, tmp_path, sanitize=True)

@@ -29,10 +29,11 @@ DEBUG_GUARD_BYTES = 16  # --debug-guards: checked bytes before and after every a
 _debug_guards = click.option("--debug-guards", is_flag=True,
                              help=f"Debug build: {DEBUG_GUARD_BYTES} guard bytes around every buffer, checked after "
                                   "each operator; invoke() fails naming the operator that wrote outside its buffers.")
-_kernels = click.option("--kernels", "kernel_set", type=click.Choice(["optimised", "reference"]), default="optimised",
-                        show_default=True,
-                        help="optimised: faster twins of the reference kernels where they apply (same bits); "
-                             "reference: runtime_c's TFLM-shaped kernels only.")
+_kernels = click.option("--kernels", "kernel_set", type=click.Choice(["optimised", "reference", "fastest"]),
+                        default="optimised", show_default=True,
+                        help="optimised: the board's faster variants of the reference kernels where they apply "
+                             "(same bits) and do not raise the arena; reference: runtime_c's TFLM-shaped kernels "
+                             "only; fastest: the board's variants wherever they apply, arena aside.")
 _patch = click.option("--patch", "patch_text", default="auto", show_default=True, metavar="auto|none|SPLIT:ROWSxCOLS",
                       help="Run the first SPLIT operators patch by patch over a ROWSxCOLS grid of their output "
                            "(MCUNetV2). auto: the split and grid of least RAM within --max-overhead, used where "
@@ -40,6 +41,9 @@ _patch = click.option("--patch", "patch_text", default="auto", show_default=True
 _max_overhead = click.option("--max-overhead", default=20.0, show_default=True, type=click.FloatRange(min=0),
                              help="--patch auto: the most extra MACs (recomputed patch borders) to spend, in % "
                                   "of the model's.")
+_flash_budget = click.option("--flash-budget", "flash_budget", type=click.IntRange(min=1), metavar="BYTES",
+                              help="Firmware flash (estimated) the kernel variants' own data (wide variants: "
+                                   "weights widened to int16) must keep the model within [default: the board's].")
 INTERNAL_ERROR_EXIT = 3
 
 stdout = Console(highlight=False)
@@ -66,13 +70,14 @@ def cli() -> None:
 @_kernels
 @_patch
 @_max_overhead
+@_flash_budget
 @click.option("--framework", help="Real boards: the PlatformIO framework (arduino by default; espidf, zephyr where "
                                   "the board offers them).")
 @click.option("--platformio", "use_platformio", is_flag=True,
               help="Emulated boards: write a PlatformIO project and build it offline with `pio run` "
                    "(real boards always get one).")
 def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, kernel_set: str, patch_text: str,
-          max_overhead: float, framework: str | None, use_platformio: bool) -> None:
+          max_overhead: float, flash_budget: int | None, framework: str | None, use_platformio: bool) -> None:
     """Generate the C library and firmware for MODEL and compile it.
 
     For a real board (not emulated) the result is a PlatformIO project; `pio run` builds it when
@@ -92,7 +97,8 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
         return
     result = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m),
                              guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
-                             patch=PatchRequest.parse(patch_text), max_overhead=max_overhead / 100)
+                             patch=PatchRequest.parse(patch_text), max_overhead=max_overhead / 100,
+                             flash_budget=flash_budget)
     stdout.print(f"[bold]{result.model_name}[/] for [bold]{result.board}[/]: "
                  f"arena {result.arena_bytes} B, flash {result.flash_bytes} B, RAM {result.ram_bytes} B")
     stdout.print(f"peak RAM (arena) {result.arena_bytes} B; lower bound {result.lower_bound_bytes} B")
@@ -133,11 +139,12 @@ def _build_platformio(model: Path, board: str, out_dir: Path | None, framework: 
 @_kernels
 @_patch
 @_max_overhead
+@_flash_budget
 @click.option("--cycles", "count_cycles", is_flag=True,
               help="Also estimate Cortex-M4 cycles of each invoke() (QEMU plugin; docs/cycle-model.md).")
 def run(model: Path, board: str, inputs_file: Path | None, random_count: int | None, seed: int,
         out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool, kernel_set: str,
-        patch_text: str, max_overhead: float, count_cycles: bool) -> None:
+        patch_text: str, max_overhead: float, flash_budget: int | None, count_cycles: bool) -> None:
     """Build MODEL if needed, run it on BOARD and compare every output with TFLite Micro."""
     from tinygen.flow import run_on_board
     from tinygen.kernels.optimised import KernelSet
@@ -157,7 +164,7 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
                           seed=seed, timeout_s=timeout_s, announce=announce,
                           guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
                           count_cycles=count_cycles, patch=PatchRequest.parse(patch_text),
-                          max_overhead=max_overhead / 100)
+                          max_overhead=max_overhead / 100, flash_budget=flash_budget)
     if as_json:
         print(json.dumps(report.to_json()))
     else:
@@ -188,31 +195,35 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
 @_kernels
 @_patch
 @_max_overhead
+@_flash_budget
 @click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
               callback=lambda ctx, param, path: _writable_file(ctx, param, path),
               help="Also write a single-file HTML memory report here: live bytes per step, a plot, TFLM's plan.")
 def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, patch_text: str,
-            max_overhead: float, html_path: Path | None) -> None:
+            max_overhead: float, flash_budget: int | None, html_path: Path | None) -> None:
     """Show MODEL's operators, kernels and memory plan (and with --board, the stack bound)."""
     from tinygen.pipeline import compile_file
     from tinygen.kernels.call import KernelCall
     from tinygen.kernels.optimised import KernelSet
     from tinygen.plan.lifetimes import alias_roots
     from tinygen.schedule.patches import PatchRequest, patch_facts
+    from tinygen.boards.catalog import load_board
 
     compiled = compile_file(model, kernel_set=KernelSet(kernel_set), patch=PatchRequest.parse(patch_text),
-                            max_overhead=max_overhead / 100)
+                            max_overhead=max_overhead / 100, board=load_board(board) if board else None,
+                            flash_budget=flash_budget)
     facts = patch_facts(compiled.patch, compiled.graph)
     stack = _stack_bound(model, board, KernelSet(kernel_set)) if board else None
     graph, plan = compiled.graph, compiled.plan
     offsets = compiled.tensor_offsets()
     kernels = {item.op_index: (item.function if isinstance(item, KernelCall) else "(alias)") for item in compiled.lowered}
     memory = _memory_report(model, compiled, html_path)
+    why = {choice.op_index: choice.describe() for choice in compiled.choices}  # the variants considered
     if as_json:
         print(json.dumps({
             "model": graph.name, "sha256": graph.sha256, "arena_bytes": plan.arena_bytes,
             "peak_live_bytes": plan.peak_live_bytes, "lower_bound_bytes": plan.lower_bound_bytes,
-            "operators": [{"index": op.index, "type": op.kind, "kernel": kernels[op.index],
+            "operators": [{"index": op.index, "type": op.kind, "kernel": kernels[op.index], "why": why.get(op.index, ""),
                            "output": list(graph.tensor(op.outputs[0]).shape),
                            "output_offset": offsets.get(op.outputs[0])} for op in graph.operators],
             **({"stack": stack.to_json() | {"board": board}} if stack else {}),
@@ -229,6 +240,8 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, patc
         table.add_row(str(op.index), op.kind, kernels[op.index], str(list(out.shape)), str(out.nbytes),
                       str(offsets.get(roots.get(out.index, out.index), offsets.get(out.index, "-"))))
     stdout.print(table)
+    for op_index, reasons in why.items():  # the kernel variants each call could have had, and why it got its own
+        stdout.print(f"#{op_index} {kernels[op_index]} <- {reasons}", soft_wrap=True, highlight=False)
     stdout.print(f"arena {plan.arena_bytes} B (lower bound {plan.lower_bound_bytes} B; whole tensors live at once: "
                  f"at most {plan.peak_live_bytes} B; placement '{plan.order}')")
     if memory.tflm_plan_bytes is not None:
@@ -335,7 +348,7 @@ def export(model: Path, kind: str | None, out_dir: Path, board: str | None, kern
 
     if kind is None:
         raise click.UsageError("say which library: --arduino or --platformio-lib")
-    compiled = compile_file(model, kernel_set=KernelSet(kernel_set))
+    compiled = compile_file(model, kernel_set=KernelSet(kernel_set), board=load_board(board) if board else None)
     if board:
         check_fit(load_board(board), compiled.graph, compiled.plan)
     root = export_library(out_dir, compiled.sources, compiled.graph.sha256, arduino=kind == "arduino")

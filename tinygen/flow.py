@@ -88,10 +88,10 @@ def _tree_digest(*roots: Path) -> str:
 
 def build_key(model_bytes: bytes, board: Board, guard_bytes: int = 0,
               kernel_set: KernelSet = KernelSet.OPTIMISED, patch: PatchRequest = NO_PATCH,
-              max_overhead: float = 0.20) -> str:
+              max_overhead: float = 0.20, flash_budget: int | None = None) -> str:
     digest = hashlib.sha256()
     for part in (model_bytes, board.model_dump_json().encode(), __version__.encode(), str(guard_bytes).encode(),
-                 kernel_set.value.encode(), repr((patch, max_overhead)).encode(),
+                 kernel_set.value.encode(), repr((patch, max_overhead, flash_budget)).encode(),
                  _tree_digest(RUNTIME_DIR, TEMPLATES_DIR).encode(), _tree_digest(Path(__file__).parent).encode()):
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()
@@ -134,7 +134,8 @@ def read_model_source(model: Path) -> ModelSource:
 def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
                     announce: Announce = lambda m: None, guard_bytes: int = 0,
                     kernel_set: KernelSet = KernelSet.OPTIMISED, source: ModelSource | None = None,
-                    patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20) -> BuildOutcome:
+                    patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
+                    flash_budget: int | None = None) -> BuildOutcome:
     """guard_bytes > 0: a debug build whose invoke() checks the bytes around every buffer. source: the
     model already read (else it is read from model)."""
     board = load_board(board_name)
@@ -147,11 +148,11 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     # every size and the margin (boards/fit.py), before anything is built.
     compiled = compile_graph(graph, arena_budget=None, guard_bytes=guard_bytes, kernel_set=kernel_set,
                              exact_seconds=EXACT_PLACEMENT_SECONDS, patch=patch, max_overhead=max_overhead,
-                             patch_budget=board.arena_budget_bytes)
+                             patch_budget=board.arena_budget_bytes, board=board, flash_budget=flash_budget)
     check_fit(board, graph, compiled.plan)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
-    key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead)
+    key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead, flash_budget)
     cached = _reusable(out_dir, key)
     if cached is not None:
         announce(f"using the build in {out_dir} (unchanged)")
@@ -276,13 +277,15 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
                  random_count: int = 3, seed: int = 0, timeout_s: float = 300.0,
                  announce: Announce = lambda m: None, guard_bytes: int = 0,
                  kernel_set: KernelSet = KernelSet.OPTIMISED, count_cycles: bool = False,
-                 patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20) -> RunReport:
+                 patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
+                 flash_budget: int | None = None) -> RunReport:
     """count_cycles: also run QEMU with the cycle plugin (tinygen/device/cycles.py) over invoke()."""
     source = read_model_source(model)
     model_bytes, graph = source.data, source.graph
     # Inputs first: a wrong inputs file is refused before minutes of building.
     records = load_records(inputs_file, graph) if inputs_file else random_records(graph, random_count, seed)
-    outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes, kernel_set, source, patch, max_overhead)
+    outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes, kernel_set, source, patch, max_overhead,
+                              flash_budget)
     board = load_board(board_name)
     reference = TflmReference(model_bytes, preserve_all=False)
 
@@ -339,7 +342,7 @@ def build_platformio_project(model: Path, board_name: str, out_dir: Path | None 
     board = load_board(board_name)
     source = read_model_source(model)
     compiled = compile_graph(source.graph, arena_budget=None, kernel_set=kernel_set,
-                             exact_seconds=EXACT_PLACEMENT_SECONDS)
+                             exact_seconds=EXACT_PLACEMENT_SECONDS, board=board)
     fit = check_fit(board, source.graph, compiled.plan)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     project = write_platformio_project(out_dir, board, compiled.sources, fit, framework)

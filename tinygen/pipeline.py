@@ -9,14 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinygen.boards.fit import code_flash_estimate, weights_bytes
+from tinygen.boards.schema import Board
 from tinygen.codegen.emit import emit_model
 from tinygen.codegen.sources import GeneratedSources
 from tinygen.frontend.tflite_reader import parse_tflite, read_tflite
 from tinygen.ir.graph import Graph
-from tinygen.kernels.call import Lowered
-from tinygen.kernels.optimised import KernelSet, choose_kernels
+from tinygen.kernels.call import KernelCall, Lowered
+from tinygen.kernels.cvalues import ConstArray, TensorRef
 from tinygen.kernels.inplace import apply_inplace, inplace_candidates
 from tinygen.kernels.overlap import declare_overlaps
+from tinygen.kernels.optimised import KernelSet, board_variant, choose_kernels, default_isa_features
+from tinygen.kernels.variants import Choice
 from tinygen.kernels.select import lower_graph
 from tinygen.plan.arena import ArenaPlan, plan_arena
 from tinygen.plan.contracts import overlap_allowances
@@ -42,6 +46,7 @@ class CompiledModel:
         """Arena offset of every activation tensor that exists whole: its buffer's offset plus its view's."""
         buffers = self.plan.buffer_offsets()
         return {t: buffers[v.buffer] + v.offset for t, v in self.schedule.tensor_views if v.buffer in buffers}
+    choices: tuple[Choice, ...] = ()  # why each kernel call got its variant
 
     @property
     def input_bytes(self) -> tuple[int, ...]:
@@ -82,45 +87,136 @@ def _choose_inplace(graph: Graph, lowered: tuple[Lowered, ...], keep: int = 0) -
     return apply_inplace(lowered, chosen)
 
 
+def _choose_variants(graph: Graph, lowered: tuple[Lowered, ...], features: frozenset[str],
+                     patch: PatchPlan | None, overlaps: bool,
+                     keep_arena: bool = True, flash_room: int | None = None) -> tuple[tuple[Lowered, ...], tuple[Choice, ...]]:
+    """The registry's variant for the board on every call outside the patch stage and not in place
+    (an in-place kernel has no variant in the registry),
+    kept only where the arena does not grow (their scratch, or no overlap contract). Greedy, most
+    instructions saved first; the calls left out keep their portable twin. Returns why each call
+    got its kernel. keep_arena=False: every variant, whatever the arena (KernelSet.FASTEST).
+    flash_room: the bytes the variants' own data may add over the weights they replace (the wide
+    ones double them); the variants then go by instructions saved per byte added until it is spent."""
+    keep = patch.split if patch else 0
+    offers: dict[int, tuple[KernelCall, Choice]] = {}
+    choices: dict[int, Choice] = {}
+    for position, item in enumerate(lowered):
+        if not isinstance(item, KernelCall) or (offer := board_variant(graph, item, features)) is None:
+            continue
+        variant, choice = offer
+        if position < keep:
+            choices[position] = _noted(choice, item.function, "runs in the patch stage (its arguments are rewritten per patch)")
+        elif variant.function == item.function:
+            choices[position] = choice
+        else:
+            offers[position] = offer
+
+    def with_variants(positions: set[int]) -> tuple[Lowered, ...]:
+        return tuple(offers[i][0] if i in positions else item for i, item in enumerate(lowered))
+
+    def arena(positions: set[int]) -> int:
+        return schedule_and_plan(graph, declare_overlaps(with_variants(positions)), None, 0, overlaps, 0.0, patch)[1].arena_bytes
+
+    added = {i: _flash_added(graph, lowered[i], offers[i][0]) for i in offers}
+    def merit(i: int) -> float:
+        saved = _saved(offers[i][1], lowered[i].function)
+        return saved / max(added[i], 1) if flash_room is not None else saved
+
+    limit, taken = arena(set()) if keep_arena else 0, set()
+    for position in sorted(offers, key=lambda i: -merit(i)):
+        twin = lowered[position].function
+        if flash_room is not None and added[position] > flash_room:
+            choices[position] = _noted(offers[position][1], twin, f"the variant's data (+{added[position]} B) "
+                                                                  f"exceeds the flash left ({flash_room} B)")
+        elif keep_arena and arena(taken | {position}) > limit:
+            choices[position] = _noted(offers[position][1], twin, "the variant would raise the arena")
+        else:
+            taken.add(position)
+            choices[position] = offers[position][1]
+            flash_room = None if flash_room is None else flash_room - max(added[position], 0)
+    return with_variants(taken), tuple(choices[i] for i in sorted(choices, key=lambda i: lowered[i].op_index))
+
+
+def _flash_added(graph: Graph, twin: KernelCall, variant: KernelCall) -> int:
+    """Flash the variant's own constants take beyond the constant tensors the twin reads (its weights
+    and bias, which the variant's data replaces)."""
+    own = sum(a.value.values.nbytes for a in variant.args if isinstance(a.value, ConstArray))
+    replaced = sum(graph.tensor(a.value.tensor).nbytes for a in twin.args
+                   if isinstance(a.value, TensorRef) and graph.tensor(a.value.tensor).data is not None)
+    return own - replaced
+
+
+def _noted(choice: Choice, function: str, note: str) -> Choice:
+    return Choice(choice.op_index, function, choice.considered + (("kept " + function, note),))
+
+
+def _saved(choice: Choice, twin: str) -> int:
+    """Estimated instructions the chosen variant saves over the twin, from the registry's notes."""
+    costs = {name: int(note[1:].split()[0]) for name, note in choice.considered if note.startswith("~")}
+    return costs.get(twin, 0) - costs.get(choice.function, 0)
+
+
+def estimated_flash(graph: Graph, board: Board | None) -> int:
+    """The firmware flash boards/fit.py estimates for the model with its own weights."""
+    framework = board.platformio.flash_overhead_bytes if board is not None and board.platformio else 0
+    return weights_bytes(graph) + code_flash_estimate(graph) + framework
+
+
 def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: int = 0,
                   kernel_set: KernelSet = KernelSet.OPTIMISED, overlaps: bool = True,
                   exact_seconds: float = 0.0, patch: PatchRequest = NO_PATCH,
-                  max_overhead: float = 0.20, patch_budget: int | None = None) -> CompiledModel:
+                  max_overhead: float = 0.20, patch_budget: int | None = None,
+                  board: Board | None = None, flash_budget: int | None = None) -> CompiledModel:
     """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator.
     overlaps=False: every buffer apart from every other live one (no kernel contracts, no in-place
     variants), as before the schedule had them. exact_seconds: time for the exact placement search.
     patch: run the first stage patch by patch (MCUNetV2); max_overhead bounds the extra MACs that
     --patch auto may spend, as a fraction of the model's. patch_budget: the arena the patch choice
-    aims to fit (default arena_budget), where the caller checks the fit itself (boards/fit.py)."""
-    kernels = choose_kernels(lower_graph(graph), kernel_set)
+    aims to fit (default arena_budget), where the caller checks the fit itself (boards/fit.py).
+    board: the board the code is for (its ISA features choose the kernel variants); by default
+    tinygen's default board. flash_budget: the firmware flash (estimated as boards/fit.py does) the
+    variants' own data must leave the model within; default the board's flash budget, if a board is named."""
+    features = frozenset(board.core.isa_features) if board is not None else default_isa_features()
+    # The portable twins first (no ISA feature): order, in-place and patch choices work on the
+    # reference kernels' arguments; the board's own variants come after, where they cost no arena.
+    kernels, _ = choose_kernels(graph, lower_graph(graph), kernel_set, frozenset())
     kernels = order_for_memory(graph, kernels, lambda candidate: schedule_and_plan(
         graph, declare_overlaps(candidate), None, guard_bytes, overlaps)[1].arena_bytes)
 
     def prepared(patch_plan: PatchPlan | None) -> tuple[Lowered, ...]:
         lowered = kernels
-        if overlaps and not guard_bytes:
+        if overlaps and not guard_bytes and kernel_set is not KernelSet.FASTEST:
             lowered = _choose_inplace(graph, lowered, keep=patch_plan.split if patch_plan else 0)
-        return declare_overlaps(lowered)
+        return lowered
 
     def arena_of(patch_plan: PatchPlan | None) -> ArenaPlan:
-        return schedule_and_plan(graph, prepared(patch_plan), None, 0, overlaps, 0.0, patch_plan)[1]
+        return schedule_and_plan(graph, declare_overlaps(prepared(patch_plan)), None, 0, overlaps, 0.0, patch_plan)[1]
 
     patch_plan = choose_patch_plan(graph, kernels, patch, max_overhead,
                                    arena_budget if patch_budget is None else patch_budget, arena_of)
-    lowered = prepared(patch_plan)
+    lowered, choices = prepared(patch_plan), ()
+    if kernel_set is not KernelSet.REFERENCE:
+        if flash_budget is None and board is not None:
+            flash_budget = board.memory.flash_budget
+        flash_room = None if flash_budget is None else flash_budget - estimated_flash(graph, board)
+        lowered, choices = _choose_variants(graph, lowered, features, patch_plan, overlaps,
+                                            keep_arena=kernel_set is KernelSet.OPTIMISED, flash_room=flash_room)
+    lowered = declare_overlaps(lowered)
     schedule, plan = schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds, patch_plan)
-    return CompiledModel(graph, lowered, schedule, plan, emit_model(graph, schedule, plan), patch_plan)
+    return CompiledModel(graph, lowered, schedule, plan, emit_model(graph, schedule, plan), patch_plan, choices)
 
 
 def compile_file(path: Path | str, arena_budget: int | None = None, guard_bytes: int = 0,
                  kernel_set: KernelSet = KernelSet.OPTIMISED, overlaps: bool = True,
-                 patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20) -> CompiledModel:
+                 patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20, board: Board | None = None,
+                 flash_budget: int | None = None) -> CompiledModel:
     return compile_graph(read_tflite(path), arena_budget, guard_bytes, kernel_set, overlaps,
-                         patch=patch, max_overhead=max_overhead)
+                         patch=patch, max_overhead=max_overhead, board=board, flash_budget=flash_budget)
 
 
 def compile_bytes(data: bytes, name: str = "model", arena_budget: int | None = None,
                   guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED,
-                  overlaps: bool = True, patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20) -> CompiledModel:
+                  overlaps: bool = True, patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
+                  board: Board | None = None, flash_budget: int | None = None) -> CompiledModel:
     return compile_graph(parse_tflite(data, name=name), arena_budget, guard_bytes, kernel_set, overlaps,
-                         patch=patch, max_overhead=max_overhead)
+                         patch=patch, max_overhead=max_overhead, board=board, flash_budget=flash_budget)

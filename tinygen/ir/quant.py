@@ -43,23 +43,32 @@ def round_half_away_f32(value: np.float32) -> np.float32:
     return np.float32(np.copysign(r, value))
 
 
-def quantize_multiplier(real_multiplier: float) -> FixedPointMultiplier:
-    """TFLM's QuantizeMultiplier(double): a Q31 significand and a power-of-two exponent."""
+def quantize_multiplier_any_shift(real_multiplier: float) -> FixedPointMultiplier:
+    """TFLM's QuantizeMultiplier(double) (the default, double-rounding build): a Q31 significand and
+    a power-of-two exponent, the exponent unchecked (SOFTMAX legitimately gives 31, HARD_SWISH large
+    ones). The project's one QuantizeMultiplier; quantize_multiplier() is it for int32 arithmetic."""
     if real_multiplier == 0.0:
         return FixedPointMultiplier(0, 0)
     if not math.isfinite(real_multiplier) or real_multiplier < 0:
+        # e.g. a float32 scale ratio that overflowed: TFLM would convert infinity to an integer (undefined)
         raise InvalidModelError(f"scale ratio {real_multiplier!r} cannot be quantized")
     significand, shift = math.frexp(real_multiplier)
     q_fixed = int(round_half_away(significand * (1 << 31)))
     if q_fixed == (1 << 31):
         q_fixed //= 2
         shift += 1
-    if shift < -31:
+    if shift < -31:  # flushed to zero, as TFLM does
         return FixedPointMultiplier(0, 0)
-    if shift > 30:
+    return FixedPointMultiplier(q_fixed, shift)
+
+
+def quantize_multiplier(real_multiplier: float) -> FixedPointMultiplier:
+    """QuantizeMultiplier for the kernels' int32 requantization: a shift above 30 is refused."""
+    m = quantize_multiplier_any_shift(real_multiplier)
+    if m.shift > 30:
         # TFLM would overflow here (TFLITE_CHECK); refuse rather than emit wrong arithmetic.
         raise InvalidModelError(f"scale ratio {real_multiplier!r} is too large for int32 arithmetic")
-    return FixedPointMultiplier(q_fixed, shift)
+    return m
 
 
 def f32(value: float) -> np.float32:

@@ -15,35 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinygen.errors import InvalidModelError, UnsupportedModelError
-from tinygen.ir.quant import round_half_away
+from tinygen.ir.quant import quantize_multiplier_any_shift, round_half_away
 
 INT16_MAX = 2**15 - 1
-
-
-@dataclass(frozen=True)
-class RawMultiplier:
-    """A Q31 significand and TFLM's exponent, as QuantizeMultiplier leaves them (any shift)."""
-
-    multiplier: int
-    shift: int
-
-
-def tflm_quantize_multiplier(real: float) -> RawMultiplier:
-    """QuantizeMultiplier(double) in TFLM's default (double-rounding) build, without refusing
-    large shifts: SOFTMAX legitimately produces shift 31, HARD_SWISH large relu-ish shifts."""
-    if real == 0.0:
-        return RawMultiplier(0, 0)
-    if not math.isfinite(real):
-        # A float32 scale ratio that overflowed: TFLM would convert infinity to an integer (undefined).
-        raise UnsupportedModelError(f"scale ratio {real!r} overflows float32")
-    significand, shift = math.frexp(real)
-    q_fixed = int(round_half_away(significand * (1 << 31)))
-    if q_fixed == 1 << 31:
-        q_fixed //= 2
-        shift += 1
-    if shift < -31:  # flushed to zero, as TFLM does
-        return RawMultiplier(0, 0)
-    return RawMultiplier(q_fixed, shift)
 
 
 def calculate_input_radius(input_integer_bits: int, input_left_shift: int, total_signed_bits: int = 31) -> int:
@@ -84,7 +58,7 @@ def softmax_scaling(beta: float, input_scale: float) -> SoftmaxScaling:
         # QuantizeMultiplierGreaterThanOne: TFLITE_CHECK_GT(multiplier, 1.) aborts TFLM.
         raise InvalidModelError(
             f"beta * input scale = {beta_d * scale_d!r} is below 2^-26; TFLite Micro aborts on such a SOFTMAX")
-    m = tflm_quantize_multiplier(real)
+    m = quantize_multiplier_any_shift(real)
     return SoftmaxScaling(m.multiplier, m.shift,
                           -calculate_input_radius(SOFTMAX_SCALED_DIFF_INTEGER_BITS, m.shift))
 
@@ -147,10 +121,10 @@ def hard_swish_scaling(input_scale: float, output_scale: float) -> HardSwishScal
     in_s, out_s = np.float32(input_scale), np.float32(output_scale)
     hires_input_scale = np.float32(np.float32(1.0) / np.float32(128.0)) * in_s
     reluish_scale = np.float32(3.0) / np.float32(32768.0)
-    with np.errstate(over="ignore"):  # an overflow to infinity is refused by tflm_quantize_multiplier
+    with np.errstate(over="ignore"):  # an overflow to infinity is refused by quantize_multiplier_any_shift
         output_ratio, reluish_ratio = hires_input_scale / out_s, hires_input_scale / reluish_scale
-    output = tflm_quantize_multiplier(float(np.float32(output_ratio)))
-    reluish = tflm_quantize_multiplier(float(np.float32(reluish_ratio)))
+    output = quantize_multiplier_any_shift(float(np.float32(output_ratio)))
+    reluish = quantize_multiplier_any_shift(float(np.float32(reluish_ratio)))
     if output.shift > 0:
         # TF_LITE_ENSURE(output_multiplier_exponent <= 0): TFLM refuses the model at Prepare.
         raise InvalidModelError(

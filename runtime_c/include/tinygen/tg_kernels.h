@@ -19,5 +19,6 @@
 #include "tinygen/tg_data_movement.h"
 #include "tinygen/tg_binary.h"
 #include "tinygen/tg_copy_window.h"
+#include "tinygen/tg_wide.h"
 
 #endif /* TINYGEN_TG_KERNELS_H */

@@ -1,0 +1,143 @@
+/* DEPTHWISE_CONV_2D, int8, depth multiplier 1: tg_depthwise_conv_s8's wide variant (tinygen/tg_wide.h).
+ *
+ * Channels are independent, so the SIMD runs across them, four at a time: one load brings four
+ * input channels, SXTB16 splits them into (c0, c2) and (c1, c3), one LDRD the matching widened
+ * weights, and SMLABB / SMLATT add each product to its channel's accumulator. Inside the input the
+ * offset is folded into the bias; windows overlapping the padding add it (SXTAB16) over their valid
+ * taps instead. Channels beyond a multiple of four are done one at a time.
+ */
+#include "tinygen/tg_kernels.h"
+#include "tg_wide_dot.h"
+
+/* acc.ai += w[i] * x[i] for four channels at x; w points at the tap's two packed words. */
+static inline tg_acc4_t tap4(const int8_t *x, const int32_t *w, tg_acc4_t acc)
+{
+    const uint32_t xs = tg_read_s8x4(x);
+    const uint32_t x_even = tg_pair_even(xs), x_odd = tg_pair_odd(xs);
+    uint32_t w_even, w_odd;
+    tg_load_pair(&w, &w_even, &w_odd);
+    acc.a0 = tg_smlabb(w_even, x_even, acc.a0);
+    acc.a2 = tg_smlatt(w_even, x_even, acc.a2);
+    acc.a1 = tg_smlabb(w_odd, x_odd, acc.a1);
+    acc.a3 = tg_smlatt(w_odd, x_odd, acc.a3);
+    return acc;
+}
+
+/* The same with the input offset added to x (offsets = tg_pair_splat(offset)). */
+static inline tg_acc4_t tap4_offset(const int8_t *x, const int32_t *w, uint32_t offsets, tg_acc4_t acc)
+{
+    const uint32_t xs = tg_read_s8x4(x);
+    const uint32_t x_even = tg_pair_even_add(offsets, xs), x_odd = tg_pair_odd_add(offsets, xs);
+    uint32_t w_even, w_odd;
+    tg_load_pair(&w, &w_even, &w_odd);
+    acc.a0 = tg_smlabb(w_even, x_even, acc.a0);
+    acc.a2 = tg_smlatt(w_even, x_even, acc.a2);
+    acc.a1 = tg_smlabb(w_odd, x_odd, acc.a1);
+    acc.a3 = tg_smlatt(w_odd, x_odd, acc.a3);
+    return acc;
+}
+
+/* Channel c's weight at tap t in the packed layout (taps per channel group: taps). */
+static inline int32_t packed_weight(const int32_t *filter, int32_t taps, int32_t t, int32_t c)
+{
+    const uint32_t word = (uint32_t)filter[((c >> 2) * taps + t) * 2 + (c & 1)];
+    return (int16_t)(uint16_t)((c & 2) ? word >> 16 : word & 0xFFFFu);
+}
+
+/* A whole undilated 3x3 window for four channels; w walks the group's nine taps. */
+static inline tg_acc4_t window3x3(const int8_t *x, int32_t tap_step, int32_t row_step, const int32_t *w,
+                                  tg_acc4_t acc)
+{
+    acc = tap4(x, w, acc);
+    acc = tap4(x + tap_step, w + 2, acc);
+    acc = tap4(x + 2 * tap_step, w + 4, acc);
+    x += row_step;
+    acc = tap4(x, w + 6, acc);
+    acc = tap4(x + tap_step, w + 8, acc);
+    acc = tap4(x + 2 * tap_step, w + 10, acc);
+    x += row_step;
+    acc = tap4(x, w + 12, acc);
+    acc = tap4(x + tap_step, w + 14, acc);
+    acc = tap4(x + 2 * tap_step, w + 16, acc);
+    return acc;
+}
+
+void tg_depthwise_conv_s8_wide(const tg_depthwise_wide_params_t *params, const int32_t *channels,
+                               const tg_dims_t *input_dims, const int8_t *input,
+                               const tg_dims_t *filter_dims, const int32_t *filter,
+                               const tg_dims_t *output_dims, int8_t *output)
+{
+    /* Local copies: output stores through int8_t * may alias anything a pointer reaches (see tg_dot_s8.h). */
+    const tg_depthwise_wide_params_t p = *params;
+    const tg_dims_t in = *input_dims, out = *output_dims;
+    const int32_t f_h = filter_dims->h, f_w = filter_dims->w;
+    const tg_wide_epilogue_t epilogue = {p.output_offset, p.activation.min, p.activation.max};
+    const int32_t c_all = in.c, c4 = in.c & ~3;
+    const int32_t taps = f_h * f_w, group_words = 2 * taps;
+    const uint32_t offsets = tg_pair_splat(p.input_offset);
+    const int32_t in_row_step = p.dilation.h * in.w * c_all, in_tap_step = p.dilation.w * c_all;
+    const int whole_3x3 = f_h == 3 && f_w == 3 && p.dilation.h == 1 && p.dilation.w == 1;
+
+    for (int32_t b = 0; b < out.n; ++b) {
+        const int8_t *in_batch = input + b * in.h * in.w * c_all;
+        for (int32_t oy = 0; oy < out.h; ++oy) {
+            const int32_t y0 = oy * p.stride.h - p.padding.h;
+            int32_t fy_first, fy_end;
+            tg_valid_taps(y0, p.dilation.h, f_h, in.h, &fy_first, &fy_end);
+            for (int32_t ox = 0; ox < out.w; ++ox) {
+                const int32_t x0 = ox * p.stride.w - p.padding.w;
+                int32_t fx_first, fx_end;
+                tg_valid_taps(x0, p.dilation.w, f_w, in.w, &fx_first, &fx_end);
+                const int inside = fy_first == 0 && fy_end == f_h && fx_first == 0 && fx_end == f_w;
+                const int any = fy_first < fy_end && fx_first < fx_end;
+                const int8_t *in_tap0 =
+                    any ? in_batch + ((y0 + p.dilation.h * fy_first) * in.w + x0 + p.dilation.w * fx_first) * c_all
+                        : in_batch;
+                int32_t c = 0;
+                for (; c < c4; c += 4) {
+                    const int32_t *channel = channels + c * TG_WIDE_CHANNEL_WORDS;
+                    const int32_t *w_c = filter + (c >> 2) * group_words;
+                    tg_acc4_t acc;
+                    if (inside) {
+                        acc = tg_wide_start(channel, 0);
+                        const int8_t *x = in_tap0 + c;
+                        if (whole_3x3) {
+                            acc = window3x3(x, c_all, in_row_step, w_c, acc);
+                        } else {
+                            for (int32_t fy = 0; fy < f_h; ++fy) {
+                                for (int32_t fx = 0; fx < f_w; ++fx) {
+                                    acc = tap4(x + fx * in_tap_step, w_c + 2 * (fy * f_w + fx), acc);
+                                }
+                                x += in_row_step;
+                            }
+                        }
+                    } else {
+                        acc = tg_wide_start(channel, 4);  /* the plain bias */
+                        const int8_t *x_row = in_tap0 + c;
+                        for (int32_t fy = fy_first; fy < fy_end; ++fy) {
+                            for (int32_t fx = fx_first; fx < fx_end; ++fx) {
+                                acc = tap4_offset(x_row + (fx - fx_first) * in_tap_step, w_c + 2 * (fy * f_w + fx),
+                                                  offsets, acc);
+                            }
+                            x_row += in_row_step;
+                        }
+                    }
+                    output = tg_wide_outputs(acc, channel, 4, epilogue, output);
+                }
+                for (; c < c_all; ++c) {  /* one channel at a time: w * (x + offset) from the plain bias */
+                    const int32_t *channel = channels + c * TG_WIDE_CHANNEL_WORDS;
+                    uint32_t acc = (uint32_t)channel[4];
+                    const int8_t *x_row = in_tap0 + c;
+                    for (int32_t fy = fy_first; fy < fy_end; ++fy) {
+                        for (int32_t fx = fx_first; fx < fx_end; ++fx) {
+                            const int32_t w = packed_weight(filter, taps, fy * f_w + fx, c);
+                            acc += (uint32_t)(w * ((int32_t)x_row[(fx - fx_first) * in_tap_step] + p.input_offset));
+                        }
+                        x_row += in_row_step;
+                    }
+                    *output++ = tg_wide_output((int32_t)acc, channel, epilogue);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+/* Internal to runtime_c/kernels: what the wide variants (tinygen/tg_wide.h) share. Inputs are widened
+ * to int16 in scratch once, then every inner loop is loads and SMLADs only: the weights were widened,
+ * packed and interleaved at generation time, and the input offset folded into the bias.
+ *
+ * Aliasing: the scratch lies in the arena (a uint8_t array) and is written as int16 and read as
+ * uint32 words, so it is accessed through may_alias types only. Wrapping: SMLAD wraps modulo 2^32,
+ * and the portable tg_smlad (tg_simd.h) computes in uint32_t, so no sum overflows a signed type.
+ */
+#ifndef TINYGEN_TG_WIDE_DOT_H
+#define TINYGEN_TG_WIDE_DOT_H
+
+#include "tinygen/tg_wide.h"
+#include "tg_dot_s8.h"
+
+typedef int16_t tg_s16_alias_t __attribute__((may_alias));
+typedef uint32_t tg_u32_alias_t __attribute__((may_alias));
+
+/* (lo half of a, lo half of b) and (hi half of a, hi half of b): PKHBT and PKHTB on the DSP. */
+static inline uint32_t tg_pack_lo(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
+static inline uint32_t tg_pack_hi(uint32_t a, uint32_t b) { return (b & 0xFFFF0000u) | (a >> 16); }
+
+/* dst[i] = src[i] as int16, i in [0, count); dst is 2-byte aligned (4-byte aligned after at most one
+ * element, then four at a time: one load, two SXTB16, two packs, two stores). */
+static inline tg_s16_alias_t *tg_widen_s8(const int8_t *src, tg_s16_alias_t *dst, int32_t count)
+{
+    if (((uintptr_t)dst & 2u) != 0 && count > 0) {
+        *dst++ = *src++;
+        --count;
+    }
+    tg_u32_alias_t *words = (tg_u32_alias_t *)(void *)dst;
+    for (int32_t blocks = count >> 2; blocks > 0; --blocks) {
+        const uint32_t s8x4 = tg_read_s8x4(src);
+        const uint32_t even = tg_pair_even(s8x4), odd = tg_pair_odd(s8x4);  /* (b0, b2), (b1, b3) */
+        words[0] = tg_pack_lo(even, odd);                                   /* (b0, b1) */
+        words[1] = tg_pack_hi(even, odd);                                   /* (b2, b3) */
+        words += 2;
+        src += 4;
+    }
+    dst = (tg_s16_alias_t *)(void *)words;
+    for (int32_t k = 0; k < (count & 3); ++k) {
+        *dst++ = src[k];
+    }
+    return dst;
+}
+
+static inline tg_s16_alias_t *tg_fill_s16(tg_s16_alias_t *dst, int32_t value, int32_t count)
+{
+    for (int32_t k = 0; k < count; ++k) {
+        *dst++ = (int16_t)value;
+    }
+    return dst;
+}
+
+/* Two packed weight words, the pointer moved past them: one LDRD with writeback on the DSP path
+ * (the weights are int32_t arrays, so word aligned as LDRD needs). GCC does not merge the two loads
+ * of the C version itself. */
+static inline void tg_load_pair(const int32_t **w, uint32_t *first, uint32_t *second)
+{
+#if TG_SIMD_DSP
+    /* The two words as a memory input (not a "memory" clobber, which would force every array the
+     * caller keeps in registers, such as its accumulators, back to memory around each load). */
+    const int32_t (*words)[2] = (const int32_t (*)[2])*w;
+    __asm__("ldrd %0, %1, [%2], #8" : "=&r"(*first), "=&r"(*second), "+r"(*w) : "m"(*words));
+#else
+    *first = (uint32_t)(*w)[0];
+    *second = (uint32_t)(*w)[1];
+    *w += 2;
+#endif
+}
+
+/* Four accumulators, passed and returned by value so they stay in registers (an array whose
+ * address is taken goes back to the stack around every call GCC does not fully unroll). */
+typedef struct {
+    int32_t a0, a1, a2, a3;
+} tg_acc4_t;
+
+/* Four k of one int16 column against TG_WIDE_ROWS interleaved rows: 5 LDRD, 8 SMLAD. */
+#define TG_WIDE_BLOCK_1X4(x, w, a0, a1, a2, a3)                                                          \
+    do {                                                                                               \
+        const uint32_t xa_ = (x)[0], xb_ = (x)[1]; /* k0 k1, k2 k3 */                                   \
+        uint32_t w0_, w1_;                                                                             \
+        (x) += 2;                                                                                      \
+        tg_load_pair(&(w), &w0_, &w1_); /* rows 0 and 1 at k0 k1 */                                    \
+        a0 = tg_smlad(xa_, w0_, a0);                                                                   \
+        a1 = tg_smlad(xa_, w1_, a1);                                                                   \
+        tg_load_pair(&(w), &w0_, &w1_); /* rows 2 and 3 at k0 k1 */                                    \
+        a2 = tg_smlad(xa_, w0_, a2);                                                                   \
+        a3 = tg_smlad(xa_, w1_, a3);                                                                   \
+        tg_load_pair(&(w), &w0_, &w1_); /* rows 0 and 1 at k2 k3 */                                    \
+        a0 = tg_smlad(xb_, w0_, a0);                                                                   \
+        a1 = tg_smlad(xb_, w1_, a1);                                                                   \
+        tg_load_pair(&(w), &w0_, &w1_); /* rows 2 and 3 at k2 k3 */                                    \
+        a2 = tg_smlad(xb_, w0_, a2);                                                                   \
+        a3 = tg_smlad(xb_, w1_, a3);                                                                   \
+    } while (0)
+
+/* One int16 column by TG_WIDE_ROWS interleaved rows, four k per block: acc.aj += x . w_j. One block
+ * per iteration: 16 instructions per 16 MACs on the Cortex-M4 with GCC 12 -O2 (5 LDRD, 8 SMLAD, 3 loop). */
+static inline tg_acc4_t tg_wide_dot1x4(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t acc)
+{
+    int32_t a0 = acc.a0, a1 = acc.a1, a2 = acc.a2, a3 = acc.a3;
+    for (; blocks > 0; --blocks) {
+        TG_WIDE_BLOCK_1X4(x, w, a0, a1, a2, a3);
+    }
+    const tg_acc4_t result = {a0, a1, a2, a3};
+    return result;
+}
+
+/* The same, two blocks per iteration: 29 instructions per 32 MACs, plus a few to enter. The fully
+ * connected variant uses it (AD: -6 %); in the convolution it cost VWW and KWS more than it saved
+ * IC, even chosen by depth at run time (measured, docs/kernel-variants.md). */
+static inline tg_acc4_t tg_wide_dot1x4_unrolled(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks,
+                                                tg_acc4_t acc)
+{
+    int32_t a0 = acc.a0, a1 = acc.a1, a2 = acc.a2, a3 = acc.a3;
+    if (blocks & 1) {
+        TG_WIDE_BLOCK_1X4(x, w, a0, a1, a2, a3);
+    }
+    for (int32_t pairs = blocks >> 1; pairs > 0; --pairs) {
+        TG_WIDE_BLOCK_1X4(x, w, a0, a1, a2, a3);
+        TG_WIDE_BLOCK_1X4(x, w, a0, a1, a2, a3);
+    }
+    const tg_acc4_t result = {a0, a1, a2, a3};
+    return result;
+}
+
+/* x + y, saturated to int32 (QADD on the DSP extension). */
+static inline int32_t tg_qadd(int32_t x, int32_t y)
+{
+#if TG_SIMD_DSP
+    return __qadd(x, y);
+#else
+    const int64_t sum = (int64_t)x + y;
+    return sum > INT32_MAX ? INT32_MAX : sum < INT32_MIN ? INT32_MIN : (int32_t)sum;
+#endif
+}
+
+/* gemmlowp's MultiplyByQuantizedMultiplier, double rounding, for a multiplier in [0, 2^31 - 1] and a
+ * right shift e in [1, 23], as the output of a kernel whose result is then offset and clamped to
+ * int8. The rounding doubling high multiply h is one SMLAL (it never saturates: the multiplier is
+ * not INT32_MIN). Rounding half away from zero, h / 2^e is (h + 2^(e - 1) - [h < 0]) >> e, exactly,
+ * unless the sum passes INT32_MAX; QADD saturates it there and the result is 2^(31 - e) - 1 instead
+ * of 2^(31 - e): both at least 2^8 - 1 for e <= 23, so both clamp to the same int8 output (the
+ * output offset is at least -128 and the clamp's maximum at most 127). tests/test_variants.py
+ * checks this against the reference arithmetic at the edges. */
+static inline int32_t tg_wide_requantize(int32_t x, int32_t multiplier, int32_t right_shift, int32_t rounding)
+{
+    const int32_t high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
+    return tg_qadd(high, rounding + (high >> 31)) >> right_shift;
+}
+
+typedef struct {
+    int32_t output_offset;
+    int32_t min;
+    int32_t max;
+} tg_wide_epilogue_t;
+
+/* The accumulator (started from the channel's bias), requantized, offset and clamped. */
+static inline int8_t tg_wide_output(int32_t acc, const int32_t *channel, tg_wide_epilogue_t e)
+{
+    const int32_t y = tg_wide_requantize(acc, channel[1], channel[2], channel[3]) + e.output_offset;
+    return (int8_t)tg_clamp(y, e.min, e.max);
+}
+
+/* The accumulators of one row block, each started from its channel's word `word` (0: the folded
+ * bias, 4: the plain bias). */
+static inline tg_acc4_t tg_wide_start(const int32_t *channel, int32_t word)
+{
+    const tg_acc4_t acc = {channel[word], channel[TG_WIDE_CHANNEL_WORDS + word],
+                           channel[2 * TG_WIDE_CHANNEL_WORDS + word], channel[3 * TG_WIDE_CHANNEL_WORDS + word]};
+    return acc;
+}
+
+/* The outputs of one row block: `rows` (at most TG_WIDE_ROWS) channels from channel's data on. */
+static inline int8_t *tg_wide_outputs(tg_acc4_t acc, const int32_t *channel, int32_t rows, tg_wide_epilogue_t e,
+                                      int8_t *output)
+{
+    const int32_t step = TG_WIDE_CHANNEL_WORDS;
+    if (rows == TG_WIDE_ROWS) {
+        output[0] = tg_wide_output(acc.a0, channel, e);
+        output[1] = tg_wide_output(acc.a1, channel + step, e);
+        output[2] = tg_wide_output(acc.a2, channel + 2 * step, e);
+        output[3] = tg_wide_output(acc.a3, channel + 3 * step, e);
+        return output + TG_WIDE_ROWS;
+    }
+    output[0] = tg_wide_output(acc.a0, channel, e);
+    if (rows > 1) {
+        output[1] = tg_wide_output(acc.a1, channel + step, e);
+    }
+    if (rows > 2) {
+        output[2] = tg_wide_output(acc.a2, channel + 2 * step, e);
+    }
+    return output + rows;
+}
+
+#endif /* TINYGEN_TG_WIDE_DOT_H */

@@ -74,3 +74,56 @@ def test_the_html_report_shows_the_plot_in_chromium(kws_report, tmp_path):
     start = text.index("data:image/png;base64,")
     broken.write_text(text[:start] + text[text.index('"', start):], encoding="utf-8")
     assert _fill_pixels(_screenshot(tmp_path, broken)) < 50
+
+
+def test_kws_in_place_kernels_and_overlaps_per_step(kws_report):
+    memory, html = kws_report
+    steps, buffers = memory["steps"], {b["label"]: b for b in memory["buffers"]}
+    assert memory["patch"]["plan"] == "none" and all(s["patch_iteration"] is None for s in steps)
+    in_place = [s for s in steps if s["in_place"]]
+    assert len(in_place) >= 4  # the depthwise/pointwise pairs of DS-CNN run over their own input
+    for s in in_place:
+        assert s["kernel"].endswith("_inplace")
+        (o,) = [o for o in s["overlaps"] if o["in_place"]]
+        # The offsets are the plan's, the contract (output at most 0 bytes above the input) the kernel's.
+        assert o["input_offset"] == buffers[o["input"]]["offset"] == o["output_offset"] == buffers[o["output"]]["offset"]
+        assert o["max_delta"] == 0 and o["min_delta"] in (None, 0) and o["shares_bytes"]
+        assert o["input"] in s["alive"] and o["output"] in s["alive"]
+    for s in steps:
+        if not s["kernel"].endswith("_inplace"):
+            assert not s["in_place"]
+        for o in s["overlaps"]:
+            assert o["delta"] == o["output_offset"] - o["input_offset"]
+            assert not o["shares_bytes"] or o["delta"] <= o["max_delta"]  # a taken overlap obeys its contract
+        # Occupied bytes count shared bytes once: never more than the sum, nor than the arena.
+        assert s["occupied_bytes"] <= min(s["live_bytes"], memory["arena_bytes"])
+        if any(o["shares_bytes"] for o in s["overlaps"]):
+            assert s["occupied_bytes"] < s["live_bytes"]
+    assert memory["peak_occupied_bytes"] == max(s["occupied_bytes"] for s in steps) <= memory["arena_bytes"]
+    text = html.read_text(encoding="utf-8")
+    assert "in place: " in text and "max_delta 0" in text and "none (whole tensors)" in text
+
+
+def test_vww_patch_stage_per_step():
+    proc = subprocess.run([sys.executable, "-m", "tinygen.cli", "inspect", str(mlperf_model("vww")), "--json",
+                           "--patch", "4:8x8"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    memory = out["memory"]
+    patch, steps = memory["patch"], memory["steps"]
+    assert patch["plan"] == out["patch"] == "4:8x8" and patch["mac_overhead"] == out["mac_overhead"] > 0
+    assert patch["grid"] == [8, 8] and patch["patches"] == 64 and patch["operators"] == 4
+    assert patch["extra_macs"] == patch["stage_macs"] - patch["whole_macs"] > 0
+    stage = [s for s in steps if s["patch_iteration"] is not None]
+    # The stage comes first, patch after patch in order, then the rest of the model runs on whole tensors.
+    assert len(stage) == patch["steps"] and steps[:len(stage)] == stage
+    assert [s["patch_iteration"] for s in stage] == sorted(s["patch_iteration"] for s in stage)
+    assert {s["patch_iteration"] for s in stage} == set(range(64))
+    assert len(steps) > len(stage)
+    # The stage's whole output lies over its whole input under the stage's contract (min_delta given).
+    stage_overlaps = [o for s in stage for o in s["overlaps"]]
+    assert stage_overlaps and all(o["min_delta"] is not None and o["min_delta"] <= o["delta"] <= o["max_delta"]
+                                  for o in stage_overlaps if o["shares_bytes"])
+    assert any(o["shares_bytes"] for o in stage_overlaps)
+    for s in steps:
+        assert s["occupied_bytes"] <= min(s["live_bytes"], memory["arena_bytes"])

@@ -229,6 +229,8 @@ def render_plot_png(report: MemoryReport) -> bytes:
     steps = [s.index for s in report.steps]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True, gridspec_kw={"height_ratios": [1, 1.3]})
     top.bar(steps, [s.live_bytes for s in report.steps], width=0.8, color="#4c72b0", alpha=0.6, label="live bytes")
+    top.step(steps, [s.occupied_bytes for s in report.steps], where="mid", color="#222222", lw=1,
+             label="occupied bytes (shared bytes once)")
     top.axhline(report.facts.arena_bytes, color="#dd8452", lw=2, label=f"tinygen arena {report.facts.arena_bytes:,} B")
     top.axhline(report.facts.lower_bound_bytes, color="#55a868", lw=1.5, ls="--",
                 label=f"lower bound {report.facts.lower_bound_bytes:,} B")

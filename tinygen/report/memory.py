@@ -237,6 +237,11 @@ def render_plot_png(report: MemoryReport) -> bytes:
     if report.tflm_plan_bytes is not None:
         top.axhline(report.tflm_plan_bytes, color="#c44e52", lw=1.5, ls=":",
                     label=f"TFLite Micro plan {report.tflm_plan_bytes:,} B")
+    stage = [s.index for s in report.steps if s.patch_iteration is not None]
+    if stage:  # the patch stage: a pale band behind its steps, in both plots
+        for axis in (top, bottom):
+            axis.axvspan(stage[0] - 0.5, stage[-1] + 0.5, color="#f2e6a0", alpha=0.5, zorder=0,
+                         label=f"patch stage {report.patch.label}" if axis is top else None)
     top.set_ylabel("bytes")
     top.set_title(f"{report.model}: memory over the steps of invoke()")
     top.legend(loc="upper right", fontsize=8)

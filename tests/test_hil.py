@@ -23,6 +23,7 @@ from tinygen.device.faultproxy import LineFaults
 from tinygen.device.netboard import serve_emulator
 from tinygen.flow import build_for_board
 from tinygen.hil.check import HilOptions, check_model
+from tinygen.kernels.optimised import KernelSet
 
 SAMPLES = DIGITS_MODEL.parent / "sample_inputs.npy"
 BOARD = load_board("mps2-an386")
@@ -94,9 +95,10 @@ def test_a_disconnect_is_a_clear_error_and_finished_vectors_stay_in_the_report(d
 
 def _changed_weight_firmware(digits_build: Path, tmp_path: Path) -> Path:
     """The digits firmware with one weight changed (the centre tap of the first convolution's first
-    filter, which every vector goes through), the model hash left as it was."""
+    filter, which every vector goes through), the model hash left as it was. Built with the reference
+    kernels, whose weights are the model's own int8 arrays (the wide variants carry re-laid-out ones)."""
     project = tmp_path / "tampered"
-    build_for_board(DIGITS_MODEL, BOARD.name, project)
+    build_for_board(DIGITS_MODEL, BOARD.name, project, kernel_set=KernelSet.REFERENCE)
     source = project / "model" / "digits_cnn_int8.c"
     text = source.read_text()
     weights = re.search(r"tg_conv_s8\w*\(&op0_params,[^;]*?(w\d+), w\d+, &op0_output_dims", text).group(1)

@@ -350,7 +350,7 @@ def export(model: Path, kind: str | None, out_dir: Path, board: str | None, kern
         raise click.UsageError("say which library: --arduino or --platformio-lib")
     compiled = compile_file(model, kernel_set=KernelSet(kernel_set), board=load_board(board) if board else None)
     if board:
-        check_fit(load_board(board), compiled.graph, compiled.plan)
+        check_fit(load_board(board), compiled.graph, compiled.plan, compiled.lowered)
     root = export_library(out_dir, compiled.sources, compiled.graph.sha256, arduino=kind == "arduino")
     stdout.print(f"[bold]{compiled.graph.name}[/]: {'Arduino' if kind == 'arduino' else 'PlatformIO'} library in {root} "
                  f"(arena {compiled.plan.arena_bytes} B)")

@@ -149,7 +149,7 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     compiled = compile_graph(graph, arena_budget=None, guard_bytes=guard_bytes, kernel_set=kernel_set,
                              exact_seconds=EXACT_PLACEMENT_SECONDS, patch=patch, max_overhead=max_overhead,
                              patch_budget=board.arena_budget_bytes, board=board, flash_budget=flash_budget)
-    check_fit(board, graph, compiled.plan)
+    check_fit(board, graph, compiled.plan, compiled.lowered)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
     key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead, flash_budget)
@@ -343,7 +343,7 @@ def build_platformio_project(model: Path, board_name: str, out_dir: Path | None 
     source = read_model_source(model)
     compiled = compile_graph(source.graph, arena_budget=None, kernel_set=kernel_set,
                              exact_seconds=EXACT_PLACEMENT_SECONDS, board=board)
-    fit = check_fit(board, source.graph, compiled.plan)
+    fit = check_fit(board, source.graph, compiled.plan, compiled.lowered)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     project = write_platformio_project(out_dir, board, compiled.sources, fit, framework)
     announce(f"{source.graph.name}: PlatformIO project for {board.name} written in {out_dir}")

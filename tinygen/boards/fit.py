@@ -9,6 +9,8 @@ Over budget is one error naming every size, the margin and the best plan the pla
 
 from __future__ import annotations
 
+import numpy as np
+
 from dataclasses import dataclass
 
 from tinygen.boards.schema import RUNTIME_RAM_RESERVE_BYTES, Board
@@ -95,8 +97,23 @@ def _terms(*named: tuple[str, int]) -> str:
     return " + ".join(f"{name} {value:,}" for name, value in named if value)
 
 
-def weights_bytes(graph: Graph) -> int:
-    return sum(t.nbytes for t in graph.tensors if t.is_constant)
+def weights_bytes(graph: Graph, lowered: tuple = ()) -> int:
+    """The model's constant data in flash: every constant tensor, or, given the kernel calls, the
+    constant tensors they read plus their own arrays (kernel variants re-lay out and widen weights)."""
+    if not lowered:
+        return sum(t.nbytes for t in graph.tensors if t.is_constant)
+    from tinygen.kernels.call import KernelCall
+    from tinygen.kernels.cvalues import ConstArray, TensorRef
+
+    read: set[int] = set()
+    own = 0
+    for call in (item for item in lowered if isinstance(item, KernelCall)):
+        for arg in call.args:
+            if isinstance(arg.value, ConstArray):
+                own += np.asarray(arg.value.values).nbytes
+            elif isinstance(arg.value, TensorRef) and graph.tensor(arg.value.tensor).is_constant:
+                read.add(arg.value.tensor)
+    return own + sum(graph.tensor(t).nbytes for t in read)
 
 
 def code_flash_estimate(graph: Graph) -> int:
@@ -104,19 +121,20 @@ def code_flash_estimate(graph: Graph) -> int:
     return CODE_FLASH_ESTIMATE_BYTES + FLASH_BYTES_PER_CHANNEL * channels
 
 
-def measure_fit(board: Board, graph: Graph, plan: ArenaPlan) -> Fit:
+def measure_fit(board: Board, graph: Graph, plan: ArenaPlan, lowered: tuple = ()) -> Fit:
     framework_flash = board.platformio.flash_overhead_bytes if board.platformio else 0
     return Fit(board=board.name, arena_bytes=plan.arena_bytes, stack_bytes=board.memory.stack_bytes,
                runtime_ram_bytes=RUNTIME_RAM_RESERVE_BYTES, framework_ram_bytes=board.framework_ram_bytes,
-               ram_budget_bytes=board.ram_budget_bytes, weights_bytes=weights_bytes(graph),
+               ram_budget_bytes=board.ram_budget_bytes, weights_bytes=weights_bytes(graph, lowered),
                code_bytes=code_flash_estimate(graph), framework_flash_bytes=framework_flash,
                flash_budget_bytes=board.memory.flash_budget, plan_order=plan.order,
                peak_live_bytes=plan.peak_live_bytes)
 
 
-def check_fit(board: Board, graph: Graph, plan: ArenaPlan) -> Fit:
-    """The fit, or a PlanError naming the sizes and the margin when the model does not fit."""
-    fit = measure_fit(board, graph, plan)
+def check_fit(board: Board, graph: Graph, plan: ArenaPlan, lowered: tuple = ()) -> Fit:
+    """The fit, or a PlanError naming the sizes and the margin when the model does not fit. lowered:
+    the kernel calls chosen, whose own constant data (widened weights) the flash estimate counts."""
+    fit = measure_fit(board, graph, plan, lowered)
     problem = fit.problem()
     if problem:
         raise PlanError(problem)

@@ -39,7 +39,10 @@ def test_wheel_carries_templates_runtime_and_boards(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
                    check=True, capture_output=True, timeout=600)
     (wheel,) = tmp_path.glob("tinygen-*.whl")
-    packaged = {n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("tinygen/_data/")}
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "tinygen/cli.py" in names
+    assert not [n for n in names if n.startswith("tinygen/testing/")], "the test helpers ship in the wheel"
+    packaged = {n for n in names if n.startswith("tinygen/_data/")}
     expected = {
         f"tinygen/_data/{p.relative_to(ROOT).as_posix()}"
         for top in ("templates", "runtime_c", "boards", "platformio")

@@ -25,6 +25,7 @@ from tinygen.plan.arena import ArenaPlan
 from tinygen.schedule.ir import AliasStep, Loop, Schedule, TraceGather, TracePoint, View
 from tinygen.schedule.ir import Step as ScheduledStep
 from tinygen.schedule.lower import build_schedule
+from tinygen.codegen.guard_codes import GUARD_CODES
 
 _DTYPE_ENUM = {
     DType.INT8: "TG_DTYPE_INT8",
@@ -261,8 +262,8 @@ class GuardBuffer:
 
 
 # The status of a guard failure packs these into an int32 (runtime_c/include/tinygen/tg_model.h).
-GUARD_OP_MAX = 0x1FFF
-GUARD_SCRATCH = 0xFFFF
+GUARD_OP_MAX = GUARD_CODES.op_max
+GUARD_SCRATCH = GUARD_CODES.scratch
 
 
 def guard_buffers(graph: Graph, plan: ArenaPlan) -> list[GuardBuffer]:

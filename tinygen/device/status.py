@@ -1,6 +1,6 @@
 """What a non-zero status from a model's invoke() means, as one line a user can act on.
 
-The codes are defined in runtime_c/include/tinygen/tg_model.h. Today the only failure invoke()
+The codes are defined in runtime_c/include/tinygen/tg_model.h (read by tinygen/codegen/guard_codes.py). Today the only failure invoke()
 reports is a guard check of a debug build (--debug-guards): an operator changed a byte just
 outside one of its buffers.
 """
@@ -9,14 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tinygen.codegen.guard_codes import GUARD_CODES
 from tinygen.ir.graph import Graph
-
-TG_ERR_GUARD = 0x40000000
-TG_ERR_GUARD_BELOW = 0x20000000
-TG_ERR_GUARD_OP_SHIFT = 16
-TG_ERR_GUARD_OP_MAX = 0x1FFF
-TG_ERR_GUARD_TENSOR_MASK = 0xFFFF
-TG_GUARD_SCRATCH = 0xFFFF
 
 
 @dataclass(frozen=True)
@@ -27,11 +21,12 @@ class GuardViolation:
 
 
 def guard_violation(status: int) -> GuardViolation | None:
-    if status <= 0 or not status & TG_ERR_GUARD:
+    codes = GUARD_CODES
+    if status <= 0 or not status & codes.guard:
         return None
-    tensor = status & TG_ERR_GUARD_TENSOR_MASK
-    return GuardViolation((status >> TG_ERR_GUARD_OP_SHIFT) & TG_ERR_GUARD_OP_MAX,
-                          None if tensor == TG_GUARD_SCRATCH else tensor, bool(status & TG_ERR_GUARD_BELOW))
+    tensor = status & codes.tensor_mask
+    return GuardViolation((status >> codes.op_shift) & codes.op_max,
+                          None if tensor == codes.scratch else tensor, bool(status & codes.below))
 
 
 def describe_status(status: int, graph: Graph | None = None) -> str:

@@ -25,7 +25,7 @@ from tinygen.kernels.select import lower_graph
 from tinygen.plan.arena import ArenaPlan, plan_arena
 from tinygen.plan.contracts import overlap_allowances
 from tinygen.plan.lifetimes import buffer_lifetimes
-from tinygen.schedule.cores import CoreSplit, split_across_cores
+from tinygen.schedule.cores import CoreSplit, split_across_cores, without_split_overlaps
 from tinygen.schedule.ir import Schedule
 from tinygen.schedule.lower import build_schedule
 from tinygen.schedule.order import order_for_memory
@@ -72,13 +72,13 @@ class CompiledModel:
 
 def schedule_and_plan(graph: Graph, lowered: tuple[Lowered, ...], arena_budget: int | None, guard_bytes: int,
                       overlaps: bool, exact_seconds: float = 0.0,
-                      patch: PatchPlan | None = None) -> tuple[Schedule, ArenaPlan]:
+                      patch: PatchPlan | None = None, stage_overlap: bool = True) -> tuple[Schedule, ArenaPlan]:
     schedule = build_schedule(graph, lowered, write_concat_in_place=overlaps and not guard_bytes)
     if patch is not None:
         schedule = patch_schedule(schedule, patch)
     buffers = buffer_lifetimes(schedule)
     allowances = overlap_allowances(schedule, buffers) if overlaps else ()
-    if overlaps and patch is not None:
+    if overlaps and patch is not None and stage_overlap:
         allowances += stage_allowances(schedule, patch, buffers)
     return schedule, plan_arena(buffers, budget=arena_budget, guard_bytes=guard_bytes, allowances=allowances,
                                 exact_seconds=exact_seconds)
@@ -199,7 +199,7 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
 
     def prepared(patch_plan: PatchPlan | None) -> tuple[Lowered, ...]:
         lowered = kernels
-        if overlaps and not guard_bytes and kernel_set is not KernelSet.FASTEST:
+        if overlaps and not guard_bytes and kernel_set is not KernelSet.FASTEST and cores == 1:
             lowered = _choose_inplace(graph, lowered, keep=patch_plan.split if patch_plan else 0)
         return lowered
 
@@ -216,7 +216,11 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
         lowered, choices = _choose_variants(graph, lowered, features, patch_plan, overlaps,
                                             keep_arena=kernel_set is KernelSet.OPTIMISED, flash_room=flash_room)
     lowered = declare_overlaps(lowered)
-    schedule, plan = schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds, patch_plan)
+    if cores > 1:   # speed first: in-place kernels (above) and contracts give way to bands of rows
+        lowered = without_split_overlaps(lowered)
+    # Several cores run patches at once: the stage's output may not lie over its input then.
+    schedule, plan = schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds, patch_plan,
+                                       stage_overlap=cores == 1)
     if cores > 1:
         split = split_across_cores(schedule, plan, cores)
         return CompiledModel(graph, lowered, schedule, split.plan, emit_model(graph, schedule, plan, split),

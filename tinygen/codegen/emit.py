@@ -259,16 +259,18 @@ class _Emitter:
                 pointer = self.trace_buffer(item.tensor) if item.gathered else self.tensor_pointer(item.tensor)
                 blocks.append(CoreBlock(False, (), (Trace(item.op_index, item.tensor, pointer, t.nbytes),)))
                 continue
-            part = split.item(index)
-            assert part is not None
-            shares = []
-            for share in part.shares:
-                rendered = tuple(self.trace_gather(w) if isinstance(w, TraceGather)
-                                 else self.call_step(w, -1, traced=False) for w in share.work)
-                shares.append((share.core, rendered))
-            traces = () if isinstance(item, Loop) else tuple(
-                self.trace(item.call.op_index, t) for t in item.call.writes if self.schedule.tensor_view(t) is not None)
-            blocks.append(CoreBlock(part.barrier_before, tuple(shares), traces))
+            parts = split.parts_of(index)
+            assert parts, f"schedule item {index} has no share on any core"
+            for k, part in enumerate(parts):
+                shares = []
+                for share in part.shares:
+                    rendered = tuple(self.trace_gather(w) if isinstance(w, TraceGather)
+                                     else self.call_step(w, -1, traced=False) for w in share.work)
+                    shares.append((share.core, rendered))
+                traces = () if isinstance(item, Loop) or k < len(parts) - 1 else tuple(
+                    self.trace(item.call.op_index, t) for t in item.call.writes
+                    if self.schedule.tensor_view(t) is not None)
+                blocks.append(CoreBlock(part.barrier_before, tuple(shares), traces))
         return blocks
 
     def tensor_info(self, index: int) -> TensorInfo:

@@ -158,7 +158,15 @@ def step_cost(step: Step | TraceGather) -> int:
     """Estimated instructions of one call: fixed cost + MACs + output elements, or elements moved."""
     if isinstance(step, TraceGather):
         return 0
-    call = step.call
+    cost = call_cost(step.call)
+    if cost is not None:
+        return cost
+    elements = max((int(np.prod(v.shape)) for _, v in step.views if v.c_type != "void"), default=0)
+    return CALL_COST + elements * PER_ELEMENT
+
+
+def call_cost(call: KernelCall) -> int | None:
+    """step_cost from the call's own arguments (None: only its views say how much it moves)."""
     out_dims, filter_dims, params = _arg(call, "output_dims"), _arg(call, "filter_dims"), _arg(call, "params")
     if isinstance(out_dims, Dims):
         outputs = out_dims.n * out_dims.h * out_dims.w * out_dims.c
@@ -172,8 +180,23 @@ def step_cost(step: Step | TraceGather) -> int:
     batches, depth, units = _arg(call, "batches"), _arg(call, "accum_depth"), _arg(call, "output_depth")
     if all(isinstance(v, (int, np.integer)) for v in (batches, depth, units)):
         return int(CALL_COST + batches * units * (depth * _per_mac(call.function) + PER_OUTPUT))
-    elements = max((int(np.prod(v.shape)) for _, v in step.views if v.c_type != "void"), default=0)
-    return CALL_COST + elements * PER_ELEMENT
+    size = _arg(call, "size")
+    if isinstance(size, (int, np.integer)):
+        return CALL_COST + int(size) * PER_ELEMENT
+    return None
+
+
+def splits_by_rows(call: KernelCall) -> bool:
+    """Will the split cut this call into bands of rows (when its views are whole tensors)?"""
+    return _row_geometry(call) is not None and (call_cost(call) or 0) >= SPLIT_MIN_COST
+
+
+def without_split_overlaps(lowered: tuple) -> tuple:
+    """The calls the split cuts into bands lose their overlap contracts: a contract orders one
+    core's reads before its writes, but a band's output may lie over another core's input rows.
+    The plan then keeps their outputs apart from their inputs (the arena may grow)."""
+    return tuple(dataclasses.replace(item, overlaps=()) if isinstance(item, KernelCall) and splits_by_rows(item)
+                 else item for item in lowered)
 
 
 # ---- shares of one step -----------------------------------------------------------------------
@@ -313,20 +336,6 @@ def _on_core(work: Step | TraceGather, core: int) -> Step | TraceGather:
                                reads=named(work.reads), writes=named(work.writes))
 
 
-def patch_shares(loop: Loop, parts: int) -> list[tuple[Step | TraceGather, ...]]:
-    """Runs of whole patches per core, balanced by cost (each core gets consecutive patches)."""
-    costs = [sum(step_cost(s) for s in it) for it in loop.iterations]
-    total, shares, start = sum(costs), [], 0
-    for core in range(parts):
-        goal, acc, stop = total * (core + 1) / parts, sum(costs[:start]), start
-        while stop < len(costs) and (core == parts - 1 or acc + costs[stop] / 2 <= goal):
-            acc += costs[stop]
-            stop += 1
-        shares.append(tuple(_on_core(s, core) for it in loop.iterations[start:stop] for s in it))
-        start = stop
-    return shares
-
-
 # ---- the split --------------------------------------------------------------------------------
 
 
@@ -356,8 +365,9 @@ class CoreSplit:
     plan: ArenaPlan                 # the single-core plan plus the private buffers of cores 1..N-1
     private_bytes: int              # what those add to the arena
 
-    def item(self, index: int) -> SplitItem | None:
-        return next((s for s in self.items if s.item == index), None)
+    def parts_of(self, index: int) -> tuple[SplitItem, ...]:
+        """The split of schedule item `index`: one SplitItem, or one per patch of a patch stage."""
+        return tuple(s for s in self.items if s.item == index)
 
     @property
     def barriers(self) -> int:
@@ -387,51 +397,85 @@ class CoreSplit:
         return self.predicted_latency / max(1, self.predicted_single)
 
 
-def _split_shares(item: Step | Loop, cores: int) -> tuple[str, list[tuple[Step | TraceGather, ...]]]:
-    if isinstance(item, Loop):
-        return "patches", patch_shares(item, min(cores, len(item.iterations)))
-    if step_cost(item) >= SPLIT_MIN_COST:
-        for how, shares in (("rows", row_shares(item, cores)), ("elements", element_shares(item, cores))):
-            if shares is not None and len(shares) > 1:
-                return how, [(s,) for s in shares]
-    return "whole", [(item,)]
+@dataclass(frozen=True)
+class _Unit:
+    """Work the greedy places: shares that run at once on cores 0..k-1 (a split step), or one
+    piece of work that may go to any core (`movable`: a whole step, or one patch)."""
+
+    item: int
+    how: str
+    shares: tuple[tuple[Step | TraceGather, ...], ...]
+    movable: bool = False
+    core: int | None = None   # a patch's core: runs of consecutive patches per core, balanced by cost
+
+    def on(self, core: int) -> tuple[Step | TraceGather, ...]:
+        """The movable work as `core` runs it (a patch in that core's own workspace)."""
+        return tuple(_on_core(w, core) for w in self.shares[0]) if self.how == "patches" else self.shares[0]
+
+
+def _units(schedule: Schedule, cores: int) -> list[_Unit]:
+    units: list[_Unit] = []
+    for index, item in enumerate(schedule.items):
+        if isinstance(item, Loop):
+            # Consecutive patches touch neighbouring rows (the stage's output may lie over the input
+            # rows the next patches no longer read): runs of them per core clash least.
+            costs = [sum(step_cost(w) for w in iteration) for iteration in item.iterations]
+            total, done = max(1, sum(costs)), 0
+            for iteration, cost in zip(item.iterations, costs):
+                core = min(cores - 1, int((done + cost / 2) * cores // total))
+                units.append(_Unit(index, "patches", (tuple(iteration),), movable=True, core=core))
+                done += cost
+        elif isinstance(item, Step):
+            shares = None
+            if cores > 1 and step_cost(item) >= SPLIT_MIN_COST:
+                for how in ("rows", "elements"):
+                    shares = (row_shares if how == "rows" else element_shares)(item, cores)
+                    if shares is not None and len(shares) > 1:
+                        units.append(_Unit(index, how, tuple((s,) for s in shares)))
+                        break
+                    shares = None
+            if shares is None:
+                units.append(_Unit(index, "whole", ((item,),), movable=True))
+    return units
 
 
 def split_across_cores(schedule: Schedule, plan: ArenaPlan, cores: int) -> CoreSplit:
-    """Each step's share per core, the barriers, and the plan with the cores' private buffers."""
+    """Each step's share per core, the barriers, and the plan with the cores' private buffers.
+
+    Greedy in schedule order: a split step's shares go to cores 0..k-1 (band i to core i, so that
+    bands line up from one operator to the next); a whole step or a patch goes to the least loaded
+    core that can take it without a barrier; a barrier is placed only where nothing else works."""
     if cores < 1:
         raise PlanError(f"--cores must be at least 1, not {cores}")
     if plan.guard_bytes and cores > 1:
         raise PlanError("--debug-guards checks the arena after each operator: it runs on one core")
-    proposals: list[tuple[int, str, list[tuple[Step | TraceGather, ...]]]] = []
-    for index, item in enumerate(schedule.items):
-        if isinstance(item, (Step, Loop)):
-            how, shares = _split_shares(item, cores) if cores > 1 else ("whole", [(item,)] if isinstance(item, Step)
-                                                                         else [tuple(s for it in item.iterations for s in it)])
-            proposals.append((index, how, shares))
+    units = _units(schedule, cores)
     base_arena = plan.arena_bytes
-    plan = _with_private_buffers(schedule, plan, cores, proposals)
-    offsets = plan.buffer_offsets()
+    placed_plan = _with_private_buffers(schedule, plan, cores, units)
+    offsets = placed_plan.buffer_offsets()
 
     items: list[SplitItem] = []
     since: list[Access] = [Access() for _ in range(cores)]   # per core, what it touched since the last barrier
     load = [0] * cores
-    for index, how, shares in proposals:
-        accesses = [_access(work, offsets) for work in shares]
-        if how != "whole" and any(accesses[i].clashes(accesses[j]) for i in range(len(shares))
-                                  for j in range(i + 1, len(shares))):
-            item = schedule.items[index]
-            how, shares = "whole", [(item,)] if isinstance(item, Step) else [tuple(s for it in item.iterations for s in it)]
-            accesses = [_access(shares[0], offsets)]
-        if how == "whole":
-            # The core that can take it without a barrier, least loaded first; else after a barrier.
-            free = [c for c in sorted(range(cores), key=lambda c: (load[c], c))
-                    if not any(accesses[0].clashes(since[o]) for o in range(cores) if o != c)]
-            barrier = not free
-            placed = [(free[0] if free else 0, shares[0], accesses[0])]
-        else:
-            placed = [(c, work, a) for c, (work, a) in enumerate(zip(shares, accesses))]
-            barrier = any(a.clashes(since[o]) for c, _, a in placed for o in range(cores) if o != c)
+
+    def clashes(access: Access, core: int) -> bool:
+        return any(access.clashes(since[o]) for o in range(cores) if o != core)
+
+    for unit in units:
+        placed: list[tuple[int, tuple[Step | TraceGather, ...], Access]]
+        if not unit.movable:
+            accesses = [_access(work, offsets) for work in unit.shares]
+            if any(accesses[i].clashes(accesses[j]) for i in range(len(accesses)) for j in range(i + 1, len(accesses))):
+                unit = _Unit(unit.item, "whole", ((schedule.items[unit.item],),), movable=True)
+            else:
+                placed = [(c, work, a) for c, (work, a) in enumerate(zip(unit.shares, accesses))]
+        if unit.movable:
+            order = [unit.core] if unit.core is not None else sorted(range(cores), key=lambda c: (load[c], c))
+            options = [(c, unit.on(c)) for c in order]
+            options = [(c, work, _access(work, offsets)) for c, work in options]
+            free = [o for o in options if not clashes(o[2], o[0])]
+            placed = [free[0]] if free else [options[0] if unit.core is not None else next(o for o in options if o[0] == 0)]
+        barrier = any(clashes(a, c) for c, _, a in placed)
         if barrier:
             since, load = [Access() for _ in range(cores)], [0] * cores
         result = []
@@ -440,8 +484,11 @@ def split_across_cores(schedule: Schedule, plan: ArenaPlan, cores: int) -> CoreS
             since[core] = since[core] | access
             load[core] += cost
             result.append(CoreShare(core, tuple(work), cost))
-        items.append(SplitItem(index, how, tuple(result), barrier))
-    split = CoreSplit(cores, tuple(items), plan, plan.arena_bytes - base_arena)
+        items.append(SplitItem(unit.item, unit.how, tuple(result), barrier))
+    used = {v.buffer for s in items for share in s.shares for w in share.work
+            for v in ([w.source] if isinstance(w, TraceGather) else [v for _, v in w.views])}
+    final_plan = _with_private_buffers(schedule, plan, cores, units, used)
+    split = CoreSplit(cores, tuple(items), final_plan, final_plan.arena_bytes - base_arena)
     check_no_cross_core_race(split)
     return split
 
@@ -453,18 +500,23 @@ def _access(work: tuple[Step | TraceGather, ...], offsets: dict[str, int]) -> Ac
     return total
 
 
-def _with_private_buffers(schedule: Schedule, plan: ArenaPlan, cores: int, proposals) -> ArenaPlan:
-    """The plan with, for every core c >= 1, its scratch and patch workspace after the plan's end."""
+def _with_private_buffers(schedule: Schedule, plan: ArenaPlan, cores: int, units: list[_Unit],
+                          used: set[str] | None = None) -> ArenaPlan:
+    """The plan with, for every core c >= 1, its scratch and patch workspace after the plan's end
+    (only those it uses, once `used` is known). Private bytes clash with nothing: one core's own."""
     need: dict[str, int] = {}
     workspace = next((b.nbytes for b in schedule.buffers if b.name == WORKSPACE), 0)
-    for _, _, shares in proposals:
-        for core, work in enumerate(shares):
-            for w in work:
-                views = [w.source] if isinstance(w, TraceGather) else [v for _, v in w.views]
-                for v in views:
-                    if v.buffer.endswith(f"_core{core}") and core > 0:
-                        size = workspace if v.buffer.startswith(WORKSPACE) else w.call.scratch_bytes
-                        need[v.buffer] = max(need.get(v.buffer, 0), size)
+    for core in range(1, cores):
+        if workspace and any(u.how == "patches" for u in units):
+            need[_private(WORKSPACE, core)] = workspace
+    for unit in units:
+        if not unit.movable:
+            for work in unit.shares:
+                for w in work:
+                    if isinstance(w, Step) and w.scratch is not None and w.scratch.startswith(CORE_SCRATCH):
+                        need[w.scratch] = max(need.get(w.scratch, 0), w.call.scratch_bytes)
+    if used is not None:
+        need = {name: size for name, size in need.items() if name in used}
     if not need:
         return plan
     offset, placements = _align(plan.arena_bytes), list(plan.placements)

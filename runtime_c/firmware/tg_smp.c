@@ -20,7 +20,7 @@ static tg_smp_mailbox_t mailboxes[TG_SMP_MAX_CORES];
 static tg_barrier_t job_end = TG_BARRIER_INIT;
 
 /* Out of line: the cycle plugin cuts every core's run into intervals at its entry. */
-__attribute__((noinline)) void tg_barrier_wait(tg_barrier_t *b, unsigned cores)
+__attribute__((noinline)) void(tg_barrier_wait)(tg_barrier_t *b, unsigned cores)
 {
     if (cores <= 1u) {
         return;

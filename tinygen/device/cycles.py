@@ -122,6 +122,7 @@ class Interval:
     index: int
     busy: int
     wait: int
+    region: int = 0     # with a measured function (start=): which call of it; intervals restart at 0 in each
 
 
 def plugin_arguments(plugin: Path, out: Path, start: int | None = None,
@@ -149,21 +150,56 @@ def _plugin_lines(out: Path) -> list[dict]:
 
 
 def read_regions(out: Path) -> list[RegionCount]:
-    return [RegionCount.from_json(obj) for obj in _plugin_lines(out) if "region" in obj]
+    return [RegionCount.from_json(obj) for obj in _plugin_lines(out) if "region" in obj and "interval" not in obj]
 
 
 def read_intervals(out: Path) -> list[Interval]:
-    return [Interval(obj["vcpu"], obj["interval"], obj["busy"], obj["wait"])
+    return [Interval(obj["vcpu"], obj["interval"], obj["busy"], obj["wait"], obj.get("region", 0))
             for obj in _plugin_lines(out) if "interval" in obj]
 
 
 def modelled_latency(intervals: list[Interval]) -> int:
     """The N-core latency the intervals model: per interval the busiest core's instructions, summed
     (every core passes the same barriers, so interval k is the same stretch of work on each)."""
-    busiest: dict[int, int] = {}
+    busiest: dict[tuple[int, int], int] = {}
     for iv in intervals:
-        busiest[iv.index] = max(busiest.get(iv.index, 0), iv.busy)
+        key = (iv.region, iv.index)
+        busiest[key] = max(busiest.get(key, 0), iv.busy)
     return sum(busiest.values())
+
+
+def modelled_latencies(intervals: list[Interval] | tuple[Interval, ...], cores: int | None = None) -> list[int]:
+    """The modelled latency of each region (each call of the measured function), in order; with
+    `cores`, only virtual CPUs below it count (a 4-hart machine running a 2-core schedule)."""
+    regions = sorted({iv.region for iv in intervals})
+    return [modelled_latency([iv for iv in intervals if iv.region == r and (cores is None or iv.vcpu < cores)])
+            for r in regions]
+
+
+@dataclass(frozen=True)
+class CoreLoad:
+    """One region on N cores: per core the instructions outside barriers and inside them."""
+
+    latency: int                 # sum over intervals of the busiest core's busy count
+    busy: tuple[int, ...]        # per core
+    wait: tuple[int, ...]        # per core
+    intervals: int               # barrier intervals of the region
+
+    @property
+    def work(self) -> int:
+        return sum(self.busy)
+
+
+def core_loads(intervals: list[Interval] | tuple[Interval, ...], cores: int) -> list[CoreLoad]:
+    """Per region, the modelled latency and each core's busy and wait counts."""
+    loads = []
+    for region in sorted({iv.region for iv in intervals}):
+        mine = [iv for iv in intervals if iv.region == region and iv.vcpu < cores]
+        loads.append(CoreLoad(modelled_latency(mine),
+                              tuple(sum(iv.busy for iv in mine if iv.vcpu == c) for c in range(cores)),
+                              tuple(sum(iv.wait for iv in mine if iv.vcpu == c) for c in range(cores)),
+                              len({iv.index for iv in mine})))
+    return loads
 
 
 def write_function_table(elf: Path, table: Path) -> Path:

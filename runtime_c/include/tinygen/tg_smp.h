@@ -35,6 +35,15 @@ typedef struct {
  * core wrote before it is visible to every core after it. */
 void tg_barrier_wait(tg_barrier_t *b, unsigned cores);
 
+/* Every call is followed by an empty asm statement, so that it is never compiled as a tail call
+ * (a branch that returns straight to the caller's caller): the cycle plugin ends the wait at the
+ * instruction after the call. (tg_barrier_wait) in parentheses names the function itself. */
+#define tg_barrier_wait(b, cores)                \
+    do {                                         \
+        (tg_barrier_wait)((b), (cores));         \
+        __asm__ volatile("");                    \
+    } while (0)
+
 typedef void (*tg_core_fn)(unsigned core, void *ctx);
 
 /* Runs fn(core, ctx) on cores 0..cores-1 (the caller is core 0) and returns when all have

@@ -549,6 +549,25 @@ def check_no_cross_core_race(split: CoreSplit) -> None:
                 interval[share.core].append(mine)
 
 
+def port_runs_cores(port: str) -> bool:
+    """Does the board's port start other cores (runtime_c/ports/<port>/tg_<port>_smp.c)?"""
+    from tinygen.resources import RUNTIME_DIR
+    return (RUNTIME_DIR / "ports" / port / f"tg_{port}_smp.c").is_file()
+
+
+def board_cores(board, requested: int | None) -> int:
+    """--cores: what was asked (at most the board's cores), else what the board has where its port
+    runs several cores, else 1."""
+    available = board.core.count if port_runs_cores(board.port) else 1
+    if requested is None:
+        return available
+    if requested > board.core.count:
+        raise PlanError(f"--cores {requested}: board '{board.name}' has {board.core.count} core(s)")
+    if requested > available:
+        raise PlanError(f"--cores {requested}: the '{board.port}' port of board '{board.name}' runs one core")
+    return requested
+
+
 def split_facts(split: CoreSplit | None) -> dict:
     """What reports say: the cores, barriers and the cost model's prediction."""
     if split is None or split.cores == 1:

@@ -340,12 +340,20 @@ def analyse_image(elf_path: Path, su_root: Path, objdump: str) -> dict[int, Func
     return functions
 
 
+# The SMP runtime (runtime_c/firmware/tg_smp.c) calls through a register only the core entry a
+# multicore model passes to tg_smp_run, which generated code names <model>_core.
+SMP_DISPATCHERS = frozenset({"tg_smp_run", "tg_smp_worker"})
+SMP_CORE_ENTRY_SUFFIX = "_core"
+
+
 def _resolve_indirect(functions: dict[int, Function], address_taken: set[int]) -> None:
     targets = tuple(sorted(a for a in address_taken if a in functions))
+    core_entries = tuple(a for a in targets if functions[a].name.endswith(SMP_CORE_ENTRY_SUFFIX))
     for address, f in list(functions.items()):
         if f.indirect:
+            reach = core_entries if f.name in SMP_DISPATCHERS else targets
             functions[address] = Function(f.name, f.file, f.address, f.frame_bytes, f.frame_from,
-                                          tuple(sorted(set(f.calls) | set(targets))), True)
+                                          tuple(sorted(set(f.calls) | set(reach))), True)
 
 
 # ---- bounds ---------------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def test_dual_cortex_m33_splits_the_job_in_half(tmp_path):
     outputs, loads = run_smpsum(tmp_path, "mps2-an521", [1, 2, 0, 1])
     assert [out[1] for out in outputs] == [1, 2, 2, 1]
     one, two = loads[0], loads[1]
-    assert one.busy[1] == 0 and one.latency == one.busy[0]  # core 1 is not started for one core
+    assert one.busy[1] == 0 and one.busiest == one.busy[0]  # core 1 is not started for one core
     assert two.intervals == 3 and min(two.busy) > 0.45 * one.latency
     assert 0.45 < two.latency / one.latency <= 0.52
     # Later jobs reuse the running core 1: the same figures again, and one core as before.
@@ -113,7 +113,7 @@ def test_riscv_virt_harts_split_the_job(tmp_path, harts):
     single = loads[0].latency
     for n, load in zip(counts, loads):
         assert all(b > 0 for b in load.busy[:n])
-        # Balanced shares: within 5 % of the ideal 1/n, barrier overhead included.
-        assert load.latency <= single / n * 1.05, (n, load)
+        # Balanced shares: within 6 % of the ideal 1/n, barrier overhead included.
+        assert load.latency <= single / n * 1.06, (n, load)
     # The same job again, on harts already started: the same count, exactly.
     assert loads[-1] == loads[-2]

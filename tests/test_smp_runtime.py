@@ -117,3 +117,21 @@ def test_riscv_virt_harts_split_the_job(tmp_path, harts):
         assert load.latency <= single / n * 1.06, (n, load)
     # The same job again, on harts already started: the same count, exactly.
     assert loads[-1] == loads[-2]
+
+
+REAL_BOARDS = [b.name for b in list_boards() if not b.emulated]
+
+
+@pytest.mark.parametrize("board_name", REAL_BOARDS)
+def test_runtime_and_framework_ports_compile_for_every_real_board(board_name, tmp_path):
+    """tg_smp.c and the one-core path of the arduino and zephyr ports, with each board's compiler (the
+    host's for Xtensa). The FreeRTOS and Pico SDK paths need SDKs that are not installed here."""
+    from board_compile import compile_objects, defined_symbols
+
+    board = load_board(board_name)
+    sources = [RUNTIME_DIR / "firmware" / "tg_smp.c", RUNTIME_DIR / "ports" / "arduino" / "tg_arduino_smp.c"]
+    objects = compile_objects(board, sources, [RUNTIME_INCLUDE_DIR, RUNTIME_DIR / "firmware"], tmp_path / "arduino")
+    assert {"tg_smp_run", "tg_barrier_wait", "tg_smp_worker", "tg_smp_cores_available"} <= defined_symbols(board, objects)
+    zephyr = compile_objects(board, [RUNTIME_DIR / "ports" / "zephyr" / "tg_zephyr_smp.c"], [RUNTIME_INCLUDE_DIR],
+                             tmp_path / "zephyr")
+    assert "tg_smp_port_start" in defined_symbols(board, zephyr)

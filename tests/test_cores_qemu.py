@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import mlperf_model
+from conftest import DIGITS_MODEL, mlperf_model
 from tinygen.boards.catalog import load_board
 from tinygen.device.cycles import CycleCounter, core_loads
 from tinygen.device.emulator import start_emulator
@@ -22,13 +22,13 @@ from tinygen.schedule.patches import PatchRequest
 
 
 @pytest.mark.qemu
-def test_kws_on_two_cortex_m33_by_default(tmp_path):
+def test_digits_on_two_cortex_m33_by_default(tmp_path):
     """mps2-an521's two cores are the default there: the split firmware is bit-exact."""
-    report = run_on_board(mlperf_model("kws"), "mps2-an521", tmp_path / "fw", random_count=2, timeout_s=300,
-                          patch=PatchRequest.parse("none"))
+    report = run_on_board(DIGITS_MODEL, "mps2-an521", tmp_path / "fw", random_count=2, timeout_s=300)
     assert report.bit_exact
     manifest = json.loads(next((tmp_path / "fw").rglob("tinygen.json")).read_text())
     assert manifest["cores"] == 2 and manifest["barriers"] > 0
+    assert 0 < manifest["predicted_ratio"] < 1
 
 
 def modelled_run(tmp_path: Path, key: str, board: str, cores: int) -> tuple[bool, int, tuple[int, ...]]:

@@ -313,10 +313,21 @@ def _writable_file(ctx: click.Context, param: click.Parameter, path: Path | None
 @click.option("--board", "-b", default=DEFAULT_BOARD, show_default=True)
 @click.option("--write", "write_path", type=click.Path(path_type=Path, dir_okay=False), callback=_writable_file, help="Write the markdown report here (e.g. BENCHMARKS.md).")
 @click.option("--build-root", type=click.Path(path_type=Path), default=Path("build/bench"), show_default=True)
-def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Path) -> None:
+@click.option("--cores", type=click.IntRange(min=2), default=None,
+              help="Instead: each model on one core and split across N, the modelled N-core latency beside the "
+                   "single-core instructions and the cost model's prediction (with --write: that section of the "
+                   "report replaced or appended).")
+@click.option("--model", "model_keys", multiple=True, type=click.Choice(["AD", "IC", "KWS", "VWW"]),
+              help="With --cores: only these models (repeatable).")
+def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Path, cores: int | None,
+          model_keys: tuple[str, ...]) -> None:
     """Measure the MLPerf Tiny models on BOARD: instructions, estimated Cortex-M4 cycles (M4 boards only),
     MACs per cycle, arena, flash, RAM; anchors beside."""
     from tinygen.bench import render_markdown, run_benchmark
+
+    if cores is not None:
+        _bench_cores(models_dir, board, write_path, build_root, cores, model_keys)
+        return
 
     rows = run_benchmark(models_dir, board, build_root, announce=lambda m: stderr.print(m))
     command = f"tinygen bench --board {board}" + (f" --write {write_path}" if write_path else "")
@@ -324,6 +335,26 @@ def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Pat
     if write_path:
         tmp = write_path.with_name(write_path.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
+        tmp.replace(write_path)  # never a half-written report
+        stderr.print(f"wrote {write_path}")
+    print(text)
+    if not all(r.bit_exact for r in rows):
+        raise TinygenError("a benchmark model was not bit-exact with TFLite Micro")
+
+
+def _bench_cores(models_dir: Path, board: str, write_path: Path | None, build_root: Path, cores: int,
+                 model_keys: tuple[str, ...]) -> None:
+    from tinygen.bench import render_cores_markdown, run_core_benchmark, with_cores_section
+
+    rows = run_core_benchmark(models_dir, board, cores, build_root, announce=lambda m: stderr.print(m),
+                              keys=model_keys or None)
+    command = (f"tinygen bench --board {board} --cores {cores}" + "".join(f" --model {k}" for k in model_keys)
+               + (f" --write {write_path}" if write_path else ""))
+    text = render_cores_markdown(rows, board, cores, command)
+    if write_path:
+        existing = write_path.read_text(encoding="utf-8") if write_path.is_file() else ""
+        tmp = write_path.with_name(write_path.name + ".tmp")
+        tmp.write_text(with_cores_section(existing, text), encoding="utf-8")
         tmp.replace(write_path)  # never a half-written report
         stderr.print(f"wrote {write_path}")
     print(text)

@@ -23,7 +23,7 @@ from tinygen.boards.fit import Fit, check_fit
 from tinygen.boards.schema import Board
 from tinygen.build.stack import StackReport, analyse_firmware
 from tinygen.build.toolchain import BuildResult, build_firmware, section_sizes
-from tinygen.device.cycles import CycleCounter, RegionCount
+from tinygen.device.cycles import BARRIER_FUNCTION, CycleCounter, Interval, RegionCount
 from tinygen.device.emulator import start_emulator
 from tinygen.device.runner import DeviceSession, InvokeError
 from tinygen.device.status import describe_status
@@ -237,6 +237,7 @@ class RunReport:
     stack_reserved_bytes: int = 0
     lower_bound_bytes: int = 0       # the plan's: no placement of the schedule's buffers is smaller
     cycles: tuple[RegionCount, ...] = ()  # the cycle plugin's count of each input's invoke(), when asked for
+    intervals: tuple[Interval, ...] = ()  # ... and each core's work between barriers (count_intervals)
     patch: str = "none"
     mac_overhead: float = 0.0
 
@@ -284,8 +285,11 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
                  announce: Announce = lambda m: None, guard_bytes: int = 0,
                  kernel_set: KernelSet = KernelSet.OPTIMISED, count_cycles: bool = False,
                  patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
-                 flash_budget: int | None = None, cores: int | None = None) -> RunReport:
-    """count_cycles: also run QEMU with the cycle plugin (tinygen/device/cycles.py) over invoke()."""
+                 flash_budget: int | None = None, cores: int | None = None,
+                 count_intervals: bool = False) -> RunReport:
+    """count_cycles: also run QEMU with the cycle plugin (tinygen/device/cycles.py) over invoke().
+    count_intervals: with it, also each core's instructions between barriers (the modelled N-core
+    latency, cycles.modelled_latencies)."""
     source = read_model_source(model)
     model_bytes, graph = source.data, source.graph
     # Inputs first: a wrong inputs file is refused before minutes of building.
@@ -297,7 +301,8 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
 
     results, stack, peak = [], 0, 0
     announce(f"running {len(records)} input(s) on {board.name} (QEMU) and in TFLite Micro")
-    counter = CycleCounter(f"{graph.name}_invoke") if count_cycles else None
+    counter = (CycleCounter(f"{graph.name}_invoke", barrier_function=BARRIER_FUNCTION if count_intervals else None)
+               if count_cycles or count_intervals else None)
     plugin_args = tuple(counter.qemu_arguments(outcome.elf)) if counter else ()
     with start_emulator(board, outcome.elf, timeout_s=timeout_s, extra_args=plugin_args) as emulator:
         with DeviceSession(emulator.serial_url, timeout_s=timeout_s) as session:
@@ -317,12 +322,13 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
         code = emulator.wait(10.0)
         if code != 0:
             raise DeviceError(f"the firmware exited with status {code}")
-    cycles = counter.collect().regions if counter else ()
+    counted = counter.collect() if counter else None
+    cycles, intervals = (counted.regions, counted.intervals) if counted else ((), ())
     if counter and len(cycles) != len(results):
         raise DeviceError(f"the cycle plugin counted {len(cycles)} invoke() calls, not {len(results)}")
     return RunReport(graph.name, board.name, tuple(results), outcome.arena_bytes, outcome.flash_bytes,
                      outcome.ram_bytes, stack, peak, outcome.stack_bound_bytes, outcome.firmware_stack_bound_bytes,
-                     outcome.stack_bytes, cycles=cycles, lower_bound_bytes=outcome.lower_bound_bytes,
+                     outcome.stack_bytes, cycles=cycles, intervals=intervals, lower_bound_bytes=outcome.lower_bound_bytes,
                      patch=outcome.patch, mac_overhead=outcome.mac_overhead)
 
 

@@ -28,6 +28,8 @@ PLUGIN_NAME = "libtg_cycles.so"
 # The estimate is a Cortex-M4 model (docs/cycle-model.md); on other cores only its instruction
 # counts mean something.
 CYCLE_MODEL_CORES = ("cortex-m4",)
+# The SMP runtime's barrier (runtime_c/firmware/tg_smp.c): its entry cuts each core's run into intervals.
+BARRIER_FUNCTION = "tg_barrier_wait"
 
 
 def cache_dir() -> Path:
@@ -180,10 +182,17 @@ def modelled_latencies(intervals: list[Interval] | tuple[Interval, ...], cores: 
 class CoreLoad:
     """One region on N cores: per core the instructions outside barriers and inside them."""
 
-    latency: int                 # sum over intervals of the busiest core's busy count
+    busiest: int                 # sum over intervals of the busiest core's busy count
+    barrier_overhead: int        # sum over intervals of the least any core spent in the closing barrier
     busy: tuple[int, ...]        # per core
     wait: tuple[int, ...]        # per core
     intervals: int               # barrier intervals of the region
+
+    @property
+    def latency(self) -> int:
+        """The modelled N-core latency: the busiest core of each interval, plus what the barrier ending
+        it costs the core that arrives last (who waits least: its own arrival and the release)."""
+        return self.busiest + self.barrier_overhead
 
     @property
     def work(self) -> int:
@@ -195,7 +204,10 @@ def core_loads(intervals: list[Interval] | tuple[Interval, ...], cores: int) -> 
     loads = []
     for region in sorted({iv.region for iv in intervals}):
         mine = [iv for iv in intervals if iv.region == region and iv.vcpu < cores]
-        loads.append(CoreLoad(modelled_latency(mine),
+        closing: dict[int, int] = {}
+        for iv in mine:
+            closing[iv.index] = min(closing.get(iv.index, iv.wait), iv.wait)
+        loads.append(CoreLoad(modelled_latency(mine), sum(closing.values()),
                               tuple(sum(iv.busy for iv in mine if iv.vcpu == c) for c in range(cores)),
                               tuple(sum(iv.wait for iv in mine if iv.vcpu == c) for c in range(cores)),
                               len({iv.index for iv in mine})))

@@ -7,17 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from conftest import DIGITS_MODEL, mlperf_model
-from tinygen.boards.catalog import load_board
-from tinygen.device.cycles import CycleCounter, core_loads
-from tinygen.device.emulator import start_emulator
-from tinygen.device.runner import DeviceSession
-from tinygen.flow import build_for_board, read_model_source, run_on_board
-from tinygen.inputs import random_records
-from tinygen.reference.tflm import TflmReference
+from tinygen.device.cycles import core_loads
+from tinygen.flow import run_on_board
 from tinygen.schedule.patches import PatchRequest
 
 
@@ -33,23 +27,10 @@ def test_digits_on_two_cortex_m33_by_default(tmp_path):
 
 def modelled_run(tmp_path: Path, key: str, board: str, cores: int) -> tuple[bool, int, tuple[int, ...]]:
     """(bit-exact, modelled latency, busy instructions per core) of one invoke() in QEMU."""
-    model = mlperf_model(key)
-    source = read_model_source(model)
-    outcome = build_for_board(model, board, tmp_path / f"{key}-{board}-{cores}", source=source,
-                              patch=PatchRequest.parse("auto"), cores=cores)
-    record = random_records(source.graph, 1, 1)[0]
-    counter = CycleCounter(f"{source.graph.name}_invoke", barrier_function="tg_barrier_wait")
-    with start_emulator(load_board(board), outcome.elf, timeout_s=900,
-                        extra_args=tuple(counter.qemu_arguments(outcome.elf))) as emulator:
-        with DeviceSession(emulator.serial_url, timeout_s=900) as session:
-            session.hello()
-            run = session.run([np.ascontiguousarray(x).tobytes() for x in record])
-            session.exit()
-        assert emulator.wait(10.0) == 0
-    expected = TflmReference(source.data, preserve_all=False).run(record).outputs
-    exact = all(ours == np.asarray(theirs).astype(np.int8).tobytes() for ours, theirs in zip(run.outputs, expected))
-    load = core_loads(list(counter.collect().intervals), cores)[0]
-    return exact, load.latency, load.busy
+    report = run_on_board(mlperf_model(key), board, tmp_path / f"{key}-{board}-{cores}", random_count=1, seed=1,
+                          timeout_s=900, patch=PatchRequest.parse("auto"), cores=cores, count_intervals=True)
+    load = core_loads(list(report.intervals), cores)[0]
+    return report.bit_exact, load.latency, load.busy
 
 
 # The issue's targets: modelled latency / single-core instructions.

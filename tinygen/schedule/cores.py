@@ -40,7 +40,7 @@ from tinygen.kernels.call import KernelCall
 from tinygen.kernels.cvalues import Dims, HW, ScratchRef
 from tinygen.plan.arena import ALIGNMENT, ArenaPlan, Placement
 from tinygen.plan.lifetimes import Buffer
-from tinygen.schedule.ir import ArenaBuffer, Loop, Schedule, Step, TraceGather, View, dense_strides
+from tinygen.schedule.ir import Loop, Schedule, Step, TraceGather, View, dense_strides
 from tinygen.schedule.patches import POINTWISE, WORKSPACE, AxisGeometry, Span
 
 # Estimated instructions (Cortex-M class, -O2): a kernel call's fixed cost (call, argument set-up,

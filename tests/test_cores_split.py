@@ -194,3 +194,32 @@ def test_prediction_per_core_per_interval():
 def test_split_refuses_guard_builds():
     with pytest.raises(PlanError, match="one core"):
         compile_bytes(mlperf_model("ad").read_bytes(), cores=2, guard_bytes=8)
+
+
+# ---- ThreadSanitizer: the barriers hold at run time -----------------------------------------------
+
+TSAN = ("-fsanitize=thread", "-g")
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("key,cores,patch", [("kws", 3, "none"), ("ic", 2, "auto")])
+def test_thread_sanitizer_finds_no_race_and_finds_a_dropped_barrier(tmp_path, key, cores, patch):
+    """The untraced build under ThreadSanitizer (pthread port): clean with the split's barriers; with
+    one of them taken out, TSan reports the race the static check (check_no_cross_core_race) named."""
+    from tinygen.codegen.emit import emit_model
+    from tinygen.errors import BuildError
+
+    model = mlperf_model(key).read_bytes()
+    compiled = compile_bytes(model, name="m", cores=cores, patch=PatchRequest.parse(patch))
+    records = [[np.ascontiguousarray(x).tobytes() for x in r] for r in random_inputs(compiled, 2, seed=5)]
+
+    def run(sources, where: str) -> None:
+        binary = build_host_binary(sources, tmp_path / where, compiled.input_bytes, compiled.output_bytes,
+                                   trace=False, extra_cflags=TSAN)
+        run_host_binary(binary, records, trace=False)
+
+    run(compiled.sources, "clean")
+    split = compiled.core_split
+    first = next(i for i, s in enumerate(split.items) if s.barrier_before)
+    with pytest.raises(BuildError, match="ThreadSanitizer: data race"):
+        run(emit_model(compiled.graph, compiled.schedule, compiled.plan, _without_barrier(split, first)), "racy")

@@ -223,3 +223,23 @@ def test_thread_sanitizer_finds_no_race_and_finds_a_dropped_barrier(tmp_path, ke
     first = next(i for i, s in enumerate(split.items) if s.barrier_before)
     with pytest.raises(BuildError, match="ThreadSanitizer: data race"):
         run(emit_model(compiled.graph, compiled.schedule, compiled.plan, _without_barrier(split, first)), "racy")
+
+
+# ---- --keep-plan: the single-core arena, plus the cores' own scratch -----------------------------
+
+@pytest.mark.parametrize("key,patch,cores", [("kws", "none", 2), ("ic", "auto", 3)])
+def test_keep_plan_grows_the_arena_by_the_private_scratch_only(tmp_path, key, patch, cores):
+    model = mlperf_model(key).read_bytes()
+    single = compile_bytes(model, name="m", patch=PatchRequest.parse(patch))
+    kept = compile_bytes(model, name="m", patch=PatchRequest.parse(patch), cores=cores, keep_plan=True)
+    split = kept.core_split
+    # Every buffer of the single-core plan where it was; the private ones after its end.
+    assert set(single.plan.placements) <= set(kept.plan.placements)
+    assert kept.plan.arena_bytes == single.plan.arena_bytes + split.private_bytes
+    scratch = max((b.nbytes for b in single.schedule.buffers if b.scratch_of is not None), default=0)
+    workspace = sum(b.nbytes for b in single.schedule.buffers if b.name == "patch_workspace")
+    assert split.private_bytes <= (cores - 1) * (scratch + workspace + 8)
+    if key == "kws":   # in-place depthwise kernels copy whole channel planes: they run whole
+        assert "whole" in split_kinds(kept) and "rows" in split_kinds(kept)
+        compared = compare_on_host(model, tmp_path / "kept", count=2, seed=9, compiled=kept)
+        assert compared.bit_exact, compared.mismatches[:3]

@@ -201,18 +201,19 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
     kernels = order_for_memory(graph, kernels, lambda candidate: schedule_and_plan(
         graph, declare_overlaps(candidate), None, guard_bytes, overlaps)[1].arena_bytes)
 
-    def prepared(patch_plan: PatchPlan | None) -> tuple[Lowered, ...]:
+    def prepared(patch_plan: PatchPlan | None, inplace: bool = True) -> tuple[Lowered, ...]:
         lowered = kernels
-        if overlaps and not guard_bytes and kernel_set is not KernelSet.FASTEST and not speed_first:
+        if overlaps and not guard_bytes and kernel_set is not KernelSet.FASTEST and inplace:
             lowered = _choose_inplace(graph, lowered, keep=patch_plan.split if patch_plan else 0)
         return lowered
 
     def arena_of(patch_plan: PatchPlan | None) -> ArenaPlan:
         return schedule_and_plan(graph, declare_overlaps(prepared(patch_plan)), None, 0, overlaps, 0.0, patch_plan)[1]
 
+    # The patch plan is the single-core build's, whatever the cores.
     patch_plan = choose_patch_plan(graph, kernels, patch, max_overhead,
                                    arena_budget if patch_budget is None else patch_budget, arena_of)
-    lowered, choices = prepared(patch_plan), ()
+    lowered, choices = prepared(patch_plan, inplace=not speed_first), ()
     if kernel_set is not KernelSet.REFERENCE:
         if flash_budget is None and board is not None:
             flash_budget = board.memory.flash_budget

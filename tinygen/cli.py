@@ -48,6 +48,10 @@ _cores = click.option("--cores", "cores", type=click.IntRange(min=1), metavar="N
                       help="Split every operator across N cores (rows, elements or whole patches, by a cost "
                            "model), barriers only where a core reads what another wrote [default: the board's "
                            "cores where its port runs them, else 1].")
+_keep_plan = click.option("--keep-plan", "keep_plan", is_flag=True,
+                          help="With several cores: keep the single-core arena plan (in-place kernels, outputs "
+                               "over inputs); only the cores' own scratch is added. By default bands of rows "
+                               "come first and the arena may grow.")
 INTERNAL_ERROR_EXIT = 3
 
 stdout = Console(highlight=False)
@@ -76,13 +80,14 @@ def cli() -> None:
 @_max_overhead
 @_flash_budget
 @_cores
+@_keep_plan
 @click.option("--framework", help="Real boards: the PlatformIO framework (arduino by default; espidf, zephyr where "
                                   "the board offers them).")
 @click.option("--platformio", "use_platformio", is_flag=True,
               help="Emulated boards: write a PlatformIO project and build it offline with `pio run` "
                    "(real boards always get one).")
 def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, kernel_set: str, patch_text: str,
-          max_overhead: float, flash_budget: int | None, cores: int | None, framework: str | None,
+          max_overhead: float, flash_budget: int | None, cores: int | None, keep_plan: bool, framework: str | None,
           use_platformio: bool) -> None:
     """Generate the C library and firmware for MODEL and compile it.
 
@@ -104,7 +109,7 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
     result = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m),
                              guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
                              patch=PatchRequest.parse(patch_text), max_overhead=max_overhead / 100,
-                             flash_budget=flash_budget, cores=cores)
+                             flash_budget=flash_budget, cores=cores, keep_plan=keep_plan)
     stdout.print(f"[bold]{result.model_name}[/] for [bold]{result.board}[/]: "
                  f"arena {result.arena_bytes} B, flash {result.flash_bytes} B, RAM {result.ram_bytes} B")
     stdout.print(f"peak RAM (arena) {result.arena_bytes} B; lower bound {result.lower_bound_bytes} B")
@@ -147,11 +152,13 @@ def _build_platformio(model: Path, board: str, out_dir: Path | None, framework: 
 @_max_overhead
 @_flash_budget
 @_cores
+@_keep_plan
 @click.option("--cycles", "count_cycles", is_flag=True,
               help="Also estimate Cortex-M4 cycles of each invoke() (QEMU plugin; docs/cycle-model.md).")
 def run(model: Path, board: str, inputs_file: Path | None, random_count: int | None, seed: int,
         out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool, kernel_set: str,
-        patch_text: str, max_overhead: float, flash_budget: int | None, cores: int | None, count_cycles: bool) -> None:
+        patch_text: str, max_overhead: float, flash_budget: int | None, cores: int | None, keep_plan: bool,
+        count_cycles: bool) -> None:
     """Build MODEL if needed, run it on BOARD and compare every output with TFLite Micro."""
     from tinygen.flow import run_on_board
     from tinygen.kernels.optimised import KernelSet
@@ -171,7 +178,8 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
                           seed=seed, timeout_s=timeout_s, announce=announce,
                           guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
                           count_cycles=count_cycles, patch=PatchRequest.parse(patch_text),
-                          max_overhead=max_overhead / 100, flash_budget=flash_budget, cores=cores)
+                          max_overhead=max_overhead / 100, flash_budget=flash_budget, cores=cores,
+                          keep_plan=keep_plan)
     if as_json:
         print(json.dumps(report.to_json()))
     else:

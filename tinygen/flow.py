@@ -89,9 +89,10 @@ def _tree_digest(*roots: Path) -> str:
 
 def build_key(model_bytes: bytes, board: Board, guard_bytes: int = 0,
               kernel_set: KernelSet = KernelSet.OPTIMISED, patch: PatchRequest = NO_PATCH,
-              max_overhead: float = 0.20, flash_budget: int | None = None, cores: int = 1) -> str:
+              max_overhead: float = 0.20, flash_budget: int | None = None, cores: int = 1,
+              keep_plan: bool = False) -> str:
     digest = hashlib.sha256()
-    options = (patch, max_overhead, flash_budget) + ((cores,) if cores > 1 else ())
+    options = (patch, max_overhead, flash_budget) + ((cores, keep_plan) if cores > 1 else ())
     for part in (model_bytes, board.model_dump_json().encode(), __version__.encode(), str(guard_bytes).encode(),
                  kernel_set.value.encode(), repr(options).encode(),
                  _tree_digest(RUNTIME_DIR, TEMPLATES_DIR).encode(), _tree_digest(Path(__file__).parent).encode()):
@@ -137,10 +138,12 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
                     announce: Announce = lambda m: None, guard_bytes: int = 0,
                     kernel_set: KernelSet = KernelSet.OPTIMISED, source: ModelSource | None = None,
                     patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
-                    flash_budget: int | None = None, cores: int | None = None) -> BuildOutcome:
+                    flash_budget: int | None = None, cores: int | None = None,
+                    keep_plan: bool = False) -> BuildOutcome:
     """guard_bytes > 0: a debug build whose invoke() checks the bytes around every buffer. source: the
     model already read (else it is read from model). cores: split across that many cores (None: what
-    the board runs; schedule/cores.py board_cores)."""
+    the board runs; schedule/cores.py board_cores); keep_plan: the single-core arena plan for them
+    (pipeline.compile_graph)."""
     board = load_board(board_name)
     cores = 1 if guard_bytes and cores is None else board_cores(board, cores)  # guard checks: one core
     source = source or read_model_source(model)
@@ -153,11 +156,11 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     compiled = compile_graph(graph, arena_budget=None, guard_bytes=guard_bytes, kernel_set=kernel_set,
                              exact_seconds=EXACT_PLACEMENT_SECONDS, patch=patch, max_overhead=max_overhead,
                              patch_budget=board.arena_budget_bytes, board=board, flash_budget=flash_budget,
-                             cores=cores)
+                             cores=cores, keep_plan=keep_plan)
     check_fit(board, graph, compiled.plan, compiled.lowered)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
-    key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead, flash_budget, cores)
+    key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead, flash_budget, cores, keep_plan)
     cached = _reusable(out_dir, key)
     if cached is not None:
         announce(f"using the build in {out_dir} (unchanged)")
@@ -285,7 +288,7 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
                  announce: Announce = lambda m: None, guard_bytes: int = 0,
                  kernel_set: KernelSet = KernelSet.OPTIMISED, count_cycles: bool = False,
                  patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
-                 flash_budget: int | None = None, cores: int | None = None,
+                 flash_budget: int | None = None, cores: int | None = None, keep_plan: bool = False,
                  count_intervals: bool = False) -> RunReport:
     """count_cycles: also run QEMU with the cycle plugin (tinygen/device/cycles.py) over invoke().
     count_intervals: with it, also each core's instructions between barriers (the modelled N-core
@@ -295,7 +298,7 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
     # Inputs first: a wrong inputs file is refused before minutes of building.
     records = load_records(inputs_file, graph) if inputs_file else random_records(graph, random_count, seed)
     outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes, kernel_set, source, patch, max_overhead,
-                              flash_budget, cores)
+                              flash_budget, cores, keep_plan)
     board = load_board(board_name)
     reference = TflmReference(model_bytes, preserve_all=False)
 

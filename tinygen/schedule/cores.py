@@ -25,7 +25,12 @@ runs whole. `check_no_cross_core_race` re-derives the accesses of every interval
 proves no two cores clash in it; it runs on every split made, as check_no_overlap runs on every plan.
 
 Private buffers of the cores after the first (their scratch, their patch workspace) are placed
-after the single-core plan's end: the arena grows by exactly those bytes.
+after the single-core plan's end: the split grows the arena by exactly those bytes. (The pipeline,
+speed first, plans the banded calls without their overlap contracts and without in-place kernels,
+which do not split; `compile_graph(keep_plan=True)` keeps the single-core plan as it is.)
+
+Output channels are not split: a channel slice of an NHWC tensor is a strided view, and no kernel
+here takes strides; fully connected layers therefore run whole.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from tinygen.kernels.call import KernelCall
 from tinygen.kernels.cvalues import Dims, HW, ScratchRef
 from tinygen.plan.arena import ALIGNMENT, ArenaPlan, Placement
 from tinygen.plan.lifetimes import Buffer
-from tinygen.schedule.ir import ArenaBuffer, Loop, Schedule, Step, TraceGather, View, dense_strides
+from tinygen.schedule.ir import Loop, Schedule, Step, TraceGather, View, dense_strides
 from tinygen.schedule.patches import POINTWISE, WORKSPACE, AxisGeometry, Span
 
 # Estimated instructions (Cortex-M class, -O2): a kernel call's fixed cost (call, argument set-up,
@@ -266,7 +271,7 @@ def row_shares(step: Step, parts: int) -> list[Step] | None:
     """The step as `parts` bands of output rows (empty bands left out), or None if it cannot be."""
     geometry = _row_geometry(step.call)
     in_view, out_view = step.view("input"), step.view("output")
-    if geometry is None or not (_dense(in_view) and _dense(out_view)) or set(step.call.reads) and len(step.call.reads) != 1:
+    if geometry is None or not (_dense(in_view) and _dense(out_view)) or len(step.call.reads) > 1:
         return None
     in_dims, out_dims, params = _arg(step.call, "input_dims"), _arg(step.call, "output_dims"), _arg(step.call, "params")
     if tuple(in_view.shape) != (1, in_dims.h, in_dims.w, in_dims.c) or tuple(out_view.shape) != (1, out_dims.h, out_dims.w, out_dims.c):

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from tinygen import __version__
 from tinygen.boards.catalog import load_board
-from tinygen.device.cycles import CYCLE_MODEL_CORES, RegionCount
-from tinygen.flow import Announce, RunReport, read_model_source, run_on_board
+from tinygen.device.cycles import CYCLE_MODEL_CORES, CoreLoad, RegionCount, core_loads
+from tinygen.flow import MANIFEST, Announce, RunReport, read_model_source, run_on_board
 from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import compile_graph
 from tinygen.schedule.patches import PatchRequest
@@ -399,3 +399,123 @@ def render_markdown(rows: list[BenchRow], board: str, command: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+# --- several cores (issue 12) -----------------------------------------------------------------------
+# The split of each operator across cores is the schedule's (tinygen/schedule/cores.py). Under -icount
+# QEMU runs the cores in turn, so the firmware's counter gives the total work of all cores; the
+# modelled N-core latency comes from the cycle plugin's per-core intervals between barriers
+# (tinygen/device/cycles.py): per interval the busiest core's instructions, summed.
+
+# The issue's targets: modelled N-core latency / single-core instructions, at most.
+CORE_TARGETS = {2: {"IC": 0.55, "VWW": 0.55, "KWS": 0.60}, 4: {"IC": 0.30, "VWW": 0.30}}
+CORES_MARK = "<!-- tinygen-bench cores {board} x{cores} -->"
+CORES_END = "<!-- end tinygen-bench cores -->"
+
+
+@dataclass(frozen=True)
+class CoreBenchRow:
+    key: str
+    cores: int
+    single: RunReport          # the model on one core
+    multi: RunReport           # on `cores` cores, with the plugin's intervals
+    split: dict                # the build's split facts (tinygen.json): barriers, predicted_ratio, ...
+
+    @property
+    def single_instructions(self) -> int:
+        return max(r.instructions for r in self.single.results)
+
+    @property
+    def loads(self) -> list[CoreLoad]:
+        """Per input; a build that calls no barrier (the model stayed on core 0) is its region's count."""
+        return core_loads(self.multi.intervals, self.cores) or [
+            CoreLoad(c.instructions, 0, (c.instructions,) + (0,) * (self.cores - 1), (0,) * self.cores, 1)
+            for c in self.multi.cycles]
+
+    @property
+    def latency(self) -> int:
+        """The modelled N-core latency (the slowest input's)."""
+        return max(load.latency for load in self.loads)
+
+    @property
+    def work(self) -> int:
+        """Every core's instructions outside barriers, added up (the split's extra work shows here)."""
+        return max(load.work for load in self.loads)
+
+    @property
+    def ratio(self) -> float:
+        return self.latency / self.single_instructions
+
+    @property
+    def predicted_ratio(self) -> float | None:
+        return self.split.get("predicted_ratio")
+
+    @property
+    def target(self) -> float | None:
+        return CORE_TARGETS.get(self.cores, {}).get(self.key)
+
+    @property
+    def bit_exact(self) -> bool:
+        return self.single.bit_exact and self.multi.bit_exact
+
+
+def _split_facts(out_dir: Path) -> dict:
+    try:
+        return json.loads((out_dir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def run_core_benchmark(models_dir: Path, board: str, cores: int, build_root: Path, inputs: int = 1,
+                       announce: Announce = lambda m: None, keys: tuple[str, ...] | None = None) -> list[CoreBenchRow]:
+    """Each MLPerf Tiny model built for one core and for `cores`, both run bit-exact against TFLite Micro
+    (the CLI's default build: `--patch auto`), the N-core one with the plugin's intervals."""
+    rows = []
+    for anchor in ANCHORS:
+        if keys is not None and anchor.key not in keys:
+            continue
+        model = models_dir / anchor.file
+        announce(f"benchmark: {anchor.key} ({model.name}) on 1 and {cores} cores")
+        single = run_on_board(model, board, build_root / f"{model.stem}-1core", random_count=inputs, seed=1,
+                              announce=announce, patch=AUTO_PATCH, cores=1)
+        out_dir = build_root / f"{model.stem}-{cores}cores"
+        multi = run_on_board(model, board, out_dir, random_count=inputs, seed=1, announce=announce, patch=AUTO_PATCH,
+                             cores=cores, count_intervals=True)
+        rows.append(CoreBenchRow(anchor.key, cores, single, multi, _split_facts(out_dir)))
+    return rows
+
+
+def render_cores_markdown(rows: list[CoreBenchRow], board: str, cores: int, command: str) -> str:
+    lines = [
+        CORES_MARK.format(board=board, cores=cores),
+        f"## {cores} cores on `{board}`",
+        "",
+        f"Reproduce with `{command}`. One core: the firmware's exact instructions per `invoke()`. {cores} cores:",
+        "the modelled latency, i.e. per interval between barriers the busiest core's instructions outside",
+        "barrier waits (tinygen's QEMU plugin, per virtual CPU), summed over the intervals; the barrier's own",
+        "instructions up to the last arrival are in it. Work: every core's instructions outside the waits, added",
+        "up. Predicted: the cost model's ratio (tinygen/schedule/cores.py). Default build (`--patch auto`).",
+        "",
+        f"| model | 1 core (instructions) | {cores} cores: modelled latency | ratio | predicted | target | work "
+        "| barriers | bit-exact |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        predicted = f"{r.predicted_ratio:.3f}" if r.predicted_ratio is not None else "—"
+        target = f"≤ {r.target:.2f} {_verdict(r.ratio, r.target)}" if r.target is not None else "—"
+        lines.append(f"| {r.key} | {r.single_instructions:,} | {r.latency:,} | {r.ratio:.3f} | {predicted} | {target} "
+                     f"| {r.work:,} ({r.work / r.single_instructions:.2f}x) | {r.split.get('barriers', 0)} "
+                     f"| {'yes' if r.bit_exact else 'NO'} |")
+    lines += ["", CORES_END, ""]
+    return "\n".join(lines)
+
+
+def with_cores_section(existing: str, section: str) -> str:
+    """The report with this board's and core count's section replaced, or appended."""
+    mark = section.splitlines()[0]
+    start = existing.find(mark)
+    if start < 0:
+        return existing.rstrip("\n") + "\n\n" + section
+    end = existing.find(CORES_END, start)
+    end = len(existing) if end < 0 else end + len(CORES_END) + 1
+    return existing[:start] + section + existing[end:].lstrip("\n")

@@ -44,6 +44,14 @@ _max_overhead = click.option("--max-overhead", default=20.0, show_default=True, 
 _flash_budget = click.option("--flash-budget", "flash_budget", type=click.IntRange(min=1), metavar="BYTES",
                               help="Firmware flash (estimated) the kernel variants' own data (wide variants: "
                                    "weights widened to int16) must keep the model within [default: the board's].")
+_cores = click.option("--cores", "cores", type=click.IntRange(min=1), metavar="N",
+                      help="Split every operator across N cores (rows, elements or whole patches, by a cost "
+                           "model), barriers only where a core reads what another wrote [default: the board's "
+                           "cores where its port runs them, else 1].")
+_keep_plan = click.option("--keep-plan", "keep_plan", is_flag=True,
+                          help="With several cores: keep the single-core arena plan (in-place kernels, outputs "
+                               "over inputs); only the cores' own scratch is added. By default bands of rows "
+                               "come first and the arena may grow.")
 INTERNAL_ERROR_EXIT = 3
 
 stdout = Console(highlight=False)
@@ -71,13 +79,16 @@ def cli() -> None:
 @_patch
 @_max_overhead
 @_flash_budget
+@_cores
+@_keep_plan
 @click.option("--framework", help="Real boards: the PlatformIO framework (arduino by default; espidf, zephyr where "
                                   "the board offers them).")
 @click.option("--platformio", "use_platformio", is_flag=True,
               help="Emulated boards: write a PlatformIO project and build it offline with `pio run` "
                    "(real boards always get one).")
 def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, kernel_set: str, patch_text: str,
-          max_overhead: float, flash_budget: int | None, framework: str | None, use_platformio: bool) -> None:
+          max_overhead: float, flash_budget: int | None, cores: int | None, keep_plan: bool, framework: str | None,
+          use_platformio: bool) -> None:
     """Generate the C library and firmware for MODEL and compile it.
 
     For a real board (not emulated) the result is a PlatformIO project; `pio run` builds it when
@@ -98,7 +109,7 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
     result = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m),
                              guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
                              patch=PatchRequest.parse(patch_text), max_overhead=max_overhead / 100,
-                             flash_budget=flash_budget)
+                             flash_budget=flash_budget, cores=cores, keep_plan=keep_plan)
     stdout.print(f"[bold]{result.model_name}[/] for [bold]{result.board}[/]: "
                  f"arena {result.arena_bytes} B, flash {result.flash_bytes} B, RAM {result.ram_bytes} B")
     stdout.print(f"peak RAM (arena) {result.arena_bytes} B; lower bound {result.lower_bound_bytes} B")
@@ -140,11 +151,14 @@ def _build_platformio(model: Path, board: str, out_dir: Path | None, framework: 
 @_patch
 @_max_overhead
 @_flash_budget
+@_cores
+@_keep_plan
 @click.option("--cycles", "count_cycles", is_flag=True,
               help="Also estimate Cortex-M4 cycles of each invoke() (QEMU plugin; docs/cycle-model.md).")
 def run(model: Path, board: str, inputs_file: Path | None, random_count: int | None, seed: int,
         out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool, kernel_set: str,
-        patch_text: str, max_overhead: float, flash_budget: int | None, count_cycles: bool) -> None:
+        patch_text: str, max_overhead: float, flash_budget: int | None, cores: int | None, keep_plan: bool,
+        count_cycles: bool) -> None:
     """Build MODEL if needed, run it on BOARD and compare every output with TFLite Micro."""
     from tinygen.flow import run_on_board
     from tinygen.kernels.optimised import KernelSet
@@ -164,7 +178,8 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
                           seed=seed, timeout_s=timeout_s, announce=announce,
                           guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
                           count_cycles=count_cycles, patch=PatchRequest.parse(patch_text),
-                          max_overhead=max_overhead / 100, flash_budget=flash_budget)
+                          max_overhead=max_overhead / 100, flash_budget=flash_budget, cores=cores,
+                          keep_plan=keep_plan)
     if as_json:
         print(json.dumps(report.to_json()))
     else:
@@ -306,10 +321,21 @@ def _writable_file(ctx: click.Context, param: click.Parameter, path: Path | None
 @click.option("--board", "-b", default=DEFAULT_BOARD, show_default=True)
 @click.option("--write", "write_path", type=click.Path(path_type=Path, dir_okay=False), callback=_writable_file, help="Write the markdown report here (e.g. BENCHMARKS.md).")
 @click.option("--build-root", type=click.Path(path_type=Path), default=Path("build/bench"), show_default=True)
-def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Path) -> None:
+@click.option("--cores", type=click.IntRange(min=2), default=None,
+              help="Instead: each model on one core and split across N, the modelled N-core latency beside the "
+                   "single-core instructions and the cost model's prediction (with --write: that section of the "
+                   "report replaced or appended).")
+@click.option("--model", "model_keys", multiple=True, type=click.Choice(["AD", "IC", "KWS", "VWW"]),
+              help="With --cores: only these models (repeatable).")
+def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Path, cores: int | None,
+          model_keys: tuple[str, ...]) -> None:
     """Measure the MLPerf Tiny models on BOARD: instructions, estimated Cortex-M4 cycles (M4 boards only),
     MACs per cycle, arena, flash, RAM; anchors beside."""
     from tinygen.bench import render_markdown, run_benchmark
+
+    if cores is not None:
+        _bench_cores(models_dir, board, write_path, build_root, cores, model_keys)
+        return
 
     rows = run_benchmark(models_dir, board, build_root, announce=lambda m: stderr.print(m))
     command = f"tinygen bench --board {board}" + (f" --write {write_path}" if write_path else "")
@@ -317,6 +343,26 @@ def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Pat
     if write_path:
         tmp = write_path.with_name(write_path.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
+        tmp.replace(write_path)  # never a half-written report
+        stderr.print(f"wrote {write_path}")
+    print(text)
+    if not all(r.bit_exact for r in rows):
+        raise TinygenError("a benchmark model was not bit-exact with TFLite Micro")
+
+
+def _bench_cores(models_dir: Path, board: str, write_path: Path | None, build_root: Path, cores: int,
+                 model_keys: tuple[str, ...]) -> None:
+    from tinygen.bench import render_cores_markdown, run_core_benchmark, with_cores_section
+
+    rows = run_core_benchmark(models_dir, board, cores, build_root, announce=lambda m: stderr.print(m),
+                              keys=model_keys or None)
+    command = (f"tinygen bench --board {board} --cores {cores}" + "".join(f" --model {k}" for k in model_keys)
+               + (f" --write {write_path}" if write_path else ""))
+    text = render_cores_markdown(rows, board, cores, command)
+    if write_path:
+        existing = write_path.read_text(encoding="utf-8") if write_path.is_file() else ""
+        tmp = write_path.with_name(write_path.name + ".tmp")
+        tmp.write_text(with_cores_section(existing, text), encoding="utf-8")
         tmp.replace(write_path)  # never a half-written report
         stderr.print(f"wrote {write_path}")
     print(text)

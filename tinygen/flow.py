@@ -23,7 +23,7 @@ from tinygen.boards.fit import Fit, check_fit
 from tinygen.boards.schema import Board
 from tinygen.build.stack import StackReport, analyse_firmware
 from tinygen.build.toolchain import BuildResult, build_firmware, section_sizes
-from tinygen.device.cycles import CycleCounter, RegionCount
+from tinygen.device.cycles import BARRIER_FUNCTION, CycleCounter, Interval, RegionCount
 from tinygen.device.emulator import start_emulator
 from tinygen.device.runner import DeviceSession, InvokeError
 from tinygen.device.status import describe_status
@@ -34,6 +34,7 @@ from tinygen.ir.graph import Graph
 from tinygen.kernels.optimised import KernelSet
 from tinygen.pipeline import CompiledModel, compile_graph
 from tinygen.schedule.patches import NO_PATCH, PatchRequest, patch_facts
+from tinygen.schedule.cores import board_cores, split_facts
 from tinygen.project.firmware import refuse_foreign, replace_directory, staging_directory, write_firmware_project
 from tinygen.project.platformio import (FRAMEWORK_PORTS, PlatformIOProject, registry_address, registry_reachable,
                                        run_pio, write_platformio_project)
@@ -88,10 +89,12 @@ def _tree_digest(*roots: Path) -> str:
 
 def build_key(model_bytes: bytes, board: Board, guard_bytes: int = 0,
               kernel_set: KernelSet = KernelSet.OPTIMISED, patch: PatchRequest = NO_PATCH,
-              max_overhead: float = 0.20, flash_budget: int | None = None) -> str:
+              max_overhead: float = 0.20, flash_budget: int | None = None, cores: int = 1,
+              keep_plan: bool = False) -> str:
     digest = hashlib.sha256()
+    options = (patch, max_overhead, flash_budget) + ((cores, keep_plan) if cores > 1 else ())
     for part in (model_bytes, board.model_dump_json().encode(), __version__.encode(), str(guard_bytes).encode(),
-                 kernel_set.value.encode(), repr((patch, max_overhead, flash_budget)).encode(),
+                 kernel_set.value.encode(), repr(options).encode(),
                  _tree_digest(RUNTIME_DIR, TEMPLATES_DIR).encode(), _tree_digest(Path(__file__).parent).encode()):
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()
@@ -135,10 +138,14 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
                     announce: Announce = lambda m: None, guard_bytes: int = 0,
                     kernel_set: KernelSet = KernelSet.OPTIMISED, source: ModelSource | None = None,
                     patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
-                    flash_budget: int | None = None) -> BuildOutcome:
+                    flash_budget: int | None = None, cores: int | None = None,
+                    keep_plan: bool = False) -> BuildOutcome:
     """guard_bytes > 0: a debug build whose invoke() checks the bytes around every buffer. source: the
-    model already read (else it is read from model)."""
+    model already read (else it is read from model). cores: split across that many cores (None: what
+    the board runs; schedule/cores.py board_cores); keep_plan: the single-core arena plan for them
+    (pipeline.compile_graph)."""
     board = load_board(board_name)
+    cores = 1 if guard_bytes and cores is None else board_cores(board, cores)  # guard checks: one core
     source = source or read_model_source(model)
     model_bytes, graph = source.data, source.graph
     if board.port in FRAMEWORK_PORTS.values():
@@ -148,11 +155,12 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     # every size and the margin (boards/fit.py), before anything is built.
     compiled = compile_graph(graph, arena_budget=None, guard_bytes=guard_bytes, kernel_set=kernel_set,
                              exact_seconds=EXACT_PLACEMENT_SECONDS, patch=patch, max_overhead=max_overhead,
-                             patch_budget=board.arena_budget_bytes, board=board, flash_budget=flash_budget)
+                             patch_budget=board.arena_budget_bytes, board=board, flash_budget=flash_budget,
+                             cores=cores, keep_plan=keep_plan)
     check_fit(board, graph, compiled.plan, compiled.lowered)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
-    key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead, flash_budget)
+    key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead, flash_budget, cores, keep_plan)
     cached = _reusable(out_dir, key)
     if cached is not None:
         announce(f"using the build in {out_dir} (unchanged)")
@@ -203,6 +211,7 @@ def _write_manifest(project: Path, compiled: CompiledModel, board: Board, result
         "sections": result.sections,
         "tensor_offsets": {str(k): v for k, v in sorted(compiled.tensor_offsets().items())},
         **patch_facts(compiled.patch, graph),
+        **split_facts(compiled.core_split),
     }
     (project / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
@@ -231,6 +240,7 @@ class RunReport:
     stack_reserved_bytes: int = 0
     lower_bound_bytes: int = 0       # the plan's: no placement of the schedule's buffers is smaller
     cycles: tuple[RegionCount, ...] = ()  # the cycle plugin's count of each input's invoke(), when asked for
+    intervals: tuple[Interval, ...] = ()  # ... and each core's work between barriers (count_intervals)
     patch: str = "none"
     mac_overhead: float = 0.0
 
@@ -278,20 +288,24 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
                  announce: Announce = lambda m: None, guard_bytes: int = 0,
                  kernel_set: KernelSet = KernelSet.OPTIMISED, count_cycles: bool = False,
                  patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
-                 flash_budget: int | None = None) -> RunReport:
-    """count_cycles: also run QEMU with the cycle plugin (tinygen/device/cycles.py) over invoke()."""
+                 flash_budget: int | None = None, cores: int | None = None, keep_plan: bool = False,
+                 count_intervals: bool = False) -> RunReport:
+    """count_cycles: also run QEMU with the cycle plugin (tinygen/device/cycles.py) over invoke().
+    count_intervals: with it, also each core's instructions between barriers (the modelled N-core
+    latency, cycles.modelled_latencies)."""
     source = read_model_source(model)
     model_bytes, graph = source.data, source.graph
     # Inputs first: a wrong inputs file is refused before minutes of building.
     records = load_records(inputs_file, graph) if inputs_file else random_records(graph, random_count, seed)
     outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes, kernel_set, source, patch, max_overhead,
-                              flash_budget)
+                              flash_budget, cores, keep_plan)
     board = load_board(board_name)
     reference = TflmReference(model_bytes, preserve_all=False)
 
     results, stack, peak = [], 0, 0
     announce(f"running {len(records)} input(s) on {board.name} (QEMU) and in TFLite Micro")
-    counter = CycleCounter(f"{graph.name}_invoke") if count_cycles else None
+    counter = (CycleCounter(f"{graph.name}_invoke", barrier_function=BARRIER_FUNCTION if count_intervals else None)
+               if count_cycles or count_intervals else None)
     plugin_args = tuple(counter.qemu_arguments(outcome.elf)) if counter else ()
     with start_emulator(board, outcome.elf, timeout_s=timeout_s, extra_args=plugin_args) as emulator:
         with DeviceSession(emulator.serial_url, timeout_s=timeout_s) as session:
@@ -311,12 +325,13 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
         code = emulator.wait(10.0)
         if code != 0:
             raise DeviceError(f"the firmware exited with status {code}")
-    cycles = counter.collect().regions if counter else ()
+    counted = counter.collect() if counter else None
+    cycles, intervals = (counted.regions, counted.intervals) if counted else ((), ())
     if counter and len(cycles) != len(results):
         raise DeviceError(f"the cycle plugin counted {len(cycles)} invoke() calls, not {len(results)}")
     return RunReport(graph.name, board.name, tuple(results), outcome.arena_bytes, outcome.flash_bytes,
                      outcome.ram_bytes, stack, peak, outcome.stack_bound_bytes, outcome.firmware_stack_bound_bytes,
-                     outcome.stack_bytes, cycles=cycles, lower_bound_bytes=outcome.lower_bound_bytes,
+                     outcome.stack_bytes, cycles=cycles, intervals=intervals, lower_bound_bytes=outcome.lower_bound_bytes,
                      patch=outcome.patch, mac_overhead=outcome.mac_overhead)
 
 

@@ -25,6 +25,7 @@ from tinygen.kernels.select import lower_graph
 from tinygen.plan.arena import ArenaPlan, plan_arena
 from tinygen.plan.contracts import overlap_allowances
 from tinygen.plan.lifetimes import buffer_lifetimes
+from tinygen.schedule.cores import CoreSplit, split_across_cores, without_split_overlaps
 from tinygen.schedule.ir import Schedule
 from tinygen.schedule.lower import build_schedule
 from tinygen.schedule.order import order_for_memory
@@ -47,6 +48,18 @@ class CompiledModel:
         buffers = self.plan.buffer_offsets()
         return {t: buffers[v.buffer] + v.offset for t, v in self.schedule.tensor_views if v.buffer in buffers}
     choices: tuple[Choice, ...] = ()  # why each kernel call got its variant
+    core_split: CoreSplit | None = None  # the schedule across several cores (None: one core)
+
+    @property
+    def cores(self) -> int:
+        return self.core_split.cores if self.core_split is not None else 1
+
+    @property
+    def core_split_prediction(self) -> tuple[tuple[int, ...], ...]:
+        """The cost model's instructions per core per interval between barriers (one core: one interval)."""
+        if self.core_split is None:
+            return ()
+        return self.core_split.intervals()
 
     @property
     def input_bytes(self) -> tuple[int, ...]:
@@ -59,13 +72,13 @@ class CompiledModel:
 
 def schedule_and_plan(graph: Graph, lowered: tuple[Lowered, ...], arena_budget: int | None, guard_bytes: int,
                       overlaps: bool, exact_seconds: float = 0.0,
-                      patch: PatchPlan | None = None) -> tuple[Schedule, ArenaPlan]:
+                      patch: PatchPlan | None = None, stage_overlap: bool = True) -> tuple[Schedule, ArenaPlan]:
     schedule = build_schedule(graph, lowered, write_concat_in_place=overlaps and not guard_bytes)
     if patch is not None:
         schedule = patch_schedule(schedule, patch)
     buffers = buffer_lifetimes(schedule)
     allowances = overlap_allowances(schedule, buffers) if overlaps else ()
-    if overlaps and patch is not None:
+    if overlaps and patch is not None and stage_overlap:
         allowances += stage_allowances(schedule, patch, buffers)
     return schedule, plan_arena(buffers, budget=arena_budget, guard_bytes=guard_bytes, allowances=allowances,
                                 exact_seconds=exact_seconds)
@@ -166,7 +179,8 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
                   kernel_set: KernelSet = KernelSet.OPTIMISED, overlaps: bool = True,
                   exact_seconds: float = 0.0, patch: PatchRequest = NO_PATCH,
                   max_overhead: float = 0.20, patch_budget: int | None = None,
-                  board: Board | None = None, flash_budget: int | None = None) -> CompiledModel:
+                  board: Board | None = None, flash_budget: int | None = None, cores: int = 1,
+                  keep_plan: bool = False) -> CompiledModel:
     """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator.
     overlaps=False: every buffer apart from every other live one (no kernel contracts, no in-place
     variants), as before the schedule had them. exact_seconds: time for the exact placement search.
@@ -175,7 +189,11 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
     aims to fit (default arena_budget), where the caller checks the fit itself (boards/fit.py).
     board: the board the code is for (its ISA features choose the kernel variants); by default
     tinygen's default board. flash_budget: the firmware flash (estimated as boards/fit.py does) the
-    variants' own data must leave the model within; default the board's flash budget, if a board is named."""
+    variants' own data must leave the model within; default the board's flash budget, if a board is named.
+    cores: split every step across this many cores (schedule/cores.py); 1 gives the single-core code.
+    keep_plan: with several cores, the single-core plan as it is (in-place kernels, overlaps), only
+    the cores' private scratch added; by default speed first: bands of rows instead, the arena grows."""
+    speed_first = cores > 1 and not keep_plan
     features = frozenset(board.core.isa_features) if board is not None else default_isa_features()
     # The portable twins first (no ISA feature): order, in-place and patch choices work on the
     # reference kernels' arguments; the board's own variants come after, where they cost no arena.
@@ -183,18 +201,19 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
     kernels = order_for_memory(graph, kernels, lambda candidate: schedule_and_plan(
         graph, declare_overlaps(candidate), None, guard_bytes, overlaps)[1].arena_bytes)
 
-    def prepared(patch_plan: PatchPlan | None) -> tuple[Lowered, ...]:
+    def prepared(patch_plan: PatchPlan | None, inplace: bool = True) -> tuple[Lowered, ...]:
         lowered = kernels
-        if overlaps and not guard_bytes and kernel_set is not KernelSet.FASTEST:
+        if overlaps and not guard_bytes and kernel_set is not KernelSet.FASTEST and inplace:
             lowered = _choose_inplace(graph, lowered, keep=patch_plan.split if patch_plan else 0)
         return lowered
 
     def arena_of(patch_plan: PatchPlan | None) -> ArenaPlan:
         return schedule_and_plan(graph, declare_overlaps(prepared(patch_plan)), None, 0, overlaps, 0.0, patch_plan)[1]
 
+    # The patch plan is the single-core build's, whatever the cores.
     patch_plan = choose_patch_plan(graph, kernels, patch, max_overhead,
                                    arena_budget if patch_budget is None else patch_budget, arena_of)
-    lowered, choices = prepared(patch_plan), ()
+    lowered, choices = prepared(patch_plan, inplace=not speed_first), ()
     if kernel_set is not KernelSet.REFERENCE:
         if flash_budget is None and board is not None:
             flash_budget = board.memory.flash_budget
@@ -202,21 +221,32 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
         lowered, choices = _choose_variants(graph, lowered, features, patch_plan, overlaps,
                                             keep_arena=kernel_set is KernelSet.OPTIMISED, flash_room=flash_room)
     lowered = declare_overlaps(lowered)
-    schedule, plan = schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds, patch_plan)
+    if speed_first:   # in-place kernels (above) and contracts give way to bands of rows
+        lowered = without_split_overlaps(lowered)
+    # Speed first, several cores run patches at once: the stage's output may not lie over its input.
+    schedule, plan = schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds, patch_plan,
+                                       stage_overlap=not speed_first)
+    if cores > 1:
+        split = split_across_cores(schedule, plan, cores)
+        return CompiledModel(graph, lowered, schedule, split.plan, emit_model(graph, schedule, plan, split),
+                             patch_plan, choices, split)
     return CompiledModel(graph, lowered, schedule, plan, emit_model(graph, schedule, plan), patch_plan, choices)
 
 
 def compile_file(path: Path | str, arena_budget: int | None = None, guard_bytes: int = 0,
                  kernel_set: KernelSet = KernelSet.OPTIMISED, overlaps: bool = True,
                  patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20, board: Board | None = None,
-                 flash_budget: int | None = None) -> CompiledModel:
+                 flash_budget: int | None = None, cores: int = 1, keep_plan: bool = False) -> CompiledModel:
     return compile_graph(read_tflite(path), arena_budget, guard_bytes, kernel_set, overlaps,
-                         patch=patch, max_overhead=max_overhead, board=board, flash_budget=flash_budget)
+                         patch=patch, max_overhead=max_overhead, board=board, flash_budget=flash_budget, cores=cores,
+                         keep_plan=keep_plan)
 
 
 def compile_bytes(data: bytes, name: str = "model", arena_budget: int | None = None,
                   guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED,
                   overlaps: bool = True, patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
-                  board: Board | None = None, flash_budget: int | None = None) -> CompiledModel:
+                  board: Board | None = None, flash_budget: int | None = None, cores: int = 1,
+                  keep_plan: bool = False) -> CompiledModel:
     return compile_graph(parse_tflite(data, name=name), arena_budget, guard_bytes, kernel_set, overlaps,
-                         patch=patch, max_overhead=max_overhead, board=board, flash_budget=flash_budget)
+                         patch=patch, max_overhead=max_overhead, board=board, flash_budget=flash_budget, cores=cores,
+                         keep_plan=keep_plan)

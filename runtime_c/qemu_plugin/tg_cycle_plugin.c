@@ -15,6 +15,14 @@
  * also cut into intervals at every entry of that function: one JSON line per interval gives the
  * instructions executed outside the barrier ("busy") and inside it ("wait", entry to return). The
  * modelled N-core latency is the sum over intervals of the busiest core's count (issue 12).
+ * With start= too, intervals are counted only while the region runs on the core that entered it
+ * (the model's invoke() on core 0, which posts work to the others): at its entry every virtual CPU
+ * starts interval 0 of the region, at its return every core's open interval is written, and the
+ * lines carry the region's number. A core still inside the barrier that ended the previous region
+ * counts that as wait, not as an interval's end.
+ *
+ * On RISC-V (riscv32) the instructions are counted but not decoded: intervals and instruction
+ * counts mean something there, cycles do not.
  *
  * With functions=FILE ("START END NAME" lines), each region also gives a flat profile: the
  * instructions and cycles spent in each function (by the address of the instruction).
@@ -52,6 +60,7 @@ typedef struct {
     uint32_t index;
     uint32_t return_address; /* of the barrier call being waited in */
     int in_barrier;
+    int stale_barrier;       /* in the barrier since before the region began: its return is no boundary */
     int active;              /* this vCPU has executed something */
 } interval_t;
 
@@ -72,6 +81,10 @@ static struct {
     uint32_t start;
     int have_barrier;
     uint32_t barrier;
+    int riscv;               /* the riscv32 target: sizes only, no Thumb decoding */
+    int region_active;       /* with start= and barrier=: intervals are counted in the region only */
+    unsigned region_vcpu;    /* the virtual CPU whose region it is */
+    uint32_t region_index;
     unsigned p, p_unaligned, div, itfold, agu;
     unsigned vcpus_seen;
     vcpu_t vcpu[MAX_VCPUS];
@@ -81,8 +94,38 @@ static struct {
 
 /* ---- decoded instructions, by address ---------------------------------------------------------- */
 
+/* RISC-V: the two low bits of the first halfword give the size; every instruction counts 1. */
+static tg_insn_t riscv_decode(uint32_t address, const uint8_t *bytes)
+{
+    tg_insn_t insn;
+    memset(&insn, 0, sizeof insn);
+    insn.address = address;
+    insn.size = (bytes[0] & 3u) == 3u ? 4u : 2u;
+    insn.cls = TG_UNKNOWN;
+    insn.cost = 1u;
+    insn.flags = TG_F_PC_WRITE; /* unknown: a flow change is never "nonsequential" */
+    return insn;
+}
+
 static const tg_insn_t *decoded(uint32_t address, const uint8_t *bytes, size_t api_size)
 {
+    if (g.riscv) {
+        tg_insn_t *insn = NULL;
+        pthread_mutex_lock(&g.lock);
+        uint32_t slot = (address >> 1) & (TABLE_SIZE - 1u);
+        for (unsigned probe = 0; probe < TABLE_SIZE; ++probe, slot = (slot + 1u) & (TABLE_SIZE - 1u)) {
+            if (g.table[slot] == NULL || g.table[slot]->address == address) {
+                if (g.table[slot] == NULL && (g.table[slot] = malloc(sizeof *insn)) != NULL) {
+                    *g.table[slot] = riscv_decode(address, bytes);
+                    g.table[slot]->tag = tg_functions_tag(address);
+                }
+                insn = g.table[slot];
+                break;
+            }
+        }
+        pthread_mutex_unlock(&g.lock);
+        return insn;
+    }
     const uint16_t hw1 = (uint16_t)(bytes[0] | (bytes[1] << 8));
     /* The size comes from the first halfword: at the end of a guest page QEMU reads ahead and the
      * API's size can include the next instruction's halfword. */
@@ -184,7 +227,11 @@ static void emit_interval(unsigned vcpu, interval_t *iv, int last)
     FILE *f = fopen(g.out_path, "a");
     if (f != NULL) {
         fprintf(f, "{\"vcpu\": %u, \"interval\": %" PRIu32 ", \"busy\": %" PRIu64 ", \"wait\": %" PRIu64
-                   ", \"last\": %s}\n", vcpu, iv->index, iv->busy, iv->wait, last ? "true" : "false");
+                   ", \"last\": %s", vcpu, iv->index, iv->busy, iv->wait, last ? "true" : "false");
+        if (g.have_start) {
+            fprintf(f, ", \"region\": %" PRIu32, g.region_index);
+        }
+        fputs("}\n", f);
         fclose(f);
     }
     pthread_mutex_unlock(&g.lock);
@@ -196,20 +243,55 @@ static void emit_interval(unsigned vcpu, interval_t *iv, int last)
 /* Intervals between barriers: a barrier entry closes the interval, its return starts the next one. */
 static void count_interval(unsigned vcpu, interval_t *iv, const tg_insn_t *x, const tg_insn_t *p)
 {
-    iv->active = 1;
+    const int counted = !g.have_start || g.region_active;
+    iv->active |= counted;
     if (iv->in_barrier && x->address == iv->return_address) {
         iv->in_barrier = 0;
-        emit_interval(vcpu, iv, 0);
+        if (counted && !iv->stale_barrier) {
+            emit_interval(vcpu, iv, 0);
+        }
+        iv->stale_barrier = 0;
     }
     if (!iv->in_barrier && x->address == g.barrier) {
         iv->in_barrier = 1;
         iv->return_address = p != NULL ? p->address + p->size : 0u;
+    }
+    if (!counted) {
+        return;
     }
     if (iv->in_barrier) {
         iv->wait++;
     } else {
         iv->busy++;
     }
+}
+
+/* The region (start=) begins or ends on `vcpu`: every core's intervals begin or end with it. */
+static void region_intervals(unsigned vcpu, int begin)
+{
+    if (!g.have_barrier) {
+        return;
+    }
+    if (begin) {
+        g.region_active = 1;
+        g.region_vcpu = vcpu;
+        for (unsigned v = 0; v < MAX_VCPUS; ++v) {
+            interval_t *iv = &g.vcpu[v].interval;
+            iv->index = 0u;
+            iv->busy = iv->wait = 0u;
+            iv->active = 0;
+            iv->stale_barrier = iv->in_barrier;
+        }
+        return;
+    }
+    for (unsigned v = 0; v < MAX_VCPUS; ++v) {
+        if (g.vcpu[v].interval.active) {
+            emit_interval(v, &g.vcpu[v].interval, 1);
+        }
+        g.vcpu[v].interval.active = 0;
+    }
+    g.region_active = 0;
+    g.region_index++;
 }
 
 /* ---- execution ------------------------------------------------------------------------------- */
@@ -266,9 +348,6 @@ static void on_exec(unsigned int vcpu_index, void *userdata)
     vcpu_t *s = &g.vcpu[vcpu_index < MAX_VCPUS ? vcpu_index : MAX_VCPUS - 1u];
     const tg_insn_t *p = s->prev;
     const int counting = s->in_region || !g.have_start;
-    if (g.have_barrier) {
-        count_interval(vcpu_index, &s->interval, x, p);
-    }
 
     /* The previous instruction's flow change is known only now, from where execution went. */
     if (counting && p != NULL && p->address + p->size != x->address) {
@@ -282,12 +361,21 @@ static void on_exec(unsigned int vcpu_index, void *userdata)
     if (s->in_region && x->address == s->return_address) {
         emit(vcpu_index, s);
         s->in_region = 0;
+        if (g.region_active && g.region_vcpu == vcpu_index) {
+            region_intervals(vcpu_index, 0);
+        }
     }
     if (g.have_start && !s->in_region && x->address == g.start) {
         s->in_region = 1;
+        if (!g.region_active) {
+            region_intervals(vcpu_index, 1);
+        }
         s->return_address = p != NULL ? p->address + p->size : 0u;
         reset_counts(s);
         p = NULL; /* the caller's instruction is outside the region: no pipelining across the entry */
+    }
+    if (g.have_barrier) {
+        count_interval(vcpu_index, &s->interval, x, s->prev);
     }
     if (s->in_region || !g.have_start) {
         s->counts.instructions++;
@@ -318,7 +406,7 @@ static void on_qemu_exit(qemu_plugin_id_t id, void *userdata)
 {
     (void)id;
     (void)userdata;
-    for (unsigned v = 0; g.have_barrier && v < g.vcpus_seen && v < MAX_VCPUS; ++v) {
+    for (unsigned v = 0; g.have_barrier && !g.have_start && v < g.vcpus_seen && v < MAX_VCPUS; ++v) {
         if (g.vcpu[v].interval.active) {
             emit_interval(v, &g.vcpu[v].interval, 1); /* what ran after the last barrier */
         }
@@ -408,10 +496,12 @@ TG_QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_in
         fprintf(stderr, "tg_cycles: out=FILE is required\n");
         return -1;
     }
-    if (info == NULL || info->target_name == NULL || strcmp(info->target_name, "arm") != 0) {
-        fprintf(stderr, "tg_cycles: only the arm target (Thumb) is decoded\n");
+    if (info == NULL || info->target_name == NULL
+        || (strcmp(info->target_name, "arm") != 0 && strcmp(info->target_name, "riscv32") != 0)) {
+        fprintf(stderr, "tg_cycles: only the arm (Thumb) and riscv32 targets are known\n");
         return -1;
     }
+    g.riscv = strcmp(info->target_name, "riscv32") == 0;
     g.vcpus_seen = info->system_emulation ? (unsigned)info->system.max_vcpus : 1u;
     FILE *f = fopen(g.out_path, "w"); /* truncate: one run, one file */
     if (f == NULL) {

@@ -25,6 +25,9 @@ HOST_CC = os.environ.get("TINYGEN_HOST_CC", "gcc")
 WARNINGS = ("-Wall", "-Wextra", "-Werror")
 BASE_CFLAGS = ("-std=c11", "-O2", *WARNINGS)
 HARNESS = RUNTIME_DIR / "host" / "tg_host_main.c"
+# The SMP runtime (tinygen/tg_smp.h) with its pthread port: in the kernel library, linked when a
+# multicore model calls tg_smp_run.
+SMP_SOURCES = (RUNTIME_DIR / "firmware" / "tg_smp.c", RUNTIME_DIR / "host" / "tg_smp_host.c")
 COMPILE_TIMEOUT_S = 300
 SANITIZE_CFLAGS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g")
 # Exit statuses the harness itself never uses, so a finding cannot pass for an ordinary failure.
@@ -72,7 +75,7 @@ def _run(cmd: list[str], cwd: Path | None = None) -> None:
 
 def kernel_library(extra_cflags: tuple[str, ...] = ()) -> Path:
     """libtg_kernels.a for the host, built once per set of kernel sources and flags."""
-    sources = sorted(KERNELS_DIR.glob("*.c"))
+    sources = sorted(KERNELS_DIR.glob("*.c")) + list(SMP_SOURCES)
     headers = sorted(RUNTIME_INCLUDE_DIR.rglob("*.h")) + sorted(KERNELS_DIR.glob("*.h"))  # public and private
     digest = hashlib.sha256()
     for f in sources + headers:
@@ -108,7 +111,7 @@ def build_host_binary(sources: GeneratedSources, work_dir: Path, input_bytes: tu
              f"-DTG_MODEL_SYMBOL={sources.model_symbol}"]
     if trace:
         flags.append("-DTG_TRACE")
-    _run([HOST_CC, *flags, str(model_c), str(HARNESS), str(kernel_library(tuple(extra_cflags))), "-o", str(exe)])
+    _run([HOST_CC, *flags, str(model_c), str(HARNESS), str(kernel_library(tuple(extra_cflags))), "-pthread", "-o", str(exe)])
     return HostBinary(exe, input_bytes, output_bytes, sanitize)
 
 

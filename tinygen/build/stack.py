@@ -145,16 +145,21 @@ def riscv_prologue_frame(instructions: list[tuple[str, str]], name: str) -> int:
     """RISC-V: bytes a function takes from the stack, every `addi sp,sp,-N` in its body added up.
 
     A function that loads sp (auipc/lui, then its low part: the port's entry) sets a stack rather
-    than using one: that load is not a frame."""
-    total, loading = 0, False
+    than using one: that load is not a frame, nor is adding a register to it before the next jump
+    (a hart's own stack, k stacks above the first: runtime_c/ports/riscv/tg_riscv_startup.S)."""
+    total, loading, setting = 0, False, False
     for mnemonic, operands in instructions:
         ops = operands.replace(" ", "")
         if mnemonic in {"auipc", "lui"} and ops.startswith("sp,"):
             loading = True
             continue
+        if mnemonic.startswith(("j", "b", "c.j", "c.b")):
+            setting = False
         m = re.fullmatch(r"sp,sp,(-?\d+)", ops) if mnemonic in {"add", "addi", "c.addi", "c.addi16sp"} else None
         if m and loading:
-            loading = False
+            loading, setting = False, True
+        elif setting and mnemonic in {"add", "c.add"} and re.fullmatch(r"sp,sp,\w+", ops):
+            continue
         elif m:
             total += max(0, -int(m.group(1)))
         elif mnemonic in {"add", "sub", "mv", "c.mv", "c.add"} and ops.startswith("sp,"):
@@ -340,12 +345,20 @@ def analyse_image(elf_path: Path, su_root: Path, objdump: str) -> dict[int, Func
     return functions
 
 
+# The SMP runtime (runtime_c/firmware/tg_smp.c) calls through a register only the core entry a
+# multicore model passes to tg_smp_run, which generated code names <model>_core.
+SMP_DISPATCHERS = frozenset({"tg_smp_run", "tg_smp_worker"})
+SMP_CORE_ENTRY_SUFFIX = "_core"
+
+
 def _resolve_indirect(functions: dict[int, Function], address_taken: set[int]) -> None:
     targets = tuple(sorted(a for a in address_taken if a in functions))
+    core_entries = tuple(a for a in targets if functions[a].name.endswith(SMP_CORE_ENTRY_SUFFIX))
     for address, f in list(functions.items()):
         if f.indirect:
+            reach = core_entries if f.name in SMP_DISPATCHERS else targets
             functions[address] = Function(f.name, f.file, f.address, f.frame_bytes, f.frame_from,
-                                          tuple(sorted(set(f.calls) | set(targets))), True)
+                                          tuple(sorted(set(f.calls) | set(reach))), True)
 
 
 # ---- bounds ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from tinygen.schedule.ir import AliasStep, Loop, Schedule, TraceGather, TracePoi
 from tinygen.schedule.ir import Step as ScheduledStep
 from tinygen.schedule.lower import build_schedule
 from tinygen.codegen.guard_codes import GUARD_CODES
+
+if TYPE_CHECKING:
+    from tinygen.schedule.cores import CoreSplit
 
 _DTYPE_ENUM = {
     DType.INT8: "TG_DTYPE_INT8",
@@ -70,6 +74,16 @@ class LoopBlock:
 
     label: str
     iterations: tuple[tuple[Step, ...], ...]
+
+
+@dataclass(frozen=True)
+class CoreBlock:
+    """One schedule item on several cores: an optional barrier first, then each core's calls
+    (`shares`: (core, steps)); `traces` are taken by core 0 once every core is done (trace builds)."""
+
+    barrier: bool
+    shares: tuple[tuple[int, tuple[Step, ...]], ...]
+    traces: tuple[Trace, ...]
 
 
 @dataclass(frozen=True)
@@ -234,6 +248,32 @@ class _Emitter:
                 position += 1
         return rendered
 
+    def core_blocks(self, split: "CoreSplit") -> list[CoreBlock]:
+        """The schedule as the cores run it: per item, each core's share; traces after the item."""
+        blocks: list[CoreBlock] = []
+        for index, item in enumerate(self.schedule.items):
+            if isinstance(item, AliasStep):
+                blocks.append(CoreBlock(False, (), (self.trace(item.op_index, item.tensor),)))
+                continue
+            if isinstance(item, TracePoint):
+                t = self.graph.tensor(item.tensor)
+                pointer = self.trace_buffer(item.tensor) if item.gathered else self.tensor_pointer(item.tensor)
+                blocks.append(CoreBlock(False, (), (Trace(item.op_index, item.tensor, pointer, t.nbytes),)))
+                continue
+            parts = split.parts_of(index)
+            assert parts, f"schedule item {index} has no share on any core"
+            for k, part in enumerate(parts):
+                shares = []
+                for share in part.shares:
+                    rendered = tuple(self.trace_gather(w) if isinstance(w, TraceGather)
+                                     else self.call_step(w, -1, traced=False) for w in share.work)
+                    shares.append((share.core, rendered))
+                traces = () if isinstance(item, Loop) or k < len(parts) - 1 else tuple(
+                    self.trace(item.call.op_index, t) for t in item.call.writes
+                    if self.schedule.tensor_view(t) is not None)
+                blocks.append(CoreBlock(part.barrier_before, tuple(shares), traces))
+        return blocks
+
     def tensor_info(self, index: int) -> TensorInfo:
         t = self.graph.tensor(index)
         dims = t.shape or (1,)
@@ -277,12 +317,19 @@ def guard_buffers(graph: Graph, plan: ArenaPlan) -> list[GuardBuffer]:
             for p in placements]
 
 
-def emit_model(graph: Graph, schedule: Schedule | tuple[Lowered, ...], plan: ArenaPlan) -> GeneratedSources:
-    """`schedule` may also be a kernel-call sequence (tests edit those): it is scheduled whole."""
+def emit_model(graph: Graph, schedule: Schedule | tuple[Lowered, ...], plan: ArenaPlan,
+               split: "CoreSplit | None" = None) -> GeneratedSources:
+    """`schedule` may also be a kernel-call sequence (tests edit those): it is scheduled whole.
+    split: the schedule across several cores (schedule/cores.py); its plan holds the cores' private
+    buffers. None or one core: the single-core code."""
     if not isinstance(schedule, Schedule):
         schedule = build_schedule(graph, schedule)
+    cores = split.cores if split is not None else 1
+    if cores > 1:
+        plan = split.plan
     e = _Emitter(graph, schedule, plan)
-    steps = e.steps()
+    steps = e.steps() if cores == 1 else []
+    blocks = e.core_blocks(split) if cores > 1 else []
     context = dict(
         name=graph.name,
         upper=graph.name.upper(),
@@ -301,6 +348,8 @@ def emit_model(graph: Graph, schedule: Schedule | tuple[Lowered, ...], plan: Are
         guard_bytes=plan.guard_bytes,
         guards=guard_buffers(graph, plan) if plan.guard_bytes else [],
         trace_buffers=[e.trace_buffers[k] for k in sorted(e.trace_buffers)],
+        cores=cores,
+        core_blocks=blocks,
     )
     header = render("model/model.h.j2", **context)
     source = render("model/model.c.j2", **context)

@@ -28,6 +28,8 @@ PLUGIN_NAME = "libtg_cycles.so"
 # The estimate is a Cortex-M4 model (docs/cycle-model.md); on other cores only its instruction
 # counts mean something.
 CYCLE_MODEL_CORES = ("cortex-m4",)
+# The SMP runtime's barrier (runtime_c/firmware/tg_smp.c): its entry cuts each core's run into intervals.
+BARRIER_FUNCTION = "tg_barrier_wait"
 
 
 def cache_dir() -> Path:
@@ -122,6 +124,7 @@ class Interval:
     index: int
     busy: int
     wait: int
+    region: int = 0     # with a measured function (start=): which call of it; intervals restart at 0 in each
 
 
 def plugin_arguments(plugin: Path, out: Path, start: int | None = None,
@@ -149,21 +152,66 @@ def _plugin_lines(out: Path) -> list[dict]:
 
 
 def read_regions(out: Path) -> list[RegionCount]:
-    return [RegionCount.from_json(obj) for obj in _plugin_lines(out) if "region" in obj]
+    return [RegionCount.from_json(obj) for obj in _plugin_lines(out) if "region" in obj and "interval" not in obj]
 
 
 def read_intervals(out: Path) -> list[Interval]:
-    return [Interval(obj["vcpu"], obj["interval"], obj["busy"], obj["wait"])
+    return [Interval(obj["vcpu"], obj["interval"], obj["busy"], obj["wait"], obj.get("region", 0))
             for obj in _plugin_lines(out) if "interval" in obj]
 
 
 def modelled_latency(intervals: list[Interval]) -> int:
     """The N-core latency the intervals model: per interval the busiest core's instructions, summed
     (every core passes the same barriers, so interval k is the same stretch of work on each)."""
-    busiest: dict[int, int] = {}
+    busiest: dict[tuple[int, int], int] = {}
     for iv in intervals:
-        busiest[iv.index] = max(busiest.get(iv.index, 0), iv.busy)
+        key = (iv.region, iv.index)
+        busiest[key] = max(busiest.get(key, 0), iv.busy)
     return sum(busiest.values())
+
+
+def modelled_latencies(intervals: list[Interval] | tuple[Interval, ...], cores: int | None = None) -> list[int]:
+    """The modelled latency of each region (each call of the measured function), in order; with
+    `cores`, only virtual CPUs below it count (a 4-hart machine running a 2-core schedule)."""
+    regions = sorted({iv.region for iv in intervals})
+    return [modelled_latency([iv for iv in intervals if iv.region == r and (cores is None or iv.vcpu < cores)])
+            for r in regions]
+
+
+@dataclass(frozen=True)
+class CoreLoad:
+    """One region on N cores: per core the instructions outside barriers and inside them."""
+
+    busiest: int                 # sum over intervals of the busiest core's busy count
+    barrier_overhead: int        # sum over intervals of the least any core spent in the closing barrier
+    busy: tuple[int, ...]        # per core
+    wait: tuple[int, ...]        # per core
+    intervals: int               # barrier intervals of the region
+
+    @property
+    def latency(self) -> int:
+        """The modelled N-core latency: the busiest core of each interval, plus what the barrier ending
+        it costs the core that arrives last (who waits least: its own arrival and the release)."""
+        return self.busiest + self.barrier_overhead
+
+    @property
+    def work(self) -> int:
+        return sum(self.busy)
+
+
+def core_loads(intervals: list[Interval] | tuple[Interval, ...], cores: int) -> list[CoreLoad]:
+    """Per region, the modelled latency and each core's busy and wait counts."""
+    loads = []
+    for region in sorted({iv.region for iv in intervals}):
+        mine = [iv for iv in intervals if iv.region == region and iv.vcpu < cores]
+        closing: dict[int, int] = {}
+        for iv in mine:
+            closing[iv.index] = min(closing.get(iv.index, iv.wait), iv.wait)
+        loads.append(CoreLoad(modelled_latency(mine), sum(closing.values()),
+                              tuple(sum(iv.busy for iv in mine if iv.vcpu == c) for c in range(cores)),
+                              tuple(sum(iv.wait for iv in mine if iv.vcpu == c) for c in range(cores)),
+                              len({iv.index for iv in mine})))
+    return loads
 
 
 def write_function_table(elf: Path, table: Path) -> Path:
@@ -206,7 +254,12 @@ class CycleCounter:
     out: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="tinygen-cycles-")) / "regions.jsonl")
 
     def qemu_arguments(self, elf: Path) -> list[str]:
-        barrier = symbol_address(elf, self.barrier_function) if self.barrier_function else None
+        barrier = None
+        if self.barrier_function:
+            try:
+                barrier = symbol_address(elf, self.barrier_function)
+            except DeviceError:  # a model left on one core links no barrier: no intervals
+                barrier = None
         functions = write_function_table(elf, self.out.with_name("functions.txt"))
         return plugin_arguments(build_plugin(), self.out, symbol_address(elf, self.function), self.settings, barrier,
                                 functions)

@@ -1,0 +1,13 @@
+/* riscv port, board riscv32-virt-2 (QEMU `virt -smp 2`): NS16550 UART0 and the test device to exit,
+ * as riscv32-virt, and 2 harts woken through the CLINT's software interrupts (tg_riscv_smp.c). */
+#ifndef TINYGEN_TG_BOARD_H
+#define TINYGEN_TG_BOARD_H
+
+#define TG_BOARD_UART_NS16550 1
+#define TG_BOARD_UART_BASE 0x10000000u
+#define TG_BOARD_EXIT_TEST_DEVICE 0x00100000u
+
+#define TG_BOARD_CORES 2
+#define TG_BOARD_CLINT_BASE 0x02000000u
+
+#endif /* TINYGEN_TG_BOARD_H */

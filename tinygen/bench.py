@@ -427,7 +427,10 @@ class CoreBenchRow:
 
     @property
     def loads(self) -> list[CoreLoad]:
-        return core_loads(self.multi.intervals, self.cores)
+        """Per input; a build that calls no barrier (the model stayed on core 0) is its region's count."""
+        return core_loads(self.multi.intervals, self.cores) or [
+            CoreLoad(c.instructions, 0, (c.instructions,) + (0,) * (self.cores - 1), (0,) * self.cores, 1)
+            for c in self.multi.cycles]
 
     @property
     def latency(self) -> int:

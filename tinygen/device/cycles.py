@@ -254,7 +254,12 @@ class CycleCounter:
     out: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="tinygen-cycles-")) / "regions.jsonl")
 
     def qemu_arguments(self, elf: Path) -> list[str]:
-        barrier = symbol_address(elf, self.barrier_function) if self.barrier_function else None
+        barrier = None
+        if self.barrier_function:
+            try:
+                barrier = symbol_address(elf, self.barrier_function)
+            except DeviceError:  # a model left on one core links no barrier: no intervals
+                barrier = None
         functions = write_function_table(elf, self.out.with_name("functions.txt"))
         return plugin_arguments(build_plugin(), self.out, symbol_address(elf, self.function), self.settings, barrier,
                                 functions)

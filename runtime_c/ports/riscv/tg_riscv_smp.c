@@ -24,9 +24,11 @@ unsigned tg_smp_cores_available(void)
 
 _Noreturn void tg_riscv_hart_main(unsigned hart);
 
-/* Used by tg_riscv_startup.S: hart k's stack is the k-th from the base, growing down. */
-__attribute__((used, aligned(16)))
-uint8_t tg_riscv_hart_stacks[(TG_BOARD_CORES - 1) * TG_RISCV_HART_STACK_BYTES];
+/* Hart k (k >= 1) runs on stack k - 1; tg_riscv_startup.S loads its top from the table, which hart 0
+ * fills in before it wakes the harts (a load of sp, not arithmetic on it: the static stack bound
+ * accepts that). */
+__attribute__((aligned(16))) static uint8_t hart_stacks[TG_BOARD_CORES - 1][TG_RISCV_HART_STACK_BYTES];
+__attribute__((used)) uintptr_t tg_riscv_hart_stack_tops[TG_BOARD_CORES];
 
 static int harts_started;
 
@@ -44,6 +46,9 @@ void tg_smp_port_start(unsigned cores)
     if (!harts_started) {
         harts_started = 1;
         __asm__ volatile("csrs mie, %0" ::"r"(TG_RISCV_MIP_MSIP)); /* hart 0 waits in barriers too */
+        for (unsigned hart = 1u; hart < TG_BOARD_CORES; ++hart) {
+            tg_riscv_hart_stack_tops[hart] = (uintptr_t)&hart_stacks[hart - 1u][TG_RISCV_HART_STACK_BYTES];
+        }
         atomic_thread_fence(memory_order_seq_cst);
         for (unsigned hart = 1u; hart < TG_BOARD_CORES; ++hart) {
             CLINT_MSIP(hart) = 1u;

@@ -29,10 +29,10 @@ tg_riscv_entry:
     csrr    t2, mip
     and     t2, t2, t1
     beqz    t2, 3b
-    la      sp, tg_riscv_hart_stacks    /* hart k's stack ends k stacks above their base */
-    li      t1, TG_RISCV_HART_STACK_BYTES
-    mul     t1, t1, t0
-    add     sp, sp, t1
+    la      t1, tg_riscv_hart_stack_tops /* hart 0 wrote them before the interrupt */
+    slli    t2, t0, 2
+    add     t1, t1, t2
+    lw      sp, 0(t1)
     la      t1, tg_riscv_trap
     csrw    mtvec, t1
     mv      a0, t0

@@ -789,6 +789,6 @@ def _refuse_float_model(tensors, source: str) -> None:
     if not any(t.dtype is DType.FLOAT32 and not t.is_constant for t in tensors):
         return
     raise UnsupportedModelError(
-        f"{source} is a float model (no int8 or int16 activations); tinygen compiles integer-quantized models: "
+        f"{source} is a float32 model (no int8 or int16 activations); tinygen compiles integer-quantized models: "
         "make one from the Keras model or SavedModel with `tinygen quantize MODEL.keras|SAVED_MODEL_DIR "
         "--calib DATA.npy -o model.tflite`")

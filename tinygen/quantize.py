@@ -132,12 +132,22 @@ def _specs(named: Sequence[tuple[str, Sequence[int | None], object]], where: str
 
 
 def export_keras(model, directory: Path, where: str = "the model") -> FloatModel:
-    """A Keras 3 model (in memory) exported for inference (training=False) with batch-1 inputs."""
-    import keras
+    """A Keras model (in memory) exported for inference (training=False) with batch-1 inputs.
+
+    Keras 3 models and tf_keras (Keras 2) ones: only the latter's LSTM converts to TFLite's fused
+    UNIDIRECTIONAL_SEQUENCE_LSTM (Keras 3's becomes a WHILE loop, which TFLM does not run)."""
     import tensorflow as tf
 
-    inputs = _specs([(_input_name(t, k), tuple(t.shape), t.dtype) for k, t in enumerate(model.inputs)], where)
+    inputs = _specs([(_input_name(t, k), tuple(t.shape), getattr(t.dtype, "as_numpy_dtype", t.dtype))
+                     for k, t in enumerate(model.inputs)], where)
     signature = [tf.TensorSpec((1, *s.shape), s.dtype, name=s.name) for s in inputs]
+    if type(model).__module__.startswith("tf_keras"):
+        serve = tf.function(lambda *xs: model(list(xs) if len(xs) > 1 else xs[0], training=False),
+                            input_signature=signature)
+        tf.saved_model.save(model, str(directory), signatures={"serving_default": serve})
+        return FloatModel(inputs, directory)
+    import keras
+
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint("serving_default", lambda *xs: model(list(xs) if len(xs) > 1 else xs[0], training=False),
@@ -271,7 +281,8 @@ def tflm_refusal(model_bytes: bytes, sample: Sample | None = None) -> str | None
             return None
         except (RuntimeError, ValueError) as exc:
             failure = str(exc)
-    lines = [line.strip() for line in captured.text().splitlines() if line.strip()]
+        text = captured.text()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[0] if lines else " ".join(failure.split()) or "refused"
 
 

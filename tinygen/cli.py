@@ -530,12 +530,13 @@ def quantize(model: Path, calib_path: Path, out_path: Path, int16_activations: b
     terminal = Console(file=os.fdopen(os.dup(2), "w", closefd=True), highlight=False)
     bar = Progress(TextColumn("calibrating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=terminal, transient=True)
-    task = bar.add_task("calibrating", total=None)
+    tasks = []
 
     def calibrated(done: int, total: int) -> None:
         if not bar.live.is_started:
+            tasks.append(bar.add_task("calibrating", total=total))
             bar.start()
-        bar.update(task, completed=done, total=total)
+        bar.update(tasks[0], completed=done, total=total)
 
     try:
         result = quantize_file(model, calib_path, out_path, int16_activations, progress=calibrated)

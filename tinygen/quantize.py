@@ -333,7 +333,11 @@ def quantize_file(model_path: Path, calib_path: Path, out_path: Path, int16_acti
     """Convert, check with TFLM, and only then write out_path (through a temporary file beside it)."""
     from tinygen.frontend.tflite_reader import model_name_for
 
+    import importlib.util
+
     model_path, calib_path, out_path = Path(model_path), Path(calib_path), Path(out_path)
+    if importlib.util.find_spec("tensorflow") is None:
+        raise QuantizeError("tinygen quantize needs TensorFlow: pip install 'tinygen[examples]'")
     if not calib_path.is_file():  # before TensorFlow's seconds of import
         raise InputError(f"calibration data {calib_path}: no such file")
     if not out_path.parent.resolve().is_dir():

@@ -21,20 +21,9 @@ from tinygen.testing.model_builder import ModelBuilder, random_bias
 
 def tflm_refusal(model: bytes) -> str | None:
     """None when TFLM prepares the model; else the first line TFLM reported on stderr."""
-    with tempfile.TemporaryFile() as capture:
-        saved = os.dup(2)
-        os.dup2(capture.fileno(), 2)
-        try:
-            TflmReference(model)
-            refused = False
-        except RuntimeError:
-            refused = True
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        capture.seek(0)
-        text = capture.read().decode("utf-8", "replace").strip()
-    return (text.splitlines() or ["refused"])[0] if refused else None
+    from tinygen.quantize import tflm_refusal as refusal
+
+    return refusal(model)
 
 
 CONV_OPTIONS = dict(padding="SAME", strideH=1, strideW=1, dilationHFactor=1, dilationWFactor=1)
@@ -142,3 +131,131 @@ def test_zero_sized_tensor_is_refused_like_tflm():
     assert tflm_refusal(model) is not None
     with pytest.raises(UnsupportedModelError, match=r"has shape \[0, 8\], with no elements"):
         compile_bytes(model)
+
+
+# --- every graph-level rule of passes/validate.py against TFLM (issue 10, item 4) -------------------
+#
+# TFLM checks none of these: its interpreter prepares and invokes every model below. Each is refused
+# by tinygen because TFLM's result is not determined by the model and its inputs (it reads arena
+# bytes nothing wrote, or divides by a scale that is zero, negative, NaN, infinite or denormal), so
+# there is nothing to be bit-exact with. The tests record both facts, so that a TFLM that starts
+# refusing one, or a rule that stops refusing it, is noticed.
+
+def _mutated_chain(case: str) -> bytes:
+    """test_validation's RELU -> RELU6 -> HARD_SWISH -> QUANTIZE chain, broken one way."""
+    from test_validation import _ops, _set_scale, chain
+    from tinygen.testing import fuzz
+
+    model = chain()
+    sub, ops = model.subgraphs[0], _ops(model)
+    if case == "reads a later result":
+        ops[1], ops[2] = ops[2], ops[1]
+    elif case == "reads its own output":
+        ops[1].inputs = np.array([2], np.int32)
+    elif case == "written twice":
+        ops[2].outputs = np.array([2], np.int32)
+    elif case == "writes a graph input":
+        ops[1].outputs = np.array([0], np.int32)
+    elif case == "output never computed":
+        sub.operators = ops[:3]
+    elif case == "input listed twice":
+        sub.inputs = np.array([0, 0], np.int32)
+    elif case.startswith("scale "):
+        _set_scale(model, 2, [float(case.removeprefix("scale "))])
+    else:
+        raise ValueError(case)
+    return fuzz.pack(model)
+
+
+def _tflm_invokes(model: bytes) -> bool:
+    import tflite
+
+    from tinygen.reference.tflm import TflmReference
+
+    reference = TflmReference(model)
+    count = tflite.Model.GetRootAsModel(model, 0).Subgraphs(0).InputsLength()
+    details = [reference.input_details(k) for k in range(count)]
+    run = reference.run([np.zeros(d["shape"], d["dtype"]) for d in details])
+    return len(run.outputs) > 0
+
+
+@pytest.mark.parametrize("case, reason", [
+    ("reads a later result", r"reads tensor 2 't2' before operator #2 writes it"),
+    ("reads its own output", r"reads its own output tensor 2 't2'"),
+    ("written twice", r"tensor 2 't2' is written twice"),
+    ("writes a graph input", r"writes graph input tensor 0 't0'"),
+    ("output never computed", r"graph output tensor 4 't4' is never computed"),
+    ("input listed twice", r"tensor 0 't0' is listed twice as a graph input"),
+    ("scale 0", r"tensor 2 't2' has an invalid quantization scale 0.0"),
+    ("scale -0.1", r"tensor 2 't2' has an invalid quantization scale -0.1"),
+    ("scale nan", r"tensor 2 't2' has an invalid quantization scale nan"),
+    ("scale inf", r"tensor 2 't2' has an invalid quantization scale inf"),
+    ("scale 1e-40", r"tensor 2 't2' has quantization scale 9.99.*e-41; scales must be normal"),
+])
+def test_undefined_in_tflm_is_refused_in_one_line(case, reason):
+    model = _mutated_chain(case)
+    assert tflm_refusal(model) is None and _tflm_invokes(model)  # TFLM runs it, on undefined values
+    with pytest.raises(InvalidModelError, match=reason) as refused:
+        compile_bytes(model)
+    assert "\n" not in refused.value.one_line()
+
+
+def test_int8_zero_point_outside_its_type_is_refused_though_tflm_runs_it():
+    """A deliberate divergence, for the lead to rule on: TFLM keeps zero points in int32 and runs an
+    int8 tensor with zero point 128; the TFLite quantization spec puts them in the type's range, and
+    tinygen refuses it in one line."""
+    from test_validation import _set_scale, chain
+    from tinygen.testing import fuzz
+
+    model = chain()
+    _set_scale(model, 1, [0.08], [128])
+    data = fuzz.pack(model)
+    assert tflm_refusal(data) is None and _tflm_invokes(data)
+    with pytest.raises(InvalidModelError, match=r"tensor 1 't1' has zero point 128, outside \[-128, 127\]"):
+        compile_bytes(data)
+
+
+def _relu_of_rank(rank: int) -> bytes:
+    shape = [1] * (rank - 2) + [2, 4]
+    b = ModelBuilder()
+    x = b.tensor(shape, scale=0.05, zero_point=-5)
+    y = b.tensor(shape, scale=0.05, zero_point=-5)
+    b.op("RELU", [x], [y])
+    return b.build([x], [y])
+
+
+def test_rank_six_runs_like_tflm(assert_bit_exact):
+    model = _relu_of_rank(6)
+    assert tflm_refusal(model) is None
+    assert_bit_exact(model, count=2)
+
+
+@pytest.mark.xfail(strict=True, raises=UnsupportedModelError,
+                   reason="tinygen's tensors hold at most 6 dimensions (tg_tensor_info); TFLM runs rank-7 "
+                          "elementwise operators")
+def test_rank_seven_elementwise_runs_like_tflm(assert_bit_exact):
+    model = _relu_of_rank(7)
+    assert tflm_refusal(model) is None and _tflm_invokes(model)
+    assert_bit_exact(model, count=2)
+
+
+def test_unsupported_operators_are_all_named_at_once_with_index_and_type():
+    """Item 7: one line naming every operator tinygen cannot compile, with its index and type, and
+    why where the reason is not simply a missing kernel."""
+    b = ModelBuilder()
+    x = b.tensor([1, 8], scale=0.05)
+    a = b.tensor([1, 8], scale=0.05)
+    c = b.tensor([1, 8], scale=0.05)
+    d = b.tensor([1, 8], scale=0.05)
+    e = b.tensor([1, 8], scale=0.05)
+    b.op("RELU", [x], [a])
+    b.op("GELU", [a], [c])
+    b.op("NEG", [c], [d])
+    b.op("GELU", [d], [e])
+    model = b.build([x], [e])
+    with pytest.raises(UnsupportedModelError) as refused:
+        compile_bytes(model)
+    line = refused.value.one_line()
+    assert "\n" not in line
+    assert "3 unsupported operator(s): #1 GELU (TFLite Micro has no kernel for it), #2 NEG (" in line
+    assert "#3 GELU (TFLite Micro has no kernel for it)" in line and "#0" not in line

@@ -555,6 +555,52 @@ def emulate(model: Path, board: str, listen: str, out_dir: Path | None, timeout_
         raise TinygenError(f"the firmware ended with status {code}")
 
 
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--calib", "calib_path", required=True, type=click.Path(path_type=Path),
+              help="Calibration samples: .npy ([N, *input shape]) or .npz (one such array per input, by name).")
+@click.option("--output", "-o", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The .tflite to write (written only once TFLite Micro has run it).")
+@click.option("--int16-activations", is_flag=True,
+              help="16x8: int16 activations, input and output, int8 weights (default: int8 throughout).")
+def quantize(model: Path, calib_path: Path, out_path: Path, int16_activations: bool) -> None:
+    """Convert a float Keras model (.keras, .h5) or SavedModel directory to a full-integer .tflite.
+
+    TensorFlow's converter quantizes it (batch 1), calibrated on --calib; TFLite Micro then runs the
+    result once, and tinygen says whether it compiles it (or which operators it does not support).
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tinygen.quantize import quantize_file
+
+    # TensorFlow's native logs are kept off fd 2 while it works: the bar goes to a copy of it, and
+    # only once calibration starts (an error before it prints its line alone).
+    terminal = Console(file=os.fdopen(os.dup(2), "w", closefd=True), highlight=False)
+    bar = Progress(TextColumn("calibrating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=terminal, transient=True)
+    tasks = []
+
+    def calibrated(done: int, total: int) -> None:
+        if not bar.live.is_started:
+            tasks.append(bar.add_task("calibrating", total=total))
+            bar.start()
+        bar.update(tasks[0], completed=done, total=total)
+
+    try:
+        result = quantize_file(model, calib_path, out_path, int16_activations, progress=calibrated)
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+        terminal.file.close()
+    stdout.print(f"wrote {result.path}: {result.model_bytes} B, {result.activations} activations, "
+                 f"{len(result.operators)} operators, calibrated on {result.samples} samples; TFLite Micro runs it",
+                 soft_wrap=True)
+    if result.tinygen_problem is None:
+        stdout.print(f"tinygen compiles it: tinygen build {result.path}", soft_wrap=True)
+    else:
+        sys.stderr.write(f"tinygen cannot compile it yet: {result.tinygen_problem.removeprefix('tinygen: ')}\n")
+
+
 def main() -> None:
     try:
         cli(standalone_mode=False)

@@ -114,6 +114,7 @@ class _Importer:
         outputs = self._indices(sub.OutputsAsNumpy(), len(tensors), "graph output")
         if not inputs or not outputs:
             raise InvalidModelError(f"{self.source} has no inputs or no outputs")
+        _refuse_float_model(tensors, self.source)
 
         operators: list[Operator] = []
         problems: list[str] = []
@@ -775,3 +776,19 @@ def _check_static_and_quantized(tensors, inputs, outputs, operators, source: str
     for i in inputs:
         if tensors[i].is_constant:
             raise InvalidModelError(f"graph input {i} '{tensors[i].name}' is a constant")
+
+
+# The integer activation types tinygen computes on; a model with none of them is a float model.
+_QUANTIZED_ACTIVATION_TYPES = (DType.INT8, DType.INT16, DType.UINT8)
+
+
+def _refuse_float_model(tensors, source: str) -> None:
+    """A float (or weights-only quantized) model computes nothing in integers: say how to quantize it."""
+    if any(t.dtype in _QUANTIZED_ACTIVATION_TYPES and not t.is_constant for t in tensors):
+        return
+    if not any(t.dtype is DType.FLOAT32 and not t.is_constant for t in tensors):
+        return
+    raise UnsupportedModelError(
+        f"{source} is a float32 model (no int8 or int16 activations); tinygen compiles integer-quantized models: "
+        "make one from the Keras model or SavedModel with `tinygen quantize MODEL.keras|SAVED_MODEL_DIR "
+        "--calib DATA.npy -o model.tflite`")

@@ -775,3 +775,123 @@ def _check_static_and_quantized(tensors, inputs, outputs, operators, source: str
     for i in inputs:
         if tensors[i].is_constant:
             raise InvalidModelError(f"graph input {i} '{tensors[i].name}' is a constant")
+
+
+# --- issue 10, second set (ops-a): ELU, RSQRT, ADD_N, ZEROS_LIKE, comparisons, SELECT_V2, CUMSUM, ... --
+
+def _parse_add_n(op, inputs, tensors) -> ops.AddN:
+    if len(inputs) < 2 or NO_TENSOR in inputs:
+        raise _Unsupported(f"{len(inputs)} inputs; TFLite Micro needs at least 2")
+    first = tensors[inputs[0]]
+    for i in inputs[1:]:
+        t = tensors[i]
+        if t.shape != first.shape:
+            raise _Unsupported(f"inputs of shapes {list(first.shape)} and {list(t.shape)}; TFLite Micro needs equal shapes")
+        if t.quant is not None and first.quant is not None and (
+                np.float32(t.quant.scales[0]) != np.float32(first.quant.scales[0])
+                or t.quant.zero_points[:1] != first.quant.zero_points[:1]):
+            raise _Unsupported("inputs with different scales or zero points; TFLite Micro requires them equal")
+    return ops.AddN()
+
+
+def _parse_zeros_like(op, inputs, tensors) -> ops.ZerosLike:
+    _expect_inputs(inputs, 1, 1)
+    dtype = tensors[inputs[0]].dtype
+    if dtype not in (DType.INT8, DType.INT32, DType.FLOAT32):
+        raise _Unsupported(f"{dtype.value} input; tinygen supports int8, int32 and float32")
+    outs = op.OutputsAsNumpy() if not op.OutputsIsNone() else []
+    if len(outs) != 1 or tensors[int(outs[0])].dtype is not dtype:
+        raise _Unsupported("an output of another type than its input")
+    return ops.ZerosLike()
+
+
+def _comparison(cls):
+    def parse(op, inputs, tensors):
+        _expect_inputs(inputs, 2, 2)
+        types = {tensors[i].dtype for i in inputs}
+        if types != {DType.INT8}:
+            raise _Unsupported(f"{'/'.join(sorted(d.value for d in types))} inputs; tinygen compares int8 only")
+        outs = op.OutputsAsNumpy() if not op.OutputsIsNone() else []
+        if len(outs) != 1 or tensors[int(outs[0])].dtype is not DType.BOOL:
+            raise _Unsupported("an output that is not bool")
+        return cls()
+    return parse
+
+
+def _parse_select_v2(op, inputs, tensors) -> ops.SelectV2:
+    _expect_inputs(inputs, 3, 3)
+    if tensors[inputs[0]].dtype is not DType.BOOL:
+        raise _Unsupported(f"condition of type {tensors[inputs[0]].dtype.value}; TFLite Micro needs bool")
+    return ops.SelectV2()
+
+
+def _parse_cumsum(op, inputs, tensors) -> ops.CumSum:
+    _expect_inputs(inputs, 2, 2)
+    axis = tensors[inputs[1]]
+    if axis.dtype is not DType.INT32 or axis.num_elements != 1:
+        raise _Unsupported(f"axis tensor {axis.dtype.value} {list(axis.shape)}; TFLite Micro needs one int32")
+    o = _options(op, tflite.CumsumOptions)
+    return ops.CumSum(axis=_constant_axis(tensors, inputs[1]),
+                      exclusive=bool(o.Exclusive()) if o else False, reverse=bool(o.Reverse()) if o else False)
+
+
+def _parse_l2_normalization(op, inputs, tensors) -> ops.L2Normalization:
+    _expect_inputs(inputs, 1, 1)
+    o = _options(op, tflite.L2NormOptions)
+    if o is not None and o.FusedActivationFunction() != tflite.ActivationFunctionType.NONE:
+        raise _Unsupported(f"fused activation {o.FusedActivationFunction()}; TFLite Micro requires none")
+    return ops.L2Normalization()
+
+
+def _parse_gather_nd(op, inputs, tensors) -> ops.GatherNd:
+    _expect_inputs(inputs, 2, 2)
+    if tensors[inputs[1]].dtype is not DType.INT32:
+        raise _Unsupported(f"indices of type {tensors[inputs[1]].dtype.value}; TFLite Micro's gather_nd takes int32")
+    return ops.GatherNd()
+
+
+def _parse_space_to_batch(op, inputs, tensors) -> ops.SpaceToBatchNd:
+    _expect_inputs(inputs, 3, 3)
+    rank = len(tensors[inputs[0]].shape)
+    if not 3 <= rank <= 4:
+        raise _Unsupported(f"rank-{rank} input; TFLite Micro takes rank 3 or 4")
+    spatial = rank - 2
+    block = _int32_vector(tensors, inputs[1], "block_shape", spatial)
+    pads = _constant_ints(tensors, inputs[2], "paddings")
+    if tensors[inputs[2]].dtype is not DType.INT32 or pads.shape != (spatial, 2):
+        raise _Unsupported(f"paddings {tensors[inputs[2]].dtype.value} {list(pads.shape)}; TFLite Micro reads int32 [{spatial}, 2]")
+    return ops.SpaceToBatchNd(block=block, paddings=tuple((int(a), int(b)) for a, b in pads))
+
+
+_ISSUE10_OPERANDS.update({
+    ops.AddN: lambda inputs, outputs: [*inputs, *outputs],
+    ops.ZerosLike: lambda inputs, outputs: [],  # any of its types, checked by the parser
+    ops.Less: lambda inputs, outputs: [inputs[0], inputs[1]],  # the bool output: checked by the parser
+    ops.Greater: lambda inputs, outputs: [inputs[0], inputs[1]],
+    ops.Equal: lambda inputs, outputs: [inputs[0], inputs[1]],
+    ops.NotEqual: lambda inputs, outputs: [inputs[0], inputs[1]],
+    ops.LessEqual: lambda inputs, outputs: [inputs[0], inputs[1]],
+    ops.GreaterEqual: lambda inputs, outputs: [inputs[0], inputs[1]],
+    ops.SelectV2: lambda inputs, outputs: [inputs[1], inputs[2], *outputs],  # the bool condition: the parser
+    ops.CumSum: lambda inputs, outputs: [inputs[0], *outputs],
+    ops.GatherNd: lambda inputs, outputs: [inputs[0], *outputs],
+    ops.SpaceToBatchNd: lambda inputs, outputs: [inputs[0], *outputs],
+})
+
+_PARSERS.update({
+    "ELU": _no_options(ops.Elu),
+    "RSQRT": _no_options(ops.Rsqrt),
+    "ADD_N": _parse_add_n,
+    "ZEROS_LIKE": _parse_zeros_like,
+    "LESS": _comparison(ops.Less),
+    "GREATER": _comparison(ops.Greater),
+    "EQUAL": _comparison(ops.Equal),
+    "NOT_EQUAL": _comparison(ops.NotEqual),
+    "LESS_EQUAL": _comparison(ops.LessEqual),
+    "GREATER_EQUAL": _comparison(ops.GreaterEqual),
+    "SELECT_V2": _parse_select_v2,
+    "CUMSUM": _parse_cumsum,
+    "L2_NORMALIZATION": _parse_l2_normalization,
+    "GATHER_ND": _parse_gather_nd,
+    "SPACE_TO_BATCH_ND": _parse_space_to_batch,
+})

@@ -398,7 +398,9 @@ def lower_space_to_batch(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
                 if 0 <= ih < h and 0 <= iw < w:
                     sources[row] = ((ib * h + ih) * w + iw) * d
                 row += 1
-    # TFLM pads with SpaceToBatchParams.output_offset, which its Prepare never sets: the persistent
-    # buffer's zero bytes, whatever the output's zero point.
-    params = RowGatherParams(rows=len(sources), depth=d, pad_value=0, sources=ConstArray("int32_t", sources))
+    # TFLM pads with SpaceToBatchParams.output_offset, which its Prepare never sets: whatever bytes
+    # its persistent buffer held (seen: 0 in a fresh arena, other values after earlier models). No
+    # result can match that; tinygen pads with the output zero point (a real 0), as TFLite does.
+    _, out_zp = quantized(op, out)
+    params = RowGatherParams(rows=len(sources), depth=d, pad_value=out_zp, sources=ConstArray("int32_t", sources))
     return (elementwise_call(op, "tg_row_gather_s8", "params", params, inp, out, with_size=False),)

@@ -77,7 +77,7 @@ typedef struct {
 void tg_add_n_s8(const tg_add_n_params_t *params, int32_t size, int32_t *scratch, int8_t *output, ...);
 
 /* ---- ZEROS_LIKE: every byte of the output zero (int8, int32 and float32 zeros alike) ---------- */
-void tg_zeros_like(int32_t bytes, uint8_t *output);
+void tg_zeros_like(int32_t bytes, void *output);
 
 /* ---- the comparisons: TFLM ComparisonWithScaling / BroadcastComparison4DSlowWithScaling --------- */
 #define TG_MISC_RANK 6

@@ -340,3 +340,35 @@ def test_space_to_batch_numpy_model_agrees_with_tflm_unpadded():
     run = TflmReference(space_to_batch_model(SPACE_TO_BATCH_CASES)).run(records[0])
     for (shape, block, pads, zp), x, theirs in zip(SPACE_TO_BATCH_CASES, records[0], run.outputs):
         assert (space_to_batch_numpy(x, block, pads, zp) == np.asarray(theirs)).all()
+
+
+BATCH_MATMUL_CASES = [  # lhs shape, rhs shape, adj_x, adj_y, rhs constant
+    ((2, 3, 4), (2, 4, 5), False, False, False),
+    ((1, 2, 3, 4), (2, 1, 5, 4), False, True, False),   # broadcast batches, adj_y
+    ((3, 6, 2), (6, 3), True, False, True),             # adj_x, a constant rank-2 rhs (the converter's weights)
+    ((2, 1, 2, 7, 3), (2, 3, 1, 2, 7), True, True, False),  # rank 5
+]
+
+
+@pytest.mark.parametrize("lhs_shape, rhs_shape, adj_x, adj_y, constant", BATCH_MATMUL_CASES, ids=str)
+def test_batch_matmul(assert_bit_exact, lhs_shape, rhs_shape, adj_x, adj_y, constant):
+    rng = np.random.default_rng(10)
+    rows = lhs_shape[-1] if adj_x else lhs_shape[-2]
+    cols = rhs_shape[-2] if adj_y else rhs_shape[-1]
+    depth = lhs_shape[-2] if adj_x else lhs_shape[-1]
+    batch = list(np.broadcast_shapes(lhs_shape[:-2], rhs_shape[:-2]))
+    b = ModelBuilder()
+    lhs = b.tensor(list(lhs_shape), scale=0.05, zero_point=-128)
+    rhs_data = rng.integers(-128, 127, rhs_shape, endpoint=True).astype(np.int8) if constant else None
+    rhs = b.tensor(list(rhs_shape), scale=0.02, zero_point=0 if constant else 127, data=rhs_data)
+    out_scale = float(np.float32(0.05 * 0.02 * 74 * 73 * np.sqrt(depth) * 6 / 256))
+    out = b.tensor(batch + [rows, cols], scale=out_scale, zero_point=3)
+    b.op("BATCH_MATMUL", [lhs, rhs], [out], adjX=adj_x, adjY=adj_y)
+    inputs = [lhs] if constant else [lhs, rhs]
+    records = []
+    for fill in (-128, 127, None):
+        record = [_extremes(lhs_shape, rng)[2] if fill is None else np.full(lhs_shape, fill, np.int8)]
+        if not constant:
+            record.append(_extremes(rhs_shape, rng)[2] if fill is None else np.full(rhs_shape, -fill - 1, np.int8))
+        records.append(record)
+    assert_bit_exact(b.build(inputs, [out]), records=records)

@@ -895,3 +895,16 @@ _PARSERS.update({
     "GATHER_ND": _parse_gather_nd,
     "SPACE_TO_BATCH_ND": _parse_space_to_batch,
 })
+
+
+def _parse_batch_matmul(op, inputs, tensors) -> ops.BatchMatMul:
+    _expect_inputs(inputs, 2, 2)
+    for i in inputs:
+        if not 2 <= len(tensors[i].shape) <= 5:
+            raise _Unsupported(f"rank-{len(tensors[i].shape)} operand; TFLite Micro takes rank 2 to 5")
+    o = _options(op, tflite.BatchMatMulOptions)
+    return ops.BatchMatMul(adj_x=bool(o.AdjX()) if o else False, adj_y=bool(o.AdjY()) if o else False)
+
+
+_ISSUE10_OPERANDS[ops.BatchMatMul] = lambda inputs, outputs: [inputs[0], inputs[1], *outputs]
+_PARSERS["BATCH_MATMUL"] = _parse_batch_matmul

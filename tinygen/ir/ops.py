@@ -487,3 +487,10 @@ class SpaceToBatchNd(OpAttrs):
     OP_NAME: ClassVar[str] = "SPACE_TO_BATCH_ND"
     block: tuple[int, ...]                 # from the constant block_shape tensor
     paddings: tuple[tuple[int, int], ...]  # from the constant paddings tensor
+
+
+@dataclass(frozen=True)
+class BatchMatMul(OpAttrs):
+    OP_NAME: ClassVar[str] = "BATCH_MATMUL"
+    adj_x: bool  # the lhs's last two dimensions are swapped
+    adj_y: bool  # the rhs's

@@ -404,3 +404,66 @@ def lower_space_to_batch(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     _, out_zp = quantized(op, out)
     params = RowGatherParams(rows=len(sources), depth=d, pad_value=out_zp, sources=ConstArray("int32_t", sources))
     return (elementwise_call(op, "tg_row_gather_s8", "params", params, inp, out, with_size=False),)
+
+
+# --- BATCH_MATMUL ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BatchMatMulParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_batch_matmul_params_t"
+    lhs_offset: int
+    rhs_offset: int
+    output_offset: int
+    output: Requant
+    rows: int
+    cols: int
+    depth: int
+    lhs_row_stride: int
+    lhs_depth_stride: int
+    rhs_depth_stride: int
+    rhs_col_stride: int
+    batch: ConstArray
+
+
+def _batch_strides(shape5: tuple[int, ...]) -> list[int]:
+    """batch_matmul.h extent(): 0 along a dimension of size 1 (broadcast), else its element stride."""
+    return [0 if shape5[d] == 1 else math.prod(shape5[d + 1:]) for d in range(3)]
+
+
+@lowering(ops.BatchMatMul)
+def lower_batch_matmul(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    from tinygen.ir.quant import conv_tensor_multiplier
+
+    attrs: ops.BatchMatMul = op.attrs
+    lhs, rhs = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1])
+    out = graph.tensor(op.outputs[0])
+    int8_operands(op, lhs, out)
+    int8_operands(op, rhs, out)
+    rank = max(len(lhs.shape), len(rhs.shape))
+    l5 = (1,) * (5 - len(lhs.shape)) + tuple(lhs.shape)
+    r5 = (1,) * (5 - len(rhs.shape)) + tuple(rhs.shape)
+    batch = []
+    for d in range(3):
+        if l5[d] != r5[d] and 1 not in (l5[d], r5[d]):
+            raise InvalidModelError(f"operator #{op.index} BATCH_MATMUL: batch dimensions of {list(lhs.shape)} "
+                                    f"and {list(rhs.shape)} do not broadcast")
+        batch.append(max(l5[d], r5[d]))
+    rows, depth = (l5[4], l5[3]) if attrs.adj_x else (l5[3], l5[4])
+    rhs_depth, cols = (r5[4], r5[3]) if attrs.adj_y else (r5[3], r5[4])
+    if depth != rhs_depth:
+        raise InvalidModelError(f"operator #{op.index} BATCH_MATMUL: accumulation depths {depth} and {rhs_depth} differ")
+    require_shape(op, out, tuple(batch[3 - (rank - 2):]) + (rows, cols) if rank > 2 else (rows, cols))
+    ls, lz = quantized(op, lhs)
+    rs, rz = quantized(op, rhs)
+    os_, oz = quantized(op, out)
+    m = conv_tensor_multiplier(ls, rs, os_)
+    params = BatchMatMulParams(
+        lhs_offset=-lz, rhs_offset=-rz, output_offset=oz, output=_requant(m), rows=rows, cols=cols, depth=depth,
+        lhs_row_stride=1 if attrs.adj_x else depth, lhs_depth_stride=rows if attrs.adj_x else 1,
+        rhs_depth_stride=1 if attrs.adj_y else cols, rhs_col_stride=depth if attrs.adj_y else 1,
+        batch=ConstArray("int32_t", np.array(batch + _batch_strides(l5) + _batch_strides(r5), dtype=np.int32)))
+    return (KernelCall(
+        op_index=op.index, op_kind=op.kind, function="tg_batch_matmul_s8",
+        args=(KernelArg("params", params), KernelArg("lhs", TensorRef(lhs.index)), KernelArg("rhs", TensorRef(rhs.index)),
+              KernelArg("output", TensorRef(out.index))),
+        reads=activation_reads(lhs, rhs), writes=(out.index,)),)

@@ -214,3 +214,4 @@ OPTIONS.update({
     "GATHER_ND": (schema.GatherNdOptionsT, schema.BuiltinOptions.GatherNdOptions),
     "SPACE_TO_BATCH_ND": (schema.SpaceToBatchNDOptionsT, schema.BuiltinOptions.SpaceToBatchNDOptions),
 })
+OPTIONS["BATCH_MATMUL"] = (schema.BatchMatMulOptionsT, schema.BuiltinOptions.BatchMatMulOptions)

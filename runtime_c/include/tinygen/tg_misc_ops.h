@@ -157,6 +157,27 @@ typedef struct {
 
 void tg_row_gather_s8(const tg_row_gather_params_t *params, const int8_t *input, int8_t *output);
 
+/* ---- BATCH_MATMUL: TFLM reference_ops::BatchMatMul<int8_t, int32_t> -------------------------
+ * out[b][r][c] = requant(sum_k (lhs(r, k) + lhs_offset) * (rhs(k, c) + rhs_offset)), three broadcast
+ * batch dimensions (stride 0 where an operand broadcasts), adj_x / adj_y as element strides. */
+typedef struct {
+    int32_t lhs_offset;     /* -lhs zero point */
+    int32_t rhs_offset;     /* -rhs zero point */
+    int32_t output_offset;
+    tg_requant_t output;    /* (lhs_scale * rhs_scale in float) / output_scale */
+    int32_t rows;
+    int32_t cols;
+    int32_t depth;
+    int32_t lhs_row_stride;
+    int32_t lhs_depth_stride;
+    int32_t rhs_depth_stride;
+    int32_t rhs_col_stride;
+    const int32_t *batch;   /* 3 batch extents, then 3 lhs batch strides, then 3 rhs batch strides */
+} tg_batch_matmul_params_t;
+
+void tg_batch_matmul_s8(const tg_batch_matmul_params_t *params, const int8_t *lhs, const int8_t *rhs,
+                        int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

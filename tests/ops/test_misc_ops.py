@@ -372,3 +372,40 @@ def test_batch_matmul(assert_bit_exact, lhs_shape, rhs_shape, adj_x, adj_y, cons
             record.append(_extremes(rhs_shape, rng)[2] if fill is None else np.full(rhs_shape, -fill - 1, np.int8))
         records.append(record)
     assert_bit_exact(b.build(inputs, [out]), records=records)
+
+
+TRANSPOSE_CONV_CASES = [  # input shape, filter (out_c, h, w), stride, padding, per-channel, bias, activation
+    ((1, 4, 4, 3), (5, 3, 3), (2, 2), "SAME", True, True, "NONE"),
+    ((1, 3, 5, 2), (4, 2, 3), (2, 1), "VALID", False, True, "RELU"),
+    ((2, 3, 3, 4), (2, 3, 3), (1, 1), "SAME", True, False, "RELU6"),
+    ((1, 2, 2, 8), (3, 4, 4), (3, 3), "VALID", True, True, "NONE"),
+]
+
+
+def _transpose_conv_out(size, filt, stride, padding):
+    return size * stride if padding == "SAME" else (size - 1) * stride + filt
+
+
+@pytest.mark.parametrize("in_shape, filt, stride, padding, per_channel, with_bias, act", TRANSPOSE_CONV_CASES, ids=str)
+def test_transpose_conv(assert_bit_exact, in_shape, filt, stride, padding, per_channel, with_bias, act):
+    from tinygen.testing.model_builder import accumulator_output_scale, random_bias, random_int8
+
+    rng = np.random.default_rng(11)
+    out_c, f_h, f_w = filt
+    n, h, w, c = in_shape
+    out_shape = [n, _transpose_conv_out(h, f_h, stride[0], padding), _transpose_conv_out(w, f_w, stride[1], padding), out_c]
+    b = ModelBuilder()
+    x = b.tensor(list(in_shape), scale=0.04, zero_point=-128 if per_channel else 127)
+    scales = [float(np.float32(s)) for s in rng.uniform(0.002, 0.02, out_c)] if per_channel else 0.01
+    f = b.tensor([out_c, f_h, f_w, c], scale=scales, zero_point=0, data=random_int8(rng, (out_c, f_h, f_w, c)))
+    shape_t = b.tensor([4], dtype=np.int32, data=out_shape)
+    ins = [shape_t, f, x]
+    if with_bias:
+        bias_scales = np.float32(0.04) * np.atleast_1d(np.asarray(scales, np.float32))
+        ins.append(b.tensor([out_c], dtype=np.int32, scale=list(np.broadcast_to(bias_scales, (out_c,))),
+                            data=random_bias(rng, out_c)))
+    y = b.tensor(out_shape, scale=accumulator_output_scale(rng, 0.04, 0.01, f_h * f_w * c // 2), zero_point=-5)
+    b.op("TRANSPOSE_CONV", ins, [y], padding=padding, strideH=stride[0], strideW=stride[1],
+         fusedActivationFunction=act)
+    records = [[r] for r in _extremes(in_shape, rng)]
+    assert_bit_exact(b.build([x], [y]), records=records)

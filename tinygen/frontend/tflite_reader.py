@@ -908,3 +908,29 @@ def _parse_batch_matmul(op, inputs, tensors) -> ops.BatchMatMul:
 
 _ISSUE10_OPERANDS[ops.BatchMatMul] = lambda inputs, outputs: [inputs[0], inputs[1], *outputs]
 _PARSERS["BATCH_MATMUL"] = _parse_batch_matmul
+
+
+def _parse_transpose_conv(op, inputs, tensors) -> ops.TransposeConv:
+    """Inputs: output shape, filter [out_c, h, w, in_c], input, optional bias."""
+    _expect_inputs(inputs, 3, 4)
+    o = _options(op, tflite.TransposeConvOptions)
+    if o is None:
+        raise _Unsupported("missing options")
+    _check_bias_type(o)
+    flt = tensors[inputs[1]]
+    if flt.dtype is not DType.INT8 or flt.quant is None:
+        raise _Unsupported(f"{flt.dtype.value} filter; tinygen takes int8 filters with int8 activations")
+    if len(inputs) == 4 and inputs[3] != NO_TENSOR:
+        bias = tensors[inputs[3]]
+        if bias.dtype is not DType.INT32 or bias.data is None:
+            raise _Unsupported(f"{bias.dtype.value} bias; tinygen takes constant int32 biases with int8 activations")
+    shape = _int32_vector(tensors, inputs[0], "output_shape", 4)
+    outs = op.OutputsAsNumpy() if not op.OutputsIsNone() else []
+    if len(outs) == 1 and tuple(tensors[int(outs[0])].shape) != shape:
+        raise _Unsupported(f"output_shape {list(shape)} differs from the output's {list(tensors[int(outs[0])].shape)}")
+    return ops.TransposeConv(stride_h=_positive(o.StrideH(), "stride"), stride_w=_positive(o.StrideW(), "stride"),
+                             padding=_padding(o.Padding()), activation=_activation(o.FusedActivationFunction()))
+
+
+_ISSUE10_OPERANDS[ops.TransposeConv] = lambda inputs, outputs: [inputs[2], *outputs]
+_PARSERS["TRANSPOSE_CONV"] = _parse_transpose_conv

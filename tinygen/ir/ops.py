@@ -494,3 +494,12 @@ class BatchMatMul(OpAttrs):
     OP_NAME: ClassVar[str] = "BATCH_MATMUL"
     adj_x: bool  # the lhs's last two dimensions are swapped
     adj_y: bool  # the rhs's
+
+
+@dataclass(frozen=True)
+class TransposeConv(OpAttrs):
+    OP_NAME: ClassVar[str] = "TRANSPOSE_CONV"
+    stride_h: int
+    stride_w: int
+    padding: Padding
+    activation: Activation

@@ -467,3 +467,58 @@ def lower_batch_matmul(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         args=(KernelArg("params", params), KernelArg("lhs", TensorRef(lhs.index)), KernelArg("rhs", TensorRef(rhs.index)),
               KernelArg("output", TensorRef(out.index))),
         reads=activation_reads(lhs, rhs), writes=(out.index,)),)
+
+
+# --- TRANSPOSE_CONV --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TransposeConvParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_transpose_conv_params_t"
+    input_offset: int
+    output_offset: int
+    stride_h: int
+    stride_w: int
+    pad_h: int
+    pad_w: int
+    activation: Range
+
+
+@lowering(ops.TransposeConv)
+def lower_transpose_conv(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    from tinygen.ir.quant import conv_channel_multipliers
+    from tinygen.kernels.common import channel_requant, compute_out_size, compute_padding, nhwc, optional_input, require_rank
+
+    attrs: ops.TransposeConv = op.attrs
+    flt, inp, out = graph.tensor(op.inputs[1]), graph.tensor(op.inputs[2]), graph.tensor(op.outputs[0])
+    int8_operands(op, inp, out)
+    for t in (inp, flt, out):
+        require_rank(op, t, 4)
+    out_c, f_h, f_w, f_c = flt.shape
+    n, in_h, in_w, in_c = inp.shape
+    if f_c != in_c or out.shape[3] != out_c or out.shape[0] != n:
+        raise InvalidModelError(f"operator #{op.index} TRANSPOSE_CONV: filter {list(flt.shape)} does not fit input "
+                                f"{list(inp.shape)} and output {list(out.shape)}")
+    q = flt.quant
+    if len(q.scales) not in (1, out_c):
+        raise _fail(op, f"filter '{flt.name}' has {len(q.scales)} scales for {out_c} output channels; TFLite Micro needs 1 or {out_c}")
+    bias = optional_input(graph, op, 3)
+    if isinstance(bias, TensorRef) and graph.tensor(bias.tensor).num_elements != out_c:
+        raise InvalidModelError(f"operator #{op.index} TRANSPOSE_CONV: bias has {graph.tensor(bias.tensor).num_elements} "
+                                f"values for {out_c} channels")
+    # ComputePaddingHeightWidth over the *output* size, as TFLM's CalculateOpData calls it.
+    out_h, out_w = out.shape[1], out.shape[2]
+    pad_h = compute_padding(attrs.stride_h, 1, out_h, f_h, compute_out_size(attrs.padding, out_h, f_h, attrs.stride_h, 1))
+    pad_w = compute_padding(attrs.stride_w, 1, out_w, f_w, compute_out_size(attrs.padding, out_w, f_w, attrs.stride_w, 1))
+    in_scale, in_zp = quantized(op, inp)
+    out_scale, out_zp = quantized(op, out)
+    requant = channel_requant(conv_channel_multipliers(in_scale, q.scales, out_scale, out_c))
+    params = TransposeConvParams(input_offset=-in_zp, output_offset=out_zp, stride_h=attrs.stride_h,
+                                 stride_w=attrs.stride_w, pad_h=pad_h, pad_w=pad_w,
+                                 activation=Range(*activation_range(attrs.activation, out_scale, out_zp)))
+    return (KernelCall(
+        op_index=op.index, op_kind=op.kind, function="tg_transpose_conv_s8",
+        args=(KernelArg("params", params), KernelArg("requant", requant), KernelArg("input_dims", nhwc(inp)),
+              KernelArg("input", TensorRef(inp.index)), KernelArg("filter_dims", nhwc(flt)),
+              KernelArg("filter", TensorRef(flt.index)), KernelArg("bias", bias), KernelArg("output_dims", nhwc(out)),
+              KernelArg("scratch", ScratchRef()), KernelArg("output", TensorRef(out.index))),
+        reads=activation_reads(inp, flt), writes=(out.index,), scratch_bytes=4 * out.num_elements),)

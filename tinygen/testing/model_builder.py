@@ -215,3 +215,4 @@ OPTIONS.update({
     "SPACE_TO_BATCH_ND": (schema.SpaceToBatchNDOptionsT, schema.BuiltinOptions.SpaceToBatchNDOptions),
 })
 OPTIONS["BATCH_MATMUL"] = (schema.BatchMatMulOptionsT, schema.BuiltinOptions.BatchMatMulOptions)
+OPTIONS["TRANSPOSE_CONV"] = (schema.TransposeConvOptionsT, schema.BuiltinOptions.TransposeConvOptions)

@@ -178,6 +178,25 @@ typedef struct {
 void tg_batch_matmul_s8(const tg_batch_matmul_params_t *params, const int8_t *lhs, const int8_t *rhs,
                         int8_t *output);
 
+/* ---- TRANSPOSE_CONV: TFLM reference_integer_ops::TransposeConv (int8, int32 bias) ------------
+ * Every input pixel scattered through the filter into int32 sums (scratch: one per output element,
+ * tg_transpose_conv_s8_buffer_size), then bias, per-channel requantization and clamp. The filter's
+ * zero point is not used, as in TFLM. */
+typedef struct {
+    int32_t input_offset;   /* -input zero point */
+    int32_t output_offset;
+    int32_t stride_h;
+    int32_t stride_w;
+    int32_t pad_h;          /* top / left padding, from the output size (ComputePaddingHeightWidth) */
+    int32_t pad_w;
+    tg_range_t activation;
+} tg_transpose_conv_params_t;
+
+void tg_transpose_conv_s8(const tg_transpose_conv_params_t *params, const tg_channel_requant_t *requant,
+                          const tg_dims_t *input_dims, const int8_t *input, const tg_dims_t *filter_dims,
+                          const int8_t *filter, const int32_t *bias, const tg_dims_t *output_dims,
+                          int32_t *scratch, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

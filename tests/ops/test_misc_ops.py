@@ -409,3 +409,41 @@ def test_transpose_conv(assert_bit_exact, in_shape, filt, stride, padding, per_c
          fusedActivationFunction=act)
     records = [[r] for r in _extremes(in_shape, rng)]
     assert_bit_exact(b.build([x], [y]), records=records)
+
+
+def float_island_model(shape=(2, 3, 16), activation="NONE") -> bytes:
+    """int8 -> DEQUANTIZE -> NEG, MUL, ADD (a constant, broadcast), RSQRT, MUL, SUB -> QUANTIZE -> int8:
+    the float middle of a layer normalisation, every float tensor compared bit for bit."""
+    b = ModelBuilder()
+    x = b.tensor(list(shape), scale=0.05, zero_point=-3)
+    f = b.tensor(list(shape), dtype=np.float32)
+    b.op("DEQUANTIZE", [x], [f])
+    n, sq, a, r, m, s = (b.tensor(list(shape), dtype=np.float32) for _ in range(6))
+    eps = b.tensor([shape[-1]], dtype=np.float32, data=np.linspace(1e-3, 0.7, shape[-1], dtype=np.float32))
+    b.op("NEG", [f], [n])
+    b.op("MUL", [f, f], [sq])
+    b.op("ADD", [sq, eps], [a], fusedActivationFunction=activation)
+    b.op("RSQRT", [a], [r])
+    b.op("MUL", [n, r], [m])
+    b.op("SUB", [m, f], [s], fusedActivationFunction=activation)
+    y = b.tensor(list(shape), scale=0.02, zero_point=5)
+    b.op("QUANTIZE", [s], [y])
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize("activation", ["NONE", "RELU6"])
+def test_float_island(assert_bit_exact, activation):
+    rng = np.random.default_rng(13)
+    records = [[r] for r in _extremes((2, 3, 16), rng)] + [[np.zeros((2, 3, 16), np.int8)]]
+    result = assert_bit_exact(float_island_model(activation=activation), records=records)
+    assert result.tensors_compared >= 8 * len(records)
+
+
+def test_int8_neg_and_exp_are_refused_with_the_reason():
+    b = ModelBuilder()
+    x, y, z = b.tensor([4], scale=0.1), b.tensor([4], scale=0.1), b.tensor([4], scale=0.1)
+    b.op("NEG", [x], [y])
+    b.op("EXP", [y], [z])
+    with pytest.raises(TinygenError, match=r"#0 NEG \(TFLite Micro's kernel computes float32 only\), #1 EXP "
+                                           r"\(TFLite Micro's EXP computes float32 only"):
+        compile_bytes(b.build([x], [z]))

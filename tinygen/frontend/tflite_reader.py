@@ -934,3 +934,50 @@ def _parse_transpose_conv(op, inputs, tensors) -> ops.TransposeConv:
 
 _ISSUE10_OPERANDS[ops.TransposeConv] = lambda inputs, outputs: [inputs[2], *outputs]
 _PARSERS["TRANSPOSE_CONV"] = _parse_transpose_conv
+
+
+# --- float islands (ops-a): float32 NEG, RSQRT, ADD, SUB, MUL between DEQUANTIZE and QUANTIZE ------
+
+def _all_float32(op, inputs, tensors) -> bool:
+    outs = [int(o) for o in op.OutputsAsNumpy()] if not op.OutputsIsNone() else []
+    operands = [i for i in inputs if i != NO_TENSOR] + outs
+    return bool(operands) and all(tensors[i].dtype is DType.FLOAT32 for i in operands)
+
+
+def _float_island(int8_parser, float_cls):
+    """The int8 parser for int8 operands; the float32 twin when every operand is float32."""
+    def parse(op, inputs, tensors):
+        attrs = int8_parser(op, inputs, tensors) if int8_parser is not None else None
+        if not _all_float32(op, inputs, tensors):
+            if attrs is None:
+                raise _Unsupported("TFLite Micro's kernel computes float32 only")
+            return attrs
+        if attrs is None:
+            return float_cls()
+        return float_cls(activation=attrs.activation) if hasattr(attrs, "activation") else float_cls()
+    return parse
+
+
+def _exp_refused(op, inputs, tensors):
+    raise _Unsupported("TFLite Micro's EXP computes float32 only, and tinygen's float islands take NEG, RSQRT, "
+                       "ADD, SUB and MUL (not EXP, whose bits are the C library's expf)")
+
+
+_PARSERS.update({
+    "NEG": _float_island(None, ops.NegF32),
+    "RSQRT": _float_island(_PARSERS["RSQRT"], ops.RsqrtF32),
+    "ADD": _float_island(_PARSERS["ADD"], ops.AddF32),
+    "SUB": _float_island(_PARSERS["SUB"], ops.SubF32),
+    "MUL": _float_island(_PARSERS["MUL"], ops.MulF32),
+    "EXP": _exp_refused,
+})
+
+_check_int8_types = _check_types
+
+
+def _check_types(attrs, inputs, outputs, tensors) -> None:  # noqa: F811  (float islands first)
+    if isinstance(attrs, ops.FloatOp):
+        if len(outputs) != 1:
+            raise _Unsupported(f"{len(outputs)} outputs")
+        return  # every operand float32: checked by the parser
+    _check_int8_types(attrs, inputs, outputs, tensors)

@@ -503,3 +503,37 @@ class TransposeConv(OpAttrs):
     stride_w: int
     padding: Padding
     activation: Activation
+
+
+# Float islands: float32 operators between a DEQUANTIZE and a QUANTIZE inside an int8 model.
+@dataclass(frozen=True)
+class FloatOp(OpAttrs):
+    """A float32 operator; its kernel computes what TFLM's float reference kernel computes, bit for bit."""
+
+
+@dataclass(frozen=True)
+class NegF32(FloatOp):
+    OP_NAME: ClassVar[str] = "NEG"
+
+
+@dataclass(frozen=True)
+class RsqrtF32(FloatOp):
+    OP_NAME: ClassVar[str] = "RSQRT"
+
+
+@dataclass(frozen=True)
+class AddF32(FloatOp):
+    OP_NAME: ClassVar[str] = "ADD"
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class SubF32(FloatOp):
+    OP_NAME: ClassVar[str] = "SUB"
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class MulF32(FloatOp):
+    OP_NAME: ClassVar[str] = "MUL"
+    activation: Activation

@@ -522,3 +522,60 @@ def lower_transpose_conv(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
               KernelArg("filter", TensorRef(flt.index)), KernelArg("bias", bias), KernelArg("output_dims", nhwc(out)),
               KernelArg("scratch", ScratchRef()), KernelArg("output", TensorRef(out.index))),
         reads=activation_reads(inp, flt), writes=(out.index,), scratch_bytes=4 * out.num_elements),)
+
+
+# --- float islands ---------------------------------------------------------------------------
+
+FLOAT_BROADCAST_RANK = {ops.AddF32: 4, ops.MulF32: 4, ops.SubF32: 5}  # BroadcastAdd4DSlow, ..., BroadcastSubSlow
+_F32_OPERATION = {ops.AddF32: 0, ops.SubF32: 1, ops.MulF32: 2}      # TG_F32_ADD, TG_F32_SUB, TG_F32_MUL
+
+
+@dataclass(frozen=True)
+class RangeF32(CStruct):
+    C_TYPE: ClassVar[str] = "tg_range_f32_t"
+    min: float
+    max: float
+
+
+def float_activation_range(activation: ops.Activation) -> RangeF32:
+    """CalculateActivationRange<float>: NONE is [lowest, max] of float32."""
+    big = float(np.finfo(np.float32).max)
+    low, high = {ops.Activation.NONE: (-big, big), ops.Activation.RELU: (0.0, big),
+                 ops.Activation.RELU6: (0.0, 6.0), ops.Activation.RELU_N1_TO_1: (-1.0, 1.0)}[activation]
+    return RangeF32(min=low, max=high)
+
+
+def _float_unary(graph: Graph, op: Operator, function: str) -> tuple[KernelCall, ...]:
+    inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    require_shape(op, out, tuple(inp.shape))
+    return (KernelCall(op_index=op.index, op_kind=op.kind, function=function,
+                       args=(KernelArg("size", inp.num_elements), KernelArg("input", TensorRef(inp.index)),
+                             KernelArg("output", TensorRef(out.index))),
+                       reads=activation_reads(inp), writes=(out.index,)),)
+
+
+@lowering(ops.NegF32)
+def lower_neg_f32(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    return _float_unary(graph, op, "tg_neg_f32")
+
+
+@lowering(ops.RsqrtF32)
+def lower_rsqrt_f32(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    return _float_unary(graph, op, "tg_rsqrt_f32")
+
+
+def lower_binary_f32(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    in1, in2 = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1])
+    out = graph.tensor(op.outputs[0])
+    broadcast = nary_broadcast(op, [in1, in2], out, FLOAT_BROADCAST_RANK[type(op.attrs)])
+    return (KernelCall(
+        op_index=op.index, op_kind=op.kind, function="tg_binary_f32",
+        args=(KernelArg("operation", _F32_OPERATION[type(op.attrs)]),
+              KernelArg("activation", float_activation_range(op.attrs.activation)),
+              KernelArg("broadcast", broadcast), KernelArg("input1", TensorRef(in1.index)),
+              KernelArg("input2", TensorRef(in2.index)), KernelArg("output", TensorRef(out.index))),
+        reads=activation_reads(in1, in2), writes=(out.index,)),)
+
+
+for _cls in (ops.AddF32, ops.SubF32, ops.MulF32):
+    lowering(_cls)(lower_binary_f32)

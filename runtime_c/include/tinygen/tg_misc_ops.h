@@ -197,6 +197,27 @@ void tg_transpose_conv_s8(const tg_transpose_conv_params_t *params, const tg_cha
                           const int8_t *filter, const int32_t *bias, const tg_dims_t *output_dims,
                           int32_t *scratch, int8_t *output);
 
+/* ---- float islands: TFLM's float32 reference kernels (NEG, RSQRT, ADD, SUB, MUL) -------------
+ * Each output is one IEEE-754 operation (or sqrt then a division), correctly rounded on every target
+ * (FPU or libgcc's soft float), so no FMA contraction can arise: no product feeds a sum. The
+ * activation clamp is TFLM's ActivationFunctionWithMinMax, std::min(std::max(x, lo), hi). */
+typedef struct {
+    float min;
+    float max;
+} tg_range_f32_t;
+
+enum { TG_F32_ADD = 0, TG_F32_SUB, TG_F32_MUL };
+
+/* sqrt(x) correctly rounded (IEEE-754 binary32, round to nearest), in integer arithmetic: no libm. */
+float tg_sqrt_f32(float x);
+
+void tg_neg_f32(int32_t size, const float *input, float *output);
+
+void tg_rsqrt_f32(int32_t size, const float *input, float *output);
+
+void tg_binary_f32(int32_t operation, const tg_range_f32_t *activation, const tg_nary_broadcast_t *broadcast,
+                   const float *input1, const float *input2, float *output);
+
 #ifdef __cplusplus
 }
 #endif

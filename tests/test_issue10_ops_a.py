@@ -27,7 +27,8 @@ def _ints(b: ModelBuilder, values, shape=None) -> int:
 def every_ops_a_model() -> bytes:
     """x -> ELU, RELU -> RSQRT, ADD_N -> six comparisons -> six SELECT_V2 (one condition broadcast)
     -> ADD_N -> CUMSUM -> L2_NORMALIZATION -> SPACE_TO_BATCH_ND -> BATCH_MATMUL -> TRANSPOSE_CONV ->
-    GATHER_ND; ZEROS_LIKE feeds the selects. Random inputs are valid for every operator (RSQRT reads
+    GATHER_ND; ZEROS_LIKE feeds the selects; and a float island (NEG, MUL, ADD, RSQRT, MUL, SUB in
+    float32 between DEQUANTIZE and QUANTIZE). Random inputs are valid for every operator (RSQRT reads
     a RELU's output: never below its zero point)."""
     rng = np.random.default_rng(12)
     b = ModelBuilder()
@@ -67,7 +68,19 @@ def every_ops_a_model() -> bytes:
     b.op("TRANSPOSE_CONV", [_ints(b, [4, 4, 4, 3]), f, bm], [tc], padding="SAME", strideH=2, strideW=2)
     gn = b.tensor([2, 4, 3], scale=tc_scale, zero_point=-1)
     b.op("GATHER_ND", [tc, _ints(b, [[0, 1], [3, 2]])], [gn])
-    return b.build([x], [gn, l2])
+    # A float island: DEQUANTIZE -> NEG, MUL, ADD, RSQRT, MUL, SUB -> QUANTIZE.
+    f, n, sq, a, r2, m, d = (b.tensor(shape, dtype=np.float32) for _ in range(7))
+    eps = b.tensor([8], dtype=np.float32, data=np.linspace(1e-3, 0.5, 8, dtype=np.float32))
+    b.op("DEQUANTIZE", [x], [f])
+    b.op("NEG", [f], [n])
+    b.op("MUL", [f, f], [sq])
+    b.op("ADD", [sq, eps], [a])
+    b.op("RSQRT", [a], [r2])
+    b.op("MUL", [n, r2], [m])
+    b.op("SUB", [m, f], [d], fusedActivationFunction="RELU6")
+    q = b.tensor(shape, scale=0.03, zero_point=-100)
+    b.op("QUANTIZE", [d], [q])
+    return b.build([x], [gn, l2, q])
 
 
 def test_every_ops_a_op_is_bit_exact_and_clean_under_sanitizers(tmp_path):

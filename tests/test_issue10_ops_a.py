@@ -24,7 +24,7 @@ def _ints(b: ModelBuilder, values, shape=None) -> int:
     return b.tensor(list(shape or array.shape), dtype=np.int32, data=array)
 
 
-def every_ops_a_model() -> bytes:
+def every_ops_a_model(float_island: bool = True) -> bytes:
     """x -> ELU, RELU -> RSQRT, ADD_N -> six comparisons -> six SELECT_V2 (one condition broadcast)
     -> ADD_N -> CUMSUM -> L2_NORMALIZATION -> SPACE_TO_BATCH_ND -> BATCH_MATMUL -> TRANSPOSE_CONV ->
     GATHER_ND; ZEROS_LIKE feeds the selects; and a float island (NEG, MUL, ADD, RSQRT, MUL, SUB in
@@ -68,6 +68,8 @@ def every_ops_a_model() -> bytes:
     b.op("TRANSPOSE_CONV", [_ints(b, [4, 4, 4, 3]), f, bm], [tc], padding="SAME", strideH=2, strideW=2)
     gn = b.tensor([2, 4, 3], scale=tc_scale, zero_point=-1)
     b.op("GATHER_ND", [tc, _ints(b, [[0, 1], [3, 2]])], [gn])
+    if not float_island:
+        return b.build([x], [gn, l2])
     # A float island: DEQUANTIZE -> NEG, MUL, ADD, RSQRT, MUL, SUB -> QUANTIZE.
     f, n, sq, a, r2, m, d = (b.tensor(shape, dtype=np.float32) for _ in range(7))
     eps = b.tensor([8], dtype=np.float32, data=np.linspace(1e-3, 0.5, 8, dtype=np.float32))

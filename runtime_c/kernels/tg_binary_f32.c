@@ -18,10 +18,12 @@ void tg_binary_f32(int32_t operation, const tg_range_f32_t *activation, const tg
         const float a = input1[i0 * s1[0] + i1 * s1[1] + i2 * s1[2] + i3 * s1[3] + i4 * s1[4] + i5 * s1[5]];
         const float b = input2[i0 * s2[0] + i1 * s2[1] + i2 * s2[2] + i3 * s2[3] + i4 * s2[4] + i5 * s2[5]];
         float v;
-        switch (operation) {
-        case TG_F32_ADD: v = a + b; break;
-        case TG_F32_SUB: v = a - b; break;
-        default: v = a * b; break;
+        if (operation == TG_F32_ADD) {
+            v = a + b;
+        } else if (operation == TG_F32_SUB) {
+            v = a - b;
+        } else {
+            v = a * b;
         }
         v = v < activation->min ? activation->min : v;   /* std::max(v, min) */
         v = activation->max < v ? activation->max : v;   /* std::min(v, max) */

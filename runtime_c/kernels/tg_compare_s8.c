@@ -24,15 +24,8 @@ void tg_compare_s8(const tg_compare_params_t *params, const tg_nary_broadcast_t 
         const int32_t b = i0 * s2[0] + i1 * s2[1] + i2 * s2[2] + i3 * s2[3] + i4 * s2[4] + i5 * s2[5];
         const int32_t x = tg_compare_scaled(input1[a], params->input1_offset, params->left_shift, &params->input1);
         const int32_t y = tg_compare_scaled(input2[b], params->input2_offset, params->left_shift, &params->input2);
-        int32_t result;
-        switch (params->predicate) {
-        case TG_LESS: result = x < y; break;
-        case TG_LESS_EQUAL: result = x <= y; break;
-        case TG_GREATER: result = x > y; break;
-        case TG_GREATER_EQUAL: result = x >= y; break;
-        case TG_EQUAL: result = x == y; break;
-        default: result = x != y; break;
-        }
+        const int32_t outcome = x < y ? TG_OUTCOME_LESS : (x == y ? TG_OUTCOME_EQUAL : TG_OUTCOME_GREATER);
+        const int32_t result = (params->predicate & outcome) != 0;
         output[o++] = (uint8_t)result;
     }
 }

@@ -238,7 +238,8 @@ def nary_broadcast(op: Operator, inputs: list[Tensor], out: Tensor, max_broadcas
 
 # --- comparisons and SELECT_V2 ---------------------------------------------------------------
 
-_PREDICATES = {"<": 0, "<=": 1, ">": 2, ">=": 3, "==": 4, "!=": 5}  # TG_LESS ... TG_NOT_EQUAL
+# The outcomes (TG_OUTCOME_LESS 1, _EQUAL 2, _GREATER 4) for which each comparison is true.
+_PREDICATES = {"<": 1, "<=": 3, ">": 4, ">=": 6, "==": 2, "!=": 5}
 
 
 @dataclass(frozen=True)

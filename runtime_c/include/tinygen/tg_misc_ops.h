@@ -82,10 +82,12 @@ void tg_zeros_like(int32_t bytes, void *output);
 /* ---- the comparisons: TFLM ComparisonWithScaling / BroadcastComparison4DSlowWithScaling --------- */
 #define TG_MISC_RANK 6
 
-enum { TG_LESS = 0, TG_LESS_EQUAL, TG_GREATER, TG_GREATER_EQUAL, TG_EQUAL, TG_NOT_EQUAL };
+/* A predicate is the set of outcomes it holds for: no switch (a jump table's indirect jump would
+ * blur the static stack bound's call graph). */
+enum { TG_OUTCOME_LESS = 1, TG_OUTCOME_EQUAL = 2, TG_OUTCOME_GREATER = 4 };
 
 typedef struct {
-    int32_t predicate;      /* TG_LESS ... TG_NOT_EQUAL */
+    int32_t predicate;      /* TG_OUTCOME_* bits for which the output is true */
     int32_t input1_offset;  /* -zero points */
     int32_t input2_offset;
     int32_t left_shift;     /* 8 */
@@ -206,7 +208,7 @@ typedef struct {
     float max;
 } tg_range_f32_t;
 
-enum { TG_F32_ADD = 0, TG_F32_SUB, TG_F32_MUL };
+enum { TG_F32_ADD = 0, TG_F32_SUB = 1, TG_F32_MUL = 2 };
 
 /* sqrt of a float32, correctly rounded as IEEE-754 requires (what the FPU's or the C library's sqrtf
  * gives), computed on the bits: no libm. The 24-bit significand is widened, its integer square root

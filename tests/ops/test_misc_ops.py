@@ -485,3 +485,98 @@ def test_sqrt_f32_is_the_c_librarys_correctly_rounded_sqrtf(tmp_path):
                     "-lm", "-o", str(binary)], check=True)
     checked, bad = map(int, subprocess.run([str(binary)], capture_output=True, text=True, check=True).stdout.split())
     assert checked > 4_000_000 and bad == 0
+
+
+# --- long grids: many random cases per operator, each operator's cases in one model -------------
+
+def _random_quant(rng, low=0.002, high=0.5):
+    return (float(np.float32(np.exp(rng.uniform(np.log(low), np.log(high))))), int(rng.integers(-128, 128)))
+
+
+def _random_records(rng, shapes, count=4):
+    records = [[np.full(s, -128, np.int8) for s in shapes], [np.full(s, 127, np.int8) for s in shapes]]
+    records += [[rng.integers(-128, 127, s, endpoint=True).astype(np.int8) for s in shapes] for _ in range(count)]
+    return records
+
+
+def _long_model(rng, op: str, cases: int):
+    """`cases` random instances of `op`, each on its own inputs; returns (model, input shapes)."""
+    b = ModelBuilder()
+    inputs, outputs, shapes = [], [], []
+    for _ in range(cases):
+        rank = int(rng.integers(1, 5))
+        shape = [int(d) for d in rng.integers(1, 6, rank)]
+        qi, qo = _random_quant(rng), _random_quant(rng)
+        if op in ("ELU", "L2_NORMALIZATION"):
+            x = b.tensor(shape, scale=qi[0], zero_point=qi[1])
+            y = b.tensor(shape, scale=qo[0] if op == "ELU" else 1 / 128, zero_point=qo[1] if op == "ELU" else 0)
+            b.op(op, [x], [y])
+            ins = [x]
+        elif op == "ADD_N":
+            n = int(rng.integers(2, 6))
+            ins = [b.tensor(shape, scale=qi[0], zero_point=qi[1]) for _ in range(n)]
+            y = b.tensor(shape, scale=float(np.float32(qi[0] * rng.uniform(0.5, 4))), zero_point=qo[1])
+            b.op(op, ins, [y])
+        elif op == "CUMSUM":
+            x = b.tensor(shape, scale=qi[0], zero_point=qi[1])
+            y = b.tensor(shape, scale=float(np.float32(qi[0] * rng.uniform(1, 8))), zero_point=qo[1])
+            axis = int(rng.integers(-rank, rank))
+            b.op(op, [x, b.tensor([1], dtype=np.int32, data=[axis])], [y],
+                 exclusive=bool(rng.integers(2)), reverse=bool(rng.integers(2)))
+            ins = [x]
+        else:  # a comparison into SELECT_V2, with a broadcast second operand
+            other = [d if rng.integers(2) else 1 for d in shape]
+            q2 = (float(np.float32(min(0.9, qi[0] * rng.uniform(0.3, 3)))), int(rng.integers(-128, 128)))
+            x1 = b.tensor(shape, scale=qi[0], zero_point=qi[1])
+            x2 = b.tensor(other, scale=q2[0], zero_point=q2[1])
+            c = b.tensor(shape, dtype=np.bool_)
+            y = b.tensor(shape, scale=qi[0], zero_point=qi[1])
+            b.op(COMPARISONS[int(rng.integers(len(COMPARISONS)))], [x1, x2], [c])
+            b.op("SELECT_V2", [c, x1, b.tensor(shape, scale=qi[0], zero_point=qi[1], data=np.zeros(shape, np.int8))], [y])
+            ins = [x1, x2]
+            shapes.append(shape)
+            shape = other
+        inputs += ins
+        outputs.append(y)
+        shapes += [shape] * (len(ins) if op != "COMPARE" else 1)
+    return b.build(inputs, outputs), shapes
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("op", ["ELU", "ADD_N", "CUMSUM", "L2_NORMALIZATION", "COMPARE"])
+@pytest.mark.parametrize("seed", range(5))
+def test_long_random_grid(assert_bit_exact, op, seed):
+    rng = np.random.default_rng(1000 + seed)
+    model, shapes = _long_model(rng, op, cases=12)
+    assert_bit_exact(model, records=_random_records(rng, shapes))
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("seed", range(12))
+def test_long_random_batch_matmul_and_transpose_conv(assert_bit_exact, seed):
+    rng = np.random.default_rng(2000 + seed)
+    adj_x, adj_y = bool(rng.integers(2)), bool(rng.integers(2))
+    rows, cols, depth = (int(v) for v in rng.integers(1, 9, 3))
+    batch = [int(v) for v in rng.integers(1, 4, int(rng.integers(0, 3)))]
+    lhs_shape = batch + ([depth, rows] if adj_x else [rows, depth])
+    rhs_batch = [d if rng.integers(2) else 1 for d in batch]
+    rhs_shape = rhs_batch + ([cols, depth] if adj_y else [depth, cols])
+    b = ModelBuilder()
+    ql, qr = _random_quant(rng, 0.01, 0.1), _random_quant(rng, 0.01, 0.1)
+    lhs, rhs = b.tensor(lhs_shape, scale=ql[0], zero_point=ql[1]), b.tensor(rhs_shape, scale=qr[0], zero_point=qr[1])
+    from tinygen.testing.model_builder import accumulator_output_scale
+    out = b.tensor(batch + [rows, cols], scale=accumulator_output_scale(rng, ql[0], qr[0], depth), zero_point=int(rng.integers(-20, 20)))
+    b.op("BATCH_MATMUL", [lhs, rhs], [out], adjX=adj_x, adjY=adj_y)
+    # A TRANSPOSE_CONV beside it.
+    n, h, w, c = 1, int(rng.integers(1, 6)), int(rng.integers(1, 6)), int(rng.integers(1, 5))
+    oc, fh, fw = (int(v) for v in rng.integers(1, 5, 3))
+    sh, sw = (int(v) for v in rng.integers(1, 4, 2))
+    padding = "SAME" if rng.integers(2) else "VALID"
+    out_shape = [n, _transpose_conv_out(h, fh, sh, padding), _transpose_conv_out(w, fw, sw, padding), oc]
+    x = b.tensor([n, h, w, c], scale=0.04, zero_point=int(rng.integers(-128, 128)))
+    f = b.tensor([oc, fh, fw, c], scale=[float(np.float32(s)) for s in rng.uniform(0.002, 0.02, oc)],
+                 data=rng.integers(-127, 127, (oc, fh, fw, c), endpoint=True).astype(np.int8))
+    y = b.tensor(out_shape, scale=accumulator_output_scale(rng, 0.04, 0.01, fh * fw * c), zero_point=0)
+    b.op("TRANSPOSE_CONV", [b.tensor([4], dtype=np.int32, data=out_shape), f, x], [y], padding=padding,
+         strideH=sh, strideW=sw)
+    assert_bit_exact(b.build([lhs, rhs, x], [out, y]), records=_random_records(rng, [lhs_shape, rhs_shape, [n, h, w, c]]))

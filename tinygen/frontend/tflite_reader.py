@@ -792,3 +792,207 @@ def _refuse_float_model(tensors, source: str) -> None:
         f"{source} is a float32 model (no int8 or int16 activations); tinygen compiles integer-quantized models: "
         "make one from the Keras model or SavedModel with `tinygen quantize MODEL.keras|SAVED_MODEL_DIR "
         "--calib DATA.npy -o model.tflite`")
+# --- issue 10, second set (ops-a): ELU, RSQRT, ADD_N, ZEROS_LIKE, comparisons, SELECT_V2, CUMSUM, ... --
+
+def _parse_add_n(op, inputs, tensors) -> ops.AddN:
+    if len(inputs) < 2 or NO_TENSOR in inputs:
+        raise _Unsupported(f"{len(inputs)} inputs; TFLite Micro needs at least 2")
+    first = tensors[inputs[0]]
+    for i in inputs[1:]:
+        t = tensors[i]
+        if t.shape != first.shape:
+            raise _Unsupported(f"inputs of shapes {list(first.shape)} and {list(t.shape)}; TFLite Micro needs equal shapes")
+        if t.quant is not None and first.quant is not None and (
+                np.float32(t.quant.scales[0]) != np.float32(first.quant.scales[0])
+                or t.quant.zero_points[:1] != first.quant.zero_points[:1]):
+            raise _Unsupported("inputs with different scales or zero points; TFLite Micro requires them equal")
+    return ops.AddN()
+
+
+def _parse_zeros_like(op, inputs, tensors) -> ops.ZerosLike:
+    _expect_inputs(inputs, 1, 1)
+    dtype = tensors[inputs[0]].dtype
+    if dtype not in (DType.INT8, DType.INT32, DType.FLOAT32):
+        raise _Unsupported(f"{dtype.value} input; tinygen supports int8, int32 and float32")
+    outs = op.OutputsAsNumpy() if not op.OutputsIsNone() else []
+    if len(outs) != 1 or tensors[int(outs[0])].dtype is not dtype:
+        raise _Unsupported("an output of another type than its input")
+    return ops.ZerosLike()
+
+
+def _comparison(cls):
+    def parse(op, inputs, tensors):
+        _expect_inputs(inputs, 2, 2)
+        types = {tensors[i].dtype for i in inputs}
+        if types != {DType.INT8}:
+            raise _Unsupported(f"{'/'.join(sorted(d.value for d in types))} inputs; tinygen compares int8 only")
+        outs = op.OutputsAsNumpy() if not op.OutputsIsNone() else []
+        if len(outs) != 1 or tensors[int(outs[0])].dtype is not DType.BOOL:
+            raise _Unsupported("an output that is not bool")
+        return cls()
+    return parse
+
+
+def _parse_select_v2(op, inputs, tensors) -> ops.SelectV2:
+    _expect_inputs(inputs, 3, 3)
+    if tensors[inputs[0]].dtype is not DType.BOOL:
+        raise _Unsupported(f"condition of type {tensors[inputs[0]].dtype.value}; TFLite Micro needs bool")
+    return ops.SelectV2()
+
+
+def _parse_cumsum(op, inputs, tensors) -> ops.CumSum:
+    _expect_inputs(inputs, 2, 2)
+    axis = tensors[inputs[1]]
+    if axis.dtype is not DType.INT32 or axis.num_elements != 1:
+        raise _Unsupported(f"axis tensor {axis.dtype.value} {list(axis.shape)}; TFLite Micro needs one int32")
+    o = _options(op, tflite.CumsumOptions)
+    return ops.CumSum(axis=_constant_axis(tensors, inputs[1]),
+                      exclusive=bool(o.Exclusive()) if o else False, reverse=bool(o.Reverse()) if o else False)
+
+
+def _parse_l2_normalization(op, inputs, tensors) -> ops.L2Normalization:
+    _expect_inputs(inputs, 1, 1)
+    o = _options(op, tflite.L2NormOptions)
+    if o is not None and o.FusedActivationFunction() != tflite.ActivationFunctionType.NONE:
+        raise _Unsupported(f"fused activation {o.FusedActivationFunction()}; TFLite Micro requires none")
+    return ops.L2Normalization()
+
+
+def _parse_gather_nd(op, inputs, tensors) -> ops.GatherNd:
+    _expect_inputs(inputs, 2, 2)
+    if tensors[inputs[1]].dtype is not DType.INT32:
+        raise _Unsupported(f"indices of type {tensors[inputs[1]].dtype.value}; TFLite Micro's gather_nd takes int32")
+    return ops.GatherNd()
+
+
+def _parse_space_to_batch(op, inputs, tensors) -> ops.SpaceToBatchNd:
+    _expect_inputs(inputs, 3, 3)
+    rank = len(tensors[inputs[0]].shape)
+    if not 3 <= rank <= 4:
+        raise _Unsupported(f"rank-{rank} input; TFLite Micro takes rank 3 or 4")
+    spatial = rank - 2
+    block = _int32_vector(tensors, inputs[1], "block_shape", spatial)
+    pads = _constant_ints(tensors, inputs[2], "paddings")
+    if tensors[inputs[2]].dtype is not DType.INT32 or pads.shape != (spatial, 2):
+        raise _Unsupported(f"paddings {tensors[inputs[2]].dtype.value} {list(pads.shape)}; TFLite Micro reads int32 [{spatial}, 2]")
+    return ops.SpaceToBatchNd(block=block, paddings=tuple((int(a), int(b)) for a, b in pads))
+
+
+_ISSUE10_OPERANDS.update({
+    ops.AddN: lambda inputs, outputs: [*inputs, *outputs],
+    ops.ZerosLike: lambda inputs, outputs: [],  # any of its types, checked by the parser
+    ops.Less: lambda inputs, outputs: [inputs[0], inputs[1]],  # the bool output: checked by the parser
+    ops.Greater: lambda inputs, outputs: [inputs[0], inputs[1]],
+    ops.Equal: lambda inputs, outputs: [inputs[0], inputs[1]],
+    ops.NotEqual: lambda inputs, outputs: [inputs[0], inputs[1]],
+    ops.LessEqual: lambda inputs, outputs: [inputs[0], inputs[1]],
+    ops.GreaterEqual: lambda inputs, outputs: [inputs[0], inputs[1]],
+    ops.SelectV2: lambda inputs, outputs: [inputs[1], inputs[2], *outputs],  # the bool condition: the parser
+    ops.CumSum: lambda inputs, outputs: [inputs[0], *outputs],
+    ops.GatherNd: lambda inputs, outputs: [inputs[0], *outputs],
+    ops.SpaceToBatchNd: lambda inputs, outputs: [inputs[0], *outputs],
+})
+
+_PARSERS.update({
+    "ELU": _no_options(ops.Elu),
+    "RSQRT": _no_options(ops.Rsqrt),
+    "ADD_N": _parse_add_n,
+    "ZEROS_LIKE": _parse_zeros_like,
+    "LESS": _comparison(ops.Less),
+    "GREATER": _comparison(ops.Greater),
+    "EQUAL": _comparison(ops.Equal),
+    "NOT_EQUAL": _comparison(ops.NotEqual),
+    "LESS_EQUAL": _comparison(ops.LessEqual),
+    "GREATER_EQUAL": _comparison(ops.GreaterEqual),
+    "SELECT_V2": _parse_select_v2,
+    "CUMSUM": _parse_cumsum,
+    "L2_NORMALIZATION": _parse_l2_normalization,
+    "GATHER_ND": _parse_gather_nd,
+    "SPACE_TO_BATCH_ND": _parse_space_to_batch,
+})
+
+
+def _parse_batch_matmul(op, inputs, tensors) -> ops.BatchMatMul:
+    _expect_inputs(inputs, 2, 2)
+    for i in inputs:
+        if not 2 <= len(tensors[i].shape) <= 5:
+            raise _Unsupported(f"rank-{len(tensors[i].shape)} operand; TFLite Micro takes rank 2 to 5")
+    o = _options(op, tflite.BatchMatMulOptions)
+    return ops.BatchMatMul(adj_x=bool(o.AdjX()) if o else False, adj_y=bool(o.AdjY()) if o else False)
+
+
+_ISSUE10_OPERANDS[ops.BatchMatMul] = lambda inputs, outputs: [inputs[0], inputs[1], *outputs]
+_PARSERS["BATCH_MATMUL"] = _parse_batch_matmul
+
+
+def _parse_transpose_conv(op, inputs, tensors) -> ops.TransposeConv:
+    """Inputs: output shape, filter [out_c, h, w, in_c], input, optional bias."""
+    _expect_inputs(inputs, 3, 4)
+    o = _options(op, tflite.TransposeConvOptions)
+    if o is None:
+        raise _Unsupported("missing options")
+    _check_bias_type(o)
+    flt = tensors[inputs[1]]
+    if flt.dtype is not DType.INT8 or flt.quant is None:
+        raise _Unsupported(f"{flt.dtype.value} filter; tinygen takes int8 filters with int8 activations")
+    if len(inputs) == 4 and inputs[3] != NO_TENSOR:
+        bias = tensors[inputs[3]]
+        if bias.dtype is not DType.INT32 or bias.data is None:
+            raise _Unsupported(f"{bias.dtype.value} bias; tinygen takes constant int32 biases with int8 activations")
+    shape = _int32_vector(tensors, inputs[0], "output_shape", 4)
+    outs = op.OutputsAsNumpy() if not op.OutputsIsNone() else []
+    if len(outs) == 1 and tuple(tensors[int(outs[0])].shape) != shape:
+        raise _Unsupported(f"output_shape {list(shape)} differs from the output's {list(tensors[int(outs[0])].shape)}")
+    return ops.TransposeConv(stride_h=_positive(o.StrideH(), "stride"), stride_w=_positive(o.StrideW(), "stride"),
+                             padding=_padding(o.Padding()), activation=_activation(o.FusedActivationFunction()))
+
+
+_ISSUE10_OPERANDS[ops.TransposeConv] = lambda inputs, outputs: [inputs[2], *outputs]
+_PARSERS["TRANSPOSE_CONV"] = _parse_transpose_conv
+
+
+# --- float islands (ops-a): float32 NEG, RSQRT, ADD, SUB, MUL between DEQUANTIZE and QUANTIZE ------
+
+def _all_float32(op, inputs, tensors) -> bool:
+    outs = [int(o) for o in op.OutputsAsNumpy()] if not op.OutputsIsNone() else []
+    operands = [i for i in inputs if i != NO_TENSOR] + outs
+    return bool(operands) and all(tensors[i].dtype is DType.FLOAT32 for i in operands)
+
+
+def _float_island(int8_parser, float_cls):
+    """The int8 parser for int8 operands; the float32 twin when every operand is float32."""
+    def parse(op, inputs, tensors):
+        attrs = int8_parser(op, inputs, tensors) if int8_parser is not None else None
+        if not _all_float32(op, inputs, tensors):
+            if attrs is None:
+                raise _Unsupported("TFLite Micro's kernel computes float32 only")
+            return attrs
+        if attrs is None:
+            return float_cls()
+        return float_cls(activation=attrs.activation) if hasattr(attrs, "activation") else float_cls()
+    return parse
+
+
+def _exp_refused(op, inputs, tensors):
+    raise _Unsupported("TFLite Micro's EXP computes float32 only, and tinygen's float islands take NEG, RSQRT, "
+                       "ADD, SUB and MUL (not EXP, whose bits are the C library's expf)")
+
+
+_PARSERS.update({
+    "NEG": _float_island(None, ops.NegF32),
+    "RSQRT": _float_island(_PARSERS["RSQRT"], ops.RsqrtF32),
+    "ADD": _float_island(_PARSERS["ADD"], ops.AddF32),
+    "SUB": _float_island(_PARSERS["SUB"], ops.SubF32),
+    "MUL": _float_island(_PARSERS["MUL"], ops.MulF32),
+    "EXP": _exp_refused,
+})
+
+_check_int8_types = _check_types
+
+
+def _check_types(attrs, inputs, outputs, tensors) -> None:  # noqa: F811  (float islands first)
+    if isinstance(attrs, ops.FloatOp):
+        if len(outputs) != 1:
+            raise _Unsupported(f"{len(outputs)} outputs")
+        return  # every operand float32: checked by the parser
+    _check_int8_types(attrs, inputs, outputs, tensors)

@@ -393,3 +393,147 @@ class BatchToSpaceNd(OpAttrs):
     OP_NAME: ClassVar[str] = "BATCH_TO_SPACE_ND"
     block: tuple[int, ...]                # from the constant block_shape tensor
     crops: tuple[tuple[int, int], ...]    # from the constant crops tensor
+
+
+# --- issue 10, second set (ops-a): LUT activations, ADD_N, comparisons and SELECT_V2, ... -------
+
+@dataclass(frozen=True)
+class Elu(OpAttrs):
+    OP_NAME: ClassVar[str] = "ELU"
+
+
+@dataclass(frozen=True)
+class Rsqrt(OpAttrs):
+    OP_NAME: ClassVar[str] = "RSQRT"
+
+
+@dataclass(frozen=True)
+class AddN(OpAttrs):
+    OP_NAME: ClassVar[str] = "ADD_N"
+
+
+@dataclass(frozen=True)
+class ZerosLike(OpAttrs):
+    OP_NAME: ClassVar[str] = "ZEROS_LIKE"
+
+
+@dataclass(frozen=True)
+class Comparison(OpAttrs):
+    """LESS, GREATER, ...: two int8 inputs rescaled to a common scale (TFLM's WithScaling), a bool output."""
+    PREDICATE: ClassVar[str] = ""  # the C comparison operator
+
+
+@dataclass(frozen=True)
+class Less(Comparison):
+    OP_NAME: ClassVar[str] = "LESS"
+    PREDICATE: ClassVar[str] = "<"
+
+
+@dataclass(frozen=True)
+class Greater(Comparison):
+    OP_NAME: ClassVar[str] = "GREATER"
+    PREDICATE: ClassVar[str] = ">"
+
+
+@dataclass(frozen=True)
+class Equal(Comparison):
+    OP_NAME: ClassVar[str] = "EQUAL"
+    PREDICATE: ClassVar[str] = "=="
+
+
+@dataclass(frozen=True)
+class NotEqual(Comparison):
+    OP_NAME: ClassVar[str] = "NOT_EQUAL"
+    PREDICATE: ClassVar[str] = "!="
+
+
+@dataclass(frozen=True)
+class LessEqual(Comparison):
+    OP_NAME: ClassVar[str] = "LESS_EQUAL"
+    PREDICATE: ClassVar[str] = "<="
+
+
+@dataclass(frozen=True)
+class GreaterEqual(Comparison):
+    OP_NAME: ClassVar[str] = "GREATER_EQUAL"
+    PREDICATE: ClassVar[str] = ">="
+
+
+@dataclass(frozen=True)
+class SelectV2(OpAttrs):
+    OP_NAME: ClassVar[str] = "SELECT_V2"
+
+
+@dataclass(frozen=True)
+class CumSum(OpAttrs):
+    OP_NAME: ClassVar[str] = "CUMSUM"
+    axis: int  # from the constant axis tensor, as stored (may be negative)
+    exclusive: bool
+    reverse: bool
+
+
+@dataclass(frozen=True)
+class L2Normalization(OpAttrs):
+    OP_NAME: ClassVar[str] = "L2_NORMALIZATION"
+
+
+@dataclass(frozen=True)
+class GatherNd(OpAttrs):
+    OP_NAME: ClassVar[str] = "GATHER_ND"
+
+
+@dataclass(frozen=True)
+class SpaceToBatchNd(OpAttrs):
+    OP_NAME: ClassVar[str] = "SPACE_TO_BATCH_ND"
+    block: tuple[int, ...]                 # from the constant block_shape tensor
+    paddings: tuple[tuple[int, int], ...]  # from the constant paddings tensor
+
+
+@dataclass(frozen=True)
+class BatchMatMul(OpAttrs):
+    OP_NAME: ClassVar[str] = "BATCH_MATMUL"
+    adj_x: bool  # the lhs's last two dimensions are swapped
+    adj_y: bool  # the rhs's
+
+
+@dataclass(frozen=True)
+class TransposeConv(OpAttrs):
+    OP_NAME: ClassVar[str] = "TRANSPOSE_CONV"
+    stride_h: int
+    stride_w: int
+    padding: Padding
+    activation: Activation
+
+
+# Float islands: float32 operators between a DEQUANTIZE and a QUANTIZE inside an int8 model.
+@dataclass(frozen=True)
+class FloatOp(OpAttrs):
+    """A float32 operator; its kernel computes what TFLM's float reference kernel computes, bit for bit."""
+
+
+@dataclass(frozen=True)
+class NegF32(FloatOp):
+    OP_NAME: ClassVar[str] = "NEG"
+
+
+@dataclass(frozen=True)
+class RsqrtF32(FloatOp):
+    OP_NAME: ClassVar[str] = "RSQRT"
+
+
+@dataclass(frozen=True)
+class AddF32(FloatOp):
+    OP_NAME: ClassVar[str] = "ADD"
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class SubF32(FloatOp):
+    OP_NAME: ClassVar[str] = "SUB"
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class MulF32(FloatOp):
+    OP_NAME: ClassVar[str] = "MUL"
+    activation: Activation

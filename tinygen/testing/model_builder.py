@@ -195,3 +195,24 @@ def random_int8(rng: np.random.Generator, shape, low: int = -127, high: int = 12
 
 def random_bias(rng: np.random.Generator, count: int, magnitude: int = 20000) -> np.ndarray:
     return rng.integers(-magnitude, magnitude, size=count, endpoint=True).astype(np.int32)
+
+
+# Issue 10's second set (ops-a): options, and bool tensors (the comparisons' outputs).
+_TENSOR_TYPES[np.dtype(np.bool_)] = schema.TensorType.BOOL
+OPTIONS.update({
+    "ADD_N": (schema.AddNOptionsT, schema.BuiltinOptions.AddNOptions),
+    "ZEROS_LIKE": (schema.ZerosLikeOptionsT, schema.BuiltinOptions.ZerosLikeOptions),
+    "LESS": (schema.LessOptionsT, schema.BuiltinOptions.LessOptions),
+    "GREATER": (schema.GreaterOptionsT, schema.BuiltinOptions.GreaterOptions),
+    "EQUAL": (schema.EqualOptionsT, schema.BuiltinOptions.EqualOptions),
+    "NOT_EQUAL": (schema.NotEqualOptionsT, schema.BuiltinOptions.NotEqualOptions),
+    "LESS_EQUAL": (schema.LessEqualOptionsT, schema.BuiltinOptions.LessEqualOptions),
+    "GREATER_EQUAL": (schema.GreaterEqualOptionsT, schema.BuiltinOptions.GreaterEqualOptions),
+    "SELECT_V2": (schema.SelectV2OptionsT, schema.BuiltinOptions.SelectV2Options),
+    "CUMSUM": (schema.CumsumOptionsT, schema.BuiltinOptions.CumsumOptions),
+    "L2_NORMALIZATION": (schema.L2NormOptionsT, schema.BuiltinOptions.L2NormOptions),
+    "GATHER_ND": (schema.GatherNdOptionsT, schema.BuiltinOptions.GatherNdOptions),
+    "SPACE_TO_BATCH_ND": (schema.SpaceToBatchNDOptionsT, schema.BuiltinOptions.SpaceToBatchNDOptions),
+})
+OPTIONS["BATCH_MATMUL"] = (schema.BatchMatMulOptionsT, schema.BuiltinOptions.BatchMatMulOptions)
+OPTIONS["TRANSPOSE_CONV"] = (schema.TransposeConvOptionsT, schema.BuiltinOptions.TransposeConvOptions)

@@ -22,6 +22,7 @@ from tinygen.ir.graph import DType, Graph, Tensor
 from tinygen.kernels.call import Lowered
 from tinygen.kernels.cvalues import ConstArray, CStruct, NullPtr, ScratchRef, TensorRef
 from tinygen.plan.arena import ArenaPlan
+from tinygen.plan.state import plan_state
 from tinygen.schedule.ir import AliasStep, Loop, Schedule, TraceGather, TracePoint, View
 from tinygen.schedule.ir import Step as ScheduledStep
 from tinygen.schedule.lower import build_schedule
@@ -93,6 +94,7 @@ class _Emitter:
         self.params: list[StaticConst] = []
         self.param_names: dict[str, StaticConst] = {}
         self.trace_buffers: dict[int, StaticConst] = {}  # tensor -> its whole copy in trace builds
+        self.state = plan_state(graph)  # variable tensors, kept between invocations
 
     # -- addresses -----------------------------------------------------------------------
     def arena_pointer(self, c_type: str, offset: int) -> str:
@@ -102,6 +104,8 @@ class _Emitter:
         return self.arena_pointer(view.c_type, self.offsets[view.buffer] + view.offset)
 
     def tensor_pointer(self, index: int) -> str:
+        if self.graph.tensor(index).variable:
+            return f"TG_STATE({self.graph.tensor(index).dtype.c_type}, {self.state.offset_of(index)})"
         view = self.schedule.tensor_view(index)
         if view is None:  # a constant, or an alias of one
             return self.weight_array(self._constant_root(index))
@@ -202,6 +206,9 @@ class _Emitter:
         # A tensor is traced once it exists whole: after the step that writes it (not per patch).
         traces = tuple(self.trace(call.op_index, t) for t in call.writes
                        if traced and self.schedule.tensor_view(t) is not None)
+        # The state an operator keeps is traced too: every invocation checks it against TFLM's.
+        traces += tuple(self.trace(call.op_index, a.value.tensor) for a in call.args
+                        if traced and isinstance(a.value, TensorRef) and self.graph.tensor(a.value.tensor).variable)
         return Step(self.comment(call.op_index), call.function, args, traces, call.op_index, position)
 
     def steps(self) -> list[Step | LoopBlock]:
@@ -300,6 +307,10 @@ def emit_model(graph: Graph, schedule: Schedule | tuple[Lowered, ...], plan: Are
         guard_bytes=plan.guard_bytes,
         guards=guard_buffers(graph, plan) if plan.guard_bytes else [],
         trace_buffers=[e.trace_buffers[k] for k in sorted(e.trace_buffers)],
+        state_bytes=e.state.nbytes,
+        state_slots=[dict(offset=s.offset, nbytes=s.nbytes, fill=s.fill,
+                          comment=c_comment(f"'{graph.tensor(s.tensor).name}' {list(graph.tensor(s.tensor).shape)}"))
+                     for s in e.state.slots],
     )
     header = render("model/model.h.j2", **context)
     source = render("model/model.c.j2", **context)

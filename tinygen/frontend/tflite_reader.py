@@ -188,12 +188,6 @@ class _Importer:
             )
         if any(d > MAX_TENSOR_ELEMENTS for d in shape) or math.prod(shape) > MAX_TENSOR_ELEMENTS:
             raise InvalidModelError(f"tensor {index} '{name}' has an impossible shape {list(shape)}")
-        if t.IsVariable():
-            # TFLM keeps a variable tensor's state in the arena across invocations (its buffer only
-            # initialises it); reading it as a constant would compute something else.
-            raise UnsupportedModelError(
-                f"tensor {index} '{name}' is a variable tensor (state kept between invocations); "
-                "tinygen compiles stateless models")
         if t.Sparsity() is not None:
             # Its buffer holds a compressed encoding, not the dense values of its shape.
             raise UnsupportedModelError(f"tensor {index} '{name}' is sparse; tinygen compiles dense tensors")
@@ -201,6 +195,10 @@ class _Importer:
         if dtype is None:
             raise UnsupportedModelError(f"tensor {index} '{name}' has TFLite type {t.Type()}, which tinygen does not support")
         quant = self._quantization(t, index, name, shape)
+        if t.IsVariable():
+            # State kept between invocations (tinygen/plan/state.py); TFLM resets it to the zero
+            # point (int8) or 0 and never reads the buffer, so neither does tinygen.
+            return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=quant, variable=True)
         data = self._constant(t, index, name, shape, dtype)
         return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=quant, data=data)
 
@@ -716,6 +714,53 @@ _PARSERS.update({
     "BATCH_TO_SPACE_ND": _parse_batch_to_space,
 })
 
+def _parse_svdf(op, inputs, tensors) -> ops.Svdf:
+    o = _options(op, tflite.SVDFOptions)
+    if o is None:
+        raise _Unsupported("missing options")
+    _expect_inputs(inputs, 5, 5)
+    if inputs[3] == NO_TENSOR:
+        # TFLM's int8 Prepare reads the bias's scale unconditionally (and crashes without one).
+        raise _Unsupported("no bias; TFLite Micro's int8 SVDF needs one")
+    return ops.Svdf(rank=_positive(o.Rank(), "rank"), activation=_activation(o.FusedActivationFunction()))
+
+
+def _check_svdf_types(inputs, outputs, tensors) -> None:
+    """TFLM's int8 SVDF: int8 input/weights_feature/output, int32 bias, and time weights and state
+    of one type, int16 or int8 (the state's type is the time weights', which choose the kernel)."""
+    inp, feature, time, bias, state = (tensors[i] for i in inputs)
+    if len(outputs) != 1:
+        raise _Unsupported(f"{len(outputs)} outputs")
+    out = tensors[outputs[0]]
+    for t in (inp, out, state):
+        if t.quant is None:
+            raise _Unsupported(f"{t.dtype.value} tensor '{t.name}' without quantization")
+    if inp.dtype is not DType.INT8 or out.dtype is not DType.INT8:
+        raise _Unsupported(f"{inp.dtype.value} input, {out.dtype.value} output; supported: int8")
+    if feature.dtype is not DType.INT8 or feature.data is None or feature.quant is None:
+        raise _Unsupported(f"{feature.dtype.value} feature weights; TFLite Micro takes constant int8")
+    if time.dtype not in (DType.INT16, DType.INT8) or time.data is None or time.quant is None:
+        raise _Unsupported(f"{time.dtype.value} time weights; TFLite Micro takes constant int16 or int8")
+    if not state.variable or state.dtype is not time.dtype:
+        raise _Unsupported(f"state '{state.name}' must be a variable {time.dtype.value} tensor like the time weights")
+    if bias.dtype is not DType.INT32 or bias.data is None or bias.quant is None:
+        raise _Unsupported(f"{bias.dtype.value} bias; TFLite Micro takes a constant int32 bias")
+
+
+# Operators that keep a variable tensor as state (the only ones a variable tensor may feed).
+_STATEFUL = (ops.Svdf,)
+
+
+def _check_variable_inputs(attrs: ops.OpAttrs, inputs, tensors) -> None:
+    for i in inputs:
+        if i != NO_TENSOR and tensors[i].variable and not isinstance(attrs, _STATEFUL):
+            raise _Unsupported(f"tensor {i} '{tensors[i].name}' is a variable tensor (state kept between "
+                               f"invocations); tinygen keeps state for SVDF only")
+
+
+_PARSERS["SVDF"] = _parse_svdf
+
+
 # --- type checks: which dtypes each operator accepts ----------------------------------------
 
 def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
@@ -725,6 +770,11 @@ def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
 
     def quantized_int8(i: int) -> bool:
         return dt(i) is DType.INT8 and tensors[i].quant is not None
+
+    _check_variable_inputs(attrs, inputs, tensors)
+    if isinstance(attrs, ops.Svdf):
+        _check_svdf_types(inputs, outputs, tensors)
+        return
 
     if isinstance(attrs, ops.Quantize):
         if not (dt(inputs[0]) in (DType.FLOAT32, DType.INT8) and quantized_int8(outputs[0])):
@@ -775,3 +825,6 @@ def _check_static_and_quantized(tensors, inputs, outputs, operators, source: str
     for i in inputs:
         if tensors[i].is_constant:
             raise InvalidModelError(f"graph input {i} '{tensors[i].name}' is a constant")
+    for i in (*inputs, *outputs):
+        if tensors[i].variable:
+            raise UnsupportedModelError(f"graph input or output {i} '{tensors[i].name}' is a variable tensor (state)")

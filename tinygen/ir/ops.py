@@ -393,3 +393,14 @@ class BatchToSpaceNd(OpAttrs):
     OP_NAME: ClassVar[str] = "BATCH_TO_SPACE_ND"
     block: tuple[int, ...]                # from the constant block_shape tensor
     crops: tuple[tuple[int, int], ...]    # from the constant crops tensor
+
+
+# --- recurrent operators (issue 10, items 2-3: ops-b) ---------------------------------------
+
+@dataclass(frozen=True)
+class Svdf(OpAttrs):
+    """Inputs: input [batch, input_size], weights_feature [filters, input_size], weights_time
+    [filters, memory], bias [units], activation state (a variable tensor [batch, memory * filters])."""
+    OP_NAME: ClassVar[str] = "SVDF"
+    rank: int
+    activation: Activation  # TFLM's integer kernel ignores it (only the int8 range clamps)

@@ -77,6 +77,9 @@ OPTIONS.update({
     "BATCH_TO_SPACE_ND": (schema.BatchToSpaceNDOptionsT, schema.BuiltinOptions.BatchToSpaceNDOptions),
 })
 
+# Recurrent operators (issue 10: ops-b).
+OPTIONS["SVDF"] = (schema.SVDFOptionsT, schema.BuiltinOptions.SVDFOptions)
+
 ACTIVATIONS = {
     "NONE": schema.ActivationFunctionType.NONE,
     "RELU": schema.ActivationFunctionType.RELU,

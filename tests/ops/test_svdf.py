@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tinygen.reference.tflm import TflmReference
 from tinygen.testing.model_builder import ModelBuilder, random_int8, random_scale
 
 
@@ -16,11 +17,13 @@ def svdf_model(rng: np.random.Generator, batches: int, input_size: int, units: i
     b = ModelBuilder()
     in_scale, feature_scale = random_scale(rng), random_scale(rng, 0.002, 0.02)
     wide = state_dtype == np.int16
-    # Scales that keep the state and the output busy across their ranges, not saturated.
-    state_scale = float(np.float32(in_scale * feature_scale * np.sqrt(input_size) * 80 * (0.01 if wide else 2.0)))
+    # Scales that keep the state and the output spread over their ranges (std ~ a tenth of each
+    # range), not saturated: a random int8 dot product of n terms has std ~ sqrt(n) * 74 * 73.
+    state_std, time_std = (3000.0, 18900.0) if wide else (30.0, 74.0)
+    state_scale = float(np.float32(in_scale * feature_scale * np.sqrt(input_size) * 5400 / state_std))
     time_scale = random_scale(rng, 0.002, 0.02)
     state_range = 32767 if wide else 127
-    out_scale = float(np.float32(state_scale * time_scale * np.sqrt(memory * rank) * state_range * 0.3 / 100))
+    out_scale = float(np.float32(state_scale * time_scale * np.sqrt(memory * rank) * state_std * time_std / 30))
     bias_scale = float(np.float32(state_scale) * np.float32(time_scale))
     x = b.tensor([batches, input_size], scale=in_scale, zero_point=input_zp)
     feature = random_int8(rng, (filters, input_size), -128 if extreme else -127, 127)
@@ -46,6 +49,11 @@ def records(rng: np.random.Generator, batches: int, input_size: int, count: int,
     return out
 
 
+def reference_outputs(model: bytes, recs) -> np.ndarray:
+    reference = TflmReference(model)
+    return np.concatenate([reference.run(r).outputs[0].ravel() for r in recs])
+
+
 @pytest.mark.parametrize("batches,input_size,units,rank,memory,state_dtype,zps", [
     (1, 16, 4, 1, 8, np.int16, (0, 0, 0)),
     (2, 10, 3, 2, 5, np.int16, (-7, 11, 0)),
@@ -58,6 +66,9 @@ def test_svdf_grid_several_invocations(assert_bit_exact, batches, input_size, un
     result = assert_bit_exact(model, records=records(rng, batches, input_size, memory + 2))
     states = [t for t in range(len(result.compiled.graph.tensors)) if result.compiled.graph.tensor(t).variable]
     assert states and result.tensors_compared >= 2 * (memory + 2)
+    # Not a saturated test: the outputs cover many values.
+    outputs = reference_outputs(model, records(np.random.default_rng(0), batches, input_size, memory + 2))
+    assert len(np.unique(outputs)) > 4
 
 
 def test_svdf_extreme_values(assert_bit_exact):

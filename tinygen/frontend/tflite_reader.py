@@ -747,15 +747,66 @@ def _check_svdf_types(inputs, outputs, tensors) -> None:
         raise _Unsupported(f"{bias.dtype.value} bias; TFLite Micro takes a constant int32 bias")
 
 
+# TFLite's LSTM input positions (lstm_shared.h): the ones TFLM's kernel requires and refuses.
+LSTM_REQUIRED = (0, *range(1, 9), *range(12, 16), 18, 19)
+LSTM_ABSENT = {9: "peephole", 10: "peephole", 11: "peephole", 16: "projection", 17: "projection",
+               20: "layer norm", 21: "layer norm", 22: "layer norm", 23: "layer norm"}
+
+
+def _parse_lstm(op, inputs, tensors) -> ops.UnidirectionalSequenceLstm:
+    o = _options(op, tflite.UnidirectionalSequenceLSTMOptions)
+    if o is None:
+        raise _Unsupported("missing options")
+    if len(inputs) != 24:
+        raise _Unsupported(f"{len(inputs)} inputs; TFLite Micro's kernel takes 24")
+    for i in LSTM_REQUIRED:
+        if inputs[i] == NO_TENSOR:
+            raise _Unsupported(f"input {i} is missing (CIFG); TFLite Micro's kernel needs it")
+    for i, what in LSTM_ABSENT.items():
+        if inputs[i] != NO_TENSOR:
+            raise _Unsupported(f"{what} tensors (input {i}); TFLite Micro's kernel takes none")
+    activation = o.FusedActivationFunction()
+    if activation != tflite.ActivationFunctionType.TANH:
+        raise _Unsupported(f"cell gate activation {activation}; TFLite Micro's kernel takes TANH (or sigmoid)")
+    return ops.UnidirectionalSequenceLstm(time_major=bool(o.TimeMajor()), cell_clip=float(o.CellClip()),
+                                          cell_gate_sigmoid=False)
+
+
+def _check_lstm_types(inputs, outputs, tensors) -> None:
+    """The 8x8->16 integer LSTM: int8 input, hidden state and output, int8 weights, int32 biases,
+    int16 cell state."""
+    if len(outputs) != 1:
+        raise _Unsupported(f"{len(outputs)} outputs")
+    inp, out, hidden, cell = tensors[inputs[0]], tensors[outputs[0]], tensors[inputs[18]], tensors[inputs[19]]
+    for t in (inp, out, hidden):
+        if t.dtype is not DType.INT8 or t.quant is None:
+            raise _Unsupported(f"{t.dtype.value} tensor '{t.name}'; supported: int8 activations")
+    if not (hidden.variable and cell.variable):
+        raise _Unsupported("its hidden and cell states must be variable tensors")
+    if cell.dtype is not DType.INT16 or cell.quant is None:
+        raise _Unsupported(f"{cell.dtype.value} cell state; TFLite Micro's integer LSTM keeps int16")
+    for i in range(1, 9):
+        w = tensors[inputs[i]]
+        if w.dtype is not DType.INT8 or w.data is None or w.quant is None or w.quant.per_channel:
+            raise _Unsupported(f"weights '{w.name}': constant int8 quantized per tensor needed")
+    for i in range(12, 16):
+        b = tensors[inputs[i]]
+        if b.dtype is not DType.INT32 or b.data is None:
+            raise _Unsupported(f"{b.dtype.value} bias '{b.name}'; the int8 LSTM takes constant int32")
+
+
+_PARSERS["UNIDIRECTIONAL_SEQUENCE_LSTM"] = _parse_lstm
+
+
 # Operators that keep a variable tensor as state (the only ones a variable tensor may feed).
-_STATEFUL = (ops.Svdf,)
+_STATEFUL = (ops.Svdf, ops.UnidirectionalSequenceLstm)
 
 
 def _check_variable_inputs(attrs: ops.OpAttrs, inputs, tensors) -> None:
     for i in inputs:
         if i != NO_TENSOR and tensors[i].variable and not isinstance(attrs, _STATEFUL):
             raise _Unsupported(f"tensor {i} '{tensors[i].name}' is a variable tensor (state kept between "
-                               f"invocations); tinygen keeps state for SVDF only")
+                               f"invocations); tinygen keeps state for SVDF and LSTM only")
 
 
 _PARSERS["SVDF"] = _parse_svdf
@@ -774,6 +825,9 @@ def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
     _check_variable_inputs(attrs, inputs, tensors)
     if isinstance(attrs, ops.Svdf):
         _check_svdf_types(inputs, outputs, tensors)
+        return
+    if isinstance(attrs, ops.UnidirectionalSequenceLstm):
+        _check_lstm_types(inputs, outputs, tensors)
         return
 
     if isinstance(attrs, ops.Quantize):

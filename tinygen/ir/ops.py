@@ -404,3 +404,13 @@ class Svdf(OpAttrs):
     OP_NAME: ClassVar[str] = "SVDF"
     rank: int
     activation: Activation  # TFLM's integer kernel ignores it (only the int8 range clamps)
+
+
+@dataclass(frozen=True)
+class UnidirectionalSequenceLstm(OpAttrs):
+    """TFLite's 24 inputs (input, 8 weights, 3 absent peepholes, 4 biases, 2 absent projections, the
+    hidden and cell state variables, 4 absent layer norms); no CIFG, peephole, projection or layer norm."""
+    OP_NAME: ClassVar[str] = "UNIDIRECTIONAL_SEQUENCE_LSTM"
+    time_major: bool
+    cell_clip: float       # 0: none
+    cell_gate_sigmoid: bool  # the cell gate's activation: TANH (False) or SIGMOID

@@ -79,6 +79,8 @@ OPTIONS.update({
 
 # Recurrent operators (issue 10: ops-b).
 OPTIONS["SVDF"] = (schema.SVDFOptionsT, schema.BuiltinOptions.SVDFOptions)
+OPTIONS["UNIDIRECTIONAL_SEQUENCE_LSTM"] = (schema.UnidirectionalSequenceLSTMOptionsT,
+                                           schema.BuiltinOptions.UnidirectionalSequenceLSTMOptions)
 
 ACTIVATIONS = {
     "NONE": schema.ActivationFunctionType.NONE,

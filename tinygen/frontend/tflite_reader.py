@@ -798,6 +798,26 @@ def _check_lstm_types(inputs, outputs, tensors) -> None:
 _PARSERS["UNIDIRECTIONAL_SEQUENCE_LSTM"] = _parse_lstm
 
 
+# Operators with a 16x8 kernel in TFLM (int16 activations, int8 weights) that tinygen compiles.
+_16X8_WEIGHTED = (ops.Conv2D, ops.FullyConnected)
+
+
+def _check_16x8_types(attrs, inputs, outputs, tensors) -> None:
+    """int16 input and output, constant int8 weights, an int64 or int32 bias (TFLM's two accumulators)."""
+    if len(outputs) != 1:
+        raise _Unsupported(f"{len(outputs)} outputs")
+    for i in (inputs[0], outputs[0]):
+        if tensors[i].dtype is not DType.INT16 or tensors[i].quant is None:
+            raise _Unsupported(f"{tensors[i].dtype.value} tensor '{tensors[i].name}' in a 16x8 operator")
+    weights = tensors[inputs[1]]
+    if weights.dtype is not DType.INT8 or weights.quant is None or weights.data is None:
+        raise _Unsupported(f"{weights.dtype.value} weights; TFLite Micro's 16x8 kernels take constant int8")
+    if len(inputs) > 2 and inputs[2] != NO_TENSOR:
+        bias = tensors[inputs[2]]
+        if bias.dtype not in (DType.INT64, DType.INT32) or bias.data is None:
+            raise _Unsupported(f"{bias.dtype.value} bias; TFLite Micro's 16x8 kernels take constant int64 or int32")
+
+
 # Operators that keep a variable tensor as state (the only ones a variable tensor may feed).
 _STATEFUL = (ops.Svdf, ops.UnidirectionalSequenceLstm)
 
@@ -828,6 +848,9 @@ def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
         return
     if isinstance(attrs, ops.UnidirectionalSequenceLstm):
         _check_lstm_types(inputs, outputs, tensors)
+        return
+    if isinstance(attrs, _16X8_WEIGHTED) and dt(inputs[0]) is DType.INT16:
+        _check_16x8_types(attrs, inputs, outputs, tensors)
         return
 
     if isinstance(attrs, ops.Quantize):

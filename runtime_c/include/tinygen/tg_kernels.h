@@ -21,5 +21,6 @@
 #include "tinygen/tg_copy_window.h"
 #include "tinygen/tg_wide.h"
 #include "tinygen/tg_recurrent.h"
+#include "tinygen/tg_int16.h"
 
 #endif /* TINYGEN_TG_KERNELS_H */

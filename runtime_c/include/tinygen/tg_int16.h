@@ -1,0 +1,48 @@
+/* tinygen runtime: 16x8 kernels (int16 activations, int8 weights), as TFLM's int16 reference kernels. */
+#ifndef TINYGEN_TG_INT16_H
+#define TINYGEN_TG_INT16_H
+
+#include "tinygen/tg_conv.h"
+#include "tinygen/tg_fully_connected.h"
+#include "tinygen/tg_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* TFLM's MultiplyByQuantizedMultiplier(int64_t x, ...): the multiplier rounded to 16 bits, one rounding. */
+static inline int32_t tg_requantize_s64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    const int32_t total_shift = 15 - shift;
+    const int64_t rounded = x * (int64_t)reduced + ((int64_t)1 << (total_shift - 1));
+    return (int32_t)(rounded >> total_shift);
+}
+
+/* FULLY_CONNECTED 16x8: int64 accumulator and bias (the converter's), or, _b32, int32 ones (a bias of
+ * type int32 selects TFLM's int32 accumulation, with its other rounding). Same arguments as _s8. */
+void tg_fully_connected_s16(const tg_fc_params_t *params, const tg_channel_requant_t *requant,
+                            int32_t batches, int32_t accum_depth, int32_t output_depth,
+                            const int16_t *input, const int8_t *filter, const int64_t *bias,
+                            int16_t *output);
+void tg_fully_connected_s16_b32(const tg_fc_params_t *params, const tg_channel_requant_t *requant,
+                                int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                const int16_t *input, const int8_t *filter, const int32_t *bias,
+                                int16_t *output);
+
+/* CONV_2D 16x8 (TFLM reference_integer_ops::ConvPerChannel on int16): zero points are 0, so
+ * params->input_offset and output_offset are not read. */
+void tg_conv_s16(const tg_conv_params_t *params, const tg_channel_requant_t *requant,
+                 const tg_dims_t *input_dims, const int16_t *input,
+                 const tg_dims_t *filter_dims, const int8_t *filter, const int64_t *bias,
+                 const tg_dims_t *output_dims, int16_t *output);
+void tg_conv_s16_b32(const tg_conv_params_t *params, const tg_channel_requant_t *requant,
+                     const tg_dims_t *input_dims, const int16_t *input,
+                     const tg_dims_t *filter_dims, const int8_t *filter, const int32_t *bias,
+                     const tg_dims_t *output_dims, int16_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYGEN_TG_INT16_H */

@@ -1,0 +1,57 @@
+"""16x8 lowerings (int16 activations, int8 weights), TFLite's EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8.
+
+The int8 lowerings check shapes and compute the multipliers (they depend only on scales); these
+turn their call into the int16 kernel's: the output clamp over int16, and the accumulator TFLM
+picks from the bias's type (int64, the converter's, or int32, with the int32 rounding).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tinygen.errors import UnsupportedModelError
+from tinygen.ir.graph import NO_TENSOR, DType, Graph, Operator
+from tinygen.ir.quant import activation_range
+from tinygen.kernels.call import KernelArg, KernelCall
+from tinygen.kernels.common import quantized
+from tinygen.kernels.cvalues import Range
+
+INT16_MIN, INT16_MAX = -32768, 32767
+
+
+def is_16x8(graph: Graph, op: Operator) -> bool:
+    return graph.tensor(op.inputs[0]).dtype is DType.INT16
+
+
+def _bias_suffix(graph: Graph, op: Operator) -> str:
+    """TFLM accumulates in int32 where the bias is int32, else in int64 (no bias: int64 here, since
+    the reader refuses a quantized_bias_type of int32 without a bias... TFLM's default)."""
+    if len(op.inputs) > 2 and op.inputs[2] != NO_TENSOR and graph.tensor(op.inputs[2]).dtype is DType.INT32:
+        return "_b32"
+    return ""
+
+
+def _with_int16_clamp(graph: Graph, op: Operator, call: KernelCall, function: str) -> KernelCall:
+    out_scale, out_zp = quantized(op, graph.tensor(op.outputs[0]))
+    activation = op.attrs.activation
+    args = []
+    for arg in call.args:
+        value = arg.value
+        if arg.name == "params":
+            value = dataclasses.replace(value, activation=Range(*activation_range(
+                activation, out_scale, out_zp, INT16_MIN, INT16_MAX)))
+        args.append(KernelArg(arg.name, value))
+    return dataclasses.replace(call, function=function, args=tuple(args))
+
+
+def fully_connected_16x8(graph: Graph, op: Operator, call: KernelCall) -> KernelCall:
+    return _with_int16_clamp(graph, op, call, "tg_fully_connected_s16" + _bias_suffix(graph, op))
+
+
+def conv_16x8(graph: Graph, op: Operator, call: KernelCall) -> KernelCall:
+    for t in (graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])):
+        if quantized(op, t)[1] != 0:
+            # TFLM's int16 convolution reads no zero points (ConvPerChannel on int16 has no offsets).
+            raise UnsupportedModelError(f"operator #{op.index} {op.kind}: int16 tensor '{t.name}' has zero point "
+                                        f"{t.quant.zero_point}; TFLite Micro's 16x8 kernels take 0")
+    return _with_int16_clamp(graph, op, call, call.function.replace("_s8", "_s16") + _bias_suffix(graph, op))

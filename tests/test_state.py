@@ -5,7 +5,6 @@ The per-op grids (tests/ops/test_svdf.py) check the state itself against TFLM af
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +15,7 @@ from tinygen.flow import run_on_board
 from tinygen.pipeline import compile_bytes
 from tinygen.reference.tflm import TflmReference
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "ops"))
-from test_svdf import records, svdf_model  # noqa: E402
+from ops.test_svdf import records, svdf_model  # tests/ is on sys.path (rootdir, no package)
 
 # Runs the model three times, resets, runs three times more on the same inputs; prints the outputs
 # and, after the reset, the state's bytes.

@@ -331,7 +331,8 @@ def _parse_fully_connected(op, inputs, tensors) -> ops.FullyConnected:
 def _check_bias_type(o) -> None:
     """quantized_bias_type: 0 (FLOAT32, the schema's default) leaves it unset; TFLM refuses a model
     naming no valid type, and tinygen's kernels take int32 biases only."""
-    if o.QuantizedBiasType() not in (tflite.TensorType.FLOAT32, tflite.TensorType.INT32):
+    # INT64: the converter's 16x8 models (the bias tensor's own type is checked with the operator's).
+    if o.QuantizedBiasType() not in (tflite.TensorType.FLOAT32, tflite.TensorType.INT32, tflite.TensorType.INT64):
         raise _Unsupported(f"quantized bias type {o.QuantizedBiasType()}")
 
 
@@ -800,6 +801,7 @@ _PARSERS["UNIDIRECTIONAL_SEQUENCE_LSTM"] = _parse_lstm
 
 # Operators with a 16x8 kernel in TFLM (int16 activations, int8 weights) that tinygen compiles.
 _16X8_WEIGHTED = (ops.Conv2D, ops.FullyConnected)
+_16X8_SAME_TYPE = (ops.AveragePool2D, ops.MaxPool2D, ops.Reshape)  # int16 in, int16 out
 
 
 def _check_16x8_types(attrs, inputs, outputs, tensors) -> None:
@@ -851,6 +853,11 @@ def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
         return
     if isinstance(attrs, _16X8_WEIGHTED) and dt(inputs[0]) is DType.INT16:
         _check_16x8_types(attrs, inputs, outputs, tensors)
+        return
+    if isinstance(attrs, _16X8_SAME_TYPE) and dt(inputs[0]) is DType.INT16:
+        if len(outputs) != 1 or dt(outputs[0]) is not DType.INT16 or tensors[outputs[0]].quant is None \
+                or tensors[inputs[0]].quant is None:
+            raise _Unsupported("int16 input needs a quantized int16 output")
         return
 
     if isinstance(attrs, ops.Quantize):

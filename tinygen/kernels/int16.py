@@ -55,3 +55,7 @@ def conv_16x8(graph: Graph, op: Operator, call: KernelCall) -> KernelCall:
             raise UnsupportedModelError(f"operator #{op.index} {op.kind}: int16 tensor '{t.name}' has zero point "
                                         f"{t.quant.zero_point}; TFLite Micro's 16x8 kernels take 0")
     return _with_int16_clamp(graph, op, call, call.function.replace("_s8", "_s16") + _bias_suffix(graph, op))
+
+
+def pool_16x8(graph: Graph, op: Operator, call: KernelCall) -> KernelCall:
+    return _with_int16_clamp(graph, op, call, call.function.replace("_s8", "_s16"))

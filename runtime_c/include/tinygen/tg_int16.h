@@ -4,6 +4,7 @@
 
 #include "tinygen/tg_conv.h"
 #include "tinygen/tg_fully_connected.h"
+#include "tinygen/tg_pooling.h"
 #include "tinygen/tg_types.h"
 
 #ifdef __cplusplus
@@ -39,6 +40,15 @@ void tg_conv_s16(const tg_conv_params_t *params, const tg_channel_requant_t *req
 void tg_conv_s16_b32(const tg_conv_params_t *params, const tg_channel_requant_t *requant,
                      const tg_dims_t *input_dims, const int16_t *input,
                      const tg_dims_t *filter_dims, const int8_t *filter, const int32_t *bias,
+                     const tg_dims_t *output_dims, int16_t *output);
+
+/* AVERAGE_POOL_2D and MAX_POOL_2D on int16: the int8 kernels' arithmetic (TFLM's int16 AveragePool
+ * and MaxPool are the same templates). */
+void tg_avg_pool_s16(const tg_pool_params_t *params,
+                     const tg_dims_t *input_dims, const int16_t *input,
+                     const tg_dims_t *output_dims, int16_t *output);
+void tg_max_pool_s16(const tg_pool_params_t *params,
+                     const tg_dims_t *input_dims, const int16_t *input,
                      const tg_dims_t *output_dims, int16_t *output);
 
 #ifdef __cplusplus

@@ -1,4 +1,4 @@
-"""16x8 FULLY_CONNECTED and CONV_2D (int16 activations, int8 weights) bit-exact with TFLite Micro:
+"""16x8 FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D (int16 activations, int8 weights) bit-exact with TFLite Micro:
 int64 biases (the converter's) and int32 ones (TFLM then accumulates in int32, with the other
 rounding), per-tensor and per-channel weights, fused activations, inputs at both ends of int16."""
 
@@ -58,6 +58,27 @@ def conv16_model(seed: int, shape=(1, 7, 6, 3), out_c=4, kernel=(3, 3), stride=1
     return b.build([x], [y])
 
 
+def dw16_model(seed: int, shape=(1, 7, 6, 3), multiplier=2, kernel=(3, 3), stride=1, padding="SAME",
+               activation="NONE", bias=True) -> bytes:
+    rng = np.random.default_rng(seed)
+    n, h, w, c = shape
+    out_c = c * multiplier
+    in_scale = random_scale(rng, 1e-4, 1e-3)
+    w_scales = [random_scale(rng, 0.002, 0.02) for _ in range(out_c)]
+    b = ModelBuilder()
+    x = b.tensor(list(shape), dtype=np.int16, scale=in_scale)
+    f = b.tensor([1, *kernel, out_c], scale=w_scales, quant_axis=3,
+                 data=random_int8(rng, (1, *kernel, out_c), -128, 127))
+    inputs = [x, f] + ([_bias(b, rng, out_c, in_scale, w_scales, np.int64)] if bias else [])
+    out_h, out_w = ((h + stride - 1) // stride, (w + stride - 1) // stride) if padding == "SAME" else \
+        ((h - kernel[0]) // stride + 1, (w - kernel[1]) // stride + 1)
+    y = b.tensor([n, out_h, out_w, out_c], dtype=np.int16,
+                 scale=_out_scale(rng, in_scale, max(w_scales), kernel[0] * kernel[1]))
+    b.op("DEPTHWISE_CONV_2D", inputs, [y], padding=padding, strideH=stride, strideW=stride, depthMultiplier=multiplier,
+         fusedActivationFunction=activation)
+    return b.build([x], [y])
+
+
 def extreme_records(shape, count: int = 3, seed: int = 0):
     rng = np.random.default_rng(seed)
     records = [[rng.integers(-32768, 32767, size=shape, endpoint=True).astype(np.int16)] for _ in range(count)]
@@ -93,6 +114,17 @@ CONV_GRID = [
 @pytest.mark.parametrize("case", CONV_GRID, ids=lambda c: "-".join(f"{k}={getattr(v, '__name__', v)}" for k, v in c.items()) or "default")
 def test_conv_16x8(assert_bit_exact, case):
     assert_bit_exact(conv16_model(seed=len(str(case)), **case), records=extreme_records((1, 7, 6, 3)))
+
+
+DW_GRID = [
+    dict(),
+    dict(multiplier=1, stride=2, padding="VALID", activation="RELU6", bias=False),
+]
+
+
+@pytest.mark.parametrize("case", DW_GRID, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()) or "default")
+def test_depthwise_conv_16x8(assert_bit_exact, case):
+    assert_bit_exact(dw16_model(seed=len(str(case)), **case), records=extreme_records((1, 7, 6, 3)))
 
 
 @pytest.mark.long

@@ -49,12 +49,17 @@ def fully_connected_16x8(graph: Graph, op: Operator, call: KernelCall) -> Kernel
 
 
 def conv_16x8(graph: Graph, op: Operator, call: KernelCall) -> KernelCall:
+    """CONV_2D and DEPTHWISE_CONV_2D (whose TFLM kernel reads the bias as int64 only)."""
+    if op.kind == "DEPTHWISE_CONV_2D" and _bias_suffix(graph, op):
+        raise UnsupportedModelError(f"operator #{op.index} {op.kind}: int32 bias in a 16x8 depthwise convolution; "
+                                    "TFLite Micro's kernel reads an int64 one")
     for t in (graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])):
         if quantized(op, t)[1] != 0:
             # TFLM's int16 convolution reads no zero points (ConvPerChannel on int16 has no offsets).
             raise UnsupportedModelError(f"operator #{op.index} {op.kind}: int16 tensor '{t.name}' has zero point "
                                         f"{t.quant.zero_point}; TFLite Micro's 16x8 kernels take 0")
-    return _with_int16_clamp(graph, op, call, call.function.replace("_s8", "_s16") + _bias_suffix(graph, op))
+    suffix = "" if op.kind == "DEPTHWISE_CONV_2D" else _bias_suffix(graph, op)
+    return _with_int16_clamp(graph, op, call, call.function.replace("_s8", "_s16") + suffix)
 
 
 def pool_16x8(graph: Graph, op: Operator, call: KernelCall) -> KernelCall:

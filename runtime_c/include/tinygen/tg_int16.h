@@ -3,6 +3,7 @@
 #define TINYGEN_TG_INT16_H
 
 #include "tinygen/tg_conv.h"
+#include "tinygen/tg_depthwise.h"
 #include "tinygen/tg_fully_connected.h"
 #include "tinygen/tg_pooling.h"
 #include "tinygen/tg_types.h"
@@ -41,6 +42,12 @@ void tg_conv_s16_b32(const tg_conv_params_t *params, const tg_channel_requant_t 
                      const tg_dims_t *input_dims, const int16_t *input,
                      const tg_dims_t *filter_dims, const int8_t *filter, const int32_t *bias,
                      const tg_dims_t *output_dims, int16_t *output);
+
+/* DEPTHWISE_CONV_2D 16x8: int64 bias (TFLM's only one for it), zero points 0. */
+void tg_depthwise_conv_s16(const tg_depthwise_params_t *params, const tg_channel_requant_t *requant,
+                           const tg_dims_t *input_dims, const int16_t *input,
+                           const tg_dims_t *filter_dims, const int8_t *filter, const int64_t *bias,
+                           const tg_dims_t *output_dims, int16_t *output);
 
 /* AVERAGE_POOL_2D and MAX_POOL_2D on int16: the int8 kernels' arithmetic (TFLM's int16 AveragePool
  * and MaxPool are the same templates). */

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from tinygen.errors import UnsupportedModelError
+import numpy as np
+
+from tinygen.errors import InvalidModelError, UnsupportedModelError
 from tinygen.ir.graph import NO_TENSOR, DType, Graph, Operator
 from tinygen.ir.quant import activation_range
 from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.common import quantized
-from tinygen.kernels.cvalues import Range
+from tinygen.kernels.common import activation_reads, quantized, require_shape
+from tinygen.kernels.cvalues import Range, TensorRef
 
 INT16_MIN, INT16_MAX = -32768, 32767
 
@@ -64,3 +66,53 @@ def conv_16x8(graph: Graph, op: Operator, call: KernelCall) -> KernelCall:
 
 def pool_16x8(graph: Graph, op: Operator, call: KernelCall) -> KernelCall:
     return _with_int16_clamp(graph, op, call, call.function.replace("_s8", "_s16"))
+
+
+def _checked_log2(x: float) -> tuple[int, bool]:
+    """TFLite's CheckedLog2, in float as it computes: the rounded log2 and whether x is a power of two."""
+    f32 = np.float32
+    log2 = f32(np.log(f32(x))) * (f32(1.0) / f32(np.log(f32(2.0))))
+    rounded = f32(np.copysign(np.floor(np.abs(log2) + f32(0.5)), log2))
+    return int(rounded), bool(abs(log2 - rounded) < f32(1e-3))
+
+
+def nonlinear_16(graph: Graph, op: Operator, function: str, pot_shifts: tuple[int, ...]) -> KernelCall:
+    """LOGISTIC / TANH on int16 (TFLM's int16 Prepare): a power-of-two input scale whose shift TFLM
+    takes (pot_shifts) needs no multiplier; any other gets one that brings it to 1/(3 * 4096)."""
+    inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    if out.dtype is not DType.INT16:
+        raise UnsupportedModelError(f"operator #{op.index} {op.kind}: int16 input, {out.dtype.value} output")
+    require_shape(op, out, tuple(inp.shape))
+    in_scale, in_zp = quantized(op, inp)
+    out_scale, out_zp = quantized(op, out)
+    if in_zp != 0 or out_zp != 0:
+        raise InvalidModelError(f"operator #{op.index} {op.kind}: int16 zero points {in_zp}, {out_zp}; "
+                                "TFLite Micro requires 0")
+    out_log2, out_pot = _checked_log2(out_scale)
+    if not out_pot or out_log2 != -15:
+        raise InvalidModelError(f"operator #{op.index} {op.kind}: output scale {out_scale}; TFLite Micro requires 2^-15")
+    log2, pot = _checked_log2(in_scale)
+    left_shift = 12 + log2
+    multiplier = 0
+    if not (pot and left_shift in pot_shifts):
+        real = float(np.float32(in_scale)) * 4096.0 * 3.0
+        left_shift = 0
+        while real <= 32767.0 / 2.0 and left_shift <= 30:
+            left_shift += 1
+            real *= 2.0
+        multiplier = int(real)
+    return KernelCall(
+        op_index=op.index, op_kind=op.kind, function=function,
+        args=(KernelArg("input_multiplier", multiplier), KernelArg("input_left_shift", left_shift),
+              KernelArg("size", inp.num_elements), KernelArg("input", TensorRef(inp.index)),
+              KernelArg("output", TensorRef(out.index))),
+        reads=activation_reads(inp), writes=(out.index,),
+    )
+
+
+def logistic_16(graph: Graph, op: Operator) -> KernelCall:
+    return nonlinear_16(graph, op, "tg_logistic_s16", (0,))
+
+
+def tanh_16(graph: Graph, op: Operator) -> KernelCall:
+    return nonlinear_16(graph, op, "tg_tanh_s16", (0, 1))

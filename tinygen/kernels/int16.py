@@ -16,7 +16,7 @@ from tinygen.ir.graph import NO_TENSOR, DType, Graph, Operator
 from tinygen.ir.quant import activation_range
 from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.common import activation_reads, quantized, require_shape
-from tinygen.kernels.cvalues import Range, TensorRef
+from tinygen.kernels.cvalues import Range, Requant, TensorRef
 
 INT16_MIN, INT16_MAX = -32768, 32767
 
@@ -116,3 +116,41 @@ def logistic_16(graph: Graph, op: Operator) -> KernelCall:
 
 def tanh_16(graph: Graph, op: Operator) -> KernelCall:
     return nonlinear_16(graph, op, "tg_tanh_s16", (0, 1))
+
+
+# AddFunc shifts int16 inputs left by 15 bits (int8: 20) before rescaling them to a common scale.
+ADD_LEFT_SHIFT_INT16 = 15
+BROADCAST_RANK_INT16 = 4  # TFLM's int16 ADD and MUL broadcast with their 4-D kernels
+
+
+def binary_16x8(graph: Graph, op: Operator, call: KernelCall) -> KernelCall:
+    """ADD and MUL on int16: TFLM's int8 arithmetic, ADD with the int16 left shift (its
+    multipliers follow from it), MUL with zero points 0 (TFLM refuses others)."""
+    from tinygen.kernels.elementwise import quantize_multiplier_smaller_than_one_exp
+
+    in1, in2, out = (graph.tensor(i) for i in (*op.inputs[:2], op.outputs[0]))
+    for t in (in1, in2, out):
+        if t.dtype is not DType.INT16:
+            raise UnsupportedModelError(f"operator #{op.index} {op.kind}: {t.dtype.value} tensor '{t.name}' "
+                                        "with int16 ones")
+    if max(len(in1.shape), len(in2.shape)) > BROADCAST_RANK_INT16 and in1.shape != in2.shape:
+        raise UnsupportedModelError(f"operator #{op.index} {op.kind}: int16 broadcast over more than "
+                                    f"{BROADCAST_RANK_INT16} dimensions; TFLite Micro's kernel takes 4")
+    call = _with_int16_clamp(graph, op, call, call.function.replace("_s8", "_s16"))
+    if op.kind == "MUL":
+        if any(quantized(op, t)[1] for t in (in1, in2, out)):
+            raise InvalidModelError(f"operator #{op.index} MUL: int16 zero points must be 0 (TFLite Micro requires it)")
+        return call
+    s1, s2, so = (float(np.float32(quantized(op, t)[0])) for t in (in1, in2, out))
+    twice_max = 2.0 * max(s1, s2)
+    what = f"operator #{op.index} ADD, output '{out.name}'"
+    m1, m2, mo = (quantize_multiplier_smaller_than_one_exp(r, what) for r in (
+        s1 / twice_max, s2 / twice_max, twice_max / ((1 << ADD_LEFT_SHIFT_INT16) * so)))
+    args = []
+    for arg in call.args:
+        value = arg.value
+        if arg.name == "params":
+            value = dataclasses.replace(value, left_shift=ADD_LEFT_SHIFT_INT16, input1=Requant(m1.multiplier, m1.shift),
+                                        input2=Requant(m2.multiplier, m2.shift), output=Requant(mo.multiplier, mo.shift))
+        args.append(KernelArg(arg.name, value))
+    return dataclasses.replace(call, args=tuple(args))

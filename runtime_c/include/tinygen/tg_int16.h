@@ -4,6 +4,8 @@
 
 #include "tinygen/tg_conv.h"
 #include "tinygen/tg_depthwise.h"
+#include "tinygen/tg_elementwise.h"
+#include "tinygen/tg_fixedpoint.h"
 #include "tinygen/tg_fully_connected.h"
 #include "tinygen/tg_pooling.h"
 #include "tinygen/tg_types.h"
@@ -48,6 +50,34 @@ void tg_depthwise_conv_s16(const tg_depthwise_params_t *params, const tg_channel
                            const tg_dims_t *input_dims, const int16_t *input,
                            const tg_dims_t *filter_dims, const int8_t *filter, const int64_t *bias,
                            const tg_dims_t *output_dims, int16_t *output);
+
+/* ADD and MUL on int16: the int8 kernels' arithmetic over int16 values (ADD shifts left by 15, not
+ * 20: params->left_shift), same-shape or broadcast (up to 4-D in TFLM). */
+static inline int16_t tg_add_s16_element(const tg_add_params_t *p, int16_t a, int16_t b)
+{
+    const int32_t shifted1 = ((int32_t)a + p->input1_offset) * ((int32_t)1 << p->left_shift);
+    const int32_t shifted2 = ((int32_t)b + p->input2_offset) * ((int32_t)1 << p->left_shift);
+    const int32_t sum = tg_requantize(shifted1, p->input1.multiplier, p->input1.shift) +
+                        tg_requantize(shifted2, p->input2.multiplier, p->input2.shift);
+    const int32_t out = tg_requantize(sum, p->output.multiplier, p->output.shift) + p->output_offset;
+    return (int16_t)tg_clamp(out, p->activation.min, p->activation.max);
+}
+
+static inline int16_t tg_mul_s16_element(const tg_mul_params_t *p, int16_t a, int16_t b)
+{
+    const int32_t product = ((int32_t)a + p->input1_offset) * ((int32_t)b + p->input2_offset);
+    const int32_t out = tg_requantize(product, p->output.multiplier, p->output.shift) + p->output_offset;
+    return (int16_t)tg_clamp(out, p->activation.min, p->activation.max);
+}
+
+void tg_add_s16(const tg_add_params_t *params, int32_t size,
+                const int16_t *input1, const int16_t *input2, int16_t *output);
+void tg_add_broadcast_s16(const tg_add_params_t *params, const tg_broadcast_t *broadcast,
+                          const int16_t *input1, const int16_t *input2, int16_t *output);
+void tg_mul_s16(const tg_mul_params_t *params, int32_t size,
+                const int16_t *input1, const int16_t *input2, int16_t *output);
+void tg_mul_broadcast_s16(const tg_mul_params_t *params, const tg_broadcast_t *broadcast,
+                          const int16_t *input1, const int16_t *input2, int16_t *output);
 
 /* AVERAGE_POOL_2D and MAX_POOL_2D on int16: the int8 kernels' arithmetic (TFLM's int16 AveragePool
  * and MaxPool are the same templates). */

@@ -1,4 +1,4 @@
-"""ADD and MUL on int16 (16x8 models) bit-exact with TFLite Micro: same shapes and broadcasts,
+"""ADD, SUB and MUL on int16 (16x8 models) bit-exact with TFLite Micro: same shapes and broadcasts,
 different input scales, fused activations, inputs at both ends of int16."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("kind", ["ADD", "MUL"])
+@pytest.mark.parametrize("kind", ["ADD", "SUB", "MUL"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
 def test_binary_16x8(assert_bit_exact, kind, case):
     model = binary16_model(kind, **case)

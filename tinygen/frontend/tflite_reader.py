@@ -854,7 +854,7 @@ def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
     if isinstance(attrs, _16X8_WEIGHTED) and dt(inputs[0]) is DType.INT16:
         _check_16x8_types(attrs, inputs, outputs, tensors)
         return
-    if isinstance(attrs, (ops.Add, ops.Mul)) and dt(inputs[0]) is DType.INT16:
+    if isinstance(attrs, (ops.Add, ops.Mul, ops.Sub)) and dt(inputs[0]) is DType.INT16:
         if len(outputs) != 1 or any(dt(i) is not DType.INT16 or tensors[i].quant is None
                                     for i in (inputs[0], inputs[1], outputs[0])):
             raise _Unsupported("int16 operands need quantized int16 ones throughout")

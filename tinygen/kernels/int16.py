@@ -120,11 +120,11 @@ def tanh_16(graph: Graph, op: Operator) -> KernelCall:
 
 # AddFunc shifts int16 inputs left by 15 bits (int8: 20) before rescaling them to a common scale.
 ADD_LEFT_SHIFT_INT16 = 15
-BROADCAST_RANK_INT16 = 4  # TFLM's int16 ADD and MUL broadcast with their 4-D kernels
+BROADCAST_RANK_INT16 = {"ADD": 4, "MUL": 4, "SUB": 5}  # TFLM's int16 broadcast kernels (4-D, SUB's 5-D)
 
 
 def binary_16x8(graph: Graph, op: Operator, call: KernelCall) -> KernelCall:
-    """ADD and MUL on int16: TFLM's int8 arithmetic, ADD with the int16 left shift (its
+    """ADD, SUB and MUL on int16: TFLM's int8 arithmetic, ADD with the int16 left shift (its
     multipliers follow from it), MUL with zero points 0 (TFLM refuses others)."""
     from tinygen.kernels.elementwise import quantize_multiplier_smaller_than_one_exp
 
@@ -133,9 +133,10 @@ def binary_16x8(graph: Graph, op: Operator, call: KernelCall) -> KernelCall:
         if t.dtype is not DType.INT16:
             raise UnsupportedModelError(f"operator #{op.index} {op.kind}: {t.dtype.value} tensor '{t.name}' "
                                         "with int16 ones")
-    if max(len(in1.shape), len(in2.shape)) > BROADCAST_RANK_INT16 and in1.shape != in2.shape:
+    max_rank = BROADCAST_RANK_INT16[op.kind]
+    if max(len(in1.shape), len(in2.shape)) > max_rank and in1.shape != in2.shape:
         raise UnsupportedModelError(f"operator #{op.index} {op.kind}: int16 broadcast over more than "
-                                    f"{BROADCAST_RANK_INT16} dimensions; TFLite Micro's kernel takes 4")
+                                    f"{max_rank} dimensions; TFLite Micro's kernel takes {max_rank}")
     call = _with_int16_clamp(graph, op, call, call.function.replace("_s8", "_s16"))
     if op.kind == "MUL":
         if any(quantized(op, t)[1] for t in (in1, in2, out)):
@@ -143,7 +144,7 @@ def binary_16x8(graph: Graph, op: Operator, call: KernelCall) -> KernelCall:
         return call
     s1, s2, so = (float(np.float32(quantized(op, t)[0])) for t in (in1, in2, out))
     twice_max = 2.0 * max(s1, s2)
-    what = f"operator #{op.index} ADD, output '{out.name}'"
+    what = f"operator #{op.index} {op.kind}, output '{out.name}'"
     m1, m2, mo = (quantize_multiplier_smaller_than_one_exp(r, what) for r in (
         s1 / twice_max, s2 / twice_max, twice_max / ((1 << ADD_LEFT_SHIFT_INT16) * so)))
     args = []

@@ -70,6 +70,21 @@ static inline int16_t tg_mul_s16_element(const tg_mul_params_t *p, int16_t a, in
     return (int16_t)tg_clamp(out, p->activation.min, p->activation.max);
 }
 
+/* SUB on int16: ADD's arithmetic with the difference (TFLM's SubElementwise on int16). */
+static inline int16_t tg_sub_s16_element(const tg_add_params_t *p, int16_t a, int16_t b)
+{
+    const int32_t shifted1 = ((int32_t)a + p->input1_offset) * ((int32_t)1 << p->left_shift);
+    const int32_t shifted2 = ((int32_t)b + p->input2_offset) * ((int32_t)1 << p->left_shift);
+    const int32_t difference = tg_requantize(shifted1, p->input1.multiplier, p->input1.shift) -
+                               tg_requantize(shifted2, p->input2.multiplier, p->input2.shift);
+    const int32_t out = tg_requantize(difference, p->output.multiplier, p->output.shift) + p->output_offset;
+    return (int16_t)tg_clamp(out, p->activation.min, p->activation.max);
+}
+
+void tg_sub_s16(const tg_add_params_t *params, int32_t size,
+                const int16_t *input1, const int16_t *input2, int16_t *output);
+void tg_sub_broadcast_s16(const tg_add_params_t *params, const tg_broadcast_t *broadcast,
+                          const int16_t *input1, const int16_t *input2, int16_t *output);
 void tg_add_s16(const tg_add_params_t *params, int32_t size,
                 const int16_t *input1, const int16_t *input2, int16_t *output);
 void tg_add_broadcast_s16(const tg_add_params_t *params, const tg_broadcast_t *broadcast,

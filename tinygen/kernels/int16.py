@@ -8,15 +8,18 @@ picks from the bias's type (int64, the converter's, or int32, with the int32 rou
 from __future__ import annotations
 
 import dataclasses
+import math
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from tinygen.errors import InvalidModelError, UnsupportedModelError
 from tinygen.ir.graph import NO_TENSOR, DType, Graph, Operator
-from tinygen.ir.quant import activation_range
+from tinygen.ir.quant import activation_range, quantize_multiplier, round_half_away_f32
 from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.common import activation_reads, quantized, require_shape
-from tinygen.kernels.cvalues import Range, Requant, TensorRef
+from tinygen.kernels.cvalues import ConstArray, CStruct, Range, Requant, TensorRef
 
 INT16_MIN, INT16_MAX = -32768, 32767
 
@@ -155,3 +158,88 @@ def binary_16x8(graph: Graph, op: Operator, call: KernelCall) -> KernelCall:
                                         input2=Requant(m2.multiplier, m2.shift), output=Requant(mo.multiplier, mo.shift))
         args.append(KernelArg(arg.name, value))
     return dataclasses.replace(call, args=tuple(args))
+
+
+# --- SOFTMAX ----------------------------------------------------------------------------------
+
+INT16_RANGE = 65535  # int16 max - min, as TFLM's softmax Prepare names it
+LUT_STEPS = 512
+
+
+def lut_populate_int16(input_scale: np.float32, input_zero_point: int, output_scale: np.float32,
+                       output_zero_point: int, transform) -> np.ndarray:
+    """TFLite's LUTPopulate<int16_t>, every operation in float32 as it computes: 513 samples of
+    `transform`, each biased by half the error interpolation makes at its segment's midpoint."""
+    f = np.float32
+    input_min = f(input_scale * f(-32768 - input_zero_point))
+    input_max = f(input_scale * f(32767 - input_zero_point))
+    output_min = f(output_scale * f(-32768 - output_zero_point))
+    output_max = f(output_scale * f(32767 - output_zero_point))
+    step = f((input_max - input_min) / f(LUT_STEPS))
+    half_step = f(step / f(2))
+    inv = f(f(65536) / f(output_max - output_min))
+    rnd = round_half_away_f32
+    lut = np.zeros(LUT_STEPS + 1, dtype=np.int16)
+    for i in range(LUT_STEPS):
+        x = f(input_min + f(f(i) * step))
+        val = transform(x)
+        val_mid = transform(f(x + half_step))
+        val_next = transform(f(input_min + f(f(i + 1) * step)))
+        sample = rnd(f(val * inv))
+        interp = rnd(f(f(f(val_next * inv) + rnd(f(val * inv))) / f(2)))
+        bias = rnd(f(f(interp - rnd(f(val_mid * inv))) / f(2)))
+        lut[i] = int(min(max(f(sample - bias), f(-32768)), f(32767)))
+    lut[LUT_STEPS] = int(min(max(rnd(f(transform(input_max) * inv)), f(-32768)), f(32767)))
+    return lut
+
+
+def _expf(x: np.float32) -> np.float32:
+    """std::exp on a float: the float nearest e^x (glibc's expf rounds correctly but for rare ties)."""
+    return np.float32(math.exp(float(x)))
+
+
+def _one_over_one_plus_x(x: np.float32) -> np.float32:
+    return np.float32(np.float32(1) / np.float32(np.float32(1) + x))
+
+
+def softmax_luts() -> tuple[np.ndarray, np.ndarray]:
+    f = np.float32
+    exp_lut = lut_populate_int16(f(f(10) / f(INT16_RANGE)), 32767, f(f(2) / f(INT16_RANGE)), 0, _expf)
+    reciprocal_lut = lut_populate_int16(f(f(1) / f(INT16_RANGE)), -32768, f(f(2) / f(INT16_RANGE)), 0,
+                                        _one_over_one_plus_x)
+    return exp_lut, reciprocal_lut
+
+
+@dataclass(frozen=True)
+class SoftmaxS16Params(CStruct):
+    C_TYPE: ClassVar[str] = "tg_softmax_s16_params_t"
+    outer_size: int
+    depth: int
+    input: Requant
+    exp_lut: ConstArray
+    one_over_one_plus_x_lut: ConstArray
+
+
+def softmax_16(graph: Graph, op: Operator) -> KernelCall:
+    inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    if out.dtype is not DType.INT16:
+        raise UnsupportedModelError(f"operator #{op.index} SOFTMAX: int16 input, {out.dtype.value} output")
+    require_shape(op, out, tuple(inp.shape))
+    in_scale, in_zp = quantized(op, inp)
+    out_scale, out_zp = quantized(op, out)
+    if in_zp != 0 or out_zp != 0:
+        raise InvalidModelError(f"operator #{op.index} SOFTMAX: int16 zero points {in_zp}, {out_zp}; TFLite Micro requires 0")
+    if not abs(float(np.float32(out_scale)) - 1.0 / 32768) <= 0.001 / 32768:
+        raise InvalidModelError(f"operator #{op.index} SOFTMAX: output scale {out_scale}; TFLite Micro requires 1/32768")
+    rescale = float(np.float32(in_scale)) * float(np.float32(op.attrs.beta)) / (10.0 / 65535.0)
+    m = quantize_multiplier(rescale)
+    depth = inp.shape[-1] if inp.shape else 1
+    exp_lut, reciprocal_lut = softmax_luts()
+    params = SoftmaxS16Params(inp.num_elements // depth, depth, Requant(m.multiplier, m.shift),
+                              ConstArray("int16_t", exp_lut), ConstArray("int16_t", reciprocal_lut))
+    return KernelCall(
+        op_index=op.index, op_kind=op.kind, function="tg_softmax_s16",
+        args=(KernelArg("params", params), KernelArg("input", TensorRef(inp.index)),
+              KernelArg("output", TensorRef(out.index))),
+        reads=activation_reads(inp), writes=(out.index,),
+    )

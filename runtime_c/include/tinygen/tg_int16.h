@@ -94,6 +94,18 @@ void tg_mul_s16(const tg_mul_params_t *params, int32_t size,
 void tg_mul_broadcast_s16(const tg_mul_params_t *params, const tg_broadcast_t *broadcast,
                           const int16_t *input1, const int16_t *input2, int16_t *output);
 
+/* SOFTMAX on int16 (TFLM's SoftmaxInt16): exp and 1/(1+x) from 513-entry tables the generator
+ * computes as TFLM's LUTPopulate does; rows of `depth` values along the last dimension. */
+typedef struct {
+    int32_t outer_size;
+    int32_t depth;
+    tg_requant_t input;      /* input_scale * beta / (10 / 65535): differences onto the exp table */
+    const int16_t *exp_lut;
+    const int16_t *one_over_one_plus_x_lut;
+} tg_softmax_s16_params_t;
+
+void tg_softmax_s16(const tg_softmax_s16_params_t *params, const int16_t *input, int16_t *output);
+
 /* AVERAGE_POOL_2D and MAX_POOL_2D on int16: the int8 kernels' arithmetic (TFLM's int16 AveragePool
  * and MaxPool are the same templates). */
 void tg_avg_pool_s16(const tg_pool_params_t *params,

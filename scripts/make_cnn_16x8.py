@@ -1,6 +1,7 @@
 """Make the 16x8 CNN test model with TensorFlow's converter (tests/fixtures/int16/cnn_16x8.tflite).
 
-A small CNN (CONV_2D, MAX_POOL_2D, CONV_2D with relu, AVERAGE_POOL_2D, RESHAPE, FULLY_CONNECTED)
+A small CNN (CONV_2D, MAX_POOL_2D, DEPTHWISE_CONV_2D, CONV_2D with relu, an ADD skip, AVERAGE_POOL_2D,
+RESHAPE, FULLY_CONNECTED, SOFTMAX)
 quantized as TFLite's 16x8 mode: int16 activations, int8 weights, int64 biases, int16 input and
 output, batch 1. Random weights and calibration data, fixed seeds.
 
@@ -23,10 +24,12 @@ def cnn():
     inputs = keras.Input(SHAPE, batch_size=1)
     x = keras.layers.Conv2D(6, 3, padding="same")(inputs)
     x = keras.layers.MaxPooling2D(2)(x)
+    y = keras.layers.DepthwiseConv2D(3, padding="same")(x)
+    x = keras.layers.Add()([x, y])
     x = keras.layers.Conv2D(8, 3, strides=1, padding="valid", activation="relu")(x)
     x = keras.layers.AveragePooling2D(2)(x)
     x = keras.layers.Reshape((-1,))(x)
-    outputs = keras.layers.Dense(5)(x)
+    outputs = keras.layers.Softmax()(keras.layers.Dense(5)(x))
     return keras.Model(inputs, outputs)
 
 

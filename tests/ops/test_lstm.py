@@ -18,11 +18,12 @@ def _quantized(rng: np.random.Generator, shape, std: float) -> tuple[np.ndarray,
 
 def lstm_model(rng: np.random.Generator, batches: int, time_steps: int, input_size: int, state_size: int,
                time_major: bool = False, input_zp: int = 0, hidden_zp: int = 0, cell_power: int = -11,
-               cell_clip: float = 0.0, extreme: bool = False) -> bytes:
+               cell_clip: float = 0.0, extreme: bool = False, act=np.int8) -> bytes:
     b = ModelBuilder()
     shape = [time_steps, batches, input_size] if time_major else [batches, time_steps, input_size]
-    in_scale = float(np.float32(4.0 / 128))
-    x = b.tensor(shape, scale=in_scale, zero_point=input_zp)
+    act_max = float(np.iinfo(act).max + 1)
+    in_scale = float(np.float32(4.0 / act_max))
+    x = b.tensor(shape, dtype=act, scale=in_scale, zero_point=input_zp)
     inputs = [x]
     weight_scales = []
     for gate in range(4):
@@ -31,7 +32,7 @@ def lstm_model(rng: np.random.Generator, batches: int, time_steps: int, input_si
             w[0, :] = -128
         weight_scales.append(s)
         inputs.append(b.tensor([state_size, input_size], scale=s, data=w))
-    hidden_scale = float(np.float32(1.0 / 128))
+    hidden_scale = float(np.float32(1.0 / act_max))
     for gate in range(4):
         w, s = _quantized(rng, (state_size, state_size), 1.0 / np.sqrt(state_size))
         inputs.append(b.tensor([state_size, state_size], scale=s, data=w))
@@ -39,27 +40,30 @@ def lstm_model(rng: np.random.Generator, batches: int, time_steps: int, input_si
     for gate in range(4):
         bias_scale = float(np.float32(in_scale * weight_scales[gate]))
         real = rng.normal(1.0 if gate == 1 else 0.0, 0.5, size=state_size)
-        inputs.append(b.tensor([state_size], dtype=np.int32, scale=bias_scale,
-                               data=np.round(real / bias_scale).astype(np.int32)))
+        bias_type = np.int32 if act == np.int8 else np.int64
+        inputs.append(b.tensor([state_size], dtype=bias_type, scale=bias_scale,
+                               data=np.round(real / bias_scale).astype(bias_type)))
     inputs += [-1, -1]
-    hidden = b.tensor([batches, state_size], scale=hidden_scale, zero_point=hidden_zp)
+    hidden = b.tensor([batches, state_size], dtype=act, scale=hidden_scale, zero_point=hidden_zp)
     cell = b.tensor([batches, state_size], dtype=np.int16, scale=float(2.0 ** cell_power))
     b.tensors[hidden].isVariable = True
     b.tensors[cell].isVariable = True
     inputs += [hidden, cell, -1, -1, -1, -1]
     out_shape = shape[:2] + [state_size]
-    y = b.tensor(out_shape, scale=hidden_scale, zero_point=hidden_zp)
+    y = b.tensor(out_shape, dtype=act, scale=hidden_scale, zero_point=hidden_zp)
     b.op("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], fusedActivationFunction="TANH",
          timeMajor=time_major, cellClip=cell_clip)
     return b.build([x], [y])
 
 
 def lstm_records(rng: np.random.Generator, model: bytes, count: int, extreme: bool = False):
-    shape = tuple(TflmReference(model).input_details(0)["shape"])
-    out = [[rng.integers(-128, 127, size=shape, endpoint=True).astype(np.int8)] for _ in range(count)]
+    details = TflmReference(model).input_details(0)
+    shape, dtype = tuple(details["shape"]), np.dtype(details["dtype"])
+    info = np.iinfo(dtype)
+    out = [[rng.integers(info.min, info.max, size=shape, endpoint=True).astype(dtype)] for _ in range(count)]
     if extreme:
-        out[0][0][:] = 127
-        out[1][0][:] = -128
+        out[0][0][:] = info.max
+        out[1][0][:] = info.min
     return out
 
 
@@ -84,6 +88,15 @@ def test_lstm_extreme_values(assert_bit_exact):
     rng = np.random.default_rng(3)
     model = lstm_model(rng, 1, 5, 4, 3, False, 0, 0, -13, 1.0, extreme=True)
     assert_bit_exact(model, records=lstm_records(rng, model, 3, extreme=True))
+
+
+@pytest.mark.parametrize("time_major,clip", [(False, 0.0), (True, 4.0)])
+def test_lstm_16x8(assert_bit_exact, time_major, clip):
+    """int16 input, hidden state and output, int64 biases (TFLM's 16x8 LSTM)."""
+    rng = np.random.default_rng(21 + time_major)
+    model = lstm_model(rng, 2, 3, 5, 4, time_major, 0, 0, -11, clip, act=np.int16)
+    result = assert_bit_exact(model, records=lstm_records(rng, model, 3, extreme=True))
+    assert [c.function for c in result.compiled.lowered] == ["tg_lstm_s16"]
 
 
 @pytest.mark.long

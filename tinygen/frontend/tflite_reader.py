@@ -774,14 +774,17 @@ def _parse_lstm(op, inputs, tensors) -> ops.UnidirectionalSequenceLstm:
 
 
 def _check_lstm_types(inputs, outputs, tensors) -> None:
-    """The 8x8->16 integer LSTM: int8 input, hidden state and output, int8 weights, int32 biases,
-    int16 cell state."""
+    """TFLM's integer LSTMs: 8x8->16 (int8 input, hidden state and output, int32 biases) and 16x8->16
+    (int16 ones, int64 biases); int8 weights and an int16 cell state in both."""
     if len(outputs) != 1:
         raise _Unsupported(f"{len(outputs)} outputs")
     inp, out, hidden, cell = tensors[inputs[0]], tensors[outputs[0]], tensors[inputs[18]], tensors[inputs[19]]
+    act = inp.dtype
+    if act not in (DType.INT8, DType.INT16):
+        raise _Unsupported(f"{act.value} input; supported: int8 or int16 activations")
     for t in (inp, out, hidden):
-        if t.dtype is not DType.INT8 or t.quant is None:
-            raise _Unsupported(f"{t.dtype.value} tensor '{t.name}'; supported: int8 activations")
+        if t.dtype is not act or t.quant is None:
+            raise _Unsupported(f"{t.dtype.value} tensor '{t.name}' with {act.value} activations")
     if not (hidden.variable and cell.variable):
         raise _Unsupported("its hidden and cell states must be variable tensors")
     if cell.dtype is not DType.INT16 or cell.quant is None:
@@ -790,10 +793,11 @@ def _check_lstm_types(inputs, outputs, tensors) -> None:
         w = tensors[inputs[i]]
         if w.dtype is not DType.INT8 or w.data is None or w.quant is None or w.quant.per_channel:
             raise _Unsupported(f"weights '{w.name}': constant int8 quantized per tensor needed")
+    bias_type = DType.INT32 if act is DType.INT8 else DType.INT64
     for i in range(12, 16):
         b = tensors[inputs[i]]
-        if b.dtype is not DType.INT32 or b.data is None:
-            raise _Unsupported(f"{b.dtype.value} bias '{b.name}'; the int8 LSTM takes constant int32")
+        if b.dtype is not bias_type or b.data is None:
+            raise _Unsupported(f"{b.dtype.value} bias '{b.name}'; the {act.value} LSTM takes constant {bias_type.value}")
 
 
 _PARSERS["UNIDIRECTIONAL_SEQUENCE_LSTM"] = _parse_lstm

@@ -1,5 +1,5 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM lowering: TFLM's integer LSTM (int8 activations and weights, int16
-cell state), its hidden and cell states kept between invocations (plan/state.py).
+"""UNIDIRECTIONAL_SEQUENCE_LSTM lowering: TFLM's integer LSTMs (int8 or int16 activations, int8
+weights, int16 cell state), its hidden and cell states kept between invocations (plan/state.py).
 
 TFLM's Prepare (lstm_eval_common.cc) fixes the gates' int16 scale at 2^-12 (Q3.12, the input of
 the sigmoid and tanh) and their outputs' at 2^-15; every multiplier below follows from those."""
@@ -14,7 +14,7 @@ import numpy as np
 
 from tinygen.errors import InvalidModelError
 from tinygen.ir import ops
-from tinygen.ir.graph import Graph, Operator, Tensor
+from tinygen.ir.graph import DType, Graph, Operator, Tensor
 from tinygen.ir.quant import FixedPointMultiplier, conv_tensor_multiplier, quantize_multiplier
 from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.common import activation_reads, quantized, require_shape
@@ -122,17 +122,18 @@ def lower_lstm(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     # The four gates' weights and biases as one array each (their tensors are then not emitted).
     input_weights = np.concatenate([np.asarray(t[i].data).ravel() for i in INPUT_WEIGHTS]).astype(np.int8)
     recurrent_weights = np.concatenate([np.asarray(t[i].data).ravel() for i in RECURRENT_WEIGHTS]).astype(np.int8)
-    bias = np.concatenate([np.asarray(t[i].data).ravel() for i in BIASES]).astype(np.int32)
+    wide = inp.dtype is DType.INT16  # 16x8: int64 biases and accumulators
+    bias = np.concatenate([np.asarray(t[i].data).ravel() for i in BIASES]).astype(np.int64 if wide else np.int32)
     call = KernelCall(
         op_index=op.index,
         op_kind=op.kind,
-        function="tg_lstm_s8",
+        function="tg_lstm_s16" if wide else "tg_lstm_s8",
         args=(
             KernelArg("params", params),
             KernelArg("input", TensorRef(inp.index)),
             KernelArg("input_weights", ConstArray("int8_t", input_weights)),
             KernelArg("recurrent_weights", ConstArray("int8_t", recurrent_weights)),
-            KernelArg("bias", ConstArray("int32_t", bias)),
+            KernelArg("bias", ConstArray("int64_t" if wide else "int32_t", bias)),
             # The states live outside the arena (plan/state.py).
             KernelArg("hidden_state", TensorRef(hidden.index)),
             KernelArg("cell_state", TensorRef(cell.index)),

@@ -73,6 +73,10 @@ typedef struct {
 void tg_lstm_s8(const tg_lstm_params_t *params, const int8_t *input, const int8_t *input_weights,
                 const int8_t *recurrent_weights, const int32_t *bias, int8_t *hidden_state,
                 int16_t *cell_state, int8_t *output, int16_t *scratch);
+/* The 16x8 LSTM: int16 input, hidden state and output, int64 biases (tg_requantize_s64 in tg_int16.h). */
+void tg_lstm_s16(const tg_lstm_params_t *params, const int16_t *input, const int8_t *input_weights,
+                 const int8_t *recurrent_weights, const int64_t *bias, int16_t *hidden_state,
+                 int16_t *cell_state, int16_t *output, int16_t *scratch);
 
 #ifdef __cplusplus
 }

@@ -87,3 +87,19 @@ def test_stateful_model_in_qemu(tmp_path):
                           timeout_s=120)
     assert len(report.results) == 5
     assert all(r.bit_exact for r in report.results)
+
+
+def test_stateful_kernels_under_sanitizers(tmp_path):
+    """SVDF and both LSTMs under AddressSanitizer and UndefinedBehaviorSanitizer (the arena poisoned
+    outside live buffers), several invocations in a row, still bit-exact."""
+    from ops.test_lstm import lstm_model, lstm_records
+    from tinygen.testing.compare import compare_on_host
+
+    rng = np.random.default_rng(8)
+    lstm8 = lstm_model(rng, 2, 3, 5, 4, True, -3, 7, -12, 0.0)
+    lstm16 = lstm_model(rng, 1, 3, 4, 3, False, 0, 0, -11, 4.0, act=np.int16)
+    cases = [(svdf_model(rng, 2, 10, 3, 2, 5, np.int16, -7, 11, 0), records(rng, 2, 10, 6)),
+             (lstm8, lstm_records(rng, lstm8, 3, extreme=True)), (lstm16, lstm_records(rng, lstm16, 3, extreme=True))]
+    for k, (model, recs) in enumerate(cases):
+        result = compare_on_host(model, tmp_path / str(k), records=recs, sanitize=True)
+        assert result.bit_exact, result.mismatches[:3]

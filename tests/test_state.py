@@ -103,3 +103,40 @@ def test_stateful_kernels_under_sanitizers(tmp_path):
     for k, (model, recs) in enumerate(cases):
         result = compare_on_host(model, tmp_path / str(k), records=recs, sanitize=True)
         assert result.bit_exact, result.mismatches[:3]
+
+
+def resource_model(dtype=np.int8, zero_point: int = 3) -> bytes:
+    """A ring buffer kept in a resource variable: each call shifts the newest 4 values in and adds
+    the old window to the new one (VAR_HANDLE, READ_VARIABLE, CONCATENATION, SLICE... as streaming
+    models keep their state), here READ -> ADD -> ASSIGN, and a second handle of the same name."""
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+    from tinygen.testing.model_builder import ModelBuilder
+
+    b = ModelBuilder()
+    x = b.tensor([1, 4], dtype=dtype, scale=0.1, zero_point=zero_point)
+    handles = []
+    for _ in range(2):
+        h = b.tensor([1], dtype=np.int32)
+        b.tensors[h].type = schema.TensorType.RESOURCE
+        handles.append(h)
+    s = b.tensor([1, 4], dtype=dtype, scale=0.1, zero_point=zero_point)
+    y = b.tensor([1, 4], dtype=dtype, scale=0.1, zero_point=zero_point)
+    b.op("VAR_HANDLE", [], [handles[0]], sharedName="window")
+    b.op("READ_VARIABLE", [handles[0]], [s])
+    b.op("ADD", [s, x], [y])
+    b.op("VAR_HANDLE", [], [handles[1]], sharedName="window")
+    b.op("ASSIGN_VARIABLE", [handles[1], y], [])
+    return b.build([x], [y])
+
+
+@pytest.mark.parametrize("dtype,zero_point", [(np.int8, 3), (np.int16, 0)])
+def test_resource_variables_keep_state(assert_bit_exact, dtype, zero_point):
+    rng = np.random.default_rng(4)
+    recs = [[rng.integers(-20, 20, size=(1, 4)).astype(dtype)] for _ in range(6)]
+    model = resource_model(dtype, zero_point)
+    result = assert_bit_exact(model, records=recs)
+    add = "tg_add_s8" if dtype == np.int8 else "tg_add_s16"
+    assert [c.function for c in result.compiled.lowered] == ["tg_copy_bytes", add, "tg_copy_bytes"]
+    first = TflmReference(model).run(recs[0]).outputs[0]
+    assert first.tobytes() == recs[0][0].tobytes()  # the first call reads the zero point: x + 0

@@ -104,8 +104,9 @@ class _Emitter:
         return self.arena_pointer(view.c_type, self.offsets[view.buffer] + view.offset)
 
     def tensor_pointer(self, index: int) -> str:
-        if self.graph.tensor(index).variable:
-            return f"TG_STATE({self.graph.tensor(index).dtype.c_type}, {self.state.offset_of(index)})"
+        if self.state.holds(index):  # a variable tensor, or a resource variable's handle
+            c_type = self.graph.tensor(index).dtype.c_type if self.graph.tensor(index).variable else "uint8_t"
+            return f"TG_STATE({c_type}, {self.state.offset_of(index)})"
         view = self.schedule.tensor_view(index)
         if view is None:  # a constant, or an alias of one
             return self.weight_array(self._constant_root(index))
@@ -197,7 +198,7 @@ class _Emitter:
     def comment(self, op_index: int) -> str:
         op = next(o for o in self.graph.operators if o.index == op_index)
         shapes = " ".join(str(list(self.graph.tensor(i).shape)) for i in op.inputs[:1] if i >= 0)
-        out_shape = str(list(self.graph.tensor(op.outputs[0]).shape))
+        out_shape = str(list(self.graph.tensor(op.outputs[0]).shape)) if op.outputs else "(state)"
         return f"#{op.index} {op.kind}: {shapes} -> {out_shape}"
 
     def call_step(self, step: ScheduledStep, position: int, traced: bool) -> Step:

@@ -32,6 +32,8 @@ _TFLITE_TYPES = {
     tflite.TensorType.INT64: DType.INT64,
     tflite.TensorType.FLOAT32: DType.FLOAT32,
     tflite.TensorType.BOOL: DType.BOOL,
+    # A resource variable's handle: TFLM keeps an int32 id in it (the variable's bytes are elsewhere).
+    tflite.TensorType.RESOURCE: DType.INT32,
 }
 
 _PADDINGS = {tflite.Padding.SAME: ops.Padding.SAME, tflite.Padding.VALID: ops.Padding.VALID}
@@ -824,6 +826,40 @@ def _check_16x8_types(attrs, inputs, outputs, tensors) -> None:
             raise _Unsupported(f"{bias.dtype.value} bias; TFLite Micro's 16x8 kernels take constant int64 or int32")
 
 
+def _parse_var_handle(op, inputs, tensors) -> ops.VarHandle:
+    if inputs:
+        raise _Unsupported(f"{len(inputs)} inputs")
+    o = _options(op, tflite.VarHandleOptions)
+    text = lambda b: b.decode("utf-8", "replace") if b else ""  # noqa: E731
+    return ops.VarHandle(container=text(o.Container()) if o else "", shared_name=text(o.SharedName()) if o else "")
+
+
+def _parse_read_variable(op, inputs, tensors) -> ops.ReadVariable:
+    _expect_inputs(inputs, 1, 1)
+    return ops.ReadVariable()
+
+
+def _parse_assign_variable(op, inputs, tensors) -> ops.AssignVariable:
+    _expect_inputs(inputs, 2, 2)
+    return ops.AssignVariable()
+
+
+_RESOURCE_OPS = (ops.VarHandle, ops.ReadVariable, ops.AssignVariable)
+_PARSERS.update({"VAR_HANDLE": _parse_var_handle, "READ_VARIABLE": _parse_read_variable,
+                 "ASSIGN_VARIABLE": _parse_assign_variable})
+
+
+def _check_resource_types(attrs, inputs, outputs, tensors) -> None:
+    """Resource variables hold int8 or int16 values (copied as bytes, as TFLM's kernels copy them)."""
+    expected_outputs = 0 if isinstance(attrs, ops.AssignVariable) else 1
+    if len(outputs) != expected_outputs:
+        raise _Unsupported(f"{len(outputs)} outputs")
+    values = {ops.ReadVariable: outputs[:1], ops.AssignVariable: inputs[1:2]}.get(type(attrs), [])
+    for i in values:
+        if tensors[i].dtype not in (DType.INT8, DType.INT16):
+            raise _Unsupported(f"{tensors[i].dtype.value} variable '{tensors[i].name}'; tinygen keeps int8 or int16 ones")
+
+
 # Operators that keep a variable tensor as state (the only ones a variable tensor may feed).
 _STATEFUL = (ops.Svdf, ops.UnidirectionalSequenceLstm)
 
@@ -849,6 +885,9 @@ def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
         return dt(i) is DType.INT8 and tensors[i].quant is not None
 
     _check_variable_inputs(attrs, inputs, tensors)
+    if isinstance(attrs, _RESOURCE_OPS):
+        _check_resource_types(attrs, inputs, outputs, tensors)
+        return
     if isinstance(attrs, ops.Svdf):
         _check_svdf_types(inputs, outputs, tensors)
         return

@@ -414,3 +414,21 @@ class UnidirectionalSequenceLstm(OpAttrs):
     time_major: bool
     cell_clip: float       # 0: none
     cell_gate_sigmoid: bool  # the cell gate's activation: TANH (False) or SIGMOID
+
+
+@dataclass(frozen=True)
+class VarHandle(OpAttrs):
+    """A resource variable's handle (state kept between invocations, tinygen/plan/state.py)."""
+    OP_NAME: ClassVar[str] = "VAR_HANDLE"
+    container: str
+    shared_name: str
+
+
+@dataclass(frozen=True)
+class ReadVariable(OpAttrs):
+    OP_NAME: ClassVar[str] = "READ_VARIABLE"
+
+
+@dataclass(frozen=True)
+class AssignVariable(OpAttrs):
+    OP_NAME: ClassVar[str] = "ASSIGN_VARIABLE"

@@ -13,7 +13,7 @@ from tinygen.kernels import (  # noqa: F401,E402
     pooling, quantize, reshape, softmax,
 )
 from tinygen.kernels import binary, data_movement, log_softmax, pointwise, reduce, resize, strided_slice  # noqa: F401,E402  (issue 10: ops engineer)
-from tinygen.kernels import lstm, svdf  # noqa: F401,E402  (issue 10: ops-b, stateful operators)
+from tinygen.kernels import lstm, resource, svdf  # noqa: F401,E402  (issue 10: ops-b, stateful operators)
 
 
 def lower_graph(graph: Graph) -> tuple[Lowered, ...]:

@@ -38,7 +38,8 @@ class TflmReference:
         self._num_outputs = subgraph.OutputsLength()
         # A model with state (variable tensors) runs its records as one sequence, as the firmware
         # does: reset before the first only. A stateless one is reset before each (it changes nothing).
-        self._stateful = any(subgraph.Tensors(i).IsVariable() for i in range(subgraph.TensorsLength()))
+        self._stateful = any(subgraph.Tensors(i).IsVariable() or subgraph.Tensors(i).Type() == tflite.TensorType.RESOURCE
+                             for i in range(subgraph.TensorsLength()))
         self._started = False
 
     def input_details(self, index: int) -> dict:

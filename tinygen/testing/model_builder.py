@@ -79,6 +79,9 @@ OPTIONS.update({
 
 # Recurrent operators (issue 10: ops-b).
 OPTIONS["SVDF"] = (schema.SVDFOptionsT, schema.BuiltinOptions.SVDFOptions)
+OPTIONS["VAR_HANDLE"] = (schema.VarHandleOptionsT, schema.BuiltinOptions.VarHandleOptions)
+OPTIONS["READ_VARIABLE"] = (schema.ReadVariableOptionsT, schema.BuiltinOptions.ReadVariableOptions)
+OPTIONS["ASSIGN_VARIABLE"] = (schema.AssignVariableOptionsT, schema.BuiltinOptions.AssignVariableOptions)
 OPTIONS["UNIDIRECTIONAL_SEQUENCE_LSTM"] = (schema.UnidirectionalSequenceLSTMOptionsT,
                                            schema.BuiltinOptions.UnidirectionalSequenceLSTMOptions)
 

@@ -36,6 +36,9 @@ void tg_svdf_s8_s8(const tg_svdf_params_t *params, const int8_t *input, const in
                    const int8_t *weights_time, const int32_t *bias, int8_t *state,
                    int8_t *output, int32_t *scratch);
 
+/* ---- resource variables (READ_VARIABLE, ASSIGN_VARIABLE) ----------------------------------- */
+void tg_copy_bytes(int32_t size, const void *source, void *destination);
+
 /* ---- int16 nonlinearities (TFLM reference_integer_ops::Logistic / Tanh on int16) ------------- */
 /* input_multiplier 0 means a power-of-two input scale: 3 << input_left_shift, as TFLM. */
 void tg_logistic_s16(int32_t input_multiplier, int32_t input_left_shift, int32_t size,

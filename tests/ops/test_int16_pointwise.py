@@ -20,6 +20,8 @@ def unary16_model(kind: str, in_scale: float) -> bytes:
 
 
 @pytest.mark.parametrize("kind", ["LOGISTIC", "TANH"])
-@pytest.mark.parametrize("in_scale", [2.0 ** -12, 2.0 ** -11, 2.0 ** -9, 0.000371, 0.0123])
+@pytest.mark.parametrize("in_scale", [2.0 ** -12, 2.0 ** -11, 0.000371,
+                                      pytest.param(2.0 ** -9, marks=pytest.mark.long),
+                                      pytest.param(0.0123, marks=pytest.mark.long)])
 def test_nonlinear_16_every_value(assert_bit_exact, kind, in_scale):
     assert_bit_exact(unary16_model(kind, in_scale), records=EVERY_INT16)

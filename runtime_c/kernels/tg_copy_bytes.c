@@ -3,8 +3,8 @@
 
 void tg_copy_bytes(int32_t size, const void *source, void *destination)
 {
-    const uint8_t *from = source;
-    uint8_t *to = destination;
+    const uint8_t *from = (const uint8_t *)source;
+    uint8_t *to = (uint8_t *)destination;
     for (int32_t i = 0; i < size; ++i) {
         to[i] = from[i];
     }

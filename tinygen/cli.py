@@ -240,9 +240,10 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, patc
         print(json.dumps({
             "model": graph.name, "sha256": graph.sha256, "arena_bytes": plan.arena_bytes,
             "peak_live_bytes": plan.peak_live_bytes, "lower_bound_bytes": plan.lower_bound_bytes,
-            "operators": [{"index": op.index, "type": op.kind, "kernel": kernels[op.index], "why": why.get(op.index, ""),
-                           "output": list(graph.tensor(op.outputs[0]).shape),
-                           "output_offset": offsets.get(op.outputs[0])} for op in graph.operators],
+            "operators": [{"index": op.index, "type": op.kind, "kernel": kernels.get(op.index, "(no code)"), "why": why.get(op.index, ""),
+                           "output": list(graph.tensor(op.outputs[0]).shape) if op.outputs else [],
+                           "output_offset": offsets.get(op.outputs[0]) if op.outputs else None}
+                          for op in graph.operators],
             **({"stack": stack.to_json() | {"board": board}} if stack else {}),
             "memory": memory.to_json(),
             **facts,
@@ -253,8 +254,11 @@ def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, patc
         table.add_column(column)
     roots = alias_roots(compiled.lowered)
     for op in graph.operators:
+        if not op.outputs:  # ASSIGN_VARIABLE writes the state memory, not a tensor
+            table.add_row(str(op.index), op.kind, kernels.get(op.index, "(no code)"), "(state)", "-", "-")
+            continue
         out = graph.tensor(op.outputs[0])
-        table.add_row(str(op.index), op.kind, kernels[op.index], str(list(out.shape)), str(out.nbytes),
+        table.add_row(str(op.index), op.kind, kernels.get(op.index, "(no code)"), str(list(out.shape)), str(out.nbytes),
                       str(offsets.get(roots.get(out.index, out.index), offsets.get(out.index, "-"))))
     stdout.print(table)
     for op_index, reasons in why.items():  # the kernel variants each call could have had, and why it got its own

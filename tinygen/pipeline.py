@@ -14,6 +14,7 @@ from tinygen.boards.schema import Board
 from tinygen.codegen.emit import emit_model
 from tinygen.codegen.sources import GeneratedSources
 from tinygen.frontend.tflite_reader import parse_tflite, read_tflite
+from tinygen.ir import ops
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import KernelCall, Lowered
 from tinygen.kernels.cvalues import ConstArray, TensorRef
@@ -198,8 +199,11 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
     # The portable twins first (no ISA feature): order, in-place and patch choices work on the
     # reference kernels' arguments; the board's own variants come after, where they cost no arena.
     kernels, _ = choose_kernels(graph, lower_graph(graph), kernel_set, frozenset())
-    kernels = order_for_memory(graph, kernels, lambda candidate: schedule_and_plan(
-        graph, declare_overlaps(candidate), None, guard_bytes, overlaps)[1].arena_bytes)
+    # Resource variables order their reads and assignments through state the data flow does not
+    # show: such a graph keeps its own order (issue 10: ops-b).
+    if not any(isinstance(op.attrs, (ops.ReadVariable, ops.AssignVariable)) for op in graph.operators):
+        kernels = order_for_memory(graph, kernels, lambda candidate: schedule_and_plan(
+            graph, declare_overlaps(candidate), None, guard_bytes, overlaps)[1].arena_bytes)
 
     def prepared(patch_plan: PatchPlan | None, inplace: bool = True) -> tuple[Lowered, ...]:
         lowered = kernels

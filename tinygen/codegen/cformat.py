@@ -86,4 +86,6 @@ def scalar_or_nested(value: CValue, array_name: Callable[[ConstArray], str]) -> 
         return c_int(int(value))
     if isinstance(value, (float, np.floating)):
         return c_float(float(value))
+    if isinstance(value, tuple):  # a fixed-size array field (e.g. one entry per LSTM gate)
+        return "{ " + ", ".join(scalar_or_nested(v, array_name) for v in value) + " }"
     raise TypeError(f"cannot render {type(value).__name__} inside a struct")

@@ -23,6 +23,7 @@ from tinygen.ir.graph import DType, Graph, Tensor
 from tinygen.kernels.call import Lowered
 from tinygen.kernels.cvalues import ConstArray, CStruct, NullPtr, ScratchRef, TensorRef
 from tinygen.plan.arena import ArenaPlan
+from tinygen.plan.state import plan_state
 from tinygen.schedule.ir import AliasStep, Loop, Schedule, TraceGather, TracePoint, View
 from tinygen.schedule.ir import Step as ScheduledStep
 from tinygen.schedule.lower import build_schedule
@@ -108,6 +109,7 @@ class _Emitter:
         self.params: list[StaticConst] = []
         self.param_names: dict[str, StaticConst] = {}
         self.trace_buffers: dict[int, StaticConst] = {}  # tensor -> its whole copy in trace builds
+        self.state = plan_state(graph)  # variable tensors, kept between invocations
 
     # -- addresses -----------------------------------------------------------------------
     def arena_pointer(self, c_type: str, offset: int) -> str:
@@ -117,6 +119,9 @@ class _Emitter:
         return self.arena_pointer(view.c_type, self.offsets[view.buffer] + view.offset)
 
     def tensor_pointer(self, index: int) -> str:
+        if self.state.holds(index):  # a variable tensor, or a resource variable's handle
+            c_type = self.graph.tensor(index).dtype.c_type if self.graph.tensor(index).variable else "uint8_t"
+            return f"TG_STATE({c_type}, {self.state.offset_of(index)})"
         view = self.schedule.tensor_view(index)
         if view is None:  # a constant, or an alias of one
             return self.weight_array(self._constant_root(index))
@@ -208,7 +213,7 @@ class _Emitter:
     def comment(self, op_index: int) -> str:
         op = next(o for o in self.graph.operators if o.index == op_index)
         shapes = " ".join(str(list(self.graph.tensor(i).shape)) for i in op.inputs[:1] if i >= 0)
-        out_shape = str(list(self.graph.tensor(op.outputs[0]).shape))
+        out_shape = str(list(self.graph.tensor(op.outputs[0]).shape)) if op.outputs else "(state)"
         return f"#{op.index} {op.kind}: {shapes} -> {out_shape}"
 
     def call_step(self, step: ScheduledStep, position: int, traced: bool) -> Step:
@@ -217,6 +222,9 @@ class _Emitter:
         # A tensor is traced once it exists whole: after the step that writes it (not per patch).
         traces = tuple(self.trace(call.op_index, t) for t in call.writes
                        if traced and self.schedule.tensor_view(t) is not None)
+        # The state an operator keeps is traced too: every invocation checks it against TFLM's.
+        traces += tuple(self.trace(call.op_index, a.value.tensor) for a in call.args
+                        if traced and isinstance(a.value, TensorRef) and self.graph.tensor(a.value.tensor).variable)
         return Step(self.comment(call.op_index), call.function, args, traces, call.op_index, position)
 
     def steps(self) -> list[Step | LoopBlock]:
@@ -350,6 +358,10 @@ def emit_model(graph: Graph, schedule: Schedule | tuple[Lowered, ...], plan: Are
         trace_buffers=[e.trace_buffers[k] for k in sorted(e.trace_buffers)],
         cores=cores,
         core_blocks=blocks,
+        state_bytes=e.state.nbytes,
+        state_slots=[dict(offset=s.offset, nbytes=s.nbytes, fill=s.fill,
+                          comment=c_comment(f"'{graph.tensor(s.tensor).name}' {list(graph.tensor(s.tensor).shape)}"))
+                     for s in e.state.slots],
     )
     header = render("model/model.h.j2", **context)
     source = render("model/model.c.j2", **context)

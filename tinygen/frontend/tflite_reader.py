@@ -32,6 +32,8 @@ _TFLITE_TYPES = {
     tflite.TensorType.INT64: DType.INT64,
     tflite.TensorType.FLOAT32: DType.FLOAT32,
     tflite.TensorType.BOOL: DType.BOOL,
+    # A resource variable's handle: TFLM keeps an int32 id in it (the variable's bytes are elsewhere).
+    tflite.TensorType.RESOURCE: DType.INT32,
 }
 
 _PADDINGS = {tflite.Padding.SAME: ops.Padding.SAME, tflite.Padding.VALID: ops.Padding.VALID}
@@ -189,12 +191,6 @@ class _Importer:
             )
         if any(d > MAX_TENSOR_ELEMENTS for d in shape) or math.prod(shape) > MAX_TENSOR_ELEMENTS:
             raise InvalidModelError(f"tensor {index} '{name}' has an impossible shape {list(shape)}")
-        if t.IsVariable():
-            # TFLM keeps a variable tensor's state in the arena across invocations (its buffer only
-            # initialises it); reading it as a constant would compute something else.
-            raise UnsupportedModelError(
-                f"tensor {index} '{name}' is a variable tensor (state kept between invocations); "
-                "tinygen compiles stateless models")
         if t.Sparsity() is not None:
             # Its buffer holds a compressed encoding, not the dense values of its shape.
             raise UnsupportedModelError(f"tensor {index} '{name}' is sparse; tinygen compiles dense tensors")
@@ -202,6 +198,10 @@ class _Importer:
         if dtype is None:
             raise UnsupportedModelError(f"tensor {index} '{name}' has TFLite type {t.Type()}, which tinygen does not support")
         quant = self._quantization(t, index, name, shape)
+        if t.IsVariable():
+            # State kept between invocations (tinygen/plan/state.py); TFLM resets it to the zero
+            # point (int8) or 0 and never reads the buffer, so neither does tinygen.
+            return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=quant, variable=True)
         data = self._constant(t, index, name, shape, dtype)
         return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=quant, data=data)
 
@@ -334,7 +334,8 @@ def _parse_fully_connected(op, inputs, tensors) -> ops.FullyConnected:
 def _check_bias_type(o) -> None:
     """quantized_bias_type: 0 (FLOAT32, the schema's default) leaves it unset; TFLM refuses a model
     naming no valid type, and tinygen's kernels take int32 biases only."""
-    if o.QuantizedBiasType() not in (tflite.TensorType.FLOAT32, tflite.TensorType.INT32):
+    # INT64: the converter's 16x8 models (the bias tensor's own type is checked with the operator's).
+    if o.QuantizedBiasType() not in (tflite.TensorType.FLOAT32, tflite.TensorType.INT32, tflite.TensorType.INT64):
         raise _Unsupported(f"quantized bias type {o.QuantizedBiasType()}")
 
 
@@ -717,6 +718,163 @@ _PARSERS.update({
     "BATCH_TO_SPACE_ND": _parse_batch_to_space,
 })
 
+def _parse_svdf(op, inputs, tensors) -> ops.Svdf:
+    o = _options(op, tflite.SVDFOptions)
+    if o is None:
+        raise _Unsupported("missing options")
+    _expect_inputs(inputs, 5, 5)
+    if inputs[3] == NO_TENSOR:
+        # TFLM's int8 Prepare reads the bias's scale unconditionally (and crashes without one).
+        raise _Unsupported("no bias; TFLite Micro's int8 SVDF needs one")
+    return ops.Svdf(rank=_positive(o.Rank(), "rank"), activation=_activation(o.FusedActivationFunction()))
+
+
+def _check_svdf_types(inputs, outputs, tensors) -> None:
+    """TFLM's int8 SVDF: int8 input/weights_feature/output, int32 bias, and time weights and state
+    of one type, int16 or int8 (the state's type is the time weights', which choose the kernel)."""
+    inp, feature, time, bias, state = (tensors[i] for i in inputs)
+    if len(outputs) != 1:
+        raise _Unsupported(f"{len(outputs)} outputs")
+    out = tensors[outputs[0]]
+    for t in (inp, out, state):
+        if t.quant is None:
+            raise _Unsupported(f"{t.dtype.value} tensor '{t.name}' without quantization")
+    if inp.dtype is not DType.INT8 or out.dtype is not DType.INT8:
+        raise _Unsupported(f"{inp.dtype.value} input, {out.dtype.value} output; supported: int8")
+    if feature.dtype is not DType.INT8 or feature.data is None or feature.quant is None:
+        raise _Unsupported(f"{feature.dtype.value} feature weights; TFLite Micro takes constant int8")
+    if time.dtype not in (DType.INT16, DType.INT8) or time.data is None or time.quant is None:
+        raise _Unsupported(f"{time.dtype.value} time weights; TFLite Micro takes constant int16 or int8")
+    if not state.variable or state.dtype is not time.dtype:
+        raise _Unsupported(f"state '{state.name}' must be a variable {time.dtype.value} tensor like the time weights")
+    if bias.dtype is not DType.INT32 or bias.data is None or bias.quant is None:
+        raise _Unsupported(f"{bias.dtype.value} bias; TFLite Micro takes a constant int32 bias")
+
+
+# TFLite's LSTM input positions (lstm_shared.h): the ones TFLM's kernel requires and refuses.
+LSTM_REQUIRED = (0, *range(1, 9), *range(12, 16), 18, 19)
+LSTM_ABSENT = {9: "peephole", 10: "peephole", 11: "peephole", 16: "projection", 17: "projection",
+               20: "layer norm", 21: "layer norm", 22: "layer norm", 23: "layer norm"}
+
+
+def _parse_lstm(op, inputs, tensors) -> ops.UnidirectionalSequenceLstm:
+    o = _options(op, tflite.UnidirectionalSequenceLSTMOptions)
+    if o is None:
+        raise _Unsupported("missing options")
+    if len(inputs) != 24:
+        raise _Unsupported(f"{len(inputs)} inputs; TFLite Micro's kernel takes 24")
+    for i in LSTM_REQUIRED:
+        if inputs[i] == NO_TENSOR:
+            raise _Unsupported(f"input {i} is missing (CIFG); TFLite Micro's kernel needs it")
+    for i, what in LSTM_ABSENT.items():
+        if inputs[i] != NO_TENSOR:
+            raise _Unsupported(f"{what} tensors (input {i}); TFLite Micro's kernel takes none")
+    activation = o.FusedActivationFunction()
+    if activation != tflite.ActivationFunctionType.TANH:
+        raise _Unsupported(f"cell gate activation {activation}; TFLite Micro's kernel takes TANH (or sigmoid)")
+    return ops.UnidirectionalSequenceLstm(time_major=bool(o.TimeMajor()), cell_clip=float(o.CellClip()),
+                                          cell_gate_sigmoid=False)
+
+
+def _check_lstm_types(inputs, outputs, tensors) -> None:
+    """TFLM's integer LSTMs: 8x8->16 (int8 input, hidden state and output, int32 biases) and 16x8->16
+    (int16 ones, int64 biases); int8 weights and an int16 cell state in both."""
+    if len(outputs) != 1:
+        raise _Unsupported(f"{len(outputs)} outputs")
+    inp, out, hidden, cell = tensors[inputs[0]], tensors[outputs[0]], tensors[inputs[18]], tensors[inputs[19]]
+    act = inp.dtype
+    if act not in (DType.INT8, DType.INT16):
+        raise _Unsupported(f"{act.value} input; supported: int8 or int16 activations")
+    for t in (inp, out, hidden):
+        if t.dtype is not act or t.quant is None:
+            raise _Unsupported(f"{t.dtype.value} tensor '{t.name}' with {act.value} activations")
+    if not (hidden.variable and cell.variable):
+        raise _Unsupported("its hidden and cell states must be variable tensors")
+    if cell.dtype is not DType.INT16 or cell.quant is None:
+        raise _Unsupported(f"{cell.dtype.value} cell state; TFLite Micro's integer LSTM keeps int16")
+    for i in range(1, 9):
+        w = tensors[inputs[i]]
+        if w.dtype is not DType.INT8 or w.data is None or w.quant is None or w.quant.per_channel:
+            raise _Unsupported(f"weights '{w.name}': constant int8 quantized per tensor needed")
+    bias_type = DType.INT32 if act is DType.INT8 else DType.INT64
+    for i in range(12, 16):
+        b = tensors[inputs[i]]
+        if b.dtype is not bias_type or b.data is None:
+            raise _Unsupported(f"{b.dtype.value} bias '{b.name}'; the {act.value} LSTM takes constant {bias_type.value}")
+
+
+_PARSERS["UNIDIRECTIONAL_SEQUENCE_LSTM"] = _parse_lstm
+
+
+# Operators with a 16x8 kernel in TFLM (int16 activations, int8 weights) that tinygen compiles.
+_16X8_WEIGHTED = (ops.Conv2D, ops.DepthwiseConv2D, ops.FullyConnected)
+_16X8_SAME_TYPE = (ops.AveragePool2D, ops.MaxPool2D, ops.Reshape, ops.Logistic, ops.Tanh, ops.Softmax)  # int16 in, int16 out
+
+
+def _check_16x8_types(attrs, inputs, outputs, tensors) -> None:
+    """int16 input and output, constant int8 weights, an int64 or int32 bias (TFLM's two accumulators)."""
+    if len(outputs) != 1:
+        raise _Unsupported(f"{len(outputs)} outputs")
+    for i in (inputs[0], outputs[0]):
+        if tensors[i].dtype is not DType.INT16 or tensors[i].quant is None:
+            raise _Unsupported(f"{tensors[i].dtype.value} tensor '{tensors[i].name}' in a 16x8 operator")
+    weights = tensors[inputs[1]]
+    if weights.dtype is not DType.INT8 or weights.quant is None or weights.data is None:
+        raise _Unsupported(f"{weights.dtype.value} weights; TFLite Micro's 16x8 kernels take constant int8")
+    if len(inputs) > 2 and inputs[2] != NO_TENSOR:
+        bias = tensors[inputs[2]]
+        if bias.dtype not in (DType.INT64, DType.INT32) or bias.data is None:
+            raise _Unsupported(f"{bias.dtype.value} bias; TFLite Micro's 16x8 kernels take constant int64 or int32")
+
+
+def _parse_var_handle(op, inputs, tensors) -> ops.VarHandle:
+    if inputs:
+        raise _Unsupported(f"{len(inputs)} inputs")
+    o = _options(op, tflite.VarHandleOptions)
+    text = lambda b: b.decode("utf-8", "replace") if b else ""  # noqa: E731
+    return ops.VarHandle(container=text(o.Container()) if o else "", shared_name=text(o.SharedName()) if o else "")
+
+
+def _parse_read_variable(op, inputs, tensors) -> ops.ReadVariable:
+    _expect_inputs(inputs, 1, 1)
+    return ops.ReadVariable()
+
+
+def _parse_assign_variable(op, inputs, tensors) -> ops.AssignVariable:
+    _expect_inputs(inputs, 2, 2)
+    return ops.AssignVariable()
+
+
+_RESOURCE_OPS = (ops.VarHandle, ops.ReadVariable, ops.AssignVariable)
+_PARSERS.update({"VAR_HANDLE": _parse_var_handle, "READ_VARIABLE": _parse_read_variable,
+                 "ASSIGN_VARIABLE": _parse_assign_variable})
+
+
+def _check_resource_types(attrs, inputs, outputs, tensors) -> None:
+    """Resource variables hold int8 or int16 values (copied as bytes, as TFLM's kernels copy them)."""
+    expected_outputs = 0 if isinstance(attrs, ops.AssignVariable) else 1
+    if len(outputs) != expected_outputs:
+        raise _Unsupported(f"{len(outputs)} outputs")
+    values = {ops.ReadVariable: outputs[:1], ops.AssignVariable: inputs[1:2]}.get(type(attrs), [])
+    for i in values:
+        if tensors[i].dtype not in (DType.INT8, DType.INT16):
+            raise _Unsupported(f"{tensors[i].dtype.value} variable '{tensors[i].name}'; tinygen keeps int8 or int16 ones")
+
+
+# Operators that keep a variable tensor as state (the only ones a variable tensor may feed).
+_STATEFUL = (ops.Svdf, ops.UnidirectionalSequenceLstm)
+
+
+def _check_variable_inputs(attrs: ops.OpAttrs, inputs, tensors) -> None:
+    for i in inputs:
+        if i != NO_TENSOR and tensors[i].variable and not isinstance(attrs, _STATEFUL):
+            raise _Unsupported(f"tensor {i} '{tensors[i].name}' is a variable tensor (state kept between "
+                               f"invocations); tinygen keeps state for SVDF and LSTM only")
+
+
+_PARSERS["SVDF"] = _parse_svdf
+
+
 # --- type checks: which dtypes each operator accepts ----------------------------------------
 
 def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
@@ -726,6 +884,30 @@ def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
 
     def quantized_int8(i: int) -> bool:
         return dt(i) is DType.INT8 and tensors[i].quant is not None
+
+    _check_variable_inputs(attrs, inputs, tensors)
+    if isinstance(attrs, _RESOURCE_OPS):
+        _check_resource_types(attrs, inputs, outputs, tensors)
+        return
+    if isinstance(attrs, ops.Svdf):
+        _check_svdf_types(inputs, outputs, tensors)
+        return
+    if isinstance(attrs, ops.UnidirectionalSequenceLstm):
+        _check_lstm_types(inputs, outputs, tensors)
+        return
+    if isinstance(attrs, _16X8_WEIGHTED) and dt(inputs[0]) is DType.INT16:
+        _check_16x8_types(attrs, inputs, outputs, tensors)
+        return
+    if isinstance(attrs, (ops.Add, ops.Mul, ops.Sub)) and dt(inputs[0]) is DType.INT16:
+        if len(outputs) != 1 or any(dt(i) is not DType.INT16 or tensors[i].quant is None
+                                    for i in (inputs[0], inputs[1], outputs[0])):
+            raise _Unsupported("int16 operands need quantized int16 ones throughout")
+        return
+    if isinstance(attrs, _16X8_SAME_TYPE) and dt(inputs[0]) is DType.INT16:
+        if len(outputs) != 1 or dt(outputs[0]) is not DType.INT16 or tensors[outputs[0]].quant is None \
+                or tensors[inputs[0]].quant is None:
+            raise _Unsupported("int16 input needs a quantized int16 output")
+        return
 
     if isinstance(attrs, ops.Quantize):
         if not (dt(inputs[0]) in (DType.FLOAT32, DType.INT8) and quantized_int8(outputs[0])):
@@ -996,3 +1178,6 @@ def _check_types(attrs, inputs, outputs, tensors) -> None:  # noqa: F811  (float
             raise _Unsupported(f"{len(outputs)} outputs")
         return  # every operand float32: checked by the parser
     _check_int8_types(attrs, inputs, outputs, tensors)
+    for i in (*inputs, *outputs):
+        if tensors[i].variable:
+            raise UnsupportedModelError(f"graph input or output {i} '{tensors[i].name}' is a variable tensor (state)")

@@ -84,6 +84,9 @@ class Tensor:
     quant: Quantization | None = None
     # Constant contents (weights, biases, shape vectors): a read-only array of `shape`, or None.
     data: np.ndarray | None = field(default=None, repr=False)
+    # A variable tensor (an SVDF's or LSTM's state): kept between invocations in the model's state
+    # memory, outside the arena; never constant (its buffer in the file only initialises it in TFLite).
+    variable: bool = False
 
     @property
     def is_constant(self) -> bool:

@@ -537,3 +537,40 @@ class SubF32(FloatOp):
 class MulF32(FloatOp):
     OP_NAME: ClassVar[str] = "MUL"
     activation: Activation
+# --- recurrent operators (issue 10, items 2-3: ops-b) ---------------------------------------
+
+@dataclass(frozen=True)
+class Svdf(OpAttrs):
+    """Inputs: input [batch, input_size], weights_feature [filters, input_size], weights_time
+    [filters, memory], bias [units], activation state (a variable tensor [batch, memory * filters])."""
+    OP_NAME: ClassVar[str] = "SVDF"
+    rank: int
+    activation: Activation  # TFLM's integer kernel ignores it (only the int8 range clamps)
+
+
+@dataclass(frozen=True)
+class UnidirectionalSequenceLstm(OpAttrs):
+    """TFLite's 24 inputs (input, 8 weights, 3 absent peepholes, 4 biases, 2 absent projections, the
+    hidden and cell state variables, 4 absent layer norms); no CIFG, peephole, projection or layer norm."""
+    OP_NAME: ClassVar[str] = "UNIDIRECTIONAL_SEQUENCE_LSTM"
+    time_major: bool
+    cell_clip: float       # 0: none
+    cell_gate_sigmoid: bool  # the cell gate's activation: TANH (False) or SIGMOID
+
+
+@dataclass(frozen=True)
+class VarHandle(OpAttrs):
+    """A resource variable's handle (state kept between invocations, tinygen/plan/state.py)."""
+    OP_NAME: ClassVar[str] = "VAR_HANDLE"
+    container: str
+    shared_name: str
+
+
+@dataclass(frozen=True)
+class ReadVariable(OpAttrs):
+    OP_NAME: ClassVar[str] = "READ_VARIABLE"
+
+
+@dataclass(frozen=True)
+class AssignVariable(OpAttrs):
+    OP_NAME: ClassVar[str] = "ASSIGN_VARIABLE"

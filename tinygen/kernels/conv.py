@@ -16,6 +16,7 @@ from tinygen.kernels.common import (
 )
 from tinygen.kernels.cvalues import HW, ChannelRequant, CStruct, Dims, Range, TensorRef
 from tinygen.kernels.registry import lowering
+from tinygen.kernels import int16
 
 
 @dataclass(frozen=True)
@@ -117,4 +118,7 @@ def lower_conv2d(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         dilation=window.dilation,
         activation=Range(*activation_range(attrs.activation, out_scale, out_zp)),
     )
-    return (conv_call(graph, op, "tg_conv_s8", params, Dims(out_c, f_h, f_w, f_c)),)
+    call = conv_call(graph, op, "tg_conv_s8", params, Dims(out_c, f_h, f_w, f_c))
+    if int16.is_16x8(graph, op):  # issue 10: ops-b
+        return (int16.conv_16x8(graph, op, call),)
+    return (call,)

@@ -17,6 +17,7 @@ from tinygen.kernels.common import (
 from tinygen.kernels.conv import check_filter_quant, conv_call, conv_window
 from tinygen.kernels.cvalues import HW, CStruct, Dims, Range
 from tinygen.kernels.registry import lowering
+from tinygen.kernels import int16
 
 # DepthwiseConv weights are [1, H, W, C * M], quantized along the last dimension.
 FILTER_CHANNEL_AXIS = 3
@@ -64,4 +65,7 @@ def lower_depthwise_conv2d(graph: Graph, op: Operator) -> tuple[KernelCall, ...]
         depth_multiplier=attrs.depth_multiplier,
         activation=Range(*activation_range(attrs.activation, out_scale, out_zp)),
     )
-    return (conv_call(graph, op, "tg_depthwise_conv_s8", params, Dims(1, f_h, f_w, out_c)),)
+    call = conv_call(graph, op, "tg_depthwise_conv_s8", params, Dims(1, f_h, f_w, out_c))
+    if int16.is_16x8(graph, op):  # issue 10: ops-b
+        return (int16.conv_16x8(graph, op, call),)
+    return (call,)

@@ -21,6 +21,7 @@ from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.common import quantized
 from tinygen.kernels.cvalues import ConstArray, CStruct, Range, Requant, TensorRef
 from tinygen.kernels.registry import lowering
+from tinygen.kernels import int16
 
 # TG_BROADCAST_RANK in tg_elementwise.h. TFLM's ADD and MUL broadcast up to 6-D (BroadcastAdd6DSlow;
 # the installed interpreter's MUL matches a 6-D broadcast too, checked by tests/ops/test_mul.py).
@@ -190,7 +191,10 @@ def lower_add(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     s1, zp1 = quantized(op, operands.input1)
     s2, zp2 = quantized(op, operands.input2)
     so, zpo = quantized(op, operands.output)
-    m1, m2, mo = add_multipliers(s1, s2, so, f"operator #{op.index} ADD, output '{operands.output.name}'")
+    if int16.is_16x8(graph, op):  # issue 10: ops-b (its own left shift, so its own multipliers)
+        m1 = m2 = mo = FixedPointMultiplier(0, 0)
+    else:
+        m1, m2, mo = add_multipliers(s1, s2, so, f"operator #{op.index} ADD, output '{operands.output.name}'")
     params = AddParams(
         input1_offset=-zp1,
         input2_offset=-zp2,
@@ -201,7 +205,8 @@ def lower_add(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         output=Requant(mo.multiplier, mo.shift),
         activation=Range(*activation_range(attrs.activation, so, zpo)),
     )
-    return (binary_call(op, operands, "add", params),)
+    call = binary_call(op, operands, "add", params)
+    return (int16.binary_16x8(graph, op, call),) if int16.is_16x8(graph, op) else (call,)
 
 
 @lowering(ops.Mul)
@@ -222,4 +227,5 @@ def lower_mul(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         output=Requant(m.multiplier, m.shift),
         activation=Range(*activation_range(attrs.activation, so, zpo)),
     )
-    return (binary_call(op, operands, "mul", params),)
+    call = binary_call(op, operands, "mul", params)
+    return (int16.binary_16x8(graph, op, call),) if int16.is_16x8(graph, op) else (call,)

@@ -14,6 +14,7 @@ from tinygen.kernels.common import channel_requant, optional_input, quantized, r
 from tinygen.kernels.conv import check_filter_quant
 from tinygen.kernels.cvalues import CStruct, Range, TensorRef
 from tinygen.kernels.registry import lowering
+from tinygen.kernels import int16
 
 # TFLM refuses a per-tensor layer whose bias scale strays further than this from
 # input_scale * filter_scale, relative to the output scale (GetQuantizedConvolutionMultipler).
@@ -81,6 +82,8 @@ def lower_fully_connected(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         reads=(inp.index,),
         writes=(out.index,),
     )
+    if int16.is_16x8(graph, op):  # issue 10: ops-b
+        return (int16.fully_connected_16x8(graph, op, call),)
     return (call,)
 
 

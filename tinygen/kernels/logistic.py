@@ -18,6 +18,7 @@ from tinygen.kernels.common import elementwise_call, quantized, unary_operands
 from tinygen.kernels.cvalues import CStruct
 from tinygen.kernels.nonlinear_params import logistic_scaling
 from tinygen.kernels.registry import lowering
+from tinygen.kernels import int16
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class LogisticParams(CStruct):
 
 @lowering(ops.Logistic)
 def lower_logistic(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    if int16.is_16x8(graph, op):  # issue 10: ops-b
+        return (int16.logistic_16(graph, op),)
     inp, out = unary_operands(graph, op)
     in_scale, in_zp = quantized(op, inp)
     _, out_zp = quantized(op, out)

@@ -19,6 +19,7 @@ from tinygen.kernels.cvalues import CStruct, Requant
 from tinygen.kernels.logistic import LogisticParams
 from tinygen.kernels.nonlinear_params import logistic_scaling
 from tinygen.kernels.registry import lowering
+from tinygen.kernels import int16
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ def lower_abs(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
 
 @lowering(ops.Tanh)
 def lower_tanh(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
+    if int16.is_16x8(graph, op):  # issue 10: ops-b
+        return (int16.tanh_16(graph, op),)
     inp, out = unary_operands(graph, op)
     in_scale, in_zp = quantized(op, inp)
     try:

@@ -13,6 +13,7 @@ from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.common import compute_out_size, compute_padding, nhwc, quantized, require_rank, require_shape
 from tinygen.kernels.cvalues import HW, CStruct, Range, TensorRef
 from tinygen.kernels.registry import lowering
+from tinygen.kernels import int16
 
 # PoolingPrepare accepts an int8 output whose scale differs from the input's by at most this
 # much (an absolute difference, in double), and requires equal zero points.
@@ -68,6 +69,8 @@ def _lower_pool(graph: Graph, op: Operator, function: str) -> tuple[KernelCall, 
         reads=(inp.index,),
         writes=(out.index,),
     )
+    if int16.is_16x8(graph, op):  # issue 10: ops-b
+        return (int16.pool_16x8(graph, op, call),)
     return (call,)
 
 

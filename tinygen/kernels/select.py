@@ -14,6 +14,7 @@ from tinygen.kernels import (  # noqa: F401,E402
 )
 from tinygen.kernels import binary, data_movement, log_softmax, pointwise, reduce, resize, strided_slice  # noqa: F401,E402  (issue 10: ops engineer)
 from tinygen.kernels import misc_ops  # noqa: F401,E402  (issue 10: ops-a)
+from tinygen.kernels import lstm, resource, svdf  # noqa: F401,E402  (issue 10: ops-b, stateful operators)
 
 
 def lower_graph(graph: Graph) -> tuple[Lowered, ...]:

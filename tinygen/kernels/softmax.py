@@ -21,6 +21,7 @@ from tinygen.kernels.common import activation_reads, quantized, unary_operands
 from tinygen.kernels.cvalues import CStruct, TensorRef
 from tinygen.kernels.nonlinear_params import SOFTMAX_INT8_OUTPUT_SCALE, SOFTMAX_INT16_OUTPUT_SCALE, softmax_scaling
 from tinygen.kernels.registry import lowering
+from tinygen.kernels import int16
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ def check_softmax_output(op: Operator, out: Tensor) -> None:
 @lowering(ops.Softmax)
 def lower_softmax(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     attrs: ops.Softmax = op.attrs
+    if int16.is_16x8(graph, op):  # issue 10: ops-b
+        return (int16.softmax_16(graph, op),)
     inp, out = unary_operands(graph, op, (DType.INT8, DType.INT16))
     if not inp.shape or inp.shape[-1] < 1:
         raise InvalidModelError(f"operator #{op.index} SOFTMAX: input '{inp.name}' has shape {list(inp.shape)}")

@@ -81,6 +81,8 @@ def _check_dataflow(graph: Graph) -> dict[int, int]:
         for i in op.inputs:
             if i == NO_TENSOR or i in inputs or i in written or graph.tensor(i).is_constant:
                 continue
+            if graph.tensor(i).variable:  # state: holds the previous invocation's values
+                continue
             if i in op.outputs:
                 raise InvalidModelError(f"{where} reads its own output {_label(graph.tensor(i))}")
             later = next((o.index for o in graph.operators if i in o.outputs), None)

@@ -36,13 +36,20 @@ class TflmReference:
         subgraph = tflite.Model.GetRootAsModel(model_bytes, 0).Subgraphs(0)
         self._num_inputs = subgraph.InputsLength()
         self._num_outputs = subgraph.OutputsLength()
+        # A model with state (variable tensors) runs its records as one sequence, as the firmware
+        # does: reset before the first only. A stateless one is reset before each (it changes nothing).
+        self._stateful = any(subgraph.Tensors(i).IsVariable() or subgraph.Tensors(i).Type() == tflite.TensorType.RESOURCE
+                             for i in range(subgraph.TensorsLength()))
+        self._started = False
 
     def input_details(self, index: int) -> dict:
         return self._interpreter.get_input_details(index)
 
     def run(self, inputs: list[np.ndarray], tensor_indices: list[int] | None = None) -> ReferenceRun:
         interp = self._interpreter
-        interp.reset()
+        if not (self._stateful and self._started):
+            interp.reset()
+        self._started = True
         for i, x in enumerate(inputs):
             interp.set_input(x, i)
         interp.invoke()

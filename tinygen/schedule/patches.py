@@ -641,8 +641,8 @@ def model_macs(graph: Graph) -> int:
     """Multiply-accumulates of one inference: convolutions and fully connected layers."""
     total = 0
     for op in graph.operators:
-        out = graph.tensor(op.outputs[0])
         if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            out = graph.tensor(op.outputs[0])
             shape = graph.tensor(op.inputs[1]).shape
             per_output = {"CONV_2D": shape[1] * shape[2] * shape[3] if len(shape) == 4 else 0,
                           "DEPTHWISE_CONV_2D": shape[1] * shape[2] if len(shape) == 4 else 0,

@@ -77,6 +77,14 @@ OPTIONS.update({
     "BATCH_TO_SPACE_ND": (schema.BatchToSpaceNDOptionsT, schema.BuiltinOptions.BatchToSpaceNDOptions),
 })
 
+# Recurrent operators (issue 10: ops-b).
+OPTIONS["SVDF"] = (schema.SVDFOptionsT, schema.BuiltinOptions.SVDFOptions)
+OPTIONS["VAR_HANDLE"] = (schema.VarHandleOptionsT, schema.BuiltinOptions.VarHandleOptions)
+OPTIONS["READ_VARIABLE"] = (schema.ReadVariableOptionsT, schema.BuiltinOptions.ReadVariableOptions)
+OPTIONS["ASSIGN_VARIABLE"] = (schema.AssignVariableOptionsT, schema.BuiltinOptions.AssignVariableOptions)
+OPTIONS["UNIDIRECTIONAL_SEQUENCE_LSTM"] = (schema.UnidirectionalSequenceLSTMOptionsT,
+                                           schema.BuiltinOptions.UnidirectionalSequenceLSTMOptions)
+
 ACTIVATIONS = {
     "NONE": schema.ActivationFunctionType.NONE,
     "RELU": schema.ActivationFunctionType.RELU,

@@ -21,5 +21,7 @@
 #include "tinygen/tg_copy_window.h"
 #include "tinygen/tg_wide.h"
 #include "tinygen/tg_misc_ops.h"
+#include "tinygen/tg_recurrent.h"
+#include "tinygen/tg_int16.h"
 
 #endif /* TINYGEN_TG_KERNELS_H */

@@ -1,0 +1,12 @@
+/* FULLY_CONNECTED 16x8 with an int32 bias and accumulator. */
+#define TG_ACC_T int32_t
+#define TG_REQUANTIZE tg_requantize
+#include "tg_fc_s16_body.h"
+
+void tg_fully_connected_s16_b32(const tg_fc_params_t *params, const tg_channel_requant_t *requant,
+                                int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                const int16_t *input, const int8_t *filter, const int32_t *bias,
+                                int16_t *output)
+{
+    tg_fc_s16_body(params, requant, batches, accum_depth, output_depth, input, filter, bias, output);
+}

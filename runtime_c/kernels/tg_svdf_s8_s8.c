@@ -1,0 +1,10 @@
+/* SVDF, int8 throughout (state and time weights too): TFLM's EvalInt8SvdfReference. */
+#define TG_SVDF_STATE_T int8_t
+#include "tg_svdf_body.h"
+
+void tg_svdf_s8_s8(const tg_svdf_params_t *params, const int8_t *input, const int8_t *weights_feature,
+                   const int8_t *weights_time, const int32_t *bias, int8_t *state,
+                   int8_t *output, int32_t *scratch)
+{
+    tg_svdf_body(params, input, weights_feature, weights_time, bias, state, output, scratch);
+}

@@ -55,8 +55,6 @@ EXPECTED_OPERATORS = {
 
 # Operators other engineers are adding (issue 10); the lead removes these marks at merge.
 NOT_YET = {
-    "lstm_kws": "needs UNIDIRECTIONAL_SEQUENCE_LSTM and its variable (state) tensors (ops-b)",
-    "cnn_16x8": "needs int16 activations, 16x8 (ops-b)",
 }
 
 QEMU_DEFAULT = ("detector_head",)  # resizing and concatenation; the rest of the QEMU runs are -m long

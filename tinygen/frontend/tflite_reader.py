@@ -958,6 +958,9 @@ def _check_static_and_quantized(tensors, inputs, outputs, operators, source: str
     for i in inputs:
         if tensors[i].is_constant:
             raise InvalidModelError(f"graph input {i} '{tensors[i].name}' is a constant")
+    for i in (*inputs, *outputs):
+        if tensors[i].variable:
+            raise UnsupportedModelError(f"graph input or output {i} '{tensors[i].name}' is a variable tensor (state)")
 
 
 # The integer activation types tinygen computes on; a model with none of them is a float model.
@@ -1178,6 +1181,3 @@ def _check_types(attrs, inputs, outputs, tensors) -> None:  # noqa: F811  (float
             raise _Unsupported(f"{len(outputs)} outputs")
         return  # every operand float32: checked by the parser
     _check_int8_types(attrs, inputs, outputs, tensors)
-    for i in (*inputs, *outputs):
-        if tensors[i].variable:
-            raise UnsupportedModelError(f"graph input or output {i} '{tensors[i].name}' is a variable tensor (state)")

@@ -430,3 +430,9 @@ def choose_variant(graph: Graph, call: KernelCall, isa_features: frozenset[str])
     _, variant, args = best
     chosen = dataclasses.replace(variant.make(graph, call, args), function=variant.function)
     return chosen, Choice(call.op_index, variant.function, tuple(considered))
+
+
+# The DSP extension's in-place variants (tinygen/kernels/variants_dsp.py), registered here.
+from tinygen.kernels.variants_dsp import DSP_VARIANTS  # noqa: E402  (it builds on this module's names)
+
+VARIANTS = VARIANTS + DSP_VARIANTS

@@ -82,8 +82,8 @@ def test_copied_windows_allow_more_than_the_reference_walk():
 # --- the in-place DSP variants over their input -------------------------------------------------
 
 INPLACE_DW_CASES = [
-    dict(in_hw=(6, 7), in_c=8),                      # two groups of 4 channels (ring 9 x 4 in a 42-byte plane)
-    dict(in_hw=(25, 5), in_c=64),                    # KWS's shape: groups of 16
+    dict(in_hw=(6, 7), in_c=8),                      # two passes of 4 channels, a ring of 9 pixels
+    dict(in_hw=(25, 5), in_c=64),                    # KWS's shape
     dict(in_hw=(7, 6), in_c=12, kernel=(5, 5)),      # padding 2: lag 2 rows and 2 pixels
     dict(in_hw=(5, 4), in_c=8, batch=2),
     dict(in_hw=(6, 5), in_c=4, kernel=(3, 1), activation="RELU6"),

@@ -9,8 +9,8 @@ kernels to halve its arena; these variants replace them on a DSP core and keep t
   pixel itself, widened to int16 in scratch before any output of that pixel is written (the same
   bytes of scratch, 2 x channels, as the in-place kernel's copy of two pixels);
 - `tg_depthwise_conv_s8_inplace_dsp` (runtime_c/include/tinygen/tg_dsp.h) replaces
-  `tg_depthwise_conv_s8_inplace`: a group of channels at a time, outputs held back in a ring of
-  lag + 1 pixels (at most the plane the in-place kernel copies).
+  `tg_depthwise_conv_s8_inplace`: four channels at a time over the whole image, their outputs held
+  back in a ring of lag + 1 pixels (4 x (padding.h x in_w + padding.w + 1) bytes of scratch).
 
 Each in-place kernel is also registered as its own variant with its cost, so the registry says
 what the DSP variant saves (inspect, the greedy choice in pipeline._choose_variants).
@@ -48,7 +48,6 @@ class DepthwiseInplaceDspParams(CStruct):
     output_offset: int
     padding: HW
     activation: Range
-    group: int
     lag: int
 
 
@@ -77,14 +76,9 @@ def _make_inplace_conv_wide(graph: Graph, call: KernelCall, a: InplaceConvArgs) 
 
 # --- tg_depthwise_conv_s8_inplace -> tg_depthwise_conv_s8_inplace_dsp ------------------------------
 
-def depthwise_ring(a: DepthwiseArgs) -> tuple[int, int]:
-    """(group, lag) of tg_depthwise_conv_s8_inplace_dsp: lag = padding.h * in_w + padding.w pixels
-    held back; channels per group the most (a multiple of 4) whose ring of lag + 1 pixels fits in the
-    plane tg_depthwise_conv_s8_inplace copies (in_h * in_w bytes), at least 4."""
-    i, p = a.input_dims, a.params.padding
-    lag = p.h * i.w + p.w
-    group = (i.h * i.w // (lag + 1)) // 4 * 4
-    return min(max(group, 4), i.c), lag
+def depthwise_lag(a: DepthwiseArgs) -> int:
+    """The output pixels tg_depthwise_conv_s8_inplace_dsp holds back: padding.h * in_w + padding.w."""
+    return a.params.padding.h * a.input_dims.w + a.params.padding.w
 
 
 def _inplace_depthwise_dsp_why_not(graph: Graph, a: InplaceDepthwiseArgs) -> str | None:
@@ -128,9 +122,9 @@ def _make_inplace_depthwise_dsp(graph: Graph, call: KernelCall, a: InplaceDepthw
     rows = depthwise_rows(graph, a.filter)
     assert rows is not None
     p = a.params
-    group, lag = depthwise_ring(a)
+    lag = depthwise_lag(a)
     params = DepthwiseInplaceDspParams(input_offset=p.input_offset, output_offset=p.output_offset,
-                                       padding=p.padding, activation=p.activation, group=group, lag=lag)
+                                       padding=p.padding, activation=p.activation, lag=lag)
     args = (
         KernelArg("params", params),
         KernelArg("channels", wide_channels(graph, a.bias, rows, p.input_offset, a.requant)),
@@ -143,7 +137,7 @@ def _make_inplace_depthwise_dsp(graph: Graph, call: KernelCall, a: InplaceDepthw
         KernelArg("ring", ScratchRef()),
     )
     return dataclasses.replace(call, function="tg_depthwise_conv_s8_inplace_dsp", args=args,
-                               scratch_bytes=group * (lag + 1))  # TG_DEPTHWISE_CONV_S8_INPLACE_DSP_BUFFER_SIZE
+                               scratch_bytes=4 * (lag + 1))  # TG_DEPTHWISE_CONV_S8_INPLACE_DSP_BUFFER_SIZE
 
 
 _ALWAYS = lambda graph, a: None  # noqa: E731  (the in-place kernels take every call the in-place stage gave them)

@@ -107,6 +107,14 @@ def _pixelwise_inplace(call: KernelCall) -> tuple[Overlap, ...]:
     return (Overlap("input", "output", step if step >= 0 else pixels * step),)
 
 
+def _rows_read_while_written(call: KernelCall) -> tuple[Overlap, ...]:
+    """tg_fully_connected_s8_dsp reads input row b in place while it writes output row b (four
+    outputs at a time), so all of row b's outputs may be written while row b's first byte is still
+    to be read."""
+    batches, depth, units = _arg(call, "batches"), _arg(call, "accum_depth"), _arg(call, "output_depth")
+    return (Overlap("input", "output", min(b * depth - (b + 1) * units for b in range(batches))),)
+
+
 # C function -> its contracts for one call. Only kernels whose loop order was read are here.
 CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_conv_s8": _conv_contract(1),
@@ -134,6 +142,7 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_conv_s8_wide": _conv_contract(1, copied=True),
     "tg_depthwise_conv_s8_wide": _conv_contract(1),
     "tg_fully_connected_s8_wide": _rows_copied,
+    "tg_fully_connected_s8_dsp": _rows_read_while_written,
     # tg_depthwise_conv_s8_inplace_dsp (tinygen/tg_dsp.h): exactly over its input, or apart
     "tg_depthwise_conv_s8_inplace_dsp": lambda call: (Overlap("input", "output", 0, min_delta=0),),
 }

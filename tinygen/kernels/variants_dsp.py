@@ -24,10 +24,13 @@ from typing import ClassVar
 
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.cvalues import HW, CStruct, Range, ScratchRef
+import numpy as np
+
+from tinygen.kernels.cvalues import HW, ConstArray, CStruct, Range, ScratchRef
 from tinygen.kernels.variants import (
-    ConvArgs, DepthwiseArgs, Variant, _conv_wide_why_not, _make_conv_wide, _output_elements, _quantize_multiplier_range,
-    _wide_dot_cost, _FAST_PER_OUTPUT, depthwise_rows, depthwise_wide_weights, wide_channels, wide_requant_why_not,
+    WIDE_ROWS, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not, _fc_wide_why_not,
+    _make_conv_wide, _output_elements, _quantize_multiplier_range, _wide_dot_cost, _FAST_PER_OUTPUT, depthwise_rows,
+    depthwise_wide_weights, filter_rows, round_up, wide_channels, wide_requant_why_not,
 )
 
 
@@ -140,9 +143,83 @@ def _make_inplace_depthwise_dsp(graph: Graph, call: KernelCall, a: InplaceDepthw
                                scratch_bytes=4 * (lag + 1))  # TG_DEPTHWISE_CONV_S8_INPLACE_DSP_BUFFER_SIZE
 
 
+# --- tg_fully_connected_s8_dsp: FULLY_CONNECTED, and CONV_2D 1x1 as an FC over its pixels -------------
+
+def dsp_weights(rows: np.ndarray) -> ConstArray:
+    """[out][depth] int8 weights as tg_fully_connected_s8_dsp reads them: depth padded to a multiple
+    of 4, rows to a multiple of WIDE_ROWS (zeros); per block of rows, per four k, for each row the
+    int16 pairs (w0, w2) and (w1, w3) (SXTB16's order of the input bytes), w0 and w1 in the low halves."""
+    out, depth = rows.shape
+    padded = np.zeros((round_up(out, WIDE_ROWS), round_up(depth, 4)), dtype=np.int64)
+    padded[:out, :depth] = rows
+    # [block][row][kb][k] -> [block][kb][row][k], then k (0, 2) and (1, 3) as the two words
+    quads = padded.reshape(-1, WIDE_ROWS, padded.shape[1] // 4, 4).transpose(0, 2, 1, 3)
+    lo, hi = quads[..., [0, 1]], quads[..., [2, 3]]
+    words = (lo & 0xFFFF) | ((hi & 0xFFFF) << 16)
+    return ConstArray("int32_t", words.reshape(-1).astype(np.uint32).view(np.int32))
+
+
+def _dsp_dot_cost(rows_of: int, depth: int, channels: int) -> int:
+    """rows_of input rows of depth against channels rows: 17 instructions per 16 MACs of the padded
+    block (one load and two SXTB16 per four k, shared by the block's four rows), ~20 per block of
+    four channels, ~14 per output (the wide epilogue); no widening of the input."""
+    depth_padded, rows = round_up(depth, 4), round_up(channels, WIDE_ROWS)
+    return rows_of * (rows * depth_padded * 17 // 16 + rows // WIDE_ROWS * 20 + channels * 14)
+
+
+def _make_fc_dsp_call(graph: Graph, call: KernelCall, a: ConvArgs | FullyConnectedArgs, batches: int, depth: int,
+                      units: int) -> KernelCall:
+    rows = filter_rows(graph, a.filter)
+    assert rows is not None and rows.shape == (units, depth)
+    p = a.params
+    params = FcWideParams(output_offset=p.output_offset, activation=p.activation, depth_padded=round_up(depth, 4))
+    args = (
+        KernelArg("params", params),
+        KernelArg("channels", wide_channels(graph, a.bias, rows, p.input_offset, a.requant)),
+        KernelArg("batches", batches),
+        KernelArg("accum_depth", depth),
+        KernelArg("output_depth", units),
+        KernelArg("input", a.input),
+        KernelArg("filter", dsp_weights(rows)),
+        KernelArg("output", a.output),
+    )
+    return dataclasses.replace(call, function="tg_fully_connected_s8_dsp", args=args, scratch_bytes=0)
+
+
+def _fc_dsp_cost(a: FullyConnectedArgs) -> int:
+    return _dsp_dot_cost(a.batches, a.accum_depth, a.output_depth)
+
+
+def _make_fc_dsp(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> KernelCall:
+    return _make_fc_dsp_call(graph, call, a, a.batches, a.accum_depth, a.output_depth)
+
+
+def _pointwise_dsp_why_not(graph: Graph, a: ConvArgs) -> str | None:
+    p, f = a.params, a.filter_dims
+    if (f.h, f.w) != (1, 1) or (p.stride.h, p.stride.w) != (1, 1) or (p.padding.h, p.padding.w) != (0, 0):
+        return "not a 1x1 convolution with stride 1 and no padding"
+    if (a.input_dims.h, a.input_dims.w) != (a.output_dims.h, a.output_dims.w):
+        return "output pixels differ from the input's"
+    return _conv_wide_why_not(graph, a)
+
+
+def _pointwise_dsp_cost(a: ConvArgs) -> int:
+    o = a.output_dims
+    return _dsp_dot_cost(o.n * o.h * o.w, a.filter_dims.c, o.c)
+
+
+def _make_pointwise_dsp(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
+    o = a.output_dims
+    return _make_fc_dsp_call(graph, call, a, o.n * o.h * o.w, a.filter_dims.c, o.c)
+
+
 _ALWAYS = lambda graph, a: None  # noqa: E731  (the in-place kernels take every call the in-place stage gave them)
 
 DSP_VARIANTS: tuple[Variant, ...] = (
+    Variant("tg_fully_connected_s8_dsp", "tg_fully_connected_s8", FullyConnectedArgs, frozenset({"dsp"}),
+            _fc_wide_why_not, _fc_dsp_cost, _make_fc_dsp),
+    Variant("tg_fully_connected_s8_dsp", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _pointwise_dsp_why_not,
+            _pointwise_dsp_cost, _make_pointwise_dsp),
     Variant("tg_conv_1x1_s8_inplace", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset(), _ALWAYS,
             _inplace_conv_cost),
     Variant("tg_conv_s8_wide", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset({"dsp"}), _conv_wide_why_not,

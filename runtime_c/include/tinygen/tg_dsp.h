@@ -9,6 +9,7 @@
 #define TINYGEN_TG_DSP_H
 
 #include "tinygen/tg_types.h"
+#include "tinygen/tg_wide.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,6 +36,16 @@ void tg_depthwise_conv_s8_inplace_dsp(const tg_depthwise_inplace_dsp_params_t *p
 
 /* Scratch bytes of tg_depthwise_conv_s8_inplace_dsp: the ring of lag + 1 pixels of four channels. */
 #define TG_DEPTHWISE_CONV_S8_INPLACE_DSP_BUFFER_SIZE(lag) (4 * ((lag) + 1))
+
+/* FULLY_CONNECTED without weight zero point, and CONV_2D 1x1 with stride 1 and no padding (an FC over
+ * the pixels): the wide variant's arithmetic without its scratch. The int8 input is read in place,
+ * four values per load, SXTB16 splitting them into (x0, x2) and (x1, x3); the weights, widened to
+ * int16 at generation time, are packed in that order: per block of TG_WIDE_ROWS rows, per four k,
+ * for each row the words (w0, w2) and (w1, w3). Depth and rows padded with zero weights. channels:
+ * tg_wide.h's per-channel words (the input offset folded into the bias). params: tg_fc_wide_params_t. */
+void tg_fully_connected_s8_dsp(const tg_fc_wide_params_t *params, const int32_t *channels,
+                               int32_t batches, int32_t accum_depth, int32_t output_depth,
+                               const int8_t *input, const int32_t *filter, int8_t *output);
 
 #ifdef __cplusplus
 }

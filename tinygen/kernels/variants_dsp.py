@@ -159,16 +159,30 @@ def dsp_weights(rows: np.ndarray) -> ConstArray:
     return ConstArray("int32_t", words.reshape(-1).astype(np.uint32).view(np.int32))
 
 
-def _dsp_dot_cost(rows_of: int, depth: int, channels: int) -> int:
+def narrow_weights(rows: np.ndarray) -> ConstArray:
+    """[out][depth] int8 weights as tg_fully_connected_s8_dsp_narrow reads them: padded as dsp_weights;
+    per block of rows, per four k, one word per row holding its four weights in order (w0 lowest)."""
+    out, depth = rows.shape
+    padded = np.zeros((round_up(out, WIDE_ROWS), round_up(depth, 4)), dtype=np.int8)
+    padded[:out, :depth] = rows
+    quads = padded.reshape(-1, WIDE_ROWS, padded.shape[1] // 4, 4).transpose(0, 2, 1, 3)
+    return ConstArray("int32_t", np.ascontiguousarray(quads).reshape(-1).view("<i4").astype(np.int32))
+
+
+def _dsp_dot_cost(rows_of: int, depth: int, channels: int, per_16_macs: int = 17) -> int:
     """rows_of input rows of depth against channels rows: 17 instructions per 16 MACs of the padded
-    block (one load and two SXTB16 per four k, shared by the block's four rows), ~20 per block of
-    four channels, ~14 per output (the wide epilogue); no widening of the input."""
+    block (one load and two SXTB16 per four k, shared by the block's four rows; 25 where the int8
+    weights are split too), ~20 per block of four channels, ~14 per output (the wide epilogue); no
+    widening of the input."""
     depth_padded, rows = round_up(depth, 4), round_up(channels, WIDE_ROWS)
-    return rows_of * (rows * depth_padded * 17 // 16 + rows // WIDE_ROWS * 20 + channels * 14)
+    return rows_of * (rows * depth_padded * per_16_macs // 16 + rows // WIDE_ROWS * 20 + channels * 14)
+
+
+NARROW_PER_16_MACS = 25
 
 
 def _make_fc_dsp_call(graph: Graph, call: KernelCall, a: ConvArgs | FullyConnectedArgs, batches: int, depth: int,
-                      units: int) -> KernelCall:
+                      units: int, narrow: bool = False) -> KernelCall:
     rows = filter_rows(graph, a.filter)
     assert rows is not None and rows.shape == (units, depth)
     p = a.params
@@ -180,10 +194,11 @@ def _make_fc_dsp_call(graph: Graph, call: KernelCall, a: ConvArgs | FullyConnect
         KernelArg("accum_depth", depth),
         KernelArg("output_depth", units),
         KernelArg("input", a.input),
-        KernelArg("filter", dsp_weights(rows)),
+        KernelArg("filter", narrow_weights(rows) if narrow else dsp_weights(rows)),
         KernelArg("output", a.output),
     )
-    return dataclasses.replace(call, function="tg_fully_connected_s8_dsp", args=args, scratch_bytes=0)
+    function = "tg_fully_connected_s8_dsp_narrow" if narrow else "tg_fully_connected_s8_dsp"
+    return dataclasses.replace(call, function=function, args=args, scratch_bytes=0)
 
 
 def _fc_dsp_cost(a: FullyConnectedArgs) -> int:
@@ -213,6 +228,24 @@ def _make_pointwise_dsp(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCa
     return _make_fc_dsp_call(graph, call, a, o.n * o.h * o.w, a.filter_dims.c, o.c)
 
 
+def _fc_narrow_cost(a: FullyConnectedArgs) -> int:
+    return _dsp_dot_cost(a.batches, a.accum_depth, a.output_depth, NARROW_PER_16_MACS)
+
+
+def _make_fc_narrow(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> KernelCall:
+    return _make_fc_dsp_call(graph, call, a, a.batches, a.accum_depth, a.output_depth, narrow=True)
+
+
+def _pointwise_narrow_cost(a: ConvArgs) -> int:
+    o = a.output_dims
+    return _dsp_dot_cost(o.n * o.h * o.w, a.filter_dims.c, o.c, NARROW_PER_16_MACS)
+
+
+def _make_pointwise_narrow(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
+    o = a.output_dims
+    return _make_fc_dsp_call(graph, call, a, o.n * o.h * o.w, a.filter_dims.c, o.c, narrow=True)
+
+
 _ALWAYS = lambda graph, a: None  # noqa: E731  (the in-place kernels take every call the in-place stage gave them)
 
 DSP_VARIANTS: tuple[Variant, ...] = (
@@ -220,6 +253,10 @@ DSP_VARIANTS: tuple[Variant, ...] = (
             _fc_wide_why_not, _fc_dsp_cost, _make_fc_dsp),
     Variant("tg_fully_connected_s8_dsp", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _pointwise_dsp_why_not,
             _pointwise_dsp_cost, _make_pointwise_dsp),
+    Variant("tg_fully_connected_s8_dsp_narrow", "tg_fully_connected_s8", FullyConnectedArgs, frozenset({"dsp"}),
+            _fc_wide_why_not, _fc_narrow_cost, _make_fc_narrow),
+    Variant("tg_fully_connected_s8_dsp_narrow", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _pointwise_dsp_why_not,
+            _pointwise_narrow_cost, _make_pointwise_narrow),
     Variant("tg_conv_1x1_s8_inplace", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset(), _ALWAYS,
             _inplace_conv_cost),
     Variant("tg_conv_s8_wide", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset({"dsp"}), _conv_wide_why_not,

@@ -47,6 +47,12 @@ void tg_fully_connected_s8_dsp(const tg_fc_wide_params_t *params, const int32_t 
                                int32_t batches, int32_t accum_depth, int32_t output_depth,
                                const int8_t *input, const int32_t *filter, int8_t *output);
 
+/* The same with int8 weights (no flash beyond the model's): per block of TG_WIDE_ROWS rows, per four
+ * k, one word per row holding its four weights in order; SXTB16 splits them as it splits the input. */
+void tg_fully_connected_s8_dsp_narrow(const tg_fc_wide_params_t *params, const int32_t *channels,
+                                      int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                      const int8_t *input, const int32_t *filter, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,7 +22,7 @@ from ops.test_conv import conv_model
 from ops.test_depthwise import dw_model
 from ops.test_fully_connected import fc_model
 from test_inplace import ALIGNMENT, check_tight, extreme_records, tight_compile
-from test_variants import WIDE_REALS
+from test_variants import INT32_MAX, INT32_MIN, WIDE_REALS, extreme_model
 from tinygen.boards.catalog import load_board
 from tinygen.flow import run_on_board
 from tinygen.kernels.call import KernelCall
@@ -30,14 +30,19 @@ from tinygen.kernels.optimised import KernelSet
 from tinygen.kernels.overlap import window_walk_delta
 from tinygen.kernels.cvalues import Dims
 from tinygen.plan.arena import check_no_overlap
-from tinygen.pipeline import compile_bytes
+from tinygen.frontend.tflite_reader import parse_tflite
+from tinygen.pipeline import compile_bytes, estimated_flash
 from tinygen.testing.compare import compare_on_host
 from tinygen.testing.model_builder import ModelBuilder
 
 from conftest import kernel_functions, mlperf_model
 
 DSP = frozenset({"dsp"})
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def pointwise_extreme_model(seed: int, in_zp: int, out_zp: int) -> bytes:
+    """A 1x1 convolution (an FC over its pixels) with extreme values: the chain's last layer alone."""
+    return chain_model(seed, (in_zp, in_zp, in_zp, out_zp), hw=(3, 5), layers=("conv",))
 
 
 # --- the wide variants over their input (the tightest placement their contract allows) -------------
@@ -68,6 +73,27 @@ def test_wide_depthwise_over_its_input(tmp_path, case):
 def test_wide_fully_connected_over_its_input(tmp_path):
     check_tight(tmp_path, fc_model(13, batches=3, depth=37, units=7, per_channel=True), KernelSet.OPTIMISED,
                 features=DSP, expect="tg_fully_connected_s8_wide")
+
+
+# --- the scratch-free FC / 1x1 conv (int16 weights, or int8 split at run time) ------------------
+
+FC_DSP = {"tg_fully_connected_s8_dsp": frozenset({"tg_fully_connected_s8_wide", "tg_conv_s8_wide",
+                                                   "tg_fully_connected_s8_dsp_narrow"}),
+          "tg_fully_connected_s8_dsp_narrow": frozenset({"tg_fully_connected_s8_wide", "tg_conv_s8_wide",
+                                                          "tg_fully_connected_s8_dsp"})}
+FC_DSP_MODELS = {
+    "fc-depth37": lambda: fc_model(13, batches=3, depth=37, units=7, per_channel=True),
+    "pointwise": lambda: conv_model(13, kernel=(1, 1), in_hw=(5, 4), in_c=19, out_c=9),
+    "fc-extreme": lambda: extreme_model("fc", 5, -128, 127, reals=WIDE_REALS),
+    "pointwise-extreme": lambda: pointwise_extreme_model(6, 127, -128),
+}
+
+
+@pytest.mark.parametrize("function", sorted(FC_DSP))
+@pytest.mark.parametrize("name", sorted(FC_DSP_MODELS))
+def test_fully_connected_dsp_over_its_input(tmp_path, name, function):
+    check_tight(tmp_path, FC_DSP_MODELS[name](), KernelSet.OPTIMISED, features=DSP, exclude=FC_DSP[function],
+                expect=function)
 
 
 def test_copied_windows_allow_more_than_the_reference_walk():
@@ -129,7 +155,7 @@ def _scales(in_scale: float, reals: list[float]) -> tuple[float, list[float]]:
 
 
 def chain_model(seed: int, zero_points: tuple[int, int, int, int], hw=(6, 7), reals=WIDE_REALS,
-                kernel=(3, 3), near_limit=True, activation="NONE") -> bytes:
+                kernel=(3, 3), near_limit=True, activation="NONE", layers=("conv", "dw", "conv")) -> bytes:
     """1x1 conv -> depthwise (SAME, stride 1) -> 1x1 conv, all channels len(reals): the depthwise and
     the last conv read their inputs for the last time, so the default runs them in place. Weights at
     -128/-127/127; with near_limit the biases bring the accumulators within a few products of the
@@ -140,14 +166,15 @@ def chain_model(seed: int, zero_points: tuple[int, int, int, int], hw=(6, 7), re
     scale = 0.05
     x = b.tensor([1, *hw, channels], scale=scale, zero_point=zero_points[0])
     first = x
-    for layer, (kind, zp) in enumerate(zip(("conv", "dw", "conv"), zero_points[1:])):
-        out_scale, w_scales = _scales(scale, reals if layer else [0.3] * channels)
+    for layer, (kind, zp) in enumerate(zip(layers, zero_points[1:])):
+        extreme = layer or len(layers) == 1
+        out_scale, w_scales = _scales(scale, reals if extreme else [0.3] * channels)
         shape = [channels, 1, 1, channels] if kind == "conv" else [1, *kernel, channels]
         taps = channels if kind == "conv" else kernel[0] * kernel[1]
         weights = rng.choice(np.array([-128, -127, 127], dtype=np.int8), size=shape)
         w = b.tensor(shape, scale=w_scales, zero_point=0, data=weights, quant_axis=0 if kind == "conv" else 3)
         worst = taps * 128 * 255
-        if near_limit and layer:
+        if near_limit and extreme:
             bias = np.where(np.arange(channels) % 2 == 0, INT32_MAX - worst - 1, INT32_MIN + worst + 1)
         else:
             bias = rng.integers(-20000, 20000, size=channels)
@@ -201,7 +228,7 @@ def test_chain_is_clean_under_sanitizers(tmp_path, name):
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("name", ["zp-128", "relu6-5x5"])
+@pytest.mark.parametrize("name", ["zp-128", pytest.param("relu6-5x5", marks=pytest.mark.long)])
 def test_chain_with_extreme_values_on_the_m4(tmp_path, name):
     model_bytes = chain_model(5, **CHAINS[name])
     _in_place_dsp(model_bytes)
@@ -217,6 +244,37 @@ def test_chain_with_extreme_values_on_the_m4(tmp_path, name):
                                  capture_output=True, text=True, check=True).stdout
     body = disassembly.split("<tg_depthwise_conv_s8_inplace_dsp>:")[1].split("\n\n")[0]
     assert "\tsmlabb\t" in body and "\tsxtb16\t" in body  # the DSP path, not the portable C
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name, flash_left, function", [
+    ("fc-extreme", None, "tg_fully_connected_s8_dsp"),
+    ("pointwise-extreme", 160, "tg_fully_connected_s8_dsp_narrow"),
+    pytest.param("pointwise-extreme", None, "tg_fully_connected_s8_dsp", marks=pytest.mark.long),
+    pytest.param("fc-extreme", 160, "tg_fully_connected_s8_dsp_narrow", marks=pytest.mark.long),
+], ids=["fc-int16", "pointwise-int8", "pointwise-int16", "fc-int8"])
+def test_fully_connected_dsp_on_the_m4(tmp_path, name, flash_left, function):
+    """The extreme FC and 1x1 conv with the scratch-free variants (the wide one's scratch would raise a
+    one-layer model's arena); a flash budget 160 B over the model leaves the layer its int8 weights
+    (the narrow variant's per-channel words fit, the widened weights do not)."""
+    model_bytes = FC_DSP_MODELS[name]()
+    model = tmp_path / f"{name}.tflite"
+    model.write_bytes(model_bytes)
+    board = load_board("mps2-an386")
+    flash_budget = None if flash_left is None else estimated_flash(parse_tflite(model_bytes), board) + flash_left
+    compiled = compile_bytes(model_bytes, board=board, flash_budget=flash_budget)
+    assert kernel_functions(compiled.lowered) == [function]
+    records = np.stack([r[0] for r in extreme_records(compiled)])
+    inputs = tmp_path / "inputs.npy"
+    np.save(inputs, records)
+    report = run_on_board(model, "mps2-an386", tmp_path / "build", inputs_file=inputs, timeout_s=120,
+                          flash_budget=flash_budget)
+    assert report.bit_exact, report
+    elf = next((tmp_path / "build").rglob("*.elf"))
+    disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    body = disassembly.split(f"<{function}>:")[1].split("\n\n")[0]
+    assert "\tsmlad\t" in body and "\tsxtb16\t" in body
 
 
 def test_kws_keeps_its_arena_with_the_dsp_variants():

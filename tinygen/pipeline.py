@@ -138,16 +138,26 @@ def _choose_variants(graph: Graph, lowered: tuple[Lowered, ...], features: froze
 
     limit, taken = arena(set()) if keep_arena else 0, set()
     for position in sorted(offers, key=lambda i: -merit(i)):
-        twin = lowered[position].function
-        if flash_room is not None and added[position] > flash_room:
-            choices[position] = _noted(offers[position][1], twin, f"the variant's data (+{added[position]} B) "
-                                                                  f"exceeds the flash left ({flash_room} B)")
-        elif keep_arena and arena(taken | {position}) > limit:
-            choices[position] = _noted(offers[position][1], twin, "the variant would raise the arena")
-        else:
-            taken.add(position)
-            choices[position] = offers[position][1]
-            flash_room = None if flash_room is None else flash_room - max(added[position], 0)
+        twin, refused, refusals = lowered[position].function, frozenset(), ()
+        while True:  # the cheapest variant, then the next where one is refused (e.g. one without scratch)
+            if flash_room is not None and added[position] > flash_room:
+                note = f"the variant's data (+{added[position]} B) exceeds the flash left ({flash_room} B)"
+            elif keep_arena and arena(taken | {position}) > limit:
+                note = "the variant would raise the arena"
+            else:
+                taken.add(position)
+                choices[position] = offers[position][1]
+                flash_room = None if flash_room is None else flash_room - max(added[position], 0)
+                break
+            refused |= {offers[position][0].function}
+            following = board_variant(graph, lowered[position], features, refused)
+            if following is None or following[0].function == twin:
+                choices[position] = _noted(offers[position][1], twin, note)
+                break
+            refusals += ((f"not {offers[position][0].function}", note),)
+            offers[position] = (following[0], Choice(following[1].op_index, following[1].function,
+                                                     following[1].considered + refusals))
+            added[position] = _flash_added(graph, lowered[position], following[0])
     return with_variants(taken), tuple(choices[i] for i in sorted(choices, key=lambda i: lowered[i].op_index))
 
 

@@ -171,11 +171,34 @@ static inline tg_acc4_t tg_wide_start(const int32_t *channel, int32_t word)
     return acc;
 }
 
+/* y saturated to int8: SSAT on the DSP extension; the clamp to [-128, 127] elsewhere. */
+static inline int8_t tg_saturate_s8(int32_t y)
+{
+#if TG_SIMD_DSP
+    return (int8_t)__ssat(y, 8);
+#else
+    return (int8_t)tg_clamp(y, -128, 127);
+#endif
+}
+
+/* The same as tg_wide_output where the activation is the whole int8 range (no clamp but int8's). */
+static inline int8_t tg_wide_output_s8(int32_t acc, const int32_t *channel, int32_t output_offset)
+{
+    return tg_saturate_s8(tg_wide_requantize(acc, channel[1], channel[2], channel[3]) + output_offset);
+}
+
 /* The outputs of one row block: `rows` (at most TG_WIDE_ROWS) channels from channel's data on. */
 static inline int8_t *tg_wide_outputs(tg_acc4_t acc, const int32_t *channel, int32_t rows, tg_wide_epilogue_t e,
                                       int8_t *output)
 {
     const int32_t step = TG_WIDE_CHANNEL_WORDS;
+    if (rows == TG_WIDE_ROWS && e.min == -128 && e.max == 127) {  /* no activation clamp: SSAT alone */
+        output[0] = tg_wide_output_s8(acc.a0, channel, e.output_offset);
+        output[1] = tg_wide_output_s8(acc.a1, channel + step, e.output_offset);
+        output[2] = tg_wide_output_s8(acc.a2, channel + 2 * step, e.output_offset);
+        output[3] = tg_wide_output_s8(acc.a3, channel + 3 * step, e.output_offset);
+        return output + TG_WIDE_ROWS;
+    }
     if (rows == TG_WIDE_ROWS) {
         output[0] = tg_wide_output(acc.a0, channel, e);
         output[1] = tg_wide_output(acc.a1, channel + step, e);

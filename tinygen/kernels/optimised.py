@@ -52,10 +52,11 @@ def twin_reference(function: str) -> str | None:
                  and v.function.endswith("_fast")), None)
 
 
-def board_variant(graph: Graph, call: KernelCall, isa_features: frozenset[str]) -> tuple[KernelCall, Choice] | None:
+def board_variant(graph: Graph, call: KernelCall, isa_features: frozenset[str],
+                  exclude: frozenset[str] = frozenset()) -> tuple[KernelCall, Choice] | None:
     """The registry's choice for a call that holds a `_fast` twin (or its reference), on a board with
-    isa_features; None where the call has no reference kernel in the registry."""
+    isa_features, without the variants in exclude; None where the call has no reference kernel in the registry."""
     reference = twin_reference(call.function) or call.function
     if not any(v.replaces == reference for v in VARIANTS):
         return None
-    return choose_variant(graph, dataclasses.replace(call, function=reference, overlaps=()), isa_features)
+    return choose_variant(graph, dataclasses.replace(call, function=reference, overlaps=()), isa_features, exclude)

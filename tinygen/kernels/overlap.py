@@ -28,9 +28,12 @@ def _arg(call: KernelCall, name: str) -> CValue:
 
 
 def window_walk_delta(in_dims: Dims, out_dims: Dims, filter_h: int, filter_w: int, stride_h: int, stride_w: int,
-                      pad_h: int, pad_w: int, pixels_per_block: int) -> int:
+                      pad_h: int, pad_w: int, pixels_per_block: int, copied: bool = False) -> int:
     """max_delta (bytes, int8 input and output) of a kernel walking output pixels in raster order,
-    reading for each pixel the window that starts at (y*stride - pad, x*stride - pad)."""
+    reading for each pixel the window that starts at (y*stride - pad, x*stride - pad). copied: the
+    kernel copies a pixel's whole window (to scratch) before it writes any of the pixel's outputs,
+    so while it writes them only the later pixels' windows are still to be read (none after the
+    last: the input's end bounds it, conservatively)."""
     n, h, w, c = in_dims.n, in_dims.h, in_dims.w, in_dims.c
     oy, ox = np.meshgrid(np.arange(out_dims.h), np.arange(out_dims.w), indexing="ij")
     rows = np.clip(oy * stride_h - pad_h, 0, h - 1)
@@ -39,19 +42,29 @@ def window_walk_delta(in_dims: Dims, out_dims: Dims, filter_h: int, filter_w: in
     first_read = np.concatenate([b * h * w * c + first_read for b in range(n)])
     # The lowest byte still to be read while a pixel is written: this pixel's window or a later one's.
     still_read = np.minimum.accumulate(first_read[::-1])[::-1]
+    if copied:
+        still_read = np.append(still_read[1:], n * h * w * c)
     pixels = len(first_read)
     written = np.minimum(np.arange(pixels) + pixels_per_block, pixels) * out_dims.c
     return int((still_read - written).min()) if pixels else 0
 
 
-def _conv_contract(pixels_per_block: int) -> Callable[[KernelCall], tuple[Overlap, ...]]:
+def _conv_contract(pixels_per_block: int, copied: bool = False) -> Callable[[KernelCall], tuple[Overlap, ...]]:
     def contract(call: KernelCall) -> tuple[Overlap, ...]:
         params, fd = _arg(call, "params"), _arg(call, "filter_dims")
         return (Overlap("input", "output", window_walk_delta(
             _arg(call, "input_dims"), _arg(call, "output_dims"),
             (fd.h - 1) * params.dilation.h + 1, (fd.w - 1) * params.dilation.w + 1,
-            params.stride.h, params.stride.w, params.padding.h, params.padding.w, pixels_per_block)),)
+            params.stride.h, params.stride.w, params.padding.h, params.padding.w, pixels_per_block, copied)),)
     return contract
+
+
+def _rows_copied(call: KernelCall) -> tuple[Overlap, ...]:
+    """tg_fully_connected_s8_wide: input row b is widened to scratch, then output row b written;
+    while it is written the rows after b are still to be read (none after the last: the input's
+    end bounds it)."""
+    batches, depth, units = _arg(call, "batches"), _arg(call, "accum_depth"), _arg(call, "output_depth")
+    return (Overlap("input", "output", min((b + 1) * depth - (b + 1) * units for b in range(batches))),)
 
 
 def _pool_contract(call: KernelCall) -> tuple[Overlap, ...]:
@@ -94,6 +107,14 @@ def _pixelwise_inplace(call: KernelCall) -> tuple[Overlap, ...]:
     return (Overlap("input", "output", step if step >= 0 else pixels * step),)
 
 
+def _rows_read_while_written(call: KernelCall) -> tuple[Overlap, ...]:
+    """tg_fully_connected_s8_dsp reads input row b in place while it writes output row b (four
+    outputs at a time), so all of row b's outputs may be written while row b's first byte is still
+    to be read."""
+    batches, depth, units = _arg(call, "batches"), _arg(call, "accum_depth"), _arg(call, "output_depth")
+    return (Overlap("input", "output", min(b * depth - (b + 1) * units for b in range(batches))),)
+
+
 # C function -> its contracts for one call. Only kernels whose loop order was read are here.
 CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_conv_s8": _conv_contract(1),
@@ -114,6 +135,17 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_depthwise_conv_s8_inplace": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     "tg_conv_1x1_s8_inplace": _pixelwise_inplace,
     "tg_conv_1x1_s8_inplace_ref": _pixelwise_inplace,
+    # the wide variants (tinygen/tg_wide.h): the conv copies each pixel's window to its im2col column
+    # before writing the pixel's outputs; the depthwise reads the input in place, pixel by pixel,
+    # four channels at a time (every output of a pixel written while its window may still be read:
+    # the reference's walk); the fully connected widens each input row before writing its outputs
+    "tg_conv_s8_wide": _conv_contract(1, copied=True),
+    "tg_depthwise_conv_s8_wide": _conv_contract(1),
+    "tg_fully_connected_s8_wide": _rows_copied,
+    "tg_fully_connected_s8_dsp": _rows_read_while_written,
+    "tg_fully_connected_s8_dsp_narrow": _rows_read_while_written,
+    # tg_depthwise_conv_s8_inplace_dsp (tinygen/tg_dsp.h): exactly over its input, or apart
+    "tg_depthwise_conv_s8_inplace_dsp": lambda call: (Overlap("input", "output", 0, min_delta=0),),
 }
 
 

@@ -411,10 +411,13 @@ class Choice:
         return "; ".join(f"{name}: {note}" for name, note in self.considered) or "no variant"
 
 
-def choose_variant(graph: Graph, call: KernelCall, isa_features: frozenset[str]) -> tuple[KernelCall, Choice]:
+def choose_variant(graph: Graph, call: KernelCall, isa_features: frozenset[str],
+                   exclude: frozenset[str] = frozenset()) -> tuple[KernelCall, Choice]:
+    """The cheapest variant of the call on a board with isa_features, leaving out the variants named
+    in exclude (the ones a caller refused, e.g. for their scratch)."""
     best: tuple[int, Variant, object] | None = None
     considered: list[tuple[str, str]] = []
-    for variant in (v for v in VARIANTS if v.replaces == call.function):
+    for variant in (v for v in VARIANTS if v.replaces == call.function and v.function not in exclude):
         args = typed_args(call, variant.args)
         missing = variant.needs - isa_features
         reason = f"needs {', '.join(sorted(missing))}" if missing else variant.why_not(graph, args)
@@ -430,3 +433,9 @@ def choose_variant(graph: Graph, call: KernelCall, isa_features: frozenset[str])
     _, variant, args = best
     chosen = dataclasses.replace(variant.make(graph, call, args), function=variant.function)
     return chosen, Choice(call.op_index, variant.function, tuple(considered))
+
+
+# The DSP extension's in-place variants (tinygen/kernels/variants_dsp.py), registered here.
+from tinygen.kernels.variants_dsp import DSP_VARIANTS  # noqa: E402  (it builds on this module's names)
+
+VARIANTS = VARIANTS + DSP_VARIANTS

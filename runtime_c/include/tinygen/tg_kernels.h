@@ -23,5 +23,6 @@
 #include "tinygen/tg_misc_ops.h"
 #include "tinygen/tg_recurrent.h"
 #include "tinygen/tg_int16.h"
+#include "tinygen/tg_dsp.h"
 
 #endif /* TINYGEN_TG_KERNELS_H */

@@ -1,0 +1,60 @@
+/* tinygen runtime: in-place kernel variants for cores with the DSP extension (SXTB16, SMLAD), with
+ * the wide variants' generation-time data (tinygen/tg_wide.h: int16 weights packed in SXTB16's
+ * order, the input offset folded into the bias, the per-channel SMLAL + QADD epilogue words) and
+ * the in-place kernels' contract (tinygen/kernels/overlap.py): the output may lie exactly over the
+ * input, so the arena stays the in-place plan's. On other cores the same C computes the same bits
+ * with tg_simd.h's portable operations.
+ */
+#ifndef TINYGEN_TG_DSP_H
+#define TINYGEN_TG_DSP_H
+
+#include "tinygen/tg_types.h"
+#include "tinygen/tg_wide.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int32_t input_offset;
+    int32_t output_offset;
+    tg_hw_t padding;
+    tg_range_t activation;
+    int32_t lag;    /* padding.h * in_w + padding.w: output pixels held in the ring before they are stored */
+} tg_depthwise_inplace_dsp_params_t;
+
+/* DEPTHWISE_CONV_2D, depth multiplier 1, stride 1, no dilation, output dims = input dims, channels a
+ * multiple of 4; the output may start at the input's address. filter and channels: as
+ * tg_depthwise_conv_s8_wide's. Four channels at a time over the whole image: output pixel q's four
+ * values wait in a ring of lag + 1 pixels and are stored over input pixel q once output pixel
+ * q + lag is computed: no later window reads input pixel q (the last window that holds it starts
+ * padding rows above and padding columns left of it). */
+void tg_depthwise_conv_s8_inplace_dsp(const tg_depthwise_inplace_dsp_params_t *params, const int32_t *channels,
+                                      const tg_dims_t *input_dims, const int8_t *input,
+                                      const tg_dims_t *filter_dims, const int32_t *filter,
+                                      const tg_dims_t *output_dims, int8_t *output, void *ring);
+
+/* Scratch bytes of tg_depthwise_conv_s8_inplace_dsp: the ring of lag + 1 pixels of four channels. */
+#define TG_DEPTHWISE_CONV_S8_INPLACE_DSP_BUFFER_SIZE(lag) (4 * ((lag) + 1))
+
+/* FULLY_CONNECTED without weight zero point, and CONV_2D 1x1 with stride 1 and no padding (an FC over
+ * the pixels): the wide variant's arithmetic without its scratch. The int8 input is read in place,
+ * four values per load, SXTB16 splitting them into (x0, x2) and (x1, x3); the weights, widened to
+ * int16 at generation time, are packed in that order: per block of TG_WIDE_ROWS rows, per four k,
+ * for each row the words (w0, w2) and (w1, w3). Depth and rows padded with zero weights. channels:
+ * tg_wide.h's per-channel words (the input offset folded into the bias). params: tg_fc_wide_params_t. */
+void tg_fully_connected_s8_dsp(const tg_fc_wide_params_t *params, const int32_t *channels,
+                               int32_t batches, int32_t accum_depth, int32_t output_depth,
+                               const int8_t *input, const int32_t *filter, int8_t *output);
+
+/* The same with int8 weights (no flash beyond the model's): per block of TG_WIDE_ROWS rows, per four
+ * k, one word per row holding its four weights in order; SXTB16 splits them as it splits the input. */
+void tg_fully_connected_s8_dsp_narrow(const tg_fc_wide_params_t *params, const int32_t *channels,
+                                      int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                      const int8_t *input, const int32_t *filter, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYGEN_TG_DSP_H */

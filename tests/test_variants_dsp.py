@@ -1,0 +1,286 @@
+"""The DSP extension's in-place variants (tinygen/kernels/variants_dsp.py) and the wide variants'
+overlap contracts (tinygen/kernels/overlap.py):
+
+- on the host (tg_simd.h's portable path, also under UBSan): each placed at the tightest distance
+  its contract allows from its input, and apart, bit-exact with TFLite Micro on random and extreme
+  inputs; a placement one step beyond the in-place contract is refused by the plan's check;
+- chains of 1x1 / depthwise / 1x1 convolutions with extreme values (zero points at -128 and 127,
+  weights at -128/-127/127, accumulators within a few products of the int32 limits, right shifts
+  1..23 and a dead channel), where the default pipeline runs the in-place DSP variants: bit-exact on
+  the host and, in QEMU, on mps2-an386's DSP path (the test disassembles the firmware);
+- the KWS arena (8,128 B) is kept with the DSP variants in place.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from ops.test_conv import conv_model
+from ops.test_depthwise import dw_model
+from ops.test_fully_connected import fc_model
+from test_inplace import ALIGNMENT, check_tight, extreme_records, tight_compile
+from test_variants import INT32_MAX, INT32_MIN, WIDE_REALS, extreme_model
+from tinygen.boards.catalog import load_board
+from tinygen.flow import run_on_board
+from tinygen.kernels.call import KernelCall
+from tinygen.kernels.optimised import KernelSet
+from tinygen.kernels.overlap import window_walk_delta
+from tinygen.kernels.cvalues import Dims
+from tinygen.plan.arena import check_no_overlap
+from tinygen.frontend.tflite_reader import parse_tflite
+from tinygen.pipeline import compile_bytes, estimated_flash
+from tinygen.testing.compare import compare_on_host
+from tinygen.testing.model_builder import ModelBuilder
+
+from conftest import kernel_functions, mlperf_model
+
+DSP = frozenset({"dsp"})
+SCRATCH_FREE = frozenset({"tg_fully_connected_s8_dsp", "tg_fully_connected_s8_dsp_narrow"})
+
+
+def pointwise_extreme_model(seed: int, in_zp: int, out_zp: int) -> bytes:
+    """A 1x1 convolution (an FC over its pixels) with extreme values: the chain's last layer alone."""
+    return chain_model(seed, (in_zp, in_zp, in_zp, out_zp), hw=(3, 5), layers=("conv",))
+
+
+# --- the wide variants over their input (the tightest placement their contract allows) -------------
+
+WIDE_CONV_CASES = [
+    dict(kernel=(1, 1), in_c=16, out_c=16, in_hw=(5, 4)),
+    dict(kernel=(1, 1), in_c=16, out_c=9, in_hw=(5, 4), batch=2),
+    dict(stride=(2, 2), padding="SAME"),
+    dict(kernel=(10, 4), in_hw=(49, 10), in_c=1, out_c=8, stride=(2, 2), padding="SAME"),
+    dict(in_c=7, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9)),
+]
+
+
+@pytest.mark.parametrize("case", WIDE_CONV_CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
+def test_wide_conv_over_its_input(tmp_path, case):
+    compiled = check_tight(tmp_path, conv_model(3, **case), KernelSet.OPTIMISED, features=DSP,
+                           expect="tg_conv_s8_wide", exclude=SCRATCH_FREE)  # 1x1: else the scratch-free FC
+    if case.get("kernel") == (1, 1) and case["in_c"] == case["out_c"]:
+        assert compiled.plan.allowances[0].max_delta == 0  # the column is the pixel: exactly in place
+
+
+@pytest.mark.parametrize("case", [dict(in_c=8), dict(in_c=8, stride=(2, 2)), dict(in_c=12, padding="VALID", in_hw=(8, 7))],
+                         ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
+def test_wide_depthwise_over_its_input(tmp_path, case):
+    check_tight(tmp_path, dw_model(5, **case), KernelSet.OPTIMISED, features=DSP, expect="tg_depthwise_conv_s8_wide")
+
+
+def test_wide_fully_connected_over_its_input(tmp_path):
+    check_tight(tmp_path, fc_model(13, batches=3, depth=37, units=7, per_channel=True), KernelSet.OPTIMISED,
+                features=DSP, expect="tg_fully_connected_s8_wide")
+
+
+# --- the scratch-free FC / 1x1 conv (int16 weights, or int8 split at run time) ------------------
+
+FC_DSP = {"tg_fully_connected_s8_dsp": frozenset({"tg_fully_connected_s8_wide", "tg_conv_s8_wide",
+                                                   "tg_fully_connected_s8_dsp_narrow"}),
+          "tg_fully_connected_s8_dsp_narrow": frozenset({"tg_fully_connected_s8_wide", "tg_conv_s8_wide",
+                                                          "tg_fully_connected_s8_dsp"})}
+FC_DSP_MODELS = {
+    "fc-depth37": lambda: fc_model(13, batches=3, depth=37, units=7, per_channel=True),
+    "pointwise": lambda: conv_model(13, kernel=(1, 1), in_hw=(5, 4), in_c=19, out_c=9),
+    "fc-extreme": lambda: extreme_model("fc", 5, -128, 127, reals=WIDE_REALS),
+    "pointwise-extreme": lambda: pointwise_extreme_model(6, 127, -128),
+}
+
+
+@pytest.mark.parametrize("function", sorted(FC_DSP))
+@pytest.mark.parametrize("name", sorted(FC_DSP_MODELS))
+def test_fully_connected_dsp_over_its_input(tmp_path, name, function):
+    check_tight(tmp_path, FC_DSP_MODELS[name](), KernelSet.OPTIMISED, features=DSP, exclude=FC_DSP[function],
+                expect=function)
+
+
+def test_copied_windows_allow_more_than_the_reference_walk():
+    """A kernel that copies each window before writing (the wide conv) may overlap more than one that
+    reads while it writes (the reference): a 1x1 convolution exactly in place."""
+    dims = Dims(1, 5, 4, 16)
+    reading = window_walk_delta(dims, dims, 1, 1, 1, 1, 0, 0, 1)
+    copied = window_walk_delta(dims, dims, 1, 1, 1, 1, 0, 0, 1, copied=True)
+    assert (reading, copied) == (-16, 0)
+
+
+# --- the in-place DSP variants over their input -------------------------------------------------
+
+INPLACE_DW_CASES = [
+    dict(in_hw=(6, 7), in_c=8),                      # two passes of 4 channels, a ring of 9 pixels
+    dict(in_hw=(25, 5), in_c=64),                    # KWS's shape
+    dict(in_hw=(7, 6), in_c=12, kernel=(5, 5)),      # padding 2: lag 2 rows and 2 pixels
+    dict(in_hw=(5, 4), in_c=8, batch=2),
+    dict(in_hw=(6, 5), in_c=4, kernel=(3, 1), activation="RELU6"),
+]
+
+
+@pytest.mark.parametrize("case", INPLACE_DW_CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
+def test_depthwise_in_place_dsp(tmp_path, case):
+    compiled = check_tight(tmp_path, dw_model(11, **case), KernelSet.OPTIMISED, inplace=True, features=DSP,
+                           expect="tg_depthwise_conv_s8_inplace_dsp")
+    placed = {p.buffer.key: p.offset for p in compiled.plan.placements}
+    a = compiled.plan.allowances[0]
+    assert placed[a.input] == placed[a.output]  # exactly over its input
+
+
+def test_pointwise_in_place_runs_the_wide_conv(tmp_path):
+    check_tight(tmp_path, conv_model(13, kernel=(1, 1), in_hw=(5, 4), in_c=16, out_c=12), KernelSet.OPTIMISED,
+                inplace=True, features=DSP, expect="tg_conv_s8_wide")
+
+
+def test_in_place_dsp_refuses_any_other_overlap():
+    model = dw_model(11, in_hw=(6, 7), in_c=8)
+    compiled = tight_compile(model, KernelSet.OPTIMISED, True, features=DSP)
+    assert "tg_depthwise_conv_s8_inplace_dsp" in kernel_functions(compiled.lowered)
+    check_no_overlap(compiled.plan)
+    beyond = tight_compile(model, KernelSet.OPTIMISED, True, delta_change=-ALIGNMENT, features=DSP)
+    with pytest.raises(AssertionError, match="beyond their kernel's overlap contract"):
+        check_no_overlap(beyond.plan)
+
+
+def test_in_place_dsp_refuses_what_it_cannot_do():
+    """Stride 2 (the output is smaller) keeps the portable in-place kernel."""
+    compiled = tight_compile(dw_model(11, in_hw=(6, 7), in_c=8, stride=(2, 2)), KernelSet.OPTIMISED, True, features=DSP)
+    assert kernel_functions(compiled.lowered) == ["tg_depthwise_conv_s8_inplace"]
+
+
+# --- extreme values through the default pipeline ---------------------------------------------------
+
+def _scales(in_scale: float, reals: list[float]) -> tuple[float, list[float]]:
+    """An output scale and per-channel weight scales that give each channel its real multiplier."""
+    out_scale = in_scale * 0.01 / reals[0]
+    return out_scale, [r * out_scale / in_scale if r > 0 else 1e-11 for r in reals]
+
+
+def chain_model(seed: int, zero_points: tuple[int, int, int, int], hw=(6, 7), reals=WIDE_REALS,
+                kernel=(3, 3), near_limit=True, activation="NONE", layers=("conv", "dw", "conv")) -> bytes:
+    """1x1 conv -> depthwise (SAME, stride 1) -> 1x1 conv, all channels len(reals): the depthwise and
+    the last conv read their inputs for the last time, so the default runs them in place. Weights at
+    -128/-127/127; with near_limit the biases bring the accumulators within a few products of the
+    int32 limits; zero_points: the four tensors'."""
+    rng = np.random.default_rng(seed)
+    channels = len(reals)
+    b = ModelBuilder()
+    scale = 0.05
+    x = b.tensor([1, *hw, channels], scale=scale, zero_point=zero_points[0])
+    first = x
+    for layer, (kind, zp) in enumerate(zip(layers, zero_points[1:])):
+        extreme = layer or len(layers) == 1
+        out_scale, w_scales = _scales(scale, reals if extreme else [0.3] * channels)
+        shape = [channels, 1, 1, channels] if kind == "conv" else [1, *kernel, channels]
+        taps = channels if kind == "conv" else kernel[0] * kernel[1]
+        weights = rng.choice(np.array([-128, -127, 127], dtype=np.int8), size=shape)
+        w = b.tensor(shape, scale=w_scales, zero_point=0, data=weights, quant_axis=0 if kind == "conv" else 3)
+        worst = taps * 128 * 255
+        if near_limit and extreme:
+            bias = np.where(np.arange(channels) % 2 == 0, INT32_MAX - worst - 1, INT32_MIN + worst + 1)
+        else:
+            bias = rng.integers(-20000, 20000, size=channels)
+        bias_t = b.tensor([channels], dtype=np.int32, zero_point=0, data=bias.astype(np.int32),
+                          scale=np.float32(scale) * np.asarray(w_scales, dtype=np.float32))
+        y = b.tensor([1, *hw, channels], scale=out_scale, zero_point=zp)
+        if kind == "conv":
+            b.op("CONV_2D", [x, w, bias_t], [y], padding="SAME", strideH=1, strideW=1,
+                 fusedActivationFunction=activation)
+        else:
+            b.op("DEPTHWISE_CONV_2D", [x, w, bias_t], [y], padding="SAME", strideH=1, strideW=1, depthMultiplier=1,
+                 fusedActivationFunction=activation)
+        x, scale = y, out_scale
+    return b.build([first], [x])
+
+
+CHAINS = {
+    "zp-128": dict(zero_points=(-128, -128, -128, 127)),
+    "zp127": dict(zero_points=(127, 127, 127, -128)),
+    "relu6-5x5": dict(zero_points=(3, -100, 50, -7), near_limit=False, activation="RELU6", kernel=(5, 5),
+                      hw=(10, 7)),
+}
+INPLACE_DSP = ["tg_conv_s8_wide", "tg_depthwise_conv_s8_inplace_dsp", "tg_conv_s8_wide"]
+
+
+def _in_place_dsp(model: bytes) -> None:
+    compiled = compile_bytes(model)
+    assert kernel_functions(compiled.lowered)[1:] == INPLACE_DSP[1:], kernel_functions(compiled.lowered)
+    largest = max(p.buffer.size for p in compiled.plan.placements)
+    assert compiled.plan.arena_bytes < 2 * largest  # the in-place calls run over their input
+
+
+def _chain_on_host(tmp_path, name: str, sanitize: bool) -> None:
+    model = chain_model(5, **CHAINS[name])
+    _in_place_dsp(model)
+    compiled = compile_bytes(model)
+    result = compare_on_host(model, tmp_path, records=extreme_records(compiled), compiled=compiled, sanitize=sanitize)
+    assert result.tensors_compared > 0
+    assert not result.mismatches, "\n".join(result.mismatches[:10])
+
+
+@pytest.mark.parametrize("name", sorted(CHAINS))
+def test_chain_with_extreme_values_on_the_host(tmp_path, name):
+    _chain_on_host(tmp_path, name, sanitize=False)
+
+
+@pytest.mark.long  # ~90 s: every kernel built with ASan + UBSan (test_sanitizers runs KWS's in the default suite)
+@pytest.mark.parametrize("name", sorted(CHAINS))
+def test_chain_is_clean_under_sanitizers(tmp_path, name):
+    _chain_on_host(tmp_path, name, sanitize=True)
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name", ["zp-128", pytest.param("relu6-5x5", marks=pytest.mark.long)])
+def test_chain_with_extreme_values_on_the_m4(tmp_path, name):
+    model_bytes = chain_model(5, **CHAINS[name])
+    _in_place_dsp(model_bytes)
+    model = tmp_path / f"{name}.tflite"
+    model.write_bytes(model_bytes)
+    records = np.stack([r[0] for r in extreme_records(compile_bytes(model_bytes))])
+    inputs = tmp_path / "inputs.npy"
+    np.save(inputs, records)
+    report = run_on_board(model, "mps2-an386", tmp_path / "build", inputs_file=inputs, timeout_s=120)
+    assert report.bit_exact, report
+    elf = next((tmp_path / "build").rglob("*.elf"))
+    disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    body = disassembly.split("<tg_depthwise_conv_s8_inplace_dsp>:")[1].split("\n\n")[0]
+    assert "\tsmlabb\t" in body and "\tsxtb16\t" in body  # the DSP path, not the portable C
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name, flash_left, function", [
+    ("fc-extreme", None, "tg_fully_connected_s8_dsp"),
+    ("pointwise-extreme", 160, "tg_fully_connected_s8_dsp_narrow"),
+    pytest.param("pointwise-extreme", None, "tg_fully_connected_s8_dsp", marks=pytest.mark.long),
+    pytest.param("fc-extreme", 160, "tg_fully_connected_s8_dsp_narrow", marks=pytest.mark.long),
+], ids=["fc-int16", "pointwise-int8", "pointwise-int16", "fc-int8"])
+def test_fully_connected_dsp_on_the_m4(tmp_path, name, flash_left, function):
+    """The extreme FC and 1x1 conv with the scratch-free variants (the wide one's scratch would raise a
+    one-layer model's arena); a flash budget 160 B over the model leaves the layer its int8 weights
+    (the narrow variant's per-channel words fit, the widened weights do not)."""
+    model_bytes = FC_DSP_MODELS[name]()
+    model = tmp_path / f"{name}.tflite"
+    model.write_bytes(model_bytes)
+    board = load_board("mps2-an386")
+    flash_budget = None if flash_left is None else estimated_flash(parse_tflite(model_bytes), board) + flash_left
+    compiled = compile_bytes(model_bytes, board=board, flash_budget=flash_budget)
+    assert kernel_functions(compiled.lowered) == [function]
+    records = np.stack([r[0] for r in extreme_records(compiled)])
+    inputs = tmp_path / "inputs.npy"
+    np.save(inputs, records)
+    report = run_on_board(model, "mps2-an386", tmp_path / "build", inputs_file=inputs, timeout_s=120,
+                          flash_budget=flash_budget)
+    assert report.bit_exact, report
+    elf = next((tmp_path / "build").rglob("*.elf"))
+    disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    body = disassembly.split(f"<{function}>:")[1].split("\n\n")[0]
+    assert "\tsmlad\t" in body and "\tsxtb16\t" in body
+
+
+def test_kws_keeps_its_arena_with_the_dsp_variants():
+    compiled = compile_bytes(mlperf_model("kws").read_bytes(), board=load_board("mps2-an386"))
+    functions = kernel_functions(compiled.lowered)
+    assert functions.count("tg_depthwise_conv_s8_inplace_dsp") == 4
+    assert functions.count("tg_conv_s8_wide") == 5
+    assert compiled.plan.arena_bytes == 8128

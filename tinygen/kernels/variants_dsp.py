@@ -1,0 +1,273 @@
+"""Kernel variants for cores with the DSP extension (Cortex-M4, M7, M33): in-place kernels with the
+wide variants' generation-time data, registered into the registry of tinygen/kernels/variants.py.
+
+The in-place stage (kernels/inplace.py) turns KWS's depthwise and 1x1 convolutions into in-place
+kernels to halve its arena; these variants replace them on a DSP core and keep their contract
+(kernels/overlap.py), so the arena stays the in-place plan's:
+
+- `tg_conv_s8_wide` replaces `tg_conv_1x1_s8_inplace`: its im2col column of a 1x1 convolution is the
+  pixel itself, widened to int16 in scratch before any output of that pixel is written (the same
+  bytes of scratch, 2 x channels, as the in-place kernel's copy of two pixels);
+- `tg_depthwise_conv_s8_inplace_dsp` (runtime_c/include/tinygen/tg_dsp.h) replaces
+  `tg_depthwise_conv_s8_inplace`: four channels at a time over the whole image, their outputs held
+  back in a ring of lag + 1 pixels (4 x (padding.h x in_w + padding.w + 1) bytes of scratch).
+
+Each in-place kernel is also registered as its own variant with its cost, so the registry says
+what the DSP variant saves (inspect, the greedy choice in pipeline._choose_variants).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+from tinygen.ir.graph import Graph
+from tinygen.kernels.call import KernelArg, KernelCall
+import numpy as np
+
+from tinygen.kernels.cvalues import HW, ConstArray, CStruct, Range, ScratchRef
+from tinygen.kernels.variants import (
+    WIDE_ROWS, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not, _fc_wide_why_not,
+    _make_conv_wide, _output_elements, _quantize_multiplier_range, _wide_dot_cost, _FAST_PER_OUTPUT, depthwise_rows,
+    depthwise_wide_weights, filter_rows, round_up, wide_channels, wide_requant_why_not,
+)
+
+
+@dataclass(frozen=True)
+class InplaceConvArgs(ConvArgs):
+    pixels_copy: ScratchRef
+
+
+@dataclass(frozen=True)
+class InplaceDepthwiseArgs(DepthwiseArgs):
+    plane: ScratchRef
+
+
+@dataclass(frozen=True)
+class DepthwiseInplaceDspParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_depthwise_inplace_dsp_params_t"
+    input_offset: int
+    output_offset: int
+    padding: HW
+    activation: Range
+    lag: int
+
+
+# --- tg_conv_1x1_s8_inplace -> tg_conv_s8_wide ----------------------------------------------------
+
+def _pointwise_macs(a: ConvArgs) -> int:
+    o = a.output_dims
+    return o.n * o.h * o.w * o.c * a.filter_dims.c
+
+
+def _inplace_conv_cost(a: InplaceConvArgs) -> int:
+    """The in-place kernel: the _fast twin called per pair of pixels (~2 per MAC), plus the copy."""
+    return 2 * _pointwise_macs(a) + _FAST_PER_OUTPUT * _output_elements(a.output_dims) \
+        + 3 * _output_elements(a.input_dims)
+
+
+def _inplace_conv_wide_cost(a: InplaceConvArgs) -> int:
+    o = a.output_dims
+    return _wide_dot_cost(o.n * o.h * o.w, a.filter_dims.c, o.c)
+
+
+def _make_inplace_conv_wide(graph: Graph, call: KernelCall, a: InplaceConvArgs) -> KernelCall:
+    base = ConvArgs(*(getattr(a, f.name) for f in dataclasses.fields(ConvArgs)))
+    return _make_conv_wide(graph, call, base)
+
+
+# --- tg_depthwise_conv_s8_inplace -> tg_depthwise_conv_s8_inplace_dsp ------------------------------
+
+def depthwise_lag(a: DepthwiseArgs) -> int:
+    """The output pixels tg_depthwise_conv_s8_inplace_dsp holds back: padding.h * in_w + padding.w."""
+    return a.params.padding.h * a.input_dims.w + a.params.padding.w
+
+
+def _inplace_depthwise_dsp_why_not(graph: Graph, a: InplaceDepthwiseArgs) -> str | None:
+    p, i, o, f = a.params, a.input_dims, a.output_dims, a.filter_dims
+    if p.depth_multiplier != 1:
+        return "depth multiplier != 1"
+    if (p.stride.h, p.stride.w, p.dilation.h, p.dilation.w) != (1, 1, 1, 1):
+        return "stride or dilation other than 1"
+    if (o.n, o.h, o.w, o.c) != (i.n, i.h, i.w, i.c):
+        return "output dims differ from the input's"
+    if i.c % 4:
+        return "channels not a multiple of 4"
+    if not (0 <= p.padding.h < f.h and 0 <= p.padding.w < f.w):
+        return "padding as wide as the filter"
+    if not _quantize_multiplier_range(a.requant):
+        return "multiplier outside QuantizeMultiplier's range"
+    rows = depthwise_rows(graph, a.filter)
+    if rows is None:
+        return "filter not constant int8"
+    return wide_requant_why_not(graph, a.bias, rows, p.input_offset, a.requant)
+
+
+def _depthwise_taps(a: DepthwiseArgs) -> int:
+    return a.filter_dims.h * a.filter_dims.w
+
+
+# Estimated instructions (Cortex-M4, GCC 12 -O2): the in-place kernel copies each channel's plane
+# (strided byte loads, ~6 per pixel and channel) and computes one channel at a time (~3 per tap,
+# ~40 per output with tg_requantize); the DSP variant ~2 per tap per channel (8 per 4 channels) and
+# ~20 per output (epilogue and the ring's store).
+def _inplace_depthwise_cost(a: InplaceDepthwiseArgs) -> int:
+    outputs = _output_elements(a.output_dims)
+    return outputs * (3 * _depthwise_taps(a) + 40) + 6 * _output_elements(a.input_dims)
+
+
+def _inplace_depthwise_dsp_cost(a: InplaceDepthwiseArgs) -> int:
+    return _output_elements(a.output_dims) * (2 * _depthwise_taps(a) + 20)
+
+
+def _make_inplace_depthwise_dsp(graph: Graph, call: KernelCall, a: InplaceDepthwiseArgs) -> KernelCall:
+    rows = depthwise_rows(graph, a.filter)
+    assert rows is not None
+    p = a.params
+    lag = depthwise_lag(a)
+    params = DepthwiseInplaceDspParams(input_offset=p.input_offset, output_offset=p.output_offset,
+                                       padding=p.padding, activation=p.activation, lag=lag)
+    args = (
+        KernelArg("params", params),
+        KernelArg("channels", wide_channels(graph, a.bias, rows, p.input_offset, a.requant)),
+        KernelArg("input_dims", a.input_dims),
+        KernelArg("input", a.input),
+        KernelArg("filter_dims", a.filter_dims),
+        KernelArg("filter", depthwise_wide_weights(rows)),
+        KernelArg("output_dims", a.output_dims),
+        KernelArg("output", a.output),
+        KernelArg("ring", ScratchRef()),
+    )
+    return dataclasses.replace(call, function="tg_depthwise_conv_s8_inplace_dsp", args=args,
+                               scratch_bytes=4 * (lag + 1))  # TG_DEPTHWISE_CONV_S8_INPLACE_DSP_BUFFER_SIZE
+
+
+# --- tg_fully_connected_s8_dsp: FULLY_CONNECTED, and CONV_2D 1x1 as an FC over its pixels -------------
+
+def dsp_weights(rows: np.ndarray) -> ConstArray:
+    """[out][depth] int8 weights as tg_fully_connected_s8_dsp reads them: depth padded to a multiple
+    of 4, rows to a multiple of WIDE_ROWS (zeros); per block of rows, per four k, for each row the
+    int16 pairs (w0, w2) and (w1, w3) (SXTB16's order of the input bytes), w0 and w1 in the low halves."""
+    out, depth = rows.shape
+    padded = np.zeros((round_up(out, WIDE_ROWS), round_up(depth, 4)), dtype=np.int64)
+    padded[:out, :depth] = rows
+    # [block][row][kb][k] -> [block][kb][row][k], then k (0, 2) and (1, 3) as the two words
+    quads = padded.reshape(-1, WIDE_ROWS, padded.shape[1] // 4, 4).transpose(0, 2, 1, 3)
+    lo, hi = quads[..., [0, 1]], quads[..., [2, 3]]
+    words = (lo & 0xFFFF) | ((hi & 0xFFFF) << 16)
+    return ConstArray("int32_t", words.reshape(-1).astype(np.uint32).view(np.int32))
+
+
+def narrow_weights(rows: np.ndarray) -> ConstArray:
+    """[out][depth] int8 weights as tg_fully_connected_s8_dsp_narrow reads them: padded as dsp_weights;
+    per block of rows, per four k, one word per row holding its four weights in order (w0 lowest)."""
+    out, depth = rows.shape
+    padded = np.zeros((round_up(out, WIDE_ROWS), round_up(depth, 4)), dtype=np.int8)
+    padded[:out, :depth] = rows
+    quads = padded.reshape(-1, WIDE_ROWS, padded.shape[1] // 4, 4).transpose(0, 2, 1, 3)
+    return ConstArray("int32_t", np.ascontiguousarray(quads).reshape(-1).view("<i4").astype(np.int32))
+
+
+def _dsp_dot_cost(rows_of: int, depth: int, channels: int, per_16_macs: int = 17) -> int:
+    """rows_of input rows of depth against channels rows: 17 instructions per 16 MACs of the padded
+    block (one load and two SXTB16 per four k, shared by the block's four rows; 25 where the int8
+    weights are split too), ~20 per block of four channels, ~14 per output (the wide epilogue); no
+    widening of the input."""
+    depth_padded, rows = round_up(depth, 4), round_up(channels, WIDE_ROWS)
+    return rows_of * (rows * depth_padded * per_16_macs // 16 + rows // WIDE_ROWS * 20 + channels * 14)
+
+
+NARROW_PER_16_MACS = 25
+
+
+def _make_fc_dsp_call(graph: Graph, call: KernelCall, a: ConvArgs | FullyConnectedArgs, batches: int, depth: int,
+                      units: int, narrow: bool = False) -> KernelCall:
+    rows = filter_rows(graph, a.filter)
+    assert rows is not None and rows.shape == (units, depth)
+    p = a.params
+    params = FcWideParams(output_offset=p.output_offset, activation=p.activation, depth_padded=round_up(depth, 4))
+    args = (
+        KernelArg("params", params),
+        KernelArg("channels", wide_channels(graph, a.bias, rows, p.input_offset, a.requant)),
+        KernelArg("batches", batches),
+        KernelArg("accum_depth", depth),
+        KernelArg("output_depth", units),
+        KernelArg("input", a.input),
+        KernelArg("filter", narrow_weights(rows) if narrow else dsp_weights(rows)),
+        KernelArg("output", a.output),
+    )
+    function = "tg_fully_connected_s8_dsp_narrow" if narrow else "tg_fully_connected_s8_dsp"
+    return dataclasses.replace(call, function=function, args=args, scratch_bytes=0)
+
+
+def _fc_dsp_cost(a: FullyConnectedArgs) -> int:
+    """Just above the wide FC's estimate: its two-block loop (29 instructions per 32 MACs, the row
+    widened once for all units) beats this one's 17 per 16, so the wide FC where its scratch fits,
+    this one where the scratch would raise the arena."""
+    return max(_dsp_dot_cost(a.batches, a.accum_depth, a.output_depth),
+               _wide_dot_cost(a.batches, a.accum_depth, a.output_depth) + 1)
+
+
+def _make_fc_dsp(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> KernelCall:
+    return _make_fc_dsp_call(graph, call, a, a.batches, a.accum_depth, a.output_depth)
+
+
+def _pointwise_dsp_why_not(graph: Graph, a: ConvArgs) -> str | None:
+    p, f = a.params, a.filter_dims
+    if (f.h, f.w) != (1, 1) or (p.stride.h, p.stride.w) != (1, 1) or (p.padding.h, p.padding.w) != (0, 0):
+        return "not a 1x1 convolution with stride 1 and no padding"
+    if (a.input_dims.h, a.input_dims.w) != (a.output_dims.h, a.output_dims.w):
+        return "output pixels differ from the input's"
+    return _conv_wide_why_not(graph, a)
+
+
+def _pointwise_dsp_cost(a: ConvArgs) -> int:
+    o = a.output_dims
+    return _dsp_dot_cost(o.n * o.h * o.w, a.filter_dims.c, o.c)
+
+
+def _make_pointwise_dsp(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
+    o = a.output_dims
+    return _make_fc_dsp_call(graph, call, a, o.n * o.h * o.w, a.filter_dims.c, o.c)
+
+
+def _fc_narrow_cost(a: FullyConnectedArgs) -> int:
+    return _dsp_dot_cost(a.batches, a.accum_depth, a.output_depth, NARROW_PER_16_MACS)
+
+
+def _make_fc_narrow(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> KernelCall:
+    return _make_fc_dsp_call(graph, call, a, a.batches, a.accum_depth, a.output_depth, narrow=True)
+
+
+def _pointwise_narrow_cost(a: ConvArgs) -> int:
+    o = a.output_dims
+    return _dsp_dot_cost(o.n * o.h * o.w, a.filter_dims.c, o.c, NARROW_PER_16_MACS)
+
+
+def _make_pointwise_narrow(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
+    o = a.output_dims
+    return _make_fc_dsp_call(graph, call, a, o.n * o.h * o.w, a.filter_dims.c, o.c, narrow=True)
+
+
+_ALWAYS = lambda graph, a: None  # noqa: E731  (the in-place kernels take every call the in-place stage gave them)
+
+DSP_VARIANTS: tuple[Variant, ...] = (
+    Variant("tg_fully_connected_s8_dsp", "tg_fully_connected_s8", FullyConnectedArgs, frozenset({"dsp"}),
+            _fc_wide_why_not, _fc_dsp_cost, _make_fc_dsp),
+    Variant("tg_fully_connected_s8_dsp", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _pointwise_dsp_why_not,
+            _pointwise_dsp_cost, _make_pointwise_dsp),
+    Variant("tg_fully_connected_s8_dsp_narrow", "tg_fully_connected_s8", FullyConnectedArgs, frozenset({"dsp"}),
+            _fc_wide_why_not, _fc_narrow_cost, _make_fc_narrow),
+    Variant("tg_fully_connected_s8_dsp_narrow", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _pointwise_dsp_why_not,
+            _pointwise_narrow_cost, _make_pointwise_narrow),
+    Variant("tg_conv_1x1_s8_inplace", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset(), _ALWAYS,
+            _inplace_conv_cost),
+    Variant("tg_conv_s8_wide", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset({"dsp"}), _conv_wide_why_not,
+            _inplace_conv_wide_cost, _make_inplace_conv_wide),
+    Variant("tg_depthwise_conv_s8_inplace", "tg_depthwise_conv_s8_inplace", InplaceDepthwiseArgs, frozenset(),
+            _ALWAYS, _inplace_depthwise_cost),
+    Variant("tg_depthwise_conv_s8_inplace_dsp", "tg_depthwise_conv_s8_inplace", InplaceDepthwiseArgs,
+            frozenset({"dsp"}), _inplace_depthwise_dsp_why_not, _inplace_depthwise_dsp_cost,
+            _make_inplace_depthwise_dsp),
+)

@@ -1,0 +1,58 @@
+/* tinygen runtime: the register-blocked variants for cores without SIMD (RISC-V rv32imac/rv32imc),
+ * whose data the generator prepares per layer (tinygen/kernels/variants_rv.py).
+ *
+ * Plain C (no intrinsics): the host builds it too, which is how the tests check it bit for bit.
+ * Weights stay int8 (on rv32 a byte load sign-extends for free, so wider weights buy no
+ * instruction) but are re-laid out at generation time so that one pointer walks a block of
+ * TG_RV_ROWS output channels, and the input offset is folded into the bias: bias'[o] = bias[o] +
+ * input_offset * sum_k w[o][k] (modulo 2^32, as the sums wrap), so the inner loop is loads,
+ * multiplies and adds only. Windows that overlap the padding start from the plain bias and add
+ * w * (x + input_offset) over their valid taps, as the reference skips the others. Sums are
+ * uint32_t (they may wrap); the requantization is TFLM's (tg_dot_requantize: MUL + MULH).
+ */
+#ifndef TINYGEN_TG_RV_H
+#define TINYGEN_TG_RV_H
+
+#include "tinygen/tg_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Output channels per block: the weights of a block go, per tap (filter row, column, input channel),
+ * one byte per channel of the block; the last block is completed with zero weights. */
+#define TG_RV_ROWS 8
+
+/* Per output channel: the folded bias (interior windows start from it), the plain bias (windows
+ * over the padding), the multiplier and shift of QuantizeMultiplier. */
+#define TG_RV_CHANNEL_WORDS 4
+
+typedef struct {
+    int32_t input_offset;   /* -zero point of the input */
+    int32_t output_offset;
+    tg_hw_t stride;
+    tg_hw_t padding;
+    tg_hw_t dilation;
+    tg_range_t activation;
+} tg_conv_rv_params_t;
+
+/* CONV_2D, ungrouped (and FULLY_CONNECTED as a 1x1 convolution over `batches` pixels): two output
+ * pixels whose windows lie inside the input by TG_RV_ROWS channels per inner loop, each input byte
+ * loaded once for the block and each weight byte once for both pixels. No scratch. */
+void tg_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
+                   const tg_dims_t *input_dims, const int8_t *input,
+                   const tg_dims_t *filter_dims, const int8_t *filter,
+                   const tg_dims_t *output_dims, int8_t *output);
+
+/* DEPTHWISE_CONV_2D, depth multiplier 1. filter: per channel its taps (row by row), so a channel's
+ * weights sit in registers while its output plane is computed; channels as above, one per channel. */
+void tg_depthwise_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
+                             const tg_dims_t *input_dims, const int8_t *input,
+                             const tg_dims_t *filter_dims, const int8_t *filter,
+                             const tg_dims_t *output_dims, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYGEN_TG_RV_H */

@@ -1,0 +1,155 @@
+/* CONV_2D, int8, ungrouped: tg_conv_s8's register-blocked variant for cores without SIMD
+ * (tinygen/tg_rv.h), also FULLY_CONNECTED's (a 1x1 convolution over the batches).
+ *
+ * Two output pixels whose windows lie inside the input (undilated) are computed together, TG_RV_ROWS
+ * channels per inner loop: 2 input bytes and 8 weight bytes loaded for 16 multiply-adds, and each
+ * filter row is one contiguous run in input and weights. Their accumulators start from the folded
+ * bias, so the input offset is never added. Any other pixel is computed alone over its valid taps,
+ * from the plain bias, with the offset added (the reference's arithmetic).
+ */
+#include "tinygen/tg_kernels.h"
+#include "tg_rv_dot.h"
+
+TG_RV_NO_EARLY_SCHEDULING
+
+typedef struct {
+    int32_t in_h, in_w, c;
+    int32_t f_h, f_w;
+    int32_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
+    int32_t out_c, taps;  /* taps: f_h * f_w * c, one block's weight bytes per channel */
+    int32_t input_offset;
+    tg_rv_epilogue_t epilogue;
+} geometry_t;
+
+/* Two interior windows, undilated: x0 and x1 their first input bytes. */
+static void pair_interior(const geometry_t *g, const int8_t *x0, const int8_t *x1, const int8_t *filter,
+                          const int32_t *channels, int8_t *out0, int8_t *out1)
+{
+    const int32_t run = g->f_w * g->c, row_step = g->in_w * g->c, f_h = g->f_h;
+    for (int32_t oc = 0; oc < g->out_c; oc += TG_RV_ROWS) {
+        const int32_t *channel = channels + oc * TG_RV_CHANNEL_WORDS;
+        tg_rv_acc8_t acc = tg_rv_start(channel, 0), bcc = acc;
+        const int8_t *w = filter + oc * g->taps;
+        const int8_t *p = x0, *q = x1;
+        for (int32_t fy = 0; fy < f_h; ++fy) {
+            const int8_t *end = p + run;
+            const int8_t *pk = p, *qk = q;
+            while (pk != end) {
+                const int32_t u = *pk++, v = *qk++;
+                TG_RV_MAC8X2(acc, bcc, u, v, w);
+                w += TG_RV_ROWS;
+            }
+            p += row_step;
+            q += row_step;
+        }
+        const int32_t rows = g->out_c - oc < TG_RV_ROWS ? g->out_c - oc : TG_RV_ROWS;
+        tg_rv_outputs(acc, channel, rows, g->epilogue, out0 + oc);
+        tg_rv_outputs(bcc, channel, rows, g->epilogue, out1 + oc);
+    }
+}
+
+/* One interior window, undilated, from the folded bias. */
+static void single_interior(const geometry_t *g, const int8_t *x0, const int8_t *filter, const int32_t *channels,
+                            int8_t *out)
+{
+    const int32_t run = g->f_w * g->c, row_step = g->in_w * g->c, f_h = g->f_h;
+    for (int32_t oc = 0; oc < g->out_c; oc += TG_RV_ROWS) {
+        const int32_t *channel = channels + oc * TG_RV_CHANNEL_WORDS;
+        tg_rv_acc8_t acc = tg_rv_start(channel, 0);
+        const int8_t *w = filter + oc * g->taps;
+        const int8_t *p = x0;
+        for (int32_t fy = 0; fy < f_h; ++fy) {
+            const int8_t *end = p + run;
+            for (const int8_t *pk = p; pk != end; ++pk) {
+                const int32_t u = *pk;
+                TG_RV_MAC8(acc, u, w);
+                w += TG_RV_ROWS;
+            }
+            p += row_step;
+        }
+        const int32_t rows = g->out_c - oc < TG_RV_ROWS ? g->out_c - oc : TG_RV_ROWS;
+        tg_rv_outputs(acc, channel, rows, g->epilogue, out + oc);
+    }
+}
+
+/* Any window (over the padding, or dilated): its valid taps, from the plain bias, offset added. */
+static void single_any(const geometry_t *g, const int8_t *in_batch, int32_t y0, int32_t x0, const int8_t *filter,
+                       const int32_t *channels, int8_t *out)
+{
+    int32_t fy_first, fy_end, fx_first, fx_end;
+    tg_valid_taps(y0, g->dil_h, g->f_h, g->in_h, &fy_first, &fy_end);
+    tg_valid_taps(x0, g->dil_w, g->f_w, g->in_w, &fx_first, &fx_end);
+    const int32_t c = g->c, offset = g->input_offset;
+    for (int32_t oc = 0; oc < g->out_c; oc += TG_RV_ROWS) {
+        const int32_t *channel = channels + oc * TG_RV_CHANNEL_WORDS;
+        tg_rv_acc8_t acc = tg_rv_start(channel, 1);
+        const int8_t *block = filter + oc * g->taps;
+        for (int32_t fy = fy_first; fy < fy_end && fx_first < fx_end; ++fy) {
+            const int8_t *row = in_batch + (y0 + g->dil_h * fy) * g->in_w * c;
+            for (int32_t fx = fx_first; fx < fx_end; ++fx) {
+                const int8_t *x = row + (x0 + g->dil_w * fx) * c;
+                const int8_t *w = block + (fy * g->f_w + fx) * c * TG_RV_ROWS;
+                for (int32_t k = 0; k < c; ++k) {
+                    const int32_t u = x[k] + offset;
+                    TG_RV_MAC8(acc, u, w);
+                    w += TG_RV_ROWS;
+                }
+            }
+        }
+        const int32_t rows = g->out_c - oc < TG_RV_ROWS ? g->out_c - oc : TG_RV_ROWS;
+        tg_rv_outputs(acc, channel, rows, g->epilogue, out + oc);
+    }
+}
+
+static int interior(const geometry_t *g, int32_t y0, int32_t x0)
+{
+    return g->dil_h == 1 && g->dil_w == 1 && y0 >= 0 && x0 >= 0 && y0 + g->f_h <= g->in_h && x0 + g->f_w <= g->in_w;
+}
+
+void tg_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
+                   const tg_dims_t *input_dims, const int8_t *input,
+                   const tg_dims_t *filter_dims, const int8_t *filter,
+                   const tg_dims_t *output_dims, int8_t *output)
+{
+    const geometry_t g = {
+        input_dims->h, input_dims->w, input_dims->c, filter_dims->h, filter_dims->w,
+        params->stride.h, params->stride.w, params->padding.h, params->padding.w,
+        params->dilation.h, params->dilation.w, output_dims->c,
+        filter_dims->h * filter_dims->w * filter_dims->c, params->input_offset,
+        {params->output_offset, params->activation.min, params->activation.max},
+    };
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = g.out_c;
+    const int32_t pixels = out_h * out_w;
+    for (int32_t b = 0; b < output_dims->n; ++b) {
+        const int8_t *in_batch = input + b * g.in_h * g.in_w * g.c;
+        int8_t *out = output + b * pixels * out_c;
+        int32_t oy = 0, ox = 0;
+        for (int32_t p = 0; p < pixels;) {
+            const int32_t y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
+            /* the next pixel in output order (maybe on the next row) */
+            int32_t ny = oy, nx = ox + 1;
+            if (nx == out_w) {
+                nx = 0;
+                ++ny;
+            }
+            const int32_t y1 = ny * g.stride_h - g.pad_h, x1 = nx * g.stride_w - g.pad_w;
+            const int8_t *at0 = in_batch + (y0 * g.in_w + x0) * g.c;
+            int32_t step = 1;
+            if (!interior(&g, y0, x0)) {
+                single_any(&g, in_batch, y0, x0, filter, channels, out);
+            } else if (p + 1 < pixels && interior(&g, y1, x1)) {
+                pair_interior(&g, at0, in_batch + (y1 * g.in_w + x1) * g.c, filter, channels, out, out + out_c);
+                step = 2;
+            } else {
+                single_interior(&g, at0, filter, channels, out);
+            }
+            p += step;
+            out += step * out_c;
+            ox += step;
+            while (ox >= out_w) {
+                ox -= out_w;
+                ++oy;
+            }
+        }
+    }
+}

@@ -141,9 +141,42 @@ def _make_fc_rv(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> Kernel
     return dataclasses.replace(call, function="tg_conv_s8_rv", args=args, scratch_bytes=0)
 
 
+def _depthwise_rv_why_not(graph: Graph, a: DepthwiseArgs) -> str | None:
+    if (reason := _depthwise_why_not(graph, a)) is not None:
+        return reason
+    return None if depthwise_rows(graph, a.filter) is not None else "filter not constant int8"
+
+
+def _depthwise_rv_cost(a: DepthwiseArgs) -> int:
+    """~4 instructions per MAC (the window's byte loads and their addresses, the weights, multiply-adds)
+    and the epilogue per output."""
+    o, f = a.output_dims, a.filter_dims
+    outputs = o.n * o.h * o.w * o.c
+    return outputs * (4 * f.h * f.w + _RV_PER_OUTPUT)
+
+
+def _make_depthwise_rv(graph: Graph, call: KernelCall, a: DepthwiseArgs) -> KernelCall:
+    rows = depthwise_rows(graph, a.filter)  # [channel][tap]
+    assert rows is not None
+    p = a.params
+    args = (
+        KernelArg("params", _conv_rv_params(p, p.input_offset)),
+        KernelArg("channels", rv_channels(graph, a.bias, rows, p.input_offset, a.requant, padded_to=1)),
+        KernelArg("input_dims", a.input_dims),
+        KernelArg("input", a.input),
+        KernelArg("filter_dims", a.filter_dims),
+        KernelArg("filter", ConstArray("int8_t", np.ascontiguousarray(rows).reshape(-1))),
+        KernelArg("output_dims", a.output_dims),
+        KernelArg("output", a.output),
+    )
+    return dataclasses.replace(call, function="tg_depthwise_conv_s8_rv", args=args, scratch_bytes=0)
+
+
 RV_VARIANTS: tuple[Variant, ...] = (
     Variant("tg_conv_s8_rv", "tg_conv_s8", ConvArgs, RV_FEATURES, _conv_rv_why_not, _conv_rv_cost, _make_conv_rv,
             supersedes=frozenset({"tg_conv_s8_fast"})),
     Variant("tg_conv_s8_rv", "tg_fully_connected_s8", FullyConnectedArgs, RV_FEATURES, _fc_rv_why_not, _fc_rv_cost,
             _make_fc_rv, supersedes=frozenset({"tg_fully_connected_s8_fast"})),
+    Variant("tg_depthwise_conv_s8_rv", "tg_depthwise_conv_s8", DepthwiseArgs, RV_FEATURES, _depthwise_rv_why_not,
+            _depthwise_rv_cost, _make_depthwise_rv, supersedes=frozenset({"tg_depthwise_conv_s8_fast"})),
 )

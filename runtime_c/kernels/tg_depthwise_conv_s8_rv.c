@@ -1,0 +1,168 @@
+/* DEPTHWISE_CONV_2D, int8, depth multiplier 1: tg_depthwise_conv_s8's variant for cores without SIMD
+ * (tinygen/tg_rv.h).
+ *
+ * Channel by channel: the channel's weights and requantization stay in registers while its output
+ * plane is computed. A 3x3 window inside the input is unrolled (nine byte loads, nine multiply-adds,
+ * from the folded bias), two horizontally adjacent windows at a time with stride 1 (twelve input
+ * bytes for both). Windows over the padding (and other filter sizes, or dilation) take their valid
+ * taps from the plain bias, offset added. Outputs are written channel-strided, so no overlap
+ * contract: the output never lies over the input.
+ */
+#include "tinygen/tg_kernels.h"
+#include "tg_rv_dot.h"
+
+TG_RV_NO_EARLY_SCHEDULING
+
+typedef struct {
+    int32_t in_h, in_w, c, f_h, f_w;
+    int32_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
+    int32_t out_h, out_w;
+    int32_t input_offset;
+    tg_rv_epilogue_t epilogue;
+} geometry_t;
+
+/* Any window of channel `ch` (its first input byte at in_ch): valid taps, plain bias, offset added. */
+__attribute__((noinline)) static uint32_t window_any(const geometry_t *g, const int8_t *in_ch, int32_t y0, int32_t x0, const int8_t *w,
+                           uint32_t acc)
+{
+    int32_t fy_first, fy_end, fx_first, fx_end;
+    tg_valid_taps(y0, g->dil_h, g->f_h, g->in_h, &fy_first, &fy_end);
+    tg_valid_taps(x0, g->dil_w, g->f_w, g->in_w, &fx_first, &fx_end);
+    for (int32_t fy = fy_first; fy < fy_end; ++fy) {
+        const int8_t *row = in_ch + (y0 + g->dil_h * fy) * g->in_w * g->c;
+        for (int32_t fx = fx_first; fx < fx_end; ++fx) {
+            const int32_t x = row[(x0 + g->dil_w * fx) * g->c] + g->input_offset;
+            acc += (uint32_t)(x * (int32_t)w[fy * g->f_w + fx]);
+        }
+    }
+    return acc;
+}
+
+static int interior(const geometry_t *g, int32_t y0, int32_t x0, int32_t width)
+{
+    return g->dil_h == 1 && g->dil_w == 1 && y0 >= 0 && x0 >= 0 && y0 + g->f_h <= g->in_h && x0 + width <= g->in_w;
+}
+
+/* One channel of a 3x3 filter, undilated interior windows unrolled. The weights are read where they
+ * are used (rv32 has too few registers to keep nine of them beside the window: GCC spills them, and
+ * a reload costs what a load from the filter does). */
+static void channel_3x3(const geometry_t *g, const int8_t *in_ch, const int8_t *w, const int32_t *channel,
+                        int8_t *out_ch)
+{
+    const int32_t c = g->c, row = g->in_w * c, sw = g->stride_w;
+    const uint32_t folded = (uint32_t)channel[0];
+    const int32_t multiplier = channel[2], shift = channel[3];
+    const tg_rv_epilogue_t e = g->epilogue;
+#define TG_RV_DW_OUT(acc) ((int8_t)tg_clamp(tg_dot_requantize((int32_t)(acc), multiplier, shift) + e.output_offset, \
+                                            e.min, e.max))
+    for (int32_t oy = 0; oy < g->out_h; ++oy) {
+        const int32_t y0 = oy * g->stride_h - g->pad_h;
+        int8_t *out = out_ch + oy * g->out_w * c;
+        for (int32_t ox = 0; ox < g->out_w;) {
+            const int32_t x0 = ox * sw - g->pad_w;
+            if (sw == 1 && ox + 1 < g->out_w && interior(g, y0, x0, 4)) {
+                /* two windows side by side: columns 0..3 of three rows */
+                const int8_t *p = in_ch + (y0 * g->in_w + x0) * c;
+                uint32_t a = folded, b = folded;
+                for (int32_t r = 0; r < 3; ++r) {
+                    const int8_t *q = p;
+                    const int32_t u0 = *q;
+                    q += c;
+                    const int32_t u1 = *q;
+                    q += c;
+                    const int32_t u2 = *q;
+                    q += c;
+                    const int32_t u3 = *q;
+                    const int32_t k0 = w[3 * r], k1 = w[3 * r + 1], k2 = w[3 * r + 2];
+                    a += (uint32_t)(u0 * k0 + u1 * k1 + u2 * k2);
+                    b += (uint32_t)(u1 * k0 + u2 * k1 + u3 * k2);
+                    p += row;
+                }
+                out[0] = TG_RV_DW_OUT(a);
+                out[c] = TG_RV_DW_OUT(b);
+                out += 2 * c;
+                ox += 2;
+                continue;
+            }
+            uint32_t a;
+            if (interior(g, y0, x0, 3)) {
+                const int8_t *p = in_ch + (y0 * g->in_w + x0) * c;
+                a = folded;
+                for (int32_t r = 0; r < 3; ++r) {
+                    const int8_t *q = p;
+                    const int32_t u0 = *q;
+                    q += c;
+                    const int32_t u1 = *q;
+                    q += c;
+                    const int32_t u2 = *q;
+                    a += (uint32_t)(u0 * w[3 * r] + u1 * w[3 * r + 1] + u2 * w[3 * r + 2]);
+                    p += row;
+                }
+            } else {
+                a = window_any(g, in_ch, y0, x0, w, (uint32_t)channel[1]);
+            }
+            out[0] = TG_RV_DW_OUT(a);
+            out += c;
+            ++ox;
+        }
+    }
+#undef TG_RV_DW_OUT
+}
+
+/* One channel, any filter: interior windows from the folded bias, the others as window_any. */
+static void channel_any(const geometry_t *g, const int8_t *in_ch, const int8_t *w, const int32_t *channel,
+                        int8_t *out_ch)
+{
+    const int32_t c = g->c;
+    for (int32_t oy = 0; oy < g->out_h; ++oy) {
+        const int32_t y0 = oy * g->stride_h - g->pad_h;
+        int8_t *out = out_ch + oy * g->out_w * c;
+        for (int32_t ox = 0; ox < g->out_w; ++ox) {
+            const int32_t x0 = ox * g->stride_w - g->pad_w;
+            uint32_t a;
+            if (interior(g, y0, x0, g->f_w)) {
+                a = (uint32_t)channel[0];
+                const int8_t *p = in_ch + (y0 * g->in_w + x0) * c;
+                const int8_t *k = w;
+                for (int32_t fy = 0; fy < g->f_h; ++fy) {
+                    for (int32_t fx = 0; fx < g->f_w; ++fx) {
+                        a += (uint32_t)(p[fx * c] * (int32_t)*k++);
+                    }
+                    p += g->in_w * c;
+                }
+            } else {
+                a = window_any(g, in_ch, y0, x0, w, (uint32_t)channel[1]);
+            }
+            out[0] = tg_rv_output(a, channel, g->epilogue);
+            out += c;
+        }
+    }
+}
+
+void tg_depthwise_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
+                             const tg_dims_t *input_dims, const int8_t *input,
+                             const tg_dims_t *filter_dims, const int8_t *filter,
+                             const tg_dims_t *output_dims, int8_t *output)
+{
+    const geometry_t g = {
+        input_dims->h, input_dims->w, input_dims->c, filter_dims->h, filter_dims->w,
+        params->stride.h, params->stride.w, params->padding.h, params->padding.w,
+        params->dilation.h, params->dilation.w, output_dims->h, output_dims->w, params->input_offset,
+        {params->output_offset, params->activation.min, params->activation.max},
+    };
+    const int32_t taps = g.f_h * g.f_w;
+    const int unrolled = g.f_h == 3 && g.f_w == 3;
+    for (int32_t b = 0; b < output_dims->n; ++b) {
+        const int8_t *in_batch = input + b * g.in_h * g.in_w * g.c;
+        int8_t *out_batch = output + b * g.out_h * g.out_w * g.c;
+        for (int32_t ch = 0; ch < g.c; ++ch) {
+            const int8_t *w = filter + ch * taps;
+            const int32_t *channel = channels + ch * TG_RV_CHANNEL_WORDS;
+            if (unrolled) {
+                channel_3x3(&g, in_batch + ch, w, channel, out_batch + ch);
+            } else {
+                channel_any(&g, in_batch + ch, w, channel, out_batch + ch);
+            }
+        }
+    }
+}

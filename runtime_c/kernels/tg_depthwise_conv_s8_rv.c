@@ -50,11 +50,9 @@ static void channel_3x3(const geometry_t *g, const int8_t *in_ch, const int8_t *
                         int8_t *out_ch)
 {
     const int32_t c = g->c, row = g->in_w * c, sw = g->stride_w;
-    const uint32_t folded = (uint32_t)channel[0];
-    const int32_t multiplier = channel[2], shift = channel[3];
+    const uint32_t folded = (uint32_t)channel[TG_RV_WORD_FOLDED];
     const tg_rv_epilogue_t e = g->epilogue;
-#define TG_RV_DW_OUT(acc) ((int8_t)tg_clamp(tg_dot_requantize((int32_t)(acc), multiplier, shift) + e.output_offset, \
-                                            e.min, e.max))
+#define TG_RV_DW_OUT(acc) tg_rv_output((acc), channel, e)
     for (int32_t oy = 0; oy < g->out_h; ++oy) {
         const int32_t y0 = oy * g->stride_h - g->pad_h;
         int8_t *out = out_ch + oy * g->out_w * c;
@@ -99,7 +97,7 @@ static void channel_3x3(const geometry_t *g, const int8_t *in_ch, const int8_t *
                     p += row;
                 }
             } else {
-                a = window_any(g, in_ch, y0, x0, w, (uint32_t)channel[1]);
+                a = window_any(g, in_ch, y0, x0, w, (uint32_t)channel[TG_RV_WORD_PLAIN]);
             }
             out[0] = TG_RV_DW_OUT(a);
             out += c;
@@ -121,7 +119,7 @@ static void channel_any(const geometry_t *g, const int8_t *in_ch, const int8_t *
             const int32_t x0 = ox * g->stride_w - g->pad_w;
             uint32_t a;
             if (interior(g, y0, x0, g->f_w)) {
-                a = (uint32_t)channel[0];
+                a = (uint32_t)channel[TG_RV_WORD_FOLDED];
                 const int8_t *p = in_ch + (y0 * g->in_w + x0) * c;
                 const int8_t *k = w;
                 for (int32_t fy = 0; fy < g->f_h; ++fy) {
@@ -131,7 +129,7 @@ static void channel_any(const geometry_t *g, const int8_t *in_ch, const int8_t *
                     p += g->in_w * c;
                 }
             } else {
-                a = window_any(g, in_ch, y0, x0, w, (uint32_t)channel[1]);
+                a = window_any(g, in_ch, y0, x0, w, (uint32_t)channel[TG_RV_WORD_PLAIN]);
             }
             out[0] = tg_rv_output(a, channel, g->epilogue);
             out += c;

@@ -67,11 +67,27 @@ static inline tg_rv_acc8_t tg_rv_start(const int32_t *channel, int32_t word)
         w_ = (w)[7]; (acc).a7 += (uint32_t)((x) * w_); (bcc).a7 += (uint32_t)((y) * w_);                \
     } while (0)
 
-/* TFLM's requantization (MultiplyByQuantizedMultiplier, QuantizeMultiplier's range), output offset
- * and clamp. channel: the channel's TG_RV_CHANNEL_WORDS words. */
+/* TFLM's MultiplyByQuantizedMultiplier with the channel's words prepared at generation time
+ * (tinygen/tg_rv.h): x << left, then the rounding doubling high multiply as one MUL and one MULHSU
+ * by 2 * multiplier (unsigned: the multiplier is below 2^31), floor((2 x m + 2^31) / 2^32) = the
+ * high word plus the low word's top bit, then the rounding divide by 2^right (half away from zero)
+ * with its mask and half-mask. The same bits as tg_dot_requantize for QuantizeMultiplier's range
+ * (tests/test_variants_rv.py compares them at the edges). */
+static inline int32_t tg_rv_requantize(uint32_t acc, const int32_t *channel)
+{
+    const uint32_t m2 = (uint32_t)channel[TG_RV_WORD_M2];
+    const int32_t right = channel[TG_RV_WORD_RIGHT], mask = channel[TG_RV_WORD_MASK];
+    const int32_t a = (int32_t)(acc << channel[TG_RV_WORD_LEFT]);
+    const int64_t p = (int64_t)a * (int64_t)m2;
+    const int32_t high = (int32_t)(p >> 32) + (int32_t)((uint32_t)p >> 31);
+    const int32_t threshold = channel[TG_RV_WORD_HALF] + (int32_t)((uint32_t)high >> 31);
+    return (high >> right) + ((high & mask) > threshold ? 1 : 0);
+}
+
+/* Requantized, offset and clamped. channel: the channel's TG_RV_CHANNEL_WORDS words. */
 static inline int8_t tg_rv_output(uint32_t acc, const int32_t *channel, tg_rv_epilogue_t e)
 {
-    const int32_t y = tg_dot_requantize((int32_t)acc, channel[2], channel[3]) + e.output_offset;
+    const int32_t y = tg_rv_requantize(acc, channel) + e.output_offset;
     return (int8_t)tg_clamp(y, e.min, e.max);
 }
 

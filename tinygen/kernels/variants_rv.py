@@ -27,7 +27,7 @@ from tinygen.kernels.variants import (
 )
 
 RV_ROWS = 8            # TG_RV_ROWS in runtime_c/include/tinygen/tg_rv.h
-RV_CHANNEL_WORDS = 4   # TG_RV_CHANNEL_WORDS
+RV_CHANNEL_WORDS = 8   # TG_RV_CHANNEL_WORDS
 RV_FEATURES = frozenset({"rv-m"})
 
 
@@ -54,16 +54,20 @@ def rv_weights(rows: np.ndarray) -> ConstArray:
 
 def rv_channels(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input_offset: int,
                 requant: ChannelRequant, padded_to: int = RV_ROWS) -> ConstArray:
-    """Per output channel: folded bias, plain bias, multiplier, shift (QuantizeMultiplier's); zero
-    words for the channels that complete the last block."""
+    """tg_rv.h's words per output channel: folded bias, plain bias, 2 * multiplier (as uint32), left
+    shift, right shift, 2^right - 1, (2^right - 1) >> 1, 0; zero words for the channels that complete
+    the last block (never written out)."""
     out = rows.shape[0]
     plain = np.zeros(out, dtype=np.int64) if isinstance(bias, NullPtr) else \
         np.asarray(graph.tensor(bias.tensor).data, dtype=np.int64).ravel()
+    multipliers = np.broadcast_to(requant.multiplier.values, (out,)).astype(np.int64)
+    shifts = np.broadcast_to(requant.shift.values, (out,)).astype(np.int64)
+    left, right = np.maximum(shifts, 0), np.maximum(-shifts, 0)
+    mask = (np.int64(1) << right) - 1
     words = np.zeros((round_up(out, padded_to), RV_CHANNEL_WORDS), dtype=np.int64)
-    words[:out] = np.stack([folded_bias(graph, bias, rows, input_offset).astype(np.int64), plain,
-                            np.broadcast_to(requant.multiplier.values, (out,)),
-                            np.broadcast_to(requant.shift.values, (out,))], axis=1)
-    return ConstArray("int32_t", words.astype(np.int32).reshape(-1))
+    words[:out, :7] = np.stack([folded_bias(graph, bias, rows, input_offset).astype(np.int64), plain,
+                                2 * multipliers, left, right, mask, mask >> 1], axis=1)
+    return ConstArray("int32_t", (words & 0xFFFFFFFF).astype(np.uint32).view(np.int32).reshape(-1))
 
 
 # Estimated rv32 instructions (GCC 12 -O2), from the inner loops' code: 46 per 16 MACs for a pair of

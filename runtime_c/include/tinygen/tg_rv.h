@@ -23,9 +23,18 @@ extern "C" {
  * one byte per channel of the block; the last block is completed with zero weights. */
 #define TG_RV_ROWS 8
 
-/* Per output channel: the folded bias (interior windows start from it), the plain bias (windows
- * over the padding), the multiplier and shift of QuantizeMultiplier. */
-#define TG_RV_CHANNEL_WORDS 4
+/* Per output channel, TG_RV_CHANNEL_WORDS words: the folded bias (interior windows start from it),
+ * the plain bias (windows over the padding), then QuantizeMultiplier's (multiplier m, shift s) as
+ * the epilogue uses them: 2m (as uint32), left = max(s, 0), right = max(-s, 0), mask = 2^right - 1,
+ * half = mask >> 1; the eighth word is 0. */
+#define TG_RV_CHANNEL_WORDS 8
+#define TG_RV_WORD_FOLDED 0
+#define TG_RV_WORD_PLAIN 1
+#define TG_RV_WORD_M2 2
+#define TG_RV_WORD_LEFT 3
+#define TG_RV_WORD_RIGHT 4
+#define TG_RV_WORD_MASK 5
+#define TG_RV_WORD_HALF 6
 
 typedef struct {
     int32_t input_offset;   /* -zero point of the input */

@@ -14,7 +14,7 @@ from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.inputs import random_records
 from tinygen.kernels.call import KernelCall
 from tinygen.kernels.inplace import apply_inplace, inplace_candidates
-from tinygen.kernels.optimised import KernelSet, choose_kernels
+from tinygen.kernels.optimised import KernelSet, board_variant, choose_kernels
 from tinygen.kernels.overlap import declare_overlaps
 from tinygen.kernels.select import lower_graph
 from tinygen.pipeline import CompiledModel, compile_bytes
@@ -46,14 +46,18 @@ def tightest_delta(a: Allowance) -> int:
 
 
 def tight_compile(model: bytes, kernel_set: KernelSet, inplace: bool, which: int = 0,
-                  delta_change: int = 0) -> CompiledModel:
-    """One-operator model compiled with its output at the tightest distance from input `which`."""
+                  delta_change: int = 0, features: frozenset[str] = frozenset()) -> CompiledModel:
+    """One-operator model compiled with its output at the tightest distance from input `which`.
+    features: a board's ISA features, whose variants then replace the portable twins (as the pipeline does)."""
     graph = parse_tflite(model, name="model")
     lowered, _ = choose_kernels(graph, lower_graph(graph), kernel_set, frozenset())  # the portable twins
     if inplace:
         candidates = inplace_candidates(graph, lowered, over_graph_inputs=True)
         assert candidates, "no in-place variant applies"
         lowered = apply_inplace(lowered, candidates)
+    if features:
+        lowered = tuple(offer[0] if isinstance(c, KernelCall) and (offer := board_variant(graph, c, features)) else c
+                        for c in lowered)
     lowered = declare_overlaps(lowered)
     schedule = build_schedule(graph, lowered)
     buffers = buffer_lifetimes(schedule)
@@ -92,8 +96,8 @@ def extreme_records(compiled: CompiledModel) -> list[list[np.ndarray]]:
 
 
 def check_tight(tmp_path, model: bytes, kernel_set: KernelSet, inplace: bool = False, which: int = 0,
-                expect: str | None = None) -> CompiledModel:
-    compiled = tight_compile(model, kernel_set, inplace, which)
+                expect: str | None = None, features: frozenset[str] = frozenset()) -> CompiledModel:
+    compiled = tight_compile(model, kernel_set, inplace, which, features=features)
     check_no_overlap(compiled.plan)
     if expect is not None:
         assert any(isinstance(c, KernelCall) and c.function == expect for c in compiled.lowered)

@@ -31,7 +31,7 @@ from tinygen.kernels.call import KernelCall
 from tinygen.kernels.cvalues import ChannelRequant, ConstArray, NullPtr
 from tinygen.kernels.optimised import KernelSet
 from tinygen.kernels.variants import choose_variant  # noqa: F401  (the registry, before its RISC-V module)
-from tinygen.kernels.variants_rv import RV_CHANNEL_WORDS, RV_ROWS, rv_channels, rv_weights
+from tinygen.kernels.variants_rv import RV_CHANNEL_WORDS, RV_FEATURES, RV_ROWS, rv_channels, rv_weights
 from tinygen.pipeline import compile_bytes
 from tinygen.resources import KERNELS_DIR, RUNTIME_INCLUDE_DIR
 from tinygen.testing.compare import compare_on_host
@@ -169,6 +169,26 @@ def test_extreme_grid_is_bit_exact_on_the_host(tmp_path, kind, case):
 def test_odd_shapes_are_bit_exact_on_the_host(tmp_path, name):
     functions = host_bit_exact(tmp_path, ODD_MODELS[name]())
     assert functions[0] in RV_KERNELS, functions
+
+
+# --- over their own input: the tightest placement each contract allows (tests/test_inplace.py) -------
+
+TIGHT_CASES = {
+    "conv_3x3": (lambda: conv_model(3, in_c=7, out_c=5, in_hw=(6, 9)), False, "tg_conv_s8_rv"),
+    "conv_stride2": (lambda: conv_model(3, stride=(2, 2)), False, "tg_conv_s8_rv"),
+    "conv_1x1_in_place": (lambda: conv_model(13, kernel=(1, 1), in_hw=(5, 3), in_c=16, out_c=9), True,
+                          "tg_conv_1x1_s8_inplace_rv"),
+    "dw_in_place": (lambda: dw_model(11, in_hw=(5, 5), in_c=24), True, "tg_depthwise_conv_s8_inplace_rv"),
+    "dw_in_place_5x5_valid": (lambda: dw_model(11, kernel=(5, 5), in_hw=(7, 6), in_c=6, stride=(1, 2),
+                                               padding="VALID"), True, "tg_depthwise_conv_s8_inplace_rv"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TIGHT_CASES))
+def test_rv_variants_over_their_input(tmp_path, name):
+    from test_inplace import check_tight
+    make, inplace, expect = TIGHT_CASES[name]
+    check_tight(tmp_path, make(), KernelSet.OPTIMISED, inplace=inplace, expect=expect, features=RV_FEATURES)
 
 
 # --- in QEMU on riscv32-virt ---------------------------------------------------------------------

@@ -106,10 +106,8 @@ static int interior(const geometry_t *g, int32_t y0, int32_t x0)
     return g->dil_h == 1 && g->dil_w == 1 && y0 >= 0 && x0 >= 0 && y0 + g->f_h <= g->in_h && x0 + g->f_w <= g->in_w;
 }
 
-void tg_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
-                   const tg_dims_t *input_dims, const int8_t *input,
-                   const tg_dims_t *filter_dims, const int8_t *filter,
-                   const tg_dims_t *output_dims, int8_t *output)
+static geometry_t geometry(const tg_conv_rv_params_t *params, const tg_dims_t *input_dims,
+                           const tg_dims_t *filter_dims, const tg_dims_t *output_dims)
 {
     const geometry_t g = {
         input_dims->h, input_dims->w, input_dims->c, filter_dims->h, filter_dims->w,
@@ -118,6 +116,15 @@ void tg_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
         filter_dims->h * filter_dims->w * filter_dims->c, params->input_offset,
         {params->output_offset, params->activation.min, params->activation.max},
     };
+    return g;
+}
+
+void tg_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
+                   const tg_dims_t *input_dims, const int8_t *input,
+                   const tg_dims_t *filter_dims, const int8_t *filter,
+                   const tg_dims_t *output_dims, int8_t *output)
+{
+    const geometry_t g = geometry(params, input_dims, filter_dims, output_dims);
     const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = g.out_c;
     const int32_t pixels = out_h * out_w;
     for (int32_t b = 0; b < output_dims->n; ++b) {
@@ -150,6 +157,32 @@ void tg_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
                 ox -= out_w;
                 ++oy;
             }
+        }
+    }
+}
+
+/* A 1x1 convolution (stride 1, no padding) over its own input, as tg_conv_1x1_s8_inplace: each block
+ * of two input pixels (one at the end) is copied to `pixels_copy` (2 * in_c bytes) before its output
+ * pixels are written, at q * out_c <= q * in_c. */
+void tg_conv_1x1_s8_inplace_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
+                               const tg_dims_t *input_dims, const int8_t *input,
+                               const tg_dims_t *filter_dims, const int8_t *filter,
+                               const tg_dims_t *output_dims, int8_t *output, int8_t *pixels_copy)
+{
+    const geometry_t g = geometry(params, input_dims, filter_dims, output_dims);
+    const int32_t c = g.c, out_c = g.out_c;
+    const int32_t pixels = input_dims->n * input_dims->h * input_dims->w;
+    for (int32_t p = 0; p < pixels; p += 2) {
+        const int32_t block = p + 1 < pixels ? 2 : 1;
+        const int8_t *from = input + p * c;
+        for (int32_t i = 0; i < block * c; ++i) {
+            pixels_copy[i] = from[i];
+        }
+        int8_t *out = output + p * out_c;
+        if (block == 2) {
+            pair_interior(&g, pixels_copy, pixels_copy + c, filter, channels, out, out + out_c);
+        } else {
+            single_interior(&g, pixels_copy, filter, channels, out);
         }
     }
 }

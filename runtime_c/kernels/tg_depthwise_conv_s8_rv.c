@@ -14,7 +14,10 @@
 TG_RV_NO_EARLY_SCHEDULING
 
 typedef struct {
-    int32_t in_h, in_w, c, f_h, f_w;
+    int32_t in_h, in_w;
+    int32_t c;       /* the input's channel stride: its channel count, or 1 for a copied plane */
+    int32_t out_c;   /* the output's channel count */
+    int32_t f_h, f_w;
     int32_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
     int32_t out_h, out_w;
     int32_t input_offset;
@@ -49,13 +52,13 @@ static int interior(const geometry_t *g, int32_t y0, int32_t x0, int32_t width)
 static void channel_3x3(const geometry_t *g, const int8_t *in_ch, const int8_t *w, const int32_t *channel,
                         int8_t *out_ch)
 {
-    const int32_t c = g->c, row = g->in_w * c, sw = g->stride_w;
+    const int32_t c = g->c, row = g->in_w * c, sw = g->stride_w, oc = g->out_c;
     const uint32_t folded = (uint32_t)channel[TG_RV_WORD_FOLDED];
     const tg_rv_epilogue_t e = g->epilogue;
 #define TG_RV_DW_OUT(acc) tg_rv_output((acc), channel, e)
     for (int32_t oy = 0; oy < g->out_h; ++oy) {
         const int32_t y0 = oy * g->stride_h - g->pad_h;
-        int8_t *out = out_ch + oy * g->out_w * c;
+        int8_t *out = out_ch + oy * g->out_w * oc;
         for (int32_t ox = 0; ox < g->out_w;) {
             const int32_t x0 = ox * sw - g->pad_w;
             if (sw == 1 && ox + 1 < g->out_w && interior(g, y0, x0, 4)) {
@@ -77,8 +80,8 @@ static void channel_3x3(const geometry_t *g, const int8_t *in_ch, const int8_t *
                     p += row;
                 }
                 out[0] = TG_RV_DW_OUT(a);
-                out[c] = TG_RV_DW_OUT(b);
-                out += 2 * c;
+                out[oc] = TG_RV_DW_OUT(b);
+                out += 2 * oc;
                 ox += 2;
                 continue;
             }
@@ -100,7 +103,7 @@ static void channel_3x3(const geometry_t *g, const int8_t *in_ch, const int8_t *
                 a = window_any(g, in_ch, y0, x0, w, (uint32_t)channel[TG_RV_WORD_PLAIN]);
             }
             out[0] = TG_RV_DW_OUT(a);
-            out += c;
+            out += oc;
             ++ox;
         }
     }
@@ -114,7 +117,7 @@ static void channel_any(const geometry_t *g, const int8_t *in_ch, const int8_t *
     const int32_t c = g->c;
     for (int32_t oy = 0; oy < g->out_h; ++oy) {
         const int32_t y0 = oy * g->stride_h - g->pad_h;
-        int8_t *out = out_ch + oy * g->out_w * c;
+        int8_t *out = out_ch + oy * g->out_w * g->out_c;
         for (int32_t ox = 0; ox < g->out_w; ++ox) {
             const int32_t x0 = ox * g->stride_w - g->pad_w;
             uint32_t a;
@@ -132,8 +135,32 @@ static void channel_any(const geometry_t *g, const int8_t *in_ch, const int8_t *
                 a = window_any(g, in_ch, y0, x0, w, (uint32_t)channel[TG_RV_WORD_PLAIN]);
             }
             out[0] = tg_rv_output(a, channel, g->epilogue);
-            out += c;
+            out += g->out_c;
         }
+    }
+}
+
+static geometry_t geometry(const tg_conv_rv_params_t *params, const tg_dims_t *input_dims,
+                           const tg_dims_t *filter_dims, const tg_dims_t *output_dims, int32_t input_step)
+{
+    const geometry_t g = {
+        input_dims->h, input_dims->w, input_step, output_dims->c, filter_dims->h, filter_dims->w,
+        params->stride.h, params->stride.w, params->padding.h, params->padding.w,
+        params->dilation.h, params->dilation.w, output_dims->h, output_dims->w, params->input_offset,
+        {params->output_offset, params->activation.min, params->activation.max},
+    };
+    return g;
+}
+
+static void channel(const geometry_t *g, const int8_t *in_ch, const int8_t *filter, const int32_t *channels,
+                    int32_t ch, int8_t *out_ch)
+{
+    const int8_t *w = filter + ch * g->f_h * g->f_w;
+    const int32_t *words = channels + ch * TG_RV_CHANNEL_WORDS;
+    if (g->f_h == 3 && g->f_w == 3) {
+        channel_3x3(g, in_ch, w, words, out_ch);
+    } else {
+        channel_any(g, in_ch, w, words, out_ch);
     }
 }
 
@@ -142,25 +169,36 @@ void tg_depthwise_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *c
                              const tg_dims_t *filter_dims, const int8_t *filter,
                              const tg_dims_t *output_dims, int8_t *output)
 {
-    const geometry_t g = {
-        input_dims->h, input_dims->w, input_dims->c, filter_dims->h, filter_dims->w,
-        params->stride.h, params->stride.w, params->padding.h, params->padding.w,
-        params->dilation.h, params->dilation.w, output_dims->h, output_dims->w, params->input_offset,
-        {params->output_offset, params->activation.min, params->activation.max},
-    };
-    const int32_t taps = g.f_h * g.f_w;
-    const int unrolled = g.f_h == 3 && g.f_w == 3;
+    const geometry_t g = geometry(params, input_dims, filter_dims, output_dims, input_dims->c);
     for (int32_t b = 0; b < output_dims->n; ++b) {
         const int8_t *in_batch = input + b * g.in_h * g.in_w * g.c;
-        int8_t *out_batch = output + b * g.out_h * g.out_w * g.c;
-        for (int32_t ch = 0; ch < g.c; ++ch) {
-            const int8_t *w = filter + ch * taps;
-            const int32_t *channel = channels + ch * TG_RV_CHANNEL_WORDS;
-            if (unrolled) {
-                channel_3x3(&g, in_batch + ch, w, channel, out_batch + ch);
-            } else {
-                channel_any(&g, in_batch + ch, w, channel, out_batch + ch);
+        int8_t *out_batch = output + b * g.out_h * g.out_w * g.out_c;
+        for (int32_t ch = 0; ch < g.out_c; ++ch) {
+            channel(&g, in_batch + ch, filter, channels, ch, out_batch + ch);
+        }
+    }
+}
+
+/* The same over its own input, as tg_depthwise_conv_s8_inplace: channel ch of the input is copied
+ * into `plane` (in_h * in_w bytes) before channel ch of the output is written over it (output
+ * element (q, ch) lies on input element (q, ch), whose channel is already copied or is ch). */
+void tg_depthwise_conv_s8_inplace_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
+                                     const tg_dims_t *input_dims, const int8_t *input,
+                                     const tg_dims_t *filter_dims, const int8_t *filter,
+                                     const tg_dims_t *output_dims, int8_t *output, int8_t *plane)
+{
+    const geometry_t g = geometry(params, input_dims, filter_dims, output_dims, 1);
+    const int32_t in_c = input_dims->c, plane_size = g.in_h * g.in_w;
+    for (int32_t b = 0; b < output_dims->n; ++b) {
+        const int8_t *in_batch = input + b * plane_size * in_c;
+        int8_t *out_batch = output + b * g.out_h * g.out_w * g.out_c;
+        for (int32_t ch = 0; ch < g.out_c; ++ch) {
+            const int8_t *from = in_batch + ch;
+            for (int32_t i = 0; i < plane_size; ++i) {
+                plane[i] = *from;
+                from += in_c;
             }
+            channel(&g, plane, filter, channels, ch, out_batch + ch);
         }
     }
 }

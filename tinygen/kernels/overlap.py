@@ -115,6 +115,9 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_depthwise_conv_s8_inplace": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     "tg_conv_1x1_s8_inplace": _pixelwise_inplace,
     "tg_conv_1x1_s8_inplace_ref": _pixelwise_inplace,
+    # their RISC-V forms (runtime_c/kernels/*_rv.c): the same walks
+    "tg_depthwise_conv_s8_inplace_rv": lambda call: (Overlap("input", "output", 0, min_delta=0),),
+    "tg_conv_1x1_s8_inplace_rv": _pixelwise_inplace,
 }
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.cvalues import HW, ChannelRequant, ConstArray, CStruct, Dims, NullPtr, Range, TensorRef
+from tinygen.kernels.cvalues import HW, ChannelRequant, ConstArray, CStruct, Dims, NullPtr, Range, ScratchRef, TensorRef
 from tinygen.kernels.variants import (
     ConvArgs, DepthwiseArgs, FullyConnectedArgs, Variant, _conv_why_not, _depthwise_why_not, _fc_why_not,
     depthwise_rows, filter_rows, folded_bias, round_up,
@@ -176,6 +176,40 @@ def _make_depthwise_rv(graph: Graph, call: KernelCall, a: DepthwiseArgs) -> Kern
     return dataclasses.replace(call, function="tg_depthwise_conv_s8_rv", args=args, scratch_bytes=0)
 
 
+# --- the in-place kernels' counterparts (kernels/inplace.py chose them for the arena) --------------
+
+@dataclass(frozen=True)
+class Conv1x1InplaceArgs(ConvArgs):
+    pixels_copy: ScratchRef
+
+
+@dataclass(frozen=True)
+class DepthwiseInplaceArgs(DepthwiseArgs):
+    plane: ScratchRef
+
+
+def _with_scratch(call: KernelCall, function: str, scratch_name: str) -> KernelCall:
+    """The out-of-place variant's call made by `make`, with the in-place call's scratch argument."""
+    return dataclasses.replace(call, function=function, args=call.args + (KernelArg(scratch_name, ScratchRef()),))
+
+
+def _make_conv_1x1_inplace_rv(graph: Graph, call: KernelCall, a: Conv1x1InplaceArgs) -> KernelCall:
+    made = _make_conv_rv(graph, call, a)
+    return dataclasses.replace(_with_scratch(made, "tg_conv_1x1_s8_inplace_rv", "pixels_copy"),
+                               scratch_bytes=call.scratch_bytes)
+
+
+def _make_depthwise_inplace_rv(graph: Graph, call: KernelCall, a: DepthwiseInplaceArgs) -> KernelCall:
+    made = _make_depthwise_rv(graph, call, a)
+    return dataclasses.replace(_with_scratch(made, "tg_depthwise_conv_s8_inplace_rv", "plane"),
+                               scratch_bytes=call.scratch_bytes)
+
+
+def _depthwise_inplace_rv_cost(a: DepthwiseInplaceArgs) -> int:
+    i = a.input_dims
+    return _depthwise_rv_cost(a) + 4 * i.n * i.h * i.w * i.c  # the plane copies
+
+
 RV_VARIANTS: tuple[Variant, ...] = (
     Variant("tg_conv_s8_rv", "tg_conv_s8", ConvArgs, RV_FEATURES, _conv_rv_why_not, _conv_rv_cost, _make_conv_rv,
             supersedes=frozenset({"tg_conv_s8_fast"})),
@@ -183,4 +217,8 @@ RV_VARIANTS: tuple[Variant, ...] = (
             _make_fc_rv, supersedes=frozenset({"tg_fully_connected_s8_fast"})),
     Variant("tg_depthwise_conv_s8_rv", "tg_depthwise_conv_s8", DepthwiseArgs, RV_FEATURES, _depthwise_rv_why_not,
             _depthwise_rv_cost, _make_depthwise_rv, supersedes=frozenset({"tg_depthwise_conv_s8_fast"})),
+    Variant("tg_conv_1x1_s8_inplace_rv", "tg_conv_1x1_s8_inplace", Conv1x1InplaceArgs, RV_FEATURES,
+            _conv_rv_why_not, _conv_rv_cost, _make_conv_1x1_inplace_rv),
+    Variant("tg_depthwise_conv_s8_inplace_rv", "tg_depthwise_conv_s8_inplace", DepthwiseInplaceArgs, RV_FEATURES,
+            _depthwise_rv_why_not, _depthwise_inplace_rv_cost, _make_depthwise_inplace_rv),
 )

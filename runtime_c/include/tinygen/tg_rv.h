@@ -60,6 +60,17 @@ void tg_depthwise_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *c
                              const tg_dims_t *filter_dims, const int8_t *filter,
                              const tg_dims_t *output_dims, int8_t *output);
 
+/* The in-place forms (tinygen/kernels/inplace.py, kernels/overlap.py): the output may lie over the
+ * input, as tg_conv_1x1_s8_inplace's and tg_depthwise_conv_s8_inplace's, with the same scratch. */
+void tg_conv_1x1_s8_inplace_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
+                               const tg_dims_t *input_dims, const int8_t *input,
+                               const tg_dims_t *filter_dims, const int8_t *filter,
+                               const tg_dims_t *output_dims, int8_t *output, int8_t *pixels_copy);
+void tg_depthwise_conv_s8_inplace_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
+                                     const tg_dims_t *input_dims, const int8_t *input,
+                                     const tg_dims_t *filter_dims, const int8_t *filter,
+                                     const tg_dims_t *output_dims, int8_t *output, int8_t *plane);
+
 #ifdef __cplusplus
 }
 #endif

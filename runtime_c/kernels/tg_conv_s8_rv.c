@@ -21,24 +21,58 @@ typedef struct {
     tg_rv_epilogue_t epilogue;
 } geometry_t;
 
-/* Two interior windows, undilated: x0 and x1 their first input bytes. */
-static void pair_interior(const geometry_t *g, const int8_t *x0, const int8_t *x1, const int8_t *filter,
-                          const int32_t *channels, int8_t *out0, int8_t *out1)
+/* The taps of a window that lie in the input: filter rows [fy0, fy1), columns [fx0, fx1). */
+typedef struct {
+    int32_t fy0, fy1, fx0, fx1;
+} taps_t;
+
+static taps_t valid_taps(const geometry_t *g, int32_t y0, int32_t x0)
 {
-    const int32_t run = g->f_w * g->c, row_step = g->in_w * g->c, f_h = g->f_h;
+    taps_t t;
+    tg_valid_taps(y0, 1, g->f_h, g->in_h, &t.fy0, &t.fy1);
+    tg_valid_taps(x0, 1, g->f_w, g->in_w, &t.fx0, &t.fx1);
+    if (t.fx0 >= t.fx1) {
+        t.fy1 = t.fy0;  /* wholly in the padding: no taps */
+    }
+    return t;
+}
+
+static int same_taps(taps_t a, taps_t b)
+{
+    return a.fy0 == b.fy0 && a.fy1 == b.fy1 && a.fx0 == b.fx0 && a.fx1 == b.fx1;
+}
+
+static int whole(const geometry_t *g, taps_t t)
+{
+    return t.fy0 == 0 && t.fy1 == g->f_h && t.fx0 == 0 && t.fx1 == g->f_w;
+}
+
+/* Two undilated windows with the same valid taps (x0, x1: their first valid input bytes).
+ * offset: 0 for whole windows (their accumulators start from the folded bias,
+ * word 0), the input offset for windows over the padding (from the plain bias, word 1). Inlined
+ * with a constant offset 0 for the whole windows, so that loop has no addition. */
+static inline __attribute__((always_inline)) void pair_window(const geometry_t *g, const int8_t *x0,
+                                                              const int8_t *x1, taps_t t, int32_t offset,
+                                                              const int8_t *filter, const int32_t *channels,
+                                                              int8_t *out0, int8_t *out1)
+{
+    const int32_t c = g->c, run = (t.fx1 - t.fx0) * c, row_step = g->in_w * c;
+    const int32_t skip = (g->f_w - (t.fx1 - t.fx0)) * c * TG_RV_ROWS;  /* weights of the invalid columns */
+    const int32_t word = offset == 0 ? 0 : 1;
     for (int32_t oc = 0; oc < g->out_c; oc += TG_RV_ROWS) {
         const int32_t *channel = channels + oc * TG_RV_CHANNEL_WORDS;
-        tg_rv_acc8_t acc = tg_rv_start(channel, 0), bcc = acc;
-        const int8_t *w = filter + oc * g->taps;
+        tg_rv_acc8_t acc = tg_rv_start(channel, word), bcc = acc;
+        const int8_t *w = filter + oc * g->taps + (t.fy0 * g->f_w + t.fx0) * c * TG_RV_ROWS;
         const int8_t *p = x0, *q = x1;
-        for (int32_t fy = 0; fy < f_h; ++fy) {
-            const int8_t *end = p + run;
+        for (int32_t fy = t.fy0; fy < t.fy1; ++fy) {
             const int8_t *pk = p, *qk = q;
+            const int8_t *end = p + run;
             while (pk != end) {
-                const int32_t u = *pk++, v = *qk++;
+                const int32_t u = *pk++ + offset, v = *qk++ + offset;
                 TG_RV_MAC8X2(acc, bcc, u, v, w);
                 w += TG_RV_ROWS;
             }
+            w += skip;
             p += row_step;
             q += row_step;
         }
@@ -46,6 +80,19 @@ static void pair_interior(const geometry_t *g, const int8_t *x0, const int8_t *x
         tg_rv_outputs(acc, channel, rows, g->epilogue, out0 + oc);
         tg_rv_outputs(bcc, channel, rows, g->epilogue, out1 + oc);
     }
+}
+
+static void pair_interior(const geometry_t *g, const int8_t *x0, const int8_t *x1, const int8_t *filter,
+                          const int32_t *channels, int8_t *out0, int8_t *out1)
+{
+    const taps_t t = {0, g->f_h, 0, g->f_w};
+    pair_window(g, x0, x1, t, 0, filter, channels, out0, out1);
+}
+
+static void pair_border(const geometry_t *g, const int8_t *x0, const int8_t *x1, taps_t t, const int8_t *filter,
+                        const int32_t *channels, int8_t *out0, int8_t *out1)
+{
+    pair_window(g, x0, x1, t, g->input_offset, filter, channels, out0, out1);
 }
 
 /* One interior window, undilated, from the folded bias. */
@@ -101,11 +148,6 @@ static void single_any(const geometry_t *g, const int8_t *in_batch, int32_t y0, 
     }
 }
 
-static int interior(const geometry_t *g, int32_t y0, int32_t x0)
-{
-    return g->dil_h == 1 && g->dil_w == 1 && y0 >= 0 && x0 >= 0 && y0 + g->f_h <= g->in_h && x0 + g->f_w <= g->in_w;
-}
-
 static geometry_t geometry(const tg_conv_rv_params_t *params, const tg_dims_t *input_dims,
                            const tg_dims_t *filter_dims, const tg_dims_t *output_dims)
 {
@@ -140,15 +182,25 @@ void tg_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
                 ++ny;
             }
             const int32_t y1 = ny * g.stride_h - g.pad_h, x1 = nx * g.stride_w - g.pad_w;
-            const int8_t *at0 = in_batch + (y0 * g.in_w + x0) * g.c;
             int32_t step = 1;
-            if (!interior(&g, y0, x0)) {
+            if (g.dil_h != 1 || g.dil_w != 1) {
                 single_any(&g, in_batch, y0, x0, filter, channels, out);
-            } else if (p + 1 < pixels && interior(&g, y1, x1)) {
-                pair_interior(&g, at0, in_batch + (y1 * g.in_w + x1) * g.c, filter, channels, out, out + out_c);
-                step = 2;
             } else {
-                single_interior(&g, at0, filter, channels, out);
+                const taps_t t = valid_taps(&g, y0, x0);
+                const int8_t *at0 = in_batch + ((y0 + t.fy0) * g.in_w + x0 + t.fx0) * g.c;
+                if (p + 1 < pixels && same_taps(t, valid_taps(&g, y1, x1))) {
+                    const int8_t *at1 = in_batch + ((y1 + t.fy0) * g.in_w + x1 + t.fx0) * g.c;
+                    if (whole(&g, t)) {
+                        pair_interior(&g, at0, at1, filter, channels, out, out + out_c);
+                    } else {
+                        pair_border(&g, at0, at1, t, filter, channels, out, out + out_c);
+                    }
+                    step = 2;
+                } else if (whole(&g, t)) {
+                    single_interior(&g, at0, filter, channels, out);
+                } else {
+                    single_any(&g, in_batch, y0, x0, filter, channels, out);
+                }
             }
             p += step;
             out += step * out_c;

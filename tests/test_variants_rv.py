@@ -233,3 +233,25 @@ def test_odd_shapes_are_bit_exact_in_qemu(tmp_path, name):
     report = run_on_board(model, RV_BOARD, tmp_path / "build", random_count=2, timeout_s=120,
                           kernel_set=KernelSet.FASTEST)
     assert report.bit_exact, report
+
+
+# --- the RISC-V section of BENCHMARKS.md ---------------------------------------------------------
+
+def test_a_board_section_is_written_into_the_m4_report_and_outlives_its_rewrite(tmp_path):
+    from tinygen.bench import merge_section, recorded_figures, section_markers, written_report
+    report = tmp_path / "BENCHMARKS.md"
+    m4 = (BENCHMARKS_HEAD + "## Figures for tools\n\n<!-- tinygen-bench figures (read by the regression guard, "
+          "tests/test_mlperf_qemu.py) -->\n```json\n{\"board\": \"mps2-an386\", \"models\": {}}\n```\n")
+    start, end = section_markers(RV_BOARD)
+    section = f"{start}\n## `{RV_BOARD}`: rows\n{end}"
+    merged = merge_section(m4, RV_BOARD, section)
+    assert merged.index(section) < merged.index("## Figures for tools")
+    assert recorded_figures(merged)["board"] == "mps2-an386"
+    again = merge_section(merged, RV_BOARD, section.replace("rows", "new rows"))
+    assert again.count(start) == 1 and "new rows" in again and "## `riscv32-virt`: rows" not in again
+    report.write_text(again)
+    rewritten = written_report(report, [], "mps2-an386", "tinygen bench", m4.replace("Head", "New head"))
+    assert "New head" in rewritten and "new rows" in rewritten  # the M4 rewrite keeps the RISC-V section
+
+
+BENCHMARKS_HEAD = "# Benchmarks\n\nHead\n\n"

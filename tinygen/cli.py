@@ -309,14 +309,14 @@ def _writable_file(ctx: click.Context, param: click.Parameter, path: Path | None
 def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Path) -> None:
     """Measure the MLPerf Tiny models on BOARD: instructions, estimated Cortex-M4 cycles (M4 boards only),
     MACs per cycle, arena, flash, RAM; anchors beside."""
-    from tinygen.bench import render_markdown, run_benchmark
+    from tinygen.bench import render_markdown, run_benchmark, written_report
 
     rows = run_benchmark(models_dir, board, build_root, announce=lambda m: stderr.print(m))
     command = f"tinygen bench --board {board}" + (f" --write {write_path}" if write_path else "")
     text = render_markdown(rows, board, command)
     if write_path:
         tmp = write_path.with_name(write_path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(written_report(write_path, rows, board, command, text), encoding="utf-8")
         tmp.replace(write_path)  # never a half-written report
         stderr.print(f"wrote {write_path}")
     print(text)

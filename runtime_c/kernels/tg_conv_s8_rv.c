@@ -28,7 +28,10 @@ typedef struct {
 
 static taps_t valid_taps(const geometry_t *g, int32_t y0, int32_t x0)
 {
-    taps_t t;
+    taps_t t = {0, g->f_h, 0, g->f_w};
+    if (y0 >= 0 && x0 >= 0 && y0 + g->f_h <= g->in_h && x0 + g->f_w <= g->in_w) {
+        return t;  /* the common case, without tg_valid_taps' loops */
+    }
     tg_valid_taps(y0, 1, g->f_h, g->in_h, &t.fy0, &t.fy1);
     tg_valid_taps(x0, 1, g->f_w, g->in_w, &t.fx0, &t.fx1);
     if (t.fx0 >= t.fx1) {
@@ -173,6 +176,7 @@ void tg_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
         const int8_t *in_batch = input + b * g.in_h * g.in_w * g.c;
         int8_t *out = output + b * pixels * out_c;
         int32_t oy = 0, ox = 0;
+        taps_t t = valid_taps(&g, -g.pad_h, -g.pad_w);  /* the current pixel's (undilated) */
         for (int32_t p = 0; p < pixels;) {
             const int32_t y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
             /* the next pixel in output order (maybe on the next row) */
@@ -186,9 +190,9 @@ void tg_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
             if (g.dil_h != 1 || g.dil_w != 1) {
                 single_any(&g, in_batch, y0, x0, filter, channels, out);
             } else {
-                const taps_t t = valid_taps(&g, y0, x0);
                 const int8_t *at0 = in_batch + ((y0 + t.fy0) * g.in_w + x0 + t.fx0) * g.c;
-                if (p + 1 < pixels && same_taps(t, valid_taps(&g, y1, x1))) {
+                const taps_t next = valid_taps(&g, y1, x1);
+                if (p + 1 < pixels && same_taps(t, next)) {
                     const int8_t *at1 = in_batch + ((y1 + t.fy0) * g.in_w + x1 + t.fx0) * g.c;
                     if (whole(&g, t)) {
                         pair_interior(&g, at0, at1, filter, channels, out, out + out_c);
@@ -201,6 +205,7 @@ void tg_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
                 } else {
                     single_any(&g, in_batch, y0, x0, filter, channels, out);
                 }
+                t = next;
             }
             p += step;
             out += step * out_c;
@@ -208,6 +213,9 @@ void tg_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
             while (ox >= out_w) {
                 ox -= out_w;
                 ++oy;
+            }
+            if (step == 2 && p < pixels && g.dil_h == 1 && g.dil_w == 1) {
+                t = valid_taps(&g, oy * g.stride_h - g.pad_h, ox * g.stride_w - g.pad_w);
             }
         }
     }

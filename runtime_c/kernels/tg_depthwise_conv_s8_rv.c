@@ -46,68 +46,94 @@ static int interior(const geometry_t *g, int32_t y0, int32_t x0, int32_t width)
     return g->dil_h == 1 && g->dil_w == 1 && y0 >= 0 && x0 >= 0 && y0 + g->f_h <= g->in_h && x0 + width <= g->in_w;
 }
 
-/* One channel of a 3x3 filter, undilated interior windows unrolled. The weights are read where they
- * are used (rv32 has too few registers to keep nine of them beside the window: GCC spills them, and
- * a reload costs what a load from the filter does). */
-static void channel_3x3(const geometry_t *g, const int8_t *in_ch, const int8_t *w, const int32_t *channel,
-                        int8_t *out_ch)
+/* The output columns [first, end) whose window (span input columns from x * stride - padding)
+ * lies inside [0, size), as an interval. */
+static void inside(int32_t out_size, int32_t stride, int32_t padding, int32_t span, int32_t size, int32_t *first,
+                   int32_t *end)
 {
-    const int32_t c = g->c, row = g->in_w * c, sw = g->stride_w, oc = g->out_c;
-    const uint32_t folded = (uint32_t)channel[TG_RV_WORD_FOLDED];
+    int32_t lo = 0;
+    while (lo < out_size && lo * stride - padding < 0) {
+        ++lo;
+    }
+    int32_t hi = lo;
+    while (hi < out_size && hi * stride - padding + span <= size) {
+        ++hi;
+    }
+    *first = lo;
+    *end = hi;
+}
+
+/* One channel of an undilated 3x3 filter, row by row: the border columns by window_any, the
+ * interior ones unrolled from three row pointers, two at a time with stride 1 (four input columns
+ * for two windows). `c` is the input's channel stride; inlined with c = 1 for a copied plane, where
+ * every load has a constant offset. */
+static inline __attribute__((always_inline)) void channel_3x3(const geometry_t *g, const int8_t *in_ch, int32_t c,
+                                                              const int8_t *w, const int32_t *channel,
+                                                              int8_t *out_ch)
+{
+    const int32_t row = g->in_w * c, sw = g->stride_w, step = sw * c, oc = g->out_c;
+    const uint32_t folded = (uint32_t)channel[TG_RV_WORD_FOLDED], plain = (uint32_t)channel[TG_RV_WORD_PLAIN];
     const tg_rv_epilogue_t e = g->epilogue;
-#define TG_RV_DW_OUT(acc) tg_rv_output((acc), channel, e)
+    int32_t oy_first, oy_end, ox_first, ox_end;
+    inside(g->out_h, g->stride_h, g->pad_h, 3, g->in_h, &oy_first, &oy_end);
+    inside(g->out_w, sw, g->pad_w, 3, g->in_w, &ox_first, &ox_end);
     for (int32_t oy = 0; oy < g->out_h; ++oy) {
         const int32_t y0 = oy * g->stride_h - g->pad_h;
         int8_t *out = out_ch + oy * g->out_w * oc;
-        for (int32_t ox = 0; ox < g->out_w;) {
-            const int32_t x0 = ox * sw - g->pad_w;
-            if (sw == 1 && ox + 1 < g->out_w && interior(g, y0, x0, 4)) {
-                /* two windows side by side: columns 0..3 of three rows */
-                const int8_t *p = in_ch + (y0 * g->in_w + x0) * c;
-                uint32_t a = folded, b = folded;
-                for (int32_t r = 0; r < 3; ++r) {
-                    const int8_t *q = p;
-                    const int32_t u0 = *q;
-                    q += c;
-                    const int32_t u1 = *q;
-                    q += c;
-                    const int32_t u2 = *q;
-                    q += c;
-                    const int32_t u3 = *q;
-                    const int32_t k0 = w[3 * r], k1 = w[3 * r + 1], k2 = w[3 * r + 2];
-                    a += (uint32_t)(u0 * k0 + u1 * k1 + u2 * k2);
-                    b += (uint32_t)(u1 * k0 + u2 * k1 + u3 * k2);
-                    p += row;
-                }
-                out[0] = TG_RV_DW_OUT(a);
-                out[oc] = TG_RV_DW_OUT(b);
-                out += 2 * oc;
-                ox += 2;
-                continue;
-            }
-            uint32_t a;
-            if (interior(g, y0, x0, 3)) {
-                const int8_t *p = in_ch + (y0 * g->in_w + x0) * c;
-                a = folded;
-                for (int32_t r = 0; r < 3; ++r) {
-                    const int8_t *q = p;
-                    const int32_t u0 = *q;
-                    q += c;
-                    const int32_t u1 = *q;
-                    q += c;
-                    const int32_t u2 = *q;
-                    a += (uint32_t)(u0 * w[3 * r] + u1 * w[3 * r + 1] + u2 * w[3 * r + 2]);
-                    p += row;
-                }
-            } else {
-                a = window_any(g, in_ch, y0, x0, w, (uint32_t)channel[TG_RV_WORD_PLAIN]);
-            }
-            out[0] = TG_RV_DW_OUT(a);
+        const int interior_row = oy >= oy_first && oy < oy_end;
+        int32_t ox = 0;
+        for (; ox < (interior_row ? ox_first : g->out_w); ++ox) {
+            *out = tg_rv_output(window_any(g, in_ch, y0, ox * sw - g->pad_w, w, plain), channel, e);
             out += oc;
-            ++ox;
+        }
+        if (!interior_row) {
+            continue;
+        }
+        const int8_t *r0 = in_ch + y0 * row + (ox * sw - g->pad_w) * c;
+        const int8_t *r1 = r0 + row, *r2 = r1 + row;
+        if (sw == 1) {
+            for (; ox + 2 <= ox_end; ox += 2) {
+                const int32_t k0 = w[0], k1 = w[1], k2 = w[2];
+                int32_t x0 = r0[0], x1 = r0[c], x2 = r0[2 * c], x3 = r0[3 * c];
+                uint32_t a = folded + (uint32_t)(x0 * k0 + x1 * k1 + x2 * k2);
+                uint32_t b = folded + (uint32_t)(x1 * k0 + x2 * k1 + x3 * k2);
+                const int32_t k3 = w[3], k4 = w[4], k5 = w[5];
+                x0 = r1[0];
+                x1 = r1[c];
+                x2 = r1[2 * c];
+                x3 = r1[3 * c];
+                a += (uint32_t)(x0 * k3 + x1 * k4 + x2 * k5);
+                b += (uint32_t)(x1 * k3 + x2 * k4 + x3 * k5);
+                const int32_t k6 = w[6], k7 = w[7], k8 = w[8];
+                x0 = r2[0];
+                x1 = r2[c];
+                x2 = r2[2 * c];
+                x3 = r2[3 * c];
+                a += (uint32_t)(x0 * k6 + x1 * k7 + x2 * k8);
+                b += (uint32_t)(x1 * k6 + x2 * k7 + x3 * k8);
+                out[0] = tg_rv_output(a, channel, e);
+                out[oc] = tg_rv_output(b, channel, e);
+                out += 2 * oc;
+                r0 += 2 * c;
+                r1 += 2 * c;
+                r2 += 2 * c;
+            }
+        }
+        for (; ox < ox_end; ++ox) {
+            uint32_t a = folded + (uint32_t)(r0[0] * w[0] + r0[c] * w[1] + r0[2 * c] * w[2]);
+            a += (uint32_t)(r1[0] * w[3] + r1[c] * w[4] + r1[2 * c] * w[5]);
+            a += (uint32_t)(r2[0] * w[6] + r2[c] * w[7] + r2[2 * c] * w[8]);
+            *out = tg_rv_output(a, channel, e);
+            out += oc;
+            r0 += step;
+            r1 += step;
+            r2 += step;
+        }
+        for (; ox < g->out_w; ++ox) {
+            *out = tg_rv_output(window_any(g, in_ch, y0, ox * sw - g->pad_w, w, plain), channel, e);
+            out += oc;
         }
     }
-#undef TG_RV_DW_OUT
 }
 
 /* One channel, any filter: interior windows from the folded bias, the others as window_any. */
@@ -157,10 +183,12 @@ static void channel(const geometry_t *g, const int8_t *in_ch, const int8_t *filt
 {
     const int8_t *w = filter + ch * g->f_h * g->f_w;
     const int32_t *words = channels + ch * TG_RV_CHANNEL_WORDS;
-    if (g->f_h == 3 && g->f_w == 3) {
-        channel_3x3(g, in_ch, w, words, out_ch);
-    } else {
+    if (g->f_h != 3 || g->f_w != 3 || g->dil_h != 1 || g->dil_w != 1) {
         channel_any(g, in_ch, w, words, out_ch);
+    } else if (g->c == 1) {
+        channel_3x3(g, in_ch, 1, w, words, out_ch);  /* a copied plane: constant offsets */
+    } else {
+        channel_3x3(g, in_ch, g->c, w, words, out_ch);
     }
 }
 

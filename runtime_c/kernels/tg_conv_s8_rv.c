@@ -69,9 +69,9 @@ static inline __attribute__((always_inline)) void pair_window(const geometry_t *
         const int8_t *p = x0, *q = x1;
         for (int32_t fy = t.fy0; fy < t.fy1; ++fy) {
             const int8_t *pk = p, *qk = q;
-            const int8_t *end = p + run;
-            while (pk != end) {
-                const int32_t u = *pk++ + offset, v = *qk++ + offset;
+#pragma GCC unroll 2
+            for (int32_t k = 0; k < run; ++k) {
+                const int32_t u = pk[k] + offset, v = qk[k] + offset;
                 TG_RV_MAC8X2(acc, bcc, u, v, w);
                 w += TG_RV_ROWS;
             }
@@ -109,9 +109,9 @@ static void single_interior(const geometry_t *g, const int8_t *x0, const int8_t 
         const int8_t *w = filter + oc * g->taps;
         const int8_t *p = x0;
         for (int32_t fy = 0; fy < f_h; ++fy) {
-            const int8_t *end = p + run;
-            for (const int8_t *pk = p; pk != end; ++pk) {
-                const int32_t u = *pk;
+#pragma GCC unroll 4
+            for (int32_t k = 0; k < run; ++k) {
+                const int32_t u = p[k];
                 TG_RV_MAC8(acc, u, w);
                 w += TG_RV_ROWS;
             }

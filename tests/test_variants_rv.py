@@ -178,6 +178,7 @@ TIGHT_CASES = {
     "conv_stride2": (lambda: conv_model(3, stride=(2, 2)), False, "tg_conv_s8_rv"),
     "conv_1x1_in_place": (lambda: conv_model(13, kernel=(1, 1), in_hw=(5, 3), in_c=16, out_c=9), True,
                           "tg_conv_1x1_s8_inplace_rv"),
+    "dw_raster": (lambda: dw_model(5, in_hw=(6, 7), in_c=10, activation="RELU"), False, "tg_depthwise_conv_s8_rv"),
     "dw_in_place": (lambda: dw_model(11, in_hw=(5, 5), in_c=24), True, "tg_depthwise_conv_s8_inplace_rv"),
     "dw_in_place_5x5_valid": (lambda: dw_model(11, kernel=(5, 5), in_hw=(7, 6), in_c=6, stride=(1, 2),
                                                padding="VALID"), True, "tg_depthwise_conv_s8_inplace_rv"),

@@ -1,12 +1,12 @@
-/* DEPTHWISE_CONV_2D, int8, depth multiplier 1: tg_depthwise_conv_s8's variant for cores without SIMD
+/* DEPTHWISE_CONV_2D, int8, depth multiplier 1: tg_depthwise_conv_s8's variants for cores without SIMD
  * (tinygen/tg_rv.h).
  *
- * Channel by channel: the channel's weights and requantization stay in registers while its output
- * plane is computed. A 3x3 window inside the input is unrolled (nine byte loads, nine multiply-adds,
- * from the folded bias), two horizontally adjacent windows at a time with stride 1 (twelve input
- * bytes for both). Windows over the padding (and other filter sizes, or dilation) take their valid
- * taps from the plain bias, offset added. Outputs are written channel-strided, so no overlap
- * contract: the output never lies over the input.
+ * Out of place: output pixels in raster order (tg_depthwise_conv_s8's overlap contract holds), a 3x3
+ * window inside the input unrolled 4 channels at a time (a byte load of input and weight, MUL, ADD per
+ * MAC, from the folded bias); windows over the padding, other filters and the channels after the last
+ * whole block take their valid taps from the plain bias, offset added.
+ * In place: channel by channel over a copy of the channel's plane (the channel's words stay put),
+ * 3x3 windows from three row pointers with constant offsets, two at a time with stride 1.
  */
 #include "tinygen/tg_kernels.h"
 #include "tg_rv_dot.h"
@@ -192,17 +192,85 @@ static void channel(const geometry_t *g, const int8_t *in_ch, const int8_t *filt
     }
 }
 
+/* --- the out-of-place form: output pixels in raster order, 4 channels at a time ------------------ */
+
+/* acc += x[j] * w[j] for the 4 channels of a block. */
+#define TG_RV_DW_TAP4(a, xp, w)                                                                            \
+    do {                                                                                                 \
+        (a).a0 += (uint32_t)((xp)[0] * (int32_t)(w)[0]);                                                 \
+        (a).a1 += (uint32_t)((xp)[1] * (int32_t)(w)[1]);                                                 \
+        (a).a2 += (uint32_t)((xp)[2] * (int32_t)(w)[2]);                                                 \
+        (a).a3 += (uint32_t)((xp)[3] * (int32_t)(w)[3]);                                                 \
+    } while (0)
+
+/* One channel's window over the padding (or any window): filter laid out per block of 4 channels,
+ * tap by tap, one byte per channel (`lane` its channel in the block). */
+__attribute__((noinline)) static uint32_t raster_any(const geometry_t *g, const int8_t *in_ch, int32_t y0,
+                                                      int32_t x0, const int8_t *block, int32_t lane, uint32_t acc)
+{
+    int32_t fy_first, fy_end, fx_first, fx_end;
+    tg_valid_taps(y0, g->dil_h, g->f_h, g->in_h, &fy_first, &fy_end);
+    tg_valid_taps(x0, g->dil_w, g->f_w, g->in_w, &fx_first, &fx_end);
+    for (int32_t fy = fy_first; fy < fy_end; ++fy) {
+        const int8_t *row = in_ch + (y0 + g->dil_h * fy) * g->in_w * g->c;
+        for (int32_t fx = fx_first; fx < fx_end; ++fx) {
+            const int32_t x = row[(x0 + g->dil_w * fx) * g->c] + g->input_offset;
+            acc += (uint32_t)(x * (int32_t)block[(fy * g->f_w + fx) * 4 + lane]);
+        }
+    }
+    return acc;
+}
+
 void tg_depthwise_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
                              const tg_dims_t *input_dims, const int8_t *input,
                              const tg_dims_t *filter_dims, const int8_t *filter,
                              const tg_dims_t *output_dims, int8_t *output)
 {
     const geometry_t g = geometry(params, input_dims, filter_dims, output_dims, input_dims->c);
+    const int32_t c = g.c, row = g.in_w * c, taps = g.f_h * g.f_w;
+    const int32_t full = c & ~3;  /* channels in whole blocks of 4 */
+    const int unrolled = g.f_h == 3 && g.f_w == 3 && g.dil_h == 1 && g.dil_w == 1;
+    const tg_rv_epilogue_t e = g.epilogue;
     for (int32_t b = 0; b < output_dims->n; ++b) {
-        const int8_t *in_batch = input + b * g.in_h * g.in_w * g.c;
-        int8_t *out_batch = output + b * g.out_h * g.out_w * g.out_c;
-        for (int32_t ch = 0; ch < g.out_c; ++ch) {
-            channel(&g, in_batch + ch, filter, channels, ch, out_batch + ch);
+        const int8_t *in_batch = input + b * g.in_h * row;
+        int8_t *out = output + b * g.out_h * g.out_w * c;
+        for (int32_t oy = 0; oy < g.out_h; ++oy) {
+            const int32_t y0 = oy * g.stride_h - g.pad_h;
+            for (int32_t ox = 0; ox < g.out_w; ++ox) {
+                const int32_t x0 = ox * g.stride_w - g.pad_w;
+                int32_t ch = 0;
+                if (unrolled && interior(&g, y0, x0, 3)) {
+                    const int8_t *x = in_batch + y0 * row + x0 * c;
+                    const int8_t *w = filter;
+                    const int32_t *words = channels;
+                    for (; ch < full; ch += 4) {
+                        tg_rv_acc8_t a = tg_rv_start(words, TG_RV_WORD_FOLDED);  /* a0..a3 used */
+                        const int8_t *r0 = x + ch, *r1 = r0 + row, *r2 = r1 + row;
+                        TG_RV_DW_TAP4(a, r0, w);
+                        TG_RV_DW_TAP4(a, r0 + c, w + 4);
+                        TG_RV_DW_TAP4(a, r0 + 2 * c, w + 8);
+                        TG_RV_DW_TAP4(a, r1, w + 12);
+                        TG_RV_DW_TAP4(a, r1 + c, w + 16);
+                        TG_RV_DW_TAP4(a, r1 + 2 * c, w + 20);
+                        TG_RV_DW_TAP4(a, r2, w + 24);
+                        TG_RV_DW_TAP4(a, r2 + c, w + 28);
+                        TG_RV_DW_TAP4(a, r2 + 2 * c, w + 32);
+                        out[ch] = tg_rv_output(a.a0, words, e);
+                        out[ch + 1] = tg_rv_output(a.a1, words + TG_RV_CHANNEL_WORDS, e);
+                        out[ch + 2] = tg_rv_output(a.a2, words + 2 * TG_RV_CHANNEL_WORDS, e);
+                        out[ch + 3] = tg_rv_output(a.a3, words + 3 * TG_RV_CHANNEL_WORDS, e);
+                        w += 36;
+                        words += 4 * TG_RV_CHANNEL_WORDS;
+                    }
+                }
+                for (; ch < c; ++ch) {  /* windows over the padding, other filters, the last channels */
+                    const int32_t *words = channels + ch * TG_RV_CHANNEL_WORDS;
+                    const uint32_t acc = raster_any(&g, in_batch + ch, y0, x0, filter + (ch >> 2) * taps * 4,
+                                                    ch & 3, (uint32_t)words[TG_RV_WORD_PLAIN]);
+                    out[ch] = tg_rv_output(acc, words, e);
+                }
+                out += c;
+            }
         }
     }
 }

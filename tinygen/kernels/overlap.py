@@ -101,6 +101,7 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_depthwise_conv_s8": _conv_contract(1),
     "tg_depthwise_conv_s8_fast": _conv_contract(1),
     "tg_conv_s8_rv": _conv_contract(2),         # two output pixels per block (consecutive, maybe across rows)
+    "tg_depthwise_conv_s8_rv": _conv_contract(1),
     "tg_avg_pool_s8": _pool_contract,
     "tg_max_pool_s8": _pool_contract,
     "tg_pad_s8": _pad_contract,

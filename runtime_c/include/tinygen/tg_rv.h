@@ -53,15 +53,17 @@ void tg_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
                    const tg_dims_t *filter_dims, const int8_t *filter,
                    const tg_dims_t *output_dims, int8_t *output);
 
-/* DEPTHWISE_CONV_2D, depth multiplier 1. filter: per channel its taps (row by row), so a channel's
- * weights sit in registers while its output plane is computed; channels as above, one per channel. */
+/* DEPTHWISE_CONV_2D, depth multiplier 1, output pixels in raster order (so it has tg_depthwise_conv_s8's
+ * overlap contract), 4 channels at a time: filter per block of 4 channels (the last completed with
+ * zeros), tap by tap, one byte per channel; channels as above, completed to a multiple of 4. */
 void tg_depthwise_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
                              const tg_dims_t *input_dims, const int8_t *input,
                              const tg_dims_t *filter_dims, const int8_t *filter,
                              const tg_dims_t *output_dims, int8_t *output);
 
 /* The in-place forms (tinygen/kernels/inplace.py, kernels/overlap.py): the output may lie over the
- * input, as tg_conv_1x1_s8_inplace's and tg_depthwise_conv_s8_inplace's, with the same scratch. */
+ * input, as tg_conv_1x1_s8_inplace's and tg_depthwise_conv_s8_inplace's, with the same scratch. The
+ * depthwise one goes channel by channel over the copied plane: its filter is per channel, tap by tap. */
 void tg_conv_1x1_s8_inplace_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
                                const tg_dims_t *input_dims, const int8_t *input,
                                const tg_dims_t *filter_dims, const int8_t *filter,

@@ -337,7 +337,7 @@ def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Pat
           model_keys: tuple[str, ...]) -> None:
     """Measure the MLPerf Tiny models on BOARD: instructions, estimated Cortex-M4 cycles (M4 boards only),
     MACs per cycle, arena, flash, RAM; anchors beside."""
-    from tinygen.bench import render_markdown, run_benchmark
+    from tinygen.bench import render_markdown, run_benchmark, written_report
 
     if cores is not None:
         _bench_cores(models_dir, board, write_path, build_root, cores, model_keys)
@@ -348,7 +348,7 @@ def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Pat
     text = render_markdown(rows, board, command)
     if write_path:
         tmp = write_path.with_name(write_path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(written_report(write_path, rows, board, command, text), encoding="utf-8")
         tmp.replace(write_path)  # never a half-written report
         stderr.print(f"wrote {write_path}")
     print(text)

@@ -14,7 +14,7 @@ from enum import Enum
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import KernelCall, Lowered
 from tinygen.boards.catalog import DEFAULT_BOARD, load_board
-from tinygen.kernels.variants import VARIANTS, Choice, choose_variant
+from tinygen.kernels.variants import Choice, choose_variant, registered_variants
 
 
 class KernelSet(str, Enum):
@@ -48,7 +48,7 @@ def choose_kernels(graph: Graph, lowered: tuple[Lowered, ...], kernel_set: Kerne
 
 def twin_reference(function: str) -> str | None:
     """The reference kernel a `_fast` twin replaces (the twins take its arguments unchanged), else None."""
-    return next((v.replaces for v in VARIANTS if v.function == function and not v.needs
+    return next((v.replaces for v in registered_variants() if v.function == function and not v.needs
                  and v.function.endswith("_fast")), None)
 
 
@@ -57,6 +57,6 @@ def board_variant(graph: Graph, call: KernelCall, isa_features: frozenset[str],
     """The registry's choice for a call that holds a `_fast` twin (or its reference), on a board with
     isa_features, without the variants in exclude; None where the call has no reference kernel in the registry."""
     reference = twin_reference(call.function) or call.function
-    if not any(v.replaces == reference for v in VARIANTS):
+    if not any(v.replaces == reference for v in registered_variants()):
         return None
     return choose_variant(graph, dataclasses.replace(call, function=reference, overlaps=()), isa_features, exclude)

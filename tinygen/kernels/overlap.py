@@ -121,6 +121,8 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_conv_s8_fast": _conv_contract(2),       # two output pixels per block
     "tg_depthwise_conv_s8": _conv_contract(1),
     "tg_depthwise_conv_s8_fast": _conv_contract(1),
+    "tg_conv_s8_rv": _conv_contract(2),         # two output pixels per block (consecutive, maybe across rows)
+    "tg_depthwise_conv_s8_rv": _conv_contract(1),
     "tg_avg_pool_s8": _pool_contract,
     "tg_max_pool_s8": _pool_contract,
     "tg_pad_s8": _pad_contract,
@@ -146,6 +148,9 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_fully_connected_s8_dsp_narrow": _rows_read_while_written,
     # tg_depthwise_conv_s8_inplace_dsp (tinygen/tg_dsp.h): exactly over its input, or apart
     "tg_depthwise_conv_s8_inplace_dsp": lambda call: (Overlap("input", "output", 0, min_delta=0),),
+    # their RISC-V forms (runtime_c/kernels/*_rv.c): the same walks
+    "tg_depthwise_conv_s8_inplace_rv": lambda call: (Overlap("input", "output", 0, min_delta=0),),
+    "tg_conv_1x1_s8_inplace_rv": _pixelwise_inplace,
 }
 
 

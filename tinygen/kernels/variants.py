@@ -194,6 +194,9 @@ class Variant(Generic[Args]):
     why_not: Callable[[Graph, Args], str | None]  # None: it applies; else the condition that fails
     cost: Callable[[Args], int]                   # estimated instructions for the call
     make: Callable[[Graph, KernelCall, Args], KernelCall] = lambda graph, call, args: call
+    # Variants this one displaces where both apply (their cost estimates are another core's: e.g. the
+    # portable twins' SMLAD emulation on a core without SIMD costs far more than their M4 estimate).
+    supersedes: frozenset[str] = frozenset()
 
 
 def _quantize_multiplier_range(requant: ChannelRequant) -> bool:
@@ -411,16 +414,33 @@ class Choice:
         return "; ".join(f"{name}: {note}" for name, note in self.considered) or "no variant"
 
 
+def registered_variants() -> tuple[Variant, ...]:
+    """The registry: the variants above and those of the ISA modules that build on this one
+    (imported when asked for, as they import this module)."""
+    from tinygen.kernels.variants_rv import RV_VARIANTS
+    return VARIANTS + RV_VARIANTS
+
+
 def choose_variant(graph: Graph, call: KernelCall, isa_features: frozenset[str],
                    exclude: frozenset[str] = frozenset()) -> tuple[KernelCall, Choice]:
     """The cheapest variant of the call on a board with isa_features, leaving out the variants named
     in exclude (the ones a caller refused, e.g. for their scratch)."""
     best: tuple[int, Variant, object] | None = None
     considered: list[tuple[str, str]] = []
-    for variant in (v for v in VARIANTS if v.replaces == call.function and v.function not in exclude):
-        args = typed_args(call, variant.args)
+    candidates = [v for v in registered_variants() if v.replaces == call.function and v.function not in exclude]
+    reasons = {}
+    for variant in candidates:
         missing = variant.needs - isa_features
-        reason = f"needs {', '.join(sorted(missing))}" if missing else variant.why_not(graph, args)
+        reasons[variant.function] = f"needs {', '.join(sorted(missing))}" if missing else \
+            variant.why_not(graph, typed_args(call, variant.args))
+    for variant in candidates:
+        if reasons[variant.function] is None:
+            for displaced in variant.supersedes & reasons.keys():
+                if reasons[displaced] is None:
+                    reasons[displaced] = f"superseded by {variant.function} on this core"
+    for variant in candidates:
+        args = typed_args(call, variant.args)
+        reason = reasons[variant.function]
         if reason is not None:
             considered.append((variant.function, reason))
             continue

@@ -24,5 +24,6 @@
 #include "tinygen/tg_recurrent.h"
 #include "tinygen/tg_int16.h"
 #include "tinygen/tg_dsp.h"
+#include "tinygen/tg_rv.h"
 
 #endif /* TINYGEN_TG_KERNELS_H */

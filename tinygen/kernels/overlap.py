@@ -114,6 +114,10 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_depthwise_conv_s8_inplace": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     "tg_conv_1x1_s8_inplace": _pixelwise_inplace,
     "tg_conv_1x1_s8_inplace_ref": _pixelwise_inplace,
+    # Helium variants (kernels/variants_mve.py): pixels in raster order, two at a time for the conv
+    "tg_conv_s8_mve": _conv_contract(2),
+    "tg_depthwise_conv_s8_mve": _conv_contract(1),
+    "tg_conv_1x1_s8_inplace_mve": _pixelwise_inplace,
 }
 
 

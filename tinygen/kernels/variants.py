@@ -430,3 +430,9 @@ def choose_variant(graph: Graph, call: KernelCall, isa_features: frozenset[str])
     _, variant, args = best
     chosen = dataclasses.replace(variant.make(graph, call, args), function=variant.function)
     return chosen, Choice(call.op_index, variant.function, tuple(considered))
+
+
+# The Helium (MVE) variants live in their own module, which builds on this one's.
+from tinygen.kernels.variants_mve import MVE_VARIANTS  # noqa: E402
+
+VARIANTS = VARIANTS + MVE_VARIANTS

@@ -20,5 +20,6 @@
 #include "tinygen/tg_binary.h"
 #include "tinygen/tg_copy_window.h"
 #include "tinygen/tg_wide.h"
+#include "tinygen/tg_mve.h"
 
 #endif /* TINYGEN_TG_KERNELS_H */

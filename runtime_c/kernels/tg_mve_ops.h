@@ -186,46 +186,10 @@ static inline int8_t *tg_mve_fill(int8_t *dst, int32_t value, int32_t n)
     return dst + n;
 }
 
-/* Two columns x0, x1 of `depth` k against one block of TG_MVE_ROWS interleaved rows w (depth padded
- * to TG_MVE_CHUNK with zero weights: the columns' last chunk is loaded for its depth % 16 lanes only,
- * so nothing beyond a column is read). Results: row r of column c in lane r of *c0 / *c1. */
-static inline void tg_mve_dot4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth,
-                                 tg_v32_t *c0, tg_v32_t *c1)
-{
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-    for (int32_t chunks = depth >> 4; chunks > 0; --chunks) {
-        const tg_v8_t xa = tg_v8_load(x0), xb = tg_v8_load(x1);
-        const tg_v8_t w0 = tg_v8_load(w), w1 = tg_v8_load(w + 16), w2 = tg_v8_load(w + 32), w3 = tg_v8_load(w + 48);
-        x0 += 16;
-        x1 += 16;
-        w += 64;
-        a0 = tg_v8_dot(a0, xa, w0);
-        b0 = tg_v8_dot(b0, xb, w0);
-        a1 = tg_v8_dot(a1, xa, w1);
-        b1 = tg_v8_dot(b1, xb, w1);
-        a2 = tg_v8_dot(a2, xa, w2);
-        b2 = tg_v8_dot(b2, xb, w2);
-        a3 = tg_v8_dot(a3, xa, w3);
-        b3 = tg_v8_dot(b3, xb, w3);
-    }
-    const int32_t tail = depth & 15;
-    if (tail != 0) {
-        const tg_v8_t xa = tg_v8_load_first(x0, tail), xb = tg_v8_load_first(x1, tail);
-        const tg_v8_t w0 = tg_v8_load(w), w1 = tg_v8_load(w + 16), w2 = tg_v8_load(w + 32), w3 = tg_v8_load(w + 48);
-        a0 = tg_v8_dot(a0, xa, w0);
-        b0 = tg_v8_dot(b0, xb, w0);
-        a1 = tg_v8_dot(a1, xa, w1);
-        b1 = tg_v8_dot(b1, xb, w1);
-        a2 = tg_v8_dot(a2, xa, w2);
-        b2 = tg_v8_dot(b2, xb, w2);
-        a3 = tg_v8_dot(a3, xa, w3);
-        b3 = tg_v8_dot(b3, xb, w3);
-    }
-    *c0 = tg_v32_make(a0, a1, a2, a3);
-    *c1 = tg_v32_make(b0, b1, b2, b3);
-}
-
-/* One column against one block of rows (as tg_mve_dot4x2). */
+/* One column x of `depth` k against one block of TG_MVE_ROWS interleaved rows w (depth padded to
+ * TG_MVE_CHUNK with zero weights: the column's last chunk is loaded for its depth % 16 lanes only, so
+ * nothing beyond it is read). Row r's dot product in lane r. Four accumulators: VMLADAVA accumulates
+ * into even registers only, of which a core has seven, so two columns (eight) would spill. */
 static inline tg_v32_t tg_mve_dot4x1(const int8_t *x, const int8_t *w, int32_t depth)
 {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
@@ -300,13 +264,9 @@ static inline void tg_mve_gemm_pixels(const int32_t *channels, const int8_t *x0,
     for (int32_t oc = 0; oc < out_c; oc += TG_MVE_ROWS) {
         const int32_t rows = out_c - oc < TG_MVE_ROWS ? out_c - oc : TG_MVE_ROWS;
         const tg_mve_block_t block = tg_mve_block(channels);
+        tg_mve_store(out0 + oc, tg_mve_requantize(tg_mve_dot4x1(x0, w, depth), &block, e), rows);
         if (count == 2) {
-            tg_v32_t c0, c1;
-            tg_mve_dot4x2(x0, x1, w, depth, &c0, &c1);
-            tg_mve_store(out0 + oc, tg_mve_requantize(c0, &block, e), rows);
-            tg_mve_store(out0 + out_c + oc, tg_mve_requantize(c1, &block, e), rows);
-        } else {
-            tg_mve_store(out0 + oc, tg_mve_requantize(tg_mve_dot4x1(x0, w, depth), &block, e), rows);
+            tg_mve_store(out0 + out_c + oc, tg_mve_requantize(tg_mve_dot4x1(x1, w, depth), &block, e), rows);
         }
         w += TG_MVE_ROWS * depth_padded;
         channels += TG_MVE_BLOCK_WORDS;

@@ -244,3 +244,28 @@ def test_mlperf_models_are_bit_exact_on_the_cortex_m55(tmp_path, key, kernel_set
     calls = mve_functions(mlperf_model(key).read_bytes(), kernel_set)
     assert any(f.endswith("_mve") for f in calls)
     _run_on_m55(tmp_path, mlperf_model(key).read_bytes(), key, kernel_set)
+
+
+def test_bench_writes_the_m55_section_beside_the_m4_report():
+    """`tinygen bench -b mps3-an547 --write BENCHMARKS.md` adds (then replaces) its own section; the
+    Cortex-M4 report and the figures block the regression guard reads stay as they were."""
+    from test_bench import REPO, _row
+    from tinygen.bench import (ANCHORS, board_section_marks, keeps_m4_report, merge_board_section,
+                               recorded_figures, render_board_section)
+
+    original = (REPO / "BENCHMARKS.md").read_text(encoding="utf-8")
+    assert keeps_m4_report(BOARD) and not keeps_m4_report("mps2-an386")
+    rows = [_row(a, 1_000_000 + i, None) for i, a in enumerate(ANCHORS)]
+    section = render_board_section(rows, BOARD, "tinygen bench --board mps3-an547 --write BENCHMARKS.md")
+    assert "| KWS | 1,000,002 | 1,816,153 | 0.55 | met |" in section  # ≤ 0.7x TFLM + CMSIS-NN's MVE path
+    assert "| IC | 1,000,001 | 4,912,115 | 0.20 | met |" in section
+    once = merge_board_section(original, BOARD, section)
+    start, end = board_section_marks(BOARD)
+    assert once.count(start) == 1 and once.index(start) < once.index("## Figures for tools")
+    assert recorded_figures(once) == recorded_figures(original)
+    rows = [_row(a, 2_000_000, None) for a in ANCHORS]
+    twice = merge_board_section(once, BOARD, render_board_section(rows, BOARD, "tinygen bench"))
+    assert twice.count(start) == 1 and "| AD | 2,000,000 | 150,289 | 13.31 | missed, 19.01x the target |" in twice
+    assert recorded_figures(twice) == recorded_figures(original)
+    assert twice.replace(twice[twice.index(start):twice.index(end)], "") == \
+        once.replace(once[once.index(start):once.index(end)], "")

@@ -399,3 +399,61 @@ def render_markdown(rows: list[BenchRow], board: str, command: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+# --- other boards' sections beside the Cortex-M4's report -------------------------------------------
+# `tinygen bench --board B --write BENCHMARKS.md` for a board without the cycle model (the M4's report,
+# whose figures block the regression guard reads, stays whole) writes or replaces B's own section.
+
+OTHER_CORE_TARGETS = {"mps3-an547": 0.7}  # anchors.md: at most this ratio to the board's TFLM anchor
+
+
+def board_section_marks(board: str) -> tuple[str, str]:
+    return f"<!-- tinygen-bench section {board} -->", f"<!-- /tinygen-bench section {board} -->"
+
+
+def keeps_m4_report(board: str) -> bool:
+    """Whether `--write` adds a section for this board instead of rewriting the file (the M4's report)."""
+    return not counts_cycles(board)
+
+
+def render_board_section(rows: list[BenchRow], board: str, command: str) -> str:
+    label, figures = OTHER_CORE_ANCHORS.get(load_board(board).name, ("no anchor for this board", {}))
+    target = OTHER_CORE_TARGETS.get(board)
+    start, end = board_section_marks(board)
+    lines = [
+        start,
+        f"## `{board}`: {load_board(board).description}",
+        "",
+        f"Instructions per inference (QEMU `-icount shift=0`), {datetime.date.today().isoformat()}; reproduce with `{command}`.",
+        f"The anchor is {label} on the same emulated board (../shared/docs/anchors.md)"
+        + (f"; the target is at most {target:.2f}x it." if target else "."),
+        "",
+        "| model | tinygen (default kernels, whole tensors) | TFLM anchor | ratio | target | reference kernels "
+        "| arena (B) | flash (B) | bit-exact |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        theirs = figures.get(r.anchor.key)
+        ratio = r.instructions / theirs if theirs else None
+        verdict = "—" if ratio is None or target is None else _verdict(ratio, target)
+        lines.append(f"| {r.anchor.key} | {r.instructions:,} | {f'{theirs:,}' if theirs else '—'} "
+                     f"| {f'{ratio:.2f}' if ratio else '—'} | {verdict} | {r.reference_instructions:,} "
+                     f"| {r.report.arena_bytes:,} | {r.report.flash_bytes:,} | {'yes' if r.bit_exact else 'NO'} |")
+    lines += ["", f"<!-- tinygen-bench figures {board} -->", "```json",
+              json.dumps(figures_json(rows, board), indent=1, sort_keys=True), "```", end]
+    return "\n".join(lines)
+
+
+def merge_board_section(markdown: str, board: str, section: str) -> str:
+    """markdown with the board's section replaced, or inserted before "## Figures for tools" (the M4's
+    figures block stays last and whole), or appended."""
+    start, end = board_section_marks(board)
+    if start in markdown and end in markdown:
+        head, rest = markdown.split(start, 1)
+        return head + section + rest.split(end, 1)[1]
+    anchor = "## Figures for tools"
+    if anchor in markdown:
+        head, tail = markdown.split(anchor, 1)
+        return head + section + "\n\n" + anchor + tail
+    return markdown.rstrip("\n") + "\n\n" + section + "\n"

@@ -315,8 +315,14 @@ def bench(models_dir: Path, board: str, write_path: Path | None, build_root: Pat
     command = f"tinygen bench --board {board}" + (f" --write {write_path}" if write_path else "")
     text = render_markdown(rows, board, command)
     if write_path:
+        from tinygen.bench import keeps_m4_report, merge_board_section, render_board_section
+
+        written = text
+        if keeps_m4_report(board) and write_path.exists():  # the board's own section; the M4's report stays
+            written = merge_board_section(write_path.read_text(encoding="utf-8"), board,
+                                          render_board_section(rows, board, command))
         tmp = write_path.with_name(write_path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(written, encoding="utf-8")
         tmp.replace(write_path)  # never a half-written report
         stderr.print(f"wrote {write_path}")
     print(text)

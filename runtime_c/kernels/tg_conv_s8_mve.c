@@ -1,9 +1,9 @@
 /* CONV_2D, int8, ungrouped: tg_conv_s8's Helium variant (tinygen/tg_mve.h).
  *
- * Two output pixels at a time: their columns (the input pixels themselves for a direct 1x1
- * convolution, else their windows copied to scratch by im2col, padding taps holding the input's
- * zero point) against four output channels at a time, VLDRB + VMLADAVA.S8 only (tg_mve_dot4x2),
- * then one vector epilogue per four channels and pixel.
+ * A direct 1x1 convolution takes two input pixels at a time as its columns (sharing the epilogue's
+ * loads); any other copies one output pixel's window at a time to scratch (im2col, padding taps
+ * holding the input's zero point). Each column against four output channels at a time, VLDRB +
+ * VMLADAVA.S8 only (tg_mve_dot4x1), then one vector epilogue per four channels.
  */
 #include "tinygen/tg_kernels.h"
 #include "tg_dot_s8.h"
@@ -37,15 +37,32 @@ static void im2col(const tg_conv_mve_params_t *p, const tg_dims_t *in, const int
     }
 }
 
-static const int8_t *column_of(const tg_conv_mve_params_t *p, const tg_dims_t *in, const int8_t *input,
-                               const tg_dims_t *filter_dims, const tg_dims_t *out, int32_t pixel, int8_t *column)
+/* Every output pixel from its window, copied to column (depth_padded bytes) one at a time. */
+static void im2col_pixels(const tg_conv_mve_params_t *p, const tg_dims_t *in, const int8_t *input,
+                          const tg_dims_t *filter_dims, const tg_dims_t *out, const int32_t *channels,
+                          const int8_t *filter, int8_t *output, int8_t *column)
 {
-    if (p->direct) {
-        return input + pixel * in->c;
+    const tg_mve_epilogue_t e = {p->output_offset, p->activation.min, p->activation.max};
+    for (int32_t b = 0; b < out->n; ++b) {
+        const int8_t *in_batch = input + b * in->h * in->w * in->c;
+        for (int32_t oy = 0; oy < out->h; ++oy) {
+            for (int32_t ox = 0; ox < out->w; ++ox, output += out->c) {
+                im2col(p, in, in_batch, filter_dims, oy, ox, column);
+                tg_mve_gemm_pixels(channels, column, column, filter, p->depth, p->depth_padded, out->c, e, output, 1);
+            }
+        }
     }
-    const int32_t per_batch = out->h * out->w, b = pixel / per_batch, q = pixel % per_batch;
-    im2col(p, in, input + b * in->h * in->w * in->c, filter_dims, q / out->w, q % out->w, column);
-    return column;
+}
+
+/* The same with the column on the stack (the generator passes no scratch where depth_padded is at most
+ * TG_CONV_S8_MVE_STACK_COLUMN): no arena bytes; the stack bound counts it. */
+static __attribute__((noinline)) void im2col_on_stack(const tg_conv_mve_params_t *p, const tg_dims_t *in,
+                                                      const int8_t *input, const tg_dims_t *filter_dims,
+                                                      const tg_dims_t *out, const int32_t *channels,
+                                                      const int8_t *filter, int8_t *output)
+{
+    int8_t column[TG_CONV_S8_MVE_STACK_COLUMN];
+    im2col_pixels(p, in, input, filter_dims, out, channels, filter, output, column);
 }
 
 void tg_conv_s8_mve(const tg_conv_mve_params_t *params, const int32_t *channels,
@@ -58,11 +75,16 @@ void tg_conv_s8_mve(const tg_conv_mve_params_t *params, const int32_t *channels,
     const tg_dims_t in = *input_dims, fd = *filter_dims, out = *output_dims;
     const int32_t pixels = out.n * out.h * out.w;
     const tg_mve_epilogue_t e = {p.output_offset, p.activation.min, p.activation.max};
-    int8_t *column1 = scratch == NULL ? NULL : scratch + p.depth_padded;
-    for (int32_t q = 0; q < pixels; q += 2) {
-        const int32_t count = pixels - q < 2 ? pixels - q : 2;
-        const int8_t *x0 = column_of(&p, &in, input, &fd, &out, q, scratch);
-        const int8_t *x1 = count == 2 ? column_of(&p, &in, input, &fd, &out, q + 1, column1) : x0;
-        tg_mve_gemm_pixels(channels, x0, x1, filter, p.depth, p.depth_padded, out.c, e, output + q * out.c, count);
+    if (p.direct) {  /* the columns are the input pixels, two at a time */
+        for (int32_t q = 0; q < pixels; q += 2) {
+            const int32_t count = pixels - q < 2 ? pixels - q : 2;
+            const int8_t *x0 = input + q * in.c;
+            tg_mve_gemm_pixels(channels, x0, x0 + in.c, filter, p.depth, p.depth_padded, out.c, e, output + q * out.c,
+                               count);
+        }
+    } else if (scratch != NULL) {
+        im2col_pixels(&p, &in, input, &fd, &out, channels, filter, output, scratch);
+    } else {
+        im2col_on_stack(&p, &in, input, &fd, &out, channels, filter, output);
     }
 }

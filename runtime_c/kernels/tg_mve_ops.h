@@ -231,17 +231,23 @@ typedef struct {
     int32_t max;
 } tg_mve_epilogue_t;
 
-/* bias' + acc, through TFLM's MultiplyByQuantizedMultiplier, offset and clamped (still int32 lanes).
+/* bias' + acc, through TFLM's MultiplyByQuantizedMultiplier.
  * The left shift wraps as TFLM's x * (1 << shift) does. VQRDMULH is gemmlowp's
  * SaturatingRoundingDoublingHighMul for all inputs. gemmlowp's RoundingDivideByPOT rounds half away
  * from zero; VRSHL rounds half up, so negative values first lose 1 (VQADD: INT32_MIN stays, and
  * rounds to the same -2^(31 - e)); the AND with -e keeps that for e > 0 only. */
-static inline tg_v32_t tg_mve_requantize(tg_v32_t acc, const tg_mve_block_t *b, tg_mve_epilogue_t e)
+static inline tg_v32_t tg_mve_rescale(tg_v32_t acc, const tg_mve_block_t *b)
 {
     acc = tg_v32_shl(tg_v32_add(acc, b->bias), b->left);
     tg_v32_t high = tg_v32_qrdmulh(acc, b->multiplier);
     high = tg_v32_qadd(high, tg_v32_sign(tg_v32_and(high, b->right)));
-    return tg_v32_clamp(tg_v32_add_n(tg_v32_rshl(high, b->right), e.output_offset), e.min, e.max);
+    return tg_v32_rshl(high, b->right);
+}
+
+/* tg_mve_rescale, then offset and clamped (still int32 lanes). */
+static inline tg_v32_t tg_mve_requantize(tg_v32_t acc, const tg_mve_block_t *b, tg_mve_epilogue_t e)
+{
+    return tg_v32_clamp(tg_v32_add_n(tg_mve_rescale(acc, b), e.output_offset), e.min, e.max);
 }
 
 /* The `rows` (<= 4) outputs of one block to out. */

@@ -118,6 +118,7 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_conv_s8_mve": _conv_contract(2),
     "tg_depthwise_conv_s8_mve": _conv_contract(1),
     "tg_conv_1x1_s8_inplace_mve": _pixelwise_inplace,
+    "tg_add_s8_mve": _same_order("input1", "input2"),  # four elements at a time, read before written
 }
 
 

@@ -30,6 +30,7 @@ MVE_ROWS = 4           # TG_MVE_ROWS
 MVE_CHUNK = 16         # TG_MVE_CHUNK
 MVE_BLOCK_WORDS = 16   # TG_MVE_BLOCK_WORDS
 MVE = frozenset({"mve"})
+MVE_STACK_COLUMN = 1024  # TG_CONV_S8_MVE_STACK_COLUMN: im2col columns up to this go on the kernel's stack
 
 
 @dataclass(frozen=True)
@@ -113,21 +114,21 @@ def mve_channels(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, inpu
 
 
 # --- conditions and costs (estimated instructions on the Cortex-M55, GCC 12 -O2) --------------------
-# The 4x2 dot: 14 instructions per 16 k of two columns and four rows (7 per column); ~20 per block of
-# four channels and column (building the vector, the epilogue, the store); im2col ~3 per 16 bytes and
-# ~10 per filter row; the depthwise ~4 per tap and ~20 per block of four channels.
+# The 4x1 dot: 10 instructions per 16 k of a column and four rows, ~8 to enter; ~20 per block of four
+# channels and column (building the vector, the epilogue, the store); im2col ~3 per 16 bytes and ~10
+# per filter row; the depthwise ~4 per tap and ~20 per block of four channels.
 
 def _conv_mve_cost(a: ConvArgs) -> int:
     o, f = a.output_dims, a.filter_dims
     pixels, depth = o.n * o.h * o.w, f.h * f.w * f.c
     chunks, blocks = -(-depth // MVE_CHUNK), -(-o.c // MVE_ROWS)
     im2col = 0 if _is_direct(a) else f.h * (10 + 3 * -(-f.w * f.c // MVE_CHUNK))
-    return pixels * (im2col + blocks * (7 * chunks + 20))
+    return pixels * (im2col + blocks * (10 * chunks + 28))
 
 
 def _fc_mve_cost(a: FullyConnectedArgs) -> int:
     chunks, blocks = -(-a.accum_depth // MVE_CHUNK), -(-a.output_depth // MVE_ROWS)
-    return a.batches * blocks * (11 * chunks + 20)
+    return a.batches * blocks * (10 * chunks + 28)
 
 
 def _depthwise_mve_cost(a: DepthwiseArgs) -> int:
@@ -164,7 +165,8 @@ def _make_conv_mve(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
     rows = filter_rows(graph, a.filter)
     assert rows is not None
     params = _conv_mve_params(a, rows.shape[1])
-    scratch = 0 if params.direct else 2 * params.depth_padded  # TG_CONV_S8_MVE_BUFFER_SIZE
+    # one im2col column: on the kernel's stack up to MVE_STACK_COLUMN bytes, else in the arena
+    scratch = 0 if params.direct or params.depth_padded <= MVE_STACK_COLUMN else params.depth_padded
     args = (
         KernelArg("params", params),
         KernelArg("channels", mve_channels(graph, a.bias, rows, a.params.input_offset, a.requant)),
@@ -238,6 +240,27 @@ def _make_depthwise_mve(graph: Graph, call: KernelCall, a: DepthwiseArgs) -> Ker
     return dataclasses.replace(call, function="tg_depthwise_conv_s8_mve", args=args, scratch_bytes=0)
 
 
+@dataclass(frozen=True)
+class AddArgs:
+    params: CStruct  # tinygen.kernels.elementwise.AddParams
+    size: int
+    input1: TensorRef
+    input2: TensorRef
+    output: TensorRef
+
+
+def _add_mve_why_not(graph: Graph, a: AddArgs) -> str | None:
+    """The rescales take QuantizeMultiplier's range; (x + offset) << left_shift must stay an int32
+    (TFLM's int8 ADD: 20, with |x + offset| <= 255)."""
+    p = a.params
+    for r in (p.input1, p.input2, p.output):
+        if r.multiplier < 0 or not -31 <= r.shift <= 30:
+            return "multiplier outside QuantizeMultiplier's range"
+    if not 0 <= p.left_shift <= 22:
+        return f"left shift {p.left_shift} outside [0, 22]"
+    return None
+
+
 MVE_VARIANTS: tuple[Variant, ...] = (
     Variant("tg_conv_s8_mve", "tg_conv_s8", ConvArgs, MVE, _conv_mve_why_not, _conv_mve_cost, _make_conv_mve),
     Variant("tg_conv_1x1_s8_inplace_mve", "tg_conv_1x1_s8_inplace", Conv1x1InplaceArgs, MVE,
@@ -246,4 +269,6 @@ MVE_VARIANTS: tuple[Variant, ...] = (
             _depthwise_mve_cost, _make_depthwise_mve),
     Variant("tg_fully_connected_s8_mve", "tg_fully_connected_s8", FullyConnectedArgs, MVE, _fc_mve_why_not,
             _fc_mve_cost, _make_fc_mve),
+    # the same arguments as tg_add_s8 (a twin): ~35 instructions per four elements
+    Variant("tg_add_s8_mve", "tg_add_s8", AddArgs, MVE, _add_mve_why_not, lambda a: 9 * a.size + 20),
 )

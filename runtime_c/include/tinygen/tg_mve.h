@@ -21,6 +21,7 @@
 #define TINYGEN_TG_MVE_H
 
 #include "tinygen/tg_types.h"
+#include "tinygen/tg_elementwise.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,15 +44,17 @@ typedef struct {
     int32_t direct;         /* 1: a 1x1 convolution, stride 1, no padding: a column is an input pixel */
 } tg_conv_mve_params_t;
 
-/* CONV_2D, ungrouped. Two output pixels at a time: their columns (the input pixels themselves when
- * direct, else their windows copied to scratch: im2col) against TG_MVE_ROWS rows at a time.
- * scratch: TG_CONV_S8_MVE_BUFFER_SIZE bytes when not direct (may be NULL when direct). */
+/* CONV_2D, ungrouped. Each output pixel's column (the input pixel itself when direct, two at a
+ * time, else its window copied to scratch: im2col) against TG_MVE_ROWS rows at a time.
+ * scratch: TG_CONV_S8_MVE_BUFFER_SIZE bytes, or NULL when direct or when depth_padded is at most
+ * TG_CONV_S8_MVE_STACK_COLUMN (the column is then on the kernel's stack). */
 void tg_conv_s8_mve(const tg_conv_mve_params_t *params, const int32_t *channels,
                     const tg_dims_t *input_dims, const int8_t *input,
                     const tg_dims_t *filter_dims, const int8_t *filter,
                     const tg_dims_t *output_dims, int8_t *output, int8_t *scratch);
 
-#define TG_CONV_S8_MVE_BUFFER_SIZE(depth_padded) (2 * (depth_padded))
+#define TG_CONV_S8_MVE_BUFFER_SIZE(depth_padded) (depth_padded)
+#define TG_CONV_S8_MVE_STACK_COLUMN 1024
 
 /* The same for a 1x1 convolution (direct) run over its own input: each block of two input pixels is
  * copied to pixels_copy (2 * input channels bytes) before its output pixels are written, as
@@ -89,6 +92,10 @@ void tg_depthwise_conv_s8_mve(const tg_depthwise_mve_params_t *params, const int
                               const tg_dims_t *input_dims, const int8_t *input,
                               const tg_dims_t *filter_dims, const int8_t *filter,
                               const tg_dims_t *output_dims, int8_t *output);
+
+/* ADD, same shapes: tg_add_s8's arguments and bits, four elements per int32x4. */
+void tg_add_s8_mve(const tg_add_params_t *params, int32_t size,
+                   const int8_t *input1, const int8_t *input2, int8_t *output);
 
 #ifdef __cplusplus
 }

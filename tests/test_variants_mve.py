@@ -18,6 +18,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from ops.test_add import binary_model
 from ops.test_conv import conv_model
 from ops.test_depthwise import dw_model
 from ops.test_fully_connected import fc_model
@@ -90,6 +91,12 @@ def test_mve_epilogue_words_are_per_block_of_four_channels():
     assert (blocks[1, :, 2:] == 0).all()  # the channels completing the last block
 
 
+def test_the_mve_add_is_a_twin_of_tg_add_s8():
+    model = binary_model("ADD", 3)
+    assert mve_functions(model) == ["tg_add_s8_mve"] and mve_functions(model, board="mps2-an386") == ["tg_add_s8"]
+    assert mve_functions(binary_model("ADD", 3, shape2=(1, 1, 1, 16))) == ["tg_add_broadcast_s8"]
+
+
 def test_the_mve_variants_need_the_mve_feature():
     """mps3-an547 (Cortex-M55) has "mve": its calls get the Helium variants, ahead of the wide (DSP)
     ones it also could take; the Cortex-M4 keeps the wide variants."""
@@ -155,6 +162,11 @@ GRID = {
     "depthwise_stride2": lambda: dw_model(28, in_hw=(9, 7), in_c=6, kernel=(3, 3), stride=(2, 2)),
     "fc": lambda: fc_model(29, batches=3, depth=37, units=7, per_channel=True),
     "fc_deep": lambda: fc_model(30, batches=1, depth=161, units=13),
+    # ADD's twin: a tail of 3 elements, zero points at the ends, an input scale above the output's
+    "add_tail": lambda: binary_model("ADD", 31, shape1=(1, 5, 3, 5), activation="RELU",
+                                     zero_points=(-128, 127, -128)),
+    "add_scales": lambda: binary_model("ADD", 32, shape1=(2, 4, 4, 3), scales=(0.5, 0.001, 0.02),
+                                       zero_points=(127, -128, 5)),
 }
 EXTREME = {
     "conv_extreme": lambda: extreme_model("conv", 3, -128, 127, reals=REALS),
@@ -186,7 +198,8 @@ def _run_on_m55(tmp_path, model: bytes, name: str, kernel_set: KernelSet = Kerne
 
 
 def _mixed_model() -> bytes:
-    """A stem conv, a depthwise with odd channels, a 1x1 conv and a fully connected layer in one model."""
+    """A stem conv, a depthwise with odd channels, two 1x1 convs joined by an ADD, and a fully connected
+    layer in one model."""
     from tinygen.testing.model_builder import ModelBuilder
 
     rng = np.random.default_rng(41)
@@ -207,8 +220,12 @@ def _mixed_model() -> bytes:
     h2 = b.tensor([1, 6, 5, 13], scale=0.06, zero_point=5)
     b.op("DEPTHWISE_CONV_2D", [h1, weights([1, 3, 3, 13], 3), bias(13)], [h2], padding="SAME", strideH=1,
          strideW=1, depthMultiplier=1)
+    h3a = b.tensor([1, 6, 5, 21], scale=0.08, zero_point=-3)
+    b.op("CONV_2D", [h2, weights([21, 1, 1, 13], 0), bias(21)], [h3a], padding="VALID", strideH=1, strideW=1)
+    h3b = b.tensor([1, 6, 5, 21], scale=0.05, zero_point=9)
+    b.op("CONV_2D", [h1, weights([21, 1, 1, 13], 0), bias(21)], [h3b], padding="VALID", strideH=1, strideW=1)
     h3 = b.tensor([1, 6, 5, 21], scale=0.08, zero_point=-3)
-    b.op("CONV_2D", [h2, weights([21, 1, 1, 13], 0), bias(21)], [h3], padding="VALID", strideH=1, strideW=1)
+    b.op("ADD", [h3a, h3b], [h3])  # a residual join: 630 elements, a tail of 2
     flat = b.tensor([1, 630], scale=0.08, zero_point=-3)
     b.op("RESHAPE", [h3], [flat], newShape=[1, 630])
     y = b.tensor([1, 10], scale=0.3, zero_point=2)
@@ -222,7 +239,8 @@ def test_mve_variants_are_bit_exact_on_the_cortex_m55(tmp_path, name):
     """In QEMU on mps3-an547: the Helium instructions, every output against TFLM."""
     model = _mixed_model() if name == "mixed" else EXTREME[name]()
     if name == "mixed":
-        assert {"tg_conv_s8_mve", "tg_depthwise_conv_s8_mve", "tg_fully_connected_s8_mve"} <= set(mve_functions(model))
+        assert {"tg_conv_s8_mve", "tg_depthwise_conv_s8_mve", "tg_fully_connected_s8_mve",
+                "tg_add_s8_mve"} <= set(mve_functions(model))
     disassembly = _run_on_m55(tmp_path, model, name)
     assert "_mve>:" in disassembly
     assert "\tvmladava.s8\t" in disassembly or "\tvmlava.s8\t" in disassembly or name == "dw_extreme"

@@ -151,6 +151,11 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     # their RISC-V forms (runtime_c/kernels/*_rv.c): the same walks
     "tg_depthwise_conv_s8_inplace_rv": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     "tg_conv_1x1_s8_inplace_rv": _pixelwise_inplace,
+    # Helium variants (kernels/variants_mve.py): pixels in raster order, two at a time for the conv
+    "tg_conv_s8_mve": _conv_contract(2),
+    "tg_depthwise_conv_s8_mve": _conv_contract(1),
+    "tg_conv_1x1_s8_inplace_mve": _pixelwise_inplace,
+    "tg_add_s8_mve": _same_order("input1", "input2"),  # four elements at a time, read before written
 }
 
 

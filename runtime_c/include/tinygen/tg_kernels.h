@@ -25,5 +25,6 @@
 #include "tinygen/tg_int16.h"
 #include "tinygen/tg_dsp.h"
 #include "tinygen/tg_rv.h"
+#include "tinygen/tg_mve.h"
 
 #endif /* TINYGEN_TG_KERNELS_H */

@@ -1,0 +1,90 @@
+/* CONV_2D, int8, ungrouped: tg_conv_s8's Helium variant (tinygen/tg_mve.h).
+ *
+ * A direct 1x1 convolution takes two input pixels at a time as its columns (sharing the epilogue's
+ * loads); any other copies one output pixel's window at a time to scratch (im2col, padding taps
+ * holding the input's zero point). Each column against four output channels at a time, VLDRB +
+ * VMLADAVA.S8 only (tg_mve_dot4x1), then one vector epilogue per four channels.
+ */
+#include "tinygen/tg_kernels.h"
+#include "tg_dot_s8.h"
+#include "tg_mve_ops.h"
+
+/* The window of output pixel (oy, ox) as `depth` int8 in column (the input's own order: y, x, c). */
+static void im2col(const tg_conv_mve_params_t *p, const tg_dims_t *in, const int8_t *in_batch,
+                   const tg_dims_t *filter_dims, int32_t oy, int32_t ox, int8_t *column)
+{
+    const int32_t c = in->c, f_h = filter_dims->h, f_w = filter_dims->w;
+    const int32_t y0 = oy * p->stride.h - p->padding.h, x0 = ox * p->stride.w - p->padding.w;
+    int32_t fx_first, fx_end;
+    tg_valid_taps(x0, p->dilation.w, f_w, in->w, &fx_first, &fx_end);
+    int8_t *dst = column;
+    for (int32_t fy = 0; fy < f_h; ++fy) {
+        const int32_t y = y0 + p->dilation.h * fy;
+        if (y < 0 || y >= in->h || fx_first >= fx_end) {
+            dst = tg_mve_fill(dst, p->pad_value, f_w * c);
+            continue;
+        }
+        dst = tg_mve_fill(dst, p->pad_value, fx_first * c);
+        const int8_t *row = in_batch + y * in->w * c;
+        if (p->dilation.w == 1) {
+            dst = tg_mve_copy(dst, row + (x0 + fx_first) * c, (fx_end - fx_first) * c);
+        } else {
+            for (int32_t fx = fx_first; fx < fx_end; ++fx) {
+                dst = tg_mve_copy(dst, row + (x0 + p->dilation.w * fx) * c, c);
+            }
+        }
+        dst = tg_mve_fill(dst, p->pad_value, (f_w - fx_end) * c);
+    }
+}
+
+/* Every output pixel from its window, copied to column (depth_padded bytes) one at a time. */
+static void im2col_pixels(const tg_conv_mve_params_t *p, const tg_dims_t *in, const int8_t *input,
+                          const tg_dims_t *filter_dims, const tg_dims_t *out, const int32_t *channels,
+                          const int8_t *filter, int8_t *output, int8_t *column)
+{
+    const tg_mve_epilogue_t e = {p->output_offset, p->activation.min, p->activation.max};
+    for (int32_t b = 0; b < out->n; ++b) {
+        const int8_t *in_batch = input + b * in->h * in->w * in->c;
+        for (int32_t oy = 0; oy < out->h; ++oy) {
+            for (int32_t ox = 0; ox < out->w; ++ox, output += out->c) {
+                im2col(p, in, in_batch, filter_dims, oy, ox, column);
+                tg_mve_gemm_pixels(channels, column, column, filter, p->depth, p->depth_padded, out->c, e, output, 1);
+            }
+        }
+    }
+}
+
+/* The same with the column on the stack (the generator passes no scratch where depth_padded is at most
+ * TG_CONV_S8_MVE_STACK_COLUMN): no arena bytes; the stack bound counts it. */
+static __attribute__((noinline)) void im2col_on_stack(const tg_conv_mve_params_t *p, const tg_dims_t *in,
+                                                      const int8_t *input, const tg_dims_t *filter_dims,
+                                                      const tg_dims_t *out, const int32_t *channels,
+                                                      const int8_t *filter, int8_t *output)
+{
+    int8_t column[TG_CONV_S8_MVE_STACK_COLUMN];
+    im2col_pixels(p, in, input, filter_dims, out, channels, filter, output, column);
+}
+
+void tg_conv_s8_mve(const tg_conv_mve_params_t *params, const int32_t *channels,
+                    const tg_dims_t *input_dims, const int8_t *input,
+                    const tg_dims_t *filter_dims, const int8_t *filter,
+                    const tg_dims_t *output_dims, int8_t *output, int8_t *scratch)
+{
+    /* Local copies: output stores through int8_t * may alias anything a pointer reaches (see tg_dot_s8.h). */
+    const tg_conv_mve_params_t p = *params;
+    const tg_dims_t in = *input_dims, fd = *filter_dims, out = *output_dims;
+    const int32_t pixels = out.n * out.h * out.w;
+    const tg_mve_epilogue_t e = {p.output_offset, p.activation.min, p.activation.max};
+    if (p.direct) {  /* the columns are the input pixels, two at a time */
+        for (int32_t q = 0; q < pixels; q += 2) {
+            const int32_t count = pixels - q < 2 ? pixels - q : 2;
+            const int8_t *x0 = input + q * in.c;
+            tg_mve_gemm_pixels(channels, x0, x0 + in.c, filter, p.depth, p.depth_padded, out.c, e, output + q * out.c,
+                               count);
+        }
+    } else if (scratch != NULL) {
+        im2col_pixels(&p, &in, input, &fd, &out, channels, filter, output, scratch);
+    } else {
+        im2col_on_stack(&p, &in, input, &fd, &out, channels, filter, output);
+    }
+}

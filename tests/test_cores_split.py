@@ -243,3 +243,15 @@ def test_keep_plan_grows_the_arena_by_the_private_scratch_only(tmp_path, key, pa
         assert "whole" in split_kinds(kept) and "rows" in split_kinds(kept)
         compared = compare_on_host(model, tmp_path / "kept", count=2, seed=9, compiled=kept)
         assert compared.bit_exact, compared.mismatches[:3]
+
+
+def test_cli_refuses_more_cores_than_the_board_has(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "tinygen.cli", "build", str(mlperf_model("ad")), "--board",
+                           "mps2-an521", "--cores", "3", "-o", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == ["tinygen: plan: --cores 3: board 'mps2-an521' has 2 core(s)"]
+    assert not out.exists()

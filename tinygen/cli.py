@@ -104,6 +104,8 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
     if framework or use_platformio or not load_board(board).emulated:
         if debug_guards:
             raise click.UsageError("--debug-guards builds the Makefile firmware of an emulated board only")
+        if cores is not None and cores > 1:
+            raise click.UsageError("--cores: PlatformIO projects are generated for one core so far")
         _build_platformio(model, board, out_dir, framework, KernelSet(kernel_set))
         return
     result = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m),

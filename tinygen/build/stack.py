@@ -145,21 +145,16 @@ def riscv_prologue_frame(instructions: list[tuple[str, str]], name: str) -> int:
     """RISC-V: bytes a function takes from the stack, every `addi sp,sp,-N` in its body added up.
 
     A function that loads sp (auipc/lui, then its low part: the port's entry) sets a stack rather
-    than using one: that load is not a frame, nor is adding a register to it before the next jump
-    (a hart's own stack, k stacks above the first: runtime_c/ports/riscv/tg_riscv_startup.S)."""
-    total, loading, setting = 0, False, False
+    than using one: that load is not a frame."""
+    total, loading = 0, False
     for mnemonic, operands in instructions:
         ops = operands.replace(" ", "")
         if mnemonic in {"auipc", "lui"} and ops.startswith("sp,"):
             loading = True
             continue
-        if mnemonic.startswith(("j", "b", "c.j", "c.b")):
-            setting = False
         m = re.fullmatch(r"sp,sp,(-?\d+)", ops) if mnemonic in {"add", "addi", "c.addi", "c.addi16sp"} else None
         if m and loading:
-            loading, setting = False, True
-        elif setting and mnemonic in {"add", "c.add"} and re.fullmatch(r"sp,sp,\w+", ops):
-            continue
+            loading = False
         elif m:
             total += max(0, -int(m.group(1)))
         elif mnemonic in {"add", "sub", "mv", "c.mv", "c.add"} and ops.startswith("sp,"):

@@ -394,7 +394,7 @@ class CoreSplit:
 
     @property
     def predicted_latency(self) -> int:
-        """Sum over intervals of the busiest core, plus the barriers (and the final one)."""
+        """Sum over intervals of the busiest core, plus the barriers (and tg_smp_run's own join)."""
         return sum(max(i) for i in self.intervals()) + BARRIER_COST * (self.barriers + 1)
 
     @property

@@ -50,7 +50,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     p.add_argument("--crash-dir", type=Path, default=Path("fuzz-crashes"), help="where crashing models are written")
     p.add_argument("--tflm-every", type=int, default=0,
                    help="compare about one in N compiled models with TFLM on the host (slow; 0: never)")
-    p.add_argument("--target", default="tinygen.pipeline:compile_bytes",
+    p.add_argument("--target", default="tinygen.compiler:compile_bytes",
                    help="module:function taking the model bytes (to fuzz another entry point)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     return p.parse_known_args(argv)
@@ -216,7 +216,7 @@ def main(argv: list[str]) -> int:
         import atheris
 
         with atheris.instrument_imports(include=["tinygen"]):
-            import tinygen.pipeline  # noqa: F401  (imported here to be instrumented for coverage)
+            import tinygen.compiler  # noqa: F401  (imported here to be instrumented for coverage)
     fuzzer = Fuzzer(args, load_seeds(args.seeds))
     started = time.monotonic()
     crashed = False

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tinygen.kernels.call import KernelCall
-from tinygen.kernels.optimised import KernelSet
-from tinygen.pipeline import compile_bytes
+from tinygen.passes.choose_kernels import KernelSet
+from tinygen.compiler import compile_bytes
 from tinygen.testing.compare import Comparison, compare_on_host
 
 MLPERF_DIR = Path(__file__).resolve().parents[2] / "shared" / "models" / "mlperf_tiny"

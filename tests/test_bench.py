@@ -11,7 +11,7 @@ import pytest
 from conftest import mlperf_model
 from tinygen.bench import ANCHORS, BenchRow, auto_patches, instruction_regression, recorded_figures, render_markdown
 from tinygen.device.cycles import RegionCount
-from tinygen.flow import InputResult, RunReport
+from tinygen.jobs import InputResult, RunReport
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -17,7 +17,7 @@ from test_firmware_qemu import assert_counts_exact, build, fixture_sources
 from conftest import DIGITS_MODEL, MLPERF_MODELS, mlperf_model
 from tinygen.boards.catalog import load_board
 from tinygen.doctor import run_checks
-from tinygen.flow import run_on_board
+from tinygen.jobs import run_on_board
 
 NEW_BOARDS = ["mps2-an505", "mps2-an521", "mps3-an547", "riscv32-virt", "sifive-e"]
 

@@ -10,10 +10,10 @@ import pytest
 from test_bad_input import assert_one_line_error, tinygen
 from tinygen.boards.catalog import list_boards, load_board
 from tinygen.boards.fit import CODE_FLASH_ESTIMATE_BYTES, measure_fit, weights_bytes
-from tinygen.flow import build_for_board
+from tinygen.jobs import build_for_board
 from tinygen.boards.schema import RUNTIME_RAM_RESERVE_BYTES, Board
 from tinygen.errors import BoardError
-from tinygen.pipeline import compile_file
+from tinygen.compiler import compile_file
 from tinygen.resources import BOARDS_DIR
 
 from conftest import DIGITS_MODEL, mlperf_model

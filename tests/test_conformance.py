@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from tinygen.errors import UnsupportedModelError
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.quantize import operator_types, tflm_refusal
 from tinygen.testing.compare import compare_on_host
 

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import DIGITS_MODEL, mlperf_model
 from tinygen.device.cycles import core_loads
-from tinygen.flow import run_on_board
+from tinygen.jobs import run_on_board
 from tinygen.schedule.patches import PatchRequest
 
 

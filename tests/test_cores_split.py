@@ -13,7 +13,7 @@ import pytest
 from conftest import mlperf_model
 from tinygen.build.host import build_host_binary, run_host_binary
 from tinygen.errors import PlanError
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.reference.tflm import TflmReference
 from tinygen.schedule.cores import (
     Access, CoreSplit, balanced_spans, check_no_cross_core_race, view_intervals,

@@ -18,7 +18,7 @@ import pytest
 from conftest import DIGITS_MODEL
 from tinygen.device.cycles import (CycleSettings, RegionCount, build_plugin, modelled_latency, plugin_arguments,
                                    read_intervals, read_regions, symbol_address, write_function_table)
-from tinygen.flow import build_for_board, run_on_board
+from tinygen.jobs import build_for_board, run_on_board
 
 pytestmark = pytest.mark.qemu
 

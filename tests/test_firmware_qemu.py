@@ -298,7 +298,7 @@ def test_a_generated_model_runs_bit_exact_in_qemu(tmp_path):
     import numpy as np
     from tflite_micro import runtime
 
-    from tinygen.pipeline import compile_file
+    from tinygen.compiler import compile_file
 
     model_path = ROOT.parent / "shared" / "models" / "mlperf_tiny" / "ad01_int8.tflite"
     compiled = compile_file(model_path, arena_budget=BOARD.arena_budget_bytes)

@@ -27,7 +27,7 @@ from tinygen.errors import (
     TinygenError,
     UnsupportedModelError,
 )
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing import fuzz, fuzz_check, fuzz_seeds
 from tinygen.testing.model_builder import ModelBuilder
 
@@ -94,7 +94,7 @@ def test_run_case_classifies_outcomes():
 def test_script_reports_a_crash_with_its_case(tmp_path):
     """A target that crashes on some mutants: the script exits 1, names the case, keeps the model."""
     (tmp_path / "crashy.py").write_text(
-        "from tinygen.pipeline import compile_bytes\n"
+        "from tinygen.compiler import compile_bytes\n"
         "def compile_or_crash(data):\n"
         "    if len(data) % 7 == 3:\n"
         "        raise ZeroDivisionError('planted')\n"

@@ -25,8 +25,8 @@ from tinygen.device.status import describe_status, guard_violation
 from tinygen.errors import DeviceError
 from tinygen.inputs import random_records
 from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.optimised import KernelSet
-from tinygen.pipeline import CompiledModel, compile_file
+from tinygen.passes.choose_kernels import KernelSet
+from tinygen.compiler import CompiledModel, compile_file
 from tinygen.plan.arena import ArenaPlan
 
 GUARD = 16
@@ -110,18 +110,18 @@ def test_status_of_an_ordinary_failure_is_left_alone():
 
 @pytest.mark.qemu
 def test_guards_catch_the_overflow_in_qemu_as_one_line(tmp_path, monkeypatch):
-    from tinygen import flow
+    from tinygen import jobs
 
-    real_compile = flow.compile_graph
+    real_compile = jobs.compile_graph
 
     def compile_with_bug(graph, arena_budget=None, guard_bytes=0, kernel_set=KernelSet.OPTIMISED, **options):
         compiled = real_compile(graph, arena_budget, guard_bytes, kernel_set, **options)
         return dataclasses.replace(compiled, sources=corrupted(compiled, "tg_fully_connected_s8_wide",
                                                                one_more("output_depth")))
 
-    monkeypatch.setattr(flow, "compile_graph", compile_with_bug)
+    monkeypatch.setattr(jobs, "compile_graph", compile_with_bug)
     with pytest.raises(DeviceError) as caught:
-        flow.run_on_board(DIGITS, "mps2-an386", tmp_path / "fw", random_count=1, timeout_s=60, guard_bytes=GUARD)
+        jobs.run_on_board(DIGITS, "mps2-an386", tmp_path / "fw", random_count=1, timeout_s=60, guard_bytes=GUARD)
     line = caught.value.one_line()
     assert "\n" not in line
     assert line.startswith(f"tinygen: device: digits_cnn_int8 on mps2-an386: operator #{FC_OP} FULLY_CONNECTED "

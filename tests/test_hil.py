@@ -21,9 +21,9 @@ from tinygen.boards.catalog import load_board
 from tinygen.build.toolchain import build_firmware
 from tinygen.device.faultproxy import LineFaults
 from tinygen.device.netboard import serve_emulator
-from tinygen.flow import build_for_board
+from tinygen.jobs import build_for_board
 from tinygen.hil.check import HilOptions, check_model
-from tinygen.kernels.optimised import KernelSet
+from tinygen.passes.choose_kernels import KernelSet
 
 SAMPLES = DIGITS_MODEL.parent / "sample_inputs.npy"
 BOARD = load_board("mps2-an386")

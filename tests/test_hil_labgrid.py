@@ -16,7 +16,7 @@ from conftest import DIGITS_MODEL
 from test_hil import BOARD, SAMPLES, _free_port, tinygen
 
 from tinygen.device.netboard import serve_emulator
-from tinygen.flow import build_for_board
+from tinygen.jobs import build_for_board
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

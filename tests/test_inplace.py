@@ -14,10 +14,10 @@ from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.inputs import random_records
 from tinygen.kernels.call import KernelCall
 from tinygen.kernels.inplace import apply_inplace, inplace_candidates
-from tinygen.kernels.optimised import KernelSet, board_variant, choose_kernels
+from tinygen.passes.choose_kernels import KernelSet, board_variant, choose_kernels
 from tinygen.kernels.overlap import declare_overlaps
 from tinygen.kernels.select import lower_graph
-from tinygen.pipeline import CompiledModel, compile_bytes
+from tinygen.compiler import CompiledModel, compile_bytes
 from tinygen.plan.arena import ALIGNMENT, ArenaPlan, Placement, check_no_overlap
 from tinygen.plan.contracts import Allowance, lower_bound_bytes, overlap_allowances
 from tinygen.plan.lifetimes import buffer_lifetimes, peak_live_bytes

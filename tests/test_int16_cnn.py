@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.flow import run_on_board
+from tinygen.jobs import run_on_board
 from tinygen.frontend.tflite_reader import read_tflite
 
 CNN_16X8 = Path(__file__).resolve().parent / "fixtures" / "int16" / "cnn_16x8.tflite"

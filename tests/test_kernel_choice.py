@@ -20,14 +20,14 @@ from ops.test_depthwise import dw_model
 from ops.test_fully_connected import fc_model
 from test_bad_input import tinygen
 from tinygen.boards.catalog import load_board
-from tinygen.flow import run_on_board
+from tinygen.jobs import run_on_board
 from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.cvalues import ConstArray, ScratchRef
 from tinygen.kernels.variants import ConvArgs, FullyConnectedArgs, typed_args
-from tinygen.kernels.optimised import KernelSet, choose_kernels
+from tinygen.passes.choose_kernels import KernelSet, choose_kernels
 from tinygen.kernels.select import lower_graph
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
 from conftest import DIGITS_MODEL as DIGITS, kernel_functions, mlperf_model
@@ -216,7 +216,7 @@ def test_the_default_keeps_a_variant_only_where_the_arena_does_not_grow():
 def test_a_flash_budget_widens_the_layers_with_the_most_instructions_saved_per_byte():
     """AD's weights doubled pass TFLM's int8-only firmware (319,376 B): under that budget only some
     of its fully connected layers are widened, and their data stays within the room left."""
-    from tinygen.pipeline import estimated_flash
+    from tinygen.compiler import estimated_flash
 
     model = mlperf_model("ad").read_bytes()
     unbounded = compile_bytes(model)

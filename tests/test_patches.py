@@ -12,9 +12,9 @@ from tinygen.errors import PlanError
 from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.ir.ops import Padding
 from tinygen.kernels.common import compute_out_size, compute_padding
-from tinygen.kernels.optimised import KernelSet, choose_kernels
+from tinygen.passes.choose_kernels import KernelSet, choose_kernels
 from tinygen.kernels.select import lower_graph
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.schedule import patches
 from tinygen.schedule.ir import Loop, Step, TraceGather
 from tinygen.schedule.lower import build_schedule

@@ -94,7 +94,7 @@ def test_mobilenetv2_224_planned_in_512k_and_bit_exact(tmp_path):
     """MCUNetV2's headline on a stock model, automatically: MobileNetV2 1.0 at 224x224 (int8, made
     by scripts/make_mobilenetv2.py) planned into an STM32H743's 512 KB, every tensor bit-exact on
     the host (the patched ones gathered), and the firmware bit-exact in QEMU."""
-    from tinygen.pipeline import compile_bytes
+    from tinygen.compiler import compile_bytes
     from tinygen.schedule.patches import PatchRequest
     from tinygen.testing.compare import compare_on_host
 

@@ -10,7 +10,7 @@ from tinygen.plan.exact import improve_placement
 from tinygen.plan.arena import ALIGNMENT, ArenaPlan, Placement, check_no_overlap, plan_arena
 from tinygen.plan.contracts import Allowance
 from tinygen.plan.lifetimes import Buffer, peak_live_bytes
-from tinygen.pipeline import compile_file
+from tinygen.compiler import compile_file
 
 from conftest import mlperf_model
 

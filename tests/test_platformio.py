@@ -20,7 +20,7 @@ from test_bad_input import assert_one_line_error, tinygen
 from tinygen.boards.catalog import list_boards, load_board
 from tinygen.boards.fit import measure_fit
 from tinygen.errors import BoardError
-from tinygen.pipeline import compile_file
+from tinygen.compiler import compile_file
 from tinygen.project.platformio import registry_reachable, write_platformio_project
 from tinygen.device.emulator import start_emulator
 from tinygen.device.runner import DeviceSession

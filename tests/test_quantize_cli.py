@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tinygen.errors import InputError, UnsupportedModelError
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.quantize import QuantizeError, quantize_file, tflm_refusal
 from tinygen.reference.tflm import TflmReference
 

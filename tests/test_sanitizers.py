@@ -30,8 +30,8 @@ from test_guards import DIGITS, GUARD, corrupted, one_more, run_on_host
 from tinygen.errors import BuildError
 from tinygen.kernels.call import KernelArg
 from tinygen.kernels.cvalues import ConstArray
-from tinygen.kernels.optimised import KernelSet
-from tinygen.pipeline import compile_file
+from tinygen.passes.choose_kernels import KernelSet
+from tinygen.compiler import compile_file
 from tinygen.testing.compare import compare_on_host
 
 # One model per operator family, on the edges where an index goes wrong: strides that do not divide

@@ -6,7 +6,7 @@ import dataclasses
 
 from tinygen.codegen.emit import emit_model
 from tinygen.kernels.call import KernelCall
-from tinygen.pipeline import compile_file
+from tinygen.compiler import compile_file
 from tinygen.schedule.ir import Loop, Step, View, dense_strides
 
 from conftest import DIGITS_MODEL

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tinygen.kernels.call import KernelCall
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.schedule.ir import AliasStep
 from tinygen.testing.model_builder import ModelBuilder, random_bias, random_int8
 

@@ -9,7 +9,7 @@ from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.kernels.call import KernelCall
 from tinygen.kernels.select import lower_graph
 from tinygen.kernels.overlap import declare_overlaps
-from tinygen.pipeline import schedule_and_plan, compile_bytes
+from tinygen.compiler import schedule_and_plan, compile_bytes
 from tinygen.schedule.order import _exact_order, _Flow, _greedy_order, order_peak
 from tinygen.testing.model_builder import ModelBuilder, random_bias, random_int8
 

@@ -77,7 +77,7 @@ def test_bound_is_the_deepest_chain_and_recursion_has_none():
 
 @pytest.mark.qemu
 def test_digits_bound_holds_in_qemu_and_the_fallback_agrees_with_the_compiler(tmp_path):
-    from tinygen.flow import run_on_board
+    from tinygen.jobs import run_on_board
 
     report = run_on_board(DIGITS, BOARD.name, tmp_path / "fw", random_count=2, timeout_s=60)
     assert report.bit_exact

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from tinygen.build.host import BASE_CFLAGS, HOST_CC, RUNTIME_INCLUDE_DIR, kernel_library
-from tinygen.flow import run_on_board
-from tinygen.pipeline import compile_bytes
+from tinygen.jobs import run_on_board
+from tinygen.compiler import compile_bytes
 from tinygen.reference.tflm import TflmReference
 
 from ops.test_svdf import records, svdf_model  # tests/ is on sys.path (rootdir, no package)

@@ -19,7 +19,7 @@ from tinygen.errors import (
     TinygenError,
     UnsupportedModelError,
 )
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing import fuzz, fuzz_seeds
 from tinygen.testing.model_builder import ModelBuilder
 

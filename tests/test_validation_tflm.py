@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tinygen.errors import InvalidModelError, UnsupportedModelError
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.reference.tflm import TflmReference
 from tinygen.testing.model_builder import ModelBuilder, random_bias
 

@@ -20,12 +20,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygen.ir.quant import FixedPointMultiplier, multiply_by_quantized_multiplier, quantize_multiplier
-from tinygen.kernels.optimised import KernelSet
+from tinygen.passes.choose_kernels import KernelSet
 from tinygen.kernels.cvalues import ChannelRequant, ConstArray, NullPtr
 from tinygen.kernels.variants import (
     WIDE_ROWS, depthwise_wide_weights, wide_requant_why_not, wide_weights,
 )
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.resources import KERNELS_DIR, RUNTIME_INCLUDE_DIR
 
 from conftest import kernel_functions

@@ -24,14 +24,14 @@ from ops.test_fully_connected import fc_model
 from test_inplace import ALIGNMENT, check_tight, extreme_records, tight_compile
 from test_variants import INT32_MAX, INT32_MIN, WIDE_REALS, extreme_model
 from tinygen.boards.catalog import load_board
-from tinygen.flow import run_on_board
+from tinygen.jobs import run_on_board
 from tinygen.kernels.call import KernelCall
-from tinygen.kernels.optimised import KernelSet
+from tinygen.passes.choose_kernels import KernelSet
 from tinygen.kernels.overlap import window_walk_delta
 from tinygen.kernels.cvalues import Dims
 from tinygen.plan.arena import check_no_overlap
 from tinygen.frontend.tflite_reader import parse_tflite
-from tinygen.pipeline import compile_bytes, estimated_flash
+from tinygen.compiler import compile_bytes, estimated_flash
 from tinygen.testing.compare import compare_on_host
 from tinygen.testing.model_builder import ModelBuilder
 

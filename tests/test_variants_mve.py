@@ -24,11 +24,11 @@ from ops.test_depthwise import dw_model
 from ops.test_fully_connected import fc_model
 from test_variants import REALS, WIDE_REALS, extreme_model
 from tinygen.boards.catalog import load_board
-from tinygen.flow import run_on_board
+from tinygen.jobs import run_on_board
 from tinygen.kernels.call import KernelCall
-from tinygen.kernels.optimised import KernelSet
+from tinygen.passes.choose_kernels import KernelSet
 from tinygen.kernels.variants_mve import MVE_ROWS, mve_channels, mve_depthwise_weights, mve_weights
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing.compare import compare_on_host
 from tinygen.ir.quant import FixedPointMultiplier, multiply_by_quantized_multiplier
 

@@ -25,14 +25,14 @@ from ops.test_depthwise import dw_model
 from ops.test_fully_connected import fc_model
 from test_variants import EXTREME_CASES, extreme_model
 from tinygen.boards.catalog import load_board
-from tinygen.flow import run_on_board
+from tinygen.jobs import run_on_board
 from tinygen.ir.quant import FixedPointMultiplier, multiply_by_quantized_multiplier
 from tinygen.kernels.call import KernelCall
 from tinygen.kernels.cvalues import ChannelRequant, ConstArray, NullPtr
-from tinygen.kernels.optimised import KernelSet
+from tinygen.passes.choose_kernels import KernelSet
 from tinygen.kernels.variants import choose_variant  # noqa: F401  (the registry, before its RISC-V module)
 from tinygen.kernels.variants_rv import RV_CHANNEL_WORDS, RV_FEATURES, RV_ROWS, rv_channels, rv_weights
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.resources import KERNELS_DIR, RUNTIME_INCLUDE_DIR
 from tinygen.testing.compare import compare_on_host
 

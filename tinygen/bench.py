@@ -21,9 +21,9 @@ from pathlib import Path
 from tinygen import __version__
 from tinygen.boards.catalog import load_board
 from tinygen.device.cycles import CYCLE_MODEL_CORES, CoreLoad, RegionCount, core_loads
-from tinygen.flow import MANIFEST, Announce, RunReport, read_model_source, run_on_board
-from tinygen.kernels.optimised import KernelSet
-from tinygen.pipeline import compile_graph
+from tinygen.jobs import MANIFEST, Announce, RunReport, read_model_source, run_on_board
+from tinygen.passes.choose_kernels import KernelSet
+from tinygen.compiler import compile_graph
 from tinygen.schedule.patches import PatchRequest
 
 
@@ -113,7 +113,7 @@ AUTO_PATCH = PatchRequest("auto")
 
 def auto_patches(model: Path, board: str) -> bool:
     """Whether `--patch auto` patches this model on this board: the choice alone, in seconds, so that
-    models it leaves whole are not built and run twice. Same budget as the build's (flow.build_for_board)."""
+    models it leaves whole are not built and run twice. Same budget as the build's (jobs.build_for_board)."""
     compiled = compile_graph(read_model_source(model).graph, patch=AUTO_PATCH,
                              patch_budget=load_board(board).arena_budget_bytes)
     return compiled.patch is not None

@@ -22,7 +22,7 @@ from tinygen.errors import EXIT_CODE, TinygenError
 
 if TYPE_CHECKING:
     from tinygen.build.stack import StackReport
-    from tinygen.kernels.optimised import KernelSet
+    from tinygen.passes.choose_kernels import KernelSet
 
 DEFAULT_BOARD = "mps2-an386"
 DEBUG_GUARD_BYTES = 16  # --debug-guards: checked bytes before and after every arena buffer
@@ -97,8 +97,8 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
     A failed `pio run` exits with 2.
     """
     from tinygen.boards.catalog import load_board
-    from tinygen.flow import build_for_board
-    from tinygen.kernels.optimised import KernelSet
+    from tinygen.jobs import build_for_board
+    from tinygen.passes.choose_kernels import KernelSet
     from tinygen.schedule.patches import PatchRequest
 
     if framework or use_platformio or not load_board(board).emulated:
@@ -122,7 +122,7 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
 
 def _build_platformio(model: Path, board: str, out_dir: Path | None, framework: str | None,
                       kernel_set: KernelSet) -> None:
-    from tinygen.flow import build_platformio_project
+    from tinygen.jobs import build_platformio_project
 
     outcome = build_platformio_project(model, board, out_dir, framework, announce=lambda m: stderr.print(m),
                                        kernel_set=kernel_set)
@@ -162,8 +162,8 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
         patch_text: str, max_overhead: float, flash_budget: int | None, cores: int | None, keep_plan: bool,
         count_cycles: bool) -> None:
     """Build MODEL if needed, run it on BOARD and compare every output with TFLite Micro."""
-    from tinygen.flow import run_on_board
-    from tinygen.kernels.optimised import KernelSet
+    from tinygen.jobs import run_on_board
+    from tinygen.passes.choose_kernels import KernelSet
     from tinygen.schedule.patches import PatchRequest
 
     if inputs_file is not None and random_count is not None:
@@ -219,9 +219,9 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
 def inspect(model: Path, as_json: bool, board: str | None, kernel_set: str, patch_text: str,
             max_overhead: float, flash_budget: int | None, html_path: Path | None) -> None:
     """Show MODEL's operators, kernels and memory plan (and with --board, the stack bound)."""
-    from tinygen.pipeline import compile_file
+    from tinygen.compiler import compile_file
     from tinygen.kernels.call import KernelCall
-    from tinygen.kernels.optimised import KernelSet
+    from tinygen.passes.choose_kernels import KernelSet
     from tinygen.plan.lifetimes import alias_roots
     from tinygen.schedule.patches import PatchRequest, patch_facts
     from tinygen.boards.catalog import load_board
@@ -302,7 +302,7 @@ def _stack_bound(model: Path, board: str, kernel_set: KernelSet) -> StackReport:
     """Build the firmware in a temporary directory and bound its stack from the .su files and the ELF."""
     from tinygen.boards.catalog import load_board
     from tinygen.build.stack import analyse_firmware
-    from tinygen.flow import build_for_board
+    from tinygen.jobs import build_for_board
 
     with tempfile.TemporaryDirectory(prefix="tinygen-inspect-") as tmp:
         outcome = build_for_board(model, board, Path(tmp) / "fw", kernel_set=kernel_set)
@@ -394,8 +394,8 @@ def export(model: Path, kind: str | None, out_dir: Path, board: str | None, kern
     """Write MODEL's C library alone, for an application of your own."""
     from tinygen.boards.catalog import load_board
     from tinygen.boards.fit import check_fit
-    from tinygen.kernels.optimised import KernelSet
-    from tinygen.pipeline import compile_file
+    from tinygen.passes.choose_kernels import KernelSet
+    from tinygen.compiler import compile_file
     from tinygen.project.arduino import export_library
 
     if kind is None:
@@ -507,7 +507,7 @@ def hil(model: Path, board: str, data_path: Path, port: str | None, junit_path: 
         if place:
             from dataclasses import replace
 
-            from tinygen.flow import build_for_board
+            from tinygen.jobs import build_for_board
             from tinygen.hil.labgrid import acquired_place
 
             with acquired_place(place, board, coordinator) as lab:
@@ -546,7 +546,7 @@ def emulate(model: Path, board: str, listen: str, out_dir: Path | None, timeout_
 
     from tinygen.boards.catalog import load_board
     from tinygen.device.netboard import parse_listen, serve_emulator
-    from tinygen.flow import build_for_board
+    from tinygen.jobs import build_for_board
 
     host, port = parse_listen(listen)
     outcome = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m))

@@ -302,7 +302,7 @@ def _quantized(x: np.ndarray, details: dict) -> np.ndarray:
 def tinygen_problem(model_bytes: bytes, name: str = "model", source: str = "<bytes>") -> str | None:
     """None when tinygen compiles the model; else its one-line reason (the unsupported operators)."""
     from tinygen.frontend.tflite_reader import parse_tflite
-    from tinygen.pipeline import compile_graph
+    from tinygen.compiler import compile_graph
 
     try:
         compile_graph(parse_tflite(model_bytes, name=name, source=source))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tinygen.errors import UnsupportedModelError
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tinygen.errors import InvalidModelError
 from tinygen.kernels.nonlinear_params import hard_swish_scaling
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.reference.tflm import TflmReference
 from tinygen.testing.model_builder import ModelBuilder
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tinygen.errors import UnsupportedModelError
 from tinygen.ir.quant import FixedPointMultiplier
 from tinygen.kernels.mean import mean_multiplier, merged_dims
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder, random_scale
 
 

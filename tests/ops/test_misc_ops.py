@@ -10,7 +10,7 @@ import pytest
 
 from ops.test_activations import ALL_INT8
 from tinygen.errors import TinygenError
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
 # (input (scale, zero point), output (scale, zero point)): equal, ratio > 1, < 1, zero points at the ends.

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tinygen.errors import InvalidModelError
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 
 from .test_add import ALL_PAIRS, binary_model, broadcastable_shapes, case_id
 

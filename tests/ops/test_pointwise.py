@@ -7,7 +7,7 @@ import pytest
 
 from ops.test_activations import ALL_INT8, activation_model
 from tinygen.errors import UnsupportedModelError
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
 QUANTS = [

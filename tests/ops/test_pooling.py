@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tinygen.errors import InvalidModelError
 from tinygen.ir.ops import Padding
 from tinygen.kernels.common import compute_out_size
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.reference.tflm import TflmReference
 from tinygen.testing.model_builder import ModelBuilder, random_scale
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tinygen.build.host import build_host_binary, run_host_binary
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder, accumulator_output_scale, random_bias, random_int8
 
 ALL_INT8 = np.arange(-128, 128, dtype=np.int8).reshape(1, 256)

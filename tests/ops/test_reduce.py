@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tinygen.errors import InvalidModelError
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from tinygen.errors import InvalidModelError, UnsupportedModelError
 from tinygen.kernels.resize import nearest_sources
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tinygen.errors import InvalidModelError, UnsupportedModelError
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
 Q_IN, Q_OUT = (0.05, -128), (0.7, 127)  # stored values are copied whatever the quantization

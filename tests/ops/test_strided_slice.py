@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tinygen.errors import InvalidModelError, UnsupportedModelError
 from tinygen.ir import ops
 from tinygen.kernels.strided_slice import _prepare_output_shape
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ops.test_add import binary_model, broadcast_shape
 from tinygen.errors import UnsupportedModelError
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
 SUB_GRID = [

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tinygen.errors import InvalidModelError, UnsupportedModelError
-from tinygen.pipeline import compile_bytes
+from tinygen.compiler import compile_bytes
 from tinygen.testing.model_builder import ModelBuilder
 
 

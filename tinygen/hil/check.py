@@ -22,7 +22,7 @@ from tinygen.device.flash import flasher_for
 from tinygen.device.runner import DeviceSession, InvokeError
 from tinygen.device.status import describe_status
 from tinygen.errors import DeviceError
-from tinygen.flow import Announce, build_for_board, read_model_source
+from tinygen.jobs import Announce, build_for_board, read_model_source
 from tinygen.hil.report import HilReport, Mismatch, VectorOutcome
 from tinygen.hil.vectors import load_vectors
 from tinygen.reference.tflm import TflmReference

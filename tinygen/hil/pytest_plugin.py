@@ -84,7 +84,7 @@ def tinygen_device(request: pytest.FixtureRequest, tinygen_model: Path, tinygen_
     from tinygen.boards.catalog import load_board
     from tinygen.device.emulator import start_emulator
     from tinygen.device.runner import DeviceSession
-    from tinygen.flow import build_for_board, read_model_source
+    from tinygen.jobs import build_for_board, read_model_source
     from tinygen.reference.tflm import TflmReference
 
     config = request.config

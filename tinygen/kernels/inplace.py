@@ -3,7 +3,7 @@ output can lie over that input (kernels/overlap.py gives each one's contract).
 
 Each in-place kernel keeps its out-of-place twin: it computes the same bits, and it is still
 correct when the plan puts its output elsewhere. Which candidates pay is the planner's question
-(pipeline.py keeps an in-place variant only where it lowers the arena).
+(compiler.py keeps an in-place variant only where it lowers the arena).
 """
 
 from __future__ import annotations

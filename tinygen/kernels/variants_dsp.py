@@ -13,7 +13,7 @@ kernels to halve its arena; these variants replace them on a DSP core and keep t
   back in a ring of lag + 1 pixels (4 x (padding.h x in_w + padding.w + 1) bytes of scratch).
 
 Each in-place kernel is also registered as its own variant with its cost, so the registry says
-what the DSP variant saves (inspect, the greedy choice in pipeline._choose_variants).
+what the DSP variant saves (inspect, the greedy choice in compiler._choose_variants).
 """
 
 from __future__ import annotations

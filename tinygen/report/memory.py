@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import jinja2
 
-from tinygen.pipeline import CompiledModel
+from tinygen.compiler import CompiledModel
 from tinygen.plan.lifetimes import Buffer
 from tinygen.schedule.ir import Loop
 from tinygen.schedule.ir import Step as ScheduleStep

@@ -12,8 +12,8 @@ import numpy as np
 
 from tinygen.inputs import random_records
 from tinygen.build.host import build_host_binary, run_host_binary
-from tinygen.kernels.optimised import KernelSet
-from tinygen.pipeline import CompiledModel, compile_bytes
+from tinygen.passes.choose_kernels import KernelSet
+from tinygen.compiler import CompiledModel, compile_bytes
 from tinygen.reference.tflm import TflmReference
 from tinygen.schedule.patches import NO_PATCH, PatchRequest, computed_mask
 

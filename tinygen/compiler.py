@@ -1,4 +1,6 @@
-"""The stages wired together: .tflite -> Graph -> kernel calls -> schedule -> arena plan -> C sources.
+"""The compiler, in memory: .tflite -> Graph -> kernel calls -> schedule -> arena plan -> C sources.
+
+Nothing here touches the disk or a board; tinygen/jobs.py does (build, run, compare).
 
 Each stage is a function from frozen objects to new ones; CompiledModel keeps every stage's
 result so commands and tests can look at any of them.
@@ -20,7 +22,7 @@ from tinygen.kernels.call import KernelCall, Lowered
 from tinygen.kernels.cvalues import ConstArray, TensorRef
 from tinygen.kernels.inplace import apply_inplace, inplace_candidates
 from tinygen.kernels.overlap import declare_overlaps
-from tinygen.kernels.optimised import KernelSet, board_variant, choose_kernels, default_isa_features
+from tinygen.passes.choose_kernels import KernelSet, board_variant, choose_kernels, default_isa_features
 from tinygen.kernels.variants import Choice
 from tinygen.kernels.select import lower_graph
 from tinygen.plan.arena import ArenaPlan, plan_arena

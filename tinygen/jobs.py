@@ -1,4 +1,6 @@
-"""The user-facing jobs: build a model's firmware for a board, and run it there against TFLM.
+"""Jobs that touch the disk and boards: build a model's firmware for a board, run it there against TFLM.
+
+The compiling itself is tinygen/compiler.py's, in memory.
 
 `build_for_board` writes the firmware project into a staging directory, compiles it there, and
 only then swaps it into place: a failed build never replaces (or half-replaces) a good one. A
@@ -31,8 +33,8 @@ from tinygen.errors import BoardError, BuildError, DeviceError, ModelFormatError
 from tinygen.frontend.tflite_reader import parse_tflite, model_name_for
 from tinygen.inputs import load_records, random_records
 from tinygen.ir.graph import Graph
-from tinygen.kernels.optimised import KernelSet
-from tinygen.pipeline import CompiledModel, compile_graph
+from tinygen.passes.choose_kernels import KernelSet
+from tinygen.compiler import CompiledModel, compile_graph
 from tinygen.schedule.patches import NO_PATCH, PatchRequest, patch_facts
 from tinygen.schedule.cores import board_cores, split_facts
 from tinygen.project.firmware import refuse_foreign, replace_directory, staging_directory, write_firmware_project
@@ -143,7 +145,7 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     """guard_bytes > 0: a debug build whose invoke() checks the bytes around every buffer. source: the
     model already read (else it is read from model). cores: split across that many cores (None: what
     the board runs; schedule/cores.py board_cores); keep_plan: the single-core arena plan for them
-    (pipeline.compile_graph)."""
+    (compiler.compile_graph)."""
     board = load_board(board_name)
     cores = 1 if guard_bytes and cores is None else board_cores(board, cores)  # guard checks: one core
     source = source or read_model_source(model)

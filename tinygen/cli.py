@@ -157,10 +157,12 @@ def _build_platformio(model: Path, board: str, out_dir: Path | None, framework: 
 @_keep_plan
 @click.option("--cycles", "count_cycles", is_flag=True,
               help="Also estimate Cortex-M4 cycles of each invoke() (QEMU plugin; docs/cycle-model.md).")
+@click.option("--trace", is_flag=True,
+              help="Firmware built with TG_TRACE: compare every tensor (not only the outputs) with TFLite Micro.")
 def run(model: Path, board: str, inputs_file: Path | None, random_count: int | None, seed: int,
         out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool, kernel_set: str,
         patch_text: str, max_overhead: float, flash_budget: int | None, cores: int | None, keep_plan: bool,
-        count_cycles: bool) -> None:
+        count_cycles: bool, trace: bool = False) -> None:
     """Build MODEL if needed, run it on BOARD and compare every output with TFLite Micro."""
     from tinygen.jobs import run_on_board
     from tinygen.passes.choose_kernels import KernelSet
@@ -181,7 +183,7 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
                           guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
                           count_cycles=count_cycles, patch=PatchRequest.parse(patch_text),
                           max_overhead=max_overhead / 100, flash_budget=flash_budget, cores=cores,
-                          keep_plan=keep_plan)
+                          keep_plan=keep_plan, trace=trace)
     if as_json:
         print(json.dumps(report.to_json()))
     else:
@@ -200,6 +202,10 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
         stdout.print(f"stack: invoke() used {report.stack_bytes} B (static bound {report.stack_bound_bytes} B); "
                      f"firmware peak {report.stack_peak_bytes} B (bound {report.firmware_stack_bound_bytes} B "
                      f"of {report.stack_reserved_bytes} B reserved)")
+        if report.trace:
+            stdout.print(f"{report.tensors_compared} tensors compared (every traced tensor and the outputs)")
+            if report.first_mismatch:
+                stdout.print(f"first differing tensor: {report.first_mismatch}")
         stdout.print("[bold green]bit-exact with TFLite Micro[/]" if report.bit_exact else "[bold red]NOT bit-exact[/]")
     if not report.bit_exact:
         sys.exit(1)

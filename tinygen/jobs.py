@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import dataclasses
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from tinygen.build.stack import StackReport, analyse_firmware
 from tinygen.build.toolchain import BuildResult, build_firmware, section_sizes
 from tinygen.device.cycles import BARRIER_FUNCTION, CycleCounter, Interval, RegionCount
 from tinygen.device.emulator import start_emulator
-from tinygen.device.runner import DeviceSession, InvokeError
+from tinygen.device.runner import DeviceSession, InvokeError, RunResult
 from tinygen.device.status import describe_status
 from tinygen.errors import BoardError, BuildError, DeviceError, ModelFormatError
 from tinygen.frontend.tflite_reader import parse_tflite, model_name_for
@@ -68,6 +69,8 @@ class BuildOutcome:
     plan_order: str = ""                 # which placement won (a greedy order or the exact search)
     patch: str = "none"        # the first stage's patch plan, SPLIT:ROWSxCOLS, or none
     mac_overhead: float = 0.0  # the extra MACs it costs, as a fraction of the model's
+    trace: bool = False        # built with TG_TRACE: the firmware sends every traced tensor
+    compiled: CompiledModel | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def library_dir(self) -> Path:
@@ -92,9 +95,9 @@ def _tree_digest(*roots: Path) -> str:
 def build_key(model_bytes: bytes, board: Board, guard_bytes: int = 0,
               kernel_set: KernelSet = KernelSet.OPTIMISED, patch: PatchRequest = NO_PATCH,
               max_overhead: float = 0.20, flash_budget: int | None = None, cores: int = 1,
-              keep_plan: bool = False) -> str:
+              keep_plan: bool = False, trace: bool = False) -> str:
     digest = hashlib.sha256()
-    options = (patch, max_overhead, flash_budget) + ((cores, keep_plan) if cores > 1 else ())
+    options = (patch, max_overhead, flash_budget) + ((cores, keep_plan) if cores > 1 else ()) + (("trace",) if trace else ())
     for part in (model_bytes, board.model_dump_json().encode(), __version__.encode(), str(guard_bytes).encode(),
                  kernel_set.value.encode(), repr(options).encode(),
                  _tree_digest(RUNTIME_DIR, TEMPLATES_DIR).encode(), _tree_digest(Path(__file__).parent).encode()):
@@ -141,13 +144,16 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
                     kernel_set: KernelSet = KernelSet.OPTIMISED, source: ModelSource | None = None,
                     patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
                     flash_budget: int | None = None, cores: int | None = None,
-                    keep_plan: bool = False) -> BuildOutcome:
+                    keep_plan: bool = False, trace: bool = False) -> BuildOutcome:
     """guard_bytes > 0: a debug build whose invoke() checks the bytes around every buffer. source: the
     model already read (else it is read from model). cores: split across that many cores (None: what
     the board runs; schedule/cores.py board_cores); keep_plan: the single-core arena plan for them
-    (compiler.compile_graph)."""
+    (compiler.compile_graph). trace: a TG_TRACE firmware (one core), whose invoke() sends every
+    tensor an operator writes as a TRACE frame (run_on_board(trace=True) compares them)."""
     board = load_board(board_name)
     cores = 1 if guard_bytes and cores is None else board_cores(board, cores)  # guard checks: one core
+    if trace:
+        cores = 1  # one serial line, one tracer
     source = source or read_model_source(model)
     model_bytes, graph = source.data, source.graph
     if board.port in FRAMEWORK_PORTS.values():
@@ -162,11 +168,12 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     check_fit(board, graph, compiled.plan, compiled.lowered)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
-    key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead, flash_budget, cores, keep_plan)
+    key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead, flash_budget, cores, keep_plan,
+                    trace)
     cached = _reusable(out_dir, key)
     if cached is not None:
         announce(f"using the build in {out_dir} (unchanged)")
-        return cached
+        return dataclasses.replace(cached, trace=trace, compiled=compiled)
 
     staging_root = staging_directory(out_dir, ".build")  # first: an unwritable out_dir is one error line
     announce(f"{graph.name}: {len(graph.operators)} operators, arena {compiled.plan.arena_bytes} bytes "
@@ -174,6 +181,9 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
              f"(planned before anything is flashed); building for {board.name}")
     try:
         staging = write_firmware_project(staging_root / "project", board, compiled.sources)
+        if trace:  # the rules read CFLAGS when they run, so an appended flag reaches every object
+            with (staging / "Makefile").open("a", encoding="utf-8") as makefile:
+                makefile.write("\n# tinygen run --trace: every traced tensor is sent over the serial line\nCFLAGS += -DTG_TRACE\n")
         result = build_firmware(staging, board)
         stack = analyse_firmware(staging, board, graph.name)
         if stack.firmware.bytes > board.memory.stack_bytes:
@@ -188,7 +198,7 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
                         result.ram_bytes, result.stack_bytes, reused=False, stack_bound_bytes=stack.invoke.bytes,
                         firmware_stack_bound_bytes=stack.firmware.bytes, guard_bytes=guard_bytes,
                         lower_bound_bytes=compiled.plan.lower_bound_bytes, plan_order=compiled.plan.order,
-                        **patch_facts(compiled.patch, source.graph))
+                        **patch_facts(compiled.patch, source.graph), trace=trace, compiled=compiled)
 
 
 def _write_manifest(project: Path, compiled: CompiledModel, board: Board, result: BuildResult, key: str,
@@ -225,6 +235,8 @@ class InputResult:
     bit_exact: bool
     max_abs_diff: float
     instructions: int
+    tensors_compared: int = 0        # trace runs: every traced tensor and the outputs; else the outputs
+    first_mismatch: str = ""         # the first differing tensor, one line
 
 
 @dataclass(frozen=True)
@@ -245,10 +257,19 @@ class RunReport:
     intervals: tuple[Interval, ...] = ()  # ... and each core's work between barriers (count_intervals)
     patch: str = "none"
     mac_overhead: float = 0.0
+    trace: bool = False
 
     @property
     def bit_exact(self) -> bool:
         return all(r.bit_exact for r in self.results)
+
+    @property
+    def tensors_compared(self) -> int:
+        return sum(r.tensors_compared for r in self.results)
+
+    @property
+    def first_mismatch(self) -> str:
+        return next((r.first_mismatch for r in self.results if r.first_mismatch), "")
 
     def to_json(self) -> dict:
         instructions = [r.instructions for r in self.results]
@@ -273,6 +294,8 @@ class RunReport:
                if self.cycles else {}),
             "patch": self.patch,
             "mac_overhead": self.mac_overhead,
+            "tensors_compared": self.tensors_compared,
+            **({"trace": True, "first_mismatch": self.first_mismatch} if self.trace else {}),
         }
 
 
@@ -291,18 +314,19 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
                  kernel_set: KernelSet = KernelSet.OPTIMISED, count_cycles: bool = False,
                  patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
                  flash_budget: int | None = None, cores: int | None = None, keep_plan: bool = False,
-                 count_intervals: bool = False) -> RunReport:
+                 count_intervals: bool = False, trace: bool = False) -> RunReport:
     """count_cycles: also run QEMU with the cycle plugin (tinygen/device/cycles.py) over invoke().
     count_intervals: with it, also each core's instructions between barriers (the modelled N-core
-    latency, cycles.modelled_latencies)."""
+    latency, cycles.modelled_latencies). trace: a TG_TRACE firmware (build_for_board) sends every
+    tensor an operator writes, each compared bit for bit with TFLM's (testing/compare.py)."""
     source = read_model_source(model)
     model_bytes, graph = source.data, source.graph
     # Inputs first: a wrong inputs file is refused before minutes of building.
     records = load_records(inputs_file, graph) if inputs_file else random_records(graph, random_count, seed)
     outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes, kernel_set, source, patch, max_overhead,
-                              flash_budget, cores, keep_plan)
+                              flash_budget, cores, keep_plan, trace)
     board = load_board(board_name)
-    reference = TflmReference(model_bytes, preserve_all=False)
+    reference = TflmReference(model_bytes, preserve_all=trace)
 
     results, stack, peak = [], 0, 0
     announce(f"running {len(records)} input(s) on {board.name} (QEMU) and in TFLite Micro")
@@ -311,6 +335,7 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
     plugin_args = tuple(counter.qemu_arguments(outcome.elf)) if counter else ()
     with start_emulator(board, outcome.elf, timeout_s=timeout_s, extra_args=plugin_args) as emulator:
         with DeviceSession(emulator.serial_url, timeout_s=timeout_s) as session:
+            session.tracing = trace
             hello = session.hello()
             if hello.sha256.hex() != graph.sha256:
                 raise DeviceError(f"the board runs model {hello.sha256.hex()[:12]}, not {graph.sha256[:12]}")
@@ -320,9 +345,13 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
                 except InvokeError as exc:
                     raise DeviceError(f"{graph.name} on {board.name}: {describe_status(exc.status, graph)}") from None
                 stack, peak = max(stack, run.stack_bytes), max(peak, run.stack_peak_bytes)
+                if trace:
+                    results.append(_traced_result(outcome, reference, record, len(results), run))
+                    continue
                 expected = reference.run(record).outputs
                 diffs = [_difference(ours, theirs) for ours, theirs in zip(run.outputs, expected)]
-                results.append(InputResult(all(d[0] for d in diffs), max(d[1] for d in diffs), run.instructions))
+                results.append(InputResult(all(d[0] for d in diffs), max(d[1] for d in diffs), run.instructions,
+                                           len(diffs)))
             session.exit()
         code = emulator.wait(10.0)
         if code != 0:
@@ -334,7 +363,19 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
     return RunReport(graph.name, board.name, tuple(results), outcome.arena_bytes, outcome.flash_bytes,
                      outcome.ram_bytes, stack, peak, outcome.stack_bound_bytes, outcome.firmware_stack_bound_bytes,
                      outcome.stack_bytes, cycles=cycles, intervals=intervals, lower_bound_bytes=outcome.lower_bound_bytes,
-                     patch=outcome.patch, mac_overhead=outcome.mac_overhead)
+                     patch=outcome.patch, mac_overhead=outcome.mac_overhead, trace=trace)
+
+
+def _traced_result(outcome: BuildOutcome, reference: TflmReference, record: list[np.ndarray], index: int,
+                   run: RunResult) -> InputResult:
+    """One input of a trace run: every tensor the firmware sent, and the outputs, against TFLM."""
+    from tinygen.testing.compare import compare_tensors  # the test-side comparison, shared
+
+    if not run.traces:
+        raise DeviceError("the trace firmware sent no TRACE frame: was it built with TG_TRACE?")
+    ref = reference.run(record, sorted(run.traces))
+    count, mismatches, max_diff = compare_tensors(outcome.compiled, index, run.traces, run.outputs, ref)
+    return InputResult(not mismatches, max_diff, run.instructions, count, mismatches[0] if mismatches else "")
 
 
 # --- PlatformIO ---------------------------------------------------------------------------------

@@ -283,6 +283,33 @@ void tg_app_fault(uint32_t pc, uint32_t exception, uint32_t cause)
     tg_port_flush();
 }
 
+/* ---- tensor traces (TG_TRACE builds) ---------------------------------------------------------- */
+
+#ifdef TG_TRACE
+typedef struct {
+    int32_t op_index;
+    int32_t tensor_index;
+    const void *data;
+    uint32_t bytes;
+} trace_t;
+
+static void trace_payload(tx_t *tx, const void *context)
+{
+    const trace_t *trace = context;
+    tx_u32(tx, (uint32_t)trace->op_index);
+    tx_u32(tx, (uint32_t)trace->tensor_index);
+    tx_bytes(tx, trace->data, trace->bytes);
+}
+
+/* Called by the generated code after every operator (tg_model.h): the tensor's bytes go out as
+ * one TRACE frame, tagged with the sequence number of the request that ran invoke(). */
+void tg_trace_tensor(int32_t op_index, int32_t tensor_index, const void *data, uint32_t bytes)
+{
+    const trace_t trace = {op_index, tensor_index, data, bytes};
+    send_frame(TG_MSG_TRACE, current_seq, trace_payload, &trace);
+}
+#endif
+
 /* ---- stack painting ---------------------------------------------------------------------------- */
 
 /* The stack is measured by painting: every free word below the stack pointer gets a pattern, and

@@ -38,6 +38,9 @@
  *                                    WRITE since replays the last result without running again.
  *   READ 0x06, u32 offset, u32 n  -> 0x86: that many output bytes.
  * and the v3 HELLO reply appends u32 TG_CHUNK_BYTES. docs/serial-protocol.md has the details.
+ * A firmware built with TG_TRACE also sends, during an INVOKE or RUN, one unsolicited TRACE 0xFD
+ * frame per tensor an operator wrote (i32 op index, i32 tensor index, the tensor's bytes), with
+ * the request's sequence number, before that request's reply.
  * Bytes outside a frame are skipped silently while hunting for sync. The firmware then keeps
  * listening. A RUN payload is received straight into the model's input tensors, so the largest
  * request is the inputs' total size and needs no buffer of its own.
@@ -65,6 +68,7 @@
 #define TG_MSG_INVOKE 0x05u /* v3: u32 CRC-32 of all the inputs' bytes */
 #define TG_MSG_READ 0x06u   /* v3: u32 offset into the outputs, u32 count (<= TG_CHUNK_BYTES) */
 #define TG_MSG_FAULT 0xFEu  /* unsolicited: u32 pc, u32 exception number, u32 CFSR; then exit */
+#define TG_MSG_TRACE 0xFDu  /* unsolicited, TG_TRACE builds: i32 op, i32 tensor, the tensor's bytes */
 #define TG_MSG_REPLY 0x80u /* reply type = request type | TG_MSG_REPLY */
 #define TG_MSG_ERROR 0xFFu
 

@@ -42,6 +42,7 @@ class MessageType(IntEnum):
     INVOKE_REPLY = 0x85
     READ_REPLY = 0x86
     FAULT = 0xFE
+    TRACE = 0xFD             # unsolicited, TG_TRACE firmware: one traced tensor's bytes
     ERROR = 0xFF
 
 
@@ -356,3 +357,25 @@ def decode_fault_report(payload: bytes) -> FaultReport:
     pc, exception, cause = reader.take(FAULT_REPORT.format)
     reader.done()
     return FaultReport(pc, exception, cause)
+
+
+# ---- TG_TRACE firmware: one frame per tensor an operator wrote -----------------------------------
+
+TRACE_HEAD = struct.Struct("<ii")
+
+
+@dataclass(frozen=True)
+class TraceRecord:
+    op_index: int
+    tensor_index: int
+    data: bytes
+
+
+def encode_trace(trace: TraceRecord) -> bytes:
+    return TRACE_HEAD.pack(trace.op_index, trace.tensor_index) + trace.data
+
+
+def decode_trace(payload: bytes) -> TraceRecord:
+    reader = _Reader(payload, "TRACE frame")
+    op_index, tensor_index = reader.take(TRACE_HEAD.format)
+    return TraceRecord(op_index, tensor_index, reader.rest())

@@ -19,7 +19,7 @@ import serial
 
 from tinygen.device.protocol import (
     OFFSET, PROTOCOL_VERSION, READ_REQUEST, REPLY_TO, CorruptFrame, ErrorCode, ErrorReply, Frame, HelloReply,
-    MessageType, decode_error_reply, decode_fault_report, decode_hello_reply, decode_invoke_reply, encode_frame,
+    MessageType, decode_error_reply, decode_fault_report, decode_trace, decode_hello_reply, decode_invoke_reply, encode_frame,
     read_frame,
 )
 from tinygen.device.status import describe_status
@@ -45,6 +45,7 @@ class RunResult:
     instructions: int        # executed by the model's invoke() alone
     stack_bytes: int = 0     # stack used by invoke() (painted)
     stack_peak_bytes: int = 0  # the firmware's deepest stack use since boot
+    traces: dict[int, bytes] = field(default_factory=dict)  # TG_TRACE firmware: tensor index -> bytes
 
 
 @dataclass
@@ -142,6 +143,8 @@ class DeviceSession:
         self._chunk = _ChunkSize(256)
         self._slowest_invoke_s = 0.0
         self._seconds_per_byte = 1.0 / LINE_BYTES_PER_S  # measured on every clean exchange
+        self.tracing = False  # a TG_TRACE firmware: invoke() streams TRACE frames before its reply
+        self._traces: dict[int, bytes] = {}
         try:
             self._port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout_s, write_timeout=timeout_s)
         except (serial.SerialException, ValueError, OSError) as exc:
@@ -202,6 +205,10 @@ class DeviceSession:
             frame = self.receive_frame(deadline)
             if frame.type == MessageType.FAULT:
                 raise DeviceFault(decode_fault_report(frame.payload).describe())
+            if frame.type == MessageType.TRACE:
+                trace = decode_trace(frame.payload)
+                self._traces[trace.tensor_index] = trace.data  # the last write of a tensor wins
+                continue
             if frame.seq not in seqs:
                 continue
             if frame.type == MessageType.ERROR:
@@ -296,6 +303,7 @@ class DeviceSession:
         info = self.info
         assert info is not None
         self._write(data)
+        self._traces = {}
         crc = zlib.crc32(data)
         for _ in range(3):
             try:
@@ -322,7 +330,7 @@ class DeviceSession:
             outputs.append(blob[offset:offset + tensor.bytes])
             offset += tensor.bytes
         run = invoke.run
-        return RunResult(outputs, run.instructions, run.invoke_stack_bytes, run.stack_peak_bytes)
+        return RunResult(outputs, run.instructions, run.invoke_stack_bytes, run.stack_peak_bytes, dict(self._traces))
 
     def _transfer(self, total: int, one_chunk) -> bytes:
         started, line_before = time.monotonic(), self.stats.bytes_sent + self.stats.bytes_received
@@ -361,8 +369,10 @@ class DeviceSession:
         # The first invoke may take long: resending INVOKE meanwhile is harmless (the board replays
         # its result), so the attempt timeout only grows with the slowest invoke seen.
         started = time.monotonic()
-        frame = self.request(MessageType.INVOKE, OFFSET.pack(input_crc),
-                             attempt_timeout_s=max(FIRST_INVOKE_TIMEOUT_S, 3 * self._slowest_invoke_s))
+        # Traced, invoke() sends every tensor before its reply: one long attempt, as a resent
+        # INVOKE would be replayed without its traces.
+        attempt_s = self.timeout_s if self.tracing else max(FIRST_INVOKE_TIMEOUT_S, 3 * self._slowest_invoke_s)
+        frame = self.request(MessageType.INVOKE, OFFSET.pack(input_crc), attempt_timeout_s=attempt_s)
         self._slowest_invoke_s = max(self._slowest_invoke_s, time.monotonic() - started)
         return decode_invoke_reply(frame.payload)
 

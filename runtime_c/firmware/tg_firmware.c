@@ -286,27 +286,25 @@ void tg_app_fault(uint32_t pc, uint32_t exception, uint32_t cause)
 /* ---- tensor traces (TG_TRACE builds) ---------------------------------------------------------- */
 
 #ifdef TG_TRACE
-typedef struct {
-    int32_t op_index;
-    int32_t tensor_index;
-    const void *data;
-    uint32_t bytes;
-} trace_t;
-
-static void trace_payload(tx_t *tx, const void *context)
-{
-    const trace_t *trace = context;
-    tx_u32(tx, (uint32_t)trace->op_index);
-    tx_u32(tx, (uint32_t)trace->tensor_index);
-    tx_bytes(tx, trace->data, trace->bytes);
-}
-
 /* Called by the generated code after every operator (tg_model.h): the tensor's bytes go out as
- * one TRACE frame, tagged with the sequence number of the request that ran invoke(). */
+ * one TRACE frame, tagged with the sequence number of the request that ran invoke(). Framed here
+ * directly, not through send_frame's payload callback: an indirect call from inside invoke()
+ * would leave the static stack analysis a possible recursion back into invoke(). */
 void tg_trace_tensor(int32_t op_index, int32_t tensor_index, const void *data, uint32_t bytes)
 {
-    const trace_t trace = {op_index, tensor_index, data, bytes};
-    send_frame(TG_MSG_TRACE, current_seq, trace_payload, &trace);
+    tx_t tx = {1, 0u, TG_CRC32_INIT};
+    tx_u8(&tx, TG_SYNC_0);
+    tx_u8(&tx, TG_SYNC_1);
+    tx_u8(&tx, TG_MSG_TRACE);
+    tx_u8(&tx, current_seq);
+    tx_u32(&tx, 8u + bytes);
+    tx_u32(&tx, (uint32_t)op_index);
+    tx_u32(&tx, (uint32_t)tensor_index);
+    tx_bytes(&tx, data, bytes);
+    const uint32_t crc = tg_crc32_final(tx.crc);
+    for (uint32_t i = 0; i < TG_CRC_BYTES; ++i) {
+        tg_port_write_byte((uint8_t)(crc >> (8u * i)));
+    }
 }
 #endif
 

@@ -1,6 +1,7 @@
 """The conformance suite (issue 10, item 6): real architectures made by scripts/make_conformance_models.py
 through `tinygen quantize`'s conversion, each bit-exact with TFLite Micro on every tensor on the host,
-and on its outputs in QEMU (mps2-an386; a few by default, all with -m long).
+and in QEMU (mps2-an386, a TG_TRACE firmware sending every tensor: `tinygen run --trace`; a few by
+default, all with -m long).
 
 Models whose operators tinygen does not compile yet are strict xfails raising UnsupportedModelError:
 they turn into failures the moment the operators land, and the mark is then removed.
@@ -112,11 +113,15 @@ def test_conformance_model_bit_exact_on_every_tensor_on_the_host(conformance_mod
 
 
 def _run_in_qemu(path: Path, out: Path) -> dict:
-    compile_bytes(path.read_bytes(), name=path.stem)  # an unsupported model ends here, as its xfail says
+    compiled = compile_bytes(path.read_bytes(), name=path.stem)  # an unsupported model ends here, as its xfail says
     proc = subprocess.run([sys.executable, "-m", "tinygen.cli", "run", str(path), "--random", "2", "--seed", "5",
-                           "--json", "-o", str(out)], capture_output=True, text=True, timeout=1200)
+                           "--trace", "--json", "-o", str(out)], capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout)
+    report = json.loads(proc.stdout)
+    # Every tensor an operator writes, not only the outputs: more tensors than inputs x outputs.
+    assert report["trace"] is True and report["first_mismatch"] == ""
+    assert report["tensors_compared"] > report["inputs"] * len(compiled.graph.outputs)
+    return report
 
 
 @pytest.mark.qemu

@@ -95,22 +95,32 @@ static void tx_str(tx_t *tx, const char *text)
     tx_bytes(tx, text, length);
 }
 
+static void frame_start(tx_t *tx, uint8_t type, uint8_t seq, uint32_t length)
+{
+    tx_u8(tx, TG_SYNC_0);
+    tx_u8(tx, TG_SYNC_1);
+    tx_u8(tx, type);
+    tx_u8(tx, seq);
+    tx_u32(tx, length);
+}
+
+static void frame_end(const tx_t *tx)
+{
+    uint32_t crc = tg_crc32_final(tx->crc);
+    for (uint32_t i = 0; i < TG_CRC_BYTES; ++i) {
+        tg_port_write_byte((uint8_t)(crc >> (8u * i)));
+    }
+}
+
 static void send_frame(uint8_t type, uint8_t seq, payload_fn payload, const void *context)
 {
     tx_t measure = {0, 0u, TG_CRC32_INIT};
     payload(&measure, context);
 
     tx_t tx = {1, 0u, TG_CRC32_INIT};
-    tx_u8(&tx, TG_SYNC_0);
-    tx_u8(&tx, TG_SYNC_1);
-    tx_u8(&tx, type);
-    tx_u8(&tx, seq);
-    tx_u32(&tx, measure.length);
+    frame_start(&tx, type, seq, measure.length);
     payload(&tx, context);
-    uint32_t crc = tg_crc32_final(tx.crc);
-    for (uint32_t i = 0; i < TG_CRC_BYTES; ++i) {
-        tg_port_write_byte((uint8_t)(crc >> (8u * i)));
-    }
+    frame_end(&tx);
 }
 
 /* ---- replies -------------------------------------------------------------------------------- */
@@ -293,18 +303,11 @@ void tg_app_fault(uint32_t pc, uint32_t exception, uint32_t cause)
 void tg_trace_tensor(int32_t op_index, int32_t tensor_index, const void *data, uint32_t bytes)
 {
     tx_t tx = {1, 0u, TG_CRC32_INIT};
-    tx_u8(&tx, TG_SYNC_0);
-    tx_u8(&tx, TG_SYNC_1);
-    tx_u8(&tx, TG_MSG_TRACE);
-    tx_u8(&tx, current_seq);
-    tx_u32(&tx, 8u + bytes);
+    frame_start(&tx, TG_MSG_TRACE, current_seq, 8u + bytes);
     tx_u32(&tx, (uint32_t)op_index);
     tx_u32(&tx, (uint32_t)tensor_index);
     tx_bytes(&tx, data, bytes);
-    const uint32_t crc = tg_crc32_final(tx.crc);
-    for (uint32_t i = 0; i < TG_CRC_BYTES; ++i) {
-        tg_port_write_byte((uint8_t)(crc >> (8u * i)));
-    }
+    frame_end(&tx);
 }
 #endif
 

@@ -3,6 +3,7 @@
 #define TINYGEN_TG_INT16_H
 
 #include "tinygen/tg_conv.h"
+#include "tinygen/tg_data_movement.h"
 #include "tinygen/tg_depthwise.h"
 #include "tinygen/tg_elementwise.h"
 #include "tinygen/tg_fixedpoint.h"
@@ -114,6 +115,9 @@ void tg_avg_pool_s16(const tg_pool_params_t *params,
 void tg_max_pool_s16(const tg_pool_params_t *params,
                      const tg_dims_t *input_dims, const int16_t *input,
                      const tg_dims_t *output_dims, int16_t *output);
+
+/* TRANSPOSE and STRIDED_SLICE on int16 (ops-c): tg_strided_copy_s8's walk over 16-bit values. */
+void tg_strided_copy_s16(const tg_strided_copy_params_t *params, const int16_t *input, int16_t *output);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,61 @@
+"""TRANSPOSE and STRIDED_SLICE on int16 (issue 10, ops-c: tg_strided_copy_s16) bit-exact with TFLite
+Micro, extreme values included (-32768 and 32767 in every position of one record)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import kernel_functions
+
+from tinygen.testing.model_builder import ModelBuilder
+
+Q16 = dict(dtype=np.int16, scale=0.0007, zero_point=0)
+
+
+def _ints(b: ModelBuilder, values) -> int:
+    return b.tensor([len(values)], dtype=np.int32, data=np.array(values, np.int32))
+
+
+def _records(shape, seed: int = 3):
+    rng = np.random.default_rng(seed)
+    rand = rng.integers(-32768, 32767, size=shape, endpoint=True).astype(np.int16)
+    extreme = np.where(np.indices(shape).sum(axis=0) % 2 == 0, -32768, 32767).astype(np.int16)
+    return [[rand], [extreme]]
+
+
+def transpose16_model(shape, perm) -> bytes:
+    b = ModelBuilder()
+    x = b.tensor(list(shape), **Q16)
+    y = b.tensor([shape[p] for p in perm], **Q16)
+    b.op("TRANSPOSE", [x, _ints(b, perm)], [y])
+    return b.build([x], [y])
+
+
+TRANSPOSES = [((1, 4, 6, 3), (0, 3, 1, 2)), ((5, 7), (1, 0)), ((2, 3, 4, 2, 3), (4, 2, 0, 3, 1))]
+
+
+@pytest.mark.parametrize("shape, perm", TRANSPOSES, ids=[f"{s}-{p}" for s, p in TRANSPOSES])
+def test_transpose_int16(assert_bit_exact, shape, perm):
+    assert_bit_exact(transpose16_model(shape, perm), records=_records(shape))
+
+
+def strided_slice16_model(shape, begin, end, strides, out_shape, **options) -> bytes:
+    b = ModelBuilder()
+    x = b.tensor(list(shape), **Q16)
+    y = b.tensor(list(out_shape), **Q16)
+    b.op("STRIDED_SLICE", [x, _ints(b, begin), _ints(b, end), _ints(b, strides)], [y], **options)
+    return b.build([x], [y])
+
+
+SLICES = [
+    ((1, 8, 6, 4), (0, 1, 0, 0), (1, 8, 6, 4), (1, 2, 3, 1), (1, 4, 2, 4), {}),
+    ((6, 5), (5, 4), (0, 0), (-1, -2), (5, 2), {}),
+    ((3, 4, 5), (1, 0, 0), (2, 4, 5), (1, 1, 2), (4, 3), dict(shrinkAxisMask=1)),
+]
+
+
+@pytest.mark.parametrize("shape, begin, end, strides, out_shape, options", SLICES, ids=range(len(SLICES)))
+def test_strided_slice_int16(assert_bit_exact, shape, begin, end, strides, out_shape, options):
+    model = strided_slice16_model(shape, begin, end, strides, out_shape, **options)
+    result = assert_bit_exact(model, records=_records(shape))
+    assert "tg_strided_copy_s16" in kernel_functions(result.compiled.lowered)

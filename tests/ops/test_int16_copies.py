@@ -59,3 +59,23 @@ def test_strided_slice_int16(assert_bit_exact, shape, begin, end, strides, out_s
     model = strided_slice16_model(shape, begin, end, strides, out_shape, **options)
     result = assert_bit_exact(model, records=_records(shape))
     assert "tg_strided_copy_s16" in kernel_functions(result.compiled.lowered)
+
+
+def concat16_model(shapes, axis: int) -> bytes:
+    b = ModelBuilder()
+    xs = [b.tensor(list(s), **Q16) for s in shapes]
+    out = list(shapes[0])
+    out[axis] = sum(s[axis] for s in shapes)
+    y = b.tensor(out, **Q16)
+    b.op("CONCATENATION", xs, [y], axis=axis, fusedActivationFunction="NONE")
+    return b.build(xs, [y])
+
+
+CONCATS = [([(1, 4, 4, 3), (1, 4, 4, 5)], 3), ([(2, 3), (1, 3), (4, 3)], 0), ([(2, 1, 3), (2, 4, 3)], 1)]
+
+
+@pytest.mark.parametrize("shapes, axis", CONCATS, ids=range(len(CONCATS)))
+def test_concatenation_int16(assert_bit_exact, shapes, axis):
+    records = [[r[0] for r in recs] for recs in zip(*(_records(s, seed=i) for i, s in enumerate(shapes)))]
+    result = assert_bit_exact(concat16_model(shapes, axis), records=records)
+    assert "tg_concatenation_s16" in kernel_functions(result.compiled.lowered)

@@ -9,6 +9,7 @@
 #include "tinygen/tg_fixedpoint.h"
 #include "tinygen/tg_fully_connected.h"
 #include "tinygen/tg_pooling.h"
+#include "tinygen/tg_shape_ops.h"
 #include "tinygen/tg_types.h"
 
 #ifdef __cplusplus
@@ -118,6 +119,8 @@ void tg_max_pool_s16(const tg_pool_params_t *params,
 
 /* TRANSPOSE and STRIDED_SLICE on int16 (ops-c): tg_strided_copy_s8's walk over 16-bit values. */
 void tg_strided_copy_s16(const tg_strided_copy_params_t *params, const int16_t *input, int16_t *output);
+/* CONCATENATION on int16 (ops-c): one input's share, as tg_concatenation_s8. */
+void tg_concatenation_s16(const tg_concat_params_t *params, const int16_t *input, int16_t *output);
 
 #ifdef __cplusplus
 }

@@ -79,3 +79,27 @@ def test_concatenation_int16(assert_bit_exact, shapes, axis):
     records = [[r[0] for r in recs] for recs in zip(*(_records(s, seed=i) for i, s in enumerate(shapes)))]
     result = assert_bit_exact(concat16_model(shapes, axis), records=records)
     assert "tg_concatenation_s16" in kernel_functions(result.compiled.lowered)
+
+
+def pad16_model(shape, paddings, zero_point: int = 0, constant=None) -> bytes:
+    b = ModelBuilder()
+    q = dict(dtype=np.int16, scale=0.0007, zero_point=zero_point)
+    x = b.tensor(list(shape), **q)
+    p = b.tensor([len(shape), 2], dtype=np.int32, data=np.array(paddings, np.int32))
+    y = b.tensor([d + lo + hi for d, (lo, hi) in zip(shape, paddings)], **q)
+    if constant is None:
+        b.op("PAD", [x, p], [y])
+    else:
+        b.op("PADV2", [x, p, b.tensor([], data=np.array(constant, np.int16), **q)], [y])
+    return b.build([x], [y])
+
+
+PADS = [((1, 3, 4, 2), ((0, 0), (1, 2), (2, 1), (0, 0)), 0, None),
+        ((2, 5), ((1, 1), (0, 3)), 0, -32768),
+        ((3, 2, 2), ((0, 2), (1, 0), (1, 1)), 0, 32767)]
+
+
+@pytest.mark.parametrize("shape, paddings, zero_point, constant", PADS, ids=range(len(PADS)))
+def test_pad_int16(assert_bit_exact, shape, paddings, zero_point, constant):
+    result = assert_bit_exact(pad16_model(shape, paddings, zero_point, constant), records=_records(shape))
+    assert "tg_pad_s16" in kernel_functions(result.compiled.lowered)

@@ -809,7 +809,7 @@ _PARSERS["UNIDIRECTIONAL_SEQUENCE_LSTM"] = _parse_lstm
 # Operators with a 16x8 kernel in TFLM (int16 activations, int8 weights) that tinygen compiles.
 _16X8_WEIGHTED = (ops.Conv2D, ops.DepthwiseConv2D, ops.FullyConnected)
 _16X8_SAME_TYPE = (ops.AveragePool2D, ops.MaxPool2D, ops.Reshape, ops.Logistic, ops.Tanh, ops.Softmax)  # int16 in, int16 out
-_16X8_SAME_TYPE += (ops.Transpose, ops.StridedSlice, ops.Concatenation)  # int16 value copies (issue 10: ops-c)
+_16X8_SAME_TYPE += (ops.Transpose, ops.StridedSlice, ops.Concatenation, ops.Pad)  # int16 value copies (issue 10: ops-c)
 
 
 def _check_16x8_types(attrs, inputs, outputs, tensors) -> None:

@@ -121,6 +121,8 @@ void tg_max_pool_s16(const tg_pool_params_t *params,
 void tg_strided_copy_s16(const tg_strided_copy_params_t *params, const int16_t *input, int16_t *output);
 /* CONCATENATION on int16 (ops-c): one input's share, as tg_concatenation_s8. */
 void tg_concatenation_s16(const tg_concat_params_t *params, const int16_t *input, int16_t *output);
+/* PAD and PADV2 on int16 (ops-c): tg_pad_s8's walk, an int16 pad value. */
+void tg_pad_s16(const tg_pad_params_t *params, const int16_t *input, int16_t *output);
 
 #ifdef __cplusplus
 }

@@ -103,3 +103,24 @@ PADS = [((1, 3, 4, 2), ((0, 0), (1, 2), (2, 1), (0, 0)), 0, None),
 def test_pad_int16(assert_bit_exact, shape, paddings, zero_point, constant):
     result = assert_bit_exact(pad16_model(shape, paddings, zero_point, constant), records=_records(shape))
     assert "tg_pad_s16" in kernel_functions(result.compiled.lowered)
+
+
+def quantize16_model(in_dtype, out_dtype, in_q, out_q, shape=(4, 64)) -> bytes:
+    b = ModelBuilder()
+    x = b.tensor(list(shape), dtype=in_dtype, scale=in_q[0], zero_point=in_q[1])
+    y = b.tensor(list(shape), dtype=out_dtype, scale=out_q[0], zero_point=out_q[1])
+    b.op("QUANTIZE", [x], [y])
+    return b.build([x], [y])
+
+
+QUANTIZES = [(np.int8, np.int16, (0.05, -3), (0.0004, 0)), (np.int16, np.int8, (0.0004, 0), (0.05, 7)),
+             (np.int16, np.int16, (0.0004, 0), (0.0011, 0)), (np.int16, np.int16, (0.0011, 0), (0.0003, 0))]
+
+
+@pytest.mark.parametrize("in_dtype, out_dtype, in_q, out_q", QUANTIZES, ids=range(len(QUANTIZES)))
+def test_quantize_int16(assert_bit_exact, in_dtype, out_dtype, in_q, out_q):
+    info = np.iinfo(in_dtype)
+    values = np.linspace(info.min, info.max, 256).round().astype(in_dtype).reshape(4, 64)
+    records = [[values], [np.full((4, 64), info.min, in_dtype)], [np.full((4, 64), info.max, in_dtype)]]
+    result = assert_bit_exact(quantize16_model(in_dtype, out_dtype, in_q, out_q), records=records)
+    assert any(f.startswith("tg_requantize_s") and "16" in f for f in kernel_functions(result.compiled.lowered))

@@ -910,6 +910,10 @@ def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
             raise _Unsupported("int16 input needs a quantized int16 output")
         return
 
+    if isinstance(attrs, ops.Quantize) and DType.INT16 in (dt(inputs[0]), dt(outputs[0])):  # ops-c
+        if not all(dt(i) in (DType.INT8, DType.INT16) and tensors[i].quant is not None for i in (inputs[0], outputs[0])):
+            raise _Unsupported(f"{dt(inputs[0]).value} to {dt(outputs[0]).value}")
+        return
     if isinstance(attrs, ops.Quantize):
         if not (dt(inputs[0]) in (DType.FLOAT32, DType.INT8) and quantized_int8(outputs[0])):
             raise _Unsupported(f"{dt(inputs[0]).value} to {dt(outputs[0]).value}")

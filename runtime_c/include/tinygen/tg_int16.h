@@ -123,6 +123,10 @@ void tg_strided_copy_s16(const tg_strided_copy_params_t *params, const int16_t *
 void tg_concatenation_s16(const tg_concat_params_t *params, const int16_t *input, int16_t *output);
 /* PAD and PADV2 on int16 (ops-c): tg_pad_s8's walk, an int16 pad value. */
 void tg_pad_s16(const tg_pad_params_t *params, const int16_t *input, int16_t *output);
+/* QUANTIZE int8 -> int16, int16 -> int8, int16 -> int16 (ops-c): TFLM Requantize. */
+void tg_requantize_s8_s16(const tg_requantize_params_t *params, int32_t size, const int8_t *input, int16_t *output);
+void tg_requantize_s16_s8(const tg_requantize_params_t *params, int32_t size, const int16_t *input, int8_t *output);
+void tg_requantize_s16(const tg_requantize_params_t *params, int32_t size, const int16_t *input, int16_t *output);
 
 #ifdef __cplusplus
 }

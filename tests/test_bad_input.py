@@ -45,13 +45,13 @@ def dynamic_shape_model() -> bytes:
 
 
 def unsupported_ops_model() -> bytes:
-    """Four unsupported operators: EXP, LOG (int8: TFLM computes both in float32 only), a QUANTIZE to int16 and an int16 RELU."""
+    """Four unsupported operators: EXP, LOG (int8: TFLM computes both in float32 only), a QUANTIZE to int32 (int8 <-> int16 ones are supported since ops-c) and an int32 RELU."""
     b = ModelBuilder()
     x = b.tensor([1, 1, 8], scale=0.05)
     a = b.tensor([1, 1, 8], scale=1 / 128)
     c = b.tensor([8], scale=1 / 128)
-    d = b.tensor([8], dtype=np.int16, scale=1 / 128)
-    e = b.tensor([8], dtype=np.int16, scale=1 / 128)
+    d = b.tensor([8], dtype=np.int32, scale=1 / 128)
+    e = b.tensor([8], dtype=np.int32, scale=1 / 128)
     b.op("EXP", [x], [a])
     b.op("LOG", [a], [c])
     b.op("QUANTIZE", [c], [d])
@@ -95,7 +95,7 @@ def test_every_unsupported_op_is_named_at_once(tmp_path):
     path = tmp_path / "unsupported.tflite"
     path.write_bytes(unsupported_ops_model())
     line = assert_one_line_error(tinygen("inspect", str(path)), "4 unsupported operator(s)")
-    for part in ("#0 EXP", "#1 LOG", "#2 QUANTIZE (int8 to int16)", "#3 RELU (int16"):
+    for part in ("#0 EXP", "#1 LOG", "#2 QUANTIZE (int8 to int32)", "#3 RELU (int32"):
         assert part in line, line
 
 

@@ -809,6 +809,7 @@ _PARSERS["UNIDIRECTIONAL_SEQUENCE_LSTM"] = _parse_lstm
 # Operators with a 16x8 kernel in TFLM (int16 activations, int8 weights) that tinygen compiles.
 _16X8_WEIGHTED = (ops.Conv2D, ops.DepthwiseConv2D, ops.FullyConnected)
 _16X8_SAME_TYPE = (ops.AveragePool2D, ops.MaxPool2D, ops.Reshape, ops.Logistic, ops.Tanh, ops.Softmax)  # int16 in, int16 out
+_16X8_SAME_TYPE += (ops.Transpose, ops.StridedSlice, ops.Concatenation, ops.Pad)  # int16 value copies (issue 10: ops-c)
 
 
 def _check_16x8_types(attrs, inputs, outputs, tensors) -> None:
@@ -909,6 +910,10 @@ def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
             raise _Unsupported("int16 input needs a quantized int16 output")
         return
 
+    if isinstance(attrs, ops.Quantize) and DType.INT16 in (dt(inputs[0]), dt(outputs[0])):  # ops-c
+        if not all(dt(i) in (DType.INT8, DType.INT16) and tensors[i].quant is not None for i in (inputs[0], outputs[0])):
+            raise _Unsupported(f"{dt(inputs[0]).value} to {dt(outputs[0]).value}")
+        return
     if isinstance(attrs, ops.Quantize):
         if not (dt(inputs[0]) in (DType.FLOAT32, DType.INT8) and quantized_int8(outputs[0])):
             raise _Unsupported(f"{dt(inputs[0]).value} to {dt(outputs[0]).value}")

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from tinygen.errors import InvalidModelError, UnsupportedModelError
 from tinygen.ir import ops
-from tinygen.ir.graph import Graph, Operator, Tensor
+from tinygen.ir.graph import DType, Graph, Operator, Tensor
 from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.common import quantized, require_shape
 from tinygen.kernels.cvalues import CStruct, TensorRef
@@ -62,7 +62,7 @@ def lower_concatenation(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
             calls.append(KernelCall(
                 op_index=op.index,
                 op_kind=op.kind,
-                function="tg_concatenation_s8",
+                function="tg_concatenation_s16" if out.dtype is DType.INT16 else "tg_concatenation_s8",
                 args=(
                     KernelArg(f"params{len(calls)}", params),  # one named constant per call
                     KernelArg("input", TensorRef(t.index)),
@@ -90,6 +90,10 @@ def _check_supported(op: Operator, attrs: ops.Concatenation, inputs: list[Tensor
             f"operator #{op.index} CONCATENATION: output '{out.name}' has rank {len(out.shape)}; "
             f"TFLite Micro takes at most {MAX_RANK}"
         )
+    for t in inputs:  # int16 (ops-c): every input of the output's type, as TFLM's kernel requires
+        if t.dtype is not out.dtype:
+            raise UnsupportedModelError(f"operator #{op.index} CONCATENATION: input '{t.name}' is {t.dtype.value}, "
+                                        f"output '{out.name}' {out.dtype.value}; TFLite Micro requires one type")
     out_scale, out_zp = quantized(op, out)
     for t in inputs:
         scale, zp = quantized(op, t)

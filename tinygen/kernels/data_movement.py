@@ -24,6 +24,7 @@ from tinygen.kernels.pad import lower_pad
 from tinygen.kernels.registry import lowering
 
 COPY_RANK = 6  # TG_COPY_RANK
+INT16_COPY_KINDS = frozenset({"TRANSPOSE", "STRIDED_SLICE"})  # int16 copies TFLM has (ops-c)
 TRANSPOSE_MAX_RANK = 5  # TFLM's TransposePrepare: "Transpose op only supports 1D-5D input arrays."
 
 
@@ -45,6 +46,8 @@ def row_major_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 def int8_operands(op: Operator, inp: Tensor, out: Tensor) -> None:
     """Both int8: the copy moves bytes, so the types must agree (TFLM: TF_LITE_ENSURE_TYPES_EQ)."""
+    if op.kind in INT16_COPY_KINDS and inp.dtype is DType.INT16 and out.dtype is DType.INT16:
+        return  # issue 10, ops-c: TFLM's int16 TRANSPOSE and STRIDED_SLICE (tg_strided_copy_s16)
     if inp.dtype is not DType.INT8 or out.dtype is not DType.INT8:
         raise UnsupportedModelError(
             f"operator #{op.index} {op.kind}: '{inp.name}' is {inp.dtype.value} -> '{out.name}' is "
@@ -71,7 +74,8 @@ def strided_copy_call(op: Operator, inp: Tensor, out: Tensor, dims: tuple[int, .
         input_strides=ConstArray("int32_t", np.array((0,) * pad + tuple(strides), dtype=np.int32)),
         input_offset=offset,
     )
-    return elementwise_call(op, "tg_strided_copy_s8", params_name, params, inp, out, with_size=False)
+    function = "tg_strided_copy_s16" if inp.dtype is DType.INT16 else "tg_strided_copy_s8"
+    return elementwise_call(op, function, params_name, params, inp, out, with_size=False)
 
 
 @lowering(ops.Transpose)

@@ -59,7 +59,8 @@ def lower_pad(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         after=_five([hi for _, hi in attrs.paddings], 0),
         pad_value=_pad_value(graph, op),
     )
-    return (elementwise_call(op, "tg_pad_s8", "params", params, inp, out, with_size=False),)
+    function = "tg_pad_s16" if out.dtype is DType.INT16 else "tg_pad_s8"  # int16: issue 10, ops-c
+    return (elementwise_call(op, function, "params", params, inp, out, with_size=False),)
 
 
 def _pad_value(graph: Graph, op: Operator) -> int:
@@ -71,13 +72,15 @@ def _pad_value(graph: Graph, op: Operator) -> int:
     out = graph.tensor(op.outputs[0])
     out_scale, out_zp = quantized(op, out)
     if len(op.inputs) < 3 or op.inputs[2] == NO_TENSOR:
-        if not -128 <= out_zp <= 127:
-            raise InvalidModelError(f"operator #{op.index} PAD: output '{out.name}' zero point {out_zp} is not int8")
+        low, high = (-32768, 32767) if out.dtype is DType.INT16 else (-128, 127)
+        if not low <= out_zp <= high:
+            raise InvalidModelError(f"operator #{op.index} PAD: output '{out.name}' zero point {out_zp} is not "
+                                    f"{out.dtype.value}")
         return out_zp
     const = graph.tensor(op.inputs[2])
-    if const.dtype is not DType.INT8 or const.data is None or const.num_elements != 1:
+    if const.dtype is not out.dtype or const.data is None or const.num_elements != 1:
         raise UnsupportedModelError(
-            f"operator #{op.index} PAD: constant_values '{const.name}' must be one constant int8 value"
+            f"operator #{op.index} PAD: constant_values '{const.name}' must be one constant {out.dtype.value} value"
         )
     quant = const.quant
     if quant is None or quant.per_channel or quant.zero_point != out_zp or quant.scale != out_scale:

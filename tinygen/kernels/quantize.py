@@ -47,6 +47,10 @@ def requantize_multiplier(op: Operator, in_scale: float, out_scale: float) -> Re
     return Requant(m.multiplier, m.shift)
 
 
+_REQUANTIZE_16 = {(DType.INT8, DType.INT16): "tg_requantize_s8_s16", (DType.INT16, DType.INT8): "tg_requantize_s16_s8",
+                  (DType.INT16, DType.INT16): "tg_requantize_s16"}
+
+
 @lowering(ops.Quantize)
 def lower_quantize(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
     inp, out = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
@@ -56,9 +60,14 @@ def lower_quantize(graph: Graph, op: Operator) -> tuple[KernelCall, ...]:
         function = "tg_quantize_f32_s8"
         params: CStruct = AffineQuant(scale=out_scale, zero_point=out_zp)
         param_name = "quant"
-    elif inp.dtype is DType.INT8:
+    elif inp.dtype is DType.INT8 and out.dtype is DType.INT8:
         in_scale, in_zp = quantized(op, inp)
         function = "tg_requantize_s8"
+        params = RequantizeParams(in_zp, out_zp, requantize_multiplier(op, in_scale, out_scale))
+        param_name = "params"
+    elif {inp.dtype, out.dtype} <= {DType.INT8, DType.INT16}:  # int16 (issue 10, ops-c)
+        in_scale, in_zp = quantized(op, inp)
+        function = _REQUANTIZE_16[(inp.dtype, out.dtype)]
         params = RequantizeParams(in_zp, out_zp, requantize_multiplier(op, in_scale, out_scale))
         param_name = "params"
     else:

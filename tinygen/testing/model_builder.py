@@ -224,3 +224,57 @@ OPTIONS.update({
 })
 OPTIONS["BATCH_MATMUL"] = (schema.BatchMatMulOptionsT, schema.BuiltinOptions.BatchMatMulOptions)
 OPTIONS["TRANSPOSE_CONV"] = (schema.TransposeConvOptionsT, schema.BuiltinOptions.TransposeConvOptions)
+
+
+def merge_models(*models: bytes) -> bytes:
+    """Several single-subgraph .tflite models side by side in one graph (ops-c, issue 10's
+    all-operators model): tensors, buffers and operator codes renumbered, tensor names prefixed
+    m<i>_, the inputs and outputs of each model concatenated in the order given."""
+    merged = schema.ModelT()
+    merged.version = 3
+    merged.buffers = [schema.BufferT()]
+    merged.operatorCodes = []
+    sub = schema.SubGraphT()
+    sub.tensors, sub.operators, inputs, outputs = [], [], [], []
+    codes: dict[tuple, int] = {}
+    for number, data in enumerate(models):
+        model = schema.ModelT.InitFromPackedBuf(data, 0)
+        assert len(model.subgraphs) == 1, "merge_models takes single-subgraph models"
+        graph = model.subgraphs[0]
+        buffer_map = {0: 0}
+        for index, buf in enumerate(model.buffers):
+            if index:
+                merged.buffers.append(buf)
+                buffer_map[index] = len(merged.buffers) - 1
+        code_map = {}
+        for index, oc in enumerate(model.operatorCodes):
+            key = (oc.builtinCode, oc.version, oc.customCode)
+            if key not in codes:
+                codes[key] = len(merged.operatorCodes)
+                merged.operatorCodes.append(oc)
+            code_map[index] = codes[key]
+        base = len(sub.tensors)
+        for t in graph.tensors:
+            t.buffer = buffer_map.get(t.buffer, 0)
+            name = t.name.decode() if isinstance(t.name, bytes) else t.name
+            t.name = f"m{number}_{name}"
+            sub.tensors.append(t)
+
+        def shift(indices):
+            return np.array([i if i < 0 else i + base for i in indices], dtype=np.int32)
+
+        for op in graph.operators:
+            op.opcodeIndex = code_map[op.opcodeIndex]
+            op.inputs = shift(op.inputs)
+            op.outputs = shift(op.outputs)
+            if op.intermediates is not None:
+                op.intermediates = shift(op.intermediates)
+            sub.operators.append(op)
+        inputs += list(shift(graph.inputs))
+        outputs += list(shift(graph.outputs))
+    sub.inputs = np.array(inputs, dtype=np.int32)
+    sub.outputs = np.array(outputs, dtype=np.int32)
+    merged.subgraphs = [sub]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(merged.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())

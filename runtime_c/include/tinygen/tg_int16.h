@@ -3,11 +3,13 @@
 #define TINYGEN_TG_INT16_H
 
 #include "tinygen/tg_conv.h"
+#include "tinygen/tg_data_movement.h"
 #include "tinygen/tg_depthwise.h"
 #include "tinygen/tg_elementwise.h"
 #include "tinygen/tg_fixedpoint.h"
 #include "tinygen/tg_fully_connected.h"
 #include "tinygen/tg_pooling.h"
+#include "tinygen/tg_shape_ops.h"
 #include "tinygen/tg_types.h"
 
 #ifdef __cplusplus
@@ -114,6 +116,17 @@ void tg_avg_pool_s16(const tg_pool_params_t *params,
 void tg_max_pool_s16(const tg_pool_params_t *params,
                      const tg_dims_t *input_dims, const int16_t *input,
                      const tg_dims_t *output_dims, int16_t *output);
+
+/* TRANSPOSE and STRIDED_SLICE on int16 (ops-c): tg_strided_copy_s8's walk over 16-bit values. */
+void tg_strided_copy_s16(const tg_strided_copy_params_t *params, const int16_t *input, int16_t *output);
+/* CONCATENATION on int16 (ops-c): one input's share, as tg_concatenation_s8. */
+void tg_concatenation_s16(const tg_concat_params_t *params, const int16_t *input, int16_t *output);
+/* PAD and PADV2 on int16 (ops-c): tg_pad_s8's walk, an int16 pad value. */
+void tg_pad_s16(const tg_pad_params_t *params, const int16_t *input, int16_t *output);
+/* QUANTIZE int8 -> int16, int16 -> int8, int16 -> int16 (ops-c): TFLM Requantize. */
+void tg_requantize_s8_s16(const tg_requantize_params_t *params, int32_t size, const int8_t *input, int16_t *output);
+void tg_requantize_s16_s8(const tg_requantize_params_t *params, int32_t size, const int16_t *input, int8_t *output);
+void tg_requantize_s16(const tg_requantize_params_t *params, int32_t size, const int16_t *input, int16_t *output);
 
 #ifdef __cplusplus
 }

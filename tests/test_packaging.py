@@ -51,3 +51,12 @@ def test_wheel_carries_templates_runtime_and_boards(tmp_path):
     }
     assert len(expected) > 50
     assert packaged == expected
+
+
+def test_the_package_does_not_import_the_test_helpers():
+    """tinygen/testing is left out of the wheel (pyproject.toml): no module users get may import it."""
+    offenders = [f"{p.relative_to(ROOT)}:{n}" for p in (ROOT / "tinygen").rglob("*.py")
+                 if "testing" not in p.relative_to(ROOT / "tinygen").parts[:1]
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if "tinygen.testing" in line and ("import" in line)]
+    assert offenders == []

@@ -369,7 +369,7 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
 def _traced_result(outcome: BuildOutcome, reference: TflmReference, record: list[np.ndarray], index: int,
                    run: RunResult) -> InputResult:
     """One input of a trace run: every tensor the firmware sent, and the outputs, against TFLM."""
-    from tinygen.testing.compare import compare_tensors  # the test-side comparison, shared
+    from tinygen.reference.compare import compare_tensors
 
     if not run.traces:
         raise DeviceError("the trace firmware sent no TRACE frame: was it built with TG_TRACE?")

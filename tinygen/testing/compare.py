@@ -14,8 +14,9 @@ from tinygen.inputs import random_records
 from tinygen.build.host import build_host_binary, run_host_binary
 from tinygen.passes.choose_kernels import KernelSet
 from tinygen.compiler import CompiledModel, compile_bytes
-from tinygen.reference.tflm import ReferenceRun, TflmReference
-from tinygen.schedule.patches import NO_PATCH, PatchRequest, computed_mask
+from tinygen.reference.tflm import TflmReference
+from tinygen.reference.compare import compare_tensors
+from tinygen.schedule.patches import NO_PATCH, PatchRequest
 
 
 @dataclass
@@ -57,29 +58,3 @@ def compare_on_host(model_bytes: bytes, work_dir: Path, records: list[list[np.nd
         result.mismatches += mismatches
         result.max_abs_diff = max(result.max_abs_diff, max_diff)
     return result
-
-
-def compare_tensors(compiled: CompiledModel, record_index: int, traced: dict[int, bytes], outputs: list[bytes],
-                    ref: ReferenceRun) -> tuple[int, list[str], float]:
-    """One input's traced tensors (index -> bytes after its op) and outputs against TFLM's, bit for
-    bit: (tensors compared, one line per differing tensor, the largest |difference|). Shared by the
-    host harness and the firmware's TRACE frames (jobs.run_on_board(trace=True))."""
-    graph = compiled.graph
-    checks = [(t, traced[t], ref.tensors[t]) for t in sorted(traced)]
-    checks += [(graph.outputs[i], outputs[i], ref.outputs[i]) for i in range(len(graph.outputs))]
-    compared, mismatches, max_diff = 0, [], 0.0
-    for tensor_index, ours_raw, theirs in checks:
-        tensor = graph.tensor(tensor_index)
-        ours = np.frombuffer(ours_raw, dtype=tensor.dtype.numpy).reshape(tensor.shape)
-        theirs = np.asarray(theirs).astype(tensor.dtype.numpy, copy=False).reshape(tensor.shape)
-        mask = computed_mask(compiled.patch, tensor_index) if compiled.patch else None
-        if mask is not None:  # gathered from patches: compare what the patches computed
-            ours, theirs = ours[mask], theirs[mask]
-        compared += 1
-        if ours.tobytes() != theirs.tobytes():
-            diff = np.abs(ours.astype(np.float64) - theirs.astype(np.float64))
-            max_diff = max(max_diff, float(np.nanmax(diff)))
-            mismatches.append(
-                f"input {record_index}: tensor {tensor_index} '{tensor.name}' differs in {int((diff != 0).sum())} of "
-                f"{diff.size} elements (max |diff| {float(np.nanmax(diff))})")
-    return compared, mismatches, max_diff

@@ -238,7 +238,9 @@ RV_VARIANTS: tuple[Variant, ...] = (
     Variant("tg_depthwise_conv_s8_rv", "tg_depthwise_conv_s8", DepthwiseArgs, RV_FEATURES, _depthwise_rv_why_not,
             _depthwise_rv_cost, _make_depthwise_rv, supersedes=frozenset({"tg_depthwise_conv_s8_fast"})),
     Variant("tg_conv_1x1_s8_inplace_rv", "tg_conv_1x1_s8_inplace", Conv1x1InplaceArgs, RV_FEATURES,
-            _conv_rv_why_not, _conv_rv_cost, _make_conv_1x1_inplace_rv),
+            _conv_rv_why_not, _conv_rv_cost, _make_conv_1x1_inplace_rv,
+            supersedes=frozenset({"tg_conv_1x1_s8_inplace"})),  # the portable kernel, a variant of itself
     Variant("tg_depthwise_conv_s8_inplace_rv", "tg_depthwise_conv_s8_inplace", DepthwiseInplaceArgs, RV_FEATURES,
-            _depthwise_rv_why_not, _depthwise_inplace_rv_cost, _make_depthwise_inplace_rv),
+            _depthwise_rv_why_not, _depthwise_inplace_rv_cost, _make_depthwise_inplace_rv,
+            supersedes=frozenset({"tg_depthwise_conv_s8_inplace"})),
 )

@@ -323,6 +323,37 @@ def element_shares(step: Step, parts: int) -> list[Step] | None:
     return shares
 
 
+def batch_shares(step: Step, parts: int) -> list[Step] | None:
+    """A fully connected step over `batches` rows (a 1x1 convolution over the pixels) as `parts`
+    ranges of rows: each range reads its own input rows and writes its own output rows (dense
+    views, row starts kept 4-byte aligned for the kernels' word loads). Whether the ranges may run
+    at once where the plan lays the output over the input is the race check's to say."""
+    call = step.call
+    batches, depth, units = _arg(call, "batches"), _arg(call, "accum_depth"), _arg(call, "output_depth")
+    if "fully_connected" not in call.function or not all(isinstance(v, (int, np.integer)) for v in (batches, depth, units)):
+        return None
+    in_view, out_view = step.view("input"), step.view("output")
+    if not (_dense(in_view) and _dense(out_view)) or len(step.views) - (step.scratch is not None) != 2:
+        return None
+    if int(np.prod(in_view.shape)) != batches * depth or int(np.prod(out_view.shape)) != batches * units:
+        return None
+    in_item, out_item = _ITEMSIZE[in_view.c_type], _ITEMSIZE[out_view.c_type]
+    shares = []
+    for core, span in enumerate(balanced_spans(int(batches), parts)):
+        if span.size == 0:
+            continue
+        if (span.start * depth * in_item) % 4 or (span.start * units * out_item) % 4:
+            return None
+        views = {"input": View(in_view.buffer, in_view.c_type, in_view.offset + span.start * depth * in_item,
+                               (span.size, int(depth)), (int(depth), 1)),
+                 "output": View(out_view.buffer, out_view.c_type, out_view.offset + span.start * units * out_item,
+                                (span.size, int(units)), (int(units), 1))}
+        call_part = dataclasses.replace(call, args=tuple(dataclasses.replace(a, value=span.size) if a.name == "batches" else a
+                                                         for a in call.args), overlaps=())
+        shares.append(_with_scratch(step, core, views, call_part))
+    return shares
+
+
 def _on_core(work: Step | TraceGather, core: int) -> Step | TraceGather:
     """A patch-stage step run by `core`: its workspace views moved into the core's own workspace."""
     def moved(view: View) -> View:
@@ -358,7 +389,7 @@ class SplitItem:
     """One schedule item (a Step or a Loop) across the cores."""
 
     item: int                      # index in Schedule.items
-    how: str                       # "rows", "elements", "patches" or "whole"
+    how: str                       # "rows", "elements", "batches", "patches" or "whole"
     shares: tuple[CoreShare, ...]  # the cores that take part (a core with nothing to do has none)
     barrier_before: bool           # every core waits here before any starts this item
 
@@ -433,8 +464,8 @@ def _units(schedule: Schedule, cores: int) -> list[_Unit]:
         elif isinstance(item, Step):
             shares = None
             if cores > 1 and step_cost(item) >= SPLIT_MIN_COST:
-                for how in ("rows", "elements"):
-                    shares = (row_shares if how == "rows" else element_shares)(item, cores)
+                for how, cut in (("rows", row_shares), ("elements", element_shares), ("batches", batch_shares)):
+                    shares = cut(item, cores)
                     if shares is not None and len(shares) > 1:
                         units.append(_Unit(index, how, tuple((s,) for s in shares)))
                         break

@@ -255,3 +255,19 @@ def test_cli_refuses_more_cores_than_the_board_has(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == ["tinygen: plan: --cores 3: board 'mps2-an521' has 2 core(s)"]
     assert not out.exists()
+
+
+def test_keep_plan_splits_pixelwise_fully_connected_with_copies(tmp_path):
+    """VWW's 1x1 convolutions (fully connected over the pixels) lie over their inputs in the
+    single-core plan: --keep-plan splits them by ranges of pixels all the same, each core first
+    copying the input pixels another core's range writes over (a barrier after the copies)."""
+    model = mlperf_model("vww").read_bytes()
+    single = compile_bytes(model, name="m", patch=PatchRequest.parse("auto"))
+    kept = compile_bytes(model, name="m", patch=PatchRequest.parse("auto"), cores=2, keep_plan=True)
+    kinds = split_kinds(kept)
+    assert "batches" in kinds and "copies" in kinds
+    assert set(single.plan.placements) <= set(kept.plan.placements)
+    assert kept.plan.arena_bytes == single.plan.arena_bytes + kept.core_split.private_bytes
+    assert kept.core_split.predicted_ratio < 0.7
+    compared = compare_on_host(model, tmp_path / "kept", count=1, seed=3, compiled=kept)
+    assert compared.bit_exact, compared.mismatches[:3]

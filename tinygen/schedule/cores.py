@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinygen.errors import PlanError
-from tinygen.kernels.call import KernelCall
+from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.cvalues import Dims, HW, ScratchRef
 from tinygen.plan.arena import ALIGNMENT, ArenaPlan, Placement
 from tinygen.plan.lifetimes import Buffer
@@ -354,6 +354,69 @@ def batch_shares(step: Step, parts: int) -> list[Step] | None:
     return shares
 
 
+CORE_COPY = "core_copy"
+
+
+def _copy_buffer(core: int) -> str:
+    return f"{CORE_COPY}{core}"
+
+
+def batch_shares_with_copies(shares: list[Step], offsets: dict[str, int]) -> list[tuple[Step, ...]] | None:
+    """Batch shares that clash only because a core's writes land on the last input rows of another
+    core's range (an output laid over its input, a contract of the single-core plan): each such core
+    first copies those rows into its own buffer (`core_copyN`, after the plan's end), then runs its
+    range as a head over the input and a tail over its copy. Per core: (copy?, head?, tail?) steps;
+    the copies run before the shares, a barrier between (the race check places it)."""
+    far = max(offsets.values(), default=0) + (1 << 24)
+    fake = {**offsets, **{_copy_buffer(c): far * (c + 2) for c in range(len(shares))}}
+    writes = [step_access(s, offsets).writes for s in shares]
+    result: list[tuple[Step, ...]] = []
+    for core, share in enumerate(shares):
+        others = _merge([w for o, ws in enumerate(writes) if o != core for w in ws])
+        in_view, out_view = share.view("input"), share.view("output")
+        rows, depth = in_view.shape
+        item = _ITEMSIZE[in_view.c_type]
+        base = offsets[in_view.buffer] + in_view.offset
+        clobbered = [r for r in range(rows) if _clash([(base + r * depth * item, base + (r + 1) * depth * item)], others)]
+        if not clobbered:
+            result.append((share,))
+            continue
+        first = min(clobbered)
+        if (first * depth * item) % 4:
+            return None
+        tail_rows, units = rows - first, out_view.shape[1]
+        copy_view = View(_copy_buffer(core), in_view.c_type, 0, (tail_rows, depth), (depth, 1))
+        source = View(in_view.buffer, in_view.c_type, in_view.offset + first * depth * item, (tail_rows, depth), (depth, 1))
+        copy = Step(KernelCall(share.call.op_index, share.call.op_kind, "tg_copy_bytes",
+                               (KernelArg("size", tail_rows * depth * item), _arg_of(share.call, "input", "source"),
+                                KernelArg("destination", ScratchRef())), share.call.reads, ()),
+                    (("source", source), ("destination", copy_view)), (in_view.buffer,), (_copy_buffer(core),))
+        steps: list[Step] = [copy]
+        out_item = _ITEMSIZE[out_view.c_type]
+        for start, stop, view in ((0, first, in_view), (first, rows, copy_view)):
+            if stop == start:
+                continue
+            part_in = view if view is copy_view else dataclasses.replace(in_view, shape=(stop - start, depth))
+            part_out = View(out_view.buffer, out_view.c_type, out_view.offset + start * units * out_item,
+                            (stop - start, units), (units, 1))
+            call = dataclasses.replace(share.call, args=tuple(dataclasses.replace(a, value=stop - start)
+                                                              if a.name == "batches" else a for a in share.call.args))
+            reads = share.reads if view is not copy_view else (_copy_buffer(core),)
+            steps.append(Step(call, tuple((n, part_in if n == "input" else part_out if n == "output" else v)
+                                          for n, v in share.views), reads, share.writes, share.scratch))
+        result.append(tuple(steps))
+    mains = [tuple(w for w in r if w.call.function != "tg_copy_bytes") for r in result]
+    accesses = [_access(m, fake) for m in mains]
+    if any(accesses[i].clashes(accesses[j]) for i in range(len(mains)) for j in range(i + 1, len(mains))):
+        return None
+    return result
+
+
+def _arg_of(call: KernelCall, name: str, renamed: str) -> KernelArg:
+    arg = next(a for a in call.args if a.name == name)
+    return dataclasses.replace(arg, name=renamed)
+
+
 def _on_core(work: Step | TraceGather, core: int) -> Step | TraceGather:
     """A patch-stage step run by `core`: its workspace views moved into the core's own workspace."""
     def moved(view: View) -> View:
@@ -389,7 +452,7 @@ class SplitItem:
     """One schedule item (a Step or a Loop) across the cores."""
 
     item: int                      # index in Schedule.items
-    how: str                       # "rows", "elements", "batches", "patches" or "whole"
+    how: str                       # "rows", "elements", "batches", "copies", "patches" or "whole"
     shares: tuple[CoreShare, ...]  # the cores that take part (a core with nothing to do has none)
     barrier_before: bool           # every core waits here before any starts this item
 
@@ -449,7 +512,7 @@ class _Unit:
         return tuple(_on_core(w, core) for w in self.shares[0]) if self.how == "patches" else self.shares[0]
 
 
-def _units(schedule: Schedule, cores: int) -> list[_Unit]:
+def _units(schedule: Schedule, cores: int, offsets: dict[str, int] | None = None) -> list[_Unit]:
     units: list[_Unit] = []
     for index, item in enumerate(schedule.items):
         if isinstance(item, Loop):
@@ -466,6 +529,19 @@ def _units(schedule: Schedule, cores: int) -> list[_Unit]:
             if cores > 1 and step_cost(item) >= SPLIT_MIN_COST:
                 for how, cut in (("rows", row_shares), ("elements", element_shares), ("batches", batch_shares)):
                     shares = cut(item, cores)
+                    if how == "batches" and shares is not None and len(shares) > 1 and offsets is not None:
+                        accesses = [step_access(w, offsets) for w in shares]
+                        if any(accesses[i].clashes(accesses[j]) for i in range(len(shares))
+                               for j in range(i + 1, len(shares))):
+                            copied = batch_shares_with_copies(shares, offsets)
+                            if copied is None:
+                                shares = None
+                                continue
+                            units.append(_Unit(index, "copies", tuple(r[:1] if r[0].call.function == "tg_copy_bytes"
+                                                                      else () for r in copied)))
+                            units.append(_Unit(index, how, tuple(r[1:] if r[0].call.function == "tg_copy_bytes"
+                                                                 else r for r in copied)))
+                            break
                     if shares is not None and len(shares) > 1:
                         units.append(_Unit(index, how, tuple((s,) for s in shares)))
                         break
@@ -485,7 +561,7 @@ def split_across_cores(schedule: Schedule, plan: ArenaPlan, cores: int) -> CoreS
         raise PlanError(f"--cores must be at least 1, not {cores}")
     if plan.guard_bytes and cores > 1:
         raise PlanError("--debug-guards checks the arena after each operator: it runs on one core")
-    units = _units(schedule, cores)
+    units = _units(schedule, cores, plan.buffer_offsets())
     base_arena = plan.arena_bytes
     placed_plan = _with_private_buffers(schedule, plan, cores, units)
     offsets = placed_plan.buffer_offsets()
@@ -504,7 +580,7 @@ def split_across_cores(schedule: Schedule, plan: ArenaPlan, cores: int) -> CoreS
             if any(accesses[i].clashes(accesses[j]) for i in range(len(accesses)) for j in range(i + 1, len(accesses))):
                 unit = _Unit(unit.item, "whole", ((schedule.items[unit.item],),), movable=True)
             else:
-                placed = [(c, work, a) for c, (work, a) in enumerate(zip(unit.shares, accesses))]
+                placed = [(c, work, a) for c, (work, a) in enumerate(zip(unit.shares, accesses)) if work]
         if unit.movable:
             order = [unit.core] if unit.core is not None else sorted(range(cores), key=lambda c: (load[c], c))
             options = [(c, unit.on(c)) for c in order]
@@ -551,6 +627,9 @@ def _with_private_buffers(schedule: Schedule, plan: ArenaPlan, cores: int, units
                 for w in work:
                     if isinstance(w, Step) and w.scratch is not None and w.scratch.startswith(CORE_SCRATCH):
                         need[w.scratch] = max(need.get(w.scratch, 0), w.call.scratch_bytes)
+                    for name in (w.writes if isinstance(w, Step) else ()):
+                        if name.startswith(CORE_COPY):
+                            need[name] = max(need.get(name, 0), int(_arg(w.call, "size")))
     if used is not None:
         need = {name: size for name, size in need.items() if name in used}
     if not need:

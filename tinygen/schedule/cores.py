@@ -55,6 +55,8 @@ PER_MAC = {"wide": 1.2, "fast": 2.0, "depthwise_fast": 2.5, "reference": 4.0}
 PER_OUTPUT = 40
 PER_ELEMENT = 12
 BARRIER_COST = 60          # one barrier: atomics and the spin of the last core to arrive
+COPY_ARENA_FRACTION = 0.25  # a core's copy of the input rows another core overwrites: at most the plan's
+                            # largest scratch or this fraction of its arena, whichever is more
 SPLIT_MIN_COST = 3000      # below this a split costs more in calls and barriers than it saves
 
 _ITEMSIZE = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4, "void": 1}
@@ -361,51 +363,148 @@ def _copy_buffer(core: int) -> str:
     return f"{CORE_COPY}{core}"
 
 
-def batch_shares_with_copies(shares: list[Step], offsets: dict[str, int]) -> list[tuple[Step, ...]] | None:
-    """Batch shares that clash only because a core's writes land on the last input rows of another
-    core's range (an output laid over its input, a contract of the single-core plan): each such core
-    first copies those rows into its own buffer (`core_copyN`, after the plan's end), then runs its
-    range as a head over the input and a tail over its copy. Per core: (copy?, head?, tail?) steps;
-    the copies run before the shares, a barrier between (the race check places it)."""
-    far = max(offsets.values(), default=0) + (1 << 24)
-    fake = {**offsets, **{_copy_buffer(c): far * (c + 2) for c in range(len(shares))}}
-    writes = [step_access(s, offsets).writes for s in shares]
+@dataclass(frozen=True)
+class _Bands:
+    """How a step splits into bands of output rows: what a band [a, b) reads, and the band as a call."""
+
+    step: Step
+    spans: list[Span]                         # each core's output rows
+    input_span: object                        # Span -> the input rows it reads (absolute)
+    in_row: int                               # bytes per input row
+    make: object                              # (core, Span, copy View | None) -> Step
+
+
+def _row_bands(step: Step, parts: int) -> _Bands | None:
+    geometry = _row_geometry(step.call)
+    if geometry is None or row_shares(step, parts) is None:
+        return None
+    in_view, out_view = step.view("input"), step.view("output")
+    in_dims, out_dims, params = _arg(step.call, "input_dims"), _arg(step.call, "output_dims"), _arg(step.call, "params")
+    in_row = in_dims.w * in_dims.c * _ITEMSIZE[in_view.c_type]
+    out_row = out_dims.w * out_dims.c * _ITEMSIZE[out_view.c_type]
+
+    def make(core: int, out: Span, copy: View | None) -> Step:
+        inp = geometry.input_span(out)
+        replaced = {
+            "input_dims": dataclasses.replace(in_dims, h=inp.size),
+            "output_dims": dataclasses.replace(out_dims, h=out.size),
+            "params": dataclasses.replace(params, padding=HW(geometry.local_padding(out, inp), params.padding.w)),
+        }
+        call = dataclasses.replace(step.call, args=tuple(dataclasses.replace(a, value=replaced.get(a.name, a.value))
+                                                         for a in step.call.args), overlaps=())
+        shape_in, shape_out = (1, inp.size, in_dims.w, in_dims.c), (1, out.size, out_dims.w, out_dims.c)
+        views = {
+            "input": copy if copy is not None else View(in_view.buffer, in_view.c_type, in_view.offset + inp.start * in_row,
+                                                        shape_in, dense_strides(shape_in)),
+            "output": View(out_view.buffer, out_view.c_type, out_view.offset + out.start * out_row,
+                           shape_out, dense_strides(shape_out)),
+        }
+        return _reading(_with_scratch(step, core, views, call), copy)
+
+    return _Bands(step, balanced_spans(out_dims.h, parts), geometry.input_span, in_row, make)
+
+
+def _batch_bands(step: Step, parts: int) -> _Bands | None:
+    if batch_shares(step, parts) is None:
+        return None
+    call = step.call
+    batches, depth, units = (int(_arg(call, n)) for n in ("batches", "accum_depth", "output_depth"))
+    in_view, out_view = step.view("input"), step.view("output")
+    in_row, out_row = depth * _ITEMSIZE[in_view.c_type], units * _ITEMSIZE[out_view.c_type]
+
+    def make(core: int, out: Span, copy: View | None) -> Step:
+        views = {"input": copy if copy is not None else View(in_view.buffer, in_view.c_type,
+                                                             in_view.offset + out.start * in_row, (out.size, depth), (depth, 1)),
+                 "output": View(out_view.buffer, out_view.c_type, out_view.offset + out.start * out_row,
+                                (out.size, units), (units, 1))}
+        part = dataclasses.replace(call, args=tuple(dataclasses.replace(a, value=out.size) if a.name == "batches" else a
+                                                    for a in call.args), overlaps=())
+        return _reading(_with_scratch(step, core, views, part), copy)
+
+    return _Bands(step, balanced_spans(batches, parts), lambda out: out, in_row, make)
+
+
+def _reading(step: Step, copy: View | None) -> Step:
+    """A band that reads its input from its core's copy reads that buffer, not the input's."""
+    if copy is None:
+        return step
+    source = step.call.reads
+    return dataclasses.replace(step, reads=(copy.buffer,) + tuple(r for r in step.reads if r not in _inputs_of(step)))
+
+
+def _inputs_of(step: Step) -> tuple[str, ...]:
+    view = step.view("input")
+    return (view.buffer,) if view is not None else ()
+
+
+class _Private(dict):
+    """Plan offsets, and for a core's private buffer (not yet placed) an address of its own far
+    beyond the arena: it clashes with nothing, as it will not where it is placed."""
+
+    def __missing__(self, name: str) -> int:
+        address = (max(self.values(), default=0) // (1 << 24) + 1) * (1 << 24)
+        self[name] = address
+        return address
+
+
+def contract_holds(step: Step, offsets: dict[str, int]) -> bool:
+    """A band (a call with its own dims) whose output overlaps its input keeps its kernel's contract there."""
+    from tinygen.kernels.overlap import CONTRACTS
+    in_view, out_view = step.view("input"), step.view("output")
+    if in_view is None or out_view is None:
+        return True
+    if not _clash(view_intervals(in_view, offsets[in_view.buffer]), view_intervals(out_view, offsets[out_view.buffer])):
+        return True
+    rule = CONTRACTS.get(step.call.function)
+    contract = next((o for o in (rule(step.call) if rule else ()) if (o.input_arg, o.output_arg) == ("input", "output")), None)
+    if contract is None:
+        return False
+    delta = offsets[out_view.buffer] + out_view.offset - offsets[in_view.buffer] - in_view.offset
+    return delta <= contract.max_delta and (contract.min_delta is None or delta >= contract.min_delta)
+
+
+def shares_with_copies(bands: _Bands, offsets: dict[str, int], limit: int) -> list[tuple[Step, ...]] | None:
+    """Bands that clash only because a core's writes land on input rows another core still reads
+    (an output laid over its input: a contract of the single-core plan): each such core first copies
+    the input rows of its band's tail (the output rows whose input another core overwrites) into its
+    own buffer (`core_copyN`, after the plan's end), then runs its band as a head over the input and
+    the tail over its copy. Per core: (copy, head, tail) or (band,); the copies run before, a barrier
+    between (the race check places it). None if the pieces would still clash or break a contract."""
+    step = bands.step
+    offsets = _Private(offsets)
+    live = [(core, span) for core, span in enumerate(bands.spans) if span.size]
+    whole = {core: bands.make(core, span, None) for core, span in live}
+    in_view = step.view("input")
+    base = offsets[in_view.buffer] + in_view.offset
+    fake = offsets
+    writes = {core: step_access(share, offsets).writes for core, share in whole.items()}
     result: list[tuple[Step, ...]] = []
-    for core, share in enumerate(shares):
-        others = _merge([w for o, ws in enumerate(writes) if o != core for w in ws])
-        in_view, out_view = share.view("input"), share.view("output")
-        rows, depth = in_view.shape
-        item = _ITEMSIZE[in_view.c_type]
-        base = offsets[in_view.buffer] + in_view.offset
-        clobbered = [r for r in range(rows) if _clash([(base + r * depth * item, base + (r + 1) * depth * item)], others)]
-        if not clobbered:
-            result.append((share,))
+    for core, span in live:
+        others = _merge([w for o, ws in writes.items() if o != core for w in ws])
+        clobbered = lambda rows: _clash([(base + rows.start * bands.in_row, base + rows.stop * bands.in_row)], others)
+        tail = next((r for r in range(span.start, span.stop) if clobbered(bands.input_span(Span(r, span.stop)))), None)
+        if tail is None:
+            result.append((whole[core],))
             continue
-        first = min(clobbered)
-        if (first * depth * item) % 4:
+        rows = bands.input_span(Span(tail, span.stop))
+        size = rows.size * bands.in_row
+        if size > limit:
             return None
-        tail_rows, units = rows - first, out_view.shape[1]
-        copy_view = View(_copy_buffer(core), in_view.c_type, 0, (tail_rows, depth), (depth, 1))
-        source = View(in_view.buffer, in_view.c_type, in_view.offset + first * depth * item, (tail_rows, depth), (depth, 1))
-        copy = Step(KernelCall(share.call.op_index, share.call.op_kind, "tg_copy_bytes",
-                               (KernelArg("size", tail_rows * depth * item), _arg_of(share.call, "input", "source"),
-                                KernelArg("destination", ScratchRef())), share.call.reads, ()),
-                    (("source", source), ("destination", copy_view)), (in_view.buffer,), (_copy_buffer(core),))
-        steps: list[Step] = [copy]
-        out_item = _ITEMSIZE[out_view.c_type]
-        for start, stop, view in ((0, first, in_view), (first, rows, copy_view)):
-            if stop == start:
-                continue
-            part_in = view if view is copy_view else dataclasses.replace(in_view, shape=(stop - start, depth))
-            part_out = View(out_view.buffer, out_view.c_type, out_view.offset + start * units * out_item,
-                            (stop - start, units), (units, 1))
-            call = dataclasses.replace(share.call, args=tuple(dataclasses.replace(a, value=stop - start)
-                                                              if a.name == "batches" else a for a in share.call.args))
-            reads = share.reads if view is not copy_view else (_copy_buffer(core),)
-            steps.append(Step(call, tuple((n, part_in if n == "input" else part_out if n == "output" else v)
-                                          for n, v in share.views), reads, share.writes, share.scratch))
-        result.append(tuple(steps))
+        tail_step = bands.make(core, Span(tail, span.stop), None)
+        tail_in = tail_step.view("input")
+        copy_view = View(_copy_buffer(core), in_view.c_type, 0, tuple(tail_in.shape), tuple(tail_in.strides))
+        copy = Step(KernelCall(step.call.op_index, step.call.op_kind, "tg_copy_bytes",
+                               (KernelArg("size", size), _arg_of(step.call, "input", "source"),
+                                KernelArg("destination", ScratchRef())), step.call.reads, ()),
+                    (("source", View(in_view.buffer, in_view.c_type, tail_in.offset, (size,), (1,))),
+                     ("destination", View(_copy_buffer(core), in_view.c_type, 0, (size,), (1,)))),
+                    (in_view.buffer,), (_copy_buffer(core),))
+        pieces = ([bands.make(core, Span(span.start, tail), None)] if tail > span.start else []) \
+            + [bands.make(core, Span(tail, span.stop), copy_view)]
+        result.append((copy, *pieces))
     mains = [tuple(w for w in r if w.call.function != "tg_copy_bytes") for r in result]
+    if not all(contract_holds(w, fake) for m in mains for w in m):
+        return None
     accesses = [_access(m, fake) for m in mains]
     if any(accesses[i].clashes(accesses[j]) for i in range(len(mains)) for j in range(i + 1, len(mains))):
         return None
@@ -512,8 +611,10 @@ class _Unit:
         return tuple(_on_core(w, core) for w in self.shares[0]) if self.how == "patches" else self.shares[0]
 
 
-def _units(schedule: Schedule, cores: int, offsets: dict[str, int] | None = None) -> list[_Unit]:
+def _units(schedule: Schedule, cores: int, offsets: dict[str, int] | None = None, arena: int = 0) -> list[_Unit]:
     units: list[_Unit] = []
+    copy_limit = max(max((b.nbytes for b in schedule.buffers if b.scratch_of is not None), default=0),
+                     int(arena * COPY_ARENA_FRACTION))
     for index, item in enumerate(schedule.items):
         if isinstance(item, Loop):
             # Consecutive patches touch neighbouring rows (the stage's output may lie over the input
@@ -529,18 +630,17 @@ def _units(schedule: Schedule, cores: int, offsets: dict[str, int] | None = None
             if cores > 1 and step_cost(item) >= SPLIT_MIN_COST:
                 for how, cut in (("rows", row_shares), ("elements", element_shares), ("batches", batch_shares)):
                     shares = cut(item, cores)
-                    if how == "batches" and shares is not None and len(shares) > 1 and offsets is not None:
-                        accesses = [step_access(w, offsets) for w in shares]
+                    if how in ("rows", "batches") and shares is not None and len(shares) > 1 and offsets is not None:
+                        accesses = [step_access(w, _Private(offsets)) for w in shares]
                         if any(accesses[i].clashes(accesses[j]) for i in range(len(shares))
                                for j in range(i + 1, len(shares))):
-                            copied = batch_shares_with_copies(shares, offsets)
+                            bands = (_row_bands if how == "rows" else _batch_bands)(item, cores)
+                            copied = shares_with_copies(bands, offsets, copy_limit) if bands is not None else None
                             if copied is None:
                                 shares = None
                                 continue
-                            units.append(_Unit(index, "copies", tuple(r[:1] if r[0].call.function == "tg_copy_bytes"
-                                                                      else () for r in copied)))
-                            units.append(_Unit(index, how, tuple(r[1:] if r[0].call.function == "tg_copy_bytes"
-                                                                 else r for r in copied)))
+                            units.append(_Unit(index, "copies", tuple(r[:1] if len(r) > 1 else () for r in copied)))
+                            units.append(_Unit(index, how, tuple(r[1:] if len(r) > 1 else r for r in copied)))
                             break
                     if shares is not None and len(shares) > 1:
                         units.append(_Unit(index, how, tuple((s,) for s in shares)))
@@ -561,7 +661,7 @@ def split_across_cores(schedule: Schedule, plan: ArenaPlan, cores: int) -> CoreS
         raise PlanError(f"--cores must be at least 1, not {cores}")
     if plan.guard_bytes and cores > 1:
         raise PlanError("--debug-guards checks the arena after each operator: it runs on one core")
-    units = _units(schedule, cores, plan.buffer_offsets())
+    units = _units(schedule, cores, plan.buffer_offsets(), plan.arena_bytes)
     base_arena = plan.arena_bytes
     placed_plan = _with_private_buffers(schedule, plan, cores, units)
     offsets = placed_plan.buffer_offsets()

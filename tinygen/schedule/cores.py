@@ -24,8 +24,16 @@ each other (an in-place kernel whose output lies over the input of another core'
 runs whole. `check_no_cross_core_race` re-derives the accesses of every interval between barriers and
 proves no two cores clash in it; it runs on every split made, as check_no_overlap runs on every plan.
 
-Private buffers of the cores after the first (their scratch, their patch workspace) are placed
-after the single-core plan's end: the split grows the arena by exactly those bytes. (The pipeline,
+A fully connected step over rows (a 1x1 convolution over the pixels: `batches`) splits by **ranges
+of rows** the same way. Where the single-core plan lays a step's output over its input (a contract,
+as `--keep-plan` keeps), one core's band may write over input rows another core still reads: that
+core first copies those rows (the input of its band's tail) into its own buffer, a barrier follows,
+then it runs its band as a head over the input and the tail over its copy (`shares_with_copies`;
+each band's own contract is re-checked at its address, and a copy may take at most the plan's
+largest scratch or COPY_ARENA_FRACTION of its arena).
+
+Private buffers of the cores after the first (their scratch, their patch workspace), and the cores'
+copies, are placed after the single-core plan's end: the split grows the arena by exactly those bytes. (The pipeline,
 speed first, plans the banded calls without their overlap contracts and without in-place kernels,
 which do not split; `compile_graph(keep_plan=True)` keeps the single-core plan as it is.)
 

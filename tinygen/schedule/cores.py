@@ -436,7 +436,6 @@ def _reading(step: Step, copy: View | None) -> Step:
     """A band that reads its input from its core's copy reads that buffer, not the input's."""
     if copy is None:
         return step
-    source = step.call.reads
     return dataclasses.replace(step, reads=(copy.buffer,) + tuple(r for r in step.reads if r not in _inputs_of(step)))
 
 

@@ -24,8 +24,16 @@ each other (an in-place kernel whose output lies over the input of another core'
 runs whole. `check_no_cross_core_race` re-derives the accesses of every interval between barriers and
 proves no two cores clash in it; it runs on every split made, as check_no_overlap runs on every plan.
 
-Private buffers of the cores after the first (their scratch, their patch workspace) are placed
-after the single-core plan's end: the split grows the arena by exactly those bytes. (The pipeline,
+A fully connected step over rows (a 1x1 convolution over the pixels: `batches`) splits by **ranges
+of rows** the same way. Where the single-core plan lays a step's output over its input (a contract,
+as `--keep-plan` keeps), one core's band may write over input rows another core still reads: that
+core first copies those rows (the input of its band's tail) into its own buffer, a barrier follows,
+then it runs its band as a head over the input and the tail over its copy (`shares_with_copies`;
+each band's own contract is re-checked at its address, and a copy may take at most the plan's
+largest scratch or COPY_ARENA_FRACTION of its arena).
+
+Private buffers of the cores after the first (their scratch, their patch workspace), and the cores'
+copies, are placed after the single-core plan's end: the split grows the arena by exactly those bytes. (The pipeline,
 speed first, plans the banded calls without their overlap contracts and without in-place kernels,
 which do not split; `compile_graph(keep_plan=True)` keeps the single-core plan as it is.)
 
@@ -41,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinygen.errors import PlanError
-from tinygen.kernels.call import KernelCall
+from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.cvalues import Dims, HW, ScratchRef
 from tinygen.plan.arena import ALIGNMENT, ArenaPlan, Placement
 from tinygen.plan.lifetimes import Buffer
@@ -55,6 +63,8 @@ PER_MAC = {"wide": 1.2, "fast": 2.0, "depthwise_fast": 2.5, "reference": 4.0}
 PER_OUTPUT = 40
 PER_ELEMENT = 12
 BARRIER_COST = 60          # one barrier: atomics and the spin of the last core to arrive
+COPY_ARENA_FRACTION = 0.25  # a core's copy of the input rows another core overwrites: at most the plan's
+                            # largest scratch or this fraction of its arena, whichever is more
 SPLIT_MIN_COST = 3000      # below this a split costs more in calls and barriers than it saves
 
 _ITEMSIZE = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4, "void": 1}
@@ -323,6 +333,196 @@ def element_shares(step: Step, parts: int) -> list[Step] | None:
     return shares
 
 
+def batch_shares(step: Step, parts: int) -> list[Step] | None:
+    """A fully connected step over `batches` rows (a 1x1 convolution over the pixels) as `parts`
+    ranges of rows: each range reads its own input rows and writes its own output rows (dense
+    views, row starts kept 4-byte aligned for the kernels' word loads). Whether the ranges may run
+    at once where the plan lays the output over the input is the race check's to say."""
+    call = step.call
+    batches, depth, units = _arg(call, "batches"), _arg(call, "accum_depth"), _arg(call, "output_depth")
+    if "fully_connected" not in call.function or not all(isinstance(v, (int, np.integer)) for v in (batches, depth, units)):
+        return None
+    in_view, out_view = step.view("input"), step.view("output")
+    if not (_dense(in_view) and _dense(out_view)) or len(step.views) - (step.scratch is not None) != 2:
+        return None
+    if int(np.prod(in_view.shape)) != batches * depth or int(np.prod(out_view.shape)) != batches * units:
+        return None
+    in_item, out_item = _ITEMSIZE[in_view.c_type], _ITEMSIZE[out_view.c_type]
+    shares = []
+    for core, span in enumerate(balanced_spans(int(batches), parts)):
+        if span.size == 0:
+            continue
+        if (span.start * depth * in_item) % 4 or (span.start * units * out_item) % 4:
+            return None
+        views = {"input": View(in_view.buffer, in_view.c_type, in_view.offset + span.start * depth * in_item,
+                               (span.size, int(depth)), (int(depth), 1)),
+                 "output": View(out_view.buffer, out_view.c_type, out_view.offset + span.start * units * out_item,
+                                (span.size, int(units)), (int(units), 1))}
+        call_part = dataclasses.replace(call, args=tuple(dataclasses.replace(a, value=span.size) if a.name == "batches" else a
+                                                         for a in call.args), overlaps=())
+        shares.append(_with_scratch(step, core, views, call_part))
+    return shares
+
+
+CORE_COPY = "core_copy"
+
+
+def _copy_buffer(core: int) -> str:
+    return f"{CORE_COPY}{core}"
+
+
+@dataclass(frozen=True)
+class _Bands:
+    """How a step splits into bands of output rows: what a band [a, b) reads, and the band as a call."""
+
+    step: Step
+    spans: list[Span]                         # each core's output rows
+    input_span: object                        # Span -> the input rows it reads (absolute)
+    in_row: int                               # bytes per input row
+    make: object                              # (core, Span, copy View | None) -> Step
+
+
+def _row_bands(step: Step, parts: int) -> _Bands | None:
+    geometry = _row_geometry(step.call)
+    if geometry is None or row_shares(step, parts) is None:
+        return None
+    in_view, out_view = step.view("input"), step.view("output")
+    in_dims, out_dims, params = _arg(step.call, "input_dims"), _arg(step.call, "output_dims"), _arg(step.call, "params")
+    in_row = in_dims.w * in_dims.c * _ITEMSIZE[in_view.c_type]
+    out_row = out_dims.w * out_dims.c * _ITEMSIZE[out_view.c_type]
+
+    def make(core: int, out: Span, copy: View | None) -> Step:
+        inp = geometry.input_span(out)
+        replaced = {
+            "input_dims": dataclasses.replace(in_dims, h=inp.size),
+            "output_dims": dataclasses.replace(out_dims, h=out.size),
+            "params": dataclasses.replace(params, padding=HW(geometry.local_padding(out, inp), params.padding.w)),
+        }
+        call = dataclasses.replace(step.call, args=tuple(dataclasses.replace(a, value=replaced.get(a.name, a.value))
+                                                         for a in step.call.args), overlaps=())
+        shape_in, shape_out = (1, inp.size, in_dims.w, in_dims.c), (1, out.size, out_dims.w, out_dims.c)
+        views = {
+            "input": copy if copy is not None else View(in_view.buffer, in_view.c_type, in_view.offset + inp.start * in_row,
+                                                        shape_in, dense_strides(shape_in)),
+            "output": View(out_view.buffer, out_view.c_type, out_view.offset + out.start * out_row,
+                           shape_out, dense_strides(shape_out)),
+        }
+        return _reading(_with_scratch(step, core, views, call), copy)
+
+    return _Bands(step, balanced_spans(out_dims.h, parts), geometry.input_span, in_row, make)
+
+
+def _batch_bands(step: Step, parts: int) -> _Bands | None:
+    if batch_shares(step, parts) is None:
+        return None
+    call = step.call
+    batches, depth, units = (int(_arg(call, n)) for n in ("batches", "accum_depth", "output_depth"))
+    in_view, out_view = step.view("input"), step.view("output")
+    in_row, out_row = depth * _ITEMSIZE[in_view.c_type], units * _ITEMSIZE[out_view.c_type]
+
+    def make(core: int, out: Span, copy: View | None) -> Step:
+        views = {"input": copy if copy is not None else View(in_view.buffer, in_view.c_type,
+                                                             in_view.offset + out.start * in_row, (out.size, depth), (depth, 1)),
+                 "output": View(out_view.buffer, out_view.c_type, out_view.offset + out.start * out_row,
+                                (out.size, units), (units, 1))}
+        part = dataclasses.replace(call, args=tuple(dataclasses.replace(a, value=out.size) if a.name == "batches" else a
+                                                    for a in call.args), overlaps=())
+        return _reading(_with_scratch(step, core, views, part), copy)
+
+    return _Bands(step, balanced_spans(batches, parts), lambda out: out, in_row, make)
+
+
+def _reading(step: Step, copy: View | None) -> Step:
+    """A band that reads its input from its core's copy reads that buffer, not the input's."""
+    if copy is None:
+        return step
+    return dataclasses.replace(step, reads=(copy.buffer,) + tuple(r for r in step.reads if r not in _inputs_of(step)))
+
+
+def _inputs_of(step: Step) -> tuple[str, ...]:
+    view = step.view("input")
+    return (view.buffer,) if view is not None else ()
+
+
+class _Private(dict):
+    """Plan offsets, and for a core's private buffer (not yet placed) an address of its own far
+    beyond the arena: it clashes with nothing, as it will not where it is placed."""
+
+    def __missing__(self, name: str) -> int:
+        address = (max(self.values(), default=0) // (1 << 24) + 1) * (1 << 24)
+        self[name] = address
+        return address
+
+
+def contract_holds(step: Step, offsets: dict[str, int]) -> bool:
+    """A band (a call with its own dims) whose output overlaps its input keeps its kernel's contract there."""
+    from tinygen.kernels.overlap import CONTRACTS
+    in_view, out_view = step.view("input"), step.view("output")
+    if in_view is None or out_view is None:
+        return True
+    if not _clash(view_intervals(in_view, offsets[in_view.buffer]), view_intervals(out_view, offsets[out_view.buffer])):
+        return True
+    rule = CONTRACTS.get(step.call.function)
+    contract = next((o for o in (rule(step.call) if rule else ()) if (o.input_arg, o.output_arg) == ("input", "output")), None)
+    if contract is None:
+        return False
+    delta = offsets[out_view.buffer] + out_view.offset - offsets[in_view.buffer] - in_view.offset
+    return delta <= contract.max_delta and (contract.min_delta is None or delta >= contract.min_delta)
+
+
+def shares_with_copies(bands: _Bands, offsets: dict[str, int], limit: int) -> list[tuple[Step, ...]] | None:
+    """Bands that clash only because a core's writes land on input rows another core still reads
+    (an output laid over its input: a contract of the single-core plan): each such core first copies
+    the input rows of its band's tail (the output rows whose input another core overwrites) into its
+    own buffer (`core_copyN`, after the plan's end), then runs its band as a head over the input and
+    the tail over its copy. Per core: (copy, head, tail) or (band,); the copies run before, a barrier
+    between (the race check places it). None if the pieces would still clash or break a contract."""
+    step = bands.step
+    offsets = _Private(offsets)
+    live = [(core, span) for core, span in enumerate(bands.spans) if span.size]
+    whole = {core: bands.make(core, span, None) for core, span in live}
+    in_view = step.view("input")
+    base = offsets[in_view.buffer] + in_view.offset
+    fake = offsets
+    writes = {core: step_access(share, offsets).writes for core, share in whole.items()}
+    result: list[tuple[Step, ...]] = []
+    for core, span in live:
+        others = _merge([w for o, ws in writes.items() if o != core for w in ws])
+        clobbered = lambda rows: _clash([(base + rows.start * bands.in_row, base + rows.stop * bands.in_row)], others)
+        tail = next((r for r in range(span.start, span.stop) if clobbered(bands.input_span(Span(r, span.stop)))), None)
+        if tail is None:
+            result.append((whole[core],))
+            continue
+        rows = bands.input_span(Span(tail, span.stop))
+        size = rows.size * bands.in_row
+        if size > limit:
+            return None
+        tail_step = bands.make(core, Span(tail, span.stop), None)
+        tail_in = tail_step.view("input")
+        copy_view = View(_copy_buffer(core), in_view.c_type, 0, tuple(tail_in.shape), tuple(tail_in.strides))
+        copy = Step(KernelCall(step.call.op_index, step.call.op_kind, "tg_copy_bytes",
+                               (KernelArg("size", size), _arg_of(step.call, "input", "source"),
+                                KernelArg("destination", ScratchRef())), step.call.reads, ()),
+                    (("source", View(in_view.buffer, in_view.c_type, tail_in.offset, (size,), (1,))),
+                     ("destination", View(_copy_buffer(core), in_view.c_type, 0, (size,), (1,)))),
+                    (in_view.buffer,), (_copy_buffer(core),))
+        pieces = ([bands.make(core, Span(span.start, tail), None)] if tail > span.start else []) \
+            + [bands.make(core, Span(tail, span.stop), copy_view)]
+        result.append((copy, *pieces))
+    mains = [tuple(w for w in r if w.call.function != "tg_copy_bytes") for r in result]
+    if not all(contract_holds(w, fake) for m in mains for w in m):
+        return None
+    accesses = [_access(m, fake) for m in mains]
+    if any(accesses[i].clashes(accesses[j]) for i in range(len(mains)) for j in range(i + 1, len(mains))):
+        return None
+    return result
+
+
+def _arg_of(call: KernelCall, name: str, renamed: str) -> KernelArg:
+    arg = next(a for a in call.args if a.name == name)
+    return dataclasses.replace(arg, name=renamed)
+
+
 def _on_core(work: Step | TraceGather, core: int) -> Step | TraceGather:
     """A patch-stage step run by `core`: its workspace views moved into the core's own workspace."""
     def moved(view: View) -> View:
@@ -358,7 +558,7 @@ class SplitItem:
     """One schedule item (a Step or a Loop) across the cores."""
 
     item: int                      # index in Schedule.items
-    how: str                       # "rows", "elements", "patches" or "whole"
+    how: str                       # "rows", "elements", "batches", "copies", "patches" or "whole"
     shares: tuple[CoreShare, ...]  # the cores that take part (a core with nothing to do has none)
     barrier_before: bool           # every core waits here before any starts this item
 
@@ -418,8 +618,10 @@ class _Unit:
         return tuple(_on_core(w, core) for w in self.shares[0]) if self.how == "patches" else self.shares[0]
 
 
-def _units(schedule: Schedule, cores: int) -> list[_Unit]:
+def _units(schedule: Schedule, cores: int, offsets: dict[str, int] | None = None, arena: int = 0) -> list[_Unit]:
     units: list[_Unit] = []
+    copy_limit = max(max((b.nbytes for b in schedule.buffers if b.scratch_of is not None), default=0),
+                     int(arena * COPY_ARENA_FRACTION))
     for index, item in enumerate(schedule.items):
         if isinstance(item, Loop):
             # Consecutive patches touch neighbouring rows (the stage's output may lie over the input
@@ -433,8 +635,20 @@ def _units(schedule: Schedule, cores: int) -> list[_Unit]:
         elif isinstance(item, Step):
             shares = None
             if cores > 1 and step_cost(item) >= SPLIT_MIN_COST:
-                for how in ("rows", "elements"):
-                    shares = (row_shares if how == "rows" else element_shares)(item, cores)
+                for how, cut in (("rows", row_shares), ("elements", element_shares), ("batches", batch_shares)):
+                    shares = cut(item, cores)
+                    if how in ("rows", "batches") and shares is not None and len(shares) > 1 and offsets is not None:
+                        accesses = [step_access(w, _Private(offsets)) for w in shares]
+                        if any(accesses[i].clashes(accesses[j]) for i in range(len(shares))
+                               for j in range(i + 1, len(shares))):
+                            bands = (_row_bands if how == "rows" else _batch_bands)(item, cores)
+                            copied = shares_with_copies(bands, offsets, copy_limit) if bands is not None else None
+                            if copied is None:
+                                shares = None
+                                continue
+                            units.append(_Unit(index, "copies", tuple(r[:1] if len(r) > 1 else () for r in copied)))
+                            units.append(_Unit(index, how, tuple(r[1:] if len(r) > 1 else r for r in copied)))
+                            break
                     if shares is not None and len(shares) > 1:
                         units.append(_Unit(index, how, tuple((s,) for s in shares)))
                         break
@@ -454,7 +668,7 @@ def split_across_cores(schedule: Schedule, plan: ArenaPlan, cores: int) -> CoreS
         raise PlanError(f"--cores must be at least 1, not {cores}")
     if plan.guard_bytes and cores > 1:
         raise PlanError("--debug-guards checks the arena after each operator: it runs on one core")
-    units = _units(schedule, cores)
+    units = _units(schedule, cores, plan.buffer_offsets(), plan.arena_bytes)
     base_arena = plan.arena_bytes
     placed_plan = _with_private_buffers(schedule, plan, cores, units)
     offsets = placed_plan.buffer_offsets()
@@ -473,7 +687,7 @@ def split_across_cores(schedule: Schedule, plan: ArenaPlan, cores: int) -> CoreS
             if any(accesses[i].clashes(accesses[j]) for i in range(len(accesses)) for j in range(i + 1, len(accesses))):
                 unit = _Unit(unit.item, "whole", ((schedule.items[unit.item],),), movable=True)
             else:
-                placed = [(c, work, a) for c, (work, a) in enumerate(zip(unit.shares, accesses))]
+                placed = [(c, work, a) for c, (work, a) in enumerate(zip(unit.shares, accesses)) if work]
         if unit.movable:
             order = [unit.core] if unit.core is not None else sorted(range(cores), key=lambda c: (load[c], c))
             options = [(c, unit.on(c)) for c in order]
@@ -520,6 +734,9 @@ def _with_private_buffers(schedule: Schedule, plan: ArenaPlan, cores: int, units
                 for w in work:
                     if isinstance(w, Step) and w.scratch is not None and w.scratch.startswith(CORE_SCRATCH):
                         need[w.scratch] = max(need.get(w.scratch, 0), w.call.scratch_bytes)
+                    for name in (w.writes if isinstance(w, Step) else ()):
+                        if name.startswith(CORE_COPY):
+                            need[name] = max(need.get(name, 0), int(_arg(w.call, "size")))
     if used is not None:
         need = {name: size for name, size in need.items() if name in used}
     if not need:

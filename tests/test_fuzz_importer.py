@@ -43,7 +43,9 @@ def run_script(*args: str, env: dict | None = None, timeout: float = 600) -> sub
 
 # --- the bounded fuzz run ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("group", ["numbers", "fields", "graph", "bytes", "mixed"])
+# The mixed group (every mutation kind) in the default suite; each kind's own campaign under -m long.
+@pytest.mark.parametrize("group", [pytest.param(g, marks=pytest.mark.long) for g in ("numbers", "fields", "graph", "bytes")]
+                         + ["mixed"])
 def test_fuzz_compile_path(group, tmp_path):
     proc = run_script("--group", group, "--cases", str(CASES_PER_GROUP), "--seed", "0",
                       "--seeds", "builder,digits,mlperf", "--memory-mb", "3072", "--case-timeout", "20",

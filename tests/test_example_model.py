@@ -59,7 +59,7 @@ def test_committed_model_classifies_committed_samples(make_model: ModuleType) ->
     assert int(np.sum(preds == labels)) >= MIN_SAMPLES_RIGHT, (preds, labels)
 
 
-@pytest.mark.slow
+@pytest.mark.long  # retrains the example (about 2 minutes)
 def test_make_model_reproduces_the_example(tmp_path: Path, make_model: ModuleType) -> None:
     # setup.sh installs the [examples] extras, so a missing TensorFlow is a failure, not a skip.
     import sklearn  # noqa: F401

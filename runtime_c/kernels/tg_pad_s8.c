@@ -1,31 +1,8 @@
 /* PAD (and PADV2-style constant value), int8: TFLM reference_ops::PadImpl on 5-D extended shapes. */
-#include "tinygen/tg_kernels.h"
+#define TG_PAD_ELEMENT_T int8_t
+#include "tg_pad_body.h"
 
 void tg_pad_s8(const tg_pad_params_t *params, const int8_t *input, int8_t *output)
 {
-    const int32_t *in = params->input_dims;
-    const int32_t *lo = params->before;
-    int32_t out[TG_PAD_RANK];
-    for (int32_t i = 0; i < TG_PAD_RANK; ++i) {
-        out[i] = lo[i] + in[i] + params->after[i];
-    }
-    const int8_t pad = (int8_t)params->pad_value;
-
-    /* Walk the output in order; the input is consumed in order by the in-range positions. */
-    for (int32_t d0 = 0; d0 < out[0]; ++d0) {
-        const int inside0 = d0 >= lo[0] && d0 < lo[0] + in[0];
-        for (int32_t d1 = 0; d1 < out[1]; ++d1) {
-            const int inside1 = inside0 && d1 >= lo[1] && d1 < lo[1] + in[1];
-            for (int32_t d2 = 0; d2 < out[2]; ++d2) {
-                const int inside2 = inside1 && d2 >= lo[2] && d2 < lo[2] + in[2];
-                for (int32_t d3 = 0; d3 < out[3]; ++d3) {
-                    const int inside3 = inside2 && d3 >= lo[3] && d3 < lo[3] + in[3];
-                    for (int32_t d4 = 0; d4 < out[4]; ++d4) {
-                        const int inside = inside3 && d4 >= lo[4] && d4 < lo[4] + in[4];
-                        *output++ = inside ? *input++ : pad;
-                    }
-                }
-            }
-        }
-    }
+    tg_pad_body(params, input, output);
 }

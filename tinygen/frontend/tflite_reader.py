@@ -886,6 +886,10 @@ def _check_types(attrs: ops.OpAttrs, inputs, outputs, tensors) -> None:
     def quantized_int8(i: int) -> bool:
         return dt(i) is DType.INT8 and tensors[i].quant is not None
 
+    if isinstance(attrs, ops.FloatOp):  # a float island: every operand float32, checked by its parser
+        if len(outputs) != 1:
+            raise _Unsupported(f"{len(outputs)} outputs")
+        return
     _check_variable_inputs(attrs, inputs, tensors)
     if isinstance(attrs, _RESOURCE_OPS):
         _check_resource_types(attrs, inputs, outputs, tensors)
@@ -1176,13 +1180,3 @@ _PARSERS.update({
     "MUL": _float_island(_PARSERS["MUL"], ops.MulF32),
     "EXP": _exp_refused,
 })
-
-_check_int8_types = _check_types
-
-
-def _check_types(attrs, inputs, outputs, tensors) -> None:  # noqa: F811  (float islands first)
-    if isinstance(attrs, ops.FloatOp):
-        if len(outputs) != 1:
-            raise _Unsupported(f"{len(outputs)} outputs")
-        return  # every operand float32: checked by the parser
-    _check_int8_types(attrs, inputs, outputs, tensors)

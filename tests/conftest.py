@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,23 @@ def mlperf_model(key: str) -> Path:
     if not path.exists():
         pytest.fail(f"MLPerf Tiny model missing: {path} (expected in ../shared/models/mlperf_tiny)")
     return path
+
+
+def run_in_qemu(model: Path, out_dir: Path, *options: str, inputs: int = 3, seed: int = 0,
+                board: str = "mps2-an386", timeout: int = 900) -> dict:
+    """`tinygen run MODEL --random INPUTS --json` as a user types it; the JSON report, after checking
+    that the run succeeded and every output equals TFLite Micro's on that board."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tinygen.cli", "run", str(model), "--random", str(inputs), "--seed", str(seed),
+         "--json", "-o", str(out_dir), *options],
+        capture_output=True, text=True, timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["bit_exact"] is True and report["max_abs_diff"] == 0
+    assert report["inputs"] == inputs and report["board"] == board
+    assert report["instructions"] > 0
+    return report
 
 
 def kernel_functions(lowered) -> list[str]:

@@ -5,12 +5,9 @@ float island) runs bit-exact with TFLite Micro in QEMU on mps2-an386, three invo
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+from conftest import run_in_qemu
 from ops.test_lstm import lstm_model
 from ops.test_svdf import svdf_model
 from test_issue10_ops import every_new_op_model
@@ -102,13 +99,4 @@ def test_all_ops_model_contains_every_listed_operator():
 def test_all_ops_model_runs_bit_exact_in_qemu(tmp_path):
     path = tmp_path / "issue10_all_ops.tflite"
     path.write_bytes(all_ops_model())
-    proc = subprocess.run(
-        [sys.executable, "-m", "tinygen.cli", "run", str(path), "--random", "3", "--seed", "7", "--json",
-         "-o", str(tmp_path / "out")],
-        capture_output=True, text=True, timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr + proc.stdout[-2000:]
-    report = json.loads(proc.stdout)
-    assert report["bit_exact"] is True and report["max_abs_diff"] == 0
-    assert report["inputs"] == 3 and report["board"] == "mps2-an386"
-    assert report["instructions"] > 0
+    run_in_qemu(path, tmp_path / "out", seed=7)

@@ -4,12 +4,9 @@ buffers), and on the emulated board (mps2-an386 in QEMU) through `tinygen run`."
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+from conftest import run_in_qemu
 from test_guards import GUARD
 
 from tinygen.testing.compare import compare_on_host
@@ -95,13 +92,4 @@ def test_every_ops_a_op_is_bit_exact_and_clean_under_sanitizers(tmp_path):
 def test_every_ops_a_op_runs_bit_exact_in_qemu(tmp_path):
     path = tmp_path / "issue10_ops_a.tflite"
     path.write_bytes(every_ops_a_model())
-    proc = subprocess.run(
-        [sys.executable, "-m", "tinygen.cli", "run", str(path), "--random", "3", "--seed", "5", "--json",
-         "-o", str(tmp_path / "out")],
-        capture_output=True, text=True, timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout)
-    assert report["bit_exact"] is True and report["max_abs_diff"] == 0
-    assert report["inputs"] == 3 and report["board"] == "mps2-an386"
-    assert report["instructions"] > 0
+    run_in_qemu(path, tmp_path / "out", seed=5)

@@ -104,9 +104,7 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
     if framework or use_platformio or not load_board(board).emulated:
         if debug_guards:
             raise click.UsageError("--debug-guards builds the Makefile firmware of an emulated board only")
-        if cores is not None and cores > 1:
-            raise click.UsageError("--cores: PlatformIO projects are generated for one core so far")
-        _build_platformio(model, board, out_dir, framework, KernelSet(kernel_set))
+        _build_platformio(model, board, out_dir, framework, KernelSet(kernel_set), cores, keep_plan)
         return
     result = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m),
                              guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
@@ -121,14 +119,15 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
 
 
 def _build_platformio(model: Path, board: str, out_dir: Path | None, framework: str | None,
-                      kernel_set: KernelSet) -> None:
+                      kernel_set: KernelSet, cores: int | None, keep_plan: bool) -> None:
     from tinygen.jobs import build_platformio_project
 
     outcome = build_platformio_project(model, board, out_dir, framework, announce=lambda m: stderr.print(m),
-                                       kernel_set=kernel_set)
+                                       kernel_set=kernel_set, cores=cores, keep_plan=keep_plan)
     fit = outcome.fit
+    on_cores = f", {outcome.cores} cores" if outcome.cores > 1 else ""
     stdout.print(f"[bold]{outcome.model_name}[/] for [bold]{outcome.board}[/] "
-                 f"({outcome.project.framework or 'bare metal'}): arena {fit.arena_bytes} B; "
+                 f"({outcome.project.framework or 'bare metal'}{on_cores}): arena {fit.arena_bytes} B; "
                  f"RAM {fit.ram_bytes} B of {fit.ram_budget_bytes} B, flash about {fit.flash_bytes} B of "
                  f"{fit.flash_budget_bytes} B", soft_wrap=True)
     stdout.print(f"PlatformIO project: {outcome.project.root}", soft_wrap=True)
@@ -395,23 +394,37 @@ def _default_models_dir() -> Path:
 @click.option("--platformio-lib", "kind", flag_value="platformio", help="A PlatformIO library: library.json, src/.")
 @click.option("--output", "-o", "out_dir", type=click.Path(path_type=Path), required=True, help="Library directory.")
 @click.option("--board", "-b", help="Also check that the model fits BOARD (RAM and flash), before writing.")
+@click.option("--framework", help="--platformio-lib for a --board: the framework the application uses [default: the "
+                                  "board's]; its port starts the other cores.")
 @_kernels
-def export(model: Path, kind: str | None, out_dir: Path, board: str | None, kernel_set: str) -> None:
+@_cores
+@_keep_plan
+def export(model: Path, kind: str | None, out_dir: Path, board: str | None, framework: str | None, kernel_set: str,
+           cores: int | None, keep_plan: bool) -> None:
     """Write MODEL's C library alone, for an application of your own."""
     from tinygen.boards.catalog import load_board
     from tinygen.boards.fit import check_fit
     from tinygen.passes.choose_kernels import KernelSet
     from tinygen.compiler import compile_file
-    from tinygen.project.arduino import export_library
+    from tinygen.project.arduino import export_library, library_cores, library_port
 
     if kind is None:
         raise click.UsageError("say which library: --arduino or --platformio-lib")
-    compiled = compile_file(model, kernel_set=KernelSet(kernel_set), board=load_board(board) if board else None)
-    if board:
-        check_fit(load_board(board), compiled.graph, compiled.plan, compiled.lowered)
-    root = export_library(out_dir, compiled.sources, compiled.graph.sha256, arduino=kind == "arduino")
+    if framework and not board:
+        raise click.UsageError(f"--framework {framework}: name the --board it is for")
+    if framework and kind == "arduino" and framework != "arduino":
+        raise click.UsageError(f"--framework {framework}: an Arduino library is for the arduino framework")
+    target = load_board(board) if board else None
+    port = library_port(target, kind == "arduino", framework) if target else None
+    cores = library_cores(target, port, cores)
+    compiled = compile_file(model, kernel_set=KernelSet(kernel_set), board=target, cores=cores, keep_plan=keep_plan)
+    if target:
+        check_fit(target, compiled.graph, compiled.plan, compiled.lowered)
+    root = export_library(out_dir, compiled.sources, compiled.graph.sha256, arduino=kind == "arduino", cores=cores,
+                          smp_port=port)
+    on_cores = f", {cores} cores" if cores > 1 else ""
     stdout.print(f"[bold]{compiled.graph.name}[/]: {'Arduino' if kind == 'arduino' else 'PlatformIO'} library in {root} "
-                 f"(arena {compiled.plan.arena_bytes} B)")
+                 f"(arena {compiled.plan.arena_bytes} B{on_cores})", soft_wrap=True)
 
 
 @cli.command()

@@ -39,8 +39,8 @@ from tinygen.compiler import CompiledModel, compile_graph
 from tinygen.schedule.patches import NO_PATCH, PatchRequest, patch_facts
 from tinygen.schedule.cores import board_cores, split_facts
 from tinygen.project.firmware import refuse_foreign, replace_directory, staging_directory, write_firmware_project
-from tinygen.project.platformio import (FRAMEWORK_PORTS, PlatformIOProject, registry_address, registry_reachable,
-                                       run_pio, write_platformio_project)
+from tinygen.project.platformio import (FRAMEWORK_PORTS, PlatformIOProject, port_cores, project_port, registry_address,
+                                       registry_reachable, run_pio, write_platformio_project)
 from tinygen.reference.tflm import TflmReference
 from tinygen.resources import RUNTIME_DIR, TEMPLATES_DIR
 
@@ -389,21 +389,26 @@ class PlatformIOOutcome:
     elf: Path | None             # None: the project was written but not built here
     not_built_reason: str = ""   # one line: why, and what to run on a connected machine
     sizes: BuildResult | None = None  # flash, RAM and stack of the ELF, where one was built
+    cores: int = 1                    # the cores the model is split across
 
 
 def build_platformio_project(model: Path, board_name: str, out_dir: Path | None = None, framework: str | None = None,
                              announce: Announce = lambda m: None,
-                             kernel_set: KernelSet = KernelSet.OPTIMISED) -> PlatformIOOutcome:
+                             kernel_set: KernelSet = KernelSet.OPTIMISED, cores: int | None = None,
+                             keep_plan: bool = False) -> PlatformIOOutcome:
     """Write the board's PlatformIO project and build it with `pio run` where that can work here:
     always for an emulated board (tinygen's local dev-platform), for a real board only when
-    PlatformIO's registry answers within a couple of seconds (it brings platform and toolchain)."""
+    PlatformIO's registry answers within a couple of seconds (it brings platform and toolchain).
+    cores: split across that many cores (None: what the framework's port runs on the board);
+    keep_plan as in build_for_board."""
     board = load_board(board_name)
+    cores = port_cores(board, project_port(board, framework), cores)  # before minutes of compiling
     source = read_model_source(model)
     compiled = compile_graph(source.graph, arena_budget=None, kernel_set=kernel_set,
-                             exact_seconds=EXACT_PLACEMENT_SECONDS, board=board)
+                             exact_seconds=EXACT_PLACEMENT_SECONDS, board=board, cores=cores, keep_plan=keep_plan)
     fit = check_fit(board, source.graph, compiled.plan, compiled.lowered)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
-    project = write_platformio_project(out_dir, board, compiled.sources, fit, framework)
+    project = write_platformio_project(out_dir, board, compiled.sources, fit, framework, compiled.core_split)
     announce(f"{source.graph.name}: PlatformIO project for {board.name} written in {out_dir}")
     rerun = f"pio run -d {out_dir}"
     if not project.offline and not registry_reachable():
@@ -411,7 +416,8 @@ def build_platformio_project(model: Path, board_name: str, out_dir: Path | None 
         return PlatformIOOutcome(source.graph.name, board.name, project, fit, None,
                                  f"PlatformIO's registry ({host}:{port}) is unreachable, so the {board.platformio.platform} "
                                  f"platform and toolchain cannot be installed here; project kept in {out_dir}: "
-                                 f"on a connected machine run `{rerun}`")
+                                 f"on a connected machine run `{rerun}`", cores=cores)
     announce(f"running `{rerun}`")
     elf = run_pio(project)
-    return PlatformIOOutcome(source.graph.name, board.name, project, fit, elf, sizes=section_sizes(elf, board))
+    return PlatformIOOutcome(source.graph.name, board.name, project, fit, elf, sizes=section_sizes(elf, board),
+                             cores=cores)

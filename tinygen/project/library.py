@@ -4,6 +4,8 @@
     <lib>/src/<name>.h, <name>.c            the generated model
     <lib>/src/tinygen/*.h                   the runtime's C API
     <lib>/src/kernels/*.c, *.h              every kernel (the linker drops the unused ones)
+    <lib>/src/tinygen_smp/                  a model split across cores only: the SMP runtime and the
+                                            framework port's way to start the other core
 
 Both tools compile src/ recursively and put src/ on the include path, which is all the sources
 need ("tinygen/tg_kernels.h" from anywhere, a kernel's private headers beside it). No libc
@@ -18,10 +20,13 @@ from pathlib import Path, PurePosixPath
 
 from tinygen import __version__
 from tinygen.codegen.sources import GeneratedSources
-from tinygen.resources import KERNELS_DIR, RUNTIME_INCLUDE_DIR
+from tinygen.resources import KERNELS_DIR, RUNTIME_DIR, RUNTIME_INCLUDE_DIR
 
 LIBRARY_SUFFIXES = {".c", ".h"}
 KEYWORDS = ("tinyml", "tflite", "neural-network", "int8", "tinygen")
+SMP_DIR = "tinygen_smp"
+# The portable part of tg_smp.h and the FreeRTOS port the ESP32 ports include (runtime_c/firmware).
+SMP_RUNTIME_FILES = ("tg_smp.c", "tg_smp_freertos.h")
 
 
 def _copy_sources(source: Path, destination: Path) -> None:
@@ -64,3 +69,15 @@ def write_library(lib_dir: Path, sources: GeneratedSources) -> Path:
     _copy_sources(KERNELS_DIR, src / "kernels")
     (lib_dir / "library.json").write_text(json.dumps(library_json(sources), indent=2) + "\n", encoding="utf-8")
     return lib_dir
+
+
+def write_smp_runtime(lib_dir: Path, port: str) -> Path:
+    """What a model split across cores needs beside its own sources (its invoke() calls tg_smp_run):
+    the SMP runtime and runtime_c/ports/<port>/tg_<port>_smp.c, in one folder (the port file
+    includes tg_smp_freertos.h from beside it)."""
+    destination = lib_dir / "src" / SMP_DIR
+    destination.mkdir(parents=True)
+    port_file = RUNTIME_DIR / "ports" / port / f"tg_{port}_smp.c"
+    for path in (*(RUNTIME_DIR / "firmware" / name for name in SMP_RUNTIME_FILES), port_file):
+        shutil.copy2(path, destination / path.name)
+    return destination

@@ -34,6 +34,7 @@ from tinygen.errors import BoardError, BuildError
 from tinygen.project.firmware import MARKER, refuse_foreign, replace_directory, staging_directory
 from tinygen.project.library import write_library
 from tinygen.resources import PLATFORMIO_DIR, RUNTIME_DIR, TEMPLATES_DIR
+from tinygen.schedule.cores import CoreSplit, board_cores, split_facts
 
 REGISTRY_HOST = "api.registry.platformio.org"
 REGISTRY_TIMEOUT_S = 2.0
@@ -88,6 +89,17 @@ def _port_of(board: Board, framework: str | None) -> str:
     return port
 
 
+def project_port(board: Board, framework: str | None) -> str:
+    """The port a project for board (with the framework asked for, or the board's default) is built on."""
+    return _port_of(board, choose_framework(board, framework))
+
+
+def port_cores(board: Board, port: str, requested: int | None) -> int:
+    """--cores where `port` runs the model (a framework's port, or the board's own bare-metal one):
+    board_cores asked of that port instead of the board file's."""
+    return board_cores(board.model_copy(update={"port": port}), requested)
+
+
 def _copy(source: Path, destination: Path, skip: set[str] = frozenset()) -> list[Path]:
     destination.mkdir(parents=True, exist_ok=True)
     copied = []
@@ -130,7 +142,8 @@ def _write_offline_core(core_dir: Path) -> None:
         encoding="utf-8")
 
 
-def _populate(root: Path, board: Board, sources: GeneratedSources, framework: str | None, fit: Fit) -> PlatformIOProject:
+def _populate(root: Path, board: Board, sources: GeneratedSources, framework: str | None, fit: Fit,
+              core_split: CoreSplit | None) -> PlatformIOProject:
     port = _port_of(board, framework)
     port_dir = RUNTIME_DIR / "ports" / port
     if not port_dir.is_dir():
@@ -147,7 +160,7 @@ def _populate(root: Path, board: Board, sources: GeneratedSources, framework: st
     baudrate = board.hil.baudrate if board.hil else 115200
     context = {"board": board, "model_name": sources.model_name, "model_symbol": sources.model_symbol,
                "tinygen_version": __version__, "env_name": env_name, "framework": framework, "port": port,
-               "baudrate": baudrate}
+               "baudrate": baudrate, "cores": core_split.cores if core_split else 1}
     templates = _env()
     if framework is None:
         scripts = [p for p in port_files if p.suffix == ".ld"]
@@ -188,22 +201,24 @@ def _populate(root: Path, board: Board, sources: GeneratedSources, framework: st
                                                       encoding="utf-8")
     manifest = {"tinygen_version": __version__, "model": sources.model_name, "board": board.name,
                 "framework": framework, "port": port, "env": env_name, "arena_bytes": sources.arena_bytes,
-                "fit": fit.to_json()}
+                "fit": fit.to_json(), **split_facts(core_split)}
     (root / "tinygen.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     (root / MARKER).write_text(f"tinygen {__version__} PlatformIO project for {board.name}\n", encoding="utf-8")
     return PlatformIOProject(root, board.name, env_name, framework, offline=framework is None)
 
 
 def write_platformio_project(out_dir: Path, board: Board, sources: GeneratedSources, fit: Fit,
-                             framework: str | None = None) -> PlatformIOProject:
-    """Write the project (replacing an earlier tinygen project in out_dir), all or nothing."""
+                             framework: str | None = None, core_split: CoreSplit | None = None) -> PlatformIOProject:
+    """Write the project (replacing an earlier tinygen project in out_dir), all or nothing. core_split:
+    the sources' split across cores (None: one core); src/ always carries the SMP runtime (tg_smp.c)
+    and the port's tg_<port>_smp.c, which start the other cores."""
     out_dir = Path(out_dir).resolve()
     chosen = choose_framework(board, framework)
     refuse_foreign(out_dir)
     staging = staging_directory(out_dir, ".tmp")
     try:
         staging.chmod(0o755)
-        project = _populate(staging, board, sources, chosen, fit)
+        project = _populate(staging, board, sources, chosen, fit, core_split)
         replace_directory(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -15,6 +15,7 @@ from conftest import mlperf_model
 from tinygen import jobs
 from tinygen.codegen.emit import emit_model
 from tinygen.compiler import CompiledModel, compile_graph
+from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.jobs import build_for_board, read_model_source, run_on_board
 from tinygen.schedule.cores import CoreSplit, SplitItem
 from tinygen.schedule.ir import Step
@@ -38,6 +39,18 @@ def test_the_split_sends_the_tensors_the_one_core_trace_sends(cores, keep_plan):
     expected = traced_tensors(graph, single.schedule)
     assert traced_tensors(graph, split.schedule) == expected == traced_in_source(split) == traced_in_source(single)
     assert len(expected) == len(graph.operators) == 13  # KWS: each operator's output (the model's output too)
+
+
+def test_the_state_an_operator_keeps_is_sent_on_several_cores_too():
+    from ops.test_svdf import svdf_model  # tests/ is on sys.path
+
+    data = svdf_model(np.random.default_rng(3), 1, 12, 3, 2, 4, np.int16, 3, -5, 0)
+    graph = parse_tflite(data, name="svdf")
+    state = {t.index for t in graph.tensors if t.variable}
+    for cores in (1, 2):
+        compiled = compile_graph(graph, cores=cores)
+        sent = traced_in_source(compiled)
+        assert state and state <= sent and sent == traced_tensors(graph, compiled.schedule)
 
 
 def shares(split: CoreSplit) -> tuple:
@@ -118,5 +131,18 @@ def test_mlperf_traced_on_every_core_count(tmp_path, board, cores, key):
     model = mlperf_model(key)
     report = run_on_board(model, board, tmp_path / "fw", random_count=1, seed=3, timeout_s=1800,
                           patch=PatchRequest.parse("auto"), cores=cores, trace=True)
+    assert report.bit_exact, report.first_mismatch
+    assert report.tensors_compared > len(read_model_source(model).graph.outputs)
+
+
+@pytest.mark.long
+@pytest.mark.qemu
+@pytest.mark.parametrize("key", ["ad", "ic", "kws", "vww"])
+def test_mlperf_traced_on_two_cores_with_the_single_core_plan(tmp_path, key):
+    """--keep-plan: in-place kernels and outputs laid over their inputs, split where the bands do not
+    clash; each tensor is sent before a later step overwrites it."""
+    model = mlperf_model(key)
+    report = run_on_board(model, "mps2-an521", tmp_path / "fw", random_count=1, seed=3, timeout_s=1800,
+                          patch=PatchRequest.parse("auto"), cores=2, keep_plan=True, trace=True)
     assert report.bit_exact, report.first_mismatch
     assert report.tensors_compared > len(read_model_source(model).graph.outputs)

@@ -146,3 +146,45 @@ def test_auto_patches_decides_which_models_get_a_second_qemu_run():
     # The choice alone (no build, no QEMU): AD's plan is already at its bound, ResNet-8 patches on the M4 board.
     assert not auto_patches(mlperf_model("ad"), "mps2-an386")
     assert auto_patches(mlperf_model("ic"), "mps2-an386")
+
+
+def test_a_rewrite_of_the_main_report_keeps_every_section_it_does_not_write(tmp_path):
+    """`bench --write` on the default board rewrites its own tables and figures; the --cores
+    sections, the notes and keep-plan section after them, other boards' sections and a section
+    added by hand stay verbatim."""
+    from tinygen.bench import CORES_END, CORES_MARK, merge_section, with_cores_section, written_report
+
+    old = render_markdown([_row(a, 1000, 2000) for a in ANCHORS], "mps2-an386", "tinygen bench")
+    by_hand = "## Notes by hand\n\nNot a table tinygen writes.\n"
+    old = old.replace("## Figures for tools", by_hand + "\n## Figures for tools")
+    board = "<!-- tinygen-bench section riscv32-virt -->\n## `riscv32-virt`: rows\n<!-- /tinygen-bench section riscv32-virt -->"
+    old = merge_section(old, "riscv32-virt", board)
+    cores = [f"{CORES_MARK.format(board=b, cores=n)}\n## {n} cores on `{b}`\n\n| KWS | 0.5 |\n\n{CORES_END}\n"
+             for b, n in (("mps2-an521", 2), ("riscv32-virt-4", 4))]
+    for section in cores:
+        old = with_cores_section(old, section)
+    keep_plan = "The core sections above: measured by hand.\n\n### `--keep-plan` across cores\n\n| a | b |\n|---|---|\n"
+    old = old + keep_plan
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text(old, encoding="utf-8")
+
+    new = render_markdown([_row(a, 1500, 2500) for a in ANCHORS], "mps2-an386", "tinygen bench --write BENCHMARKS.md")
+    written = written_report(path, [], "mps2-an386", "tinygen bench", new)
+    assert recorded_figures(written)["models"]["KWS"]["instructions"] == 1500
+    assert all(written.count(part) == 1 for part in (by_hand, board, *cores, keep_plan))
+    assert written.endswith(keep_plan) and written.index(by_hand) < written.index("## Figures for tools")
+    path.write_text(written, encoding="utf-8")
+    assert written_report(path, [], "mps2-an386", "tinygen bench", new) == written  # a second rewrite: the same
+
+
+def test_a_rewrite_of_the_checked_in_report_keeps_what_follows_its_figures():
+    from tinygen.bench import written_report
+
+    checked_in = (REPO / "BENCHMARKS.md").read_text(encoding="utf-8")
+    new = render_markdown([_row(a, 1500, 2500) for a in ANCHORS], "mps2-an386", "tinygen bench --write BENCHMARKS.md")
+    written = written_report(REPO / "BENCHMARKS.md", [], "mps2-an386", "tinygen bench", new)
+    tail = checked_in[checked_in.index("```", checked_in.index("tinygen-bench figures (read by")) + 3:]
+    tail = tail[tail.index("```") + 3:]  # after the figures block's closing fence
+    assert "tinygen-bench cores" in tail and "--keep-plan" in tail and written.endswith(tail)
+    headings = [line for line in checked_in.splitlines() if line.startswith("## ")]
+    assert all(h in written for h in headings)

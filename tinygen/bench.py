@@ -593,6 +593,10 @@ def merge_section(markdown: str, board: str, section: str) -> str:
     if start in markdown and end in markdown:
         head, rest = markdown.split(start, 1)
         return head + section + rest.split(end, 1)[1]
+    return _before_figures_heading(markdown, section)
+
+
+def _before_figures_heading(markdown: str, section: str) -> str:
     anchor = "## Figures for tools"
     if anchor in markdown:
         head, rest = markdown.split(anchor, 1)
@@ -600,20 +604,47 @@ def merge_section(markdown: str, board: str, section: str) -> str:
     return markdown.rstrip("\n") + "\n\n" + section + "\n"
 
 
+def _figures_end(markdown: str) -> int | None:
+    """Where the main report's figures block (its last part) ends, or None without one."""
+    found = re.search(re.escape(FIGURES_MARK) + r"\s*```json\n.*?```", markdown, re.S)
+    return found.end() if found is not None else None
+
+
+_OWN_SECTION = re.compile(r"^(## [^\n]*)\n(?:(?!## |<!-- tinygen-bench).*(?:\n|$))*", re.M)
+
+
+def _own_sections(markdown: str) -> list[tuple[str, str]]:
+    """(heading, text) of each "## " section before the figures block and outside the boards' marked
+    sections: a section runs to the next "## " heading or tinygen-bench marker."""
+    head = markdown[:_figures_end(markdown) or len(markdown)]
+    head = re.sub(r"<!-- tinygen-bench section (\S+) -->.*?<!-- /tinygen-bench section \1 -->", "", head, flags=re.S)
+    return [(m.group(1), m.group(0)) for m in _OWN_SECTION.finditer(head)]
+
+
 def written_report(path: Path, rows: list[BenchRow], board: str, command: str, text: str) -> str:
-    """What `bench --write path` writes: the full report `text` (keeping the other boards' sections of the
-    report it replaces), unless path holds a report recorded on another board, whose figures (the
-    regression guard's) stay: then that report with this board's section written into it."""
-    if path.exists():
-        existing = path.read_text(encoding="utf-8")
-        try:
-            recorded = recorded_figures(existing)["board"]
-        except ValueError:
-            recorded = None
-        if recorded is not None and recorded != board:
-            return merge_section(existing, board, render_board_section(rows, board, command))
-        for section, other in re.findall(r"(<!-- tinygen-bench section (\S+) -->.*?<!-- /tinygen-bench section \2 -->)",
-                                         existing, re.S):
-            if other != board:  # the other boards' sections outlive a rewrite of the main report
-                text = merge_section(text, other, section)
+    """What `bench --write path` writes: the full report `text`, keeping verbatim every part of the
+    report it replaces that this run does not write: the other boards' sections, any "## " section
+    of its own, and all that follows its figures block (the `--cores` sections, the keep-plan
+    notes). Unless path holds a report recorded on another board, whose figures (the regression
+    guard's) stay: then that report with this board's section written into it."""
+    if not path.exists():
+        return text
+    existing = path.read_text(encoding="utf-8")
+    try:
+        recorded = recorded_figures(existing)["board"]
+    except ValueError:
+        recorded = None
+    if recorded is not None and recorded != board:
+        return merge_section(existing, board, render_board_section(rows, board, command))
+    written = {heading for heading, _ in _own_sections(text)}
+    for heading, section in _own_sections(existing):
+        if heading not in written:  # a section added by hand or by another tool
+            text = _before_figures_heading(text, section.rstrip("\n"))
+    for section, other in re.findall(r"(<!-- tinygen-bench section (\S+) -->.*?<!-- /tinygen-bench section \2 -->)",
+                                     existing, re.S):
+        if other != board:  # the other boards' sections outlive a rewrite of the main report
+            text = merge_section(text, other, section)
+    ours, theirs = _figures_end(text), _figures_end(existing)
+    if ours is not None and theirs is not None:  # what follows the figures: the --cores sections, notes
+        text = text[:ours] + existing[theirs:]
     return text

@@ -38,6 +38,7 @@ from tinygen.passes.choose_kernels import KernelSet
 from tinygen.compiler import CompiledModel, compile_graph
 from tinygen.schedule.patches import NO_PATCH, PatchRequest, patch_facts
 from tinygen.schedule.cores import board_cores, split_facts
+from tinygen.schedule.trace import traced_tensors
 from tinygen.project.firmware import refuse_foreign, replace_directory, staging_directory, write_firmware_project
 from tinygen.project.platformio import (FRAMEWORK_PORTS, PlatformIOProject, port_cores, project_port, registry_address,
                                        registry_reachable, run_pio, write_platformio_project)
@@ -148,12 +149,12 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     """guard_bytes > 0: a debug build whose invoke() checks the bytes around every buffer. source: the
     model already read (else it is read from model). cores: split across that many cores (None: what
     the board runs; schedule/cores.py board_cores); keep_plan: the single-core arena plan for them
-    (compiler.compile_graph). trace: a TG_TRACE firmware (one core), whose invoke() sends every
-    tensor an operator writes as a TRACE frame (run_on_board(trace=True) compares them)."""
+    (compiler.compile_graph). trace: a TG_TRACE firmware, whose invoke() sends every tensor an
+    operator writes as a TRACE frame (run_on_board(trace=True) compares them); the same sources and
+    split as the untraced build, on any number of cores (core 0 sends each tensor between two
+    barriers once every core's share of it is written)."""
     board = load_board(board_name)
     cores = 1 if guard_bytes and cores is None else board_cores(board, cores)  # guard checks: one core
-    if trace:
-        cores = 1  # one serial line, one tracer
     source = source or read_model_source(model)
     model_bytes, graph = source.data, source.graph
     if board.port in FRAMEWORK_PORTS.values():
@@ -375,6 +376,10 @@ def _traced_result(outcome: BuildOutcome, reference: TflmReference, record: list
         raise DeviceError("the trace firmware sent no TRACE frame: was it built with TG_TRACE?")
     ref = reference.run(record, sorted(run.traces))
     count, mismatches, max_diff = compare_tensors(outcome.compiled, index, run.traces, run.outputs, ref)
+    # A tensor the build should send but did not is a failure too: "every tensor" is checked.
+    graph = outcome.compiled.graph
+    mismatches += [f"input {index}: tensor {t} '{graph.tensor(t).name}' was not sent"
+                   for t in sorted(traced_tensors(graph, outcome.compiled.schedule) - run.traces.keys())]
     return InputResult(not mismatches, max_diff, run.instructions, count, mismatches[0] if mismatches else "")
 
 

@@ -27,6 +27,7 @@ from tinygen.plan.state import plan_state
 from tinygen.schedule.ir import AliasStep, Loop, Schedule, TraceGather, TracePoint, View
 from tinygen.schedule.ir import Step as ScheduledStep
 from tinygen.schedule.lower import build_schedule
+from tinygen.schedule.trace import TracedTensor, item_traces
 from tinygen.codegen.guard_codes import GUARD_CODES
 
 if TYPE_CHECKING:
@@ -206,9 +207,12 @@ class _Emitter:
         return Step(self.comment(gather.call.op_index) + " (trace builds: gathered)", gather.call.function,
                     tuple(args), (), gather.call.op_index, trace_only=True)
 
-    def trace(self, op_index: int, tensor_index: int) -> Trace:
-        t = self.graph.tensor(tensor_index)
-        return Trace(op_index, tensor_index, self.tensor_pointer(tensor_index), t.nbytes)
+    def trace(self, traced: TracedTensor) -> Trace:
+        pointer = self.trace_buffer(traced.tensor) if traced.gathered else self.tensor_pointer(traced.tensor)
+        return Trace(traced.op_index, traced.tensor, pointer, self.graph.tensor(traced.tensor).nbytes)
+
+    def traces(self, item: ScheduledStep | Loop | AliasStep | TracePoint) -> tuple[Trace, ...]:
+        return tuple(self.trace(t) for t in item_traces(self.graph, self.schedule, item))
 
     def comment(self, op_index: int) -> str:
         op = next(o for o in self.graph.operators if o.index == op_index)
@@ -219,12 +223,7 @@ class _Emitter:
     def call_step(self, step: ScheduledStep, position: int, traced: bool) -> Step:
         call = step.call
         args = tuple(self.argument(step, a.name, a.value) for a in call.args)
-        # A tensor is traced once it exists whole: after the step that writes it (not per patch).
-        traces = tuple(self.trace(call.op_index, t) for t in call.writes
-                       if traced and self.schedule.tensor_view(t) is not None)
-        # The state an operator keeps is traced too: every invocation checks it against TFLM's.
-        traces += tuple(self.trace(call.op_index, a.value.tensor) for a in call.args
-                        if traced and isinstance(a.value, TensorRef) and self.graph.tensor(a.value.tensor).variable)
+        traces = self.traces(step) if traced else ()
         return Step(self.comment(call.op_index), call.function, args, traces, call.op_index, position)
 
     def steps(self) -> list[Step | LoopBlock]:
@@ -233,7 +232,7 @@ class _Emitter:
         for item in self.schedule.items:
             if isinstance(item, AliasStep):
                 rendered.append(Step(self.comment(item.op_index) + " (shares its input's bytes)", None, (),
-                                     (self.trace(item.op_index, item.tensor),)))
+                                     self.traces(item)))
             elif isinstance(item, Loop):
                 iterations = []
                 for iteration in item.iterations:
@@ -247,26 +246,20 @@ class _Emitter:
                     iterations.append(tuple(rendered_iteration))
                 rendered.append(LoopBlock(item.label, tuple(iterations)))
             elif isinstance(item, TracePoint):
-                t = self.graph.tensor(item.tensor)
-                pointer = self.trace_buffer(item.tensor) if item.gathered else self.tensor_pointer(item.tensor)
-                rendered.append(Step(self.comment(item.op_index) + " (every patch done)", None, (),
-                                     (Trace(item.op_index, item.tensor, pointer, t.nbytes),)))
+                rendered.append(Step(self.comment(item.op_index) + " (every patch done)", None, (), self.traces(item)))
             else:
                 rendered.append(self.call_step(item, position, traced=True))
                 position += 1
         return rendered
 
     def core_blocks(self, split: "CoreSplit") -> list[CoreBlock]:
-        """The schedule as the cores run it: per item, each core's share; traces after the item."""
+        """The schedule as the cores run it: per item, each core's share; the item's traces after its
+        last part, where every core's share of the tensor is written (the template puts them between
+        two barriers, in trace builds only), the same tensors as the one-core trace."""
         blocks: list[CoreBlock] = []
         for index, item in enumerate(self.schedule.items):
-            if isinstance(item, AliasStep):
-                blocks.append(CoreBlock(False, (), (self.trace(item.op_index, item.tensor),)))
-                continue
-            if isinstance(item, TracePoint):
-                t = self.graph.tensor(item.tensor)
-                pointer = self.trace_buffer(item.tensor) if item.gathered else self.tensor_pointer(item.tensor)
-                blocks.append(CoreBlock(False, (), (Trace(item.op_index, item.tensor, pointer, t.nbytes),)))
+            if isinstance(item, (AliasStep, TracePoint)):
+                blocks.append(CoreBlock(False, (), self.traces(item)))
                 continue
             parts = split.parts_of(index)
             assert parts, f"schedule item {index} has no share on any core"
@@ -276,9 +269,7 @@ class _Emitter:
                     rendered = tuple(self.trace_gather(w) if isinstance(w, TraceGather)
                                      else self.call_step(w, -1, traced=False) for w in share.work)
                     shares.append((share.core, rendered))
-                traces = () if isinstance(item, Loop) or k < len(parts) - 1 else tuple(
-                    self.trace(item.call.op_index, t) for t in item.call.writes
-                    if self.schedule.tensor_view(t) is not None)
+                traces = self.traces(item) if k == len(parts) - 1 else ()
                 blocks.append(CoreBlock(part.barrier_before, tuple(shares), traces))
         return blocks
 

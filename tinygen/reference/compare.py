@@ -15,9 +15,11 @@ def compare_tensors(compiled: CompiledModel, record_index: int, traced: dict[int
                     ref: ReferenceRun) -> tuple[int, list[str], float]:
     """One input's traced tensors (index -> bytes after its op) and outputs against TFLM's, bit for
     bit: (tensors compared, one line per differing tensor, the largest |difference|). Shared by the
-    host harness and the firmware's TRACE frames (jobs.run_on_board(trace=True))."""
+    host harness and the firmware's TRACE frames (jobs.run_on_board(trace=True)). Checked in the
+    order of `traced`: the firmware's is its sending order, so there the first line is the earliest
+    tensor that went wrong, not the one with the lowest index."""
     graph = compiled.graph
-    checks = [(t, traced[t], ref.tensors[t]) for t in sorted(traced)]
+    checks = [(t, traced[t], ref.tensors[t]) for t in traced]
     checks += [(graph.outputs[i], outputs[i], ref.outputs[i]) for i in range(len(graph.outputs))]
     compared, mismatches, max_diff = 0, [], 0.0
     for tensor_index, ours_raw, theirs in checks:

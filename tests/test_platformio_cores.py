@@ -148,3 +148,11 @@ def test_pio_run_builds_the_two_core_an521_and_it_runs_bit_exact(tmp_path):
 @pytest.mark.qemu
 def test_pio_run_builds_the_four_hart_riscv_board_and_it_runs_bit_exact(tmp_path):
     _pio_run_bit_exact(tmp_path, "riscv32-virt-4", 4)
+
+
+def test_a_project_takes_the_patch_options_of_the_makefile_build(tmp_path):
+    """`--patch auto` (the default) runs the digits model's first operators patch by patch in the
+    PlatformIO project too, as in the Makefile firmware: a smaller arena than whole tensors."""
+    _, patched = _build(tmp_path / "auto", "esp32s3", "--cores", "1")
+    _, whole = _build(tmp_path / "none", "esp32s3", "--cores", "1", "--patch", "none")
+    assert patched["arena_bytes"] < whole["arena_bytes"]

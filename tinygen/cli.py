@@ -23,6 +23,7 @@ from tinygen.errors import EXIT_CODE, TinygenError
 if TYPE_CHECKING:
     from tinygen.build.stack import StackReport
     from tinygen.passes.choose_kernels import KernelSet
+    from tinygen.schedule.patches import PatchRequest
 
 DEFAULT_BOARD = "mps2-an386"
 DEBUG_GUARD_BYTES = 16  # --debug-guards: checked bytes before and after every arena buffer
@@ -104,7 +105,8 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
     if framework or use_platformio or not load_board(board).emulated:
         if debug_guards:
             raise click.UsageError("--debug-guards builds the Makefile firmware of an emulated board only")
-        _build_platformio(model, board, out_dir, framework, KernelSet(kernel_set), cores, keep_plan)
+        _build_platformio(model, board, out_dir, framework, KernelSet(kernel_set), cores, keep_plan,
+                          PatchRequest.parse(patch_text), max_overhead / 100, flash_budget)
         return
     result = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m),
                              guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
@@ -119,11 +121,13 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
 
 
 def _build_platformio(model: Path, board: str, out_dir: Path | None, framework: str | None,
-                      kernel_set: KernelSet, cores: int | None, keep_plan: bool) -> None:
+                      kernel_set: KernelSet, cores: int | None, keep_plan: bool, patch: PatchRequest,
+                      max_overhead: float, flash_budget: int | None) -> None:
     from tinygen.jobs import build_platformio_project
 
     outcome = build_platformio_project(model, board, out_dir, framework, announce=lambda m: stderr.print(m),
-                                       kernel_set=kernel_set, cores=cores, keep_plan=keep_plan)
+                                       kernel_set=kernel_set, cores=cores, keep_plan=keep_plan, patch=patch,
+                                       max_overhead=max_overhead, flash_budget=flash_budget)
     fit = outcome.fit
     on_cores = f", {outcome.cores} cores" if outcome.cores > 1 else ""
     stdout.print(f"[bold]{outcome.model_name}[/] for [bold]{outcome.board}[/] "

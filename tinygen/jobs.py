@@ -400,17 +400,21 @@ class PlatformIOOutcome:
 def build_platformio_project(model: Path, board_name: str, out_dir: Path | None = None, framework: str | None = None,
                              announce: Announce = lambda m: None,
                              kernel_set: KernelSet = KernelSet.OPTIMISED, cores: int | None = None,
-                             keep_plan: bool = False) -> PlatformIOOutcome:
+                             keep_plan: bool = False, patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
+                             flash_budget: int | None = None) -> PlatformIOOutcome:
     """Write the board's PlatformIO project and build it with `pio run` where that can work here:
     always for an emulated board (tinygen's local dev-platform), for a real board only when
     PlatformIO's registry answers within a couple of seconds (it brings platform and toolchain).
     cores: split across that many cores (None: what the framework's port runs on the board);
-    keep_plan as in build_for_board."""
+    keep_plan, patch, max_overhead and flash_budget as in build_for_board: the project's model is the one
+    the Makefile firmware of the same options holds."""
     board = load_board(board_name)
     cores = port_cores(board, project_port(board, framework), cores)  # before minutes of compiling
     source = read_model_source(model)
     compiled = compile_graph(source.graph, arena_budget=None, kernel_set=kernel_set,
-                             exact_seconds=EXACT_PLACEMENT_SECONDS, board=board, cores=cores, keep_plan=keep_plan)
+                             exact_seconds=EXACT_PLACEMENT_SECONDS, board=board, cores=cores, keep_plan=keep_plan,
+                             patch=patch, max_overhead=max_overhead, patch_budget=board.arena_budget_bytes,
+                             flash_budget=flash_budget)
     fit = check_fit(board, source.graph, compiled.plan, compiled.lowered)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     project = write_platformio_project(out_dir, board, compiled.sources, fit, framework, compiled.core_split)

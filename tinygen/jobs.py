@@ -10,6 +10,7 @@ is unchanged.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import dataclasses
@@ -22,7 +23,7 @@ import numpy as np
 
 from tinygen import __version__
 from tinygen.boards.catalog import load_board
-from tinygen.boards.fit import Fit, check_fit
+from tinygen.boards.fit import Fit, check_fit, measure_fit
 from tinygen.boards.schema import Board
 from tinygen.build.stack import StackReport, analyse_firmware
 from tinygen.build.toolchain import BuildResult, build_firmware, section_sizes
@@ -30,7 +31,7 @@ from tinygen.device.cycles import BARRIER_FUNCTION, CycleCounter, Interval, Regi
 from tinygen.device.emulator import start_emulator
 from tinygen.device.runner import DeviceSession, InvokeError, RunResult
 from tinygen.device.status import describe_status
-from tinygen.errors import BoardError, BuildError, DeviceError, ModelFormatError
+from tinygen.errors import BoardError, BuildError, DeviceError, ModelFormatError, PlanError
 from tinygen.frontend.tflite_reader import parse_tflite, model_name_for
 from tinygen.inputs import load_records, random_records
 from tinygen.ir.graph import Graph
@@ -140,6 +141,20 @@ def read_model_source(model: Path) -> ModelSource:
     return ModelSource(data, parse_tflite(data, name=model_name_for(Path(model)), source=str(model)))
 
 
+def _compile_for_board(graph: Graph, board: Board, **options) -> CompiledModel:
+    """compile_graph for a board: planned without a budget (the caller checks the fit, boards/fit.py),
+    the patch choice aimed at the board's arena. When no patch plan fits it, the error is the fit's
+    (every size and margin, RAM and flash) for the plan --max-overhead allows, with the patching's."""
+    compile_for = functools.partial(compile_graph, graph, arena_budget=None, exact_seconds=EXACT_PLACEMENT_SECONDS,
+                                    board=board, **options)
+    try:
+        return compile_for(patch_budget=board.arena_budget_bytes)
+    except PlanError as patching:
+        compiled = compile_for(patch_budget=None)
+        problem = measure_fit(board, graph, compiled.plan, compiled.lowered).problem()
+        raise PlanError(f"{problem or f'the model does not fit board {board.name!r}'}; patching: {patching}") from None
+
+
 def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
                     announce: Announce = lambda m: None, guard_bytes: int = 0,
                     kernel_set: KernelSet = KernelSet.OPTIMISED, source: ModelSource | None = None,
@@ -162,10 +177,9 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
                          f"Makefile: `tinygen build MODEL --board {board.name}` writes its PlatformIO project")
     # Planned without a budget, then checked against the board: over budget is one error with
     # every size and the margin (boards/fit.py), before anything is built.
-    compiled = compile_graph(graph, arena_budget=None, guard_bytes=guard_bytes, kernel_set=kernel_set,
-                             exact_seconds=EXACT_PLACEMENT_SECONDS, patch=patch, max_overhead=max_overhead,
-                             patch_budget=board.arena_budget_bytes, board=board, flash_budget=flash_budget,
-                             cores=cores, keep_plan=keep_plan)
+    compiled = _compile_for_board(graph, board, guard_bytes=guard_bytes, kernel_set=kernel_set, patch=patch,
+                                  max_overhead=max_overhead, flash_budget=flash_budget, cores=cores,
+                                  keep_plan=keep_plan)
     check_fit(board, graph, compiled.plan, compiled.lowered)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
@@ -411,10 +425,8 @@ def build_platformio_project(model: Path, board_name: str, out_dir: Path | None 
     board = load_board(board_name)
     cores = port_cores(board, project_port(board, framework), cores)  # before minutes of compiling
     source = read_model_source(model)
-    compiled = compile_graph(source.graph, arena_budget=None, kernel_set=kernel_set,
-                             exact_seconds=EXACT_PLACEMENT_SECONDS, board=board, cores=cores, keep_plan=keep_plan,
-                             patch=patch, max_overhead=max_overhead, patch_budget=board.arena_budget_bytes,
-                             flash_budget=flash_budget)
+    compiled = _compile_for_board(source.graph, board, kernel_set=kernel_set, cores=cores, keep_plan=keep_plan,
+                                  patch=patch, max_overhead=max_overhead, flash_budget=flash_budget)
     fit = check_fit(board, source.graph, compiled.plan, compiled.lowered)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     project = write_platformio_project(out_dir, board, compiled.sources, fit, framework, compiled.core_split)

@@ -182,6 +182,14 @@ TIGHT_CASES = {
     "dw_in_place": (lambda: dw_model(11, in_hw=(5, 5), in_c=24), True, "tg_depthwise_conv_s8_inplace_rv"),
     "dw_in_place_5x5_valid": (lambda: dw_model(11, kernel=(5, 5), in_hw=(7, 6), in_c=6, stride=(1, 2),
                                                padding="VALID"), True, "tg_depthwise_conv_s8_inplace_rv"),
+    # the padded plane on the stack (zero points at both ends, accumulators near the limits), and a
+    # plane too large for it (19 x 18 padded > TG_RV_DW_PADDED_PLANE): the copy in `plane`, borders apart
+    "dw_in_place_padded_zp-128": (lambda: extreme_model("dw", 7, in_zp=-128, out_zp=127), True,
+                                  "tg_depthwise_conv_s8_inplace_rv"),
+    "dw_in_place_padded_zp127": (lambda: extreme_model("dw", 8, in_zp=127, out_zp=-128), True,
+                                 "tg_depthwise_conv_s8_inplace_rv"),
+    "dw_in_place_large_plane": (lambda: dw_model(12, in_hw=(17, 16), in_c=6, activation="RELU6"), True,
+                                "tg_depthwise_conv_s8_inplace_rv"),
 }
 
 

@@ -275,9 +275,25 @@ void tg_depthwise_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *c
     }
 }
 
+/* A channel's plane with its padding, filled with the input's zero point, goes on the kernel's stack up
+ * to this many bytes (TG_RV_DW_PADDED_PLANE in tinygen/kernels/variants_rv.py). A padding tap then
+ * holds the zero point, whose contribution to the folded bias is -input_offset * w, exactly what the
+ * reference's skipping it leaves out: every window lies inside and takes the unrolled path. */
+#define TG_RV_DW_PADDED_PLANE 256
+
+/* The padded plane's extent along one axis: the padding before, then up to the last input row (or
+ * column) any window reads, at least the input's own. */
+static int32_t padded_extent(int32_t out_size, int32_t stride, int32_t padding, int32_t dilation, int32_t taps,
+                             int32_t size)
+{
+    const int32_t end = (out_size - 1) * stride - padding + dilation * (taps - 1) + 1;
+    return padding + (end > size ? end : size);
+}
+
 /* The same over its own input, as tg_depthwise_conv_s8_inplace: channel ch of the input is copied
- * into `plane` (in_h * in_w bytes) before channel ch of the output is written over it (output
- * element (q, ch) lies on input element (q, ch), whose channel is already copied or is ch). */
+ * into `plane` (in_h * in_w bytes), or into the padded plane on the stack where it fits, before
+ * channel ch of the output is written over it (output element (q, ch) lies on input element (q, ch),
+ * whose channel is already copied or is ch). */
 void tg_depthwise_conv_s8_inplace_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
                                      const tg_dims_t *input_dims, const int8_t *input,
                                      const tg_dims_t *filter_dims, const int8_t *filter,
@@ -285,16 +301,36 @@ void tg_depthwise_conv_s8_inplace_rv(const tg_conv_rv_params_t *params, const in
 {
     const geometry_t g = geometry(params, input_dims, filter_dims, output_dims, 1);
     const int32_t in_c = input_dims->c, plane_size = g.in_h * g.in_w;
+    const int32_t padded_h = padded_extent(g.out_h, g.stride_h, g.pad_h, g.dil_h, g.f_h, g.in_h);
+    const int32_t padded_w = padded_extent(g.out_w, g.stride_w, g.pad_w, g.dil_w, g.f_w, g.in_w);
+    int8_t padded[TG_RV_DW_PADDED_PLANE];
+    const int on_stack = g.out_h > 0 && g.out_w > 0 && padded_h * padded_w <= TG_RV_DW_PADDED_PLANE;
+    geometry_t inner = g;  /* the padded plane's: no padding left */
+    if (on_stack) {
+        const int8_t zero_point = (int8_t)(-g.input_offset);
+        for (int32_t i = 0; i < padded_h * padded_w; ++i) {
+            padded[i] = zero_point;  /* the padding's; the copies below overwrite only the input's part */
+        }
+        inner.in_h = padded_h;
+        inner.in_w = padded_w;
+        inner.pad_h = 0;
+        inner.pad_w = 0;
+    }
+    int8_t *const copy = on_stack ? padded + g.pad_h * padded_w + g.pad_w : plane;
+    const int32_t copy_row = on_stack ? padded_w : g.in_w;
     for (int32_t b = 0; b < output_dims->n; ++b) {
         const int8_t *in_batch = input + b * plane_size * in_c;
         int8_t *out_batch = output + b * g.out_h * g.out_w * g.out_c;
         for (int32_t ch = 0; ch < g.out_c; ++ch) {
             const int8_t *from = in_batch + ch;
-            for (int32_t i = 0; i < plane_size; ++i) {
-                plane[i] = *from;
-                from += in_c;
+            for (int32_t y = 0; y < g.in_h; ++y) {
+                int8_t *to = copy + y * copy_row;
+                for (int32_t x = 0; x < g.in_w; ++x) {
+                    to[x] = *from;
+                    from += in_c;
+                }
             }
-            channel(&g, plane, filter, channels, ch, out_batch + ch);
+            channel(on_stack ? &inner : &g, on_stack ? padded : plane, filter, channels, ch, out_batch + ch);
         }
     }
 }

@@ -175,7 +175,7 @@ static geometry_t geometry(const tg_conv_rv_params_t *params, const tg_dims_t *i
         input_dims->h, input_dims->w, input_step, output_dims->c, filter_dims->h, filter_dims->w,
         params->stride.h, params->stride.w, params->padding.h, params->padding.w,
         params->dilation.h, params->dilation.w, output_dims->h, output_dims->w, params->input_offset,
-        {params->output_offset, params->activation.min, params->activation.max},
+        {params->output_offset, params->activation.min, params->activation.max, params->folded_rounding},
     };
     return g;
 }

@@ -69,7 +69,7 @@ static inline __attribute__((always_inline)) void pair_window(const geometry_t *
         const int8_t *p = x0, *q = x1;
         for (int32_t fy = t.fy0; fy < t.fy1; ++fy) {
             const int8_t *pk = p, *qk = q;
-#pragma GCC unroll 2
+#pragma GCC unroll 4
             for (int32_t k = 0; k < run; ++k) {
                 const int32_t u = pk[k] + offset, v = qk[k] + offset;
                 TG_RV_MAC8X2(acc, bcc, u, v, w);

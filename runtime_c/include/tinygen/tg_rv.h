@@ -69,7 +69,9 @@ void tg_depthwise_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *c
 
 /* The in-place forms (tinygen/kernels/inplace.py, kernels/overlap.py): the output may lie over the
  * input, as tg_conv_1x1_s8_inplace's and tg_depthwise_conv_s8_inplace's, with the same scratch. The
- * depthwise one goes channel by channel over the copied plane: its filter is per channel, tap by tap. */
+ * depthwise one goes channel by channel over the copied plane: its filter is per channel, tap by tap.
+ * Where the plane with its padding fits in 256 bytes it is copied onto the kernel's stack instead,
+ * framed by the input's zero point (`plane` unused), so that every window is an interior one. */
 void tg_conv_1x1_s8_inplace_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
                                const tg_dims_t *input_dims, const int8_t *input,
                                const tg_dims_t *filter_dims, const int8_t *filter,

@@ -69,7 +69,7 @@ static inline __attribute__((always_inline)) void pair_window(const geometry_t *
         const int8_t *p = x0, *q = x1;
         for (int32_t fy = t.fy0; fy < t.fy1; ++fy) {
             const int8_t *pk = p, *qk = q;
-#pragma GCC unroll 2
+#pragma GCC unroll 4
             for (int32_t k = 0; k < run; ++k) {
                 const int32_t u = pk[k] + offset, v = qk[k] + offset;
                 TG_RV_MAC8X2(acc, bcc, u, v, w);
@@ -80,8 +80,7 @@ static inline __attribute__((always_inline)) void pair_window(const geometry_t *
             q += row_step;
         }
         const int32_t rows = g->out_c - oc < TG_RV_ROWS ? g->out_c - oc : TG_RV_ROWS;
-        tg_rv_outputs(acc, channel, rows, g->epilogue, out0 + oc);
-        tg_rv_outputs(bcc, channel, rows, g->epilogue, out1 + oc);
+        tg_rv_outputs2(acc, bcc, channel, rows, g->epilogue, out0 + oc, out1 + oc);
     }
 }
 
@@ -159,7 +158,7 @@ static geometry_t geometry(const tg_conv_rv_params_t *params, const tg_dims_t *i
         params->stride.h, params->stride.w, params->padding.h, params->padding.w,
         params->dilation.h, params->dilation.w, output_dims->c,
         filter_dims->h * filter_dims->w * filter_dims->c, params->input_offset,
-        {params->output_offset, params->activation.min, params->activation.max},
+        {params->output_offset, params->activation.min, params->activation.max, params->folded_rounding},
     };
     return g;
 }

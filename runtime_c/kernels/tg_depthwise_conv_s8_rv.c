@@ -3,10 +3,12 @@
  *
  * Out of place: output pixels in raster order (tg_depthwise_conv_s8's overlap contract holds), a 3x3
  * window inside the input unrolled 4 channels at a time (a byte load of input and weight, MUL, ADD per
- * MAC, from the folded bias); windows over the padding, other filters and the channels after the last
- * whole block take their valid taps from the plain bias, offset added.
- * In place: channel by channel over a copy of the channel's plane (the channel's words stay put),
- * 3x3 windows from three row pointers with constant offsets, two at a time with stride 1.
+ * MAC, from the folded bias); windows over the padding and other filters take their valid taps (found
+ * once per window) 4 channels at a time, the channels after the last whole block one by one, from the
+ * plain bias, offset added.
+ * In place: channel by channel over a copy of the channel's plane (the channel's words stay put), padded
+ * with the input's zero point where it fits on the stack, 3x3 windows from three row pointers with
+ * constant offsets, two at a time with stride 1.
  */
 #include "tinygen/tg_kernels.h"
 #include "tg_rv_dot.h"
@@ -173,7 +175,7 @@ static geometry_t geometry(const tg_conv_rv_params_t *params, const tg_dims_t *i
         input_dims->h, input_dims->w, input_step, output_dims->c, filter_dims->h, filter_dims->w,
         params->stride.h, params->stride.w, params->padding.h, params->padding.w,
         params->dilation.h, params->dilation.w, output_dims->h, output_dims->w, params->input_offset,
-        {params->output_offset, params->activation.min, params->activation.max},
+        {params->output_offset, params->activation.min, params->activation.max, params->folded_rounding},
     };
     return g;
 }
@@ -221,6 +223,54 @@ __attribute__((noinline)) static uint32_t raster_any(const geometry_t *g, const 
     return acc;
 }
 
+/* acc += (x[j] + offset) * w[j] for the 4 channels of a block: a tap of a window over the padding. */
+#define TG_RV_DW_TAP4_OFFSET(a, xp, w, offset)                                                             \
+    do {                                                                                                 \
+        (a).a0 += (uint32_t)(((xp)[0] + (offset)) * (int32_t)(w)[0]);                                   \
+        (a).a1 += (uint32_t)(((xp)[1] + (offset)) * (int32_t)(w)[1]);                                   \
+        (a).a2 += (uint32_t)(((xp)[2] + (offset)) * (int32_t)(w)[2]);                                   \
+        (a).a3 += (uint32_t)(((xp)[3] + (offset)) * (int32_t)(w)[3]);                                   \
+    } while (0)
+
+/* A window over the padding (or of any other filter), the channels of whole blocks 4 at a time: its
+ * valid taps found once for all blocks, each block from the plain bias with the offset added. */
+__attribute__((noinline)) static void blocks_any(const geometry_t *g, const int8_t *in_batch, int32_t y0,
+                                                  int32_t x0, const int8_t *filter, const int32_t *channels,
+                                                  int32_t full, int8_t *out)
+{
+    int32_t fy_first, fy_end, fx_first, fx_end;
+    tg_valid_taps(y0, g->dil_h, g->f_h, g->in_h, &fy_first, &fy_end);
+    tg_valid_taps(x0, g->dil_w, g->f_w, g->in_w, &fx_first, &fx_end);
+    if (fx_first >= fx_end) {
+        fy_end = fy_first;  /* wholly in the padding: no taps, and no address computed from them */
+    }
+    const int32_t c = g->c, taps = g->f_h * g->f_w, offset = g->input_offset;
+    const int32_t row_step = g->dil_h * g->in_w * c, column_step = g->dil_w * c;
+    const int32_t first_tap = fy_first * g->f_w + fx_first;
+    const int8_t *first = in_batch + (fy_first < fy_end ? ((y0 + g->dil_h * fy_first) * g->in_w
+                                                           + x0 + g->dil_w * fx_first) * c : 0);
+    const tg_rv_epilogue_t e = g->epilogue;
+    for (int32_t ch = 0; ch < full; ch += 4) {
+        const int32_t *words = channels + ch * TG_RV_CHANNEL_WORDS;
+        tg_rv_acc8_t a = tg_rv_start(words, TG_RV_WORD_PLAIN);  /* a0..a3 used */
+        const int8_t *row = first + ch, *w_row = filter + ch * taps + first_tap * 4;
+        for (int32_t fy = fy_first; fy < fy_end; ++fy) {
+            const int8_t *x = row, *w = w_row;
+            for (int32_t fx = fx_first; fx < fx_end; ++fx) {
+                TG_RV_DW_TAP4_OFFSET(a, x, w, offset);
+                x += column_step;
+                w += 4;
+            }
+            row += row_step;
+            w_row += g->f_w * 4;
+        }
+        out[ch] = tg_rv_output(a.a0, words, e);
+        out[ch + 1] = tg_rv_output(a.a1, words + TG_RV_CHANNEL_WORDS, e);
+        out[ch + 2] = tg_rv_output(a.a2, words + 2 * TG_RV_CHANNEL_WORDS, e);
+        out[ch + 3] = tg_rv_output(a.a3, words + 3 * TG_RV_CHANNEL_WORDS, e);
+    }
+}
+
 void tg_depthwise_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
                              const tg_dims_t *input_dims, const int8_t *input,
                              const tg_dims_t *filter_dims, const int8_t *filter,
@@ -262,8 +312,11 @@ void tg_depthwise_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *c
                         w += 36;
                         words += 4 * TG_RV_CHANNEL_WORDS;
                     }
+                } else {
+                    blocks_any(&g, in_batch, y0, x0, filter, channels, full, out);
+                    ch = full;
                 }
-                for (; ch < c; ++ch) {  /* windows over the padding, other filters, the last channels */
+                for (; ch < c; ++ch) {  /* the channels after the last whole block */
                     const int32_t *words = channels + ch * TG_RV_CHANNEL_WORDS;
                     const uint32_t acc = raster_any(&g, in_batch + ch, y0, x0, filter + (ch >> 2) * taps * 4,
                                                     ch & 3, (uint32_t)words[TG_RV_WORD_PLAIN]);
@@ -275,9 +328,25 @@ void tg_depthwise_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *c
     }
 }
 
+/* A channel's plane with its padding, filled with the input's zero point, goes on the kernel's stack up
+ * to this many bytes (TG_RV_DW_PADDED_PLANE in tinygen/kernels/variants_rv.py). A padding tap then
+ * holds the zero point, whose contribution to the folded bias is -input_offset * w, exactly what the
+ * reference's skipping it leaves out: every window lies inside and takes the unrolled path. */
+#define TG_RV_DW_PADDED_PLANE 256
+
+/* The padded plane's extent along one axis: the padding before, then up to the last input row (or
+ * column) any window reads, at least the input's own. */
+static int32_t padded_extent(int32_t out_size, int32_t stride, int32_t padding, int32_t dilation, int32_t taps,
+                             int32_t size)
+{
+    const int32_t end = (out_size - 1) * stride - padding + dilation * (taps - 1) + 1;
+    return padding + (end > size ? end : size);
+}
+
 /* The same over its own input, as tg_depthwise_conv_s8_inplace: channel ch of the input is copied
- * into `plane` (in_h * in_w bytes) before channel ch of the output is written over it (output
- * element (q, ch) lies on input element (q, ch), whose channel is already copied or is ch). */
+ * into `plane` (in_h * in_w bytes), or into the padded plane on the stack where it fits, before
+ * channel ch of the output is written over it (output element (q, ch) lies on input element (q, ch),
+ * whose channel is already copied or is ch). */
 void tg_depthwise_conv_s8_inplace_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
                                      const tg_dims_t *input_dims, const int8_t *input,
                                      const tg_dims_t *filter_dims, const int8_t *filter,
@@ -285,16 +354,36 @@ void tg_depthwise_conv_s8_inplace_rv(const tg_conv_rv_params_t *params, const in
 {
     const geometry_t g = geometry(params, input_dims, filter_dims, output_dims, 1);
     const int32_t in_c = input_dims->c, plane_size = g.in_h * g.in_w;
+    const int32_t padded_h = padded_extent(g.out_h, g.stride_h, g.pad_h, g.dil_h, g.f_h, g.in_h);
+    const int32_t padded_w = padded_extent(g.out_w, g.stride_w, g.pad_w, g.dil_w, g.f_w, g.in_w);
+    int8_t padded[TG_RV_DW_PADDED_PLANE];
+    const int on_stack = g.out_h > 0 && g.out_w > 0 && padded_h * padded_w <= TG_RV_DW_PADDED_PLANE;
+    geometry_t inner = g;  /* the padded plane's: no padding left */
+    if (on_stack) {
+        const int8_t zero_point = (int8_t)(-g.input_offset);
+        for (int32_t i = 0; i < padded_h * padded_w; ++i) {
+            padded[i] = zero_point;  /* the padding's; the copies below overwrite only the input's part */
+        }
+        inner.in_h = padded_h;
+        inner.in_w = padded_w;
+        inner.pad_h = 0;
+        inner.pad_w = 0;
+    }
+    int8_t *const copy = on_stack ? padded + g.pad_h * padded_w + g.pad_w : plane;
+    const int32_t copy_row = on_stack ? padded_w : g.in_w;
     for (int32_t b = 0; b < output_dims->n; ++b) {
         const int8_t *in_batch = input + b * plane_size * in_c;
         int8_t *out_batch = output + b * g.out_h * g.out_w * g.out_c;
         for (int32_t ch = 0; ch < g.out_c; ++ch) {
             const int8_t *from = in_batch + ch;
-            for (int32_t i = 0; i < plane_size; ++i) {
-                plane[i] = *from;
-                from += in_c;
+            for (int32_t y = 0; y < g.in_h; ++y) {
+                int8_t *to = copy + y * copy_row;
+                for (int32_t x = 0; x < g.in_w; ++x) {
+                    to[x] = *from;
+                    from += in_c;
+                }
             }
-            channel(&g, plane, filter, channels, ch, out_batch + ch);
+            channel(on_stack ? &inner : &g, on_stack ? padded : plane, filter, channels, ch, out_batch + ch);
         }
     }
 }

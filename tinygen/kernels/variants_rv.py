@@ -40,6 +40,7 @@ class ConvRvParams(CStruct):
     padding: HW
     dilation: HW
     activation: Range
+    folded_rounding: int  # 1: the short epilogue is exact for every channel (folded_rounding())
 
 
 def rv_weights(rows: np.ndarray) -> ConstArray:
@@ -52,22 +53,75 @@ def rv_weights(rows: np.ndarray) -> ConstArray:
     return ConstArray("int8_t", np.ascontiguousarray(blocks).reshape(-1))
 
 
-def rv_channels(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input_offset: int,
-                requant: ChannelRequant, padded_to: int = RV_ROWS) -> ConstArray:
-    """tg_rv.h's words per output channel: folded bias, plain bias, 2 * multiplier (as uint32), left
-    shift, right shift, 2^right - 1, (2^right - 1) >> 1, 0; zero words for the channels that complete
-    the last block (never written out)."""
+# |x - zero point| for int8 x and zero point: the largest input factor of a product.
+_MAX_INPUT_FACTOR = 255
+
+
+@dataclass(frozen=True)
+class _LayerRequant:
+    """A layer's per-channel plain bias, multiplier, shift and accumulator bound (int64 arrays, one per
+    output channel), as the RISC-V epilogue takes them."""
+    plain: np.ndarray
+    multipliers: np.ndarray
+    shifts: np.ndarray
+    bound: np.ndarray  # |bias| + 255 * sum |w|: no accumulator exceeds it (the true sum; 2^31 or more: none)
+
+
+def _high_bound(bound: int, multiplier: int) -> int:
+    """The largest |high| of the rounding doubling high multiply of an accumulator within `bound`."""
+    return (bound * multiplier >> 31) + 2
+
+
+def _layer_requant(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, requant: ChannelRequant) -> _LayerRequant:
+    """A channel whose output is the offset whatever its input gets multiplier 0 and right shift 1 (the
+    same bits in both epilogues): a dead channel, or one whose |high| stays below 2^(right - 1), so
+    that TFLM's rounding divide gives 0 (e.g. MobileNet's pruned channels: bias 2^30, right shift 31)."""
     out = rows.shape[0]
     plain = np.zeros(out, dtype=np.int64) if isinstance(bias, NullPtr) else \
         np.asarray(graph.tensor(bias.tensor).data, dtype=np.int64).ravel()
     multipliers = np.broadcast_to(requant.multiplier.values, (out,)).astype(np.int64)
     shifts = np.broadcast_to(requant.shift.values, (out,)).astype(np.int64)
-    left, right = np.maximum(shifts, 0), np.maximum(-shifts, 0)
+    bound = np.abs(plain) + _MAX_INPUT_FACTOR * np.abs(rows.astype(np.int64)).sum(axis=1)
+    constant = np.array([m == 0 or (e < 0 and a < 2**31 and _high_bound(int(a), int(m)) < 2 ** (-int(e) - 1))
+                         for a, m, e in zip(bound, multipliers, shifts)], dtype=bool)
+    return _LayerRequant(plain, np.where(constant, 0, multipliers), np.where(constant, -1, shifts), bound)
+
+
+def _rounding(right: np.ndarray, output_offset: int) -> np.ndarray:
+    """The short epilogue's word: 2^(right - 1) + output_offset * 2^right (unwrapped, int64)."""
+    half = np.where(right > 0, np.int64(1) << np.maximum(right - 1, 0), 0)
+    return half + np.int64(output_offset) * (np.int64(1) << right)
+
+
+def rv_channels(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input_offset: int,
+                requant: ChannelRequant, folded_offset: int, padded_to: int = RV_ROWS) -> ConstArray:
+    """tg_rv.h's words per output channel: folded bias, plain bias, 2 * multiplier (as uint32), left
+    shift, right shift, 2^right - 1, (2^right - 1) >> 1, the short epilogue's rounding with the output
+    offset `folded_offset` in it (wrapped); zero words for the channels that complete the last block
+    (never written out)."""
+    out = rows.shape[0]
+    q = _layer_requant(graph, bias, rows, requant)
+    left, right = np.maximum(q.shifts, 0), np.maximum(-q.shifts, 0)
     mask = (np.int64(1) << right) - 1
     words = np.zeros((round_up(out, padded_to), RV_CHANNEL_WORDS), dtype=np.int64)
-    words[:out, :7] = np.stack([folded_bias(graph, bias, rows, input_offset).astype(np.int64), plain,
-                                2 * multipliers, left, right, mask, mask >> 1], axis=1)
+    words[:out] = np.stack([folded_bias(graph, bias, rows, input_offset).astype(np.int64), q.plain,
+                            2 * q.multipliers, left, right, mask, mask >> 1, _rounding(right, folded_offset)], axis=1)
     return ConstArray("int32_t", (words & 0xFFFFFFFF).astype(np.uint32).view(np.int32).reshape(-1))
+
+
+def folded_rounding(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, requant: ChannelRequant,
+                    folded_offset: int) -> bool:
+    """Whether the short epilogue (tg_rv_requantize_folded) with `folded_offset` in its rounding word is
+    exact for every channel: no left shift,
+    right shifts >= 1, the accumulators' bound below 2^31 (so that the wrapped sum is the true one) and
+    |high| <= bound * m / 2^31 + 2 (the doubling high multiply), so that the one addition
+    high - [high < 0] + rounding stays within int32."""
+    q = _layer_requant(graph, bias, rows, requant)
+    if (q.shifts >= 0).any() or (q.bound >= 2**31).any():
+        return False
+    rounding = _rounding(-q.shifts, folded_offset)
+    return all(_high_bound(int(a), int(m)) + 1 + abs(int(r)) < 2**31
+               for a, m, r in zip(q.bound, q.multipliers, rounding))
 
 
 # Estimated rv32 instructions (GCC 12 -O2), from the inner loops' code: 46 per 16 MACs for a pair of
@@ -88,18 +142,19 @@ def _conv_rv_cost(a: ConvArgs) -> int:
     return macs * per_mac // 10 + _RV_PER_OUTPUT * o.n * o.h * o.w * o.c
 
 
-def _conv_rv_params(p, input_offset: int) -> ConvRvParams:
-    return ConvRvParams(input_offset=input_offset, output_offset=p.output_offset, stride=p.stride,
-                        padding=p.padding, dilation=p.dilation, activation=p.activation)
+def _conv_rv_params(p, folded: bool) -> ConvRvParams:
+    return ConvRvParams(input_offset=p.input_offset, output_offset=p.output_offset, stride=p.stride,
+                        padding=p.padding, dilation=p.dilation, activation=p.activation, folded_rounding=int(folded))
 
 
 def _make_conv_rv(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
     rows = filter_rows(graph, a.filter)
     assert rows is not None
     p = a.params
+    folded = folded_rounding(graph, a.bias, rows, a.requant, p.output_offset)
     args = (
-        KernelArg("params", _conv_rv_params(p, p.input_offset)),
-        KernelArg("channels", rv_channels(graph, a.bias, rows, p.input_offset, a.requant)),
+        KernelArg("params", _conv_rv_params(p, folded)),
+        KernelArg("channels", rv_channels(graph, a.bias, rows, p.input_offset, a.requant, p.output_offset)),
         KernelArg("input_dims", a.input_dims),
         KernelArg("input", a.input),
         KernelArg("filter_dims", a.filter_dims),
@@ -131,10 +186,11 @@ def _make_fc_rv(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> Kernel
     assert rows is not None
     p = a.params
     params = ConvRvParams(input_offset=p.input_offset, output_offset=p.output_offset, stride=HW(1, 1),
-                          padding=HW(0, 0), dilation=HW(1, 1), activation=p.activation)
+                          padding=HW(0, 0), dilation=HW(1, 1), activation=p.activation,
+                          folded_rounding=int(folded_rounding(graph, a.bias, rows, a.requant, p.output_offset)))
     args = (
         KernelArg("params", params),
-        KernelArg("channels", rv_channels(graph, a.bias, rows, p.input_offset, a.requant)),
+        KernelArg("channels", rv_channels(graph, a.bias, rows, p.input_offset, a.requant, p.output_offset)),
         KernelArg("input_dims", Dims(1, a.batches, 1, a.accum_depth)),
         KernelArg("input", a.input),
         KernelArg("filter_dims", Dims(a.output_depth, 1, 1, a.accum_depth)),
@@ -173,9 +229,11 @@ def _depthwise_rv_call(graph: Graph, call: KernelCall, a: DepthwiseArgs, functio
     rows = depthwise_rows(graph, a.filter)
     assert rows is not None
     p = a.params
+    folded = folded_rounding(graph, a.bias, rows, a.requant, p.output_offset)
     args = (
-        KernelArg("params", _conv_rv_params(p, p.input_offset)),
-        KernelArg("channels", rv_channels(graph, a.bias, rows, p.input_offset, a.requant, padded_to=padded_to)),
+        KernelArg("params", _conv_rv_params(p, folded)),
+        KernelArg("channels", rv_channels(graph, a.bias, rows, p.input_offset, a.requant, p.output_offset,
+                                          padded_to=padded_to)),
         KernelArg("input_dims", a.input_dims),
         KernelArg("input", a.input),
         KernelArg("filter_dims", a.filter_dims),

@@ -26,7 +26,8 @@ extern "C" {
 /* Per output channel, TG_RV_CHANNEL_WORDS words: the folded bias (interior windows start from it),
  * the plain bias (windows over the padding), then QuantizeMultiplier's (multiplier m, shift s) as
  * the epilogue uses them: 2m (as uint32), left = max(s, 0), right = max(-s, 0), mask = 2^right - 1,
- * half = mask >> 1; the eighth word is 0. */
+ * half = mask >> 1; the eighth, for the short epilogue, 2^(right - 1) + output_offset * 2^right
+ * (wrapped to 32 bits; used only where it did not wrap, see folded_rounding). */
 #define TG_RV_CHANNEL_WORDS 8
 #define TG_RV_WORD_FOLDED 0
 #define TG_RV_WORD_PLAIN 1
@@ -35,6 +36,7 @@ extern "C" {
 #define TG_RV_WORD_RIGHT 4
 #define TG_RV_WORD_MASK 5
 #define TG_RV_WORD_HALF 6
+#define TG_RV_WORD_ROUNDING 7
 
 typedef struct {
     int32_t input_offset;   /* -zero point of the input */
@@ -43,6 +45,10 @@ typedef struct {
     tg_hw_t padding;
     tg_hw_t dilation;
     tg_range_t activation;
+    /* 1: the short epilogue (tg_rv_dot.h) is exact for every channel: no left shift, right shifts of 1
+     * or more, and the accumulators' bound (made at generation time from the weights and biases)
+     * keeps its one addition from overflowing. 0: the general one. */
+    int32_t folded_rounding;
 } tg_conv_rv_params_t;
 
 /* CONV_2D, ungrouped (and FULLY_CONNECTED as a 1x1 convolution over `batches` pixels): two output
@@ -63,7 +69,9 @@ void tg_depthwise_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *c
 
 /* The in-place forms (tinygen/kernels/inplace.py, kernels/overlap.py): the output may lie over the
  * input, as tg_conv_1x1_s8_inplace's and tg_depthwise_conv_s8_inplace's, with the same scratch. The
- * depthwise one goes channel by channel over the copied plane: its filter is per channel, tap by tap. */
+ * depthwise one goes channel by channel over the copied plane: its filter is per channel, tap by tap.
+ * Where the plane with its padding fits in 256 bytes it is copied onto the kernel's stack instead,
+ * framed by the input's zero point (`plane` unused), so that every window is an interior one. */
 void tg_conv_1x1_s8_inplace_rv(const tg_conv_rv_params_t *params, const int32_t *channels,
                                const tg_dims_t *input_dims, const int8_t *input,
                                const tg_dims_t *filter_dims, const int8_t *filter,

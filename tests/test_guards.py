@@ -87,7 +87,7 @@ def test_guarded_build_gives_the_same_outputs_on_the_host(tmp_path):
 def test_guards_catch_a_one_byte_overflow_on_the_host(tmp_path):
     compiled = compile_file(DIGITS, guard_bytes=GUARD)
     with pytest.raises(InvokeStatusError) as caught:
-        run_on_host(corrupted(compiled, "tg_fully_connected_s8_wide", one_more("output_depth")), compiled, tmp_path)
+        run_on_host(corrupted(compiled, "tg_fully_connected_s8_dsp_packed", one_more("output_depth")), compiled, tmp_path)
     violation = guard_violation(caught.value.status)
     assert violation is not None
     assert (violation.op_index, violation.tensor_index, violation.below) == (FC_OP, FC_OUTPUT, False)
@@ -97,7 +97,7 @@ def test_guards_catch_a_one_byte_overflow_on_the_host(tmp_path):
 
     # Without guards the same bug goes unnoticed: the stray byte lands in the arena.
     plain = compile_file(DIGITS)
-    run_on_host(corrupted(plain, "tg_fully_connected_s8_wide", one_more("output_depth")), plain, tmp_path / "plain")
+    run_on_host(corrupted(plain, "tg_fully_connected_s8_dsp_packed", one_more("output_depth")), plain, tmp_path / "plain")
 
 
 def test_status_of_an_ordinary_failure_is_left_alone():
@@ -116,7 +116,7 @@ def test_guards_catch_the_overflow_in_qemu_as_one_line(tmp_path, monkeypatch):
 
     def compile_with_bug(graph, arena_budget=None, guard_bytes=0, kernel_set=KernelSet.OPTIMISED, **options):
         compiled = real_compile(graph, arena_budget, guard_bytes, kernel_set, **options)
-        return dataclasses.replace(compiled, sources=corrupted(compiled, "tg_fully_connected_s8_wide",
+        return dataclasses.replace(compiled, sources=corrupted(compiled, "tg_fully_connected_s8_dsp_packed",
                                                                one_more("output_depth")))
 
     monkeypatch.setattr(jobs, "compile_graph", compile_with_bug)

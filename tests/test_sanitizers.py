@@ -99,7 +99,7 @@ def test_op_models_are_clean_under_sanitizers(tmp_path, name, kernel_set):
 FC_KERNELS = {
     KernelSet.REFERENCE: ("tg_fully_connected_s8", "tg_fully_connected_s8", 1),
     KernelSet.OPTIMISED: ("tg_fully_connected_s8_dsp_packed",
-                          "tg_read_s8x4|tail_word|block4_packed|dot_packed|tg_wide_outputs|tg_fully_connected_s8_dsp_packed", 4),
+                          "tg_read_s8x4|tail_word|packed_start|block4_packed|dot_packed|tg_wide_outputs|tg_fully_connected_s8_dsp_packed", 4),
 }
 
 

@@ -75,7 +75,7 @@ def test_reference_set_has_no_variants():
 @pytest.mark.parametrize("key", ["ad", "ic", "kws", "vww"])
 def test_mlperf_models_use_the_wide_variants_on_the_m4(key):
     calls = functions(mlperf_model(key).read_bytes(), KernelSet.OPTIMISED)
-    assert any(f.endswith("_wide") for f in calls)
+    assert any(f.endswith(("_wide", "_dsp_packed")) for f in calls)  # AD: the packed scratch-free FC only
     assert not {"tg_conv_s8", "tg_depthwise_conv_s8", "tg_fully_connected_s8"} & set(calls)
 
 
@@ -128,7 +128,7 @@ def test_variants_are_bit_exact_on_the_board(tmp_path, name, board):
     if board == "mps3-an547":  # the Cortex-M55 runs the Helium variants (tests/test_variants_mve.py)...
         assert "_mve>:" in disassembly
     elif board in DSP_BOARDS:  # the Cortex-M4, M7 and M33 run the wide variants' DSP path...
-        assert "_wide>:" in disassembly or "_dsp>:" in disassembly  # the scratch-free DSP FC takes 1x1 convs
+        assert any(f"{kind}>:" in disassembly for kind in ("_wide", "_dsp", "_dsp_packed"))  # the scratch-free DSP FC takes 1x1 convs
         assert f"\t{dsp_instruction}\t" in disassembly
     elif board == "riscv32-virt":  # ...RV32 runs the register-blocked variants (tests/test_variants_rv.py)...
         assert "_rv>:" in disassembly and "_wide>:" not in disassembly

@@ -33,10 +33,12 @@ GUARD = 16
 FC_OP, FC_OUTPUT = 7, 19  # digits: operator #7 FULLY_CONNECTED writes tensor 19 (10 logits)
 
 
-def corrupted(compiled: CompiledModel, function: str, change: Callable[[KernelArg], KernelArg]) -> GeneratedSources:
-    """The model's sources with every argument of every call of `function` passed through `change`."""
+def corrupted(compiled: CompiledModel, function: str, change: Callable[[KernelArg], KernelArg],
+              op_index: int | None = None) -> GeneratedSources:
+    """The model's sources with every argument of every call of `function` (of operator op_index
+    alone, if given) passed through `change`."""
     def edit(item):
-        if isinstance(item, KernelCall) and item.function == function:
+        if isinstance(item, KernelCall) and item.function == function and op_index in (None, item.op_index):
             return dataclasses.replace(item, args=tuple(change(a) for a in item.args))
         return item
 
@@ -87,7 +89,8 @@ def test_guarded_build_gives_the_same_outputs_on_the_host(tmp_path):
 def test_guards_catch_a_one_byte_overflow_on_the_host(tmp_path):
     compiled = compile_file(DIGITS, guard_bytes=GUARD)
     with pytest.raises(InvokeStatusError) as caught:
-        run_on_host(corrupted(compiled, "tg_fully_connected_s8_wide", one_more("output_depth")), compiled, tmp_path)
+        run_on_host(corrupted(compiled, "tg_fully_connected_s8_dsp_packed", one_more("output_depth"), FC_OP), compiled,
+                    tmp_path)
     violation = guard_violation(caught.value.status)
     assert violation is not None
     assert (violation.op_index, violation.tensor_index, violation.below) == (FC_OP, FC_OUTPUT, False)
@@ -97,7 +100,8 @@ def test_guards_catch_a_one_byte_overflow_on_the_host(tmp_path):
 
     # Without guards the same bug goes unnoticed: the stray byte lands in the arena.
     plain = compile_file(DIGITS)
-    run_on_host(corrupted(plain, "tg_fully_connected_s8_wide", one_more("output_depth")), plain, tmp_path / "plain")
+    run_on_host(corrupted(plain, "tg_fully_connected_s8_dsp_packed", one_more("output_depth"), FC_OP), plain,
+                tmp_path / "plain")
 
 
 def test_status_of_an_ordinary_failure_is_left_alone():
@@ -116,8 +120,8 @@ def test_guards_catch_the_overflow_in_qemu_as_one_line(tmp_path, monkeypatch):
 
     def compile_with_bug(graph, arena_budget=None, guard_bytes=0, kernel_set=KernelSet.OPTIMISED, **options):
         compiled = real_compile(graph, arena_budget, guard_bytes, kernel_set, **options)
-        return dataclasses.replace(compiled, sources=corrupted(compiled, "tg_fully_connected_s8_wide",
-                                                               one_more("output_depth")))
+        return dataclasses.replace(compiled, sources=corrupted(compiled, "tg_fully_connected_s8_dsp_packed",
+                                                               one_more("output_depth"), FC_OP))
 
     monkeypatch.setattr(jobs, "compile_graph", compile_with_bug)
     with pytest.raises(DeviceError) as caught:

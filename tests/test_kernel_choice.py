@@ -56,7 +56,7 @@ def test_depthwise_variants_need_depth_multiplier_one():
 
 
 def test_fully_connected_variants_need_weights_without_zero_point():
-    assert functions(fc_model(0)) == ["tg_fully_connected_s8_wide"]
+    assert functions(fc_model(0)) == ["tg_fully_connected_s8_dsp_packed"]  # scratch-free, the int8 weights packed in pairs
     assert functions(fc_model(0), board="mps2-an385") == ["tg_fully_connected_s8_fast"]
     b = ModelBuilder()
     x = b.tensor([1, 8], scale=0.05, zero_point=3)
@@ -75,7 +75,7 @@ def test_reference_set_has_no_variants():
 @pytest.mark.parametrize("key", ["ad", "ic", "kws", "vww"])
 def test_mlperf_models_use_the_wide_variants_on_the_m4(key):
     calls = functions(mlperf_model(key).read_bytes(), KernelSet.OPTIMISED)
-    assert any(f.endswith("_wide") for f in calls)
+    assert any(f.endswith(("_wide", "_dsp_packed")) for f in calls)  # AD: the packed scratch-free FC only
     assert not {"tg_conv_s8", "tg_depthwise_conv_s8", "tg_fully_connected_s8"} & set(calls)
 
 
@@ -128,7 +128,7 @@ def test_variants_are_bit_exact_on_the_board(tmp_path, name, board):
     if board == "mps3-an547":  # the Cortex-M55 runs the Helium variants (tests/test_variants_mve.py)...
         assert "_mve>:" in disassembly
     elif board in DSP_BOARDS:  # the Cortex-M4, M7 and M33 run the wide variants' DSP path...
-        assert "_wide>:" in disassembly or "_dsp>:" in disassembly  # the scratch-free DSP FC takes 1x1 convs
+        assert any(f"{kind}>:" in disassembly for kind in ("_wide", "_dsp", "_dsp_packed"))  # the scratch-free DSP FC takes 1x1 convs
         assert f"\t{dsp_instruction}\t" in disassembly
     elif board == "riscv32-virt":  # ...RV32 runs the register-blocked variants (tests/test_variants_rv.py)...
         assert "_rv>:" in disassembly and "_wide>:" not in disassembly
@@ -146,8 +146,8 @@ def test_cli_kernels_option_switches_the_set_and_the_build_is_not_reused(tmp_pat
         sources[kernel_set] = (out / "model" / "digits_cnn_int8.c").read_text()
     # optimised: the wide conv after the patch stage now fits (its overlap contract puts its output over
     # its input, kernels/overlap.py); fastest takes every variant
-    assert "tg_conv_s8_wide(" in sources["optimised"] and "tg_fully_connected_s8_wide(" in sources["optimised"]
-    assert "tg_conv_s8_wide(" in sources["fastest"] and "tg_fully_connected_s8_wide(" in sources["fastest"]
+    assert "tg_conv_s8_wide(" in sources["optimised"] and "tg_fully_connected_s8_dsp_packed(" in sources["optimised"]
+    assert "tg_conv_s8_wide(" in sources["fastest"] and "tg_fully_connected_s8_dsp_packed(" in sources["fastest"]
     assert "_wide(" not in sources["reference"] and "tg_conv_s8(" in sources["reference"]
 
 
@@ -185,7 +185,7 @@ def test_inspect_shows_the_chosen_kernels():
         kernels[kernel_set] = [op["kernel"] for op in json.loads(proc.stdout)["operators"]]
     assert kernels["fastest"][:2] == ["tg_conv_s8_wide", "tg_depthwise_conv_s8_wide"]
     assert kernels["reference"][:2] == ["tg_conv_s8", "tg_depthwise_conv_s8"]
-    assert kernels["optimised"][7] == "tg_fully_connected_s8_wide"
+    assert kernels["optimised"][7] == "tg_fully_connected_s8_dsp_packed"
     proc = tinygen("inspect", str(DIGITS), "--json")  # --patch auto: the first four operators run per patch
     why = json.loads(proc.stdout)["operators"][0]["why"]
     assert "tg_conv_s8_fast: ~" in why and "tg_conv_s8_wide: ~" in why and "patch stage" in why
@@ -207,10 +207,10 @@ def test_the_default_keeps_a_variant_only_where_the_arena_does_not_grow():
     fastest = compile_bytes(model, kernel_set=KernelSet.FASTEST)
     # the wide variants' overlap contracts (kernels/overlap.py) can even lower it below the portable twins'
     assert m4.plan.arena_bytes <= m3.plan.arena_bytes
-    assert "tg_fully_connected_s8_wide" in kernel_functions(m4.lowered)
+    assert "tg_fully_connected_s8_dsp_packed" in kernel_functions(m4.lowered)
     assert "tg_conv_s8_wide" in kernel_functions(fastest.lowered)
     kept = [c for c in m4.choices if "would raise the arena" in c.describe()]
-    assert all(c.function.endswith(("_fast", "_dsp", "_dsp_narrow")) for c in kept)
+    assert all(c.function.endswith(("_fast", "_dsp", "_dsp_narrow", "_dsp_packed")) for c in kept)
 
 
 def test_a_flash_budget_widens_the_layers_with_the_most_instructions_saved_per_byte():

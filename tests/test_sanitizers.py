@@ -94,12 +94,12 @@ def test_op_models_are_clean_under_sanitizers(tmp_path, name, kernel_set):
 # ---- the sanitizers are really there: each bug below is caught, with what and where -------------
 
 # Each kernel set's FULLY_CONNECTED, where ASan's summary finds it (the variant's loads are inlined),
-# and how many output units too many take it past its weights (the wide variant's weights are
+# and how many output units too many take it past its weights (the packed variant's weights are
 # padded to a block of 4 rows).
 FC_KERNELS = {
     KernelSet.REFERENCE: ("tg_fully_connected_s8", "tg_fully_connected_s8", 1),
-    KernelSet.OPTIMISED: ("tg_fully_connected_s8_wide",
-                          "tg_read_s8x4|tg_widen_s8|tg_wide_start|tg_fully_connected_s8_wide", 4),
+    KernelSet.OPTIMISED: ("tg_fully_connected_s8_dsp_packed",
+                          "tg_read_s8x4|tail_word|packed_start|block4_packed|dot_packed|tg_wide_outputs|tg_fully_connected_s8_dsp_packed", 4),
 }
 
 
@@ -136,4 +136,4 @@ def test_ubsan_sees_an_out_of_range_shift(tmp_path):
 
     plain = compile_file(DIGITS)
     with pytest.raises(BuildError, match=r"runtime error: shift exponent 40 is too large"):
-        run_on_host(corrupted(plain, "tg_fully_connected_s8_wide", shift_by_40), plain, tmp_path, sanitize=True)
+        run_on_host(corrupted(plain, "tg_fully_connected_s8_dsp_packed", shift_by_40), plain, tmp_path, sanitize=True)

@@ -31,6 +31,8 @@ from tinygen.kernels.overlap import window_walk_delta
 from tinygen.kernels.cvalues import Dims
 from tinygen.plan.arena import check_no_overlap
 from tinygen.frontend.tflite_reader import parse_tflite
+from tinygen.kernels.variants import round_up
+from tinygen.kernels.variants_dsp import packed_weights, packed_why_not
 from tinygen.compiler import compile_bytes, estimated_flash
 from tinygen.testing.compare import compare_on_host
 from tinygen.testing.model_builder import ModelBuilder
@@ -38,12 +40,45 @@ from tinygen.testing.model_builder import ModelBuilder
 from conftest import kernel_functions, mlperf_model
 
 DSP = frozenset({"dsp"})
-SCRATCH_FREE = frozenset({"tg_fully_connected_s8_dsp", "tg_fully_connected_s8_dsp_narrow"})
+SCRATCH_FREE = frozenset({"tg_fully_connected_s8_dsp", "tg_fully_connected_s8_dsp_narrow",
+                          "tg_fully_connected_s8_dsp_packed"})
 
 
 def pointwise_extreme_model(seed: int, in_zp: int, out_zp: int) -> bytes:
     """A 1x1 convolution (an FC over its pixels) with extreme values: the chain's last layer alone."""
     return chain_model(seed, (in_zp, in_zp, in_zp, out_zp), hw=(3, 5), layers=("conv",))
+
+
+def packed_extreme_model(seed: int, kind: str, depth: int, in_zp: int, out_zp: int) -> bytes:
+    """An FC (2 rows of input) or a 1x1 convolution (3x5 pixels) of depth whose weights
+    tg_fully_connected_s8_dsp_packed takes at its limits: even rows from -128/-127/127, odd rows
+    from -127/127 (-128 there would leave the packed pair's int16 beside a negative weight), rows 1
+    and 3 all 127 and all -127, so an odd row's sum over an all-min or all-max input reaches
+    +-128 * 127 * depth (within 24 bits up to depth 516); biases
+    within a few products of the int32 limits; channels at WIDE_REALS' multipliers."""
+    rng = np.random.default_rng(seed)
+    reals = WIDE_REALS
+    channels, in_scale = len(reals), 0.05
+    out_scale, w_scales = _scales(in_scale, reals)
+    weights = np.where((np.arange(channels) % 2 == 1)[:, None],
+                       rng.choice(np.array([-127, 127], dtype=np.int8), size=(channels, depth)),
+                       rng.choice(np.array([-128, -127, 127], dtype=np.int8), size=(channels, depth)))
+    weights[1], weights[3] = 127, -127  # all-min or all-max inputs take these odd rows' sums to the edge
+    worst = depth * 128 * 255
+    bias = np.where(np.arange(channels) % 2 == 0, INT32_MAX - worst - 1, INT32_MIN + worst + 1).astype(np.int32)
+    b = ModelBuilder()
+    shape = [2, depth] if kind == "fc" else [1, 3, 5, depth]
+    x = b.tensor(shape, scale=in_scale, zero_point=in_zp)
+    w_shape = [channels, depth] if kind == "fc" else [channels, 1, 1, depth]
+    w = b.tensor(w_shape, scale=w_scales, zero_point=0, data=weights.reshape(w_shape), quant_axis=0)
+    bias_t = b.tensor([channels], dtype=np.int32, zero_point=0, data=bias,
+                      scale=np.float32(in_scale) * np.asarray(w_scales, dtype=np.float32))
+    y = b.tensor([*shape[:-1], channels], scale=out_scale, zero_point=out_zp)
+    if kind == "fc":
+        b.op("FULLY_CONNECTED", [x, w, bias_t], [y])
+    else:
+        b.op("CONV_2D", [x, w, bias_t], [y], padding="VALID", strideH=1, strideW=1)
+    return b.build([x], [y])
 
 
 # --- the wide variants over their input (the tightest placement their contract allows) -------------
@@ -73,28 +108,79 @@ def test_wide_depthwise_over_its_input(tmp_path, case):
 
 def test_wide_fully_connected_over_its_input(tmp_path):
     check_tight(tmp_path, fc_model(13, batches=3, depth=37, units=7, per_channel=True), KernelSet.OPTIMISED,
-                features=DSP, expect="tg_fully_connected_s8_wide")
+                features=DSP, expect="tg_fully_connected_s8_wide", exclude=SCRATCH_FREE)  # else the faster scratch-free FC
 
 
 # --- the scratch-free FC / 1x1 conv (int16 weights, or int8 split at run time) ------------------
 
-FC_DSP = {"tg_fully_connected_s8_dsp": frozenset({"tg_fully_connected_s8_wide", "tg_conv_s8_wide",
-                                                   "tg_fully_connected_s8_dsp_narrow"}),
-          "tg_fully_connected_s8_dsp_narrow": frozenset({"tg_fully_connected_s8_wide", "tg_conv_s8_wide",
-                                                          "tg_fully_connected_s8_dsp"})}
+FC_DSP_LAYOUTS = ("tg_fully_connected_s8_dsp", "tg_fully_connected_s8_dsp_narrow", "tg_fully_connected_s8_dsp_packed")
+FC_DSP = {function: frozenset({"tg_fully_connected_s8_wide", "tg_conv_s8_wide", *FC_DSP_LAYOUTS}) - {function}
+          for function in FC_DSP_LAYOUTS}
 FC_DSP_MODELS = {
     "fc-depth37": lambda: fc_model(13, batches=3, depth=37, units=7, per_channel=True),
     "pointwise": lambda: conv_model(13, kernel=(1, 1), in_hw=(5, 4), in_c=19, out_c=9),
     "fc-extreme": lambda: extreme_model("fc", 5, -128, 127, reals=WIDE_REALS),
     "pointwise-extreme": lambda: pointwise_extreme_model(6, 127, -128),
+    # at the packed layout's limits: an odd row's sum near 24 bits (depth 515: 128 blocks and a tail of
+    # 3), an odd number of blocks (37: 9 and 1)
+    "fc-packed-515": lambda: packed_extreme_model(7, "fc", 515, -128, 127),
+    "pointwise-packed-37": lambda: packed_extreme_model(8, "pointwise", 37, 127, -128),
 }
+# The packed layout refuses the -128 weights of the extreme models beside negative ones (int16 pairs).
+PACKED_REFUSED = {"fc-extreme", "pointwise-extreme"}
+FC_DSP_CASES = [(name, function) for name in sorted(FC_DSP_MODELS) for function in sorted(FC_DSP)
+                if not (function.endswith("_packed") and name in PACKED_REFUSED)]
 
 
-@pytest.mark.parametrize("function", sorted(FC_DSP))
-@pytest.mark.parametrize("name", sorted(FC_DSP_MODELS))
+@pytest.mark.parametrize("name, function", FC_DSP_CASES)
 def test_fully_connected_dsp_over_its_input(tmp_path, name, function):
     check_tight(tmp_path, FC_DSP_MODELS[name](), KernelSet.OPTIMISED, features=DSP, exclude=FC_DSP[function],
                 expect=function)
+
+
+def _packed_dot(rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """tg_fully_connected_s8_dsp_packed's arithmetic on packed_weights (tg_fc_dsp.h's portable path):
+    per word SMLAD with the word and with its SXTB16, modulo 2^32; the odd rows from the difference."""
+    words = packed_weights(rows).values.astype(np.int64).reshape(-1, round_up(rows.shape[1], 4) // 4, 2, 2)
+    halves = lambda v: (((v & 0xFFFF) ^ 0x8000) - 0x8000, (((v >> 16) & 0xFFFF) ^ 0x8000) - 0x8000)  # noqa: E731
+    bytes_even = lambda h: ((h & 0xFF) ^ 0x80) - 0x80  # noqa: E731  (SXTB16: each half's low byte)
+    xs = np.zeros(round_up(rows.shape[1], 4), dtype=np.int64)
+    xs[:x.size] = x
+    xq = xs.reshape(-1, 4)
+    out = []
+    for block in words:  # [kb][pair][even/odd word]
+        sums = np.zeros((2, 2), dtype=np.int64)  # [pair][packed, even row]
+        for kb, quad in enumerate(block):
+            for pair in range(2):
+                for parity, word in enumerate(quad[pair]):
+                    lo, hi = halves(word)
+                    x_lo, x_hi = xq[kb][parity], xq[kb][parity + 2]
+                    sums[pair] += (x_lo * lo + x_hi * hi, x_lo * bytes_even(lo) + x_hi * bytes_even(hi))
+        for packed, even in sums % (1 << 32):
+            difference = int(packed - even) % (1 << 32)
+            out += [even, (difference - (1 << 32) if difference >= 1 << 31 else difference) >> 8]
+    return np.array(out[:rows.shape[0]])
+
+
+@pytest.mark.parametrize("depth", [1, 37, 516])
+def test_packed_weights_give_both_rows_of_a_pair(depth):
+    rng = np.random.default_rng(depth)
+    rows = rng.integers(-128, 128, size=(7, depth)).astype(np.int8)
+    rows[1::2] = np.where(rows[1::2] == -128, -127, rows[1::2])
+    rows[1], rows[3] = 127, -127
+    assert packed_why_not(rows) is None
+    for x in (np.full(depth, -128), np.full(depth, 127), rng.integers(-128, 128, size=depth)):
+        exact = rows.astype(np.int64) @ x
+        assert (_packed_dot(rows, x) % (1 << 32) == exact % (1 << 32)).all()
+
+
+def test_packed_weights_refuse_what_they_cannot_hold():
+    fits = np.full((2, 516), 127, dtype=np.int8)
+    assert packed_why_not(fits) is None
+    assert "24 bits" in packed_why_not(np.full((2, 517), 127, dtype=np.int8))
+    pair = np.array([[-1, 0], [-128, 0]], dtype=np.int8)  # 256 * -128 - 1 leaves int16
+    assert "int16" in packed_why_not(pair)
+    assert packed_why_not(np.array([[1, 0], [-128, 0]], dtype=np.int8)) is None  # 256 * -128 + 1 fits
 
 
 def test_copied_windows_allow_more_than_the_reference_walk():
@@ -253,11 +339,14 @@ def test_chain_with_extreme_values_on_the_m4(tmp_path, name):
     ("pointwise-extreme", 160, "tg_fully_connected_s8_dsp_narrow"),
     pytest.param("pointwise-extreme", None, "tg_fully_connected_s8_dsp", marks=pytest.mark.long),
     pytest.param("fc-extreme", 160, "tg_fully_connected_s8_dsp_narrow", marks=pytest.mark.long),
-], ids=["fc-int16", "pointwise-int8", "pointwise-int16", "fc-int8"])
+    ("fc-packed-515", None, "tg_fully_connected_s8_dsp_packed"),
+    ("pointwise-packed-37", None, "tg_fully_connected_s8_dsp_packed"),
+], ids=["fc-int16", "pointwise-int8", "pointwise-int16", "fc-int8", "fc-packed", "pointwise-packed"])
 def test_fully_connected_dsp_on_the_m4(tmp_path, name, flash_left, function):
     """The extreme FC and 1x1 conv with the scratch-free variants (the wide one's scratch would raise a
-    one-layer model's arena); a flash budget 160 B over the model leaves the layer its int8 weights
-    (the narrow variant's per-channel words fit, the widened weights do not)."""
+    one-layer model's arena): int16 weights where the packed layout refuses their -128s; a flash
+    budget 160 B over the model leaves the layer its int8 weights (the narrow variant's per-channel
+    words fit, the widened weights do not); the packed layout by default at its limits."""
     model_bytes = FC_DSP_MODELS[name]()
     model = tmp_path / f"{name}.tflite"
     model.write_bytes(model_bytes)

@@ -1,7 +1,8 @@
 /* Internal to runtime_c/kernels: the scratch-free DSP FULLY_CONNECTED (tinygen/tg_dsp.h), shared
- * by its two weight layouts: int16 pairs widened at generation time (tg_fully_connected_s8_dsp, 17
- * instructions per 16 MACs) and the int8 weights themselves, split by SXTB16 at run time like the
- * input (tg_fully_connected_s8_dsp_narrow, no extra flash, 25 per 16). */
+ * by its three weight layouts: int16 pairs widened at generation time (tg_fully_connected_s8_dsp, 14
+ * instructions and 22 estimated cycles per 16 MACs), the int8 weights themselves, split by SXTB16 at
+ * run time like the input (tg_fully_connected_s8_dsp_narrow, no extra flash, 21 and 25), and two rows'
+ * int8 weights packed per int16 half (tg_fully_connected_s8_dsp_packed, no extra flash, 16.5 and 21). */
 #ifndef TINYGEN_TG_FC_DSP_H
 #define TINYGEN_TG_FC_DSP_H
 
@@ -56,45 +57,107 @@ static inline tg_acc4_t block4_narrow(uint32_t s8x4, const int32_t **w, tg_acc4_
     return acc;
 }
 
+/* The same with row pairs packed (tg_fully_connected_s8_dsp_packed): acc.a0 and acc.a2 gather
+ * 256 * odd row + even row, acc.a1 and acc.a3 the even rows (rows 0 and 2) alone. */
+static inline tg_acc4_t block4_packed(uint32_t s8x4, const int32_t **w, tg_acc4_t acc)
+{
+    const uint32_t even = tg_pair_even(s8x4), odd = tg_pair_odd(s8x4);
+    const int32_t *words = *w;
+    const uint32_t p01e = (uint32_t)words[0], p01o = (uint32_t)words[1];
+    const uint32_t p23e = (uint32_t)words[2], p23o = (uint32_t)words[3];
+    acc.a0 = tg_smlad(even, p01e, acc.a0);
+    acc.a1 = tg_smlad(even, tg_pair_even(p01e), acc.a1);
+    acc.a0 = tg_smlad(odd, p01o, acc.a0);
+    acc.a1 = tg_smlad(odd, tg_pair_even(p01o), acc.a1);
+    acc.a2 = tg_smlad(even, p23e, acc.a2);
+    acc.a3 = tg_smlad(even, tg_pair_even(p23e), acc.a3);
+    acc.a2 = tg_smlad(odd, p23o, acc.a2);
+    acc.a3 = tg_smlad(odd, tg_pair_even(p23o), acc.a3);
+    *w = words + TG_WIDE_ROWS;
+    return acc;
+}
+
 #if TG_SIMD_DSP
-#define TG_FC_NARROW_ROW_ASM(A)                                                                        \
-    "ldr %[t], [%[w]], #4\n\t"                                                                         \
-    "sxtb16 %[te], %[t]\n\t"                                                                           \
-    "sxtb16 %[t], %[t], ror #8\n\t"                                                                    \
+/* One block of four k on the DSP path. The input word is split by SXTB16 into (x0, x2), (x1, x3);
+ * the block's weights come in by LDM into r8-r11 (a fixed, ascending list, so they are clobbers, not
+ * operands): an LDM of four words takes 5 cycles where two LDRD take 6, and is one instruction. */
+#define TG_FC_INPUT_ASM                                                                                \
+    "ldr %[xo], [%[x]], #4\n\t"                                                                        \
+    "sxtb16 %[xe], %[xo]\n\t"                                                                          \
+    "sxtb16 %[xo], %[xo], ror #8\n\t"
+
+/* int16 pairs: rows A and B at (w0, w2), (w1, w3) each, in r8-r11. */
+#define TG_FC_WIDE16_TWO_ROWS_ASM(A, B)                                                                \
+    "ldm %[w]!, {r8, r9, r10, r11}\n\t"                                                                \
+    "smlad %[" A "], %[xe], r8, %[" A "]\n\t"                                                          \
+    "smlad %[" A "], %[xo], r9, %[" A "]\n\t"                                                          \
+    "smlad %[" B "], %[xe], r10, %[" B "]\n\t"                                                         \
+    "smlad %[" B "], %[xo], r11, %[" B "]\n\t"
+
+/* 22 estimated cycles per 16 MACs: LDR, two SXTB16, two LDM of four words, eight SMLAD. */
+#define TG_FC_WIDE16_BLOCK_ASM TG_FC_INPUT_ASM TG_FC_WIDE16_TWO_ROWS_ASM("a0", "a1") TG_FC_WIDE16_TWO_ROWS_ASM("a2", "a3")
+
+/* int8: the four rows' words of four k in r8-r11, each split like the input (te the even pair). */
+#define TG_FC_NARROW_ROW_ASM(A, R)                                                                     \
+    "sxtb16 %[te], " R "\n\t"                                                                          \
+    "sxtb16 " R ", " R ", ror #8\n\t"                                                                  \
     "smlad %[" A "], %[xe], %[te], %[" A "]\n\t"                                                       \
-    "smlad %[" A "], %[xo], %[t], %[" A "]\n\t"
+    "smlad %[" A "], %[xo], " R ", %[" A "]\n\t"
+
+/* 25 estimated cycles per 16 MACs: LDR, two SXTB16, one LDM of four words, eight SXTB16, eight SMLAD. */
+#define TG_FC_NARROW_BLOCK_ASM                                                                         \
+    TG_FC_INPUT_ASM "ldm %[w]!, {r8, r9, r10, r11}\n\t"                                                \
+    TG_FC_NARROW_ROW_ASM("a0", "r8") TG_FC_NARROW_ROW_ASM("a1", "r9")                                  \
+    TG_FC_NARROW_ROW_ASM("a2", "r10") TG_FC_NARROW_ROW_ASM("a3", "r11")
+
+/* A packed word R against the input pair X: S += X . R, E += X . (R's even bytes). */
+#define TG_FC_PACKED_WORD_ASM(S, E, X, R)                                                              \
+    "sxtb16 %[te], " R "\n\t"                                                                          \
+    "smlad %[" S "], %[" X "], " R ", %[" S "]\n\t"                                                    \
+    "smlad %[" E "], %[" X "], %[te], %[" E "]\n\t"
+
+/* 21 estimated cycles per 16 MACs: LDR, two SXTB16, one LDM of four words, four SXTB16, eight SMLAD. */
+#define TG_FC_PACKED_BLOCK_ASM                                                                         \
+    TG_FC_INPUT_ASM "ldm %[w]!, {r8, r9, r10, r11}\n\t"                                                \
+    TG_FC_PACKED_WORD_ASM("a0", "a1", "xe", "r8") TG_FC_PACKED_WORD_ASM("a0", "a1", "xo", "r9")        \
+    TG_FC_PACKED_WORD_ASM("a2", "a3", "xe", "r10") TG_FC_PACKED_WORD_ASM("a2", "a3", "xo", "r11")
+
+/* blocks (> 0) of BLOCK_ASM over x and *w: an odd block alone, then two blocks per iteration (the
+ * loop's SUBS and taken BNE, 4 cycles, shared by 32 MACs). */
+#define TG_FC_DOT_ASM(BLOCK_ASM)                                                                       \
+    do {                                                                                               \
+        int32_t a0 = acc.a0, a1 = acc.a1, a2 = acc.a2, a3 = acc.a3;                                    \
+        const int32_t *rows = *w;                                                                      \
+        int32_t pairs = blocks >> 1;                                                                   \
+        uint32_t xe, xo, te;                                                                           \
+        if (blocks & 1) {                                                                              \
+            __asm__(BLOCK_ASM                                                                          \
+                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows),      \
+                      [x] "+r"(x), [xe] "=&r"(xe), [xo] "=&r"(xo), [te] "=&r"(te)                      \
+                    :                                                                                  \
+                    : "memory", "r8", "r9", "r10", "r11");                                             \
+        }                                                                                              \
+        if (pairs > 0) {                                                                               \
+            __asm__("1:\n\t" BLOCK_ASM BLOCK_ASM                                                       \
+                    "subs %[n], %[n], #1\n\t"                                                          \
+                    "bne 1b\n\t"                                                                       \
+                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows),      \
+                      [x] "+r"(x), [n] "+r"(pairs), [xe] "=&r"(xe), [xo] "=&r"(xo), [te] "=&r"(te)     \
+                    :                                                                                  \
+                    : "memory", "cc", "r8", "r9", "r10", "r11");                                       \
+        }                                                                                              \
+        *w = rows;                                                                                     \
+        const tg_acc4_t result = {a0, a1, a2, a3};                                                     \
+        return result;                                                                                 \
+    } while (0)
 #endif
 
-#if TG_SIMD_DSP
-#define TG_FC_WIDE16_ROW_ASM(A)                                                                        \
-    "ldrd %[t], %[te], [%[w]], #8\n\t"                                                                 \
-    "smlad %[" A "], %[xe], %[t], %[" A "]\n\t"                                                        \
-    "smlad %[" A "], %[xo], %[te], %[" A "]\n\t"
-#endif
-
-/* blocks (> 0) of four k of x against the block's rows of int16 weights: asm on the DSP path for
- * the same reason as dot_narrow (17 instructions per 16 MACs: LDR, two SXTB16, four LDRD, eight
- * SMLAD, SUBS, BNE). */
+/* blocks (> 0) of four k of x against the block's rows of int16 weights. On the DSP path the loop is
+ * asm (GCC 12 spills the C version's registers and does not use LDM). */
 static inline tg_acc4_t dot_wide16(const int8_t *x, const int32_t **w, int32_t blocks, tg_acc4_t acc)
 {
 #if TG_SIMD_DSP
-    int32_t a0 = acc.a0, a1 = acc.a1, a2 = acc.a2, a3 = acc.a3;
-    const int32_t *rows = *w;
-    uint32_t xe, xo, t, te;
-    __asm__("1:\n\t"
-            "ldr %[xo], [%[x]], #4\n\t"
-            "sxtb16 %[xe], %[xo]\n\t"
-            "sxtb16 %[xo], %[xo], ror #8\n\t"
-            TG_FC_WIDE16_ROW_ASM("a0") TG_FC_WIDE16_ROW_ASM("a1") TG_FC_WIDE16_ROW_ASM("a2") TG_FC_WIDE16_ROW_ASM("a3")
-            "subs %[n], %[n], #1\n\t"
-            "bne 1b\n\t"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows), [x] "+r"(x),
-              [n] "+r"(blocks), [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [te] "=&r"(te)
-            :
-            : "memory", "cc");
-    *w = rows;
-    const tg_acc4_t result = {a0, a1, a2, a3};
-    return result;
+    TG_FC_DOT_ASM(TG_FC_WIDE16_BLOCK_ASM);
 #else
     for (; blocks > 0; --blocks, x += 4) {
         acc = block4(tg_read_s8x4(x), w, acc);
@@ -103,29 +166,11 @@ static inline tg_acc4_t dot_wide16(const int8_t *x, const int32_t **w, int32_t b
 #endif
 }
 
-/* blocks (> 0) of four k of x against the block's rows of int8 weights. On the DSP path the loop is
- * asm (GCC 12 spilled the C version's eleven registers: 36 instructions per 16 MACs instead of 25:
- * LDR and two SXTB16 for the input, per row LDR, two SXTB16 and two SMLAD, SUBS and BNE). */
+/* blocks (> 0) of four k of x against the block's rows of int8 weights, asm on the DSP path as above. */
 static inline tg_acc4_t dot_narrow(const int8_t *x, const int32_t **w, int32_t blocks, tg_acc4_t acc)
 {
 #if TG_SIMD_DSP
-    int32_t a0 = acc.a0, a1 = acc.a1, a2 = acc.a2, a3 = acc.a3;
-    const int32_t *rows = *w;
-    uint32_t xe, xo, t, te;
-    __asm__("1:\n\t"
-            "ldr %[xo], [%[x]], #4\n\t"
-            "sxtb16 %[xe], %[xo]\n\t"
-            "sxtb16 %[xo], %[xo], ror #8\n\t"
-            TG_FC_NARROW_ROW_ASM("a0") TG_FC_NARROW_ROW_ASM("a1") TG_FC_NARROW_ROW_ASM("a2") TG_FC_NARROW_ROW_ASM("a3")
-            "subs %[n], %[n], #1\n\t"
-            "bne 1b\n\t"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows), [x] "+r"(x),
-              [n] "+r"(blocks), [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [te] "=&r"(te)
-            :
-            : "memory", "cc");
-    *w = rows;
-    const tg_acc4_t result = {a0, a1, a2, a3};
-    return result;
+    TG_FC_DOT_ASM(TG_FC_NARROW_BLOCK_ASM);
 #else
     for (; blocks > 0; --blocks, x += 4) {
         acc = block4_narrow(tg_read_s8x4(x), w, acc);
@@ -134,10 +179,44 @@ static inline tg_acc4_t dot_narrow(const int8_t *x, const int32_t **w, int32_t b
 #endif
 }
 
-/* The kernel for either layout (narrow: int8 weights); inlined with a constant, so each caller gets its own loop. */
+/* blocks (> 0) of four k of x against the block's packed row pairs, asm on the DSP path as above. */
+static inline tg_acc4_t dot_packed(const int8_t *x, const int32_t **w, int32_t blocks, tg_acc4_t acc)
+{
+#if TG_SIMD_DSP
+    TG_FC_DOT_ASM(TG_FC_PACKED_BLOCK_ASM);
+#else
+    for (; blocks > 0; --blocks, x += 4) {
+        acc = block4_packed(tg_read_s8x4(x), w, acc);
+    }
+    return acc;
+#endif
+}
+
+/* The weight layouts of tg_fc_dsp: int16 pairs, int8 rows, int8 row pairs packed per int16 half. */
+typedef enum { TG_FC_WIDE16, TG_FC_NARROW, TG_FC_PACKED } tg_fc_layout_t;
+
+/* Packed: a0 = bias0 + 256 * dot1 + dot0 and a1 = bias0 + dot0 (a2, a3 the same for rows 2, 3), so
+ * a0 - a1 is 256 * dot1 modulo 2^32, and dot1 within 24 bits (checked at generation) comes back exact. */
+static inline tg_acc4_t packed_start(const int32_t *channel)
+{
+    const tg_acc4_t acc = {channel[0], channel[0], channel[2 * TG_WIDE_CHANNEL_WORDS],
+                           channel[2 * TG_WIDE_CHANNEL_WORDS]};
+    return acc;
+}
+
+static inline tg_acc4_t packed_rows(tg_acc4_t acc, const int32_t *channel)
+{
+    const int32_t dot1 = (int32_t)((uint32_t)acc.a0 - (uint32_t)acc.a1) >> 8;
+    const int32_t dot3 = (int32_t)((uint32_t)acc.a2 - (uint32_t)acc.a3) >> 8;
+    const tg_acc4_t rows = {acc.a1, (int32_t)((uint32_t)channel[TG_WIDE_CHANNEL_WORDS] + (uint32_t)dot1), acc.a3,
+                            (int32_t)((uint32_t)channel[3 * TG_WIDE_CHANNEL_WORDS] + (uint32_t)dot3)};
+    return rows;
+}
+
+/* The kernel for any layout; inlined with a constant, so each caller gets its own loop. */
 static inline void tg_fc_dsp(const tg_fc_wide_params_t *params, const int32_t *channels, int32_t batches,
                              int32_t accum_depth, int32_t output_depth, const int8_t *input, const int32_t *filter,
-                             int8_t *output, int narrow)
+                             int8_t *output, tg_fc_layout_t layout)
 {
     const tg_wide_epilogue_t epilogue = {params->output_offset, params->activation.min, params->activation.max};
     const int32_t whole = accum_depth >> 2, tail = accum_depth & 3;
@@ -147,13 +226,20 @@ static inline void tg_fc_dsp(const tg_fc_wide_params_t *params, const int32_t *c
         const int32_t *w = filter;
         for (int32_t oc = 0; oc < output_depth; oc += TG_WIDE_ROWS) {
             const int32_t *channel = channels + oc * TG_WIDE_CHANNEL_WORDS;
-            tg_acc4_t acc = tg_wide_start(channel, 0);
+            tg_acc4_t acc = layout == TG_FC_PACKED ? packed_start(channel) : tg_wide_start(channel, 0);
             const int8_t *const x = row;
             if (whole > 0) {
-                acc = narrow ? dot_narrow(x, &w, whole, acc) : dot_wide16(x, &w, whole, acc);
+                acc = layout == TG_FC_PACKED ? dot_packed(x, &w, whole, acc)
+                    : layout == TG_FC_NARROW ? dot_narrow(x, &w, whole, acc)
+                                             : dot_wide16(x, &w, whole, acc);
             }
             if (tail) {
-                acc = narrow ? block4_narrow(last, &w, acc) : block4(last, &w, acc);
+                acc = layout == TG_FC_PACKED ? block4_packed(last, &w, acc)
+                    : layout == TG_FC_NARROW ? block4_narrow(last, &w, acc)
+                                             : block4(last, &w, acc);
+            }
+            if (layout == TG_FC_PACKED) {
+                acc = packed_rows(acc, channel);
             }
             const int32_t rows = output_depth - oc < TG_WIDE_ROWS ? output_depth - oc : TG_WIDE_ROWS;
             output = tg_wide_outputs(acc, channel, rows, epilogue, output);

@@ -7,5 +7,5 @@ void tg_fully_connected_s8_dsp_narrow(const tg_fc_wide_params_t *params, const i
                                       int32_t batches, int32_t accum_depth, int32_t output_depth,
                                       const int8_t *input, const int32_t *filter, int8_t *output)
 {
-    tg_fc_dsp(params, channels, batches, accum_depth, output_depth, input, filter, output, 1);
+    tg_fc_dsp(params, channels, batches, accum_depth, output_depth, input, filter, output, TG_FC_NARROW);
 }

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import KernelArg, KernelCall
@@ -169,20 +169,71 @@ def narrow_weights(rows: np.ndarray) -> ConstArray:
     return ConstArray("int32_t", np.ascontiguousarray(quads).reshape(-1).view("<i4").astype(np.int32))
 
 
-def _dsp_dot_cost(rows_of: int, depth: int, channels: int, per_16_macs: int = 17) -> int:
-    """rows_of input rows of depth against channels rows: 17 instructions per 16 MACs of the padded
-    block (one load and two SXTB16 per four k, shared by the block's four rows; 25 where the int8
-    weights are split too), ~20 per block of four channels, ~14 per output (the wide epilogue); no
-    widening of the input."""
+PACKED_DOT_LIMIT = (1 << 23) - 1  # the odd row's sum comes back from a 32-bit difference shifted down by 8
+
+
+def packed_why_not(rows: np.ndarray) -> str | None:
+    """Why tg_fully_connected_s8_dsp_packed cannot take these [out][depth] weights: each pair of rows
+    (0, 1), (2, 3), ... of a block is packed as v = 256 * odd + even per k, which must fit int16 (an
+    odd-row -128 beside a negative even-row weight does not), and the odd row's sum over any int8
+    input must fit 24 bits."""
+    padded = np.zeros((round_up(rows.shape[0], 2), rows.shape[1]), dtype=np.int64)
+    padded[:rows.shape[0]] = rows
+    even, odd = padded[0::2], padded[1::2]
+    packed = 256 * odd + even
+    if packed.min() < -(1 << 15) or packed.max() >= 1 << 15:
+        return "a weight of -128 beside a negative one in the row before it (the packed pair leaves int16)"
+    if 128 * np.abs(odd).sum(axis=1).max(initial=0) > PACKED_DOT_LIMIT:
+        return "an odd row's sum could leave 24 bits (the packed pair's difference loses it)"
+    return None
+
+
+def packed_weights(rows: np.ndarray) -> ConstArray:
+    """[out][depth] int8 weights as tg_fully_connected_s8_dsp_packed reads them: padded as dsp_weights;
+    per block of rows, per four k, for the row pairs (0, 1) and (2, 3) the words (v0, v2) and (v1, v3)
+    with v_k = 256 * odd_row[k] + even_row[k] (int16, packed_why_not), v0 and v1 in the low halves."""
+    out, depth = rows.shape
+    padded = np.zeros((round_up(out, WIDE_ROWS), round_up(depth, 4)), dtype=np.int64)
+    padded[:out, :depth] = rows
+    quads = padded.reshape(-1, WIDE_ROWS, padded.shape[1] // 4, 4).transpose(0, 2, 1, 3)  # [block][kb][row][k]
+    pairs = 256 * quads[:, :, 1::2, :] + quads[:, :, 0::2, :]                              # [block][kb][pair][k]
+    lo, hi = pairs[..., [0, 1]], pairs[..., [2, 3]]  # (v0, v1) and (v2, v3): the even word, then the odd one
+    words = (lo & 0xFFFF) | ((hi & 0xFFFF) << 16)
+    return ConstArray("int32_t", words.reshape(-1).astype(np.uint32).view(np.int32))
+
+
+def _dsp_dot_cost(rows_of: int, depth: int, channels: int, per_16_macs: float = 14) -> int:
+    """rows_of input rows of depth against channels rows: 14 instructions per 16 MACs of the padded
+    block (two blocks of four k per iteration, each one load and two SXTB16 of the input shared by
+    the block's four rows, two LDM of its weights, eight SMLAD; 21 where the int8 weights are split
+    too), ~20 per block of four channels, ~14 per output (the wide epilogue); no widening of the
+    input."""
     depth_padded, rows = round_up(depth, 4), round_up(channels, WIDE_ROWS)
-    return rows_of * (rows * depth_padded * per_16_macs // 16 + rows // WIDE_ROWS * 20 + channels * 14)
+    return rows_of * (int(rows * depth_padded * per_16_macs) // 16 + rows // WIDE_ROWS * 20 + channels * 14)
 
 
-NARROW_PER_16_MACS = 25
+@dataclass(frozen=True)
+class FcDspLayout:
+    """One weight layout of the scratch-free DSP FC (runtime_c/kernels/tg_fc_dsp.h): its C function,
+    the generation-time weights, its estimated instructions per 16 MACs, and what else it needs of them."""
+    function: str
+    weights: Callable[[np.ndarray], ConstArray]
+    per_16_macs: float
+    weights_why_not: Callable[[np.ndarray], str | None] = lambda rows: None
+    supersedes: frozenset[str] = frozenset()  # with the int16-weight kernel of each operator below
+
+
+WIDE16 = FcDspLayout("tg_fully_connected_s8_dsp", dsp_weights, 14)
+NARROW = FcDspLayout("tg_fully_connected_s8_dsp_narrow", narrow_weights, 21)
+# Packed supersedes the int16 layouts where its weights allow: fewer estimated cycles (21 per 16 MACs
+# against 22, and the wide FC's ~26) with the flash of the int8 weights (AD 568 -> 304 KB), for 18 %
+# more instructions in the loop (16.5 per 16 MACs against 14); the others stay where it is refused.
+PACKED = FcDspLayout("tg_fully_connected_s8_dsp_packed", packed_weights, 16.5, packed_why_not,
+                     frozenset({WIDE16.function, NARROW.function}))
 
 
 def _make_fc_dsp_call(graph: Graph, call: KernelCall, a: ConvArgs | FullyConnectedArgs, batches: int, depth: int,
-                      units: int, narrow: bool = False) -> KernelCall:
+                      units: int, layout: FcDspLayout) -> KernelCall:
     rows = filter_rows(graph, a.filter)
     assert rows is not None and rows.shape == (units, depth)
     p = a.params
@@ -194,23 +245,10 @@ def _make_fc_dsp_call(graph: Graph, call: KernelCall, a: ConvArgs | FullyConnect
         KernelArg("accum_depth", depth),
         KernelArg("output_depth", units),
         KernelArg("input", a.input),
-        KernelArg("filter", narrow_weights(rows) if narrow else dsp_weights(rows)),
+        KernelArg("filter", layout.weights(rows)),
         KernelArg("output", a.output),
     )
-    function = "tg_fully_connected_s8_dsp_narrow" if narrow else "tg_fully_connected_s8_dsp"
-    return dataclasses.replace(call, function=function, args=args, scratch_bytes=0)
-
-
-def _fc_dsp_cost(a: FullyConnectedArgs) -> int:
-    """Just above the wide FC's estimate: its two-block loop (29 instructions per 32 MACs, the row
-    widened once for all units) beats this one's 17 per 16, so the wide FC where its scratch fits,
-    this one where the scratch would raise the arena."""
-    return max(_dsp_dot_cost(a.batches, a.accum_depth, a.output_depth),
-               _wide_dot_cost(a.batches, a.accum_depth, a.output_depth) + 1)
-
-
-def _make_fc_dsp(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> KernelCall:
-    return _make_fc_dsp_call(graph, call, a, a.batches, a.accum_depth, a.output_depth)
+    return dataclasses.replace(call, function=layout.function, args=args, scratch_bytes=0)
 
 
 def _pointwise_dsp_why_not(graph: Graph, a: ConvArgs) -> str | None:
@@ -222,45 +260,47 @@ def _pointwise_dsp_why_not(graph: Graph, a: ConvArgs) -> str | None:
     return _conv_wide_why_not(graph, a)
 
 
-def _pointwise_dsp_cost(a: ConvArgs) -> int:
-    o = a.output_dims
-    return _dsp_dot_cost(o.n * o.h * o.w, a.filter_dims.c, o.c)
+def _fc_dsp_variants(layout: FcDspLayout) -> tuple[Variant, Variant]:
+    """The layout's variants of FULLY_CONNECTED and of CONV_2D 1x1 (an FC over its pixels). WIDE16's cost
+    is below the wide FC's (29 instructions per 32 MACs and the row widened into scratch), so it is
+    chosen wherever both apply; a layout that supersedes others also displaces the wide FC / conv."""
+    def weights_why_not(graph: Graph, a: ConvArgs | FullyConnectedArgs) -> str | None:
+        rows = filter_rows(graph, a.filter)
+        return None if rows is None else layout.weights_why_not(rows)
 
+    def fc_why_not(graph: Graph, a: FullyConnectedArgs) -> str | None:
+        return _fc_wide_why_not(graph, a) or weights_why_not(graph, a)
 
-def _make_pointwise_dsp(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
-    o = a.output_dims
-    return _make_fc_dsp_call(graph, call, a, o.n * o.h * o.w, a.filter_dims.c, o.c)
+    def pointwise_why_not(graph: Graph, a: ConvArgs) -> str | None:
+        return _pointwise_dsp_why_not(graph, a) or weights_why_not(graph, a)
 
+    def fc_cost(a: FullyConnectedArgs) -> int:
+        return _dsp_dot_cost(a.batches, a.accum_depth, a.output_depth, layout.per_16_macs)
 
-def _fc_narrow_cost(a: FullyConnectedArgs) -> int:
-    return _dsp_dot_cost(a.batches, a.accum_depth, a.output_depth, NARROW_PER_16_MACS)
+    def pointwise_cost(a: ConvArgs) -> int:
+        o = a.output_dims
+        return _dsp_dot_cost(o.n * o.h * o.w, a.filter_dims.c, o.c, layout.per_16_macs)
 
+    def make_fc(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> KernelCall:
+        return _make_fc_dsp_call(graph, call, a, a.batches, a.accum_depth, a.output_depth, layout)
 
-def _make_fc_narrow(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> KernelCall:
-    return _make_fc_dsp_call(graph, call, a, a.batches, a.accum_depth, a.output_depth, narrow=True)
+    def make_pointwise(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
+        o = a.output_dims
+        return _make_fc_dsp_call(graph, call, a, o.n * o.h * o.w, a.filter_dims.c, o.c, layout)
 
+    def supersedes(wide: str) -> frozenset[str]:
+        return layout.supersedes | {wide} if layout.supersedes else frozenset()
 
-def _pointwise_narrow_cost(a: ConvArgs) -> int:
-    o = a.output_dims
-    return _dsp_dot_cost(o.n * o.h * o.w, a.filter_dims.c, o.c, NARROW_PER_16_MACS)
-
-
-def _make_pointwise_narrow(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
-    o = a.output_dims
-    return _make_fc_dsp_call(graph, call, a, o.n * o.h * o.w, a.filter_dims.c, o.c, narrow=True)
+    return (Variant(layout.function, "tg_fully_connected_s8", FullyConnectedArgs, frozenset({"dsp"}), fc_why_not,
+                    fc_cost, make_fc, supersedes("tg_fully_connected_s8_wide")),
+            Variant(layout.function, "tg_conv_s8", ConvArgs, frozenset({"dsp"}), pointwise_why_not, pointwise_cost,
+                    make_pointwise, supersedes("tg_conv_s8_wide")))
 
 
 _ALWAYS = lambda graph, a: None  # noqa: E731  (the in-place kernels take every call the in-place stage gave them)
 
 DSP_VARIANTS: tuple[Variant, ...] = (
-    Variant("tg_fully_connected_s8_dsp", "tg_fully_connected_s8", FullyConnectedArgs, frozenset({"dsp"}),
-            _fc_wide_why_not, _fc_dsp_cost, _make_fc_dsp),
-    Variant("tg_fully_connected_s8_dsp", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _pointwise_dsp_why_not,
-            _pointwise_dsp_cost, _make_pointwise_dsp),
-    Variant("tg_fully_connected_s8_dsp_narrow", "tg_fully_connected_s8", FullyConnectedArgs, frozenset({"dsp"}),
-            _fc_wide_why_not, _fc_narrow_cost, _make_fc_narrow),
-    Variant("tg_fully_connected_s8_dsp_narrow", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _pointwise_dsp_why_not,
-            _pointwise_narrow_cost, _make_pointwise_narrow),
+    *_fc_dsp_variants(WIDE16), *_fc_dsp_variants(NARROW), *_fc_dsp_variants(PACKED),
     Variant("tg_conv_1x1_s8_inplace", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset(), _ALWAYS,
             _inplace_conv_cost),
     Variant("tg_conv_s8_wide", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset({"dsp"}), _conv_wide_why_not,

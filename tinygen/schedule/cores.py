@@ -160,7 +160,7 @@ def _arg(call: KernelCall, name: str):
 
 
 def _per_mac(function: str) -> float:
-    if function.endswith("_wide"):
+    if function.endswith(("_wide", "_wide_pair")) or function == "tg_conv_s8_dsp":
         return PER_MAC["wide"]
     if "depthwise" in function and function.endswith("_fast"):
         return PER_MAC["depthwise_fast"]

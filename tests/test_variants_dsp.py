@@ -114,6 +114,17 @@ def test_conv_variants_with_extreme_values(tmp_path, function, zero_points):
     check_tight(tmp_path, model, KernelSet.OPTIMISED, features=DSP, expect=function, exclude=EXTREME_CONVS[function])
 
 
+@pytest.mark.long  # ~60 s: every kernel built with ASan + UBSan
+@pytest.mark.parametrize("function", sorted(EXTREME_CONVS))
+def test_conv_variants_are_clean_under_sanitizers(tmp_path, function):
+    model = extreme_model("conv", 7, -128, 127, reals=WIDE_REALS, in_c=8)
+    compiled = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=EXTREME_CONVS[function])
+    assert kernel_functions(compiled.lowered) == [function]
+    result = compare_on_host(model, tmp_path, records=extreme_records(compiled), compiled=compiled, sanitize=True)
+    assert result.tensors_compared > 0
+    assert not result.mismatches, "\n".join(result.mismatches[:10])
+
+
 @pytest.mark.qemu
 @pytest.mark.parametrize("kernels, function", [(KernelSet.OPTIMISED, DSP_CONV), (KernelSet.FASTEST, PAIR)])
 def test_conv_variants_on_the_m4(tmp_path, kernels, function):

@@ -195,9 +195,19 @@ void tg_conv_s8_wide_pair(const tg_conv_wide_params_t *params, const int32_t *ch
                 const acc2x4_t acc = dot2x4(column, w, blocks, tg_wide_start(channel, 0));
                 w += block_words;
                 const int32_t rows = out_c - oc < TG_WIDE_ROWS ? out_c - oc : TG_WIDE_ROWS;
-                out0 = tg_wide_outputs(acc.p0, channel, rows, epilogue, out0);
-                if (second) {
-                    out1 = tg_wide_outputs(acc.p1, channel, rows, epilogue, out1);
+                /* One call site, so GCC inlines the epilogue (two kept it a call, the accumulators
+                 * passed through the stack). */
+                tg_acc4_t pixel_acc = acc.p0;
+                int8_t *out = out0;
+                for (int32_t pixel = 0; pixel <= second; ++pixel) {
+                    int8_t *next = tg_wide_outputs(pixel_acc, channel, rows, epilogue, out);
+                    if (pixel == 0) {
+                        out0 = next;
+                        out = out1;
+                        pixel_acc = acc.p1;
+                    } else {
+                        out1 = next;
+                    }
                 }
             }
             output += (1 + second) * out_c;

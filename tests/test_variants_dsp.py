@@ -69,8 +69,8 @@ PAIR = "tg_conv_s8_wide_pair"
 # The two-pixel wide conv: even depths only; odd pixel counts (the last pixel alone), dilation,
 # padding on every side, pairs that straddle rows (odd widths), several batches.
 WIDE_PAIR_CASES = [
-    dict(kernel=(1, 1), in_c=16, out_c=16, in_hw=(5, 4)),
-    dict(kernel=(1, 1), in_c=16, out_c=9, in_hw=(5, 3), batch=2),
+    dict(kernel=(1, 1), in_c=16, out_c=16, in_hw=(5, 4), stride=(2, 2)),  # 1x1 stride 1: the scratch-free FC's
+    dict(kernel=(1, 1), in_c=16, out_c=9, in_hw=(5, 3), batch=2, padding="VALID", stride=(1, 2)),
     dict(in_c=8, stride=(2, 2), padding="SAME", in_hw=(7, 9)),
     dict(in_c=6, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9)),
     dict(in_c=2, out_c=5, kernel=(3, 2), padding="VALID", in_hw=(5, 7), dilation=(2, 2)),
@@ -148,6 +148,12 @@ def test_conv_variants_on_the_m4(tmp_path, kernels, function):
                                  capture_output=True, text=True, check=True).stdout
     body = disassembly.split(f"<{function}>:")[1].split("\n\n")[0]
     assert "\tsmlad\t" in body and ("\tsxtab16\t" in body or "\tldrd\t" in body)
+
+
+def test_wide_pair_leaves_1x1_stride_1_to_the_scratch_free_fc():
+    compiled = tight_compile(conv_model(3, kernel=(1, 1), in_c=16, out_c=16, in_hw=(5, 4)), KernelSet.OPTIMISED,
+                             False, features=DSP, exclude=frozenset({"tg_conv_s8_wide", DSP_CONV}))
+    assert kernel_functions(compiled.lowered) == ["tg_fully_connected_s8_dsp"]
 
 
 def test_wide_pair_needs_an_even_depth():

@@ -88,6 +88,9 @@ _PAIR_LOOP, _PAIR_MACS, _PAIR_PER_BLOCK = 25, 32, 20
 def _conv_wide_pair_why_not(graph: Graph, a: ConvArgs) -> str | None:
     if a.input_dims.c % 2:
         return "odd input depth (taps would straddle the column's words)"
+    if _pointwise_dsp_why_not(graph, a) is None:
+        # the scratch-free FC takes these: laid over their input, --keep-plan still splits it by pixels
+        return "1x1 stride 1: the scratch-free FC's"
     return _conv_wide_why_not(graph, a)
 
 

@@ -270,7 +270,8 @@ def test_keep_plan_splits_steps_laid_over_their_inputs_with_copies(tmp_path):
     assert "batches" in kinds and "copies" in kinds
     items = kept.core_split.items
     copied = {items[i + 1].how for i in range(len(items) - 1) if items[i].how == "copies"}
-    assert copied == {"rows", "batches"}   # bands of rows (convolutions) and of pixels (1x1 as FC)
+    # bands of rows (convolutions, and the 1x1 ones the two-pixel wide conv takes) or of pixels (1x1 as FC)
+    assert "rows" in copied and copied <= {"rows", "batches"}
     assert all(items[i + 1].barrier_before for i in range(len(items) - 1) if items[i].how == "copies")
     assert set(single.plan.placements) <= set(kept.plan.placements)
     assert kept.plan.arena_bytes == single.plan.arena_bytes + kept.core_split.private_bytes

@@ -8,6 +8,8 @@ host has no DSP instructions, so here the same edge cases run in QEMU.
 
 from __future__ import annotations
 
+import re
+
 import dataclasses
 import json
 import subprocess
@@ -43,8 +45,10 @@ def functions(model: bytes, kernel_set: KernelSet = KernelSet.FASTEST, board: st
 def test_the_boards_isa_chooses_the_variant():
     """The wide variants need the DSP extension (the default board, a Cortex-M4, has it); the _fast
     twins are portable C; a grouped convolution keeps the reference."""
-    assert functions(conv_model(0, in_c=4, out_c=6)) == ["tg_conv_s8_wide"]
-    assert functions(conv_model(0, in_c=4, out_c=6), board="mps2-an386") == ["tg_conv_s8_wide"]
+    assert functions(conv_model(0, in_c=4, out_c=6)) == ["tg_conv_s8_wide_pair"]
+    assert functions(conv_model(0, in_c=4, out_c=6), board="mps2-an386") == ["tg_conv_s8_wide_pair"]
+    assert functions(conv_model(0, in_c=4, out_c=6), KernelSet.OPTIMISED) == ["tg_conv_s8_dsp"]  # no scratch
+    assert functions(conv_model(0, in_c=3, out_c=6), board="mps2-an386") == ["tg_conv_s8_wide"]  # odd depth
     assert functions(conv_model(0, in_c=4, out_c=6), board="mps2-an385") == ["tg_conv_s8_fast"]  # Cortex-M3
     assert functions(conv_model(0, in_c=4, out_c=6, groups=2)) == ["tg_conv_s8"]
 
@@ -146,8 +150,9 @@ def test_cli_kernels_option_switches_the_set_and_the_build_is_not_reused(tmp_pat
         sources[kernel_set] = (out / "model" / "digits_cnn_int8.c").read_text()
     # optimised: the wide conv after the patch stage now fits (its overlap contract puts its output over
     # its input, kernels/overlap.py); fastest takes every variant
-    assert "tg_conv_s8_wide(" in sources["optimised"] and "tg_fully_connected_s8_dsp_packed(" in sources["optimised"]
-    assert "tg_conv_s8_wide(" in sources["fastest"] and "tg_fully_connected_s8_dsp_packed(" in sources["fastest"]
+    wide_conv = re.compile(r"tg_conv_s8_(wide|wide_pair|dsp)\(")  # the one- or two-pixel wide conv, or no scratch
+    assert wide_conv.search(sources["optimised"]) and "tg_fully_connected_s8_dsp_packed(" in sources["optimised"]
+    assert wide_conv.search(sources["fastest"]) and "tg_fully_connected_s8_dsp_packed(" in sources["fastest"]
     assert "_wide(" not in sources["reference"] and "tg_conv_s8(" in sources["reference"]
 
 

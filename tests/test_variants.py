@@ -160,7 +160,7 @@ WIDE_REALS = REALS[:4] + [0.0, 2**-5, 0.3, 0.26]
 
 
 def extreme_model(kind: str, seed: int, in_zp: int, out_zp: int, reals=REALS, near_limit=True,
-                  activation="NONE") -> bytes:
+                  activation="NONE", in_c: int = 5) -> bytes:
     """A CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED whose weights sit at +-127 and -128, whose input
     zero point is in_zp, whose biases bring the accumulators within a few products of the int32
     limits (near_limit), and whose channels take the real multipliers `reals`."""
@@ -177,7 +177,6 @@ def extreme_model(kind: str, seed: int, in_zp: int, out_zp: int, reals=REALS, ne
         x = b.tensor([2, depth], scale=in_scale, zero_point=in_zp)
         w_shape, taps = [channels, depth], depth
     elif kind == "conv":
-        in_c = 5
         x = b.tensor([1, 6, 7, in_c], scale=in_scale, zero_point=in_zp)
         w_shape, taps = [channels, 3, 3, in_c], 9 * in_c
     else:

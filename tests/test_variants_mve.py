@@ -93,18 +93,19 @@ def test_mve_epilogue_words_are_per_block_of_four_channels():
 
 def test_the_mve_add_is_a_twin_of_tg_add_s8():
     model = binary_model("ADD", 3)
-    assert mve_functions(model) == ["tg_add_s8_mve"] and mve_functions(model, board="mps2-an386") == ["tg_add_s8"]
+    assert mve_functions(model) == ["tg_add_s8_mve"] and mve_functions(model, board="mps2-an386") == ["tg_add_s8_table"]
     assert mve_functions(binary_model("ADD", 3, shape2=(1, 1, 1, 16))) == ["tg_add_broadcast_s8"]
 
 
 def test_the_mve_variants_need_the_mve_feature():
     """mps3-an547 (Cortex-M55) has "mve": its calls get the Helium variants, ahead of the wide (DSP)
     ones it also could take; the Cortex-M4 keeps the wide variants."""
-    cases = [(conv_model(0, in_c=4, out_c=6), "tg_conv_s8"), (dw_model(0, in_c=8), "tg_depthwise_conv_s8"),
-             (fc_model(0), "tg_fully_connected_s8")]
-    for model, reference in cases:
+    cases = [(conv_model(0, in_c=4, out_c=6), "tg_conv_s8", "tg_conv_s8_wide_pair"),
+             (dw_model(0, in_c=8), "tg_depthwise_conv_s8", "tg_depthwise_conv_s8_wide"),
+             (fc_model(0), "tg_fully_connected_s8", "tg_fully_connected_s8_wide")]
+    for model, reference, on_the_m4 in cases:
         assert mve_functions(model) == [f"{reference}_mve"]
-        assert mve_functions(model, board="mps2-an386") == [f"{reference}_wide"]
+        assert mve_functions(model, board="mps2-an386") == [on_the_m4]
     assert mve_functions(conv_model(0, in_c=4, out_c=6, groups=2)) == ["tg_conv_s8"]
     assert mve_functions(dw_model(0, in_c=4, multiplier=2)) == ["tg_depthwise_conv_s8"]
 

@@ -127,6 +127,7 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_max_pool_s8": _pool_contract,
     "tg_pad_s8": _pad_contract,
     "tg_add_s8": _same_order("input1", "input2"),
+    "tg_add_s8_table": _same_order("input1", "input2"),
     "tg_mul_s8": _same_order("input1", "input2"),
     "tg_relu_s8": _same_order("input"),
     "tg_relu6_s8": _same_order("input"),
@@ -142,6 +143,8 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     # four channels at a time (every output of a pixel written while its window may still be read:
     # the reference's walk); the fully connected widens each input row before writing its outputs
     "tg_conv_s8_wide": _conv_contract(1, copied=True),
+    "tg_conv_s8_wide_pair": _conv_contract(2, copied=True),  # both windows copied, then both written
+    "tg_conv_s8_dsp": _conv_contract(1),  # reads each window in place while writing its pixel
     "tg_depthwise_conv_s8_wide": _conv_contract(1),
     "tg_fully_connected_s8_wide": _rows_copied,
     "tg_fully_connected_s8_dsp": _rows_read_while_written,

@@ -59,7 +59,16 @@ class FullyConnectedArgs:
     output: TensorRef
 
 
-Args = TypeVar("Args", ConvArgs, DepthwiseArgs, FullyConnectedArgs)
+@dataclass(frozen=True)
+class AddArgs:
+    params: CStruct  # tinygen.kernels.elementwise.AddParams
+    size: int
+    input1: TensorRef
+    input2: TensorRef
+    output: TensorRef
+
+
+Args = TypeVar("Args", ConvArgs, DepthwiseArgs, FullyConnectedArgs, AddArgs)
 
 
 def typed_args(call: KernelCall, cls: type[Args]) -> Args:

@@ -26,10 +26,11 @@ from tinygen.ir.graph import Graph
 from tinygen.kernels.call import KernelArg, KernelCall
 import numpy as np
 
-from tinygen.kernels.cvalues import HW, ConstArray, CStruct, Range, ScratchRef
+from tinygen.ir.quant import multiply_by_quantized_multiplier
+from tinygen.kernels.cvalues import HW, ConstArray, CStruct, Range, Requant, ScratchRef
 from tinygen.kernels.variants import (
-    WIDE_ROWS, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not, _fc_wide_why_not,
-    _make_conv_wide, _output_elements, _quantize_multiplier_range, _wide_dot_cost, _FAST_PER_OUTPUT, depthwise_rows,
+    WIDE_ROWS, AddArgs, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not, _fc_wide_why_not,
+    _make_conv_wide, _output_elements, _WIDE_PER_ELEMENT, _WIDE_PER_OUTPUT, _quantize_multiplier_range, _wide_dot_cost, _FAST_PER_OUTPUT, depthwise_rows,
     depthwise_wide_weights, filter_rows, round_up, wide_channels, wide_requant_why_not,
 )
 
@@ -75,6 +76,110 @@ def _inplace_conv_wide_cost(a: InplaceConvArgs) -> int:
 def _make_inplace_conv_wide(graph: Graph, call: KernelCall, a: InplaceConvArgs) -> KernelCall:
     base = ConvArgs(*(getattr(a, f.name) for f in dataclasses.fields(ConvArgs)))
     return _make_conv_wide(graph, call, base)
+
+
+# --- tg_conv_s8 -> tg_conv_s8_wide_pair: two output pixels per block ---------------------------------
+
+# The pair's inner loop: 25 instructions per 32 MACs (6 LDRD, 16 SMLAD, the end compared from memory),
+# ~20 per block of four channels and pixel; im2col and the epilogue as the one-pixel kernel's.
+_PAIR_LOOP, _PAIR_MACS, _PAIR_PER_BLOCK = 25, 32, 20
+
+
+def _conv_wide_pair_why_not(graph: Graph, a: ConvArgs) -> str | None:
+    if a.input_dims.c % 2:
+        return "odd input depth (taps would straddle the column's words)"
+    if _pointwise_dsp_why_not(graph, a) is None:
+        # the scratch-free FC takes these: laid over their input, --keep-plan still splits it by pixels
+        return "1x1 stride 1: the scratch-free FC's"
+    return _conv_wide_why_not(graph, a)
+
+
+def _conv_wide_pair_cost(a: ConvArgs) -> int:
+    o, f = a.output_dims, a.filter_dims
+    depth_padded, rows = round_up(f.h * f.w * f.c, 4), round_up(o.c, WIDE_ROWS)
+    per_column = (_WIDE_PER_ELEMENT * depth_padded + rows * depth_padded * _PAIR_LOOP // _PAIR_MACS
+                  + rows // WIDE_ROWS * _PAIR_PER_BLOCK + o.c * _WIDE_PER_OUTPUT)
+    return o.n * o.h * o.w * per_column
+
+
+def _make_conv_wide_pair(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
+    wide = _make_conv_wide(graph, call, a)
+    return dataclasses.replace(wide, function="tg_conv_s8_wide_pair",
+                               scratch_bytes=2 * wide.scratch_bytes)  # TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE
+
+
+# --- tg_conv_s8 -> tg_conv_s8_dsp: no scratch, the input read in place --------------------------------
+
+# 17 instructions per 16 MACs of the padded block, ~12 per run of taps (a filter row inside the
+# input) and block of four channels, ~20 per block and the epilogue's ~14 per output.
+_CONV_DSP_PER_16_MACS, _CONV_DSP_PER_RUN = 17, 12
+
+
+def _conv_dsp_why_not(graph: Graph, a: ConvArgs) -> str | None:
+    if a.input_dims.c % 4:
+        return "input depth not a multiple of 4 (runs of taps must be whole words)"
+    return _conv_wide_why_not(graph, a)
+
+
+def _conv_dsp_cost(a: ConvArgs) -> int:
+    o, f = a.output_dims, a.filter_dims
+    depth, blocks = f.h * f.w * f.c, round_up(o.c, WIDE_ROWS) // WIDE_ROWS
+    runs = f.h if a.params.dilation.w == 1 else f.h * f.w
+    per_pixel = (blocks * (WIDE_ROWS * depth * _CONV_DSP_PER_16_MACS // 16 + runs * _CONV_DSP_PER_RUN + 20)
+                 + o.c * 14)
+    return o.n * o.h * o.w * per_pixel
+
+
+def _make_conv_dsp(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
+    rows = filter_rows(graph, a.filter)
+    assert rows is not None
+    wide = _make_conv_wide(graph, call, a)
+    args = tuple(KernelArg("filter", dsp_weights(rows)) if arg.name == "filter" else arg
+                 for arg in wide.args if arg.name != "scratch")
+    return dataclasses.replace(wide, function="tg_conv_s8_dsp", args=args, scratch_bytes=0)
+
+
+# --- tg_add_s8 -> tg_add_s8_table: each input's rescale looked up -------------------------------------
+
+@dataclass(frozen=True)
+class AddTableParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_add_table_params_t"
+    output_offset: int
+    output: Requant
+    activation: Range
+
+
+def _add_table_why_not(graph: Graph, a: AddArgs) -> str | None:
+    """The tables hold TFLM's rescaled inputs exactly where (x + offset) << left_shift stays an int32
+    and the input rescales shift right only (their left shift would saturate in the Python model
+    and wrap in C)."""
+    p = a.params
+    if not 0 <= p.left_shift <= 22:
+        return f"left shift {p.left_shift} outside [0, 22]"
+    if p.input1.shift > 0 or p.input2.shift > 0:
+        return "an input rescale shifts left"
+    return None
+
+
+def _rescaled(offset: int, left_shift: int, requant: Requant) -> np.ndarray:
+    """Every int8 x's ((x + offset) << left_shift) rescaled as TFLM's AddFunc does, x = -128 first."""
+    return np.array([multiply_by_quantized_multiplier((x + offset) << left_shift, requant) for x in range(-128, 128)],
+                    dtype=np.int64)
+
+
+def _make_add_table(graph: Graph, call: KernelCall, a: AddArgs) -> KernelCall:
+    p = a.params
+    tables = np.concatenate([_rescaled(p.input1_offset, p.left_shift, p.input1),
+                             _rescaled(p.input2_offset, p.left_shift, p.input2)])
+    args = (
+        KernelArg("params", AddTableParams(output_offset=p.output_offset, output=p.output, activation=p.activation)),
+        KernelArg("size", a.size),
+        KernelArg("tables", ConstArray("int32_t", tables.astype(np.int32))),
+        KernelArg("input1", a.input1),
+        KernelArg("input2", a.input2),
+        KernelArg("output", a.output),
+    )
+    return dataclasses.replace(call, function="tg_add_s8_table", args=args)
 
 
 # --- tg_depthwise_conv_s8_inplace -> tg_depthwise_conv_s8_inplace_dsp ------------------------------
@@ -300,6 +405,14 @@ def _fc_dsp_variants(layout: FcDspLayout) -> tuple[Variant, Variant]:
 _ALWAYS = lambda graph, a: None  # noqa: E731  (the in-place kernels take every call the in-place stage gave them)
 
 DSP_VARIANTS: tuple[Variant, ...] = (
+    # ~37 instructions per element (two table loads, the sum's rescale and clamp) where tg_add_s8
+    # computes three rescales (~98)
+    Variant("tg_add_s8_table", "tg_add_s8", AddArgs, frozenset({"dsp"}), _add_table_why_not,
+            lambda a: 37 * a.size + 30, _make_add_table),
+    Variant("tg_conv_s8_dsp", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_dsp_why_not, _conv_dsp_cost,
+            _make_conv_dsp),
+    Variant("tg_conv_s8_wide_pair", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_wide_pair_why_not,
+            _conv_wide_pair_cost, _make_conv_wide_pair),
     *_fc_dsp_variants(WIDE16), *_fc_dsp_variants(NARROW), *_fc_dsp_variants(PACKED),
     Variant("tg_conv_1x1_s8_inplace", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset(), _ALWAYS,
             _inplace_conv_cost),

@@ -22,7 +22,7 @@ from tinygen.ir.graph import Graph
 from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.cvalues import HW, ChannelRequant, ConstArray, CStruct, NullPtr, Range, ScratchRef, TensorRef
 from tinygen.kernels.variants import (
-    ConvArgs, DepthwiseArgs, FullyConnectedArgs, Variant, _conv_why_not, _depthwise_why_not, _fc_why_not,
+    AddArgs, ConvArgs, DepthwiseArgs, FullyConnectedArgs, Variant, _conv_why_not, _depthwise_why_not, _fc_why_not,
     depthwise_rows, filter_rows, folded_bias, round_up,
 )
 
@@ -238,15 +238,6 @@ def _make_depthwise_mve(graph: Graph, call: KernelCall, a: DepthwiseArgs) -> Ker
         KernelArg("output", a.output),
     )
     return dataclasses.replace(call, function="tg_depthwise_conv_s8_mve", args=args, scratch_bytes=0)
-
-
-@dataclass(frozen=True)
-class AddArgs:
-    params: CStruct  # tinygen.kernels.elementwise.AddParams
-    size: int
-    input1: TensorRef
-    input2: TensorRef
-    output: TensorRef
 
 
 def _add_mve_why_not(graph: Graph, a: AddArgs) -> str | None:

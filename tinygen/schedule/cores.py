@@ -160,7 +160,7 @@ def _arg(call: KernelCall, name: str):
 
 
 def _per_mac(function: str) -> float:
-    if function.endswith("_wide"):
+    if function.endswith(("_wide", "_wide_pair")) or function == "tg_conv_s8_dsp":
         return PER_MAC["wide"]
     if "depthwise" in function and function.endswith("_fast"):
         return PER_MAC["depthwise_fast"]
@@ -312,11 +312,16 @@ def row_shares(step: Step, parts: int) -> list[Step] | None:
     return shares
 
 
+# Elementwise kernels split by ranges of elements: the patch stage's pointwise ones and their
+# variants with the same walk (tg_add_s8_table: its tables are constants, not views).
+ELEMENTWISE = POINTWISE | {"tg_add_s8_table"}
+
+
 def element_shares(step: Step, parts: int) -> list[Step] | None:
     """An elementwise step (every pointer a dense view of `size` elements) as `parts` ranges."""
     call = step.call
     size = _arg(call, "size")
-    if call.function not in POINTWISE or not isinstance(size, (int, np.integer)) or call.scratch_bytes:
+    if call.function not in ELEMENTWISE or not isinstance(size, (int, np.integer)) or call.scratch_bytes:
         return None
     pointers = [(name, view) for name, view in step.views]
     if not pointers or any(not _dense(v) or int(np.prod(v.shape)) != size for _, v in pointers):

@@ -53,6 +53,19 @@ void tg_add_s8(const tg_add_params_t *params, int32_t size,
 void tg_add_broadcast_s8(const tg_add_params_t *params, const tg_broadcast_t *broadcast,
                          const int8_t *input1, const int8_t *input2, int8_t *output);
 
+/* tg_add_s8's twin where each input's rescale is a table made at generation time: tables holds
+ * 2 x 256 int32, input k's rescaled value of x at tables[256 * (k - 1) + x + 128] (every int8 x:
+ * the reference's ((x + offset) << left_shift) rescaled, exactly), so only the sum's rescale is
+ * computed per element. */
+typedef struct {
+    int32_t output_offset;
+    tg_requant_t output;
+    tg_range_t activation;
+} tg_add_table_params_t;
+
+void tg_add_s8_table(const tg_add_table_params_t *params, int32_t size, const int32_t *tables,
+                     const int8_t *input1, const int8_t *input2, int8_t *output);
+
 /* ---- MUL: TFLM reference_integer_ops MulElementwise ------------------------------------------ */
 typedef struct {
     int32_t input1_offset;   /* -input 1 zero point */

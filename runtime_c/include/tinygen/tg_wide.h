@@ -49,6 +49,26 @@ void tg_conv_s8_wide(const tg_conv_wide_params_t *params, const int32_t *channel
 /* Scratch bytes of tg_conv_s8_wide: one column of depth_padded int16. */
 #define TG_CONV_S8_WIDE_BUFFER_SIZE(depth_padded) (2 * (depth_padded))
 
+/* The same with two output pixels per block (raster order): their windows interleaved in one
+ * column (per two k, pixel 0's int16 pair then pixel 1's), so each weight word feeds both. The
+ * input depth must be even. Same weights and channels as tg_conv_s8_wide. */
+void tg_conv_s8_wide_pair(const tg_conv_wide_params_t *params, const int32_t *channels,
+                          const tg_dims_t *input_dims, const int8_t *input,
+                          const tg_dims_t *filter_dims, const int32_t *filter,
+                          const tg_dims_t *output_dims, int8_t *output, void *scratch);
+
+/* Scratch bytes of tg_conv_s8_wide_pair: two columns of depth_padded int16. */
+#define TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE(depth_padded) (4 * (depth_padded))
+
+/* The same without scratch, for an input depth that is a multiple of 4: the input read in place,
+ * each word split into int16 pairs with the offset added (SXTAB16); filter: per block of
+ * TG_WIDE_ROWS rows, per four k, each row's pairs (w0, w2) and (w1, w3); the accumulators start
+ * from the plain bias (channel word 4) and padding taps are skipped. */
+void tg_conv_s8_dsp(const tg_conv_wide_params_t *params, const int32_t *channels,
+                    const tg_dims_t *input_dims, const int8_t *input,
+                    const tg_dims_t *filter_dims, const int32_t *filter,
+                    const tg_dims_t *output_dims, int8_t *output);
+
 typedef struct {
     int32_t output_offset;
     tg_range_t activation;

@@ -188,7 +188,7 @@ def test_conv_variants_on_the_m4(tmp_path, kernels, function):
 def test_wide_pair_leaves_1x1_stride_1_to_the_scratch_free_fc():
     compiled = tight_compile(conv_model(3, kernel=(1, 1), in_c=16, out_c=16, in_hw=(5, 4)), KernelSet.OPTIMISED,
                              False, features=DSP, exclude=frozenset({"tg_conv_s8_wide", DSP_CONV}))
-    assert kernel_functions(compiled.lowered) == ["tg_fully_connected_s8_dsp"]
+    assert kernel_functions(compiled.lowered) == ["tg_fully_connected_s8_dsp_packed"]  # its weights allow packing
 
 
 def test_wide_pair_needs_an_even_depth():

@@ -99,10 +99,10 @@ def test_the_mve_add_is_a_twin_of_tg_add_s8():
 
 def test_the_mve_variants_need_the_mve_feature():
     """mps3-an547 (Cortex-M55) has "mve": its calls get the Helium variants, ahead of the wide (DSP)
-    ones it also could take; the Cortex-M4 keeps the wide variants."""
+    ones it also could take; the Cortex-M4 keeps its DSP variants."""
     cases = [(conv_model(0, in_c=4, out_c=6), "tg_conv_s8", "tg_conv_s8_wide_pair"),
              (dw_model(0, in_c=8), "tg_depthwise_conv_s8", "tg_depthwise_conv_s8_wide"),
-             (fc_model(0), "tg_fully_connected_s8", "tg_fully_connected_s8_wide")]
+             (fc_model(0), "tg_fully_connected_s8", "tg_fully_connected_s8_dsp_packed")]
     for model, reference, on_the_m4 in cases:
         assert mve_functions(model) == [f"{reference}_mve"]
         assert mve_functions(model, board="mps2-an386") == [on_the_m4]

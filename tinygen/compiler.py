@@ -22,8 +22,8 @@ from tinygen.kernels.call import KernelCall, Lowered
 from tinygen.kernels.cvalues import ConstArray, TensorRef
 from tinygen.kernels.inplace import apply_inplace, inplace_candidates
 from tinygen.kernels.overlap import declare_overlaps
-from tinygen.passes.choose_kernels import KernelSet, board_variant, choose_kernels, default_isa_features
-from tinygen.kernels.variants import Choice
+from tinygen.passes.choose_kernels import KernelSet, board_variant, choose_kernels, default_isa_features, twin_reference
+from tinygen.kernels.variants import Choice, not_any_window
 from tinygen.kernels.select import lower_graph
 from tinygen.plan.arena import ArenaPlan, plan_arena
 from tinygen.plan.contracts import overlap_allowances
@@ -33,7 +33,7 @@ from tinygen.schedule.ir import Schedule
 from tinygen.schedule.lower import build_schedule
 from tinygen.schedule.order import order_for_memory
 from tinygen.schedule.patches import (
-    NO_PATCH, PatchPlan, PatchRequest, choose_patch_plan, patch_schedule, stage_allowances,
+    NO_PATCH, PatchPlan, PatchRequest, choose_patch_plan, patch_schedule, stage_allowances, with_stage_calls,
 )
 
 
@@ -106,23 +106,41 @@ def _choose_inplace(graph: Graph, lowered: tuple[Lowered, ...], keep: int = 0) -
 def _choose_variants(graph: Graph, lowered: tuple[Lowered, ...], features: frozenset[str],
                      patch: PatchPlan | None, overlaps: bool,
                      keep_arena: bool = True, flash_room: int | None = None) -> tuple[tuple[Lowered, ...], tuple[Choice, ...]]:
-    """The registry's variant for the board on every call outside the patch stage and not in place
-    (an in-place kernel has no variant in the registry),
+    """The registry's variant for the board on every call not in place (an in-place kernel has no
+    variant in the registry); in a patch stage only a variant that computes any window without scratch
+    (Variant.any_window: the stage rewrites its dims and padding per patch),
     kept only where the arena does not grow (their scratch, or no overlap contract). Greedy, most
     instructions saved first; the calls left out keep their portable twin. Returns why each call
     got its kernel. keep_arena=False: every variant, whatever the arena (KernelSet.FASTEST).
     flash_room: the bytes the variants' own data may add over the weights they replace (the wide
     ones double them); the variants then go by instructions saved per byte added until it is spent."""
-    keep = patch.split if patch else 0
+    stage = patch.split if patch else 0
     offers: dict[int, tuple[KernelCall, Choice]] = {}
     choices: dict[int, Choice] = {}
+
+    def offer_at(position: int, refused: frozenset[str] = frozenset()) -> tuple[KernelCall, Choice] | None:
+        call = lowered[position]
+        if position >= stage:
+            return board_variant(graph, call, features, refused)
+        windowless = not_any_window(twin_reference(call.function) or call.function) - refused
+        unrestricted = board_variant(graph, call, features, refused)
+        notes = tuple((f, f"{note}, but it cannot compute any window, as the patch stage asks")
+                      for f, note in (unrestricted[1].considered if unrestricted else ())
+                      if f in windowless and note.startswith("~"))  # the ones that applied
+        refused |= windowless
+        while (offer := board_variant(graph, call, features, refused)) is not None and offer[0].scratch_bytes:
+            refused |= {offer[0].function}  # the patch stage's workspace holds no kernel's scratch
+            notes += ((offer[0].function, "takes scratch, which the patch stage has no room for"),)
+        if offer is None:
+            return None
+        chosen, choice = offer
+        return chosen, Choice(choice.op_index, choice.function, choice.considered + notes)
+
     for position, item in enumerate(lowered):
-        if not isinstance(item, KernelCall) or (offer := board_variant(graph, item, features)) is None:
+        if not isinstance(item, KernelCall) or (offer := offer_at(position)) is None:
             continue
         variant, choice = offer
-        if position < keep:
-            choices[position] = _noted(choice, item.function, "runs in the patch stage (its arguments are rewritten per patch)")
-        elif variant.function == item.function:
+        if variant.function == item.function:
             choices[position] = choice
         else:
             offers[position] = offer
@@ -152,7 +170,7 @@ def _choose_variants(graph: Graph, lowered: tuple[Lowered, ...], features: froze
                 flash_room = None if flash_room is None else flash_room - max(added[position], 0)
                 break
             refused |= {offers[position][0].function}
-            following = board_variant(graph, lowered[position], features, refused)
+            following = offer_at(position, refused)
             if following is None or following[0].function == twin:
                 choices[position] = _noted(offers[position][1], twin, note)
                 break
@@ -236,6 +254,8 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
         flash_room = None if flash_budget is None else flash_budget - estimated_flash(graph, board)
         lowered, choices = _choose_variants(graph, lowered, features, patch_plan, overlaps,
                                             keep_arena=kernel_set is KernelSet.OPTIMISED, flash_room=flash_room)
+        if patch_plan is not None:  # the stage runs the variants chosen for its calls
+            patch_plan = with_stage_calls(patch_plan, lowered[:patch_plan.split])
     lowered = declare_overlaps(lowered)
     if speed_first:   # in-place kernels (above) and contracts give way to bands of rows
         lowered = without_split_overlaps(lowered)

@@ -206,6 +206,10 @@ class Variant(Generic[Args]):
     # Variants this one displaces where both apply (their cost estimates are another core's: e.g. the
     # portable twins' SMLAD emulation on a core without SIMD costs far more than their M4 estimate).
     supersedes: frozenset[str] = frozenset()
+    # Computes any window of its output from the matching window of its input (dims, padding or size
+    # read at run time, taps outside the input skipped): it may run in a patch stage, whose calls get
+    # each patch's dims and local padding (schedule/patches.py), where it takes no scratch.
+    any_window: bool = False
 
 
 def _quantize_multiplier_range(requant: ChannelRequant) -> bool:
@@ -395,15 +399,16 @@ def _output_elements(dims: Dims) -> int:
 
 VARIANTS: tuple[Variant, ...] = (
     Variant("tg_conv_s8_fast", "tg_conv_s8", ConvArgs, frozenset(), _conv_why_not,
-            lambda a: 2 * _conv_macs(a) + _FAST_PER_OUTPUT * _output_elements(a.output_dims)),
+            lambda a: 2 * _conv_macs(a) + _FAST_PER_OUTPUT * _output_elements(a.output_dims), any_window=True),
     Variant("tg_conv_s8_wide", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_wide_why_not, _conv_wide_cost,
             _make_conv_wide),
     Variant("tg_depthwise_conv_s8_fast", "tg_depthwise_conv_s8", DepthwiseArgs, frozenset(), _depthwise_why_not,
-            lambda a: 5 * _conv_macs(a) // a.filter_dims.c // 2 + 60 * _output_elements(a.output_dims)),
+            lambda a: 5 * _conv_macs(a) // a.filter_dims.c // 2 + 60 * _output_elements(a.output_dims),
+            any_window=True),
     Variant("tg_depthwise_conv_s8_wide", "tg_depthwise_conv_s8", DepthwiseArgs, frozenset({"dsp"}),
             _depthwise_wide_why_not,
             lambda a: 2 * _conv_macs(a) // a.filter_dims.c + 45 * _output_elements(a.output_dims),
-            _make_depthwise_wide),
+            _make_depthwise_wide, any_window=True),
     Variant("tg_fully_connected_s8_fast", "tg_fully_connected_s8", FullyConnectedArgs, frozenset(), _fc_why_not,
             lambda a: 2 * _fc_macs(a) + _FAST_PER_OUTPUT * a.batches * a.output_depth),
     Variant("tg_fully_connected_s8_wide", "tg_fully_connected_s8", FullyConnectedArgs, frozenset({"dsp"}),
@@ -428,6 +433,11 @@ def registered_variants() -> tuple[Variant, ...]:
     (imported when asked for, as they import this module)."""
     from tinygen.kernels.variants_rv import RV_VARIANTS
     return VARIANTS + RV_VARIANTS
+
+
+def not_any_window(reference: str) -> frozenset[str]:
+    """The variants of `reference` that cannot run over a patch's window (see Variant.any_window)."""
+    return frozenset(v.function for v in registered_variants() if v.replaces == reference and not v.any_window)
 
 
 def choose_variant(graph: Graph, call: KernelCall, isa_features: frozenset[str],

@@ -408,9 +408,9 @@ DSP_VARIANTS: tuple[Variant, ...] = (
     # ~37 instructions per element (two table loads, the sum's rescale and clamp) where tg_add_s8
     # computes three rescales (~98)
     Variant("tg_add_s8_table", "tg_add_s8", AddArgs, frozenset({"dsp"}), _add_table_why_not,
-            lambda a: 37 * a.size + 30, _make_add_table),
+            lambda a: 37 * a.size + 30, _make_add_table, any_window=True),
     Variant("tg_conv_s8_dsp", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_dsp_why_not, _conv_dsp_cost,
-            _make_conv_dsp),
+            _make_conv_dsp, any_window=True),
     Variant("tg_conv_s8_wide_pair", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_wide_pair_why_not,
             _conv_wide_pair_cost, _make_conv_wide_pair),
     *_fc_dsp_variants(WIDE16), *_fc_dsp_variants(NARROW), *_fc_dsp_variants(PACKED),

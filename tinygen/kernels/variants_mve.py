@@ -253,13 +253,15 @@ def _add_mve_why_not(graph: Graph, a: AddArgs) -> str | None:
 
 
 MVE_VARIANTS: tuple[Variant, ...] = (
-    Variant("tg_conv_s8_mve", "tg_conv_s8", ConvArgs, MVE, _conv_mve_why_not, _conv_mve_cost, _make_conv_mve),
+    Variant("tg_conv_s8_mve", "tg_conv_s8", ConvArgs, MVE, _conv_mve_why_not, _conv_mve_cost, _make_conv_mve,
+            any_window=True),
     Variant("tg_conv_1x1_s8_inplace_mve", "tg_conv_1x1_s8_inplace", Conv1x1InplaceArgs, MVE,
             _conv_inplace_mve_why_not, _conv_mve_cost, _make_conv_inplace_mve),
     Variant("tg_depthwise_conv_s8_mve", "tg_depthwise_conv_s8", DepthwiseArgs, MVE, _depthwise_mve_why_not,
-            _depthwise_mve_cost, _make_depthwise_mve),
+            _depthwise_mve_cost, _make_depthwise_mve, any_window=True),
     Variant("tg_fully_connected_s8_mve", "tg_fully_connected_s8", FullyConnectedArgs, MVE, _fc_mve_why_not,
             _fc_mve_cost, _make_fc_mve),
     # the same arguments as tg_add_s8 (a twin): ~35 instructions per four elements
-    Variant("tg_add_s8_mve", "tg_add_s8", AddArgs, MVE, _add_mve_why_not, lambda a: 9 * a.size + 20),
+    Variant("tg_add_s8_mve", "tg_add_s8", AddArgs, MVE, _add_mve_why_not, lambda a: 9 * a.size + 20,
+            any_window=True),
 )

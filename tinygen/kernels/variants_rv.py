@@ -290,11 +290,12 @@ def _depthwise_inplace_rv_cost(a: DepthwiseInplaceArgs) -> int:
 
 RV_VARIANTS: tuple[Variant, ...] = (
     Variant("tg_conv_s8_rv", "tg_conv_s8", ConvArgs, RV_FEATURES, _conv_rv_why_not, _conv_rv_cost, _make_conv_rv,
-            supersedes=frozenset({"tg_conv_s8_fast"})),
+            supersedes=frozenset({"tg_conv_s8_fast"}), any_window=True),
     Variant("tg_conv_s8_rv", "tg_fully_connected_s8", FullyConnectedArgs, RV_FEATURES, _fc_rv_why_not, _fc_rv_cost,
             _make_fc_rv, supersedes=frozenset({"tg_fully_connected_s8_fast"})),
     Variant("tg_depthwise_conv_s8_rv", "tg_depthwise_conv_s8", DepthwiseArgs, RV_FEATURES, _depthwise_rv_why_not,
-            _depthwise_rv_cost, _make_depthwise_rv, supersedes=frozenset({"tg_depthwise_conv_s8_fast"})),
+            _depthwise_rv_cost, _make_depthwise_rv, supersedes=frozenset({"tg_depthwise_conv_s8_fast"}),
+            any_window=True),
     Variant("tg_conv_1x1_s8_inplace_rv", "tg_conv_1x1_s8_inplace", Conv1x1InplaceArgs, RV_FEATURES,
             _conv_rv_why_not, _conv_rv_cost, _make_conv_1x1_inplace_rv,
             supersedes=frozenset({"tg_conv_1x1_s8_inplace"})),  # the portable kernel, a variant of itself

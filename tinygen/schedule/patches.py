@@ -122,9 +122,14 @@ class StageOp:
     def output_tensor(self) -> int:
         return _tensor_arg(self.call, "output")
 
+    @property
+    def pointwise(self) -> bool:
+        """An elementwise call over `size` elements (its variants keep that argument)."""
+        return any(a.name == "size" for a in self.call.args)
+
     def input_window(self, out: Window) -> Window:
         """What every input must hold for `out` (the inputs of ADD and MUL share their window)."""
-        if self.call.function in POINTWISE:
+        if self.pointwise:
             return dataclasses.replace(out, channels=self.input_dims.c)
         return Window(self.rows.input_span(out.rows), self.cols.input_span(out.cols), self.input_dims.c)
 
@@ -299,7 +304,7 @@ def axis_spans(ops: tuple[StageOp, ...], axis: str, parts: int) -> AxisSpans:
     for op in reversed(ops):
         outs = need[op.output_tensor]
         geometry = getattr(op, axis)
-        ins = outs if op.call.function in POINTWISE else [geometry.input_span(out) for out in outs]
+        ins = outs if op.pointwise else [geometry.input_span(out) for out in outs]
         if any(span.size <= 0 for span in ins):
             raise PlanError(f"patch grid of {parts} along the {axis}: a patch of operator #{op.call.op_index} reads "
                             "nothing but padding")
@@ -390,7 +395,7 @@ def _patched_call(op: StageOp, inp: Window, out: Window) -> KernelCall:
     derived again for those dims."""
     from tinygen.kernels.overlap import CONTRACTS
     replaced: dict[str, CValue] = {}
-    if op.call.function in POINTWISE:
+    if op.pointwise:
         replaced["size"] = out.pixels * out.channels
     elif op.call.function == PAD_FUNCTION:
         params = _arg(op.call, "params")
@@ -414,6 +419,17 @@ def _patched_call(op: StageOp, inp: Window, out: Window) -> KernelCall:
 
 
 WORKSPACE = "patch_workspace"
+
+
+def with_stage_calls(plan: PatchPlan, calls: tuple[Lowered, ...]) -> PatchPlan:
+    """The plan with its calls replaced by `calls` (the stage's first calls after the kernel choice:
+    variants that compute any window, kernels/variants.py Variant.any_window); same geometry."""
+    ops = []
+    for op, call in zip(plan.ops, calls, strict=True):
+        if not isinstance(call, KernelCall) or call.op_index != op.call.op_index or call.scratch_bytes:
+            raise AssertionError("the patch stage's calls do not match its plan")
+        ops.append(dataclasses.replace(op, call=call))
+    return dataclasses.replace(plan, ops=tuple(ops))
 
 
 def _align4(n: int) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tinygen.plan.exact import improve_placement
@@ -82,8 +82,19 @@ def buffers_with_allowances(draw):
     return buffers, tuple(allowances)
 
 
+# First fit with the overlap placed worse than without it (5,220 against 5,176 B) until the planner
+# tried both.
+_WORSE_WITH_OVERLAP = (
+    tuple(Buffer((i,), None, size, first, last) for i, (size, first, last) in enumerate(
+        [(134, 2, 11), (509, 13, 15), (308, 1, 1), (1169, 12, 14), (1371, 0, 3), (2857, 12, 14), (788, 15, 19),
+         (3404, 0, 1), (4184, 16, 19), (494, 11, 13)])),
+    (Allowance("tensor 9", "tensor 1", -37, 13),),
+)
+
+
 @settings(max_examples=300, deadline=None)
 @given(buffers_with_allowances())
+@example(_WORSE_WITH_OVERLAP)
 def test_random_contracts_are_kept_and_the_bound_holds(case):
     buffers, allowances = case
     plan = plan_arena(buffers, allowances=allowances)

@@ -124,9 +124,9 @@ def _choose_variants(graph: Graph, lowered: tuple[Lowered, ...], features: froze
             return board_variant(graph, call, features, refused)
         windowless = not_any_window(twin_reference(call.function) or call.function) - refused
         unrestricted = board_variant(graph, call, features, refused)
-        notes = tuple((f, f"{note}, but it cannot compute any window, as the patch stage asks")
-                      for f, note in (unrestricted[1].considered if unrestricted else ())
-                      if f in windowless and note.startswith("~"))  # the ones that applied
+        notes = tuple((f, f"{note}, but it cannot compute any window, as the patch stage asks" if note.startswith("~")
+                       else note)  # a cost: it applied; else why it did not anyway (e.g. "needs dsp")
+                      for f, note in (unrestricted[1].considered if unrestricted else ()) if f in windowless)
         refused |= windowless
         while (offer := board_variant(graph, call, features, refused)) is not None and offer[0].scratch_bytes:
             refused |= {offer[0].function}  # the patch stage's workspace holds no kernel's scratch

@@ -129,11 +129,14 @@ def plan_arena(buffers: tuple[Buffer, ...], budget: int | None = None, guard_byt
     allowed = allowance_map(allowances)
     bound = _align(lower_bound_bytes(buffers, allowances)) if not guard_bytes else 0
     best: ArenaPlan | None = None
-    for name, key in _ORDERS.items():
-        placements = _first_fit(sorted(buffers, key=key), guard_bytes, allowed)
-        size = arena_size(placements, guard_bytes)
-        if best is None or size < best.arena_bytes:
-            best = ArenaPlan(placements, size, peak_live_bytes(buffers), name, guard_bytes, allowances, bound)
+    # First fit with the overlaps can place worse than without them (an early overlap may leave a gap
+    # no later buffer fits); a plan without overlaps keeps every contract too, so both are tried.
+    for overlaps in (allowed, {}) if allowed else (allowed,):
+        for name, key in _ORDERS.items():
+            placements = _first_fit(sorted(buffers, key=key), guard_bytes, overlaps)
+            size = arena_size(placements, guard_bytes)
+            if best is None or size < best.arena_bytes:
+                best = ArenaPlan(placements, size, peak_live_bytes(buffers), name, guard_bytes, allowances, bound)
     assert best is not None
     if exact_seconds > 0 and not guard_bytes and best.arena_bytes > bound:
         from tinygen.plan.exact import improve_placement

@@ -16,9 +16,10 @@ from tinygen.errors import PlanError
 from tinygen.compiler import compile_bytes
 from tinygen.reference.tflm import TflmReference
 from tinygen.schedule.cores import (
-    COPY_ARENA_FRACTION, Access, CoreSplit, balanced_spans, check_no_cross_core_race, view_intervals,
+    COPY_ARENA_FRACTION, SPLIT_MIN_COST, Access, CoreSplit, balanced_spans, check_no_cross_core_race, step_cost,
+    view_intervals,
 )
-from tinygen.schedule.ir import View
+from tinygen.schedule.ir import Loop, Step, View
 from tinygen.schedule.patches import PatchRequest
 from tinygen.testing.compare import compare_on_host, random_inputs
 from tinygen.testing.model_builder import (
@@ -59,8 +60,9 @@ def chain_model(seed: int, h: int, w: int, c: int = 8) -> bytes:
     return b.build([x], [y4])
 
 
-def assert_split_bit_exact(tmp_path, model_bytes: bytes, cores: int, patch: str = "none", count: int = 2):
-    compiled = compile_bytes(model_bytes, name="m", cores=cores, patch=PatchRequest.parse(patch))
+def assert_split_bit_exact(tmp_path, model_bytes: bytes, cores: int, patch: str = "none", count: int = 2,
+                           grow_arena: bool = False):
+    compiled = compile_bytes(model_bytes, name="m", cores=cores, patch=PatchRequest.parse(patch), grow_arena=grow_arena)
     assert compiled.cores == cores
     records = random_inputs(compiled, count, seed=cores)
     traced = compare_on_host(model_bytes, tmp_path / f"trace{cores}", records=records, compiled=compiled)
@@ -116,7 +118,8 @@ def test_ad_split_bit_exact(tmp_path, cores):
     (3, 11, 4),  # the conv's 3 rows: a core with none; the depthwise 1 + 1; the pool's one row: whole
 ])
 def test_chain_split_at_odd_sizes(tmp_path, h, w, cores):
-    compiled = assert_split_bit_exact(tmp_path, chain_model(h * 100 + w, h, w), cores)
+    """--grow-arena: no output over its input, every step cut into bands of rows."""
+    compiled = assert_split_bit_exact(tmp_path, chain_model(h * 100 + w, h, w), cores, grow_arena=True)
     kinds = split_kinds(compiled)
     assert "rows" in kinds and "elements" in kinds
     # A core with no rows has no share.
@@ -124,14 +127,44 @@ def test_chain_split_at_odd_sizes(tmp_path, h, w, cores):
     assert len(conv.shares) == min(cores, h)
 
 
+@pytest.mark.parametrize("h,w,cores", [(7, 9, 2), (7, 9, 3), (5, 6, 4), (3, 11, 4)])
+def test_chain_split_over_the_single_core_plan(tmp_path, h, w, cores):
+    """The default: the single-core plan kept, its in-place depthwise split by channels where it is
+    large enough to pay (stride 2 here: a plane per core), bands laid over their inputs copied where
+    the copy is small enough; the arena grows by the cores' own bytes only."""
+    model = chain_model(h * 100 + w, h, w)
+    compiled = assert_split_bit_exact(tmp_path, model, cores)
+    single = compile_bytes(model, name="m")
+    assert set(single.plan.placements) <= set(compiled.plan.placements)
+    assert compiled.plan.arena_bytes == single.plan.arena_bytes + compiled.core_split.private_bytes
+    inplace = [s for s in single.schedule.items if isinstance(s, Step)
+               and s.call.function == "tg_depthwise_conv_s8_inplace" and step_cost(s) >= SPLIT_MIN_COST]
+    assert bool(inplace) == (cores == 4)   # the planner keeps it in place there (it lowers the arena)
+    for s in compiled.core_split.items:
+        if s.item in {single.schedule.items.index(i) for i in inplace}:
+            assert s.how == "channels" and len(s.shares) == cores
+            assert {w.call.function for share in s.shares for w in share.work} == {"tg_depthwise_conv_s8_inplace_channels"}
+
+
 @pytest.mark.long
-@pytest.mark.parametrize("key,cores", [("ic", 2), ("ic", 4), ("vww", 2), ("vww", 4), ("kws", 2), ("ad", 3)])
-def test_mlperf_split_with_patches_bit_exact(tmp_path, key, cores):
-    """The default --patch auto: IC's and VWW's patch stages run whole patches per core."""
-    compiled = assert_split_bit_exact(tmp_path, mlperf_model(key).read_bytes(), cores, patch="auto", count=2)
+@pytest.mark.parametrize("key,cores,grow_arena", [("ic", 2, False), ("ic", 4, True), ("vww", 2, True),
+                                                  ("vww", 4, False), ("kws", 2, False), ("ad", 3, False)])
+def test_mlperf_split_with_patches_bit_exact(tmp_path, key, cores, grow_arena):
+    """--patch auto: by default each patch's steps are split across the cores in the stage's one
+    workspace; with --grow-arena each core runs whole patches in a workspace of its own."""
+    compiled = assert_split_bit_exact(tmp_path, mlperf_model(key).read_bytes(), cores, patch="auto", count=2,
+                                      grow_arena=grow_arena)
     if compiled.patch is not None:
-        assert "patches" in split_kinds(compiled)
-        assert len({s.shares[0].core for s in compiled.core_split.items if s.how == "patches"}) == cores
+        stage = next(i for i, item in enumerate(compiled.schedule.items) if isinstance(item, Loop))
+        parts = compiled.core_split.parts_of(stage)
+        if grow_arena:
+            assert {s.how for s in parts} == {"patches"}
+            assert len({s.shares[0].core for s in parts}) == cores
+        else:
+            assert "patches" not in {s.how for s in parts} and "rows" in {s.how for s in parts}
+            assert all(w.scratch is None or not w.scratch.startswith("patch_workspace") for s in parts
+                       for share in s.shares for w in share.work if isinstance(w, Step))
+            assert not any(p.buffer.name.startswith("patch_workspace_core") for p in compiled.plan.placements)
 
 
 # ---- barriers: only where needed, never missing -------------------------------------------------
@@ -159,7 +192,7 @@ def test_every_barrier_is_needed_and_none_missing(key, patch, cores):
 def test_aligned_bands_need_no_barrier():
     """A conv's band of rows feeding an elementwise ADD split the same way on the same core: no barrier
     between them; the depthwise after it reads its neighbour's rows (the halo): a barrier."""
-    compiled = compile_bytes(chain_model(1, 8, 8), cores=2)
+    compiled = compile_bytes(chain_model(1, 8, 8), cores=2, grow_arena=True)
     hows = [(s.how, s.barrier_before) for s in compiled.core_split.items]
     assert hows[:3] == [("rows", False), ("elements", False), ("rows", True)]
 
@@ -225,13 +258,13 @@ def test_thread_sanitizer_finds_no_race_and_finds_a_dropped_barrier(tmp_path, ke
         run(emit_model(compiled.graph, compiled.schedule, compiled.plan, _without_barrier(split, first)), "racy")
 
 
-# ---- --keep-plan: the single-core arena, plus the cores' own scratch -----------------------------
+# ---- the default: the single-core arena, plus the cores' own scratch -----------------------------
 
 @pytest.mark.parametrize("key,patch,cores", [("kws", "none", 2), ("ic", "auto", 3)])
-def test_keep_plan_grows_the_arena_by_the_private_scratch_only(tmp_path, key, patch, cores):
+def test_the_split_grows_the_arena_by_the_private_scratch_only(tmp_path, key, patch, cores):
     model = mlperf_model(key).read_bytes()
     single = compile_bytes(model, name="m", patch=PatchRequest.parse(patch))
-    kept = compile_bytes(model, name="m", patch=PatchRequest.parse(patch), cores=cores, keep_plan=True)
+    kept = compile_bytes(model, name="m", patch=PatchRequest.parse(patch), cores=cores)
     split = kept.core_split
     # Every buffer of the single-core plan where it was; the private ones after its end.
     assert set(single.plan.placements) <= set(kept.plan.placements)
@@ -241,8 +274,10 @@ def test_keep_plan_grows_the_arena_by_the_private_scratch_only(tmp_path, key, pa
     # ... and each core's copy of the input rows another core writes over (cores.shares_with_copies)
     copy_limit = max(scratch, int(single.plan.arena_bytes * COPY_ARENA_FRACTION))
     assert split.private_bytes <= (cores - 1) * (scratch + workspace + 8) + cores * (copy_limit + 8)
-    if key == "kws":   # in-place depthwise kernels copy whole channel planes: they run whole
-        assert "rows" in split_kinds(kept)
+    if key == "kws":   # in-place depthwise kernels split by channels, each core with its own scratch
+        assert {"rows", "channels"} <= split_kinds(kept)
+        assert all(w.scratch.startswith("core_scratch") for s in split.items if s.how == "channels"
+                   for share in s.shares if share.core for w in share.work)
         compared = compare_on_host(model, tmp_path / "kept", count=2, seed=9, compiled=kept)
         assert compared.bit_exact, compared.mismatches[:3]
 
@@ -259,13 +294,13 @@ def test_cli_refuses_more_cores_than_the_board_has(tmp_path):
     assert not out.exists()
 
 
-def test_keep_plan_splits_steps_laid_over_their_inputs_with_copies(tmp_path):
+def test_the_split_of_steps_laid_over_their_inputs_copies_rows(tmp_path):
     """VWW's convolutions and 1x1 convolutions (fully connected over the pixels) lie over their inputs
-    in the single-core plan: --keep-plan splits them by bands all the same, each core first copying
+    in the single-core plan: the split cuts them into bands all the same, each core first copying
     the input rows another core's band writes over (a barrier after the copies)."""
     model = mlperf_model("vww").read_bytes()
     single = compile_bytes(model, name="m", patch=PatchRequest.parse("auto"))
-    kept = compile_bytes(model, name="m", patch=PatchRequest.parse("auto"), cores=2, keep_plan=True)
+    kept = compile_bytes(model, name="m", patch=PatchRequest.parse("auto"), cores=2)
     kinds = split_kinds(kept)
     assert "batches" in kinds and "copies" in kinds
     items = kept.core_split.items

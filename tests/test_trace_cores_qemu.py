@@ -30,11 +30,11 @@ def traced_in_source(compiled: CompiledModel) -> set[int]:
     return {int(m) for _, text in compiled.sources.files for m in TRACE_CALL.findall(text)}
 
 
-@pytest.mark.parametrize("cores,keep_plan", [(2, False), (3, False), (4, True)])
-def test_the_split_sends_the_tensors_the_one_core_trace_sends(cores, keep_plan):
+@pytest.mark.parametrize("cores,grow_arena", [(2, True), (3, True), (4, False)])
+def test_the_split_sends_the_tensors_the_one_core_trace_sends(cores, grow_arena):
     graph = read_model_source(mlperf_model("kws")).graph
     single = compile_graph(graph)
-    split = compile_graph(graph, cores=cores, keep_plan=keep_plan)
+    split = compile_graph(graph, cores=cores, grow_arena=grow_arena)
     assert split.core_split is not None and split.core_split.barriers > 0
     expected = traced_tensors(graph, single.schedule)
     assert traced_tensors(graph, split.schedule) == expected == traced_in_source(split) == traced_in_source(single)
@@ -138,11 +138,11 @@ def test_mlperf_traced_on_every_core_count(tmp_path, board, cores, key):
 @pytest.mark.long
 @pytest.mark.qemu
 @pytest.mark.parametrize("key", ["ad", "ic", "kws", "vww"])
-def test_mlperf_traced_on_two_cores_with_the_single_core_plan(tmp_path, key):
-    """--keep-plan: in-place kernels and outputs laid over their inputs, split where the bands do not
-    clash; each tensor is sent before a later step overwrites it."""
+def test_mlperf_traced_on_two_cores_with_the_arena_grown(tmp_path, key):
+    """--grow-arena: no in-place kernels, no output over its input where a step splits into bands
+    (the default keeps them: test_mlperf_traced_on_every_core_count)."""
     model = mlperf_model(key)
     report = run_on_board(model, "mps2-an521", tmp_path / "fw", random_count=1, seed=3, timeout_s=1800,
-                          patch=PatchRequest.parse("auto"), cores=2, keep_plan=True, trace=True)
+                          patch=PatchRequest.parse("auto"), cores=2, grow_arena=True, trace=True)
     assert report.bit_exact, report.first_mismatch
     assert report.tensors_compared > len(read_model_source(model).graph.outputs)

@@ -49,10 +49,10 @@ _cores = click.option("--cores", "cores", type=click.IntRange(min=1), metavar="N
                       help="Split every operator across N cores (rows, elements or whole patches, by a cost "
                            "model), barriers only where a core reads what another wrote [default: the board's "
                            "cores where its port runs them, else 1].")
-_keep_plan = click.option("--keep-plan", "keep_plan", is_flag=True,
-                          help="With several cores: keep the single-core arena plan (in-place kernels, outputs "
-                               "over inputs); only the cores' own scratch is added. By default bands of rows "
-                               "come first and the arena may grow.")
+_grow_arena = click.option("--grow-arena", "grow_arena", is_flag=True,
+                           help="With several cores: speed first, the arena may grow (no in-place kernels, no "
+                                "output over its input where a step splits). By default the single-core arena "
+                                "plan is kept and grows only by the cores' own scratch.")
 INTERNAL_ERROR_EXIT = 3
 
 stdout = Console(highlight=False)
@@ -81,14 +81,14 @@ def cli() -> None:
 @_max_overhead
 @_flash_budget
 @_cores
-@_keep_plan
+@_grow_arena
 @click.option("--framework", help="Real boards: the PlatformIO framework (arduino by default; espidf, zephyr where "
                                   "the board offers them).")
 @click.option("--platformio", "use_platformio", is_flag=True,
               help="Emulated boards: write a PlatformIO project and build it offline with `pio run` "
                    "(real boards always get one).")
 def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, kernel_set: str, patch_text: str,
-          max_overhead: float, flash_budget: int | None, cores: int | None, keep_plan: bool, framework: str | None,
+          max_overhead: float, flash_budget: int | None, cores: int | None, grow_arena: bool, framework: str | None,
           use_platformio: bool) -> None:
     """Generate the C library and firmware for MODEL and compile it.
 
@@ -105,13 +105,13 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
     if framework or use_platformio or not load_board(board).emulated:
         if debug_guards:
             raise click.UsageError("--debug-guards builds the Makefile firmware of an emulated board only")
-        _build_platformio(model, board, out_dir, framework, KernelSet(kernel_set), cores, keep_plan,
+        _build_platformio(model, board, out_dir, framework, KernelSet(kernel_set), cores, grow_arena,
                           PatchRequest.parse(patch_text), max_overhead / 100, flash_budget)
         return
     result = build_for_board(model, board, out_dir, announce=lambda m: stderr.print(m),
                              guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
                              patch=PatchRequest.parse(patch_text), max_overhead=max_overhead / 100,
-                             flash_budget=flash_budget, cores=cores, keep_plan=keep_plan)
+                             flash_budget=flash_budget, cores=cores, grow_arena=grow_arena)
     stdout.print(f"[bold]{result.model_name}[/] for [bold]{result.board}[/]: "
                  f"arena {result.arena_bytes} B, flash {result.flash_bytes} B, RAM {result.ram_bytes} B")
     stdout.print(f"peak RAM (arena) {result.arena_bytes} B; lower bound {result.lower_bound_bytes} B")
@@ -121,12 +121,12 @@ def build(model: Path, board: str, out_dir: Path | None, debug_guards: bool, ker
 
 
 def _build_platformio(model: Path, board: str, out_dir: Path | None, framework: str | None,
-                      kernel_set: KernelSet, cores: int | None, keep_plan: bool, patch: PatchRequest,
+                      kernel_set: KernelSet, cores: int | None, grow_arena: bool, patch: PatchRequest,
                       max_overhead: float, flash_budget: int | None) -> None:
     from tinygen.jobs import build_platformio_project
 
     outcome = build_platformio_project(model, board, out_dir, framework, announce=lambda m: stderr.print(m),
-                                       kernel_set=kernel_set, cores=cores, keep_plan=keep_plan, patch=patch,
+                                       kernel_set=kernel_set, cores=cores, grow_arena=grow_arena, patch=patch,
                                        max_overhead=max_overhead, flash_budget=flash_budget)
     fit = outcome.fit
     on_cores = f", {outcome.cores} cores" if outcome.cores > 1 else ""
@@ -157,14 +157,14 @@ def _build_platformio(model: Path, board: str, out_dir: Path | None, framework: 
 @_max_overhead
 @_flash_budget
 @_cores
-@_keep_plan
+@_grow_arena
 @click.option("--cycles", "count_cycles", is_flag=True,
               help="Also estimate Cortex-M4 cycles of each invoke() (QEMU plugin; docs/cycle-model.md).")
 @click.option("--trace", is_flag=True,
               help="Firmware built with TG_TRACE: compare every tensor (not only the outputs) with TFLite Micro.")
 def run(model: Path, board: str, inputs_file: Path | None, random_count: int | None, seed: int,
         out_dir: Path | None, timeout_s: float, as_json: bool, debug_guards: bool, kernel_set: str,
-        patch_text: str, max_overhead: float, flash_budget: int | None, cores: int | None, keep_plan: bool,
+        patch_text: str, max_overhead: float, flash_budget: int | None, cores: int | None, grow_arena: bool,
         count_cycles: bool, trace: bool = False) -> None:
     """Build MODEL if needed, run it on BOARD and compare every output with TFLite Micro."""
     from tinygen.jobs import run_on_board
@@ -186,7 +186,7 @@ def run(model: Path, board: str, inputs_file: Path | None, random_count: int | N
                           guard_bytes=DEBUG_GUARD_BYTES if debug_guards else 0, kernel_set=KernelSet(kernel_set),
                           count_cycles=count_cycles, patch=PatchRequest.parse(patch_text),
                           max_overhead=max_overhead / 100, flash_budget=flash_budget, cores=cores,
-                          keep_plan=keep_plan, trace=trace)
+                          grow_arena=grow_arena, trace=trace)
     if as_json:
         print(json.dumps(report.to_json()))
     else:
@@ -402,9 +402,9 @@ def _default_models_dir() -> Path:
                                   "board's]; its port starts the other cores.")
 @_kernels
 @_cores
-@_keep_plan
+@_grow_arena
 def export(model: Path, kind: str | None, out_dir: Path, board: str | None, framework: str | None, kernel_set: str,
-           cores: int | None, keep_plan: bool) -> None:
+           cores: int | None, grow_arena: bool) -> None:
     """Write MODEL's C library alone, for an application of your own."""
     from tinygen.boards.catalog import load_board
     from tinygen.boards.fit import check_fit
@@ -421,7 +421,7 @@ def export(model: Path, kind: str | None, out_dir: Path, board: str | None, fram
     target = load_board(board) if board else None
     port = library_port(target, kind == "arduino", framework) if target else None
     cores = library_cores(target, port, cores)
-    compiled = compile_file(model, kernel_set=KernelSet(kernel_set), board=target, cores=cores, keep_plan=keep_plan)
+    compiled = compile_file(model, kernel_set=KernelSet(kernel_set), board=target, cores=cores, grow_arena=grow_arena)
     if target:
         check_fit(target, compiled.graph, compiled.plan, compiled.lowered)
     root = export_library(out_dir, compiled.sources, compiled.graph.sha256, arduino=kind == "arduino", cores=cores,

@@ -211,7 +211,7 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
                   exact_seconds: float = 0.0, patch: PatchRequest = NO_PATCH,
                   max_overhead: float = 0.20, patch_budget: int | None = None,
                   board: Board | None = None, flash_budget: int | None = None, cores: int = 1,
-                  keep_plan: bool = False) -> CompiledModel:
+                  grow_arena: bool = False) -> CompiledModel:
     """guard_bytes > 0: a debug build that checks the bytes around every buffer after each operator.
     overlaps=False: every buffer apart from every other live one (no kernel contracts, no in-place
     variants), as before the schedule had them. exact_seconds: time for the exact placement search.
@@ -222,9 +222,10 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
     tinygen's default board. flash_budget: the firmware flash (estimated as boards/fit.py does) the
     variants' own data must leave the model within; default the board's flash budget, if a board is named.
     cores: split every step across this many cores (schedule/cores.py); 1 gives the single-core code.
-    keep_plan: with several cores, the single-core plan as it is (in-place kernels, overlaps), only
-    the cores' private scratch added; by default speed first: bands of rows instead, the arena grows."""
-    speed_first = cores > 1 and not keep_plan
+    grow_arena: with several cores, speed first: bands of rows without in-place kernels or outputs over
+    their inputs, the arena grows; by default the single-core plan as it is (in-place kernels, overlaps),
+    only the cores' private scratch (and copies of rows another core overwrites) added."""
+    speed_first = cores > 1 and grow_arena
     features = frozenset(board.core.isa_features) if board is not None else default_isa_features()
     # The portable twins first (no ISA feature): order, in-place and patch choices work on the
     # reference kernels' arguments; the board's own variants come after, where they cost no arena.
@@ -263,7 +264,8 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
     schedule, plan = schedule_and_plan(graph, lowered, arena_budget, guard_bytes, overlaps, exact_seconds, patch_plan,
                                        stage_overlap=not speed_first)
     if cores > 1:
-        split = split_across_cores(schedule, plan, cores)
+        # Whole patches per core need a workspace each: only where the arena may grow.
+        split = split_across_cores(schedule, plan, cores, whole_patches=speed_first)
         return CompiledModel(graph, lowered, schedule, split.plan, emit_model(graph, schedule, plan, split),
                              patch_plan, choices, split)
     return CompiledModel(graph, lowered, schedule, plan, emit_model(graph, schedule, plan), patch_plan, choices)
@@ -272,17 +274,17 @@ def compile_graph(graph: Graph, arena_budget: int | None = None, guard_bytes: in
 def compile_file(path: Path | str, arena_budget: int | None = None, guard_bytes: int = 0,
                  kernel_set: KernelSet = KernelSet.OPTIMISED, overlaps: bool = True,
                  patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20, board: Board | None = None,
-                 flash_budget: int | None = None, cores: int = 1, keep_plan: bool = False) -> CompiledModel:
+                 flash_budget: int | None = None, cores: int = 1, grow_arena: bool = False) -> CompiledModel:
     return compile_graph(read_tflite(path), arena_budget, guard_bytes, kernel_set, overlaps,
                          patch=patch, max_overhead=max_overhead, board=board, flash_budget=flash_budget, cores=cores,
-                         keep_plan=keep_plan)
+                         grow_arena=grow_arena)
 
 
 def compile_bytes(data: bytes, name: str = "model", arena_budget: int | None = None,
                   guard_bytes: int = 0, kernel_set: KernelSet = KernelSet.OPTIMISED,
                   overlaps: bool = True, patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
                   board: Board | None = None, flash_budget: int | None = None, cores: int = 1,
-                  keep_plan: bool = False) -> CompiledModel:
+                  grow_arena: bool = False) -> CompiledModel:
     return compile_graph(parse_tflite(data, name=name), arena_budget, guard_bytes, kernel_set, overlaps,
                          patch=patch, max_overhead=max_overhead, board=board, flash_budget=flash_budget, cores=cores,
-                         keep_plan=keep_plan)
+                         grow_arena=grow_arena)

@@ -97,9 +97,9 @@ def _tree_digest(*roots: Path) -> str:
 def build_key(model_bytes: bytes, board: Board, guard_bytes: int = 0,
               kernel_set: KernelSet = KernelSet.OPTIMISED, patch: PatchRequest = NO_PATCH,
               max_overhead: float = 0.20, flash_budget: int | None = None, cores: int = 1,
-              keep_plan: bool = False, trace: bool = False) -> str:
+              grow_arena: bool = False, trace: bool = False) -> str:
     digest = hashlib.sha256()
-    options = (patch, max_overhead, flash_budget) + ((cores, keep_plan) if cores > 1 else ()) + (("trace",) if trace else ())
+    options = (patch, max_overhead, flash_budget) + ((cores, grow_arena) if cores > 1 else ()) + (("trace",) if trace else ())
     for part in (model_bytes, board.model_dump_json().encode(), __version__.encode(), str(guard_bytes).encode(),
                  kernel_set.value.encode(), repr(options).encode(),
                  _tree_digest(RUNTIME_DIR, TEMPLATES_DIR).encode(), _tree_digest(Path(__file__).parent).encode()):
@@ -160,11 +160,11 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
                     kernel_set: KernelSet = KernelSet.OPTIMISED, source: ModelSource | None = None,
                     patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
                     flash_budget: int | None = None, cores: int | None = None,
-                    keep_plan: bool = False, trace: bool = False) -> BuildOutcome:
+                    grow_arena: bool = False, trace: bool = False) -> BuildOutcome:
     """guard_bytes > 0: a debug build whose invoke() checks the bytes around every buffer. source: the
     model already read (else it is read from model). cores: split across that many cores (None: what
-    the board runs; schedule/cores.py board_cores); keep_plan: the single-core arena plan for them
-    (compiler.compile_graph). trace: a TG_TRACE firmware, whose invoke() sends every tensor an
+    the board runs; schedule/cores.py board_cores); grow_arena: speed first, the arena may grow
+    beyond the cores' scratch (compiler.compile_graph). trace: a TG_TRACE firmware, whose invoke() sends every tensor an
     operator writes as a TRACE frame (run_on_board(trace=True) compares them); the same sources and
     split as the untraced build, on any number of cores (core 0 sends each tensor between two
     barriers once every core's share of it is written)."""
@@ -179,11 +179,11 @@ def build_for_board(model: Path, board_name: str, out_dir: Path | None = None,
     # every size and the margin (boards/fit.py), before anything is built.
     compiled = _compile_for_board(graph, board, guard_bytes=guard_bytes, kernel_set=kernel_set, patch=patch,
                                   max_overhead=max_overhead, flash_budget=flash_budget, cores=cores,
-                                  keep_plan=keep_plan)
+                                  grow_arena=grow_arena)
     check_fit(board, graph, compiled.plan, compiled.lowered)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()
     refuse_foreign(out_dir)
-    key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead, flash_budget, cores, keep_plan,
+    key = build_key(model_bytes, board, guard_bytes, kernel_set, patch, max_overhead, flash_budget, cores, grow_arena,
                     trace)
     cached = _reusable(out_dir, key)
     if cached is not None:
@@ -328,7 +328,7 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
                  announce: Announce = lambda m: None, guard_bytes: int = 0,
                  kernel_set: KernelSet = KernelSet.OPTIMISED, count_cycles: bool = False,
                  patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
-                 flash_budget: int | None = None, cores: int | None = None, keep_plan: bool = False,
+                 flash_budget: int | None = None, cores: int | None = None, grow_arena: bool = False,
                  count_intervals: bool = False, trace: bool = False) -> RunReport:
     """count_cycles: also run QEMU with the cycle plugin (tinygen/device/cycles.py) over invoke().
     count_intervals: with it, also each core's instructions between barriers (the modelled N-core
@@ -339,7 +339,7 @@ def run_on_board(model: Path, board_name: str, out_dir: Path | None = None, *, i
     # Inputs first: a wrong inputs file is refused before minutes of building.
     records = load_records(inputs_file, graph) if inputs_file else random_records(graph, random_count, seed)
     outcome = build_for_board(model, board_name, out_dir, announce, guard_bytes, kernel_set, source, patch, max_overhead,
-                              flash_budget, cores, keep_plan, trace)
+                              flash_budget, cores, grow_arena, trace)
     board = load_board(board_name)
     reference = TflmReference(model_bytes, preserve_all=trace)
 
@@ -414,18 +414,18 @@ class PlatformIOOutcome:
 def build_platformio_project(model: Path, board_name: str, out_dir: Path | None = None, framework: str | None = None,
                              announce: Announce = lambda m: None,
                              kernel_set: KernelSet = KernelSet.OPTIMISED, cores: int | None = None,
-                             keep_plan: bool = False, patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
+                             grow_arena: bool = False, patch: PatchRequest = NO_PATCH, max_overhead: float = 0.20,
                              flash_budget: int | None = None) -> PlatformIOOutcome:
     """Write the board's PlatformIO project and build it with `pio run` where that can work here:
     always for an emulated board (tinygen's local dev-platform), for a real board only when
     PlatformIO's registry answers within a couple of seconds (it brings platform and toolchain).
     cores: split across that many cores (None: what the framework's port runs on the board);
-    keep_plan, patch, max_overhead and flash_budget as in build_for_board: the project's model is the one
+    grow_arena, patch, max_overhead and flash_budget as in build_for_board: the project's model is the one
     the Makefile firmware of the same options holds."""
     board = load_board(board_name)
     cores = port_cores(board, project_port(board, framework), cores)  # before minutes of compiling
     source = read_model_source(model)
-    compiled = _compile_for_board(source.graph, board, kernel_set=kernel_set, cores=cores, keep_plan=keep_plan,
+    compiled = _compile_for_board(source.graph, board, kernel_set=kernel_set, cores=cores, grow_arena=grow_arena,
                                   patch=patch, max_overhead=max_overhead, flash_budget=flash_budget)
     fit = check_fit(board, source.graph, compiled.plan, compiled.lowered)
     out_dir = Path(out_dir or default_build_dir(model, board)).resolve()

@@ -5,7 +5,9 @@
  * element (pixel q, channel c) sits at q * C + c, an address that belongs to input channel c
  * (pixel q). Channel c of the input is copied whole into the scratch plane before channel c of
  * the output is written, so every write lands on input bytes already copied or on channel c's own
- * bytes, which are read from the copy. */
+ * bytes, which are read from the copy. Channels are independent: a range of them
+ * (tg_depthwise_conv_s8_inplace_channels) reads and writes only its own, so cores may each take
+ * one at once, each with its own plane. */
 #include "tinygen/tg_fixedpoint.h"
 #include "tinygen/tg_kernels.h"
 
@@ -47,6 +49,20 @@ void tg_depthwise_conv_s8_inplace(const tg_depthwise_params_t *params, const tg_
                                   const int32_t *bias,
                                   const tg_dims_t *output_dims, int8_t *output, int8_t *plane)
 {
+    tg_depthwise_conv_s8_inplace_channels(params, requant, input_dims, input, filter_dims, filter, bias, output_dims,
+                                          output, plane, 0, input_dims->c);
+}
+
+void tg_depthwise_conv_s8_inplace_channels(const tg_depthwise_params_t *params, const tg_channel_requant_t *requant,
+                                           const tg_dims_t *input_dims, const int8_t *input_at_first,
+                                           const tg_dims_t *filter_dims, const int8_t *filter,
+                                           const int32_t *bias,
+                                           const tg_dims_t *output_dims, int8_t *output_at_first, int8_t *plane,
+                                           int32_t first_channel, int32_t end_channel)
+{
+    /* the pointers name channel first_channel of pixel 0: step back to channel 0's */
+    const int8_t *const input = input_at_first - first_channel;
+    int8_t *const output = output_at_first - first_channel;
     const int32_t in_h = input_dims->h, in_w = input_dims->w, channels = input_dims->c;
     const int32_t f_h = filter_dims->h, f_w = filter_dims->w;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
@@ -59,7 +75,7 @@ void tg_depthwise_conv_s8_inplace(const tg_depthwise_params_t *params, const tg_
     for (int32_t b = 0; b < output_dims->n; ++b) {
         const int8_t *in_batch = input + b * in_h * in_w * channels;
         int8_t *out_batch = output + b * out_h * out_w * channels;
-        for (int32_t c = 0; c < channels; ++c) {
+        for (int32_t c = first_channel; c < end_channel; ++c) {
             for (int32_t i = 0; i < in_h * in_w; ++i) {
                 plane[i] = in_batch[i * channels + c];
             }

@@ -4,8 +4,8 @@
  * (SXTAB16) over the valid taps at its borders, the SMLAL + QADD epilogue.
  *
  * Why it is safe over its input: output element (pixel q, channel c) sits on input element
- * (q, c). Four channels at a time walk the whole image; their outputs go to a ring of lag + 1
- * pixels, and pixel q's are stored once pixel q + lag's are computed,, and no later window reads input pixel q (stride 1:
+ * (q, c). Four channels at a time (of a range a multiple of 4 wide: one core's share) walk the whole image; their outputs go to a ring of lag + 1
+ * pixels, and pixel q's are stored once pixel q + lag's are computed, and no later window reads input pixel q (stride 1:
  * window q' starts at row oy' - padding.h, column ox' - padding.w, so it holds input pixel q only
  * if q' <= q + padding.h * in_w + padding.w = q + lag). Other channels are not touched.
  */
@@ -57,6 +57,20 @@ void tg_depthwise_conv_s8_inplace_dsp(const tg_depthwise_inplace_dsp_params_t *p
                                       const tg_dims_t *filter_dims, const int32_t *filter,
                                       const tg_dims_t *output_dims, int8_t *output, void *ring)
 {
+    tg_depthwise_conv_s8_inplace_dsp_channels(params, channels, input_dims, input, filter_dims, filter, output_dims,
+                                              output, ring, 0, input_dims->c);
+}
+
+void tg_depthwise_conv_s8_inplace_dsp_channels(const tg_depthwise_inplace_dsp_params_t *params,
+                                               const int32_t *channels, const tg_dims_t *input_dims,
+                                               const int8_t *input_at_first, const tg_dims_t *filter_dims,
+                                               const int32_t *filter, const tg_dims_t *output_dims,
+                                               int8_t *output_at_first, void *ring,
+                                               int32_t first_channel, int32_t end_channel)
+{
+    /* the pointers name channel first_channel of pixel 0: step back to channel 0's */
+    const int8_t *const input = input_at_first - first_channel;
+    int8_t *const output = output_at_first - first_channel;
     /* Local copies: output stores through int8_t * may alias anything a pointer reaches (see tg_dot_s8.h). */
     const tg_depthwise_inplace_dsp_params_t p = *params;
     const tg_dims_t in = *input_dims;
@@ -75,7 +89,7 @@ void tg_depthwise_conv_s8_inplace_dsp(const tg_depthwise_inplace_dsp_params_t *p
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *in_batch = input + b * pixels * c_all;
         int8_t *out_batch = output + b * pixels * c_all;
-        for (int32_t c = 0; c < c_all; c += 4) {  /* four channels over the whole image, the ring behind */
+        for (int32_t c = first_channel; c < end_channel; c += 4) {  /* four channels over the image, the ring behind */
             const int32_t *channel = channels + c * TG_WIDE_CHANNEL_WORDS;
             const int32_t *w_c = filter + (c >> 2) * group_words;
             const int8_t *in_c = in_batch + c;

@@ -352,6 +352,19 @@ void tg_depthwise_conv_s8_inplace_rv(const tg_conv_rv_params_t *params, const in
                                      const tg_dims_t *filter_dims, const int8_t *filter,
                                      const tg_dims_t *output_dims, int8_t *output, int8_t *plane)
 {
+    tg_depthwise_conv_s8_inplace_rv_channels(params, channels, input_dims, input, filter_dims, filter, output_dims,
+                                             output, plane, 0, output_dims->c);
+}
+
+void tg_depthwise_conv_s8_inplace_rv_channels(const tg_conv_rv_params_t *params, const int32_t *channels,
+                                              const tg_dims_t *input_dims, const int8_t *input_at_first,
+                                              const tg_dims_t *filter_dims, const int8_t *filter,
+                                              const tg_dims_t *output_dims, int8_t *output_at_first, int8_t *plane,
+                                              int32_t first_channel, int32_t end_channel)
+{
+    /* the pointers name channel first_channel of pixel 0: step back to channel 0's */
+    const int8_t *const input = input_at_first - first_channel;
+    int8_t *const output = output_at_first - first_channel;
     const geometry_t g = geometry(params, input_dims, filter_dims, output_dims, 1);
     const int32_t in_c = input_dims->c, plane_size = g.in_h * g.in_w;
     const int32_t padded_h = padded_extent(g.out_h, g.stride_h, g.pad_h, g.dil_h, g.f_h, g.in_h);
@@ -374,7 +387,7 @@ void tg_depthwise_conv_s8_inplace_rv(const tg_conv_rv_params_t *params, const in
     for (int32_t b = 0; b < output_dims->n; ++b) {
         const int8_t *in_batch = input + b * plane_size * in_c;
         int8_t *out_batch = output + b * g.out_h * g.out_w * g.out_c;
-        for (int32_t ch = 0; ch < g.out_c; ++ch) {
+        for (int32_t ch = first_channel; ch < end_channel; ++ch) {
             const int8_t *from = in_batch + ch;
             for (int32_t y = 0; y < g.in_h; ++y) {
                 int8_t *to = copy + y * copy_row;

@@ -26,19 +26,25 @@ proves no two cores clash in it; it runs on every split made, as check_no_overla
 
 A fully connected step over rows (a 1x1 convolution over the pixels: `batches`) splits by **ranges
 of rows** the same way. Where the single-core plan lays a step's output over its input (a contract,
-as `--keep-plan` keeps), one core's band may write over input rows another core still reads: that
-core first copies those rows (the input of its band's tail) into its own buffer, a barrier follows,
-then it runs its band as a head over the input and the tail over its copy (`shares_with_copies`;
+as the default keeps), one core's band may write over input rows another core still reads: that
+core first copies those rows (the input of the run of its output rows that read them) into its own
+buffer, a barrier follows, then it runs that run over its copy and the rest of its band over the
+input (`shares_with_copies`;
 each band's own contract is re-checked at its address, and a copy may take at most the plan's
 largest scratch or COPY_ARENA_FRACTION of its arena).
 
-Private buffers of the cores after the first (their scratch, their patch workspace), and the cores'
-copies, are placed after the single-core plan's end: the split grows the arena by exactly those bytes. (The pipeline,
-speed first, plans the banded calls without their overlap contracts and without in-place kernels,
-which do not split; `compile_graph(keep_plan=True)` keeps the single-core plan as it is.)
+Private buffers of the cores after the first (their scratch; with whole patches per core, their
+patch workspace), and the cores' copies, are placed after the single-core plan's end: the split grows
+the arena by exactly those bytes. By default a patch stage runs patch after patch in its one
+workspace, each patch's steps split like any other (`whole_patches=False`). With
+`compile_graph(grow_arena=True)`, speed first, the banded calls are planned without their overlap
+contracts and without in-place kernels, and each core runs whole patches in its own workspace: the
+arena grows beyond the cores' scratch.
 
-Output channels are not split: a channel slice of an NHWC tensor is a strided view, and no kernel
-here takes strides; fully connected layers therefore run whole.
+An in-place depthwise convolution splits by **ranges of channels** (kernels/channel_slices.py):
+its channels are independent, so each core reads and writes only its own (strided views), with its
+own scratch plane or ring. Output channels of other kernels are not split (no other kernel here takes
+a channel range); fully connected layers run whole unless they run over rows (`batches`).
 """
 
 from __future__ import annotations
@@ -50,7 +56,8 @@ import numpy as np
 
 from tinygen.errors import PlanError
 from tinygen.kernels.call import KernelArg, KernelCall
-from tinygen.kernels.cvalues import Dims, HW, ScratchRef
+from tinygen.kernels.channel_slices import CHANNEL_SLICES, END_CHANNEL, FIRST_CHANNEL
+from tinygen.kernels.cvalues import Dims, HW, ScratchRef, TensorRef
 from tinygen.plan.arena import ALIGNMENT, ArenaPlan, Placement
 from tinygen.plan.lifetimes import Buffer
 from tinygen.schedule.ir import Loop, Schedule, Step, TraceGather, View, dense_strides
@@ -124,7 +131,8 @@ def _clash(a: list[Interval], b: list[Interval]) -> bool:
 
 @dataclass(frozen=True)
 class Access:
-    """Arena bytes read and written (a view of a written buffer counts as written: conservative)."""
+    """Arena bytes read and written (a view of a written buffer counts as written unless its argument
+    names a tensor the call only reads)."""
 
     reads: tuple[Interval, ...] = ()
     writes: tuple[Interval, ...] = ()
@@ -143,9 +151,12 @@ def step_access(step: Step | TraceGather, offsets: dict[str, int]) -> Access:
         return Access(tuple(view_intervals(step.source, offsets[step.source.buffer])), ())
     reads: list[Interval] = []
     writes: list[Interval] = []
-    for _, view in step.views:
+    # An argument naming a tensor the call does not write is read only, even where its view lies in a
+    # buffer the step also writes (a patch's steps read and write the one workspace).
+    read_only = {a.name for a in step.call.args if isinstance(a.value, TensorRef) and a.value.tensor not in step.call.writes}
+    for name, view in step.views:
         intervals = view_intervals(view, offsets[view.buffer])
-        if view.buffer in step.writes or view.buffer == step.scratch:
+        if view.buffer == step.scratch or (view.buffer in step.writes and name not in read_only):
             writes += intervals
         else:
             reads += intervals
@@ -160,6 +171,7 @@ def _arg(call: KernelCall, name: str):
 
 
 def _per_mac(function: str) -> float:
+    function = function.removesuffix("_channels")   # a range of channels: the kernel's own rate
     if function.endswith(("_wide", "_wide_pair")) or function == "tg_conv_s8_dsp":
         return PER_MAC["wide"]
     if "depthwise" in function and function.endswith("_fast"):
@@ -184,7 +196,9 @@ def call_cost(call: KernelCall) -> int | None:
     """step_cost from the call's own arguments (None: only its views say how much it moves)."""
     out_dims, filter_dims, params = _arg(call, "output_dims"), _arg(call, "filter_dims"), _arg(call, "params")
     if isinstance(out_dims, Dims):
-        outputs = out_dims.n * out_dims.h * out_dims.w * out_dims.c
+        first, end = _arg(call, FIRST_CHANNEL), _arg(call, END_CHANNEL)
+        channels = end - first if isinstance(first, int) and isinstance(end, int) else out_dims.c
+        outputs = out_dims.n * out_dims.h * out_dims.w * channels
         if isinstance(filter_dims, Dims):
             taps = filter_dims.h * filter_dims.w * (filter_dims.c if "depthwise" not in call.function else 1)
         elif isinstance(getattr(params, "filter", None), HW):
@@ -307,6 +321,36 @@ def row_shares(step: Step, parts: int) -> list[Step] | None:
                           (1, inp.size, in_dims.w, in_dims.c), dense_strides((1, inp.size, in_dims.w, in_dims.c))),
             "output": View(out_view.buffer, out_view.c_type, out_view.offset + out.start * out_row,
                            (1, out.size, out_dims.w, out_dims.c), dense_strides((1, out.size, out_dims.w, out_dims.c))),
+        }
+        shares.append(_with_scratch(step, core, views, call))
+    return shares
+
+
+def channel_shares(step: Step, parts: int) -> list[Step] | None:
+    """A step whose channels are independent (kernels/channel_slices.py) as `parts` ranges of
+    channels: each core reads and writes only its channels of every pixel (strided views), with its
+    own scratch. The in-place depthwise convolution splits this way, its output over its input."""
+    sliced = CHANNEL_SLICES.get(step.call.function)
+    in_view, out_view = step.view("input"), step.view("output")
+    in_dims, out_dims = _arg(step.call, "input_dims"), _arg(step.call, "output_dims")
+    if sliced is None or not (_dense(in_view) and _dense(out_view)) or not isinstance(in_dims, Dims) \
+            or not isinstance(out_dims, Dims) or in_dims.n != 1 or in_dims.c != out_dims.c:
+        return None
+    channels = in_dims.c
+    if channels % sliced.multiple or tuple(in_view.shape) != (1, in_dims.h, in_dims.w, channels) \
+            or tuple(out_view.shape) != (1, out_dims.h, out_dims.w, channels):
+        return None
+    shares: list[Step] = []
+    for core, span in enumerate(balanced_spans(channels // sliced.multiple, parts)):
+        if span.size == 0:
+            continue
+        first, end = span.start * sliced.multiple, span.stop * sliced.multiple
+        call = dataclasses.replace(step.call, function=sliced.entry, overlaps=(),
+                                   args=step.call.args + (KernelArg(FIRST_CHANNEL, first), KernelArg(END_CHANNEL, end)))
+        views = {
+            name: View(v.buffer, v.c_type, v.offset + first * _ITEMSIZE[v.c_type], (dims.h * dims.w, end - first),
+                       (channels, 1))
+            for name, v, dims in (("input", in_view, in_dims), ("output", out_view, out_dims))
         }
         shares.append(_with_scratch(step, core, views, call))
     return shares
@@ -478,10 +522,11 @@ def contract_holds(step: Step, offsets: dict[str, int]) -> bool:
 def shares_with_copies(bands: _Bands, offsets: dict[str, int], limit: int) -> list[tuple[Step, ...]] | None:
     """Bands that clash only because a core's writes land on input rows another core still reads
     (an output laid over its input: a contract of the single-core plan): each such core first copies
-    the input rows of its band's tail (the output rows whose input another core overwrites) into its
-    own buffer (`core_copyN`, after the plan's end), then runs its band as a head over the input and
-    the tail over its copy. Per core: (copy, head, tail) or (band,); the copies run before, a barrier
-    between (the race check places it). None if the pieces would still clash or break a contract."""
+    the input of the output rows whose input another core overwrites (a run [a, b) of its band)
+    into its own buffer (`core_copyN`, after the plan's end), then runs its band as up to three
+    pieces: [start, a) and [b, stop) over the input, [a, b) over its copy. Per core: (copy, pieces...)
+    or (band,); the copies run before, a barrier between (the race check places it). None if a copy
+    is larger than `limit` or the pieces would still clash or break a contract."""
     step = bands.step
     offsets = _Private(offsets)
     live = [(core, span) for core, span in enumerate(bands.spans) if span.size]
@@ -493,26 +538,30 @@ def shares_with_copies(bands: _Bands, offsets: dict[str, int], limit: int) -> li
     result: list[tuple[Step, ...]] = []
     for core, span in live:
         others = _merge([w for o, ws in writes.items() if o != core for w in ws])
-        clobbered = lambda rows: _clash([(base + rows.start * bands.in_row, base + rows.stop * bands.in_row)], others)
-        tail = next((r for r in range(span.start, span.stop) if clobbered(bands.input_span(Span(r, span.stop)))), None)
-        if tail is None:
+
+        def clobbered(rows: Span) -> bool:
+            return _clash([(base + rows.start * bands.in_row, base + rows.stop * bands.in_row)], others)
+
+        hit = [r for r in range(span.start, span.stop) if clobbered(bands.input_span(Span(r, r + 1)))]
+        if not hit:
             result.append((whole[core],))
             continue
-        rows = bands.input_span(Span(tail, span.stop))
+        run = Span(hit[0], hit[-1] + 1)
+        rows = bands.input_span(run)
         size = rows.size * bands.in_row
         if size > limit:
             return None
-        tail_step = bands.make(core, Span(tail, span.stop), None)
-        tail_in = tail_step.view("input")
-        copy_view = View(_copy_buffer(core), in_view.c_type, 0, tuple(tail_in.shape), tuple(tail_in.strides))
+        run_in = bands.make(core, run, None).view("input")
+        copy_view = View(_copy_buffer(core), in_view.c_type, 0, tuple(run_in.shape), tuple(run_in.strides))
         copy = Step(KernelCall(step.call.op_index, step.call.op_kind, "tg_copy_bytes",
                                (KernelArg("size", size), _arg_of(step.call, "input", "source"),
                                 KernelArg("destination", ScratchRef())), step.call.reads, ()),
-                    (("source", View(in_view.buffer, in_view.c_type, tail_in.offset, (size,), (1,))),
+                    (("source", View(in_view.buffer, in_view.c_type, run_in.offset, (size,), (1,))),
                      ("destination", View(_copy_buffer(core), in_view.c_type, 0, (size,), (1,)))),
                     (in_view.buffer,), (_copy_buffer(core),))
-        pieces = ([bands.make(core, Span(span.start, tail), None)] if tail > span.start else []) \
-            + [bands.make(core, Span(tail, span.stop), copy_view)]
+        pieces = ([bands.make(core, Span(span.start, run.start), None)] if run.start > span.start else []) \
+            + [bands.make(core, run, copy_view)] \
+            + ([bands.make(core, Span(run.stop, span.stop), None)] if run.stop < span.stop else [])
         result.append((copy, *pieces))
     mains = [tuple(w for w in r if w.call.function != "tg_copy_bytes") for r in result]
     if not all(contract_holds(w, fake) for m in mains for w in m):
@@ -563,7 +612,7 @@ class SplitItem:
     """One schedule item (a Step or a Loop) across the cores."""
 
     item: int                      # index in Schedule.items
-    how: str                       # "rows", "elements", "batches", "copies", "patches" or "whole"
+    how: str                       # "rows", "elements", "batches", "channels", "copies", "patches" or "whole"
     shares: tuple[CoreShare, ...]  # the cores that take part (a core with nothing to do has none)
     barrier_before: bool           # every core waits here before any starts this item
 
@@ -623,12 +672,13 @@ class _Unit:
         return tuple(_on_core(w, core) for w in self.shares[0]) if self.how == "patches" else self.shares[0]
 
 
-def _units(schedule: Schedule, cores: int, offsets: dict[str, int] | None = None, arena: int = 0) -> list[_Unit]:
+def _units(schedule: Schedule, cores: int, offsets: dict[str, int] | None = None, arena: int = 0,
+           whole_patches: bool = True) -> list[_Unit]:
     units: list[_Unit] = []
     copy_limit = max(max((b.nbytes for b in schedule.buffers if b.scratch_of is not None), default=0),
                      int(arena * COPY_ARENA_FRACTION))
     for index, item in enumerate(schedule.items):
-        if isinstance(item, Loop):
+        if isinstance(item, Loop) and whole_patches:
             # Consecutive patches touch neighbouring rows (the stage's output may lie over the input
             # rows the next patches no longer read): runs of them per core clash least.
             costs = [sum(step_cost(w) for w in iteration) for iteration in item.iterations]
@@ -637,33 +687,40 @@ def _units(schedule: Schedule, cores: int, offsets: dict[str, int] | None = None
                 core = min(cores - 1, int((done + cost / 2) * cores // total))
                 units.append(_Unit(index, "patches", (tuple(iteration),), movable=True, core=core))
                 done += cost
+        elif isinstance(item, Loop):
+            # Patch after patch in the stage's one workspace, each patch's steps split like any
+            # other step's (their views are dense within the workspace): no core needs its own.
+            for iteration in item.iterations:
+                for work in iteration:
+                    units += (_step_units(index, work, cores, offsets, copy_limit) if isinstance(work, Step)
+                              else [_Unit(index, "whole", ((work,),), movable=True)])
         elif isinstance(item, Step):
-            shares = None
-            if cores > 1 and step_cost(item) >= SPLIT_MIN_COST:
-                for how, cut in (("rows", row_shares), ("elements", element_shares), ("batches", batch_shares)):
-                    shares = cut(item, cores)
-                    if how in ("rows", "batches") and shares is not None and len(shares) > 1 and offsets is not None:
-                        accesses = [step_access(w, _Private(offsets)) for w in shares]
-                        if any(accesses[i].clashes(accesses[j]) for i in range(len(shares))
-                               for j in range(i + 1, len(shares))):
-                            bands = (_row_bands if how == "rows" else _batch_bands)(item, cores)
-                            copied = shares_with_copies(bands, offsets, copy_limit) if bands is not None else None
-                            if copied is None:
-                                shares = None
-                                continue
-                            units.append(_Unit(index, "copies", tuple(r[:1] if len(r) > 1 else () for r in copied)))
-                            units.append(_Unit(index, how, tuple(r[1:] if len(r) > 1 else r for r in copied)))
-                            break
-                    if shares is not None and len(shares) > 1:
-                        units.append(_Unit(index, how, tuple((s,) for s in shares)))
-                        break
-                    shares = None
-            if shares is None:
-                units.append(_Unit(index, "whole", ((item,),), movable=True))
+            units += _step_units(index, item, cores, offsets, copy_limit)
     return units
 
 
-def split_across_cores(schedule: Schedule, plan: ArenaPlan, cores: int) -> CoreSplit:
+def _step_units(index: int, item: Step, cores: int, offsets: dict[str, int] | None, copy_limit: int) -> list[_Unit]:
+    """One step as shares across the cores (the first cut that gives more than one), or whole."""
+    if cores > 1 and step_cost(item) >= SPLIT_MIN_COST:
+        for how, cut in (("rows", row_shares), ("elements", element_shares), ("batches", batch_shares),
+                         ("channels", channel_shares)):
+            shares = cut(item, cores)
+            if shares is None or len(shares) < 2:
+                continue
+            if how in ("rows", "batches") and offsets is not None:
+                accesses = [step_access(w, _Private(offsets)) for w in shares]
+                if any(accesses[i].clashes(accesses[j]) for i in range(len(shares)) for j in range(i + 1, len(shares))):
+                    bands = (_row_bands if how == "rows" else _batch_bands)(item, cores)
+                    copied = shares_with_copies(bands, offsets, copy_limit) if bands is not None else None
+                    if copied is None:
+                        continue
+                    return [_Unit(index, "copies", tuple(r[:1] if len(r) > 1 else () for r in copied)),
+                            _Unit(index, how, tuple(r[1:] if len(r) > 1 else r for r in copied))]
+            return [_Unit(index, how, tuple((s,) for s in shares))]
+    return [_Unit(index, "whole", ((item,),), movable=True)]
+
+
+def split_across_cores(schedule: Schedule, plan: ArenaPlan, cores: int, whole_patches: bool = True) -> CoreSplit:
     """Each step's share per core, the barriers, and the plan with the cores' private buffers.
 
     Greedy in schedule order: a split step's shares go to cores 0..k-1 (band i to core i, so that
@@ -673,7 +730,7 @@ def split_across_cores(schedule: Schedule, plan: ArenaPlan, cores: int) -> CoreS
         raise PlanError(f"--cores must be at least 1, not {cores}")
     if plan.guard_bytes and cores > 1:
         raise PlanError("--debug-guards checks the arena after each operator: it runs on one core")
-    units = _units(schedule, cores, plan.buffer_offsets(), plan.arena_bytes)
+    units = _units(schedule, cores, plan.buffer_offsets(), plan.arena_bytes, whole_patches)
     base_arena = plan.arena_bytes
     placed_plan = _with_private_buffers(schedule, plan, cores, units)
     offsets = placed_plan.buffer_offsets()

@@ -44,6 +44,14 @@ void tg_depthwise_conv_s8_inplace(const tg_depthwise_params_t *params, const tg_
                                   const tg_dims_t *filter_dims, const int8_t *filter,
                                   const int32_t *bias, /* may be NULL */
                                   const tg_dims_t *output_dims, int8_t *output, int8_t *plane);
+/* The same over the channels [first_channel, end_channel) only (one core's share): input and output
+ * point at channel first_channel of pixel 0; input_dims->c is the tensor's channel count. */
+void tg_depthwise_conv_s8_inplace_channels(const tg_depthwise_params_t *params, const tg_channel_requant_t *requant,
+                                           const tg_dims_t *input_dims, const int8_t *input,
+                                           const tg_dims_t *filter_dims, const int8_t *filter,
+                                           const int32_t *bias,
+                                           const tg_dims_t *output_dims, int8_t *output, int8_t *plane,
+                                           int32_t first_channel, int32_t end_channel);
 
 #ifdef __cplusplus
 }

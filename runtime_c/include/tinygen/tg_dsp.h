@@ -33,6 +33,13 @@ void tg_depthwise_conv_s8_inplace_dsp(const tg_depthwise_inplace_dsp_params_t *p
                                       const tg_dims_t *input_dims, const int8_t *input,
                                       const tg_dims_t *filter_dims, const int32_t *filter,
                                       const tg_dims_t *output_dims, int8_t *output, void *ring);
+/* The same over the channels [first_channel, end_channel) (multiples of 4: one core's share): input and
+ * output point at channel first_channel of pixel 0; input_dims->c is the tensor's channel count. */
+void tg_depthwise_conv_s8_inplace_dsp_channels(const tg_depthwise_inplace_dsp_params_t *params,
+                                               const int32_t *channels, const tg_dims_t *input_dims,
+                                               const int8_t *input, const tg_dims_t *filter_dims,
+                                               const int32_t *filter, const tg_dims_t *output_dims,
+                                               int8_t *output, void *ring, int32_t first_channel, int32_t end_channel);
 
 /* Scratch bytes of tg_depthwise_conv_s8_inplace_dsp: the ring of lag + 1 pixels of four channels. */
 #define TG_DEPTHWISE_CONV_S8_INPLACE_DSP_BUFFER_SIZE(lag) (4 * ((lag) + 1))

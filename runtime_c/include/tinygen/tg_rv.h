@@ -80,6 +80,13 @@ void tg_depthwise_conv_s8_inplace_rv(const tg_conv_rv_params_t *params, const in
                                      const tg_dims_t *input_dims, const int8_t *input,
                                      const tg_dims_t *filter_dims, const int8_t *filter,
                                      const tg_dims_t *output_dims, int8_t *output, int8_t *plane);
+/* The same over the channels [first_channel, end_channel) (one core's share): input and output point at
+ * channel first_channel of pixel 0. */
+void tg_depthwise_conv_s8_inplace_rv_channels(const tg_conv_rv_params_t *params, const int32_t *channels,
+                                              const tg_dims_t *input_dims, const int8_t *input,
+                                              const tg_dims_t *filter_dims, const int8_t *filter,
+                                              const tg_dims_t *output_dims, int8_t *output, int8_t *plane,
+                                              int32_t first_channel, int32_t end_channel);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import mlperf_model
+from tinygen.boards.catalog import load_board
 from tinygen.build.host import build_host_binary, run_host_binary
 from tinygen.errors import PlanError
 from tinygen.compiler import compile_bytes
@@ -61,8 +62,9 @@ def chain_model(seed: int, h: int, w: int, c: int = 8) -> bytes:
 
 
 def assert_split_bit_exact(tmp_path, model_bytes: bytes, cores: int, patch: str = "none", count: int = 2,
-                           grow_arena: bool = False):
-    compiled = compile_bytes(model_bytes, name="m", cores=cores, patch=PatchRequest.parse(patch), grow_arena=grow_arena)
+                           grow_arena: bool = False, board: str | None = None):
+    compiled = compile_bytes(model_bytes, name="m", cores=cores, patch=PatchRequest.parse(patch), grow_arena=grow_arena,
+                             board=load_board(board) if board else None)
     assert compiled.cores == cores
     records = random_inputs(compiled, count, seed=cores)
     traced = compare_on_host(model_bytes, tmp_path / f"trace{cores}", records=records, compiled=compiled)
@@ -165,6 +167,59 @@ def test_mlperf_split_with_patches_bit_exact(tmp_path, key, cores, grow_arena):
             assert all(w.scratch is None or not w.scratch.startswith("patch_workspace") for s in parts
                        for share in s.shares for w in share.work if isinstance(w, Step))
             assert not any(p.buffer.name.startswith("patch_workspace_core") for p in compiled.plan.placements)
+
+
+def pointwise_model(seed: int, h: int, w: int, c_in: int = 16, c_out: int = 32) -> bytes:
+    """CONV 1x1 (stride 1, VALID) -> CONV 1x1: a convolution that is the same over any h x w."""
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder()
+    in_scale = random_scale(rng)
+    x = b.tensor([1, h, w, c_in], scale=in_scale, zero_point=int(rng.integers(-100, 100)))
+    layer, scale, depth = x, in_scale, c_in
+    for out_c in (c_out, c_in):
+        w_scales = [random_scale(rng, 0.002, 0.02) for _ in range(out_c)]
+        out_scale = accumulator_output_scale(rng, scale, max(w_scales), depth)
+        weights = b.tensor([out_c, 1, 1, depth], scale=w_scales, data=random_int8(rng, (out_c, 1, 1, depth)))
+        bias = b.tensor([out_c], dtype=np.int32, scale=np.float32(scale) * np.asarray(w_scales, dtype=np.float32),
+                        data=random_bias(rng, out_c))
+        y = b.tensor([1, h, w, out_c], scale=out_scale, zero_point=int(rng.integers(-50, 50)))
+        b.op("CONV_2D", [layer, weights, bias], [y], padding="VALID", strideH=1, strideW=1,
+             dilationHFactor=1, dilationWFactor=1, fusedActivationFunction="RELU")
+        layer, scale, depth = y, out_scale, out_c
+    return b.build([x], [layer])
+
+
+@pytest.mark.parametrize("h,w,cores,rows", [(6, 6, 4, 4), (5, 5, 2, 25), (3, 3, 4, 3)])
+def test_pointwise_bands_are_cut_over_the_pixels(tmp_path, h, w, cores, rows):
+    """6 x 6 on 4 cores: 4 rows of 9 pixels (not 2 + 2 + 1 + 1 rows of 6); 5 x 5 on 2: 13 + 12
+    pixels (not 3 + 2 rows of 5); 3 x 3 on 4 cores: its own rows (3 pixels at most either way). Bit-exact
+    on every tensor.
+    (The RISC-V board: its 1x1 convolutions stay convolutions; the DSP boards' run as an FC over pixels.)"""
+    compiled = assert_split_bit_exact(tmp_path, pointwise_model(h * 10 + w, h, w), cores, grow_arena=True,
+                                      board="riscv32-virt-4")
+    bands = [s for s in compiled.core_split.items if s.how == "rows"]
+    assert bands
+    for s in bands:
+        heights = [dict((a.name, a.value) for a in w.call.args)["output_dims"] for share in s.shares for w in share.work]
+        assert sum(d.h for d in heights) == rows
+        pixels = [d.h * d.w for d in heights]
+        assert sum(pixels) == h * w and max(pixels) == -(-h * w // cores)
+
+
+def test_patch_window_copies_are_cut_into_runs_of_rows():
+    """A patch's window copy (tg_copy_window_s8) large enough to pay splits into runs of rows, each
+    core its own, that together are the whole window's."""
+    compiled = compile_bytes(mlperf_model("vww").read_bytes(), name="m", patch=PatchRequest.parse("auto"), cores=2)
+    copies = [s for s in compiled.core_split.items
+              if {w.call.function for share in s.shares for w in share.work if isinstance(w, Step)} == {"tg_copy_window_s8"}
+              and len(s.shares) == 2]
+    assert copies
+    for s in copies:
+        (first,), (second,) = (share.work for share in s.shares)
+        a, b = (dict((x.name, x.value) for x in w.call.args)["copy"] for w in (first, second))
+        assert a.row_bytes == b.row_bytes and abs(a.rows - b.rows) <= 1
+        assert second.view("src").offset == first.view("src").offset + a.rows * a.src_stride
+        assert second.view("dst").offset == first.view("dst").offset + a.rows * a.dst_stride
 
 
 # ---- barriers: only where needed, never missing -------------------------------------------------

@@ -61,7 +61,7 @@ from tinygen.kernels.cvalues import Dims, HW, ScratchRef, TensorRef
 from tinygen.plan.arena import ALIGNMENT, ArenaPlan, Placement
 from tinygen.plan.lifetimes import Buffer
 from tinygen.schedule.ir import Loop, Schedule, Step, TraceGather, View, dense_strides
-from tinygen.schedule.patches import POINTWISE, WORKSPACE, AxisGeometry, Span
+from tinygen.schedule.patches import POINTWISE, WORKSPACE, AxisGeometry, Span, WindowCopy
 
 # Estimated instructions (Cortex-M class, -O2): a kernel call's fixed cost (call, argument set-up,
 # loop entry), per MAC by kernel family, per output element, per element of an elementwise kernel.
@@ -352,6 +352,29 @@ def channel_shares(step: Step, parts: int) -> list[Step] | None:
                        (channels, 1))
             for name, v, dims in (("input", in_view, in_dims), ("output", out_view, out_dims))
         }
+        shares.append(_with_scratch(step, core, views, call))
+    return shares
+
+
+def window_row_shares(step: Step, parts: int) -> list[Step] | None:
+    """A patch's window copy (tg_copy_window_s8: `rows` strided runs) as `parts` ranges of its runs."""
+    copy = _arg(step.call, "copy")
+    src, dst = step.view("src"), step.view("dst")
+    if not isinstance(copy, WindowCopy) or src is None or dst is None:
+        return None
+    for view, stride in ((src, copy.src_stride), (dst, copy.dst_stride)):
+        if len(view.shape) != 4 or view.shape[0] != 1 or view.shape[1] != copy.rows \
+                or view.strides[1] * _ITEMSIZE[view.c_type] != stride:
+            return None
+    shares = []
+    for core, span in enumerate(balanced_spans(copy.rows, parts)):
+        if span.size == 0:
+            continue
+        part = dataclasses.replace(copy, rows=span.size)
+        views = {name: dataclasses.replace(v, offset=v.offset + span.start * stride, shape=(1, span.size, *v.shape[2:]))
+                 for name, v, stride in (("src", src, copy.src_stride), ("dst", dst, copy.dst_stride))}
+        call = dataclasses.replace(step.call, args=tuple(dataclasses.replace(a, value=part) if a.name == "copy" else a
+                                                         for a in step.call.args), overlaps=())
         shares.append(_with_scratch(step, core, views, call))
     return shares
 
@@ -699,18 +722,53 @@ def _units(schedule: Schedule, cores: int, offsets: dict[str, int] | None = None
     return units
 
 
+def pointwise_as_pixel_rows(step: Step, parts: int) -> Step | None:
+    """A 1x1 convolution (stride 1, no padding) computes the same over any h x w of the same pixels:
+    the step over the shape whose bands of rows balance best across `parts` (the fewest pixels in the
+    largest band, then the widest rows; pixel rows a whole number of words), or None where the image's
+    own rows do as well (VWW's 6 x 6 maps: 4 rows of 9 pixels on 4 cores instead of 2 + 2 + 1 + 1 rows)."""
+    call = step.call
+    in_dims, out_dims, filter_dims, params = (_arg(call, n) for n in ("input_dims", "output_dims", "filter_dims", "params"))
+    if not all(isinstance(d, Dims) for d in (in_dims, out_dims, filter_dims)) or "depthwise" in call.function:
+        return None
+    stride, padding = getattr(params, "stride", None), getattr(params, "padding", None)
+    if (filter_dims.h, filter_dims.w) != (1, 1) or stride != HW(1, 1) or padding != HW(0, 0) or in_dims.n != 1 \
+            or (in_dims.h, in_dims.w) != (out_dims.h, out_dims.w) or len(call.reads) > 1:
+        return None
+    in_view, out_view = step.view("input"), step.view("output")
+    if not (_dense(in_view) and _dense(out_view)) or tuple(in_view.shape) != (1, in_dims.h, in_dims.w, in_dims.c) \
+            or tuple(out_view.shape) != (1, out_dims.h, out_dims.w, out_dims.c):
+        return None
+    pixels = in_dims.h * in_dims.w
+    largest = lambda h, w: -(-h // parts) * w  # noqa: E731
+    best = min(((largest(pixels // w, w), -w) for w in range(1, pixels + 1) if pixels % w == 0
+                and (w * in_dims.c) % 4 == 0 and (w * out_dims.c) % 4 == 0), default=None)
+    if best is None or best[0] >= largest(in_dims.h, in_dims.w):
+        return None
+    w = -best[1]
+    replaced = {"input_dims": dataclasses.replace(in_dims, h=pixels // w, w=w),
+                "output_dims": dataclasses.replace(out_dims, h=pixels // w, w=w)}
+    views = {name: dataclasses.replace(v, shape=(1, pixels // w, w, c), strides=dense_strides((1, pixels // w, w, c)))
+             for name, v, c in (("input", in_view, in_dims.c), ("output", out_view, out_dims.c))}
+    reshaped = dataclasses.replace(call, args=tuple(dataclasses.replace(a, value=replaced.get(a.name, a.value))
+                                                    for a in call.args))
+    return dataclasses.replace(step, call=reshaped, views=tuple((n, views.get(n, v)) for n, v in step.views))
+
+
 def _step_units(index: int, item: Step, cores: int, offsets: dict[str, int] | None, copy_limit: int) -> list[_Unit]:
     """One step as shares across the cores (the first cut that gives more than one), or whole."""
     if cores > 1 and step_cost(item) >= SPLIT_MIN_COST:
+        balanced = pointwise_as_pixel_rows(item, cores) or item
         for how, cut in (("rows", row_shares), ("elements", element_shares), ("batches", batch_shares),
-                         ("channels", channel_shares)):
-            shares = cut(item, cores)
+                         ("channels", channel_shares), ("rows", window_row_shares)):
+            step = balanced if how == "rows" else item
+            shares = cut(step, cores)
             if shares is None or len(shares) < 2:
                 continue
             if how in ("rows", "batches") and offsets is not None:
                 accesses = [step_access(w, _Private(offsets)) for w in shares]
                 if any(accesses[i].clashes(accesses[j]) for i in range(len(shares)) for j in range(i + 1, len(shares))):
-                    bands = (_row_bands if how == "rows" else _batch_bands)(item, cores)
+                    bands = (_row_bands if how == "rows" else _batch_bands)(step, cores)
                     copied = shares_with_copies(bands, offsets, copy_limit) if bands is not None else None
                     if copied is None:
                         continue

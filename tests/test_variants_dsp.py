@@ -33,6 +33,7 @@ from tinygen.plan.arena import check_no_overlap
 from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.kernels.variants import round_up
 from tinygen.kernels.variants_dsp import packed_weights, packed_why_not
+from tinygen import jobs
 from tinygen.compiler import compile_bytes, estimated_flash
 from tinygen.testing.compare import compare_on_host
 from tinygen.testing.model_builder import ModelBuilder
@@ -68,7 +69,7 @@ def packed_extreme_model(seed: int, kind: str, depth: int, in_zp: int, out_zp: i
     bias = np.where(np.arange(channels) % 2 == 0, INT32_MAX - worst - 1, INT32_MIN + worst + 1).astype(np.int32)
     b = ModelBuilder()
     shape = [2, depth] if kind == "fc" else [1, 3, 5, depth]
-    x = b.tensor(shape, scale=in_scale, zero_point=in_zp)
+    x = first = b.tensor(shape, scale=in_scale, zero_point=in_zp)
     w_shape = [channels, depth] if kind == "fc" else [channels, 1, 1, depth]
     w = b.tensor(w_shape, scale=w_scales, zero_point=0, data=weights.reshape(w_shape), quant_axis=0)
     bias_t = b.tensor([channels], dtype=np.int32, zero_point=0, data=bias,
@@ -78,7 +79,7 @@ def packed_extreme_model(seed: int, kind: str, depth: int, in_zp: int, out_zp: i
         b.op("FULLY_CONNECTED", [x, w, bias_t], [y])
     else:
         b.op("CONV_2D", [x, w, bias_t], [y], padding="VALID", strideH=1, strideW=1)
-    return b.build([x], [y])
+    return b.build([first], [y])
 
 
 # --- the wide variants over their input (the tightest placement their contract allows) -------------
@@ -309,9 +310,53 @@ def test_depthwise_in_place_dsp(tmp_path, case):
     assert placed[a.input] == placed[a.output]  # exactly over its input
 
 
-def test_pointwise_in_place_runs_the_wide_conv(tmp_path):
-    check_tight(tmp_path, conv_model(13, kernel=(1, 1), in_hw=(5, 4), in_c=16, out_c=12), KernelSet.OPTIMISED,
-                inplace=True, features=DSP, expect="tg_conv_s8_wide")
+PACKED_INPLACE = "tg_fully_connected_s8_dsp_packed_inplace"
+
+
+@pytest.mark.parametrize("name", ["random", "extreme-37"])
+def test_pointwise_in_place_runs_the_packed_fc(tmp_path, name):
+    """A 1x1 convolution over its own input runs the packed FC pixel by pixel (each pixel copied
+    first): bit-exact at the tightest placement its contract allows, at the packed layout's limits too."""
+    model = (conv_model(13, kernel=(1, 1), in_hw=(5, 4), in_c=16, out_c=12) if name == "random"
+             else packed_extreme_model(8, "pointwise", 37, 127, -128))
+    check_tight(tmp_path, model, KernelSet.OPTIMISED, inplace=True, features=DSP, expect=PACKED_INPLACE)
+
+
+def test_pointwise_in_place_runs_the_wide_conv_where_packing_is_refused(tmp_path):
+    check_tight(tmp_path, pointwise_extreme_model(6, 127, -128), KernelSet.OPTIMISED, inplace=True, features=DSP,
+                expect="tg_conv_s8_wide")
+
+
+PACKED_INPLACE_M4 = {
+    "random": lambda: conv_model(13, kernel=(1, 1), in_hw=(5, 4), in_c=16, out_c=12),  # a missing copy shows here
+    "extreme-zp127": lambda: packed_extreme_model(9, "pointwise", 37, 127, -128),
+    "extreme-zp-128": lambda: packed_extreme_model(9, "pointwise", 37, -128, 127),
+}
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name", sorted(PACKED_INPLACE_M4))
+def test_pointwise_in_place_packed_on_the_m4(tmp_path, monkeypatch, name):
+    """A 1x1 convolution in place with the packed FC, its output at the tightest distance from its
+    input the contract allows: bit-exact with TFLM on the DSP path, typical and extreme values (the
+    build takes this plan: the default pipeline keeps a one-layer model's input out of place)."""
+    model_bytes = PACKED_INPLACE_M4[name]()
+    tight = tight_compile(model_bytes, KernelSet.OPTIMISED, True, features=DSP)
+    assert kernel_functions(tight.lowered) == [PACKED_INPLACE]
+    check_no_overlap(tight.plan)
+    monkeypatch.setattr(jobs, "compile_graph", lambda graph, **options: tight)
+    model = tmp_path / "model.tflite"   # the name tight_compile gives the graph
+    model.write_bytes(model_bytes)
+    records = np.stack([r[0] for r in extreme_records(tight)])
+    inputs = tmp_path / "inputs.npy"
+    np.save(inputs, records)
+    report = run_on_board(model, "mps2-an386", tmp_path / "build", inputs_file=inputs, timeout_s=120)
+    assert report.bit_exact, report.first_mismatch
+    elf = next((tmp_path / "build").rglob("*.elf"))
+    disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    body = disassembly.split(f"<{PACKED_INPLACE}>:")[1].split("\n\n")[0]
+    assert "\tsmlad\t" in body and "\tsxtb16\t" in body  # the DSP path, not the portable C
 
 
 def test_in_place_dsp_refuses_any_other_overlap():
@@ -468,5 +513,5 @@ def test_kws_keeps_its_arena_with_the_dsp_variants():
     compiled = compile_bytes(mlperf_model("kws").read_bytes(), board=load_board("mps2-an386"))
     functions = kernel_functions(compiled.lowered)
     assert functions.count("tg_depthwise_conv_s8_inplace_dsp") == 4
-    assert functions.count("tg_conv_s8_wide") == 5
-    assert compiled.plan.arena_bytes == 8128
+    assert functions.count(PACKED_INPLACE) == 4 and functions.count("tg_conv_s8_wide") == 1  # the first conv
+    assert compiled.plan.arena_bytes == 8084

@@ -69,6 +69,15 @@ void tg_fully_connected_s8_dsp_packed(const tg_fc_wide_params_t *params, const i
                                       int32_t batches, int32_t accum_depth, int32_t output_depth,
                                       const int8_t *input, const int32_t *filter, int8_t *output);
 
+/* The same over its own input (a 1x1 convolution in place): each input row is copied to `row_copy`
+ * (TG_FULLY_CONNECTED_S8_DSP_PACKED_INPLACE_BUFFER_SIZE bytes, word-aligned) before its output row is
+ * written, so output row b may lie over input row b (kernels/overlap.py). */
+void tg_fully_connected_s8_dsp_packed_inplace(const tg_fc_wide_params_t *params, const int32_t *channels,
+                                              int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                              const int8_t *input, const int32_t *filter, int8_t *output,
+                                              void *row_copy);
+#define TG_FULLY_CONNECTED_S8_DSP_PACKED_INPLACE_BUFFER_SIZE(accum_depth) (((accum_depth) + 3) / 4 * 4)
+
 #ifdef __cplusplus
 }
 #endif

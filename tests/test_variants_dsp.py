@@ -8,7 +8,7 @@ overlap contracts (tinygen/kernels/overlap.py):
   weights at -128/-127/127, accumulators within a few products of the int32 limits, right shifts
   1..23 and a dead channel), where the default pipeline runs the in-place DSP variants: bit-exact on
   the host and, in QEMU, on mps2-an386's DSP path (the test disassembles the firmware);
-- the KWS arena (8,128 B) is kept with the DSP variants in place.
+- the KWS arena (8,084 B) is kept with the DSP variants in place.
 """
 
 from __future__ import annotations

@@ -185,6 +185,6 @@ def test_a_rewrite_of_the_checked_in_report_keeps_what_follows_its_figures():
     written = written_report(REPO / "BENCHMARKS.md", [], "mps2-an386", "tinygen bench", new)
     tail = checked_in[checked_in.index("```", checked_in.index("tinygen-bench figures (read by")) + 3:]
     tail = tail[tail.index("```") + 3:]  # after the figures block's closing fence
-    assert "tinygen-bench cores" in tail and "--keep-plan" in tail and written.endswith(tail)
+    assert "tinygen-bench cores" in tail and "--grow-arena" in tail and written.endswith(tail)
     headings = [line for line in checked_in.splitlines() if line.startswith("## ")]
     assert all(h in written for h in headings)

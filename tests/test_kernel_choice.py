@@ -115,9 +115,14 @@ DSP_BOARDS = {"mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547"}
 ARM_DSP_INSTRUCTIONS = ("smlad", "smlabb", "smlatt", "sxtb16", "sxtab16")
 
 
+# One board per ISA path in the default suite (M4 DSP, M55 Helium, RISC-V); the sibling Cortex-M boards
+# (M7, M3 without DSP, M33) with -m long (the suite's time).
+VARIANT_BOARDS = [pytest.param(b, marks=(pytest.mark.long,) if b in ("mps2-an500", "mps2-an385", "mps2-an505") else ())
+                  for b in ("mps2-an386", "mps2-an500", "mps2-an385", "mps2-an505", "mps3-an547", "riscv32-virt")]
+
+
 @pytest.mark.qemu
-@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an500", "mps2-an385", "mps2-an505", "mps3-an547",
-                                   "riscv32-virt"])
+@pytest.mark.parametrize("board", VARIANT_BOARDS)
 @pytest.mark.parametrize("name", sorted(EDGE_MODELS))
 def test_variants_are_bit_exact_on_the_board(tmp_path, name, board):
     make_model, dsp_instruction = EDGE_MODELS[name]

@@ -146,6 +146,11 @@ class Access:
         return _clash(w, list(other.writes)) or _clash(w, list(other.reads)) or _clash(r, list(other.writes))
 
 
+def any_pair_clashes(accesses: list[Access]) -> bool:
+    """Would any two of these, run at once on different cores, clash?"""
+    return any(accesses[i].clashes(accesses[j]) for i in range(len(accesses)) for j in range(i + 1, len(accesses)))
+
+
 def step_access(step: Step | TraceGather, offsets: dict[str, int]) -> Access:
     if isinstance(step, TraceGather):   # trace builds only: reads its patch's buffer, writes outside the arena
         return Access(tuple(view_intervals(step.source, offsets[step.source.buffer])), ())
@@ -269,6 +274,13 @@ def _dense(view: View | None) -> bool:
     return view is not None and tuple(view.strides) == dense_strides(tuple(view.shape))
 
 
+def _whole_tensors(step: Step, in_dims: Dims, out_dims: Dims) -> bool:
+    """Are the step's input and output views the whole NHWC tensors its dims describe, dense?"""
+    in_view, out_view = step.view("input"), step.view("output")
+    return _dense(in_view) and _dense(out_view) and tuple(in_view.shape) == (in_dims.n, in_dims.h, in_dims.w, in_dims.c) \
+        and tuple(out_view.shape) == (out_dims.n, out_dims.h, out_dims.w, out_dims.c)
+
+
 def _row_geometry(call: KernelCall) -> AxisGeometry | None:
     """The output rows -> input rows map of a windowed kernel, or None if the call has none."""
     in_dims, out_dims, params = _arg(call, "input_dims"), _arg(call, "output_dims"), _arg(call, "params")
@@ -294,11 +306,11 @@ def _row_geometry(call: KernelCall) -> AxisGeometry | None:
 def row_shares(step: Step, parts: int) -> list[Step] | None:
     """The step as `parts` bands of output rows (empty bands left out), or None if it cannot be."""
     geometry = _row_geometry(step.call)
-    in_view, out_view = step.view("input"), step.view("output")
-    if geometry is None or not (_dense(in_view) and _dense(out_view)) or len(step.call.reads) > 1:
+    if geometry is None or len(step.call.reads) > 1:
         return None
+    in_view, out_view = step.view("input"), step.view("output")
     in_dims, out_dims, params = _arg(step.call, "input_dims"), _arg(step.call, "output_dims"), _arg(step.call, "params")
-    if tuple(in_view.shape) != (1, in_dims.h, in_dims.w, in_dims.c) or tuple(out_view.shape) != (1, out_dims.h, out_dims.w, out_dims.c):
+    if not _whole_tensors(step, in_dims, out_dims):   # n == 1: _row_geometry's
         return None
     in_row = in_dims.w * in_dims.c * _ITEMSIZE[in_view.c_type]
     out_row = out_dims.w * out_dims.c * _ITEMSIZE[out_view.c_type]
@@ -333,12 +345,11 @@ def channel_shares(step: Step, parts: int) -> list[Step] | None:
     sliced = CHANNEL_SLICES.get(step.call.function)
     in_view, out_view = step.view("input"), step.view("output")
     in_dims, out_dims = _arg(step.call, "input_dims"), _arg(step.call, "output_dims")
-    if sliced is None or not (_dense(in_view) and _dense(out_view)) or not isinstance(in_dims, Dims) \
-            or not isinstance(out_dims, Dims) or in_dims.n != 1 or in_dims.c != out_dims.c:
+    if sliced is None or not isinstance(in_dims, Dims) or not isinstance(out_dims, Dims) or in_dims.n != 1 \
+            or in_dims.c != out_dims.c or not _whole_tensors(step, in_dims, out_dims):
         return None
     channels = in_dims.c
-    if channels % sliced.multiple or tuple(in_view.shape) != (1, in_dims.h, in_dims.w, channels) \
-            or tuple(out_view.shape) != (1, out_dims.h, out_dims.w, channels):
+    if channels % sliced.multiple:
         return None
     shares: list[Step] = []
     for core, span in enumerate(balanced_spans(channels // sliced.multiple, parts)):
@@ -590,7 +601,7 @@ def shares_with_copies(bands: _Bands, offsets: dict[str, int], limit: int) -> li
     if not all(contract_holds(w, fake) for m in mains for w in m):
         return None
     accesses = [_access(m, fake) for m in mains]
-    if any(accesses[i].clashes(accesses[j]) for i in range(len(mains)) for j in range(i + 1, len(mains))):
+    if any_pair_clashes(accesses):
         return None
     return result
 
@@ -735,10 +746,9 @@ def pointwise_as_pixel_rows(step: Step, parts: int) -> Step | None:
     if (filter_dims.h, filter_dims.w) != (1, 1) or stride != HW(1, 1) or padding != HW(0, 0) or in_dims.n != 1 \
             or (in_dims.h, in_dims.w) != (out_dims.h, out_dims.w) or len(call.reads) > 1:
         return None
-    in_view, out_view = step.view("input"), step.view("output")
-    if not (_dense(in_view) and _dense(out_view)) or tuple(in_view.shape) != (1, in_dims.h, in_dims.w, in_dims.c) \
-            or tuple(out_view.shape) != (1, out_dims.h, out_dims.w, out_dims.c):
+    if not _whole_tensors(step, in_dims, out_dims):
         return None
+    in_view, out_view = step.view("input"), step.view("output")
     pixels = in_dims.h * in_dims.w
     largest = lambda h, w: -(-h // parts) * w  # noqa: E731
     best = min(((largest(pixels // w, w), -w) for w in range(1, pixels + 1) if pixels % w == 0
@@ -767,7 +777,7 @@ def _step_units(index: int, item: Step, cores: int, offsets: dict[str, int] | No
                 continue
             if how in ("rows", "batches") and offsets is not None:
                 accesses = [step_access(w, _Private(offsets)) for w in shares]
-                if any(accesses[i].clashes(accesses[j]) for i in range(len(shares)) for j in range(i + 1, len(shares))):
+                if any_pair_clashes(accesses):
                     bands = (_row_bands if how == "rows" else _batch_bands)(step, cores)
                     copied = shares_with_copies(bands, offsets, copy_limit) if bands is not None else None
                     if copied is None:
@@ -804,7 +814,7 @@ def split_across_cores(schedule: Schedule, plan: ArenaPlan, cores: int, whole_pa
         placed: list[tuple[int, tuple[Step | TraceGather, ...], Access]]
         if not unit.movable:
             accesses = [_access(work, offsets) for work in unit.shares]
-            if any(accesses[i].clashes(accesses[j]) for i in range(len(accesses)) for j in range(i + 1, len(accesses))):
+            if any_pair_clashes(accesses):
                 unit = _Unit(unit.item, "whole", ((schedule.items[unit.item],),), movable=True)
             else:
                 placed = [(c, work, a) for c, (work, a) in enumerate(zip(unit.shares, accesses)) if work]

@@ -73,9 +73,13 @@ def _inplace_conv_wide_cost(a: InplaceConvArgs) -> int:
     return _wide_dot_cost(o.n * o.h * o.w, a.filter_dims.c, o.c)
 
 
+def _conv_args(a: InplaceConvArgs) -> ConvArgs:
+    """The in-place call's arguments without its scratch: the out-of-place conv's."""
+    return ConvArgs(*(getattr(a, f.name) for f in dataclasses.fields(ConvArgs)))
+
+
 def _make_inplace_conv_wide(graph: Graph, call: KernelCall, a: InplaceConvArgs) -> KernelCall:
-    base = ConvArgs(*(getattr(a, f.name) for f in dataclasses.fields(ConvArgs)))
-    return _make_conv_wide(graph, call, base)
+    return _make_conv_wide(graph, call, _conv_args(a))
 
 
 # --- tg_conv_s8 -> tg_conv_s8_wide_pair: two output pixels per block ---------------------------------
@@ -408,10 +412,6 @@ _ALWAYS = lambda graph, a: None  # noqa: E731  (the in-place kernels take every 
 # --- tg_conv_1x1_s8_inplace -> tg_fully_connected_s8_dsp_packed_inplace: the packed FC over the pixels,
 # each pixel's input copied to scratch before its outputs are written (KWS's in-place 1x1 convolutions:
 # 2.09 estimated cycles and 1.54 instructions per MAC, the wide conv's 2.33 and 1.43) ------------------
-
-def _conv_args(a: InplaceConvArgs) -> ConvArgs:
-    return ConvArgs(*(getattr(a, f.name) for f in dataclasses.fields(ConvArgs)))
-
 
 def _inplace_packed_why_not(graph: Graph, a: InplaceConvArgs) -> str | None:
     why = _pointwise_dsp_why_not(graph, _conv_args(a))

@@ -106,6 +106,9 @@ EDGE_MODELS = {
     "conv_extreme": (lambda: extreme_model("conv", 3, -128, -128, reals=WIDE_REALS), "smlad"),
     "depthwise_extreme": (lambda: extreme_model("dw", 4, 127, -128, reals=WIDE_REALS), "smlabb"),
     "fc_extreme": (lambda: extreme_model("fc", 5, -128, 127, reals=WIDE_REALS), "smlad"),
+    # RELU6's clamp, four outputs at once on the DSP path (SSUB8 + SEL)
+    "fc_relu6": (lambda: extreme_model("fc", 6, 3, -100, reals=WIDE_REALS, near_limit=False, activation="RELU6"),
+                 "smlad"),
 }
 
 

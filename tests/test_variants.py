@@ -1,7 +1,7 @@
 """The kernel variants' own data and arithmetic (tinygen/kernels/variants.py, runtime_c/kernels/tg_wide*):
 
 - the packed weight layouts, unpacked again and used as the C kernels use them;
-- tg_wide_requantize (SMLAL + QADD) against TFLM's double-rounding arithmetic at the edges, after the
+- tg_wide_requantize (AND + SMMLAR, then QADD) against TFLM's double-rounding arithmetic at the edges, after the
   int8 clamp, where the registry takes it, and the registry's refusal where it could differ;
 - whole models on extreme values (zero points at the ends, weights at +-127/-128, accumulators near
   the int32 limits, multipliers at both ends of QuantizeMultiplier's range, right shifts from 1 to
@@ -81,7 +81,7 @@ REQUANT = r"""
 
 int32_t wide(int32_t x, int32_t m, int32_t e, int32_t offset, int32_t lo, int32_t hi)
 {
-    const int32_t channel[TG_WIDE_CHANNEL_WORDS] = {0, m, e, e > 0 ? 1 << (e - 1) : 0, 0};
+    const int32_t channel[TG_WIDE_CHANNEL_WORDS] = {0, (int32_t)(2u * (uint32_t)m), e, e > 0 ? 1 << (e - 1) : 0, 0};
     const tg_wide_epilogue_t epilogue = {offset, lo, hi};
     return tg_wide_output(x, channel, epilogue);
 }

@@ -135,17 +135,36 @@ static inline int32_t tg_qadd(int32_t x, int32_t y)
 #endif
 }
 
-/* gemmlowp's MultiplyByQuantizedMultiplier, double rounding, for a multiplier in [0, 2^31 - 1] and a
- * right shift e in [1, 23], as the output of a kernel whose result is then offset and clamped to
- * int8. The rounding doubling high multiply h is one SMLAL (it never saturates: the multiplier is
- * not INT32_MIN). Rounding half away from zero, h / 2^e is (h + 2^(e - 1) - [h < 0]) >> e, exactly,
- * unless the sum passes INT32_MAX; QADD saturates it there and the result is 2^(31 - e) - 1 instead
- * of 2^(31 - e): both at least 2^8 - 1 for e <= 23, so both clamp to the same int8 output (the
- * output offset is at least -128 and the clamp's maximum at most 127). tests/test_variants.py
- * checks this against the reference arithmetic at the edges. */
-static inline int32_t tg_wide_requantize(int32_t x, int32_t multiplier, int32_t right_shift, int32_t rounding)
+/* gemmlowp's rounding doubling high multiply (x * m + 2^30) >> 31 for any int32 x and a multiplier m in
+ * [0, 2^31 - 1], given as doubled = 2m modulo 2^32 (channel word 1). It is (x * 2m + 2^31) >> 32. Where
+ * 2m < 2^31 that is SMMLAR's (Ra * 2^32 + Rn * Rm + 2^31) >> 32 with Ra = 0; where 2m >= 2^31, Rm
+ * holds 2m - 2^32, and Ra = x puts the missing x * 2^32 back. Ra is x masked by doubled's sign bit:
+ * two instructions (AND with a shifted operand, SMMLAR) where SMLAL and its constants take five; the
+ * 64-bit sum 2xm + 2^31 never overflows, so it is exact. */
+static inline int32_t tg_wide_high_mul(int32_t x, int32_t doubled)
 {
-    const int32_t high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
+#if TG_SIMD_DSP
+    int32_t high;
+    __asm__("and %0, %1, %2, asr #31\n\t"
+            "smmlar %0, %1, %2, %0"
+            : "=&r"(high)
+            : "r"(x), "r"(doubled));
+    return high;
+#else
+    return (int32_t)(((int64_t)x * (int64_t)(uint32_t)doubled + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
+/* gemmlowp's MultiplyByQuantizedMultiplier, double rounding, for a multiplier in [0, 2^31 - 1] (given
+ * doubled, as above) and a right shift e in [1, 23], as the output of a kernel whose result is then
+ * offset and clamped to int8. Rounding half away from zero, h / 2^e is (h + 2^(e - 1) - [h < 0]) >> e,
+ * exactly, unless the sum passes INT32_MAX; QADD saturates it there and the result is 2^(31 - e) - 1
+ * instead of 2^(31 - e): both at least 2^8 - 1 for e <= 23, so both clamp to the same int8 output (the
+ * output offset is at least -128 and the clamp's maximum at most 127). tests/test_variants.py checks
+ * this against the reference arithmetic at the edges. */
+static inline int32_t tg_wide_requantize(int32_t x, int32_t doubled, int32_t right_shift, int32_t rounding)
+{
+    const int32_t high = tg_wide_high_mul(x, doubled);
     return tg_qadd(high, rounding + (high >> 31)) >> right_shift;
 }
 
@@ -187,11 +206,64 @@ static inline int8_t tg_wide_output_s8(int32_t acc, const int32_t *channel, int3
     return tg_saturate_s8(tg_wide_requantize(acc, channel[1], channel[2], channel[3]) + output_offset);
 }
 
+#if TG_SIMD_DSP
+/* Four int8 values (each in [-128, 127]) as one word, y0 in the low byte: three BFI. */
+static inline uint32_t tg_pack_s8x4(int32_t y0, int32_t y1, int32_t y2, int32_t y3)
+{
+    uint32_t word = (uint32_t)y0;
+    __asm__("bfi %0, %1, #8, #8" : "+r"(word) : "r"(y1));
+    __asm__("bfi %0, %1, #16, #8" : "+r"(word) : "r"(y2));
+    __asm__("bfi %0, %1, #24, #8" : "+r"(word) : "r"(y3));
+    return word;
+}
+
+/* Each signed byte of y clamped to [min, max]: SSUB8 sets a byte's GE flag where the first operand is
+ * at least the second (as int8, exactly), SEL picks by the flags. Two instructions per bound. */
+static inline uint32_t tg_clamp_s8x4(uint32_t y, int32_t min, int32_t max)
+{
+    const uint32_t low = 0x01010101u * (uint8_t)min, high = 0x01010101u * (uint8_t)max;
+    uint32_t scratch;
+    __asm__("ssub8 %[t], %[y], %[lo]\n\t"
+            "sel %[y], %[y], %[lo]\n\t"
+            "ssub8 %[t], %[hi], %[y]\n\t"
+            "sel %[y], %[y], %[hi]"
+            : [y] "+r"(y), [t] "=&r"(scratch)
+            : [lo] "r"(low), [hi] "r"(high));
+    return y;
+}
+
+/* A full block's four outputs: saturated by SSAT, packed, clamped four at a time, stored by one STR
+ * (the cores with the DSP extension load and store unaligned words). */
+static inline int8_t *tg_wide_outputs4_dsp(tg_acc4_t acc, const int32_t *channel, tg_wide_epilogue_t e,
+                                           int8_t *output)
+{
+    const int32_t step = TG_WIDE_CHANNEL_WORDS;
+    const int32_t y0 = __ssat(tg_wide_requantize(acc.a0, channel[1], channel[2], channel[3]) + e.output_offset, 8);
+    const int32_t y1 = __ssat(tg_wide_requantize(acc.a1, channel[step + 1], channel[step + 2], channel[step + 3])
+                              + e.output_offset, 8);
+    const int32_t y2 = __ssat(tg_wide_requantize(acc.a2, channel[2 * step + 1], channel[2 * step + 2],
+                                                 channel[2 * step + 3]) + e.output_offset, 8);
+    const int32_t y3 = __ssat(tg_wide_requantize(acc.a3, channel[3 * step + 1], channel[3 * step + 2],
+                                                 channel[3 * step + 3]) + e.output_offset, 8);
+    uint32_t word = tg_pack_s8x4(y0, y1, y2, y3);
+    if (e.min != -128 || e.max != 127) {
+        word = tg_clamp_s8x4(word, e.min, e.max);
+    }
+    __builtin_memcpy(output, &word, sizeof word);
+    return output + TG_WIDE_ROWS;
+}
+#endif
+
 /* The outputs of one row block: `rows` (at most TG_WIDE_ROWS) channels from channel's data on. */
 static inline int8_t *tg_wide_outputs(tg_acc4_t acc, const int32_t *channel, int32_t rows, tg_wide_epilogue_t e,
                                       int8_t *output)
 {
     const int32_t step = TG_WIDE_CHANNEL_WORDS;
+#if TG_SIMD_DSP
+    if (rows == TG_WIDE_ROWS) {
+        return tg_wide_outputs4_dsp(acc, channel, e, output);
+    }
+#endif
     if (rows == TG_WIDE_ROWS && e.min == -128 && e.max == 127) {  /* no activation clamp: SSAT alone */
         output[0] = tg_wide_output_s8(acc.a0, channel, e.output_offset);
         output[1] = tg_wide_output_s8(acc.a1, channel + step, e.output_offset);

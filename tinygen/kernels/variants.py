@@ -140,17 +140,19 @@ def folded_bias(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input
 
 def wide_channels(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input_offset: int,
                   requant: ChannelRequant) -> ConstArray:
-    """tg_wide.h's per-channel words: folded bias, multiplier, right shift e, 2^(e - 1), bias;
-    zeros for the rows that complete the last block. A zero multiplier (a channel whose scale is 0)
-    gives 0 whatever the shift: it gets e = 1, which tg_wide_requantize takes."""
+    """tg_wide.h's per-channel words: folded bias, the multiplier doubled (2m modulo 2^32, as
+    tg_wide_high_mul takes it), right shift e, 2^(e - 1), bias; zeros for the rows that complete the
+    last block. A zero multiplier (a channel whose scale is 0) gives 0 whatever the shift: it gets
+    e = 1, which tg_wide_requantize takes."""
     out = rows.shape[0]
     multipliers = np.broadcast_to(requant.multiplier.values, (out,)).astype(np.int64)
+    doubled = ((2 * multipliers) & 0xFFFFFFFF).astype(np.uint32).view(np.int32).astype(np.int64)
     right = -np.broadcast_to(requant.shift.values, (out,)).astype(np.int64)
     right = np.where(multipliers == 0, 1, right)
     plain = np.zeros(out, dtype=np.int64) if isinstance(bias, NullPtr) else \
         np.asarray(graph.tensor(bias.tensor).data, dtype=np.int64).ravel()
     words = np.zeros((round_up(out, WIDE_ROWS), WIDE_CHANNEL_WORDS), dtype=np.int64)
-    words[:out] = np.stack([folded_bias(graph, bias, rows, input_offset), multipliers, right,
+    words[:out] = np.stack([folded_bias(graph, bias, rows, input_offset), doubled, right,
                             np.left_shift(1, right - 1), plain], axis=1)
     return ConstArray("int32_t", words.astype(np.int32))
 

@@ -23,7 +23,8 @@ extern "C" {
  * The last block is completed with zero rows. */
 #define TG_WIDE_ROWS 4
 
-/* Per output channel: bias' (the dot product starts from it), multiplier (in [0, 2^31 - 1]), right
+/* Per output channel: bias' (the dot product starts from it), the multiplier m (in [0, 2^31 - 1])
+ * doubled, 2m modulo 2^32 (one SMMLAR multiplies by it: runtime_c/kernels/tg_wide_dot.h), right
  * shift e (-QuantizeMultiplier's shift, in [1, 23]: the generator checks), the rounding constant
  * 2^(e - 1), and the bias without the folded offset (for windows that overlap the padding). */
 #define TG_WIDE_CHANNEL_WORDS 5

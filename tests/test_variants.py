@@ -82,7 +82,8 @@ REQUANT = r"""
 int32_t wide(int32_t x, int32_t m, int32_t e, int32_t offset, int32_t lo, int32_t hi)
 {
     const int32_t channel[TG_WIDE_CHANNEL_WORDS] = {0, (int32_t)(2u * (uint32_t)m), e, e > 0 ? 1 << (e - 1) : 0, 0};
-    const tg_wide_epilogue_t epilogue = {offset, lo, hi};
+    const tg_range_t activation = {lo, hi};
+    const tg_wide_epilogue_t epilogue = tg_wide_epilogue(offset, activation);
     return tg_wide_output(x, channel, epilogue);
 }
 """

@@ -86,7 +86,7 @@ void tg_conv_s8_dsp(const tg_conv_wide_params_t *params, const int32_t *channels
     input_dims = &input_copy;
     filter_dims = &filter_copy;
     output_dims = &output_copy;
-    const tg_wide_epilogue_t epilogue = {params->output_offset, params->activation.min, params->activation.max};
+    const tg_wide_epilogue_t epilogue = tg_wide_epilogue(params->output_offset, params->activation);
     const int32_t in_w = input_dims->w, c = input_dims->c, quads = c >> 2;
     const int32_t f_w = filter_dims->w, dil_h = params->dilation.h, dil_w = params->dilation.w;
     const int32_t out_c = output_dims->c;

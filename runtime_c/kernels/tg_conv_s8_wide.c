@@ -52,7 +52,7 @@ void tg_conv_s8_wide(const tg_conv_wide_params_t *params, const int32_t *channel
     input_dims = &input_copy;
     filter_dims = &filter_copy;
     output_dims = &output_copy;
-    const tg_wide_epilogue_t epilogue = {params->output_offset, params->activation.min, params->activation.max};
+    const tg_wide_epilogue_t epilogue = tg_wide_epilogue(params->output_offset, params->activation);
     const int32_t out_c = output_dims->c;
     const int32_t depth_padded = params->depth_padded, blocks = depth_padded >> 2;
     const int32_t block_words = TG_WIDE_ROWS * (depth_padded >> 1);

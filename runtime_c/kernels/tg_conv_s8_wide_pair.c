@@ -166,7 +166,7 @@ void tg_conv_s8_wide_pair(const tg_conv_wide_params_t *params, const int32_t *ch
     input_dims = &input_copy;
     filter_dims = &filter_copy;
     output_dims = &output_copy;
-    const tg_wide_epilogue_t epilogue = {params->output_offset, params->activation.min, params->activation.max};
+    const tg_wide_epilogue_t epilogue = tg_wide_epilogue(params->output_offset, params->activation);
     const int32_t out_w = output_dims->w, out_c = output_dims->c;
     const int32_t pixels = output_dims->h * out_w;
     const int32_t blocks = params->depth_padded >> 2;

@@ -76,7 +76,7 @@ void tg_depthwise_conv_s8_inplace_dsp_channels(const tg_depthwise_inplace_dsp_pa
     const tg_dims_t in = *input_dims;
     const int32_t batches = output_dims->n;
     const int32_t f_h = filter_dims->h, f_w = filter_dims->w;
-    const tg_wide_epilogue_t epilogue = {p.output_offset, p.activation.min, p.activation.max};
+    const tg_wide_epilogue_t epilogue = tg_wide_epilogue(p.output_offset, p.activation);
     const int32_t c_all = in.c, pixels = in.h * in.w, slots = p.lag + 1;
     const int32_t group_words = 2 * f_h * f_w;
     const uint32_t offsets = tg_pair_splat(p.input_offset);

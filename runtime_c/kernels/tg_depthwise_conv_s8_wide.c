@@ -18,7 +18,7 @@ void tg_depthwise_conv_s8_wide(const tg_depthwise_wide_params_t *params, const i
     const tg_depthwise_wide_params_t p = *params;
     const tg_dims_t in = *input_dims, out = *output_dims;
     const int32_t f_h = filter_dims->h, f_w = filter_dims->w;
-    const tg_wide_epilogue_t epilogue = {p.output_offset, p.activation.min, p.activation.max};
+    const tg_wide_epilogue_t epilogue = tg_wide_epilogue(p.output_offset, p.activation);
     const int32_t c_all = in.c, c4 = in.c & ~3;
     const int32_t taps = f_h * f_w, group_words = 2 * taps;
     const uint32_t offsets = tg_pair_splat(p.input_offset);

@@ -122,13 +122,13 @@ static inline tg_acc4_t block4_packed(uint32_t s8x4, const int32_t **w, tg_acc4_
     TG_FC_PACKED_WORD_ASM("a0", "a1", "xe", "r8") TG_FC_PACKED_WORD_ASM("a0", "a1", "xo", "r9")        \
     TG_FC_PACKED_WORD_ASM("a2", "a3", "xe", "r10") TG_FC_PACKED_WORD_ASM("a2", "a3", "xo", "r11")
 
-/* blocks (> 0) of BLOCK_ASM over x and *w: an odd block alone, then two blocks per iteration (the
- * loop's SUBS and taken BNE, 4 cycles, shared by 32 MACs). */
+/* blocks (> 0) of BLOCK_ASM over x and *w: blocks % 4 first (one, then two), then four per iteration
+ * (the loop's SUBS and taken BNE, 4 cycles, shared by 64 MACs). */
 #define TG_FC_DOT_ASM(BLOCK_ASM)                                                                       \
     do {                                                                                               \
         int32_t a0 = acc.a0, a1 = acc.a1, a2 = acc.a2, a3 = acc.a3;                                    \
         const int32_t *rows = *w;                                                                      \
-        int32_t pairs = blocks >> 1;                                                                   \
+        int32_t quads = blocks >> 2;                                                                   \
         uint32_t xe, xo, te;                                                                           \
         if (blocks & 1) {                                                                              \
             __asm__(BLOCK_ASM                                                                          \
@@ -137,12 +137,19 @@ static inline tg_acc4_t block4_packed(uint32_t s8x4, const int32_t **w, tg_acc4_
                     :                                                                                  \
                     : "memory", "r8", "r9", "r10", "r11");                                             \
         }                                                                                              \
-        if (pairs > 0) {                                                                               \
-            __asm__("1:\n\t" BLOCK_ASM BLOCK_ASM                                                       \
+        if (blocks & 2) {                                                                              \
+            __asm__(BLOCK_ASM BLOCK_ASM                                                                \
+                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows),      \
+                      [x] "+r"(x), [xe] "=&r"(xe), [xo] "=&r"(xo), [te] "=&r"(te)                      \
+                    :                                                                                  \
+                    : "memory", "r8", "r9", "r10", "r11");                                             \
+        }                                                                                              \
+        if (quads > 0) {                                                                               \
+            __asm__("1:\n\t" BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM                                   \
                     "subs %[n], %[n], #1\n\t"                                                          \
                     "bne 1b\n\t"                                                                       \
                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows),      \
-                      [x] "+r"(x), [n] "+r"(pairs), [xe] "=&r"(xe), [xo] "=&r"(xo), [te] "=&r"(te)     \
+                      [x] "+r"(x), [n] "+r"(quads), [xe] "=&r"(xe), [xo] "=&r"(xo), [te] "=&r"(te)     \
                     :                                                                                  \
                     : "memory", "cc", "r8", "r9", "r10", "r11");                                       \
         }                                                                                              \
@@ -218,7 +225,7 @@ static inline void tg_fc_dsp(const tg_fc_wide_params_t *params, const int32_t *c
                              int32_t accum_depth, int32_t output_depth, const int8_t *input, const int32_t *filter,
                              int8_t *output, tg_fc_layout_t layout)
 {
-    const tg_wide_epilogue_t epilogue = {params->output_offset, params->activation.min, params->activation.max};
+    const tg_wide_epilogue_t epilogue = tg_wide_epilogue(params->output_offset, params->activation);
     const int32_t whole = accum_depth >> 2, tail = accum_depth & 3;
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *row = input + b * accum_depth;

@@ -8,7 +8,7 @@ void tg_fully_connected_s8_wide(const tg_fc_wide_params_t *params, const int32_t
                                 const int8_t *input, const int32_t *filter,
                                 int8_t *output, void *scratch)
 {
-    const tg_wide_epilogue_t epilogue = {params->output_offset, params->activation.min, params->activation.max};
+    const tg_wide_epilogue_t epilogue = tg_wide_epilogue(params->output_offset, params->activation);
     const int32_t depth_padded = params->depth_padded, blocks = depth_padded >> 2;
     const int32_t block_words = TG_WIDE_ROWS * (depth_padded >> 1);
     tg_s16_alias_t *column = (tg_s16_alias_t *)scratch;

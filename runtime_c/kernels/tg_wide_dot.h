@@ -172,7 +172,18 @@ typedef struct {
     int32_t output_offset;
     int32_t min;
     int32_t max;
+    uint32_t min4, max4;  /* min and max in every byte (tg_clamp_s8x4) */
+    int32_t clamps;       /* the activation is not the whole int8 range */
 } tg_wide_epilogue_t;
+
+/* Made once per call, so that the blocks' epilogues find the splats ready. */
+static inline tg_wide_epilogue_t tg_wide_epilogue(int32_t output_offset, tg_range_t activation)
+{
+    const tg_wide_epilogue_t e = {output_offset, activation.min, activation.max,
+                                  0x01010101u * (uint8_t)activation.min, 0x01010101u * (uint8_t)activation.max,
+                                  activation.min != -128 || activation.max != 127};
+    return e;
+}
 
 /* The accumulator (started from the channel's bias), requantized, offset and clamped. */
 static inline int8_t tg_wide_output(int32_t acc, const int32_t *channel, tg_wide_epilogue_t e)
@@ -217,11 +228,11 @@ static inline uint32_t tg_pack_s8x4(int32_t y0, int32_t y1, int32_t y2, int32_t 
     return word;
 }
 
-/* Each signed byte of y clamped to [min, max]: SSUB8 sets a byte's GE flag where the first operand is
- * at least the second (as int8, exactly), SEL picks by the flags. Two instructions per bound. */
-static inline uint32_t tg_clamp_s8x4(uint32_t y, int32_t min, int32_t max)
+/* Each signed byte of y clamped to [low, high] (each a byte splat): SSUB8 sets a byte's GE flag where
+ * the first operand is at least the second (as int8, exactly), SEL picks by the flags. Two
+ * instructions per bound. */
+static inline uint32_t tg_clamp_s8x4(uint32_t y, uint32_t low, uint32_t high)
 {
-    const uint32_t low = 0x01010101u * (uint8_t)min, high = 0x01010101u * (uint8_t)max;
     uint32_t scratch;
     __asm__("ssub8 %[t], %[y], %[lo]\n\t"
             "sel %[y], %[y], %[lo]\n\t"
@@ -246,8 +257,8 @@ static inline int8_t *tg_wide_outputs4_dsp(tg_acc4_t acc, const int32_t *channel
     const int32_t y3 = __ssat(tg_wide_requantize(acc.a3, channel[3 * step + 1], channel[3 * step + 2],
                                                  channel[3 * step + 3]) + e.output_offset, 8);
     uint32_t word = tg_pack_s8x4(y0, y1, y2, y3);
-    if (e.min != -128 || e.max != 127) {
-        word = tg_clamp_s8x4(word, e.min, e.max);
+    if (e.clamps) {
+        word = tg_clamp_s8x4(word, e.min4, e.max4);
     }
     __builtin_memcpy(output, &word, sizeof word);
     return output + TG_WIDE_ROWS;
@@ -264,7 +275,7 @@ static inline int8_t *tg_wide_outputs(tg_acc4_t acc, const int32_t *channel, int
         return tg_wide_outputs4_dsp(acc, channel, e, output);
     }
 #endif
-    if (rows == TG_WIDE_ROWS && e.min == -128 && e.max == 127) {  /* no activation clamp: SSAT alone */
+    if (rows == TG_WIDE_ROWS && !e.clamps) {  /* no activation clamp: SSAT alone */
         output[0] = tg_wide_output_s8(acc.a0, channel, e.output_offset);
         output[1] = tg_wide_output_s8(acc.a1, channel + step, e.output_offset);
         output[2] = tg_wide_output_s8(acc.a2, channel + 2 * step, e.output_offset);

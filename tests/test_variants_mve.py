@@ -111,7 +111,7 @@ def test_the_mve_variants_need_the_mve_feature():
 
 
 def test_mve_takes_every_shift_quantize_multiplier_gives():
-    """The Helium epilogue is exact for right shifts 0..31 (the wide variants' SMLAL + QADD are not)."""
+    """The Helium epilogue is exact for right shifts 0..31 (the wide variants' SMMLAR + QADD are not)."""
     model = extreme_model("conv", 3, -128, 127, reals=REALS)
     assert mve_functions(model) == ["tg_conv_s8_mve"]
     assert mve_functions(model, board="mps2-an386") == ["tg_conv_s8_fast"]

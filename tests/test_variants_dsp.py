@@ -223,11 +223,17 @@ FC_DSP_MODELS = {
     # 3), an odd number of blocks (37: 9 and 1)
     "fc-packed-515": lambda: packed_extreme_model(7, "fc", 515, -128, 127),
     "pointwise-packed-37": lambda: packed_extreme_model(8, "pointwise", 37, 127, -128),
+    # depths of whole runs of 8, 4 and 2 blocks (512, 48, 40) and 8 rows: the DSP path's loop-only runs
+    "fc-packed-512": lambda: packed_extreme_model(9, "fc", 512, -128, 127),
+    "pointwise-packed-48": lambda: packed_extreme_model(10, "pointwise", 48, 127, -128),
+    "fc-packed-40": lambda: packed_extreme_model(11, "fc", 40, 0, -5),
 }
 # The packed layout refuses the -128 weights of the extreme models beside negative ones (int16 pairs).
 PACKED_REFUSED = {"fc-extreme", "pointwise-extreme"}
+# The models for the packed layout's loop-only runs (PACKED_RUNS) are the packed variant's alone.
 FC_DSP_CASES = [(name, function) for name in sorted(FC_DSP_MODELS) for function in sorted(FC_DSP)
-                if not (function.endswith("_packed") and name in PACKED_REFUSED)]
+                if not (function.endswith("_packed") and name in PACKED_REFUSED)
+                and not (name.endswith(("-512", "-48", "-40")) and not function.endswith("_packed"))]
 
 
 @pytest.mark.parametrize("name, function", FC_DSP_CASES)
@@ -484,7 +490,11 @@ def test_chain_with_extreme_values_on_the_m4(tmp_path, name):
     pytest.param("fc-extreme", 160, "tg_fully_connected_s8_dsp_narrow", marks=pytest.mark.long),
     ("fc-packed-515", None, "tg_fully_connected_s8_dsp_packed"),
     ("pointwise-packed-37", None, "tg_fully_connected_s8_dsp_packed"),
-], ids=["fc-int16", "pointwise-int8", "pointwise-int16", "fc-int8", "fc-packed", "pointwise-packed"])
+    ("fc-packed-512", None, "tg_fully_connected_s8_dsp_packed"),
+    ("pointwise-packed-48", None, "tg_fully_connected_s8_dsp_packed"),
+    ("fc-packed-40", None, "tg_fully_connected_s8_dsp_packed"),
+], ids=["fc-int16", "pointwise-int8", "pointwise-int16", "fc-int8", "fc-packed", "pointwise-packed",
+        "fc-packed-runs8", "pointwise-packed-runs4", "fc-packed-runs2"])
 def test_fully_connected_dsp_on_the_m4(tmp_path, name, flash_left, function):
     """The extreme FC and 1x1 conv with the scratch-free variants (the wide one's scratch would raise a
     one-layer model's arena): int16 weights where the packed layout refuses their -128s; a flash
@@ -508,6 +518,13 @@ def test_fully_connected_dsp_on_the_m4(tmp_path, name, flash_left, function):
                                  capture_output=True, text=True, check=True).stdout
     body = disassembly.split(f"<{function}>:")[1].split("\n\n")[0]
     assert "\tsmlad\t" in body and "\tsxtb16\t" in body
+    if name in PACKED_RUNS:  # the loop-only runs of blocks for this depth are in the firmware, and called
+        run = f"tg_fc_packed_runs{PACKED_RUNS[name]}"
+        assert f"<{run}" in disassembly and run in body
+
+
+# The depths whose packed FC takes the loop-only runs of 8, 4 or 2 blocks (tg_fc_dsp.h).
+PACKED_RUNS = {"fc-packed-512": 8, "pointwise-packed-48": 4, "fc-packed-40": 2}
 
 
 def test_kws_keeps_its_arena_with_the_dsp_variants():

@@ -166,6 +166,43 @@ static inline tg_acc4_t block4_packed(uint32_t s8x4, const int32_t **w, tg_acc4_
     } while (0)
 #endif
 
+#if TG_SIMD_DSP
+/* count (> 0) times BLOCKS_ASM (a fixed run of blocks), the loop alone. */
+#define TG_FC_DOT_LOOP_ASM(BLOCKS_ASM)                                                                 \
+    do {                                                                                               \
+        int32_t a0 = acc.a0, a1 = acc.a1, a2 = acc.a2, a3 = acc.a3;                                    \
+        const int32_t *rows = *w;                                                                      \
+        uint32_t xe, xo, te;                                                                           \
+        __asm__("1:\n\t" BLOCKS_ASM                                                                    \
+                "subs %[n], %[n], #1\n\t"                                                              \
+                "bne 1b\n\t"                                                                           \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows),          \
+                  [x] "+r"(x), [n] "+r"(count), [xe] "=&r"(xe), [xo] "=&r"(xo), [te] "=&r"(te)         \
+                :                                                                                      \
+                : "memory", "cc", "r8", "r9", "r10", "r11");                                           \
+        *w = rows;                                                                                     \
+        const tg_acc4_t result = {a0, a1, a2, a3};                                                     \
+        return result;                                                                                 \
+    } while (0)
+
+#define TG_FC_PACKED_2_ASM TG_FC_PACKED_BLOCK_ASM TG_FC_PACKED_BLOCK_ASM
+#define TG_FC_PACKED_4_ASM TG_FC_PACKED_2_ASM TG_FC_PACKED_2_ASM
+
+/* count runs of 8, 4 or 2 blocks: the depth is count * 4 * run */
+static inline tg_acc4_t dot_packed_runs8(const int8_t *x, const int32_t **w, int32_t count, tg_acc4_t acc)
+{
+    TG_FC_DOT_LOOP_ASM(TG_FC_PACKED_4_ASM TG_FC_PACKED_4_ASM);
+}
+static inline tg_acc4_t dot_packed_runs4(const int8_t *x, const int32_t **w, int32_t count, tg_acc4_t acc)
+{
+    TG_FC_DOT_LOOP_ASM(TG_FC_PACKED_4_ASM);
+}
+static inline tg_acc4_t dot_packed_runs2(const int8_t *x, const int32_t **w, int32_t count, tg_acc4_t acc)
+{
+    TG_FC_DOT_LOOP_ASM(TG_FC_PACKED_2_ASM);
+}
+#endif
+
 /* blocks (> 0) of four k of x against the block's rows of int16 weights. On the DSP path the loop is
  * asm (GCC 12 spills the C version's registers and does not use LDM). */
 static inline tg_acc4_t dot_wide16(const int8_t *x, const int32_t **w, int32_t blocks, tg_acc4_t acc)
@@ -227,6 +264,32 @@ static inline tg_acc4_t packed_rows(tg_acc4_t acc, const int32_t *channel)
     return rows;
 }
 
+#if TG_SIMD_DSP
+/* The packed layout where the depth is whole runs of RUN (8, 4 or 2) blocks and the output whole
+ * blocks of rows: per block one loop, then the epilogue's four outputs. One function per run, out of
+ * line, so that GCC allocates this loop's registers on their own. */
+#define TG_FC_PACKED_RUNS(RUN)                                                                         \
+    __attribute__((noinline)) static void tg_fc_packed_runs##RUN(                                      \
+        tg_wide_epilogue_t epilogue, const int32_t *channels, int32_t batches, int32_t accum_depth,    \
+        int32_t output_depth, const int8_t *input, const int32_t *filter, int8_t *output)              \
+    {                                                                                                  \
+        const int32_t count = accum_depth / (4 * RUN);                                                 \
+        for (int32_t b = 0; b < batches; ++b) {                                                        \
+            const int8_t *row = input + b * accum_depth;                                               \
+            const int32_t *w = filter;                                                                 \
+            const int32_t *channel = channels;                                                         \
+            for (int32_t oc = 0; oc < output_depth;                                                    \
+                 oc += TG_WIDE_ROWS, channel += TG_WIDE_ROWS * TG_WIDE_CHANNEL_WORDS) {                \
+                const tg_acc4_t acc = dot_packed_runs##RUN(row, &w, count, packed_start(channel));     \
+                output = tg_wide_outputs4_dsp(packed_rows(acc, channel), channel, epilogue, output);   \
+            }                                                                                          \
+        }                                                                                              \
+    }
+TG_FC_PACKED_RUNS(8)
+TG_FC_PACKED_RUNS(4)
+TG_FC_PACKED_RUNS(2)
+#endif
+
 /* The kernel for any layout; inlined with a constant, so each caller gets its own loop. */
 static inline void tg_fc_dsp(const tg_fc_wide_params_t *params, const int32_t *channels, int32_t batches,
                              int32_t accum_depth, int32_t output_depth, const int8_t *input, const int32_t *filter,
@@ -234,6 +297,20 @@ static inline void tg_fc_dsp(const tg_fc_wide_params_t *params, const int32_t *c
 {
     const tg_wide_epilogue_t epilogue = tg_wide_epilogue(params->output_offset, params->activation);
     const int32_t whole = accum_depth >> 2, tail = accum_depth & 3;
+#if TG_SIMD_DSP
+    if (layout == TG_FC_PACKED && (accum_depth & 7) == 0 && accum_depth > 0 && (output_depth & 3) == 0) {
+        /* the common shapes: a depth of whole runs of 8, 4 or 2 blocks and whole blocks of rows, each
+         * block one loop and nothing else (the general path below dispatches blocks % 8 per block) */
+        if ((accum_depth & 31) == 0) {
+            tg_fc_packed_runs8(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
+        } else if ((accum_depth & 15) == 0) {
+            tg_fc_packed_runs4(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
+        } else {
+            tg_fc_packed_runs2(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
+        }
+        return;
+    }
+#endif
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *row = input + b * accum_depth;
         const uint32_t last = tail_word(row + 4 * whole, tail);

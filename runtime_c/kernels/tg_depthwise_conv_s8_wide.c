@@ -9,6 +9,20 @@
 #include "tinygen/tg_kernels.h"
 #include "tg_depthwise_taps.h"
 
+/* Every group of four channels of one pixel whose 3x3 window (dilation 1) lies inside the input: one
+ * tight loop out of line, so that GCC allocates its registers apart from the kernel's walk (~50
+ * instructions a group fewer than the general loop below). x: the window's first tap, channel 0. */
+__attribute__((noinline)) static int8_t *inside_groups3x3(const int8_t *x, int32_t groups, int32_t tap_step,
+                                                          int32_t row_step, const int32_t *w, const int32_t *channel,
+                                                          const tg_wide_epilogue_t *epilogue, int8_t *output)
+{
+    const tg_wide_epilogue_t e = *epilogue;
+    for (; groups > 0; --groups, x += 4, w += 2 * 9, channel += 4 * TG_WIDE_CHANNEL_WORDS) {
+        output = tg_wide_outputs(window3x3(x, tap_step, row_step, w, tg_wide_start(channel, 0)), channel, 4, e, output);
+    }
+    return output;
+}
+
 void tg_depthwise_conv_s8_wide(const tg_depthwise_wide_params_t *params, const int32_t *channels,
                                const tg_dims_t *input_dims, const int8_t *input,
                                const tg_dims_t *filter_dims, const int32_t *filter,
@@ -41,6 +55,11 @@ void tg_depthwise_conv_s8_wide(const tg_depthwise_wide_params_t *params, const i
                     any ? in_batch + ((y0 + p.dilation.h * fy_first) * in.w + x0 + p.dilation.w * fx_first) * c_all
                         : in_batch;
                 int32_t c = 0;
+                if (inside && whole_3x3) {
+                    output = inside_groups3x3(in_tap0, c4 >> 2, c_all, in_row_step, filter, channels, &epilogue,
+                                              output);
+                    c = c4;
+                }
                 for (; c < c4; c += 4) {
                     const int32_t *channel = channels + c * TG_WIDE_CHANNEL_WORDS;
                     const int32_t *w_c = filter + (c >> 2) * group_words;

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import mlperf_model
-from tinygen.bench import ANCHORS, BenchRow, auto_patches, instruction_regression, recorded_figures, render_markdown
+from tinygen.bench import (
+    ANCHORS, BenchRow, auto_patches, instruction_regression, recorded_figures, render_markdown, source_functions,
+)
 from tinygen.device.cycles import RegionCount
 from tinygen.jobs import InputResult, RunReport
 
@@ -188,3 +190,10 @@ def test_a_rewrite_of_the_checked_in_report_keeps_what_follows_its_figures():
     assert "tinygen-bench cores" in tail and "--grow-arena" in tail and written.endswith(tail)
     headings = [line for line in checked_in.splitlines() if line.startswith("## ")]
     assert all(h in written for h in headings)
+
+
+def test_the_profile_names_source_functions_not_gccs_clones():
+    functions = {"tg_fc_packed_runs8.isra.0": (10, 30), "tg_fc_packed_runs8.constprop.0.isra.0": (5, 7),
+                 "tg_fc_packed_runs2.isra.0": (1, 2), "invoke": (3, 4)}
+    assert source_functions(functions) == {"tg_fc_packed_runs8": (15, 37), "tg_fc_packed_runs2": (1, 2),
+                                           "invoke": (3, 4)}

@@ -202,6 +202,17 @@ def _m4_table(rows: list[BenchRow]) -> list[str]:
     return lines
 
 
+def source_functions(functions: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """The flat profile by source function: GCC's clones (name.isra.0, name.constprop.0.isra.0,
+    name.part.0) added to the function they were made from."""
+    merged: dict[str, tuple[int, int]] = {}
+    for name, (instructions, cycles) in functions.items():
+        base = name.split(".", 1)[0]
+        before = merged.get(base, (0, 0))
+        merged[base] = (before[0] + instructions, before[1] + cycles)
+    return merged
+
+
 def _function_table(rows: list[BenchRow], top: int = 4) -> list[str]:
     """The functions that take the most estimated cycles, per model (a flat profile: callees apart)."""
     if not all(r.counted and r.counted.functions for r in rows):
@@ -210,7 +221,7 @@ def _function_table(rows: list[BenchRow], top: int = 4) -> list[str]:
              "", "| model | " + " | ".join(f"#{i + 1}" for i in range(top)) + " |", "|---|" + "---|" * top]
     for r in rows:
         c = r.counted
-        ranked = sorted(c.functions.items(), key=lambda kv: -kv[1][1])[:top]
+        ranked = sorted(source_functions(c.functions).items(), key=lambda kv: -kv[1][1])[:top]
         cells = [f"`{name}` {100 * cycles / c.cycles:.1f} %" for name, (_, cycles) in ranked]
         lines.append(f"| {r.anchor.key} | " + " | ".join(cells + [""] * (top - len(cells))) + " |")
     return lines
@@ -240,7 +251,7 @@ def _targets_table(rows: list[BenchRow]) -> list[str]:
         instr = r.instructions / a.tflm_cmsis_instructions
         cycles = r.cycles / a.tflm_cmsis_cycles
         macs = a.macs / r.cycles
-        top = max(c.functions.items(), key=lambda kv: kv[1][1], default=None)
+        top = max(source_functions(c.functions).items(), key=lambda kv: kv[1][1], default=None)
         where = f"`{top[0]}` ({100 * top[1][1] / c.cycles:.0f} %)" if top else "—"
         lines.append(
             f"| {a.key} | {instr:.2f}: {_verdict(instr, TARGET_RATIO)} | {cycles:.2f}: {_verdict(cycles, TARGET_RATIO)} "

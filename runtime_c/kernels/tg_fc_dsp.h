@@ -122,6 +122,15 @@ static inline tg_acc4_t block4_packed(uint32_t s8x4, const int32_t **w, tg_acc4_
     TG_FC_PACKED_WORD_ASM("a0", "a1", "xe", "r8") TG_FC_PACKED_WORD_ASM("a0", "a1", "xo", "r9")        \
     TG_FC_PACKED_WORD_ASM("a2", "a3", "xe", "r10") TG_FC_PACKED_WORD_ASM("a2", "a3", "xo", "r11")
 
+/* A fixed run of blocks (CODE) over x and rows, the accumulators a0..a3 in registers, inside
+ * TG_FC_DOT_ASM. */
+#define TG_FC_STRAIGHT_ASM(CODE)                                                                       \
+    __asm__(CODE                                                                                       \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows), [x] "+r"(x), \
+              [xe] "=&r"(xe), [xo] "=&r"(xo), [te] "=&r"(te)                                           \
+            :                                                                                          \
+            : "memory", "r8", "r9", "r10", "r11")
+
 /* blocks (> 0) of BLOCK_ASM over x and *w: blocks % 8 first (one, two, then four), then eight per
  * iteration (the loop's SUBS and taken BNE, 4 cycles, shared by 128 MACs). */
 #define TG_FC_DOT_ASM(BLOCK_ASM)                                                                       \
@@ -131,25 +140,13 @@ static inline tg_acc4_t block4_packed(uint32_t s8x4, const int32_t **w, tg_acc4_
         int32_t quads = blocks >> 3;                                                                   \
         uint32_t xe, xo, te;                                                                           \
         if (blocks & 1) {                                                                              \
-            __asm__(BLOCK_ASM                                                                          \
-                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows),      \
-                      [x] "+r"(x), [xe] "=&r"(xe), [xo] "=&r"(xo), [te] "=&r"(te)                      \
-                    :                                                                                  \
-                    : "memory", "r8", "r9", "r10", "r11");                                             \
+            TG_FC_STRAIGHT_ASM(BLOCK_ASM);                                                             \
         }                                                                                              \
         if (blocks & 2) {                                                                              \
-            __asm__(BLOCK_ASM BLOCK_ASM                                                                \
-                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows),      \
-                      [x] "+r"(x), [xe] "=&r"(xe), [xo] "=&r"(xo), [te] "=&r"(te)                      \
-                    :                                                                                  \
-                    : "memory", "r8", "r9", "r10", "r11");                                             \
+            TG_FC_STRAIGHT_ASM(BLOCK_ASM BLOCK_ASM);                                                   \
         }                                                                                              \
         if (blocks & 4) {                                                                              \
-            __asm__(BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM                                            \
-                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows),      \
-                      [x] "+r"(x), [xe] "=&r"(xe), [xo] "=&r"(xo), [te] "=&r"(te)                      \
-                    :                                                                                  \
-                    : "memory", "r8", "r9", "r10", "r11");                                             \
+            TG_FC_STRAIGHT_ASM(BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM);                               \
         }                                                                                              \
         if (quads > 0) {                                                                               \
             __asm__("1:\n\t" BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM \

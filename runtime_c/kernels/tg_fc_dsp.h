@@ -131,6 +131,16 @@ static inline tg_acc4_t block4_packed(uint32_t s8x4, const int32_t **w, tg_acc4_
             :                                                                                          \
             : "memory", "r8", "r9", "r10", "r11")
 
+/* N (> 0) times CODE (a fixed run of blocks), the loop's SUBS and BNE after each. */
+#define TG_FC_LOOPED_ASM(CODE, N)                                                                      \
+    __asm__("1:\n\t" CODE                                                                              \
+            "subs %[n], %[n], #1\n\t"                                                                  \
+            "bne 1b\n\t"                                                                               \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows), [x] "+r"(x), \
+              [n] "+r"(N), [xe] "=&r"(xe), [xo] "=&r"(xo), [te] "=&r"(te)                              \
+            :                                                                                          \
+            : "memory", "cc", "r8", "r9", "r10", "r11")
+
 /* blocks (> 0) of BLOCK_ASM over x and *w: blocks % 8 first (one, two, then four), then eight per
  * iteration (the loop's SUBS and taken BNE, 4 cycles, shared by 128 MACs). */
 #define TG_FC_DOT_ASM(BLOCK_ASM)                                                                       \
@@ -149,13 +159,8 @@ static inline tg_acc4_t block4_packed(uint32_t s8x4, const int32_t **w, tg_acc4_
             TG_FC_STRAIGHT_ASM(BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM);                               \
         }                                                                                              \
         if (quads > 0) {                                                                               \
-            __asm__("1:\n\t" BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM \
-                    "subs %[n], %[n], #1\n\t"                                                          \
-                    "bne 1b\n\t"                                                                       \
-                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows),      \
-                      [x] "+r"(x), [n] "+r"(quads), [xe] "=&r"(xe), [xo] "=&r"(xo), [te] "=&r"(te)     \
-                    :                                                                                  \
-                    : "memory", "cc", "r8", "r9", "r10", "r11");                                       \
+            TG_FC_LOOPED_ASM(BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM                                   \
+                             BLOCK_ASM BLOCK_ASM BLOCK_ASM BLOCK_ASM, quads);                          \
         }                                                                                              \
         *w = rows;                                                                                     \
         const tg_acc4_t result = {a0, a1, a2, a3};                                                     \
@@ -170,13 +175,7 @@ static inline tg_acc4_t block4_packed(uint32_t s8x4, const int32_t **w, tg_acc4_
         int32_t a0 = acc.a0, a1 = acc.a1, a2 = acc.a2, a3 = acc.a3;                                    \
         const int32_t *rows = *w;                                                                      \
         uint32_t xe, xo, te;                                                                           \
-        __asm__("1:\n\t" BLOCKS_ASM                                                                    \
-                "subs %[n], %[n], #1\n\t"                                                              \
-                "bne 1b\n\t"                                                                           \
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(rows),          \
-                  [x] "+r"(x), [n] "+r"(count), [xe] "=&r"(xe), [xo] "=&r"(xo), [te] "=&r"(te)         \
-                :                                                                                      \
-                : "memory", "cc", "r8", "r9", "r10", "r11");                                           \
+        TG_FC_LOOPED_ASM(BLOCKS_ASM, count);                                                           \
         *w = rows;                                                                                     \
         const tg_acc4_t result = {a0, a1, a2, a3};                                                     \
         return result;                                                                                 \

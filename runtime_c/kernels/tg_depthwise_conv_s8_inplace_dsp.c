@@ -1,7 +1,7 @@
 /* DEPTHWISE_CONV_2D in place on the DSP extension: tg_depthwise_conv_s8_inplace's variant
  * (tinygen/tg_dsp.h), with tg_depthwise_conv_s8_wide's arithmetic: four channels per input load
  * (SXTB16 / SMLABB / SMLATT), the input offset folded into the bias inside the image and added
- * (SXTAB16) over the valid taps at its borders, the SMLAL + QADD epilogue.
+ * (SXTAB16) over the valid taps at its borders, the SMMLAR + QADD epilogue (tg_wide_dot.h).
  *
  * Why it is safe over its input: output element (pixel q, channel c) sits on input element
  * (q, c). Four channels at a time (of a range a multiple of 4 wide: one core's share) walk the whole image; their outputs go to a ring of lag + 1

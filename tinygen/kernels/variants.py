@@ -233,7 +233,8 @@ def _fc_macs(a: FullyConnectedArgs) -> int:
 # Estimated instructions on the Cortex-M4 (GCC 12 -O2), fitted to single-layer runs in QEMU: the
 # _fast twins ~2 per MAC (2.5 for depthwise) and ~40 per output (60 for depthwise: window set-up);
 # the wide variants 1 per MAC of the padded block (the 16-instruction inner loop), ~3 per im2col
-# element, ~30 per block of four channels and ~18 per output (SMLAL + QADD epilogue); the wide
+# element, ~30 per block of four channels and ~18 per output (fitted with the SMLAL + QADD epilogue;
+# the SMMLAR one takes ~11; not refitted, so their cost is overstated); the wide
 # depthwise ~2 per MAC and ~45 per output.
 _FAST_PER_OUTPUT = 40
 _WIDE_PER_ELEMENT, _WIDE_PER_BLOCK, _WIDE_PER_OUTPUT = 3, 30, 18

@@ -1,6 +1,6 @@
 /* tinygen runtime: in-place kernel variants for cores with the DSP extension (SXTB16, SMLAD), with
  * the wide variants' generation-time data (tinygen/tg_wide.h: int16 weights packed in SXTB16's
- * order, the input offset folded into the bias, the per-channel SMLAL + QADD epilogue words) and
+ * order, the input offset folded into the bias, the per-channel SMMLAR + QADD epilogue words) and
  * the in-place kernels' contract (tinygen/kernels/overlap.py): the output may lie exactly over the
  * input, so the arena stays the in-place plan's. On other cores the same C computes the same bits
  * with tg_simd.h's portable operations.

@@ -51,6 +51,16 @@ void tg_depthwise_conv_s8_wide(const tg_depthwise_wide_params_t *params, const i
                 tg_valid_taps(x0, p.dilation.w, f_w, in.w, &fx_first, &fx_end);
                 const int inside = fy_first == 0 && fy_end == f_h && fx_first == 0 && fx_end == f_w;
                 const int any = fy_first < fy_end && fx_first < fx_end;
+                /* a 3x3 window over the left or right padding only (dilation 1), or over the top or bottom
+                 * padding only: one asm block each. Not on the Cortex-M55 (Helium), where GCC 12 finds no
+                 * registers for their thirteen operands inlined here ("impossible constraints"), and out
+                 * of line they cost what they save. */
+#if defined(__ARM_FEATURE_MVE) && __ARM_FEATURE_MVE
+                const int side_3x2 = 0, edge_2x3 = 0;
+#else
+                const int side_3x2 = whole_3x3 && fy_first == 0 && fy_end == 3 && fx_end - fx_first == 2;
+                const int edge_2x3 = whole_3x3 && fx_first == 0 && fx_end == 3 && fy_end - fy_first == 2;
+#endif
                 const int8_t *in_tap0 =
                     any ? in_batch + ((y0 + p.dilation.h * fy_first) * in.w + x0 + p.dilation.w * fx_first) * c_all
                         : in_batch;
@@ -77,6 +87,12 @@ void tg_depthwise_conv_s8_wide(const tg_depthwise_wide_params_t *params, const i
                                 x += in_row_step;
                             }
                         }
+                    } else if (side_3x2) {  /* three rows, two columns inside: one asm run */
+                        acc = window3x2_offset(in_tap0 + c, in_tap_step, in_row_step, w_c + 2 * fx_first, offsets,
+                                               tg_wide_start(channel, 4));
+                    } else if (edge_2x3) {  /* two rows, three columns inside */
+                        acc = window2x3_offset(in_tap0 + c, in_tap_step, in_row_step, w_c + 6 * fy_first, offsets,
+                                               tg_wide_start(channel, 4));
                     } else {
                         acc = tg_wide_start(channel, 4);  /* the plain bias */
                         const int8_t *x_row = in_tap0 + c;

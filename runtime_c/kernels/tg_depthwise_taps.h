@@ -86,6 +86,26 @@ static inline tg_acc4_t window3x2_offset(const int8_t *x, int32_t tap_step, int3
     return result;
 }
 
+#define TG_DW_ROW3_OFFSET_ASM TG_DW_TAP_OFFSET_ASM("[%[x]]") TG_DW_TAP_OFFSET_ASM("[%[x], %[c]]") \
+    TG_DW_TAP_OFFSET_ASM("[%[x], %[c], lsl #1]") "add %[x], %[x], %[r]\n\t"
+
+/* A 3x3 window whose first or last row lies in the padding, its columns inside the image: the two
+ * rows inside, from x (the first of them) on, with w * (x + offset) from the plain bias; w points at
+ * the first inside row's weights (the group's taps + 6 for a top border). */
+static inline tg_acc4_t window2x3_offset(const int8_t *x, int32_t tap_step, int32_t row_step, const int32_t *w,
+                                         uint32_t offsets, tg_acc4_t acc)
+{
+    int32_t a0 = acc.a0, a1 = acc.a1, a2 = acc.a2, a3 = acc.a3;
+    uint32_t xe, xo, w0, w1;
+    __asm__(TG_DW_ROW3_OFFSET_ASM TG_DW_ROW3_OFFSET_ASM
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [x] "+r"(x),
+              [xe] "=&r"(xe), [xo] "=&r"(xo), [w0] "=&r"(w0), [w1] "=&r"(w1)
+            : [c] "r"(tap_step), [r] "r"(row_step), [offs] "r"(offsets)
+            : "memory");
+    const tg_acc4_t result = {a0, a1, a2, a3};
+    return result;
+}
+
 /* A whole undilated 3x3 window for four channels; w walks the group's nine taps. In asm: GCC 12
  * spills most of the twelve registers this needs around the C version's loads (measured: ~110
  * instructions per window instead of 72: per tap LDR, LDRD, two SXTB16, four SMLAxy). The taps of a
@@ -110,6 +130,17 @@ static inline tg_acc4_t window3x2_offset(const int8_t *x, int32_t tap_step, int3
     for (int32_t fy = 0; fy < 3; ++fy, x += row_step, w += 6) {
         acc = tap4_offset(x, w, offsets, acc);
         acc = tap4_offset(x + tap_step, w + 2, offsets, acc);
+    }
+    return acc;
+}
+
+static inline tg_acc4_t window2x3_offset(const int8_t *x, int32_t tap_step, int32_t row_step, const int32_t *w,
+                                         uint32_t offsets, tg_acc4_t acc)
+{
+    for (int32_t fy = 0; fy < 2; ++fy, x += row_step, w += 6) {
+        acc = tap4_offset(x, w, offsets, acc);
+        acc = tap4_offset(x + tap_step, w + 2, offsets, acc);
+        acc = tap4_offset(x + 2 * tap_step, w + 4, offsets, acc);
     }
     return acc;
 }

@@ -59,9 +59,14 @@ def test_strided_slice_random(assert_bit_exact, data, rank):
     end = tuple(data.draw(st.integers(-7, 7)) for _ in range(rank))
     strides = tuple(data.draw(st.sampled_from([-3, -2, -1, 1, 2, 3])) for _ in range(rank))
     masks = [data.draw(st.integers(0, (1 << rank) - 1)) for _ in range(3)]
-    attrs = ops.StridedSlice(begin, end, strides, *masks)
-    out_shape = _prepare_output_shape(attrs, shape)
-    assume(0 not in out_shape)  # an empty slice computes nothing; both refuse it
+    out_shape = _prepare_output_shape(ops.StridedSlice(begin, end, strides, *masks), shape)
+    # An empty slice computes nothing (both refuse it). Random bounds give one on some axis in most
+    # draws, which Hypothesis's health check rejects as too much filtering: those axes take their
+    # whole range instead (begin and end masked, not shrunk), so the draw still tests something.
+    empty = sum(1 << axis for axis, size in enumerate(out_shape) if size == 0)
+    masks = [masks[0] | empty, masks[1] | empty, masks[2] & ~empty]
+    out_shape = _prepare_output_shape(ops.StridedSlice(begin, end, strides, *masks), shape)
+    assume(0 not in out_shape)
     model = strided_slice_model(shape, begin, end, strides, *masks)
     try:
         compile_bytes(model)

@@ -69,21 +69,27 @@ static inline int32_t packed_weight(const int32_t *filter, int32_t taps, int32_t
 #define TG_DW_ROW2_ASM TG_DW_TAP_OFFSET_ASM("[%[x]]") TG_DW_TAP_OFFSET_ASM("[%[x], %[c]]") \
     "add %[x], %[x], %[r]\n\t" "add %[w], %[w], #8\n\t"
 
+/* The body of a window of offset taps (CODE) from x and w, the plain bias in acc. */
+#define TG_DW_OFFSET_WINDOW(CODE)                                                                      \
+    do {                                                                                               \
+        int32_t a0 = acc.a0, a1 = acc.a1, a2 = acc.a2, a3 = acc.a3;                                    \
+        uint32_t xe, xo, w0, w1;                                                                       \
+        __asm__(CODE                                                                                   \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),             \
+                  [x] "+r"(x), [xe] "=&r"(xe), [xo] "=&r"(xo), [w0] "=&r"(w0), [w1] "=&r"(w1)          \
+                : [c] "r"(tap_step), [r] "r"(row_step), [offs] "r"(offsets)                            \
+                : "memory");                                                                           \
+        const tg_acc4_t result = {a0, a1, a2, a3};                                                     \
+        return result;                                                                                 \
+    } while (0)
+
 /* A 3x3 window whose first or last column lies in the padding, its rows inside the image: the two
  * columns inside, from x (the first of them) on, with w * (x + offset) from the plain bias; w
  * points at the first inside column's weights (the group's taps + 2 for a left border). */
 static inline tg_acc4_t window3x2_offset(const int8_t *x, int32_t tap_step, int32_t row_step, const int32_t *w,
                                          uint32_t offsets, tg_acc4_t acc)
 {
-    int32_t a0 = acc.a0, a1 = acc.a1, a2 = acc.a2, a3 = acc.a3;
-    uint32_t xe, xo, w0, w1;
-    __asm__(TG_DW_ROW2_ASM TG_DW_ROW2_ASM TG_DW_ROW2_ASM
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [x] "+r"(x),
-              [xe] "=&r"(xe), [xo] "=&r"(xo), [w0] "=&r"(w0), [w1] "=&r"(w1)
-            : [c] "r"(tap_step), [r] "r"(row_step), [offs] "r"(offsets)
-            : "memory");
-    const tg_acc4_t result = {a0, a1, a2, a3};
-    return result;
+    TG_DW_OFFSET_WINDOW(TG_DW_ROW2_ASM TG_DW_ROW2_ASM TG_DW_ROW2_ASM);
 }
 
 #define TG_DW_ROW3_OFFSET_ASM TG_DW_TAP_OFFSET_ASM("[%[x]]") TG_DW_TAP_OFFSET_ASM("[%[x], %[c]]") \
@@ -95,15 +101,7 @@ static inline tg_acc4_t window3x2_offset(const int8_t *x, int32_t tap_step, int3
 static inline tg_acc4_t window2x3_offset(const int8_t *x, int32_t tap_step, int32_t row_step, const int32_t *w,
                                          uint32_t offsets, tg_acc4_t acc)
 {
-    int32_t a0 = acc.a0, a1 = acc.a1, a2 = acc.a2, a3 = acc.a3;
-    uint32_t xe, xo, w0, w1;
-    __asm__(TG_DW_ROW3_OFFSET_ASM TG_DW_ROW3_OFFSET_ASM
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [x] "+r"(x),
-              [xe] "=&r"(xe), [xo] "=&r"(xo), [w0] "=&r"(w0), [w1] "=&r"(w1)
-            : [c] "r"(tap_step), [r] "r"(row_step), [offs] "r"(offsets)
-            : "memory");
-    const tg_acc4_t result = {a0, a1, a2, a3};
-    return result;
+    TG_DW_OFFSET_WINDOW(TG_DW_ROW3_OFFSET_ASM TG_DW_ROW3_OFFSET_ASM);
 }
 
 /* A whole undilated 3x3 window for four channels; w walks the group's nine taps. In asm: GCC 12

@@ -5,6 +5,7 @@ tensor, with random and extreme inputs; and the plan's check refuses a placement
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,6 +111,23 @@ def check_tight(tmp_path, model: bytes, kernel_set: KernelSet, inplace: bool = F
         assert result.tensors_compared > 0
         assert not result.mismatches, f"{name}:\n" + "\n".join(result.mismatches[:10])
     return compiled
+
+
+def run_tight_on_board(tmp_path, monkeypatch, model_bytes: bytes, tight: CompiledModel, board: str) -> Path:
+    """Build and run `tight` (a tight_compile of model_bytes: the build takes its plan) on an emulated
+    board with its random and extreme records; asserts bit-exactness, returns the firmware's ELF."""
+    from tinygen import jobs
+    from tinygen.jobs import run_on_board
+
+    check_no_overlap(tight.plan)
+    monkeypatch.setattr(jobs, "compile_graph", lambda graph, **options: tight)
+    model = tmp_path / "model.tflite"  # the name tight_compile gives the graph
+    model.write_bytes(model_bytes)
+    inputs = tmp_path / "inputs.npy"
+    np.save(inputs, np.stack([r[0] for r in extreme_records(tight)]))
+    report = run_on_board(model, board, tmp_path / "build", inputs_file=inputs, timeout_s=120)
+    assert report.bit_exact, report.first_mismatch
+    return next((tmp_path / "build").rglob("*.elf"))
 
 
 SETS = [KernelSet.OPTIMISED, KernelSet.REFERENCE]

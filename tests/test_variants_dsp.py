@@ -21,7 +21,7 @@ import pytest
 from ops.test_conv import conv_model
 from ops.test_depthwise import dw_model
 from ops.test_fully_connected import fc_model
-from test_inplace import ALIGNMENT, check_tight, extreme_records, tight_compile
+from test_inplace import ALIGNMENT, check_tight, extreme_records, run_tight_on_board, tight_compile
 from test_variants import INT32_MAX, INT32_MIN, WIDE_REALS, extreme_model
 from tinygen.boards.catalog import load_board
 from tinygen.jobs import run_on_board
@@ -33,7 +33,6 @@ from tinygen.plan.arena import check_no_overlap
 from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.kernels.variants import round_up
 from tinygen.kernels.variants_dsp import packed_weights, packed_why_not
-from tinygen import jobs
 from tinygen.compiler import compile_bytes, estimated_flash
 from tinygen.testing.compare import compare_on_host
 from tinygen.testing.model_builder import ModelBuilder
@@ -349,16 +348,7 @@ def test_pointwise_in_place_packed_on_the_m4(tmp_path, monkeypatch, name):
     model_bytes = PACKED_INPLACE_M4[name]()
     tight = tight_compile(model_bytes, KernelSet.OPTIMISED, True, features=DSP)
     assert kernel_functions(tight.lowered) == [PACKED_INPLACE]
-    check_no_overlap(tight.plan)
-    monkeypatch.setattr(jobs, "compile_graph", lambda graph, **options: tight)
-    model = tmp_path / "model.tflite"   # the name tight_compile gives the graph
-    model.write_bytes(model_bytes)
-    records = np.stack([r[0] for r in extreme_records(tight)])
-    inputs = tmp_path / "inputs.npy"
-    np.save(inputs, records)
-    report = run_on_board(model, "mps2-an386", tmp_path / "build", inputs_file=inputs, timeout_s=120)
-    assert report.bit_exact, report.first_mismatch
-    elf = next((tmp_path / "build").rglob("*.elf"))
+    elf = run_tight_on_board(tmp_path, monkeypatch, model_bytes, tight, "mps2-an386")
     disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
                                  capture_output=True, text=True, check=True).stdout
     body = disassembly.split(f"<{PACKED_INPLACE}>:")[1].split("\n\n")[0]

@@ -22,6 +22,7 @@ from ops.test_add import binary_model
 from ops.test_conv import conv_model
 from ops.test_depthwise import dw_model
 from ops.test_fully_connected import fc_model
+from test_inplace import run_tight_on_board, tight_compile
 from test_variants import REALS, WIDE_REALS, extreme_model
 from tinygen.boards.catalog import load_board
 from tinygen.jobs import run_on_board
@@ -99,12 +100,14 @@ def test_the_mve_add_is_a_twin_of_tg_add_s8():
 
 def test_the_mve_variants_need_the_mve_feature():
     """mps3-an547 (Cortex-M55) has "mve": its calls get the Helium variants, ahead of the wide (DSP)
-    ones it also could take; the Cortex-M4 keeps its DSP variants."""
-    cases = [(conv_model(0, in_c=4, out_c=6), "tg_conv_s8", "tg_conv_s8_wide_pair"),
-             (dw_model(0, in_c=8), "tg_depthwise_conv_s8", "tg_depthwise_conv_s8_wide"),
-             (fc_model(0), "tg_fully_connected_s8", "tg_fully_connected_s8_dsp_packed")]
-    for model, reference, on_the_m4 in cases:
-        assert mve_functions(model) == [f"{reference}_mve"]
+    ones it also could take (a depthwise over a 9x9 map the plane by plane one, over a 4x4 map with 32
+    channels the four-channel one); the Cortex-M4 keeps its DSP variants."""
+    cases = [(conv_model(0, in_c=4, out_c=6), "tg_conv_s8_mve", "tg_conv_s8_wide_pair"),
+             (dw_model(0, in_c=8), "tg_depthwise_conv_s8_planes_mve", "tg_depthwise_conv_s8_wide"),
+             (dw_model(0, in_hw=(4, 4), in_c=32), "tg_depthwise_conv_s8_mve", "tg_depthwise_conv_s8_wide"),
+             (fc_model(0), "tg_fully_connected_s8_mve", "tg_fully_connected_s8_dsp_packed")]
+    for model, on_the_m55, on_the_m4 in cases:
+        assert mve_functions(model) == [on_the_m55]
         assert mve_functions(model, board="mps2-an386") == [on_the_m4]
     assert mve_functions(conv_model(0, in_c=4, out_c=6, groups=2)) == ["tg_conv_s8"]
     assert mve_functions(dw_model(0, in_c=4, multiplier=2)) == ["tg_depthwise_conv_s8"]
@@ -240,12 +243,26 @@ def test_mve_variants_are_bit_exact_on_the_cortex_m55(tmp_path, name):
     """In QEMU on mps3-an547: the Helium instructions, every output against TFLM."""
     model = _mixed_model() if name == "mixed" else EXTREME[name]()
     if name == "mixed":
-        assert {"tg_conv_s8_mve", "tg_depthwise_conv_s8_mve", "tg_fully_connected_s8_mve",
+        assert {"tg_conv_s8_mve", "tg_depthwise_conv_s8_planes_mve", "tg_fully_connected_s8_mve",
                 "tg_add_s8_mve"} <= set(mve_functions(model))
     disassembly = _run_on_m55(tmp_path, model, name)
     assert "_mve>:" in disassembly
     assert "\tvmladava.s8\t" in disassembly or "\tvmlava.s8\t" in disassembly or name == "dw_extreme"
     assert "\tvqrdmulh.s32\t" in disassembly and "\tvrshl.s32\t" in disassembly
+
+
+@pytest.mark.qemu
+def test_four_channel_depthwise_extreme_on_the_cortex_m55(tmp_path, monkeypatch):
+    """tg_depthwise_conv_s8_mve (the one small maps with many channels get; the plane by plane one
+    left out here), extreme values and windows over the padding on every side, in QEMU."""
+    model_bytes = EXTREME["dw_extreme"]()
+    tight = tight_compile(model_bytes, KernelSet.OPTIMISED, False, features=frozenset({"mve"}),
+                          exclude=frozenset({"tg_depthwise_conv_s8_planes_mve"}))
+    assert kernel_functions(tight.lowered) == ["tg_depthwise_conv_s8_mve"]
+    elf = run_tight_on_board(tmp_path, monkeypatch, model_bytes, tight, BOARD)
+    disassembly = subprocess.run(["arm-none-eabi-objdump", "-d", "-m", "armv8.1-m.main", str(elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    assert "<tg_depthwise_conv_s8_mve>:" in disassembly and "\tvqrdmulh.s32\t" in disassembly
 
 
 @pytest.mark.qemu

@@ -2,8 +2,8 @@
  *
  * A direct 1x1 convolution takes two input pixels at a time as its columns (sharing the epilogue's
  * loads); any other copies one output pixel's window at a time to scratch (im2col, padding taps
- * holding the input's zero point). Each column against four output channels at a time, VLDRB +
- * VMLADAVA.S8 only (tg_mve_dot4x1), then one vector epilogue per four channels.
+ * holding the input's zero point), two pixels at a time. Two columns against four output channels at a
+ * time, VLDRB + VMLADAVA.S8 only (tg_mve_dot2x4), then one vector epilogue per four channels and pixel.
  */
 #include "tinygen/tg_kernels.h"
 #include "tg_dot_s8.h"
@@ -37,32 +37,36 @@ static void im2col(const tg_conv_mve_params_t *p, const tg_dims_t *in, const int
     }
 }
 
-/* Every output pixel from its window, copied to column (depth_padded bytes) one at a time. */
+/* Every output pixel from its window, two pixels at a time: their windows copied to the two columns
+ * (depth_padded bytes each) of `columns`, then both against each block of rows (tg_mve_dot2x4); an odd
+ * last pixel alone. */
 static void im2col_pixels(const tg_conv_mve_params_t *p, const tg_dims_t *in, const int8_t *input,
                           const tg_dims_t *filter_dims, const tg_dims_t *out, const int32_t *channels,
-                          const int8_t *filter, int8_t *output, int8_t *column)
+                          const int8_t *filter, int8_t *output, int8_t *columns)
 {
     const tg_mve_epilogue_t e = {p->output_offset, p->activation.min, p->activation.max};
-    for (int32_t b = 0; b < out->n; ++b) {
-        const int8_t *in_batch = input + b * in->h * in->w * in->c;
-        for (int32_t oy = 0; oy < out->h; ++oy) {
-            for (int32_t ox = 0; ox < out->w; ++ox, output += out->c) {
-                im2col(p, in, in_batch, filter_dims, oy, ox, column);
-                tg_mve_gemm_pixels(channels, column, column, filter, p->depth, p->depth_padded, out->c, e, output, 1);
-            }
+    const int32_t per_batch = out->h * out->w, pixels = out->n * per_batch;
+    int8_t *const second = columns + p->depth_padded;
+    for (int32_t q = 0; q < pixels; q += 2, output += 2 * out->c) {
+        const int32_t count = pixels - q < 2 ? pixels - q : 2;
+        for (int32_t i = 0; i < count; ++i) {
+            const int32_t b = (q + i) / per_batch, yx = (q + i) - b * per_batch;
+            im2col(p, in, input + b * in->h * in->w * in->c, filter_dims, yx / out->w, yx % out->w,
+                   i == 0 ? columns : second);
         }
+        tg_mve_gemm_pixels(channels, columns, second, filter, p->depth, p->depth_padded, out->c, e, output, count);
     }
 }
 
-/* The same with the column on the stack (the generator passes no scratch where depth_padded is at most
- * TG_CONV_S8_MVE_STACK_COLUMN): no arena bytes; the stack bound counts it. */
+/* The same with the columns on the stack (the generator passes no scratch where two columns take at
+ * most TG_CONV_S8_MVE_STACK_COLUMN bytes): no arena bytes; the stack bound counts them. */
 static __attribute__((noinline)) void im2col_on_stack(const tg_conv_mve_params_t *p, const tg_dims_t *in,
                                                       const int8_t *input, const tg_dims_t *filter_dims,
                                                       const tg_dims_t *out, const int32_t *channels,
                                                       const int8_t *filter, int8_t *output)
 {
-    int8_t column[TG_CONV_S8_MVE_STACK_COLUMN];
-    im2col_pixels(p, in, input, filter_dims, out, channels, filter, output, column);
+    int8_t columns[TG_CONV_S8_MVE_STACK_COLUMN];
+    im2col_pixels(p, in, input, filter_dims, out, channels, filter, output, columns);
 }
 
 void tg_conv_s8_mve(const tg_conv_mve_params_t *params, const int32_t *channels,

@@ -55,6 +55,33 @@ static inline tg_v32_t tg_v32_clamp(tg_v32_t a, int32_t lo, int32_t hi)
 /* The low byte of each lane to p[0..3] (VSTRB.32); _first: lanes 0..n-1 only. */
 static inline void tg_v32_store_s8(int8_t *p, tg_v32_t v) { vstrbq_s32(p, v); }
 static inline void tg_v32_store_s8_first(int8_t *p, tg_v32_t v, int32_t n) { vstrbq_p_s32(p, v, vctp32q((uint32_t)n)); }
+/* acc + a * s lane by lane (VMLA by a scalar, which MVE has). */
+static inline tg_v32_t tg_v32_mla_n(tg_v32_t acc, tg_v32_t a, int32_t s) { return vmlaq_n_s32(acc, a, s); }
+static inline tg_v32_t tg_v32_shl_n(tg_v32_t a, int32_t s) { return vshlq_r_s32(a, s); }  /* s >= 0: wraps */
+static inline tg_v32_t tg_v32_qrdmulh_n(tg_v32_t a, int32_t s) { return vqrdmulhq_n_s32(a, s); }
+static inline tg_v32_t tg_v32_rshl_n(tg_v32_t a, int32_t s) { return vrshlq_n_s32(a, s); }  /* s <= 0 */
+/* Lane i from p[offsets[i]], widened (VLDRB.S32 gather); the offsets are >= 0. */
+static inline tg_v32_t tg_v32_gather_s8(const int8_t *p, tg_v32_t offsets)
+{
+    return vldrbq_gather_offset_s32(p, vreinterpretq_u32_s32(offsets));
+}
+/* The low byte of each lane to p[offsets[i]] (VSTRB.32 scatter); _first: lanes 0..n-1 (all four when n >= 4). */
+static inline void tg_v32_scatter_s8(int8_t *p, tg_v32_t offsets, tg_v32_t v)
+{
+    vstrbq_scatter_offset_s32(p, vreinterpretq_u32_s32(offsets), v);
+}
+static inline void tg_v32_scatter_s8_first(int8_t *p, tg_v32_t offsets, tg_v32_t v, int32_t n)
+{
+    vstrbq_scatter_offset_p_s32(p, vreinterpretq_u32_s32(offsets), v, vctp32q((uint32_t)n));
+}
+/* n (<= 8) bytes p[0], p[step], ... to dst[0..n) (VLDRB.S16 gather, VSTRB.16); 7 * step < 2^16. */
+static inline void tg_mve_gather8(int8_t *dst, const int8_t *p, int32_t step, int32_t n)
+{
+    const uint16x8_t offsets = vmulq_n_u16(vidupq_n_u16(0, 1), (uint16_t)step);
+    const mve_pred16_t lanes = vctp16q((uint32_t)n);
+    vstrbq_p_s16(dst, vldrbq_gather_offset_z_s16(p, offsets, lanes), lanes);
+}
+
 
 #else /* the same lanes in plain C */
 #define TG_MVE 0
@@ -150,6 +177,14 @@ static inline tg_v32_t tg_v32_clamp(tg_v32_t a, int32_t lo, int32_t hi)
 {
     TG_V32_LANES(a.v[i] < lo ? lo : a.v[i] > hi ? hi : a.v[i]);
 }
+static inline tg_v32_t tg_v32_mla_n(tg_v32_t acc, tg_v32_t a, int32_t s)
+{
+    TG_V32_LANES((int32_t)((uint32_t)acc.v[i] + (uint32_t)a.v[i] * (uint32_t)s));
+}
+static inline tg_v32_t tg_v32_shl_n(tg_v32_t a, int32_t s) { TG_V32_LANES((int32_t)((uint32_t)a.v[i] << s)); }
+static inline tg_v32_t tg_v32_qrdmulh_n(tg_v32_t a, int32_t s) { TG_V32_LANES(tg_qrdmulh1(a.v[i], s)); }
+static inline tg_v32_t tg_v32_rshl_n(tg_v32_t a, int32_t s) { TG_V32_LANES(tg_rshl1(a.v[i], s)); }
+static inline tg_v32_t tg_v32_gather_s8(const int8_t *p, tg_v32_t offsets) { TG_V32_LANES(p[offsets.v[i]]); }
 #undef TG_V32_LANES
 static inline void tg_v32_store_s8_first(int8_t *p, tg_v32_t v, int32_t n)
 {
@@ -158,6 +193,19 @@ static inline void tg_v32_store_s8_first(int8_t *p, tg_v32_t v, int32_t n)
     }
 }
 static inline void tg_v32_store_s8(int8_t *p, tg_v32_t v) { tg_v32_store_s8_first(p, v, 4); }
+static inline void tg_v32_scatter_s8_first(int8_t *p, tg_v32_t offsets, tg_v32_t v, int32_t n)
+{
+    for (int32_t i = 0; i < n && i < 4; ++i) {
+        p[offsets.v[i]] = (int8_t)v.v[i];
+    }
+}
+static inline void tg_v32_scatter_s8(int8_t *p, tg_v32_t offsets, tg_v32_t v) { tg_v32_scatter_s8_first(p, offsets, v, 4); }
+static inline void tg_mve_gather8(int8_t *dst, const int8_t *p, int32_t step, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        dst[i] = p[i * step];
+    }
+}
 #endif
 
 /* ---- what the kernels build on them ---------------------------------------------------------- */
@@ -213,6 +261,138 @@ static inline tg_v32_t tg_mve_dot4x1(const int8_t *x, const int8_t *w, int32_t d
     return tg_v32_make(a0, a1, a2, a3);
 }
 
+/* Two columns x0, x1 of `depth` k against one block of TG_MVE_ROWS interleaved rows w (as
+ * tg_mve_dot4x1): row r's dot products in lane r of *a (x0) and *b (x1). Each 16 k: two column loads,
+ * four row loads, eight VMLADAVA. The eight accumulators take the eight even registers (VMLADAVA
+ * accumulates into even registers only), so the loop is in assembly with them named; the last chunk
+ * loads the columns' depth % 16 bytes only (VCTP), nothing beyond. */
+#if TG_MVE
+#define TG_MVE_DOT2X4_ROWS                                  \
+    "vldrb.8 %q[wv], [%[w]], #16\n\t"                        \
+    "vmladava.s8 r0, %q[xa], %q[wv]\n\t"                     \
+    "vmladava.s8 r2, %q[xb], %q[wv]\n\t"                     \
+    "vldrb.8 %q[wv], [%[w]], #16\n\t"                        \
+    "vmladava.s8 r4, %q[xa], %q[wv]\n\t"                     \
+    "vmladava.s8 r6, %q[xb], %q[wv]\n\t"                     \
+    "vldrb.8 %q[wv], [%[w]], #16\n\t"                        \
+    "vmladava.s8 r8, %q[xa], %q[wv]\n\t"                     \
+    "vmladava.s8 r10, %q[xb], %q[wv]\n\t"                    \
+    "vldrb.8 %q[wv], [%[w]], #16\n\t"                        \
+    "vmladava.s8 r12, %q[xa], %q[wv]\n\t"                    \
+    "vmladava.s8 lr, %q[xb], %q[wv]\n\t"
+/* The eight accumulators from the columns at x0 and x1 (the loop, then the predicated tail), moved to
+ * the vectors a (x0's) and b (x1's) lane by lane: the two-lane VMOV's lane order differs between the
+ * assemblers and QEMU. n: the whole chunks, then the tail (loaded from memory: no register is left). */
+#define TG_MVE_DOT2X4_BODY                                 \
+    "movs r0, #0\n\t"                                       \
+    "movs r2, #0\n\t"                                       \
+    "movs r4, #0\n\t"                                       \
+    "movs r6, #0\n\t"                                       \
+    "mov r8, #0\n\t"                                        \
+    "mov r10, #0\n\t"                                       \
+    "mov r12, #0\n\t"                                       \
+    "mov lr, #0\n\t"                                        \
+    "cmp %[n], #0\n\t"                                      \
+    "beq 2f\n"                                              \
+    "1:\n\t"                                                \
+    "vldrb.8 %q[xa], [%[x0]], #16\n\t"                      \
+    "vldrb.8 %q[xb], [%[x1]], #16\n\t"                      \
+    TG_MVE_DOT2X4_ROWS                                      \
+    "subs %[n], #1\n\t"                                     \
+    "bne 1b\n"                                              \
+    "2:\n\t"                                                \
+    "ldr %[n], %[tail]\n\t"                                 \
+    "cmp %[n], #0\n\t"                                      \
+    "beq 3f\n\t"                                            \
+    "vctp.8 %[n]\n\t"                                       \
+    "vpstt\n\t"                                             \
+    "vldrbt.8 %q[xa], [%[x0]]\n\t"                          \
+    "vldrbt.8 %q[xb], [%[x1]]\n\t"                          \
+    TG_MVE_DOT2X4_ROWS                                      \
+    "3:\n\t"                                                \
+    "vdup.32 %q[a], r0\n\t"                                 \
+    "vmov.32 %q[a][1], r4\n\t"                              \
+    "vmov.32 %q[a][2], r8\n\t"                              \
+    "vmov.32 %q[a][3], r12\n\t"                             \
+    "vdup.32 %q[b], r2\n\t"                                 \
+    "vmov.32 %q[b][1], r6\n\t"                              \
+    "vmov.32 %q[b][2], r10\n\t"                             \
+    "vmov.32 %q[b][3], lr\n\t"
+#define TG_MVE_DOT2X4_CLOBBERS "r0", "r2", "r4", "r6", "r8", "r10", "r12", "lr", "memory", "cc"
+
+static inline void tg_mve_dot2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth, tg_v32_t *a,
+                                 tg_v32_t *b)
+{
+    int32_t chunks = depth >> 4;
+    const int32_t tail = depth & 15;
+    tg_v8_t xa, xb, wv;
+    __asm__(TG_MVE_DOT2X4_BODY
+            : [a] "=&w"(*a), [b] "=&w"(*b), [xa] "=&w"(xa), [xb] "=&w"(xb), [wv] "=&w"(wv), [x0] "+r"(x0),
+              [x1] "+r"(x1), [w] "+r"(w), [n] "+r"(chunks)
+            : [tail] "m"(tail)
+            : TG_MVE_DOT2X4_CLOBBERS);
+}
+
+/* tg_mve_dot2x4 for a whole block of TG_MVE_ROWS rows, then the block's epilogue (tg_mve_requantize,
+ * its words at `block`) on both vectors and their stores to out0 and out1, all in one assembly block:
+ * in C, GCC spills the epilogue's vectors around the accumulators' registers. Returns w past the block. */
+static inline const int8_t *tg_mve_block2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth,
+                                            const int32_t *block, int32_t output_offset, tg_v32_t lo, tg_v32_t hi,
+                                            int8_t *out0, int8_t *out1)
+{
+    int32_t chunks = depth >> 4;
+    const int32_t tail = depth & 15;
+    tg_v8_t xa, xb, wv;
+    tg_v32_t a, b, t;
+    __asm__(TG_MVE_DOT2X4_BODY
+            "ldr r0, %[block]\n\t"
+            "vldrw.32 %q[xa], [r0]\n\t"        /* bias' */
+            "vldrw.32 %q[xb], [r0, #16]\n\t"   /* multiplier */
+            "vldrw.32 %q[wv], [r0, #32]\n\t"   /* left shift */
+            "vldrw.32 %q[t], [r0, #48]\n\t"    /* -right shift */
+            "vadd.i32 %q[a], %q[a], %q[xa]\n\t"
+            "vadd.i32 %q[b], %q[b], %q[xa]\n\t"
+            "vshl.s32 %q[a], %q[a], %q[wv]\n\t"
+            "vshl.s32 %q[b], %q[b], %q[wv]\n\t"
+            "vqrdmulh.s32 %q[a], %q[a], %q[xb]\n\t"
+            "vqrdmulh.s32 %q[b], %q[b], %q[xb]\n\t"
+            "vand %q[xa], %q[a], %q[t]\n\t"
+            "vand %q[xb], %q[b], %q[t]\n\t"
+            "vshr.s32 %q[xa], %q[xa], #31\n\t"
+            "vshr.s32 %q[xb], %q[xb], #31\n\t"
+            "vqadd.s32 %q[a], %q[a], %q[xa]\n\t"
+            "vqadd.s32 %q[b], %q[b], %q[xb]\n\t"
+            "vrshl.s32 %q[a], %q[a], %q[t]\n\t"
+            "vrshl.s32 %q[b], %q[b], %q[t]\n\t"
+            "ldr r0, %[offset]\n\t"
+            "vadd.i32 %q[a], %q[a], r0\n\t"
+            "vadd.i32 %q[b], %q[b], r0\n\t"
+            "vmax.s32 %q[a], %q[a], %q[lo]\n\t"
+            "vmax.s32 %q[b], %q[b], %q[lo]\n\t"
+            "vmin.s32 %q[a], %q[a], %q[hi]\n\t"
+            "vmin.s32 %q[b], %q[b], %q[hi]\n\t"
+            "vstrb.32 %q[a], [%[out0]]\n\t"
+            "ldr r0, %[out1]\n\t"
+            "vstrb.32 %q[b], [r0]"
+            : [a] "=&w"(a), [b] "=&w"(b), [t] "=&w"(t), [xa] "=&w"(xa), [xb] "=&w"(xb), [wv] "=&w"(wv),
+              [x0] "+r"(x0), [x1] "+r"(x1), [w] "+r"(w), [n] "+r"(chunks)
+            : [tail] "m"(tail), [block] "m"(block), [offset] "m"(output_offset), [lo] "w"(lo), [hi] "w"(hi),
+              [out0] "r"(out0), [out1] "m"(out1)
+            : TG_MVE_DOT2X4_CLOBBERS);
+    return w;
+}
+#undef TG_MVE_DOT2X4_CLOBBERS
+#undef TG_MVE_DOT2X4_BODY
+#undef TG_MVE_DOT2X4_ROWS
+#else
+static inline void tg_mve_dot2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth, tg_v32_t *a,
+                                 tg_v32_t *b)
+{
+    *a = tg_mve_dot4x1(x0, w, depth);
+    *b = tg_mve_dot4x1(x1, w, depth);
+}
+#endif
+
 /* The per-block epilogue data (TG_MVE_BLOCK_WORDS words) in registers. */
 typedef struct {
     tg_v32_t bias, multiplier, left, right;  /* right: -e, e the right shift in [0, 31] */
@@ -250,6 +430,20 @@ static inline tg_v32_t tg_mve_requantize(tg_v32_t acc, const tg_mve_block_t *b, 
     return tg_v32_clamp(tg_v32_add_n(tg_mve_rescale(acc, b), e.output_offset), e.min, e.max);
 }
 
+#if !TG_MVE
+/* tg_mve_block2x4's lanes in plain C. */
+static inline const int8_t *tg_mve_block2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth,
+                                            const int32_t *block, int32_t output_offset, tg_v32_t lo, tg_v32_t hi,
+                                            int8_t *out0, int8_t *out1)
+{
+    const tg_mve_block_t b = tg_mve_block(block);
+    const tg_mve_epilogue_t e = {output_offset, lo.v[0], hi.v[0]};
+    tg_v32_store_s8(out0, tg_mve_requantize(tg_mve_dot4x1(x0, w, depth), &b, e));
+    tg_v32_store_s8(out1, tg_mve_requantize(tg_mve_dot4x1(x1, w, depth), &b, e));
+    return w + TG_MVE_ROWS * ((depth + TG_MVE_CHUNK - 1) / TG_MVE_CHUNK * TG_MVE_CHUNK);
+}
+#endif
+
 /* The `rows` (<= 4) outputs of one block to out. */
 static inline void tg_mve_store(int8_t *out, tg_v32_t v, int32_t rows)
 {
@@ -267,12 +461,23 @@ static inline void tg_mve_gemm_pixels(const int32_t *channels, const int8_t *x0,
                                       tg_mve_epilogue_t e, int8_t *out0, int32_t count)
 {
     const int8_t *w = filter;
-    for (int32_t oc = 0; oc < out_c; oc += TG_MVE_ROWS) {
+    int32_t oc = 0;
+    if (count == 2) {  /* the whole blocks, each in one assembly block */
+        const tg_v32_t lo = tg_v32_dup(e.min), hi = tg_v32_dup(e.max);
+        for (; oc + TG_MVE_ROWS <= out_c; oc += TG_MVE_ROWS, channels += TG_MVE_BLOCK_WORDS) {
+            w = tg_mve_block2x4(x0, x1, w, depth, channels, e.output_offset, lo, hi, out0 + oc, out0 + out_c + oc);
+        }
+    }
+    for (; oc < out_c; oc += TG_MVE_ROWS) {
         const int32_t rows = out_c - oc < TG_MVE_ROWS ? out_c - oc : TG_MVE_ROWS;
         const tg_mve_block_t block = tg_mve_block(channels);
-        tg_mve_store(out0 + oc, tg_mve_requantize(tg_mve_dot4x1(x0, w, depth), &block, e), rows);
         if (count == 2) {
-            tg_mve_store(out0 + out_c + oc, tg_mve_requantize(tg_mve_dot4x1(x1, w, depth), &block, e), rows);
+            tg_v32_t a, b;
+            tg_mve_dot2x4(x0, x1, w, depth, &a, &b);
+            tg_mve_store(out0 + oc, tg_mve_requantize(a, &block, e), rows);
+            tg_mve_store(out0 + out_c + oc, tg_mve_requantize(b, &block, e), rows);
+        } else {
+            tg_mve_store(out0 + oc, tg_mve_requantize(tg_mve_dot4x1(x0, w, depth), &block, e), rows);
         }
         w += TG_MVE_ROWS * depth_padded;
         channels += TG_MVE_BLOCK_WORDS;

@@ -161,6 +161,8 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_depthwise_conv_s8_mve": _conv_contract(1),
     "tg_conv_1x1_s8_inplace_mve": _pixelwise_inplace,
     "tg_add_s8_mve": _same_order("input1", "input2"),  # four elements at a time, read before written
+    # channel by channel, each channel's plane copied before its outputs are written: exactly over its input, or apart
+    "tg_depthwise_conv_s8_planes_mve": lambda call: (Overlap("input", "output", 0, min_delta=0),),
 }
 
 

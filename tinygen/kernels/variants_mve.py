@@ -25,12 +25,14 @@ from tinygen.kernels.variants import (
     AddArgs, ConvArgs, DepthwiseArgs, FullyConnectedArgs, Variant, _conv_why_not, _depthwise_why_not, _fc_why_not,
     depthwise_rows, filter_rows, folded_bias, round_up,
 )
+from tinygen.kernels.variants_dsp import InplaceDepthwiseArgs
 
 MVE_ROWS = 4           # TG_MVE_ROWS
 MVE_CHUNK = 16         # TG_MVE_CHUNK
 MVE_BLOCK_WORDS = 16   # TG_MVE_BLOCK_WORDS
 MVE = frozenset({"mve"})
-MVE_STACK_COLUMN = 1024  # TG_CONV_S8_MVE_STACK_COLUMN: im2col columns up to this go on the kernel's stack
+MVE_STACK_COLUMN = 1024  # TG_CONV_S8_MVE_STACK_COLUMN: two im2col columns up to this go on the kernel's stack
+MVE_DW_STACK_PLANE = 2560  # TG_MVE_DW_STACK_PLANE: the padded plane's buffer on the planes kernel's stack
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,18 @@ class DepthwiseMveParams(CStruct):
     padding: HW
     dilation: HW
     activation: Range
+
+
+@dataclass(frozen=True)
+class DepthwisePlanesMveParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_depthwise_planes_mve_params_t"
+    pad_value: int
+    output_offset: int
+    stride: HW
+    padding: HW
+    dilation: HW
+    activation: Range
+    transposed: int
 
 
 @dataclass(frozen=True)
@@ -116,7 +130,7 @@ def mve_channels(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, inpu
 # --- conditions and costs (estimated instructions on the Cortex-M55, GCC 12 -O2) --------------------
 # The 4x1 dot: 10 instructions per 16 k of a column and four rows, ~8 to enter; ~20 per block of four
 # channels and column (building the vector, the epilogue, the store); im2col ~3 per 16 bytes and ~10
-# per filter row; the depthwise ~4 per tap and ~20 per block of four channels.
+# per filter row.
 
 def _conv_mve_cost(a: ConvArgs) -> int:
     o, f = a.output_dims, a.filter_dims
@@ -132,8 +146,10 @@ def _fc_mve_cost(a: FullyConnectedArgs) -> int:
 
 
 def _depthwise_mve_cost(a: DepthwiseArgs) -> int:
-    o, f = a.output_dims, a.filter_dims
-    return o.n * o.h * o.w * -(-o.c // 4) * (4 * f.h * f.w + 20)
+    """Fitted to single-layer runs on mps3-an547 (VWW's depthwise shapes, within 15 %): ~80 per output
+    pixel, ~100 per pixel and block of four channels."""
+    o = a.output_dims
+    return o.n * o.h * o.w * (80 + 100 * -(-o.c // 4))
 
 
 def _is_direct(a: ConvArgs) -> bool:
@@ -165,8 +181,10 @@ def _make_conv_mve(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
     rows = filter_rows(graph, a.filter)
     assert rows is not None
     params = _conv_mve_params(a, rows.shape[1])
-    # one im2col column: on the kernel's stack up to MVE_STACK_COLUMN bytes, else in the arena
-    scratch = 0 if params.direct or params.depth_padded <= MVE_STACK_COLUMN else params.depth_padded
+    # two im2col columns (TG_CONV_S8_MVE_BUFFER_SIZE): on the kernel's stack up to MVE_STACK_COLUMN bytes,
+    # else in the arena
+    columns = 2 * params.depth_padded
+    scratch = 0 if params.direct or columns <= MVE_STACK_COLUMN else columns
     args = (
         KernelArg("params", params),
         KernelArg("channels", mve_channels(graph, a.bias, rows, a.params.input_offset, a.requant)),
@@ -240,6 +258,119 @@ def _make_depthwise_mve(graph: Graph, call: KernelCall, a: DepthwiseArgs) -> Ker
     return dataclasses.replace(call, function="tg_depthwise_conv_s8_mve", args=args, scratch_bytes=0)
 
 
+# --- tg_depthwise_conv_s8_planes_mve: channel by channel over a padded plane ----------------------
+
+@dataclass(frozen=True)
+class PlaneAxes:
+    """The plane's geometry as the kernel lays it out (planes_of in tg_depthwise_conv_s8_planes_mve.c):
+    rows along b, the vector's axis; a across them."""
+
+    transposed: bool
+    out_a: int
+    out_b: int
+    stride_b: int
+    in_step_b: int   # bytes between an input channel's neighbours along b: the gather's step
+    row: int
+    bytes: int       # TG_MVE_DW_PLANE_BYTES
+
+
+def _padded_extent(out_size: int, stride: int, padding: int, dilation: int, taps: int, size: int) -> int:
+    end = (out_size - 1) * stride - padding + dilation * (taps - 1) + 1
+    return padding + max(end, size)
+
+
+def plane_axes(a: DepthwiseArgs, transposed: bool) -> PlaneAxes:
+    p, i, f, o = a.params, a.input_dims, a.filter_dims, a.output_dims
+    y = (o.h, p.stride.h, p.padding.h, p.dilation.h, f.h, i.h)
+    x = (o.w, p.stride.w, p.padding.w, p.dilation.w, f.w, i.w)
+    along_a, along_b = (x, y) if transposed else (y, x)
+    row = _padded_extent(*along_b)
+    rows = _padded_extent(*along_a)
+    return PlaneAxes(transposed, along_a[0], along_b[0], along_b[1], (i.w * i.c) if transposed else i.c, row,
+                     rows * row + 3 * along_b[1] + 4)
+
+
+def _plane_groups(axes: PlaneAxes) -> int:
+    return axes.out_a * -(-axes.out_b // 4)
+
+
+def best_plane_axes(a: DepthwiseArgs) -> PlaneAxes:
+    """The orientation with the fewer groups of four output pixels (the plain one on a tie)."""
+    return min((plane_axes(a, False), plane_axes(a, True)), key=_plane_groups)
+
+
+def _depthwise_planes_mve_why_not(graph: Graph, a: DepthwiseArgs) -> str | None:
+    if (reason := _depthwise_why_not(graph, a)) is not None:
+        return reason
+    if depthwise_rows(graph, a.filter) is None:
+        return "filter not constant int8"
+    if a.input_dims.c != a.output_dims.c:
+        return "output channels differ from the input's"
+    axes = best_plane_axes(a)
+    if axes.bytes > MVE_DW_STACK_PLANE:
+        return f"padded plane of {axes.bytes} bytes over the kernel's {MVE_DW_STACK_PLANE}-byte buffer"
+    if 7 * axes.in_step_b >= 1 << 16:
+        return "input pixels too far apart for the plane copy's 16-bit gather offsets"
+    return None
+
+
+def _depthwise_planes_mve_cost(a: DepthwiseArgs) -> int:
+    """Fitted to single-layer runs on mps3-an547 (VWW's and KWS's depthwise shapes, within 3 %): per
+    channel ~114 (the call, the setup), per output row ~64 (its setup and an input row's copy), per
+    group of four output pixels ~44 (the 3x3 assembly, stride 1 along the row); with gathers (another
+    stride) ~107, ~89 and ~84; any other filter ~5 per tap more."""
+    axes, f, p, i = best_plane_axes(a), a.filter_dims, a.params, a.input_dims
+    undilated_3x3 = (f.h, f.w) == (3, 3) and (p.dilation.h, p.dilation.w) == (1, 1)
+    channel, row, group = (114, 64, 44) if axes.stride_b == 1 else (107, 89, 84)
+    if not undilated_3x3:
+        group += 5 * f.h * f.w
+    return i.n * i.c * (channel + row * axes.out_a + group * _plane_groups(axes))
+
+
+def planes_channel_words(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input_offset: int,
+                         requant: ChannelRequant) -> tuple[ConstArray, np.ndarray]:
+    """Per channel: bias' << left shift, multiplier, right shift (TG_MVE_DW_CHANNEL_WORDS), wrapped; and
+    the left shifts, which the weights take too ((x * w) << s = x * (w << s) modulo 2^32)."""
+    out = rows.shape[0]
+    shifts = np.broadcast_to(requant.shift.values, (out,)).astype(np.int64)
+    left = np.maximum(shifts, 0)
+    bias_words = folded_bias(graph, bias, rows, input_offset).astype(np.int64) << left
+    words = np.stack([bias_words, np.broadcast_to(requant.multiplier.values, (out,)), np.maximum(-shifts, 0)], axis=1)
+    return ConstArray("int32_t", ((words & 0xFFFFFFFF).astype(np.uint32).view(np.int32)).reshape(-1)), left
+
+
+def planes_weights(rows: np.ndarray, f_h: int, f_w: int, left: np.ndarray, transposed: bool) -> ConstArray:
+    """[channel][tap] int8 as [channel][a][b] int32 (transposed: [x][y]), each shifted left by its
+    channel's left shift, wrapped."""
+    taps = rows.astype(np.int64).reshape(-1, f_h, f_w)
+    if transposed:
+        taps = taps.transpose(0, 2, 1)
+    shifted = (taps << left[:, None, None]) & 0xFFFFFFFF
+    return ConstArray("int32_t", np.ascontiguousarray(shifted).astype(np.uint32).view(np.int32).reshape(-1))
+
+
+def _make_depthwise_planes_mve(graph: Graph, call: KernelCall, a: DepthwiseArgs) -> KernelCall:
+    rows = depthwise_rows(graph, a.filter)
+    assert rows is not None
+    p, axes = a.params, best_plane_axes(a)
+    params = DepthwisePlanesMveParams(pad_value=-p.input_offset, output_offset=p.output_offset, stride=p.stride,
+                                      padding=p.padding, dilation=p.dilation, activation=p.activation,
+                                      transposed=int(axes.transposed))
+    words, left = planes_channel_words(graph, a.bias, rows, p.input_offset, a.requant)
+    args = (
+        KernelArg("params", params),
+        KernelArg("channels", words),
+        KernelArg("input_dims", a.input_dims),
+        KernelArg("input", a.input),
+        KernelArg("filter_dims", a.filter_dims),
+        KernelArg("filter", planes_weights(rows, a.filter_dims.h, a.filter_dims.w, left, axes.transposed)),
+        KernelArg("output_dims", a.output_dims),
+        KernelArg("output", a.output),
+    )
+    # in place, the plane it copies each channel to is on its stack: the reference's plane scratch goes
+    return dataclasses.replace(call, function="tg_depthwise_conv_s8_planes_mve", args=args, scratch_bytes=0)
+
+
 def _add_mve_why_not(graph: Graph, a: AddArgs) -> str | None:
     """The rescales take QuantizeMultiplier's range; (x + offset) << left_shift must stay an int32
     (TFLM's int8 ADD: 20, with |x + offset| <= 255)."""
@@ -259,6 +390,10 @@ MVE_VARIANTS: tuple[Variant, ...] = (
             _conv_inplace_mve_why_not, _conv_mve_cost, _make_conv_inplace_mve),
     Variant("tg_depthwise_conv_s8_mve", "tg_depthwise_conv_s8", DepthwiseArgs, MVE, _depthwise_mve_why_not,
             _depthwise_mve_cost, _make_depthwise_mve, any_window=True),
+    Variant("tg_depthwise_conv_s8_planes_mve", "tg_depthwise_conv_s8", DepthwiseArgs, MVE,
+            _depthwise_planes_mve_why_not, _depthwise_planes_mve_cost, _make_depthwise_planes_mve),
+    Variant("tg_depthwise_conv_s8_planes_mve", "tg_depthwise_conv_s8_inplace", InplaceDepthwiseArgs, MVE,
+            _depthwise_planes_mve_why_not, _depthwise_planes_mve_cost, _make_depthwise_planes_mve),
     Variant("tg_fully_connected_s8_mve", "tg_fully_connected_s8", FullyConnectedArgs, MVE, _fc_mve_why_not,
             _fc_mve_cost, _make_fc_mve),
     # the same arguments as tg_add_s8 (a twin): ~35 instructions per four elements

@@ -44,16 +44,16 @@ typedef struct {
     int32_t direct;         /* 1: a 1x1 convolution, stride 1, no padding: a column is an input pixel */
 } tg_conv_mve_params_t;
 
-/* CONV_2D, ungrouped. Each output pixel's column (the input pixel itself when direct, two at a
- * time, else its window copied to scratch: im2col) against TG_MVE_ROWS rows at a time.
- * scratch: TG_CONV_S8_MVE_BUFFER_SIZE bytes, or NULL when direct or when depth_padded is at most
- * TG_CONV_S8_MVE_STACK_COLUMN (the column is then on the kernel's stack). */
+/* CONV_2D, ungrouped. The output pixels' columns, two at a time (the input pixels themselves when
+ * direct, else their windows copied to scratch: im2col) against TG_MVE_ROWS rows at a time.
+ * scratch: TG_CONV_S8_MVE_BUFFER_SIZE bytes (two columns), or NULL when direct or when they take at
+ * most TG_CONV_S8_MVE_STACK_COLUMN bytes (the columns are then on the kernel's stack). */
 void tg_conv_s8_mve(const tg_conv_mve_params_t *params, const int32_t *channels,
                     const tg_dims_t *input_dims, const int8_t *input,
                     const tg_dims_t *filter_dims, const int8_t *filter,
                     const tg_dims_t *output_dims, int8_t *output, int8_t *scratch);
 
-#define TG_CONV_S8_MVE_BUFFER_SIZE(depth_padded) (depth_padded)
+#define TG_CONV_S8_MVE_BUFFER_SIZE(depth_padded) (2 * (depth_padded))
 #define TG_CONV_S8_MVE_STACK_COLUMN 1024
 
 /* The same for a 1x1 convolution (direct) run over its own input: each block of two input pixels is
@@ -92,6 +92,33 @@ void tg_depthwise_conv_s8_mve(const tg_depthwise_mve_params_t *params, const int
                               const tg_dims_t *input_dims, const int8_t *input,
                               const tg_dims_t *filter_dims, const int8_t *filter,
                               const tg_dims_t *output_dims, int8_t *output);
+
+typedef struct {
+    int32_t pad_value;      /* the input's zero point: what the padded plane holds around the input */
+    int32_t output_offset;
+    tg_hw_t stride;
+    tg_hw_t padding;
+    tg_hw_t dilation;
+    tg_range_t activation;
+    int32_t transposed;     /* 1: the plane's rows are the input's columns (the vector runs down them) */
+} tg_depthwise_planes_mve_params_t;
+
+#define TG_MVE_DW_CHANNEL_WORDS 3  /* per channel: bias' << left shift, multiplier, right shift (>= 0) */
+#define TG_MVE_DW_STACK_PLANE 2560  /* the padded plane's buffer, on the kernel's stack */
+
+/* TG_MVE_DW_PLANE_BYTES: the padded plane's bytes, rows * row_bytes and the slack the last vector of
+ * four reads past it (three strides). */
+#define TG_MVE_DW_PLANE_BYTES(rows, row_bytes, stride_along) ((rows) * (row_bytes) + 3 * (stride_along) + 4)
+
+/* DEPTHWISE_CONV_2D, depth multiplier 1, channel by channel over a padded copy of the channel's plane:
+ * four output pixels of one channel per int32x4 (VLDRB.S32, VMLA by the tap's weight), run in place
+ * (the output exactly over the input) or apart. channels: TG_MVE_DW_CHANNEL_WORDS words per channel;
+ * filter: per channel its taps as int32 (left shift folded in), [row][column] of the plane
+ * (transposed: [x][y]). The plane (TG_MVE_DW_PLANE_BYTES) must fit TG_MVE_DW_STACK_PLANE. */
+void tg_depthwise_conv_s8_planes_mve(const tg_depthwise_planes_mve_params_t *params, const int32_t *channels,
+                                     const tg_dims_t *input_dims, const int8_t *input,
+                                     const tg_dims_t *filter_dims, const int32_t *filter,
+                                     const tg_dims_t *output_dims, int8_t *output);
 
 /* ADD, same shapes: tg_add_s8's arguments and bits, four elements per int32x4. */
 void tg_add_s8_mve(const tg_add_params_t *params, int32_t size,

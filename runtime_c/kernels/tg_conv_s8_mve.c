@@ -15,6 +15,21 @@ static void im2col(const tg_conv_mve_params_t *p, const tg_dims_t *in, const int
 {
     const int32_t c = in->c, f_h = filter_dims->h, f_w = filter_dims->w;
     const int32_t y0 = oy * p->stride.h - p->padding.h, x0 = ox * p->stride.w - p->padding.w;
+    if (p->dilation.w == 1 && y0 >= 0 && x0 >= 0 && y0 + p->dilation.h * (f_h - 1) < in->h && x0 + f_w <= in->w) {
+        /* inside the input: each filter row is one run of f_w * c bytes */
+        const int32_t run = f_w * c, row_step = p->dilation.h * in->w * c;
+        const int8_t *row = in_batch + (y0 * in->w + x0) * c;
+        if (run <= 16) {  /* one predicated load and store per filter row */
+            for (int32_t fy = 0; fy < f_h; ++fy, row += row_step, column += run) {
+                tg_v8_store_first(column, tg_v8_load_first(row, run), run);
+            }
+        } else {
+            for (int32_t fy = 0; fy < f_h; ++fy, row += row_step) {
+                column = tg_mve_copy(column, row, run);
+            }
+        }
+        return;
+    }
     int32_t fx_first, fx_end;
     tg_valid_taps(x0, p->dilation.w, f_w, in->w, &fx_first, &fx_end);
     int8_t *dst = column;

@@ -19,6 +19,6 @@ void tg_conv_1x1_s8_inplace_mve(const tg_conv_mve_params_t *params, const int32_
         const int32_t count = pixels - q < 2 ? pixels - q : 2;
         tg_mve_copy(pixels_copy, input + q * in_c, count * in_c);
         tg_mve_gemm_pixels(channels, pixels_copy, pixels_copy + in_c, filter, p.depth, p.depth_padded, out_c, e,
-                           output + q * out_c, count);
+                           output + q * out_c, count, p.left_shift);
     }
 }

@@ -69,7 +69,8 @@ static void im2col_pixels(const tg_conv_mve_params_t *p, const tg_dims_t *in, co
             im2col(p, in, input + b * in->h * in->w * in->c, filter_dims, yx / out->w, yx % out->w,
                    i == 0 ? columns : second);
         }
-        tg_mve_gemm_pixels(channels, columns, second, filter, p->depth, p->depth_padded, out->c, e, output, count);
+        tg_mve_gemm_pixels(channels, columns, second, filter, p->depth, p->depth_padded, out->c, e, output, count,
+                           p->left_shift);
     }
 }
 
@@ -99,7 +100,7 @@ void tg_conv_s8_mve(const tg_conv_mve_params_t *params, const int32_t *channels,
             const int32_t count = pixels - q < 2 ? pixels - q : 2;
             const int8_t *x0 = input + q * in.c;
             tg_mve_gemm_pixels(channels, x0, x0 + in.c, filter, p.depth, p.depth_padded, out.c, e, output + q * out.c,
-                               count);
+                               count, p.left_shift);
         }
     } else if (scratch != NULL) {
         im2col_pixels(&p, &in, input, &fd, &out, channels, filter, output, scratch);

@@ -14,6 +14,6 @@ void tg_fully_connected_s8_mve(const tg_fc_mve_params_t *params, const int32_t *
         const int32_t count = batches - b < 2 ? batches - b : 2;
         const int8_t *x0 = input + b * accum_depth;
         tg_mve_gemm_pixels(channels, x0, x0 + accum_depth, filter, accum_depth, p.depth_padded, output_depth, e,
-                           output + b * output_depth, count);
+                           output + b * output_depth, count, p.left_shift);
     }
 }

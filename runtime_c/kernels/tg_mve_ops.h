@@ -267,23 +267,25 @@ static inline tg_v32_t tg_mve_dot4x1(const int8_t *x, const int8_t *w, int32_t d
  * accumulates into even registers only), so the loop is in assembly with them named; the last chunk
  * loads the columns' depth % 16 bytes only (VCTP), nothing beyond. */
 #if TG_MVE
-#define TG_MVE_DOT2X4_ROWS                                  \
+#define TG_MVE_DOT2X4_ROWS_OP(op)                                 \
     "vldrb.8 %q[wv], [%[w]], #16\n\t"                        \
-    "vmladava.s8 r0, %q[xa], %q[wv]\n\t"                     \
-    "vmladava.s8 r2, %q[xb], %q[wv]\n\t"                     \
+    op ".s8 r0, %q[xa], %q[wv]\n\t"                     \
+    op ".s8 r2, %q[xb], %q[wv]\n\t"                     \
     "vldrb.8 %q[wv], [%[w]], #16\n\t"                        \
-    "vmladava.s8 r4, %q[xa], %q[wv]\n\t"                     \
-    "vmladava.s8 r6, %q[xb], %q[wv]\n\t"                     \
+    op ".s8 r4, %q[xa], %q[wv]\n\t"                     \
+    op ".s8 r6, %q[xb], %q[wv]\n\t"                     \
     "vldrb.8 %q[wv], [%[w]], #16\n\t"                        \
-    "vmladava.s8 r8, %q[xa], %q[wv]\n\t"                     \
-    "vmladava.s8 r10, %q[xb], %q[wv]\n\t"                    \
+    op ".s8 r8, %q[xa], %q[wv]\n\t"                     \
+    op ".s8 r10, %q[xb], %q[wv]\n\t"                    \
     "vldrb.8 %q[wv], [%[w]], #16\n\t"                        \
-    "vmladava.s8 r12, %q[xa], %q[wv]\n\t"                    \
-    "vmladava.s8 lr, %q[xb], %q[wv]\n\t"
+    op ".s8 r12, %q[xa], %q[wv]\n\t"                    \
+    op ".s8 lr, %q[xb], %q[wv]\n\t"
 /* The eight accumulators from the columns at x0 and x1 (the loop, then the predicated tail), moved to
  * the vectors a (x0's) and b (x1's) lane by lane: the two-lane VMOV's lane order differs between the
  * assemblers and QEMU. n: the whole chunks, then the tail (loaded from memory: no register is left). */
 #define TG_MVE_DOT2X4_BODY                                 \
+    "cmp %[n], #0\n\t"                                      \
+    "bne 5f\n\t"                                            \
     "movs r0, #0\n\t"                                       \
     "movs r2, #0\n\t"                                       \
     "movs r4, #0\n\t"                                       \
@@ -292,7 +294,12 @@ static inline tg_v32_t tg_mve_dot4x1(const int8_t *x, const int8_t *w, int32_t d
     "mov r10, #0\n\t"                                       \
     "mov r12, #0\n\t"                                       \
     "mov lr, #0\n\t"                                        \
-    "cmp %[n], #0\n\t"                                      \
+    "b 2f\n"                                                \
+    "5:\n\t" /* the first chunk starts the accumulators */  \
+    "vldrb.8 %q[xa], [%[x0]], #16\n\t"                      \
+    "vldrb.8 %q[xb], [%[x1]], #16\n\t"                      \
+    TG_MVE_DOT2X4_ROWS_OP("vmladav")                        \
+    "subs %[n], #1\n\t"                                     \
     "beq 2f\n"                                              \
     "1:\n\t"                                                \
     "vldrb.8 %q[xa], [%[x0]], #16\n\t"                      \
@@ -319,6 +326,7 @@ static inline tg_v32_t tg_mve_dot4x1(const int8_t *x, const int8_t *w, int32_t d
     "vmov.32 %q[b][2], r10\n\t"                             \
     "vmov.32 %q[b][3], lr\n\t"
 #define TG_MVE_DOT2X4_CLOBBERS "r0", "r2", "r4", "r6", "r8", "r10", "r12", "lr", "memory", "cc"
+#define TG_MVE_DOT2X4_ROWS TG_MVE_DOT2X4_ROWS_OP("vmladava")
 
 static inline void tg_mve_dot2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth, tg_v32_t *a,
                                  tg_v32_t *b)
@@ -336,54 +344,74 @@ static inline void tg_mve_dot2x4(const int8_t *x0, const int8_t *x1, const int8_
 /* tg_mve_dot2x4 for a whole block of TG_MVE_ROWS rows, then the block's epilogue (tg_mve_requantize,
  * its words at `block`) on both vectors and their stores to out0 and out1, all in one assembly block:
  * in C, GCC spills the epilogue's vectors around the accumulators' registers. Returns w past the block. */
-static inline const int8_t *tg_mve_block2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth,
-                                            const int32_t *block, int32_t output_offset, tg_v32_t lo, tg_v32_t hi,
-                                            int8_t *out0, int8_t *out1)
+#define TG_MVE_EPILOGUE2_HEAD                        \
+    "ldr r0, %[block]\n\t"                            \
+    "vldrw.32 %q[xa], [r0]\n\t"        /* bias' */     \
+    "vldrw.32 %q[xb], [r0, #16]\n\t"   /* multiplier */ \
+    "vldrw.32 %q[t], [r0, #48]\n\t"    /* -right shift */ \
+    "vadd.i32 %q[a], %q[a], %q[xa]\n\t"               \
+    "vadd.i32 %q[b], %q[b], %q[xa]\n\t"
+#define TG_MVE_EPILOGUE2_LEFT                        \
+    "vldrw.32 %q[wv], [r0, #32]\n\t"   /* left shift */ \
+    "vshl.s32 %q[a], %q[a], %q[wv]\n\t"               \
+    "vshl.s32 %q[b], %q[b], %q[wv]\n\t"
+#define TG_MVE_EPILOGUE2_TAIL                        \
+    "vqrdmulh.s32 %q[a], %q[a], %q[xb]\n\t"           \
+    "vqrdmulh.s32 %q[b], %q[b], %q[xb]\n\t"           \
+    "vand %q[xa], %q[a], %q[t]\n\t"                   \
+    "vand %q[xb], %q[b], %q[t]\n\t"                   \
+    "vshr.s32 %q[xa], %q[xa], #31\n\t"                \
+    "vshr.s32 %q[xb], %q[xb], #31\n\t"                \
+    "vqadd.s32 %q[a], %q[a], %q[xa]\n\t"              \
+    "vqadd.s32 %q[b], %q[b], %q[xb]\n\t"              \
+    "vrshl.s32 %q[a], %q[a], %q[t]\n\t"               \
+    "vrshl.s32 %q[b], %q[b], %q[t]\n\t"               \
+    "ldr r0, %[offset]\n\t"                           \
+    "vadd.i32 %q[a], %q[a], r0\n\t"                   \
+    "vadd.i32 %q[b], %q[b], r0\n\t"                   \
+    "vmax.s32 %q[a], %q[a], %q[lo]\n\t"               \
+    "vmax.s32 %q[b], %q[b], %q[lo]\n\t"               \
+    "vmin.s32 %q[a], %q[a], %q[hi]\n\t"               \
+    "vmin.s32 %q[b], %q[b], %q[hi]\n\t"               \
+    "vstrb.32 %q[a], [%[out0]]\n\t"                   \
+    "ldr r0, %[out1]\n\t"                             \
+    "vstrb.32 %q[b], [r0]"
+#define TG_MVE_BLOCK2X4_OPERANDS                                                                              \
+    : [a] "=&w"(a), [b] "=&w"(b), [t] "=&w"(t), [xa] "=&w"(xa), [xb] "=&w"(xb), [wv] "=&w"(wv),            \
+      [x0] "+r"(x0), [x1] "+r"(x1), [w] "+r"(w), [n] "+r"(chunks)                                           \
+    : [tail] "m"(tail), [block] "m"(block), [offset] "m"(output_offset), [lo] "w"(lo), [hi] "w"(hi),         \
+      [out0] "l"(out0), [out1] "m"(out1)                                                                    \
+    : TG_MVE_DOT2X4_CLOBBERS
+
+/* tg_mve_dot2x4 for a whole block of TG_MVE_ROWS rows, then the block's epilogue (tg_mve_requantize,
+ * its words at `block`; the left shift only where `left`: a layer whose channels have none skips it)
+ * on both vectors and their stores to out0 and out1, all in one assembly block: in C, GCC spills the
+ * epilogue's vectors around the accumulators' registers. Returns w past the block. ("l": the narrowing
+ * VSTRB.32 takes r0-r7 only.) */
+static inline __attribute__((always_inline)) const int8_t *tg_mve_block2x4(
+    const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth, const int32_t *block, int32_t output_offset,
+    tg_v32_t lo, tg_v32_t hi, int8_t *out0, int8_t *out1, int left)
 {
     int32_t chunks = depth >> 4;
     const int32_t tail = depth & 15;
     tg_v8_t xa, xb, wv;
     tg_v32_t a, b, t;
-    __asm__(TG_MVE_DOT2X4_BODY
-            "ldr r0, %[block]\n\t"
-            "vldrw.32 %q[xa], [r0]\n\t"        /* bias' */
-            "vldrw.32 %q[xb], [r0, #16]\n\t"   /* multiplier */
-            "vldrw.32 %q[wv], [r0, #32]\n\t"   /* left shift */
-            "vldrw.32 %q[t], [r0, #48]\n\t"    /* -right shift */
-            "vadd.i32 %q[a], %q[a], %q[xa]\n\t"
-            "vadd.i32 %q[b], %q[b], %q[xa]\n\t"
-            "vshl.s32 %q[a], %q[a], %q[wv]\n\t"
-            "vshl.s32 %q[b], %q[b], %q[wv]\n\t"
-            "vqrdmulh.s32 %q[a], %q[a], %q[xb]\n\t"
-            "vqrdmulh.s32 %q[b], %q[b], %q[xb]\n\t"
-            "vand %q[xa], %q[a], %q[t]\n\t"
-            "vand %q[xb], %q[b], %q[t]\n\t"
-            "vshr.s32 %q[xa], %q[xa], #31\n\t"
-            "vshr.s32 %q[xb], %q[xb], #31\n\t"
-            "vqadd.s32 %q[a], %q[a], %q[xa]\n\t"
-            "vqadd.s32 %q[b], %q[b], %q[xb]\n\t"
-            "vrshl.s32 %q[a], %q[a], %q[t]\n\t"
-            "vrshl.s32 %q[b], %q[b], %q[t]\n\t"
-            "ldr r0, %[offset]\n\t"
-            "vadd.i32 %q[a], %q[a], r0\n\t"
-            "vadd.i32 %q[b], %q[b], r0\n\t"
-            "vmax.s32 %q[a], %q[a], %q[lo]\n\t"
-            "vmax.s32 %q[b], %q[b], %q[lo]\n\t"
-            "vmin.s32 %q[a], %q[a], %q[hi]\n\t"
-            "vmin.s32 %q[b], %q[b], %q[hi]\n\t"
-            "vstrb.32 %q[a], [%[out0]]\n\t"
-            "ldr r0, %[out1]\n\t"
-            "vstrb.32 %q[b], [r0]"
-            : [a] "=&w"(a), [b] "=&w"(b), [t] "=&w"(t), [xa] "=&w"(xa), [xb] "=&w"(xb), [wv] "=&w"(wv),
-              [x0] "+r"(x0), [x1] "+r"(x1), [w] "+r"(w), [n] "+r"(chunks)
-            : [tail] "m"(tail), [block] "m"(block), [offset] "m"(output_offset), [lo] "w"(lo), [hi] "w"(hi),
-              [out0] "r"(out0), [out1] "m"(out1)
-            : TG_MVE_DOT2X4_CLOBBERS);
+    if (left) {
+        __asm__(TG_MVE_DOT2X4_BODY TG_MVE_EPILOGUE2_HEAD TG_MVE_EPILOGUE2_LEFT TG_MVE_EPILOGUE2_TAIL
+                TG_MVE_BLOCK2X4_OPERANDS);
+    } else {
+        __asm__(TG_MVE_DOT2X4_BODY TG_MVE_EPILOGUE2_HEAD TG_MVE_EPILOGUE2_TAIL TG_MVE_BLOCK2X4_OPERANDS);
+    }
     return w;
 }
+#undef TG_MVE_BLOCK2X4_OPERANDS
+#undef TG_MVE_EPILOGUE2_TAIL
+#undef TG_MVE_EPILOGUE2_LEFT
+#undef TG_MVE_EPILOGUE2_HEAD
 #undef TG_MVE_DOT2X4_CLOBBERS
 #undef TG_MVE_DOT2X4_BODY
 #undef TG_MVE_DOT2X4_ROWS
+#undef TG_MVE_DOT2X4_ROWS_OP
 #else
 static inline void tg_mve_dot2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth, tg_v32_t *a,
                                  tg_v32_t *b)
@@ -434,8 +462,9 @@ static inline tg_v32_t tg_mve_requantize(tg_v32_t acc, const tg_mve_block_t *b, 
 /* tg_mve_block2x4's lanes in plain C. */
 static inline const int8_t *tg_mve_block2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth,
                                             const int32_t *block, int32_t output_offset, tg_v32_t lo, tg_v32_t hi,
-                                            int8_t *out0, int8_t *out1)
+                                            int8_t *out0, int8_t *out1, int left)
 {
+    (void)left;  /* the words' left shifts are 0 where it is 0 */
     const tg_mve_block_t b = tg_mve_block(block);
     const tg_mve_epilogue_t e = {output_offset, lo.v[0], hi.v[0]};
     tg_v32_store_s8(out0, tg_mve_requantize(tg_mve_dot4x1(x0, w, depth), &b, e));
@@ -455,17 +484,20 @@ static inline void tg_mve_store(int8_t *out, tg_v32_t v, int32_t rows)
 }
 
 /* One or two output pixels (count) of a convolution or fully connected layer from their columns x0,
- * x1 of depth k: all out_c channels (packed rows of depth_padded bytes), to out0 and out0 + out_c. */
+ * x1 of depth k: all out_c channels (packed rows of depth_padded bytes), to out0 and out0 + out_c.
+ * left: some channel has a left shift (else the epilogue skips it). */
 static inline void tg_mve_gemm_pixels(const int32_t *channels, const int8_t *x0, const int8_t *x1,
                                       const int8_t *filter, int32_t depth, int32_t depth_padded, int32_t out_c,
-                                      tg_mve_epilogue_t e, int8_t *out0, int32_t count)
+                                      tg_mve_epilogue_t e, int8_t *out0, int32_t count, int left)
 {
     const int8_t *w = filter;
     int32_t oc = 0;
     if (count == 2) {  /* the whole blocks, each in one assembly block */
         const tg_v32_t lo = tg_v32_dup(e.min), hi = tg_v32_dup(e.max);
         for (; oc + TG_MVE_ROWS <= out_c; oc += TG_MVE_ROWS, channels += TG_MVE_BLOCK_WORDS) {
-            w = tg_mve_block2x4(x0, x1, w, depth, channels, e.output_offset, lo, hi, out0 + oc, out0 + out_c + oc);
+            int8_t *const o = out0 + oc;
+            w = left ? tg_mve_block2x4(x0, x1, w, depth, channels, e.output_offset, lo, hi, o, o + out_c, 1)
+                     : tg_mve_block2x4(x0, x1, w, depth, channels, e.output_offset, lo, hi, o, o + out_c, 0);
         }
     }
     for (; oc < out_c; oc += TG_MVE_ROWS) {

@@ -47,6 +47,7 @@ class ConvMveParams(CStruct):
     depth: int
     depth_padded: int
     direct: int
+    left_shift: int     # some channel's shift is a left shift (else the epilogue skips it)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class FcMveParams(CStruct):
     output_offset: int
     activation: Range
     depth_padded: int
+    left_shift: int
 
 
 @dataclass(frozen=True)
@@ -170,11 +172,17 @@ def _conv_inplace_mve_why_not(graph: Graph, a: Conv1x1InplaceArgs) -> str | None
     return None if _is_direct(a) else "not a 1x1 convolution over whole pixels"
 
 
+def any_left_shift(requant: ChannelRequant) -> int:
+    """1 where some channel's shift is a left one (tg_mve_block2x4 skips the VSHL otherwise)."""
+    return int(bool((np.asarray(requant.shift.values) > 0).any()))
+
+
 def _conv_mve_params(a: ConvArgs, depth: int) -> ConvMveParams:
     p = a.params
     return ConvMveParams(pad_value=-p.input_offset, output_offset=p.output_offset, stride=p.stride,
                          padding=p.padding, dilation=p.dilation, activation=p.activation, depth=depth,
-                         depth_padded=round_up(depth, MVE_CHUNK), direct=int(_is_direct(a)))
+                         depth_padded=round_up(depth, MVE_CHUNK), direct=int(_is_direct(a)),
+                         left_shift=any_left_shift(a.requant))
 
 
 def _make_conv_mve(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
@@ -221,7 +229,8 @@ def _make_fc_mve(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> Kerne
     p = a.params
     args = (
         KernelArg("params", FcMveParams(output_offset=p.output_offset, activation=p.activation,
-                                         depth_padded=round_up(a.accum_depth, MVE_CHUNK))),
+                                         depth_padded=round_up(a.accum_depth, MVE_CHUNK),
+                                         left_shift=any_left_shift(a.requant))),
         KernelArg("channels", mve_channels(graph, a.bias, rows, p.input_offset, a.requant)),
         KernelArg("batches", a.batches),
         KernelArg("accum_depth", a.accum_depth),

@@ -42,6 +42,7 @@ typedef struct {
     int32_t depth;          /* f_h * f_w * in_c: one column's k */
     int32_t depth_padded;   /* depth rounded up to TG_MVE_CHUNK: one packed row's bytes */
     int32_t direct;         /* 1: a 1x1 convolution, stride 1, no padding: a column is an input pixel */
+    int32_t left_shift;     /* 1: some channel's shift is a left shift (else the epilogue skips it) */
 } tg_conv_mve_params_t;
 
 /* CONV_2D, ungrouped. The output pixels' columns, two at a time (the input pixels themselves when
@@ -68,6 +69,7 @@ typedef struct {
     int32_t output_offset;
     tg_range_t activation;
     int32_t depth_padded;   /* accum_depth rounded up to TG_MVE_CHUNK */
+    int32_t left_shift;     /* 1: some unit's shift is a left shift */
 } tg_fc_mve_params_t;
 
 /* FULLY_CONNECTED, weights without zero point: each input row against TG_MVE_ROWS rows at a time. */

@@ -23,6 +23,12 @@ static void im2col(const tg_conv_mve_params_t *p, const tg_dims_t *in, const int
             for (int32_t fy = 0; fy < f_h; ++fy, row += row_step, column += run) {
                 tg_v8_store_first(column, tg_v8_load_first(row, run), run);
             }
+        } else if ((run & 15) == 0) {  /* whole vectors: no tail to test */
+            for (int32_t fy = 0; fy < f_h; ++fy, row += row_step) {
+                for (int32_t k = 0; k < run; k += 16, column += 16) {
+                    tg_v8_store(column, tg_v8_load(row + k));
+                }
+            }
         } else {
             for (int32_t fy = 0; fy < f_h; ++fy, row += row_step) {
                 column = tg_mve_copy(column, row, run);
@@ -60,14 +66,22 @@ static void im2col_pixels(const tg_conv_mve_params_t *p, const tg_dims_t *in, co
                           const int8_t *filter, int8_t *output, int8_t *columns)
 {
     const tg_mve_epilogue_t e = {p->output_offset, p->activation.min, p->activation.max};
-    const int32_t per_batch = out->h * out->w, pixels = out->n * per_batch;
+    const int32_t pixels = out->n * out->h * out->w;
     int8_t *const second = columns + p->depth_padded;
+    int32_t b = 0, oy = 0, ox = 0;  /* the next pixel's, counted along (no division per pixel) */
+    const int8_t *in_batch = input;
     for (int32_t q = 0; q < pixels; q += 2, output += 2 * out->c) {
         const int32_t count = pixels - q < 2 ? pixels - q : 2;
         for (int32_t i = 0; i < count; ++i) {
-            const int32_t b = (q + i) / per_batch, yx = (q + i) - b * per_batch;
-            im2col(p, in, input + b * in->h * in->w * in->c, filter_dims, yx / out->w, yx % out->w,
-                   i == 0 ? columns : second);
+            im2col(p, in, in_batch, filter_dims, oy, ox, i == 0 ? columns : second);
+            if (++ox == out->w) {
+                ox = 0;
+                if (++oy == out->h) {
+                    oy = 0;
+                    ++b;
+                    in_batch += in->h * in->w * in->c;
+                }
+            }
         }
         tg_mve_gemm_pixels(channels, columns, second, filter, p->depth, p->depth_padded, out->c, e, output, count,
                            p->left_shift);

@@ -177,6 +177,8 @@ EXTREME = {
     "dw_extreme": lambda: extreme_model("dw", 4, 127, -128, reals=REALS),
     "fc_extreme": lambda: extreme_model("fc", 5, -128, -128, reals=REALS),
     "conv_relu6": lambda: extreme_model("conv", 6, 3, -100, reals=WIDE_REALS, near_limit=False, activation="RELU6"),
+    # multipliers above 1: left shifts 1 and 2, which the GEMM's epilogue applies only where a channel has one
+    "conv_left_shifts": lambda: extreme_model("conv", 8, -128, 127, reals=[1.5, 3.0, 0.4999, 2**-31, 0.7, 0.0]),
 }
 
 
@@ -238,16 +240,20 @@ def _mixed_model() -> bytes:
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("name", ["mixed", "conv_extreme", "dw_extreme"])
+@pytest.mark.parametrize("name", ["mixed", "conv_extreme", "dw_extreme", "conv_left_shifts", "conv_3x3_same",
+                                  "conv_1x1", "fc"])
 def test_mve_variants_are_bit_exact_on_the_cortex_m55(tmp_path, name):
-    """In QEMU on mps3-an547: the Helium instructions, every output against TFLM."""
-    model = _mixed_model() if name == "mixed" else EXTREME[name]()
+    """In QEMU on mps3-an547: the Helium instructions, every output against TFLM (the GEMM's assembly
+    over pairs of pixels and a lone last one, whole and partial blocks of rows, depth tails of 15 and 1,
+    left shifts and none)."""
+    model = _mixed_model() if name == "mixed" else {**GRID, **EXTREME}[name]()
     if name == "mixed":
         assert {"tg_conv_s8_mve", "tg_depthwise_conv_s8_planes_mve", "tg_fully_connected_s8_mve",
                 "tg_add_s8_mve"} <= set(mve_functions(model))
     disassembly = _run_on_m55(tmp_path, model, name)
     assert "_mve>:" in disassembly
     assert "\tvmladava.s8\t" in disassembly or "\tvmlava.s8\t" in disassembly or name == "dw_extreme"
+    assert "\tvmladav.s8\t" in disassembly or "\tvmlav.s8\t" in disassembly or name == "dw_extreme"
     assert "\tvqrdmulh.s32\t" in disassembly and "\tvrshl.s32\t" in disassembly
 
 

@@ -567,13 +567,15 @@ OTHER_CORE_NOTES = {
         "3x3 convolutions run at ~2.8 per MAC in the inner loop alone (the 0.25x needs 2.54 in all)."),
     "mps3-an547": (
         "The Helium variants (tinygen/kernels/variants_mve.py, docs/kernel-variants.md) run every CONV_2D, "
-        "DEPTHWISE_CONV_2D, FULLY_CONNECTED and same-shape ADD of AD, IC and VWW. By default KWS keeps its "
-        "in-place depthwise kernels (the DSP extension's SMLABB form, no Helium form yet), which halve its arena; "
-        "`--kernels fastest` gives KWS 2,232,441 (1.23x) with a 9,856-byte arena. Still above 0.7x: the depthwise variant costs ~3 instructions per MAC "
-        "(four channels per vector, VMUL + VADD per tap, borders on every small map: 2.4 M of VWW's 6.6 M); "
-        "the GEMM's epilogue and loop entry (~45 instructions per block of four channels and pixel) weigh as "
-        "much as the 10-instruction VMLADAVA loop when the depth is 8 to 64 (VWW's and KWS's 1x1 convs); VWW's "
-        "stem im2col (1.2 M)."),
+        "DEPTHWISE_CONV_2D, FULLY_CONNECTED and same-shape ADD of the four models, KWS's in-place depthwise and "
+        "1x1 convolutions included. The GEMM takes two pixels against four output channels per assembly block: "
+        "per 16 k two column loads, four row loads and eight VMLADAVA (the eight even registers hold the "
+        "accumulators), then the block's epilogue on both vectors and their stores (~16 instructions per 16 k, "
+        "~45 per block of eight outputs); im2col copies a window inside the input as one run per filter row, two "
+        "pixels at a time. The depthwise on large maps (and KWS's, in place) goes plane by plane: each channel's "
+        "plane copied with its padding (the input's zero point), four output pixels of the channel per vector, "
+        "a VLDRB and a VMLA by the weight per tap (~35 instructions per four pixels of a 3x3, in assembly); small "
+        "maps with many channels keep four channels per vector (VMUL + VADD per tap)."),
 }
 
 

@@ -262,8 +262,8 @@ static inline tg_v32_t tg_mve_dot4x1(const int8_t *x, const int8_t *w, int32_t d
 }
 
 /* Two columns x0, x1 of `depth` k against one block of TG_MVE_ROWS interleaved rows w (as
- * tg_mve_dot4x1): row r's dot products in lane r of *a (x0) and *b (x1). Each 16 k: two column loads,
- * four row loads, eight VMLADAVA. The eight accumulators take the eight even registers (VMLADAVA
+ * tg_mve_dot4x1): row r's dot products in lane r of vector a (x0) and b (x1). Each 16 k: two column
+ * loads, four row loads, eight VMLADAVA. The eight accumulators take the eight even registers (VMLADAVA
  * accumulates into even registers only), so the loop is in assembly with them named; the last chunk
  * loads the columns' depth % 16 bytes only (VCTP), nothing beyond. */
 #if TG_MVE
@@ -328,22 +328,6 @@ static inline tg_v32_t tg_mve_dot4x1(const int8_t *x, const int8_t *w, int32_t d
 #define TG_MVE_DOT2X4_CLOBBERS "r0", "r2", "r4", "r6", "r8", "r10", "r12", "lr", "memory", "cc"
 #define TG_MVE_DOT2X4_ROWS TG_MVE_DOT2X4_ROWS_OP("vmladava")
 
-static inline void tg_mve_dot2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth, tg_v32_t *a,
-                                 tg_v32_t *b)
-{
-    int32_t chunks = depth >> 4;
-    const int32_t tail = depth & 15;
-    tg_v8_t xa, xb, wv;
-    __asm__(TG_MVE_DOT2X4_BODY
-            : [a] "=&w"(*a), [b] "=&w"(*b), [xa] "=&w"(xa), [xb] "=&w"(xb), [wv] "=&w"(wv), [x0] "+r"(x0),
-              [x1] "+r"(x1), [w] "+r"(w), [n] "+r"(chunks)
-            : [tail] "m"(tail)
-            : TG_MVE_DOT2X4_CLOBBERS);
-}
-
-/* tg_mve_dot2x4 for a whole block of TG_MVE_ROWS rows, then the block's epilogue (tg_mve_requantize,
- * its words at `block`) on both vectors and their stores to out0 and out1, all in one assembly block:
- * in C, GCC spills the epilogue's vectors around the accumulators' registers. Returns w past the block. */
 #define TG_MVE_EPILOGUE2_HEAD                        \
     "ldr r0, %[block]\n\t"                            \
     "vldrw.32 %q[xa], [r0]\n\t"        /* bias' */     \
@@ -383,7 +367,7 @@ static inline void tg_mve_dot2x4(const int8_t *x0, const int8_t *x1, const int8_
       [out0] "l"(out0), [out1] "m"(out1)                                                                    \
     : TG_MVE_DOT2X4_CLOBBERS
 
-/* tg_mve_dot2x4 for a whole block of TG_MVE_ROWS rows, then the block's epilogue (tg_mve_requantize,
+/* The two columns against a whole block of TG_MVE_ROWS rows, then the block's epilogue (tg_mve_requantize,
  * its words at `block`; the left shift only where `left`: a layer whose channels have none skips it)
  * on both vectors and their stores to out0 and out1, all in one assembly block: in C, GCC spills the
  * epilogue's vectors around the accumulators' registers. Returns w past the block. ("l": the narrowing
@@ -412,13 +396,6 @@ static inline __attribute__((always_inline)) const int8_t *tg_mve_block2x4(
 #undef TG_MVE_DOT2X4_BODY
 #undef TG_MVE_DOT2X4_ROWS
 #undef TG_MVE_DOT2X4_ROWS_OP
-#else
-static inline void tg_mve_dot2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth, tg_v32_t *a,
-                                 tg_v32_t *b)
-{
-    *a = tg_mve_dot4x1(x0, w, depth);
-    *b = tg_mve_dot4x1(x1, w, depth);
-}
 #endif
 
 /* The per-block epilogue data (TG_MVE_BLOCK_WORDS words) in registers. */
@@ -486,6 +463,21 @@ static inline void tg_mve_store(int8_t *out, tg_v32_t v, int32_t rows)
 /* One or two output pixels (count) of a convolution or fully connected layer from their columns x0,
  * x1 of depth k: all out_c channels (packed rows of depth_padded bytes), to out0 and out0 + out_c.
  * left: some channel has a left shift (else the epilogue skips it). */
+/* One column's outputs for the blocks of rows from `oc` on: in C, apart from the assembly blocks (whose
+ * eight clobbered registers would otherwise cost this loop its own). */
+static __attribute__((noinline)) void tg_mve_gemm_column(const int32_t *channels, const int8_t *x, const int8_t *w,
+                                                         int32_t depth, int32_t depth_padded, int32_t out_c,
+                                                         tg_mve_epilogue_t e, int8_t *out, int32_t oc)
+{
+    for (; oc < out_c; oc += TG_MVE_ROWS) {
+        const int32_t rows = out_c - oc < TG_MVE_ROWS ? out_c - oc : TG_MVE_ROWS;
+        const tg_mve_block_t block = tg_mve_block(channels);
+        tg_mve_store(out + oc, tg_mve_requantize(tg_mve_dot4x1(x, w, depth), &block, e), rows);
+        w += TG_MVE_ROWS * depth_padded;
+        channels += TG_MVE_BLOCK_WORDS;
+    }
+}
+
 static inline void tg_mve_gemm_pixels(const int32_t *channels, const int8_t *x0, const int8_t *x1,
                                       const int8_t *filter, int32_t depth, int32_t depth_padded, int32_t out_c,
                                       tg_mve_epilogue_t e, int8_t *out0, int32_t count, int left)
@@ -500,19 +492,11 @@ static inline void tg_mve_gemm_pixels(const int32_t *channels, const int8_t *x0,
                      : tg_mve_block2x4(x0, x1, w, depth, channels, e.output_offset, lo, hi, o, o + out_c, 0);
         }
     }
-    for (; oc < out_c; oc += TG_MVE_ROWS) {
-        const int32_t rows = out_c - oc < TG_MVE_ROWS ? out_c - oc : TG_MVE_ROWS;
-        const tg_mve_block_t block = tg_mve_block(channels);
+    if (oc < out_c) {  /* a lone pixel, or the partial last block of a pair's, column by column */
+        tg_mve_gemm_column(channels, x0, w, depth, depth_padded, out_c, e, out0, oc);
         if (count == 2) {
-            tg_v32_t a, b;
-            tg_mve_dot2x4(x0, x1, w, depth, &a, &b);
-            tg_mve_store(out0 + oc, tg_mve_requantize(a, &block, e), rows);
-            tg_mve_store(out0 + out_c + oc, tg_mve_requantize(b, &block, e), rows);
-        } else {
-            tg_mve_store(out0 + oc, tg_mve_requantize(tg_mve_dot4x1(x0, w, depth), &block, e), rows);
+            tg_mve_gemm_column(channels, x1, w, depth, depth_padded, out_c, e, out0 + out_c, oc);
         }
-        w += TG_MVE_ROWS * depth_padded;
-        channels += TG_MVE_BLOCK_WORDS;
     }
 }
 

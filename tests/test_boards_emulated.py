@@ -48,7 +48,7 @@ def test_instruction_counts_are_exact(tmp_path, name):
 def test_digits_runs_bit_exact(tmp_path, name):
     report = run_on_board(DIGITS_MODEL, name, tmp_path / "fw", random_count=2, timeout_s=120)
     assert report.bit_exact and report.board == name
-    assert all(r.instructions > 100_000 for r in report.results)
+    assert all(r.instructions > 20_000 for r in report.results)  # a whole invoke() counted (the M55: ~100 K)
     # Painted in QEMU, within the static bound (Thumb or RV32 alike), within the reserved stack.
     assert 0 < report.stack_bytes <= report.stack_bound_bytes <= report.stack_bytes + 64
     assert report.stack_peak_bytes <= report.firmware_stack_bound_bytes <= report.stack_reserved_bytes

@@ -71,15 +71,9 @@ class DepthwiseMveParams(CStruct):
 
 
 @dataclass(frozen=True)
-class DepthwisePlanesMveParams(CStruct):
+class DepthwisePlanesMveParams(DepthwiseMveParams):
     C_TYPE: ClassVar[str] = "tg_depthwise_planes_mve_params_t"
-    pad_value: int
-    output_offset: int
-    stride: HW
-    padding: HW
-    dilation: HW
-    activation: Range
-    transposed: int
+    transposed: int     # the plane's rows are the input's columns
 
 
 @dataclass(frozen=True)
@@ -309,10 +303,8 @@ def best_plane_axes(a: DepthwiseArgs) -> PlaneAxes:
 
 
 def _depthwise_planes_mve_why_not(graph: Graph, a: DepthwiseArgs) -> str | None:
-    if (reason := _depthwise_why_not(graph, a)) is not None:
+    if (reason := _depthwise_mve_why_not(graph, a)) is not None:
         return reason
-    if depthwise_rows(graph, a.filter) is None:
-        return "filter not constant int8"
     if a.input_dims.c != a.output_dims.c:
         return "output channels differ from the input's"
     axes = best_plane_axes(a)

@@ -13,6 +13,7 @@
  * on input (q, ch), so the output may lie exactly over the input (or apart).
  */
 #include "tinygen/tg_kernels.h"
+#include "tg_dot_s8.h"
 #include "tg_mve_ops.h"
 
 /* The plane along its rows (b, the vector's axis) and across them (a), in the input's and the
@@ -23,15 +24,6 @@ typedef struct {
     int32_t in_step_a, in_step_b, out_step_a, out_step_b;
     int32_t row, bytes;  /* the padded plane's bytes per row, and in all (TG_MVE_DW_PLANE_BYTES) */
 } planes_t;
-
-/* The padded extent along one axis: the padding before, then up to the last input pixel any window
- * reads, at least the input's own. */
-static int32_t padded_extent(int32_t out_size, int32_t stride, int32_t padding, int32_t dilation, int32_t taps,
-                             int32_t size)
-{
-    const int32_t end = (out_size - 1) * stride - padding + dilation * (taps - 1) + 1;
-    return padding + (end > size ? end : size);
-}
 
 static planes_t planes_of(const tg_depthwise_planes_mve_params_t *p, const tg_dims_t *in, const tg_dims_t *f,
                           const tg_dims_t *out)
@@ -45,8 +37,8 @@ static planes_t planes_of(const tg_depthwise_planes_mve_params_t *p, const tg_di
         g = (planes_t){out->h, out->w, in->h, in->w, p->stride.h, p->stride.w, p->dilation.h, p->dilation.w,
                        f->h, f->w, p->padding.h, p->padding.w, in->w * c, c, out->w * c, c, 0, 0};
     }
-    g.row = padded_extent(g.out_b, g.stride_b, g.pad_b, g.dil_b, g.f_b, g.in_b);
-    g.bytes = TG_MVE_DW_PLANE_BYTES(padded_extent(g.out_a, g.stride_a, g.pad_a, g.dil_a, g.f_a, g.in_a), g.row,
+    g.row = tg_padded_extent(g.out_b, g.stride_b, g.pad_b, g.dil_b, g.f_b, g.in_b);
+    g.bytes = TG_MVE_DW_PLANE_BYTES(tg_padded_extent(g.out_a, g.stride_a, g.pad_a, g.dil_a, g.f_a, g.in_a), g.row,
                                     g.stride_b);
     return g;
 }

@@ -334,15 +334,6 @@ void tg_depthwise_conv_s8_rv(const tg_conv_rv_params_t *params, const int32_t *c
  * reference's skipping it leaves out: every window lies inside and takes the unrolled path. */
 #define TG_RV_DW_PADDED_PLANE 256
 
-/* The padded plane's extent along one axis: the padding before, then up to the last input row (or
- * column) any window reads, at least the input's own. */
-static int32_t padded_extent(int32_t out_size, int32_t stride, int32_t padding, int32_t dilation, int32_t taps,
-                             int32_t size)
-{
-    const int32_t end = (out_size - 1) * stride - padding + dilation * (taps - 1) + 1;
-    return padding + (end > size ? end : size);
-}
-
 /* The same over its own input, as tg_depthwise_conv_s8_inplace: channel ch of the input is copied
  * into `plane` (in_h * in_w bytes), or into the padded plane on the stack where it fits, before
  * channel ch of the output is written over it (output element (q, ch) lies on input element (q, ch),
@@ -367,8 +358,8 @@ void tg_depthwise_conv_s8_inplace_rv_channels(const tg_conv_rv_params_t *params,
     int8_t *const output = output_at_first - first_channel;
     const geometry_t g = geometry(params, input_dims, filter_dims, output_dims, 1);
     const int32_t in_c = input_dims->c, plane_size = g.in_h * g.in_w;
-    const int32_t padded_h = padded_extent(g.out_h, g.stride_h, g.pad_h, g.dil_h, g.f_h, g.in_h);
-    const int32_t padded_w = padded_extent(g.out_w, g.stride_w, g.pad_w, g.dil_w, g.f_w, g.in_w);
+    const int32_t padded_h = tg_padded_extent(g.out_h, g.stride_h, g.pad_h, g.dil_h, g.f_h, g.in_h);
+    const int32_t padded_w = tg_padded_extent(g.out_w, g.stride_w, g.pad_w, g.dil_w, g.f_w, g.in_w);
     int8_t padded[TG_RV_DW_PADDED_PLANE];
     const int on_stack = g.out_h > 0 && g.out_w > 0 && padded_h * padded_w <= TG_RV_DW_PADDED_PLANE;
     geometry_t inner = g;  /* the padded plane's: no padding left */

@@ -98,6 +98,15 @@ static inline int32_t tg_dot1_s8(const int8_t *x, const int8_t *w, int32_t count
     return acc;
 }
 
+/* A padded plane's extent along one axis: the padding before, then up to the last input pixel any
+ * window reads, at least the input's own (the depthwise kernels that copy each channel's plane). */
+static inline int32_t tg_padded_extent(int32_t out_size, int32_t stride, int32_t padding, int32_t dilation,
+                                       int32_t taps, int32_t size)
+{
+    const int32_t end = (out_size - 1) * stride - padding + dilation * (taps - 1) + 1;
+    return padding + (end > size ? end : size);
+}
+
 /* The filter taps f in [0, taps) whose input coordinate origin + dilation * f lies in [0, size):
  * [first, end), empty when the window lies wholly in the padding. */
 static inline void tg_valid_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *first,

@@ -8,7 +8,7 @@ DEBIAN_PACKAGES=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi picolibc-arm-none-eabi
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
   qemu-system-arm qemu-system-misc
-  python3-venv gcc make
+  python3-venv gcc make ccache
   chromium
 )
 

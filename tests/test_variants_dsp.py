@@ -13,6 +13,7 @@ overlap contracts (tinygen/kernels/overlap.py):
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import numpy as np
@@ -298,21 +299,40 @@ def test_copied_windows_allow_more_than_the_reference_walk():
 # --- the in-place DSP variants over their input -------------------------------------------------
 
 INPLACE_DW_CASES = [
-    dict(in_hw=(6, 7), in_c=8),                      # two passes of 4 channels, a ring of 9 pixels
+    dict(in_hw=(6, 7), in_c=8),                      # two passes of 4 channels; a ring of 9 pixels, or 3 rows
     dict(in_hw=(25, 5), in_c=64),                    # KWS's shape
-    dict(in_hw=(7, 6), in_c=12, kernel=(5, 5)),      # padding 2: lag 2 rows and 2 pixels
+    dict(in_hw=(7, 6), in_c=12, kernel=(5, 5)),      # padding 2: lag 2 rows and 2 pixels; 5 rows, 2 ahead
     dict(in_hw=(5, 4), in_c=8, batch=2),
     dict(in_hw=(6, 5), in_c=4, kernel=(3, 1), activation="RELU6"),
 ]
+ROWS_DW = "tg_depthwise_conv_s8_inplace_dsp_rows"
+# The two in-place DSP depthwise variants: the ring of padded rows (chosen where its scratch fits),
+# and the ring of lag + 1 pixels (the rows variant refused).
+INPLACE_DW_VARIANTS = {ROWS_DW: frozenset(), "tg_depthwise_conv_s8_inplace_dsp": frozenset({ROWS_DW})}
 
 
+@pytest.mark.parametrize("function", sorted(INPLACE_DW_VARIANTS))
 @pytest.mark.parametrize("case", INPLACE_DW_CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
-def test_depthwise_in_place_dsp(tmp_path, case):
+def test_depthwise_in_place_dsp(tmp_path, case, function):
     compiled = check_tight(tmp_path, dw_model(11, **case), KernelSet.OPTIMISED, inplace=True, features=DSP,
-                           expect="tg_depthwise_conv_s8_inplace_dsp")
+                           expect=function, exclude=INPLACE_DW_VARIANTS[function])
     placed = {p.buffer.key: p.offset for p in compiled.plan.placements}
     a = compiled.plan.allowances[0]
     assert placed[a.input] == placed[a.output]  # exactly over its input
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("case", [INPLACE_DW_CASES[0], INPLACE_DW_CASES[2]], ids=["3x3", "5x5"])
+def test_depthwise_in_place_dsp_rows_on_the_m4(tmp_path, monkeypatch, case):
+    """The rows variant's asm (3x3) and its C (5x5) exactly over their input on the M4, extreme records too."""
+    model = dw_model(11, **case)
+    tight = tight_compile(model, KernelSet.OPTIMISED, True, features=DSP)
+    assert ROWS_DW in kernel_functions(tight.lowered)
+    elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
+    disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    rows = next(part for part in disassembly.split("\n\n") if re.search(r"<rows3x3(\.[a-z]+\.\d+)*>:", part))
+    assert "\tsmlabb\t" in rows and "\tsxtb16\t" in rows  # the DSP path, not the portable C
 
 
 PACKED_INPLACE = "tg_fully_connected_s8_dsp_packed_inplace"
@@ -357,12 +377,14 @@ def test_pointwise_in_place_packed_on_the_m4(tmp_path, monkeypatch, name):
 
 def test_in_place_dsp_refuses_any_other_overlap():
     model = dw_model(11, in_hw=(6, 7), in_c=8)
-    compiled = tight_compile(model, KernelSet.OPTIMISED, True, features=DSP)
-    assert "tg_depthwise_conv_s8_inplace_dsp" in kernel_functions(compiled.lowered)
-    check_no_overlap(compiled.plan)
-    beyond = tight_compile(model, KernelSet.OPTIMISED, True, delta_change=-ALIGNMENT, features=DSP)
-    with pytest.raises(AssertionError, match="beyond their kernel's overlap contract"):
-        check_no_overlap(beyond.plan)
+    for refused in INPLACE_DW_VARIANTS.values():
+        compiled = tight_compile(model, KernelSet.OPTIMISED, True, features=DSP, exclude=refused)
+        assert set(INPLACE_DW_VARIANTS) & set(kernel_functions(compiled.lowered))
+        check_no_overlap(compiled.plan)
+        beyond = tight_compile(model, KernelSet.OPTIMISED, True, delta_change=-ALIGNMENT, features=DSP,
+                               exclude=refused)
+        with pytest.raises(AssertionError, match="beyond their kernel's overlap contract"):
+            check_no_overlap(beyond.plan)
 
 
 def test_in_place_dsp_refuses_what_it_cannot_do():
@@ -520,6 +542,6 @@ PACKED_RUNS = {"fc-packed-512": 8, "pointwise-packed-48": 4, "fc-packed-40": 2}
 def test_kws_keeps_its_arena_with_the_dsp_variants():
     compiled = compile_bytes(mlperf_model("kws").read_bytes(), board=load_board("mps2-an386"))
     functions = kernel_functions(compiled.lowered)
-    assert functions.count("tg_depthwise_conv_s8_inplace_dsp") == 4
+    assert functions.count(ROWS_DW) == 4  # its rows ring fits where the in-place plan had room
     assert functions.count(PACKED_INPLACE) == 4 and functions.count("tg_conv_s8_wide") == 1  # the first conv
     assert compiled.plan.arena_bytes == 8084

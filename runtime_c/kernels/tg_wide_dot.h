@@ -243,11 +243,10 @@ static inline uint32_t tg_clamp_s8x4(uint32_t y, uint32_t low, uint32_t high)
     return y;
 }
 
-/* A full block's four outputs: saturated by SSAT, packed, clamped four at a time, stored by one STR
- * (the cores with the DSP extension load and store unaligned words). tg_wide_output_s8's expression
- * spelled out, not called: its int8_t result costs an SXTB per output before the BFI (measured). */
-static inline int8_t *tg_wide_outputs4_dsp(tg_acc4_t acc, const int32_t *channel, tg_wide_epilogue_t e,
-                                           int8_t *output)
+/* A full block's four outputs as one word (output 0 in the low byte): saturated by SSAT, packed,
+ * clamped four at a time. tg_wide_output_s8's expression spelled out, not called: its int8_t result
+ * costs an SXTB per output before the BFI (measured). */
+static inline uint32_t tg_wide_word4(tg_acc4_t acc, const int32_t *channel, tg_wide_epilogue_t e)
 {
     const int32_t step = TG_WIDE_CHANNEL_WORDS;
     const int32_t y0 = __ssat(tg_wide_requantize(acc.a0, channel[1], channel[2], channel[3]) + e.output_offset, 8);
@@ -261,8 +260,25 @@ static inline int8_t *tg_wide_outputs4_dsp(tg_acc4_t acc, const int32_t *channel
     if (e.clamps) {
         word = tg_clamp_s8x4(word, e.min4, e.max4);
     }
+    return word;
+}
+
+/* The same stored by one STR (the cores with the DSP extension load and store unaligned words). */
+static inline int8_t *tg_wide_outputs4_dsp(tg_acc4_t acc, const int32_t *channel, tg_wide_epilogue_t e,
+                                           int8_t *output)
+{
+    const uint32_t word = tg_wide_word4(acc, channel, e);
     __builtin_memcpy(output, &word, sizeof word);
     return output + TG_WIDE_ROWS;
+}
+#else
+static inline uint32_t tg_wide_word4(tg_acc4_t acc, const int32_t *channel, tg_wide_epilogue_t e)
+{
+    const int32_t step = TG_WIDE_CHANNEL_WORDS;
+    return (uint32_t)(uint8_t)tg_wide_output(acc.a0, channel, e) |
+           (uint32_t)(uint8_t)tg_wide_output(acc.a1, channel + step, e) << 8 |
+           (uint32_t)(uint8_t)tg_wide_output(acc.a2, channel + 2 * step, e) << 16 |
+           (uint32_t)(uint8_t)tg_wide_output(acc.a3, channel + 3 * step, e) << 24;
 }
 #endif
 

@@ -153,6 +153,8 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_fully_connected_s8_dsp_packed_inplace": _rows_copied,  # each row copied before its outputs are written
     # tg_depthwise_conv_s8_inplace_dsp (tinygen/tg_dsp.h): exactly over its input, or apart
     "tg_depthwise_conv_s8_inplace_dsp": lambda call: (Overlap("input", "output", 0, min_delta=0),),
+    # ..._rows: each output row after its input rows are in the ring; windows read only the ring
+    "tg_depthwise_conv_s8_inplace_dsp_rows": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     # their RISC-V forms (runtime_c/kernels/*_rv.c): the same walks
     "tg_depthwise_conv_s8_inplace_rv": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     "tg_conv_1x1_s8_inplace_rv": _pixelwise_inplace,

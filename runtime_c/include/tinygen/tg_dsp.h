@@ -44,6 +44,25 @@ void tg_depthwise_conv_s8_inplace_dsp_channels(const tg_depthwise_inplace_dsp_pa
 /* Scratch bytes of tg_depthwise_conv_s8_inplace_dsp: the ring of lag + 1 pixels of four channels. */
 #define TG_DEPTHWISE_CONV_S8_INPLACE_DSP_BUFFER_SIZE(lag) (4 * ((lag) + 1))
 
+/* The same (params->lag unused) over a ring of f_h padded rows: four channels at a time, row by row,
+ * their input rows copied into the ring (padding = the input's zero point) before the output row over
+ * them is written, every window read from the ring: no border code, nothing held back, faster, and
+ * more scratch (the compiler takes it where the arena stays). Also padding < filter size. */
+void tg_depthwise_conv_s8_inplace_dsp_rows(const tg_depthwise_inplace_dsp_params_t *params, const int32_t *channels,
+                                           const tg_dims_t *input_dims, const int8_t *input,
+                                           const tg_dims_t *filter_dims, const int32_t *filter,
+                                           const tg_dims_t *output_dims, int8_t *output, void *ring);
+void tg_depthwise_conv_s8_inplace_dsp_rows_channels(const tg_depthwise_inplace_dsp_params_t *params,
+                                                    const int32_t *channels, const tg_dims_t *input_dims,
+                                                    const int8_t *input, const tg_dims_t *filter_dims,
+                                                    const int32_t *filter, const tg_dims_t *output_dims,
+                                                    int8_t *output, void *ring, int32_t first_channel,
+                                                    int32_t end_channel);
+
+/* Scratch bytes of tg_depthwise_conv_s8_inplace_dsp_rows: f_h rows of in_w + f_w - 1 padded pixels of
+ * four channels. */
+#define TG_DEPTHWISE_CONV_S8_INPLACE_DSP_ROWS_BUFFER_SIZE(f_h, in_w, f_w) (4 * (f_h) * ((in_w) + (f_w) - 1))
+
 /* FULLY_CONNECTED without weight zero point, and CONV_2D 1x1 with stride 1 and no padding (an FC over
  * the pixels): the wide variant's arithmetic without its scratch. The int8 input is read in place,
  * four values per load, SXTB16 splitting them into (x0, x2) and (x1, x3); the weights, widened to

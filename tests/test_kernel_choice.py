@@ -78,7 +78,7 @@ def test_reference_set_has_no_variants():
 @pytest.mark.parametrize("key", ["ad", "ic", "kws", "vww"])
 def test_mlperf_models_use_the_wide_variants_on_the_m4(key):
     calls = functions(mlperf_model(key).read_bytes(), KernelSet.OPTIMISED)
-    assert any(f.endswith(("_wide", "_dsp_packed")) for f in calls)  # AD: the packed scratch-free FC only
+    assert any(f.endswith(("_wide", "_dsp_packed", "_dsp_packed8")) for f in calls)  # AD: the packed scratch-free FC only
     assert not {"tg_conv_s8", "tg_depthwise_conv_s8", "tg_fully_connected_s8"} & set(calls)
 
 

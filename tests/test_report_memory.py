@@ -18,7 +18,8 @@ from test_planner import ARENA_BYTES, TFLM_PLAN_BYTES
 # (the in-place 1x1 conv's DSP forms, the packed FC or the wide conv, copy each pixel before writing it).
 IN_PLACE_KERNELS = {"tg_depthwise_conv_s8_inplace", "tg_conv_1x1_s8_inplace", "tg_depthwise_conv_s8_inplace_dsp",
                     "tg_depthwise_conv_s8_inplace_dsp_rows",
-                    "tg_fully_connected_s8_dsp_packed_inplace", "tg_conv_s8_wide"}
+                    "tg_fully_connected_s8_dsp_packed_inplace", "tg_fully_connected_s8_dsp_packed8_inplace",
+                    "tg_conv_s8_wide"}
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]

@@ -42,7 +42,7 @@ from conftest import kernel_functions, mlperf_model
 
 DSP = frozenset({"dsp"})
 SCRATCH_FREE = frozenset({"tg_fully_connected_s8_dsp", "tg_fully_connected_s8_dsp_narrow",
-                          "tg_fully_connected_s8_dsp_packed"})
+                          "tg_fully_connected_s8_dsp_packed", "tg_fully_connected_s8_dsp_packed8"})
 
 
 def pointwise_extreme_model(seed: int, in_zp: int, out_zp: int) -> bytes:
@@ -50,15 +50,15 @@ def pointwise_extreme_model(seed: int, in_zp: int, out_zp: int) -> bytes:
     return chain_model(seed, (in_zp, in_zp, in_zp, out_zp), hw=(3, 5), layers=("conv",))
 
 
-def packed_extreme_model(seed: int, kind: str, depth: int, in_zp: int, out_zp: int) -> bytes:
+def packed_extreme_model(seed: int, kind: str, depth: int, in_zp: int, out_zp: int, rows: int = 8) -> bytes:
     """An FC (2 rows of input) or a 1x1 convolution (3x5 pixels) of depth whose weights
     tg_fully_connected_s8_dsp_packed takes at its limits: even rows from -128/-127/127, odd rows
     from -127/127 (-128 there would leave the packed pair's int16 beside a negative weight), rows 1
     and 3 all 127 and all -127, so an odd row's sum over an all-min or all-max input reaches
     +-128 * 127 * depth (within 24 bits up to depth 516); biases
-    within a few products of the int32 limits; channels at WIDE_REALS' multipliers."""
+    within a few products of the int32 limits; `rows` channels at WIDE_REALS' multipliers (repeated)."""
     rng = np.random.default_rng(seed)
-    reals = WIDE_REALS
+    reals = (WIDE_REALS * 2)[:rows]
     channels, in_scale = len(reals), 0.05
     out_scale, w_scales = _scales(in_scale, reals)
     weights = np.where((np.arange(channels) % 2 == 1)[:, None],
@@ -189,7 +189,8 @@ def test_conv_variants_on_the_m4(tmp_path, kernels, function):
 def test_wide_pair_leaves_1x1_stride_1_to_the_scratch_free_fc():
     compiled = tight_compile(conv_model(3, kernel=(1, 1), in_c=16, out_c=16, in_hw=(5, 4)), KernelSet.OPTIMISED,
                              False, features=DSP, exclude=frozenset({"tg_conv_s8_wide", DSP_CONV}))
-    assert kernel_functions(compiled.lowered) == ["tg_fully_connected_s8_dsp_packed"]  # its weights allow packing
+    # its weights allow packing, its depths eight rows at a time
+    assert kernel_functions(compiled.lowered) == ["tg_fully_connected_s8_dsp_packed8"]
 
 
 def test_wide_pair_needs_an_even_depth():
@@ -211,7 +212,9 @@ def test_wide_fully_connected_over_its_input(tmp_path):
 
 # --- the scratch-free FC / 1x1 conv (int16 weights, or int8 split at run time) ------------------
 
-FC_DSP_LAYOUTS = ("tg_fully_connected_s8_dsp", "tg_fully_connected_s8_dsp_narrow", "tg_fully_connected_s8_dsp_packed")
+PACKED8 = "tg_fully_connected_s8_dsp_packed8"
+FC_DSP_LAYOUTS = ("tg_fully_connected_s8_dsp", "tg_fully_connected_s8_dsp_narrow", "tg_fully_connected_s8_dsp_packed",
+                  PACKED8)
 FC_DSP = {function: frozenset({"tg_fully_connected_s8_wide", "tg_conv_s8_wide", *FC_DSP_LAYOUTS}) - {function}
           for function in FC_DSP_LAYOUTS}
 FC_DSP_MODELS = {
@@ -223,17 +226,23 @@ FC_DSP_MODELS = {
     # 3), an odd number of blocks (37: 9 and 1)
     "fc-packed-515": lambda: packed_extreme_model(7, "fc", 515, -128, 127),
     "pointwise-packed-37": lambda: packed_extreme_model(8, "pointwise", 37, 127, -128),
-    # depths of whole runs of 8, 4 and 2 blocks (512, 48, 40) and 8 rows: the DSP path's loop-only runs
-    "fc-packed-512": lambda: packed_extreme_model(9, "fc", 512, -128, 127),
-    "pointwise-packed-48": lambda: packed_extreme_model(10, "pointwise", 48, 127, -128),
-    "fc-packed-40": lambda: packed_extreme_model(11, "fc", 40, 0, -5),
+    # depths of whole runs of 8, 4 and 2 blocks (512, 48, 40) and 12 rows: the four-row DSP path's
+    # loop-only runs; with 8 rows, the eight-row layout's
+    "fc-packed-512": lambda: packed_extreme_model(9, "fc", 512, -128, 127, rows=12),
+    "pointwise-packed-48": lambda: packed_extreme_model(10, "pointwise", 48, 127, -128, rows=12),
+    "fc-packed-40": lambda: packed_extreme_model(11, "fc", 40, 0, -5, rows=12),
+    "fc-packed8-512": lambda: packed_extreme_model(9, "fc", 512, -128, 127),
+    "pointwise-packed8-48": lambda: packed_extreme_model(10, "pointwise", 48, 127, -128),
+    "fc-packed8-40": lambda: packed_extreme_model(11, "fc", 40, 0, -5),
 }
 # The packed layout refuses the -128 weights of the extreme models beside negative ones (int16 pairs).
 PACKED_REFUSED = {"fc-extreme", "pointwise-extreme"}
-# The models for the packed layout's loop-only runs (PACKED_RUNS) are the packed variant's alone.
+# The models for the packed layouts' loop-only runs (PACKED_RUNS) are the packed variants' alone; the
+# eight-row layout takes those with 8 rows (the others' depths or rows are not multiples of 8).
 FC_DSP_CASES = [(name, function) for name in sorted(FC_DSP_MODELS) for function in sorted(FC_DSP)
-                if not (function.endswith("_packed") and name in PACKED_REFUSED)
-                and not (name.endswith(("-512", "-48", "-40")) and not function.endswith("_packed"))]
+                if not (function.endswith(("_packed", "_packed8")) and name in PACKED_REFUSED)
+                and not (name.endswith(("-512", "-48", "-40")) and not function.endswith(("_packed", "_packed8")))
+                and (function == PACKED8) == ("packed8" in name)]
 
 
 @pytest.mark.parametrize("name, function", FC_DSP_CASES)
@@ -336,6 +345,7 @@ def test_depthwise_in_place_dsp_rows_on_the_m4(tmp_path, monkeypatch, case):
 
 
 PACKED_INPLACE = "tg_fully_connected_s8_dsp_packed_inplace"
+PACKED8_INPLACE = "tg_fully_connected_s8_dsp_packed8_inplace"
 
 
 @pytest.mark.parametrize("name", ["random", "extreme-37"])
@@ -356,6 +366,9 @@ PACKED_INPLACE_M4 = {
     "random": lambda: conv_model(13, kernel=(1, 1), in_hw=(5, 4), in_c=16, out_c=12),  # a missing copy shows here
     "extreme-zp127": lambda: packed_extreme_model(9, "pointwise", 37, 127, -128),
     "extreme-zp-128": lambda: packed_extreme_model(9, "pointwise", 37, -128, 127),
+    # eight rows at a time (output and input depths multiples of 8): the eight-row layout in place
+    "random-8": lambda: conv_model(13, kernel=(1, 1), in_hw=(5, 4), in_c=16, out_c=16),
+    "extreme8-zp127": lambda: packed_extreme_model(9, "pointwise", 40, 127, -128),
 }
 
 
@@ -367,12 +380,14 @@ def test_pointwise_in_place_packed_on_the_m4(tmp_path, monkeypatch, name):
     build takes this plan: the default pipeline keeps a one-layer model's input out of place)."""
     model_bytes = PACKED_INPLACE_M4[name]()
     tight = tight_compile(model_bytes, KernelSet.OPTIMISED, True, features=DSP)
-    assert kernel_functions(tight.lowered) == [PACKED_INPLACE]
+    function = PACKED8_INPLACE if name in ("random-8", "extreme8-zp127") else PACKED_INPLACE
+    assert kernel_functions(tight.lowered) == [function]
     elf = run_tight_on_board(tmp_path, monkeypatch, model_bytes, tight, "mps2-an386")
     disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
                                  capture_output=True, text=True, check=True).stdout
-    body = disassembly.split(f"<{PACKED_INPLACE}>:")[1].split("\n\n")[0]
-    assert "\tsmlad\t" in body and "\tsxtb16\t" in body  # the DSP path, not the portable C
+    run = next(part for part in disassembly.split("\n\n")  # the DSP path's loop, not the portable C
+               if re.search(r"<tg_fc_packed%s_runs\d(\.[a-z]+\.\d+)*>:" % ("8" if function == PACKED8_INPLACE else ""), part))
+    assert "\tsmlad\t" in run and "\tsxtb16\t" in run
 
 
 def test_in_place_dsp_refuses_any_other_overlap():
@@ -505,8 +520,12 @@ def test_chain_with_extreme_values_on_the_m4(tmp_path, name):
     ("fc-packed-512", None, "tg_fully_connected_s8_dsp_packed"),
     ("pointwise-packed-48", None, "tg_fully_connected_s8_dsp_packed"),
     ("fc-packed-40", None, "tg_fully_connected_s8_dsp_packed"),
+    ("fc-packed8-512", None, PACKED8),
+    ("pointwise-packed8-48", None, PACKED8),
+    ("fc-packed8-40", None, PACKED8),
 ], ids=["fc-int16", "pointwise-int8", "pointwise-int16", "fc-int8", "fc-packed", "pointwise-packed",
-        "fc-packed-runs8", "pointwise-packed-runs4", "fc-packed-runs2"])
+        "fc-packed-runs8", "pointwise-packed-runs4", "fc-packed-runs2", "fc-packed8-runs8", "pointwise-packed8-runs4",
+        "fc-packed8-runs2"])
 def test_fully_connected_dsp_on_the_m4(tmp_path, name, flash_left, function):
     """The extreme FC and 1x1 conv with the scratch-free variants (the wide one's scratch would raise a
     one-layer model's arena): int16 weights where the packed layout refuses their -128s; a flash
@@ -529,19 +548,23 @@ def test_fully_connected_dsp_on_the_m4(tmp_path, name, flash_left, function):
     disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
                                  capture_output=True, text=True, check=True).stdout
     body = disassembly.split(f"<{function}>:")[1].split("\n\n")[0]
-    assert "\tsmlad\t" in body and "\tsxtb16\t" in body
+    if function != PACKED8:  # the eight-row kernel calls its runs for every depth: their bodies below
+        assert "\tsmlad\t" in body and "\tsxtb16\t" in body
     if name in PACKED_RUNS:  # the loop-only runs of blocks for this depth are in the firmware, and called
-        run = f"tg_fc_packed_runs{PACKED_RUNS[name]}"
+        run = f"tg_fc_packed{'8' if function == PACKED8 else ''}_runs{PACKED_RUNS[name]}"
         assert f"<{run}" in disassembly and run in body
+        run_body = next(part for part in disassembly.split("\n\n") if f"<{run}" in part.split(">:")[0])
+        assert "\tsmlad\t" in run_body and "\tsxtb16\t" in run_body
 
 
-# The depths whose packed FC takes the loop-only runs of 8, 4 or 2 blocks (tg_fc_dsp.h).
-PACKED_RUNS = {"fc-packed-512": 8, "pointwise-packed-48": 4, "fc-packed-40": 2}
+# The depths whose packed FCs take the loop-only runs of 8, 4 or 2 blocks (tg_fc_dsp.h).
+PACKED_RUNS = {"fc-packed-512": 8, "pointwise-packed-48": 4, "fc-packed-40": 2,
+               "fc-packed8-512": 8, "pointwise-packed8-48": 4, "fc-packed8-40": 2}
 
 
 def test_kws_keeps_its_arena_with_the_dsp_variants():
     compiled = compile_bytes(mlperf_model("kws").read_bytes(), board=load_board("mps2-an386"))
     functions = kernel_functions(compiled.lowered)
     assert functions.count(ROWS_DW) == 4  # its rows ring fits where the in-place plan had room
-    assert functions.count(PACKED_INPLACE) == 4 and functions.count("tg_conv_s8_wide") == 1  # the first conv
+    assert functions.count(PACKED8_INPLACE) == 4 and functions.count("tg_conv_s8_wide") == 1  # the first conv
     assert compiled.plan.arena_bytes == 8084

@@ -286,6 +286,152 @@ TG_FC_PACKED_RUNS(4)
 TG_FC_PACKED_RUNS(2)
 #endif
 
+/* --- eight rows at a time: tg_fully_connected_s8_dsp_packed8 -------------------------------------
+ * The packed layout's row pairs four to a block: per four k the words of pairs (0, 1), (2, 3), (4, 5),
+ * (6, 7), each its even word then its odd one, so that one input word and its two SXTB16 serve eight
+ * rows (the four-row block splits it again for the next four). Output depth and accumulation depth are
+ * multiples of 8 (the generator checks). */
+
+typedef struct {
+    tg_acc4_t lo, hi;  /* rows 0-3 and 4-7, each as the packed block's (sum, even) pairs */
+} tg_acc8_t;
+
+static inline tg_acc8_t packed8_start(const int32_t *channel)
+{
+    const tg_acc8_t acc = {packed_start(channel), packed_start(channel + TG_WIDE_ROWS * TG_WIDE_CHANNEL_WORDS)};
+    return acc;
+}
+
+#if TG_SIMD_DSP
+/* A row pair against four k: one LDRD of its even and odd words, each used by SMLAD for the pair's
+ * sum (S), then split in place by SXTB16 for its even row's (E). */
+#define TG_FC_PACKED8_PAIR_ASM(S, E)                                                                   \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                                \
+    "smlad %[" S "], %[xe], %[w0], %[" S "]\n\t"                                                       \
+    "sxtb16 %[w0], %[w0]\n\t"                                                                          \
+    "smlad %[" E "], %[xe], %[w0], %[" E "]\n\t"                                                       \
+    "smlad %[" S "], %[xo], %[w1], %[" S "]\n\t"                                                       \
+    "sxtb16 %[w1], %[w1]\n\t"                                                                          \
+    "smlad %[" E "], %[xo], %[w1], %[" E "]\n\t"
+
+/* 31 instructions and 40 estimated cycles per 32 MACs (LDR, two SXTB16, four LDRD, four SXTB16, 16
+ * SMLAD) where two four-row blocks take 32 and 42. */
+#define TG_FC_PACKED8_BLOCK_ASM                                                                        \
+    TG_FC_INPUT_ASM TG_FC_PACKED8_PAIR_ASM("a0", "a1") TG_FC_PACKED8_PAIR_ASM("a2", "a3")              \
+    TG_FC_PACKED8_PAIR_ASM("a4", "a5") TG_FC_PACKED8_PAIR_ASM("a6", "a7")
+#define TG_FC_PACKED8_2_ASM TG_FC_PACKED8_BLOCK_ASM TG_FC_PACKED8_BLOCK_ASM
+#define TG_FC_PACKED8_4_ASM TG_FC_PACKED8_2_ASM TG_FC_PACKED8_2_ASM
+
+/* x's depth values (a multiple of four times the blocks in BLOCKS_ASM) against eight rows: the loop
+ * ends where x reaches its end, read from memory into a free register (eight accumulators, the input's
+ * two halves, two weight words and the two pointers take the fourteen registers GCC can give). */
+#define TG_FC_PACKED8_LOOP_ASM(BLOCKS_ASM)                                                             \
+    do {                                                                                               \
+        int32_t a0 = acc.lo.a0, a1 = acc.lo.a1, a2 = acc.lo.a2, a3 = acc.lo.a3;                        \
+        int32_t a4 = acc.hi.a0, a5 = acc.hi.a1, a6 = acc.hi.a2, a7 = acc.hi.a3;                        \
+        const int32_t *rows = *w;                                                                      \
+        const int8_t *const end = x + depth;                                                           \
+        uint32_t xe, xo, w0, w1;                                                                       \
+        __asm__("1:\n\t" BLOCKS_ASM                                                                    \
+                "ldr %[w0], %[end]\n\t"                                                                \
+                "cmp %[x], %[w0]\n\t"                                                                  \
+                "bne 1b\n\t"                                                                           \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), \
+                  [a6] "+r"(a6), [a7] "+r"(a7), [w] "+r"(rows), [x] "+r"(x), [xe] "=&r"(xe), [xo] "=&r"(xo), \
+                  [w0] "=&r"(w0), [w1] "=&r"(w1)                                                       \
+                : [end] "m"(end)                                                                       \
+                : "memory", "cc");                                                                     \
+        *w = rows;                                                                                     \
+        const tg_acc8_t result = {{a0, a1, a2, a3}, {a4, a5, a6, a7}};                                 \
+        return result;                                                                                 \
+    } while (0)
+
+static inline tg_acc8_t dot_packed8_runs8(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
+{
+    TG_FC_PACKED8_LOOP_ASM(TG_FC_PACKED8_4_ASM TG_FC_PACKED8_4_ASM);
+}
+static inline tg_acc8_t dot_packed8_runs4(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
+{
+    TG_FC_PACKED8_LOOP_ASM(TG_FC_PACKED8_4_ASM);
+}
+static inline tg_acc8_t dot_packed8_runs2(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
+{
+    TG_FC_PACKED8_LOOP_ASM(TG_FC_PACKED8_2_ASM);
+}
+
+/* Per eight rows one loop over the depth (whole runs of RUN blocks), then two epilogues of four. One
+ * function per run, out of line, so that GCC allocates this loop's registers on their own. */
+#define TG_FC_PACKED8_RUNS(RUN)                                                                        \
+    __attribute__((noinline)) static void tg_fc_packed8_runs##RUN(                                     \
+        tg_wide_epilogue_t epilogue, const int32_t *channels, int32_t batches, int32_t accum_depth,    \
+        int32_t output_depth, const int8_t *input, const int32_t *filter, int8_t *output)              \
+    {                                                                                                  \
+        const int32_t half = TG_WIDE_ROWS * TG_WIDE_CHANNEL_WORDS;                                     \
+        for (int32_t b = 0; b < batches; ++b) {                                                        \
+            const int8_t *row = input + b * accum_depth;                                               \
+            const int32_t *w = filter;                                                                 \
+            const int32_t *channel = channels;                                                         \
+            for (int32_t oc = 0; oc < output_depth; oc += 2 * TG_WIDE_ROWS, channel += 2 * half) {    \
+                const tg_acc8_t acc = dot_packed8_runs##RUN(row, &w, accum_depth, packed8_start(channel)); \
+                output = tg_wide_outputs4_dsp(packed_rows(acc.lo, channel), channel, epilogue, output); \
+                output = tg_wide_outputs4_dsp(packed_rows(acc.hi, channel + half), channel + half, epilogue, \
+                                              output);                                                 \
+            }                                                                                          \
+        }                                                                                              \
+    }
+TG_FC_PACKED8_RUNS(8)
+TG_FC_PACKED8_RUNS(4)
+TG_FC_PACKED8_RUNS(2)
+#endif
+
+/* The eight-row layout: output_depth and accum_depth multiples of 8. */
+static inline void tg_fc_packed8(const tg_fc_wide_params_t *params, const int32_t *channels, int32_t batches,
+                                 int32_t accum_depth, int32_t output_depth, const int8_t *input,
+                                 const int32_t *filter, int8_t *output)
+{
+    const tg_wide_epilogue_t epilogue = tg_wide_epilogue(params->output_offset, params->activation);
+#if TG_SIMD_DSP
+    if ((accum_depth & 31) == 0) {
+        tg_fc_packed8_runs8(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
+    } else if ((accum_depth & 15) == 0) {
+        tg_fc_packed8_runs4(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
+    } else {
+        tg_fc_packed8_runs2(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
+    }
+#else
+    const int32_t half = TG_WIDE_ROWS * TG_WIDE_CHANNEL_WORDS;
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *row = input + b * accum_depth;
+        const int32_t *w = filter;
+        for (int32_t oc = 0; oc < output_depth; oc += 2 * TG_WIDE_ROWS) {
+            const int32_t *channel = channels + oc * TG_WIDE_CHANNEL_WORDS;
+            tg_acc8_t acc = packed8_start(channel);
+            for (int32_t k = 0; k < accum_depth; k += 4) {
+                const uint32_t s8x4 = tg_read_s8x4(row + k);
+                acc.lo = block4_packed(s8x4, &w, acc.lo);  /* the block's words: pairs (0, 1), (2, 3) */
+                acc.hi = block4_packed(s8x4, &w, acc.hi);  /* then (4, 5), (6, 7) */
+            }
+            output = tg_wide_outputs(packed_rows(acc.lo, channel), channel, TG_WIDE_ROWS, epilogue, output);
+            output = tg_wide_outputs(packed_rows(acc.hi, channel + half), channel + half, TG_WIDE_ROWS, epilogue,
+                                     output);
+        }
+    }
+#endif
+}
+
+/* An input row to the in-place kernels' word-aligned copy (words and bytes: the same scratch), for
+ * the kernel to read while it writes over the row. */
+static inline void tg_fc_copy_row(const int8_t *row, int32_t accum_depth, tg_u32_alias_t *words, int8_t *bytes)
+{
+    const int32_t whole = accum_depth >> 2;
+    for (int32_t i = 0; i < whole; ++i) {
+        words[i] = tg_read_s8x4(row + 4 * i);
+    }
+    for (int32_t k = 4 * whole; k < accum_depth; ++k) {
+        bytes[k] = row[k];
+    }
+}
+
 /* The kernel for any layout; inlined with a constant, so each caller gets its own loop. */
 static inline void tg_fc_dsp(const tg_fc_wide_params_t *params, const int32_t *channels, int32_t batches,
                              int32_t accum_depth, int32_t output_depth, const int8_t *input, const int32_t *filter,

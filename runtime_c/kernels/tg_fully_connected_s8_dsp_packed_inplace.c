@@ -10,17 +10,9 @@ void tg_fully_connected_s8_dsp_packed_inplace(const tg_fc_wide_params_t *params,
                                               const int8_t *input, const int32_t *filter, int8_t *output,
                                               void *row_copy)
 {
-    tg_u32_alias_t *const words = (tg_u32_alias_t *)row_copy;
     int8_t *const bytes = (int8_t *)row_copy;
-    const int32_t whole = accum_depth >> 2;
     for (int32_t b = 0; b < batches; ++b) {
-        const int8_t *row = input + b * accum_depth;
-        for (int32_t i = 0; i < whole; ++i) {
-            words[i] = tg_read_s8x4(row + 4 * i);
-        }
-        for (int32_t k = 4 * whole; k < accum_depth; ++k) {
-            bytes[k] = row[k];
-        }
+        tg_fc_copy_row(input + b * accum_depth, accum_depth, (tg_u32_alias_t *)row_copy, bytes);
         tg_fc_dsp(params, channels, 1, accum_depth, output_depth, bytes, filter, output + b * output_depth,
                   TG_FC_PACKED);
     }

@@ -151,6 +151,8 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_fully_connected_s8_dsp_narrow": _rows_read_while_written,
     "tg_fully_connected_s8_dsp_packed": _rows_read_while_written,
     "tg_fully_connected_s8_dsp_packed_inplace": _rows_copied,  # each row copied before its outputs are written
+    "tg_fully_connected_s8_dsp_packed8": _rows_read_while_written,
+    "tg_fully_connected_s8_dsp_packed8_inplace": _rows_copied,
     # tg_depthwise_conv_s8_inplace_dsp (tinygen/tg_dsp.h): exactly over its input, or apart
     "tg_depthwise_conv_s8_inplace_dsp": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     # ..._rows: each output row after its input rows are in the ring; windows read only the ring

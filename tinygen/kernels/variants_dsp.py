@@ -332,6 +332,24 @@ def packed_weights(rows: np.ndarray) -> ConstArray:
     return ConstArray("int32_t", words.reshape(-1).astype(np.uint32).view(np.int32))
 
 
+def packed8_why_not(rows: np.ndarray) -> str | None:
+    """Why tg_fully_connected_s8_dsp_packed8 cannot take these [out][depth] weights: the packed layout's
+    reasons, and blocks of eight rows over runs of eight k only."""
+    out, depth = rows.shape
+    if out % 8 or depth % 8:
+        return "output or accumulation depth not a multiple of 8"
+    return packed_why_not(rows)
+
+
+def packed8_weights(rows: np.ndarray) -> ConstArray:
+    """[out][depth] int8 weights as tg_fully_connected_s8_dsp_packed8 reads them: packed_weights' words
+    with its blocks of four rows taken two at a time, per four k the first block's four words, then the
+    second's (pairs (0, 1), (2, 3), (4, 5), (6, 7))."""
+    out, depth = rows.shape
+    words = packed_weights(rows).values.reshape(out // 8, 2, depth // 4, WIDE_ROWS)  # [block8][half][kb][word]
+    return ConstArray("int32_t", np.ascontiguousarray(words.transpose(0, 2, 1, 3)).reshape(-1))
+
+
 def _dsp_dot_cost(rows_of: int, depth: int, channels: int, per_16_macs: float = 14) -> int:
     """rows_of input rows of depth against channels rows: 14 instructions per 16 MACs of the padded
     block (two blocks of four k per iteration, each one load and two SXTB16 of the input shared by
@@ -360,6 +378,10 @@ NARROW = FcDspLayout("tg_fully_connected_s8_dsp_narrow", narrow_weights, 21)
 # more instructions in the loop (16.5 per 16 MACs against 14); the others stay where it is refused.
 PACKED = FcDspLayout("tg_fully_connected_s8_dsp_packed", packed_weights, 16.5, packed_why_not,
                      frozenset({WIDE16.function, NARROW.function}))
+# Eight rows per input word where both depths allow: 31 instructions and 40 estimated cycles per 32 MACs
+# against 32.5 and 42 (+ the loop's), the same weights' bytes.
+PACKED8 = FcDspLayout("tg_fully_connected_s8_dsp_packed8", packed8_weights, 15.7, packed8_why_not,
+                      frozenset({WIDE16.function, NARROW.function, PACKED.function}))
 
 
 def _make_fc_dsp_call(graph: Graph, call: KernelCall, a: ConvArgs | FullyConnectedArgs, batches: int, depth: int,
@@ -434,27 +456,33 @@ _ALWAYS = lambda graph, a: None  # noqa: E731  (the in-place kernels take every 
 # each pixel's input copied to scratch before its outputs are written (KWS's in-place 1x1 convolutions:
 # 2.09 estimated cycles and 1.54 instructions per MAC, the wide conv's 2.33 and 1.43) ------------------
 
-def _inplace_packed_why_not(graph: Graph, a: InplaceConvArgs) -> str | None:
-    why = _pointwise_dsp_why_not(graph, _conv_args(a))
-    if why is not None:
-        return why
-    rows = filter_rows(graph, a.filter)
-    return "filter not constant int8" if rows is None else PACKED.weights_why_not(rows)
+def _inplace_packed_variant(layout: FcDspLayout, supersedes: frozenset[str]) -> Variant:
+    """The in-place 1x1 convolution as `layout`'s FC over the pixels, each pixel's row copied first
+    (C function: the layout's, with _inplace)."""
+    function = f"{layout.function}_inplace"
 
+    def why_not(graph: Graph, a: InplaceConvArgs) -> str | None:
+        why = _pointwise_dsp_why_not(graph, _conv_args(a))
+        if why is not None:
+            return why
+        rows = filter_rows(graph, a.filter)
+        return "filter not constant int8" if rows is None else layout.weights_why_not(rows)
 
-def _inplace_packed_cost(a: InplaceConvArgs) -> int:
-    o = a.output_dims
-    pixels = o.n * o.h * o.w
-    # the packed FC one row per call (~30 per call), and the row's copy (~2 per word)
-    return _dsp_dot_cost(pixels, a.filter_dims.c, o.c, PACKED.per_16_macs) + pixels * (30 + a.filter_dims.c // 2)
+    def cost(a: InplaceConvArgs) -> int:
+        o = a.output_dims
+        pixels = o.n * o.h * o.w
+        # the FC one row per call (~30 per call), and the row's copy (~2 per word)
+        return _dsp_dot_cost(pixels, a.filter_dims.c, o.c, layout.per_16_macs) + pixels * (30 + a.filter_dims.c // 2)
 
+    def make(graph: Graph, call: KernelCall, a: InplaceConvArgs) -> KernelCall:
+        o, depth = a.output_dims, a.filter_dims.c
+        made = _make_fc_dsp_call(graph, call, _conv_args(a), o.n * o.h * o.w, depth, o.c, layout)
+        return dataclasses.replace(made, function=function, args=made.args + (KernelArg("row_copy", ScratchRef()),),
+                                   scratch_bytes=round_up(depth, 4))  # TG_FULLY_CONNECTED_S8_DSP_PACKED_INPLACE_BUFFER_SIZE
 
-def _make_inplace_packed(graph: Graph, call: KernelCall, a: InplaceConvArgs) -> KernelCall:
-    o, depth = a.output_dims, a.filter_dims.c
-    made = _make_fc_dsp_call(graph, call, _conv_args(a), o.n * o.h * o.w, depth, o.c, PACKED)
-    return dataclasses.replace(made, function="tg_fully_connected_s8_dsp_packed_inplace",
-                               args=made.args + (KernelArg("row_copy", ScratchRef()),),
-                               scratch_bytes=round_up(depth, 4))  # TG_FULLY_CONNECTED_S8_DSP_PACKED_INPLACE_BUFFER_SIZE
+    return Variant(function, "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset({"dsp"}), why_not, cost, make,
+                   supersedes=supersedes)
+
 
 DSP_VARIANTS: tuple[Variant, ...] = (
     # ~37 instructions per element (two table loads, the sum's rescale and clamp) where tg_add_s8
@@ -465,16 +493,15 @@ DSP_VARIANTS: tuple[Variant, ...] = (
             _make_conv_dsp, any_window=True),
     Variant("tg_conv_s8_wide_pair", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_wide_pair_why_not,
             _conv_wide_pair_cost, _make_conv_wide_pair),
-    *_fc_dsp_variants(WIDE16), *_fc_dsp_variants(NARROW), *_fc_dsp_variants(PACKED),
+    *_fc_dsp_variants(WIDE16), *_fc_dsp_variants(NARROW), *_fc_dsp_variants(PACKED), *_fc_dsp_variants(PACKED8),
     Variant("tg_conv_1x1_s8_inplace", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset(), _ALWAYS,
             _inplace_conv_cost),
     Variant("tg_conv_s8_wide", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset({"dsp"}), _conv_wide_why_not,
             _inplace_conv_wide_cost, _make_inplace_conv_wide),
     # as PACKED supersedes the int16 FCs: fewer estimated cycles (KWS 8.23 M -> 7.75 M) and no int16
     # weights in flash, for more instructions (5.35 M -> 5.58 M); the wide conv stays where it is refused
-    Variant("tg_fully_connected_s8_dsp_packed_inplace", "tg_conv_1x1_s8_inplace", InplaceConvArgs,
-            frozenset({"dsp"}), _inplace_packed_why_not, _inplace_packed_cost, _make_inplace_packed,
-            supersedes=frozenset({"tg_conv_s8_wide"})),
+    _inplace_packed_variant(PACKED, frozenset({"tg_conv_s8_wide"})),
+    _inplace_packed_variant(PACKED8, frozenset({"tg_conv_s8_wide", "tg_fully_connected_s8_dsp_packed_inplace"})),
     Variant("tg_depthwise_conv_s8_inplace", "tg_depthwise_conv_s8_inplace", InplaceDepthwiseArgs, frozenset(),
             _ALWAYS, _inplace_depthwise_cost),
     Variant("tg_depthwise_conv_s8_inplace_dsp", "tg_depthwise_conv_s8_inplace", InplaceDepthwiseArgs,

@@ -97,6 +97,20 @@ void tg_fully_connected_s8_dsp_packed_inplace(const tg_fc_wide_params_t *params,
                                               void *row_copy);
 #define TG_FULLY_CONNECTED_S8_DSP_PACKED_INPLACE_BUFFER_SIZE(accum_depth) (((accum_depth) + 3) / 4 * 4)
 
+/* tg_fully_connected_s8_dsp_packed eight rows at a time, output_depth and accum_depth multiples of 8:
+ * per block of 8 rows, per four k, the words (v0, v2) and (v1, v3) of the row pairs (0, 1), (2, 3),
+ * (4, 5), (6, 7), so that each input word is loaded and split once for eight rows. */
+void tg_fully_connected_s8_dsp_packed8(const tg_fc_wide_params_t *params, const int32_t *channels,
+                                       int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                       const int8_t *input, const int32_t *filter, int8_t *output);
+
+/* The same over its own input, as tg_fully_connected_s8_dsp_packed_inplace (a row copy of
+ * TG_FULLY_CONNECTED_S8_DSP_PACKED_INPLACE_BUFFER_SIZE bytes). */
+void tg_fully_connected_s8_dsp_packed8_inplace(const tg_fc_wide_params_t *params, const int32_t *channels,
+                                               int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                               const int8_t *input, const int32_t *filter, int8_t *output,
+                                               void *row_copy);
+
 #ifdef __cplusplus
 }
 #endif

@@ -50,15 +50,17 @@ def pointwise_extreme_model(seed: int, in_zp: int, out_zp: int) -> bytes:
     return chain_model(seed, (in_zp, in_zp, in_zp, out_zp), hw=(3, 5), layers=("conv",))
 
 
-def packed_extreme_model(seed: int, kind: str, depth: int, in_zp: int, out_zp: int, rows: int = 8) -> bytes:
+def packed_extreme_model(seed: int, kind: str, depth: int, in_zp: int, out_zp: int, rows: int = 8,
+                         uniform: bool = False) -> bytes:
     """An FC (2 rows of input) or a 1x1 convolution (3x5 pixels) of depth whose weights
     tg_fully_connected_s8_dsp_packed takes at its limits: even rows from -128/-127/127, odd rows
     from -127/127 (-128 there would leave the packed pair's int16 beside a negative weight), rows 1
     and 3 all 127 and all -127, so an odd row's sum over an all-min or all-max input reaches
     +-128 * 127 * depth (within 24 bits up to depth 516); biases
-    within a few products of the int32 limits; `rows` channels at WIDE_REALS' multipliers (repeated)."""
+    within a few products of the int32 limits; `rows` channels at WIDE_REALS' multipliers (repeated),
+    or all at its first (uniform: a per-tensor layer's epilogue)."""
     rng = np.random.default_rng(seed)
-    reals = (WIDE_REALS * 2)[:rows]
+    reals = [WIDE_REALS[0]] * rows if uniform else (WIDE_REALS * 2)[:rows]
     channels, in_scale = len(reals), 0.05
     out_scale, w_scales = _scales(in_scale, reals)
     weights = np.where((np.arange(channels) % 2 == 1)[:, None],
@@ -234,6 +236,8 @@ FC_DSP_MODELS = {
     "fc-packed8-512": lambda: packed_extreme_model(9, "fc", 512, -128, 127),
     "pointwise-packed8-48": lambda: packed_extreme_model(10, "pointwise", 48, 127, -128),
     "fc-packed8-40": lambda: packed_extreme_model(11, "fc", 40, 0, -5),
+    # one multiplier for every channel: the eight-row runs' per-tensor epilogue (params.uniform)
+    "fc-packed8-uniform-64": lambda: packed_extreme_model(12, "fc", 64, -128, 127, rows=16, uniform=True),
 }
 # The packed layout refuses the -128 weights of the extreme models beside negative ones (int16 pairs).
 PACKED_REFUSED = {"fc-extreme", "pointwise-extreme"}
@@ -241,7 +245,7 @@ PACKED_REFUSED = {"fc-extreme", "pointwise-extreme"}
 # eight-row layout takes those with 8 rows (the others' depths or rows are not multiples of 8).
 FC_DSP_CASES = [(name, function) for name in sorted(FC_DSP_MODELS) for function in sorted(FC_DSP)
                 if not (function.endswith(("_packed", "_packed8")) and name in PACKED_REFUSED)
-                and not (name.endswith(("-512", "-48", "-40")) and not function.endswith(("_packed", "_packed8")))
+                and not (name.endswith(("-512", "-48", "-40", "-64")) and not function.endswith(("_packed", "_packed8")))
                 and (function == PACKED8) == ("packed8" in name)]
 
 
@@ -523,9 +527,10 @@ def test_chain_with_extreme_values_on_the_m4(tmp_path, name):
     ("fc-packed8-512", None, PACKED8),
     ("pointwise-packed8-48", None, PACKED8),
     ("fc-packed8-40", None, PACKED8),
+    ("fc-packed8-uniform-64", None, PACKED8),
 ], ids=["fc-int16", "pointwise-int8", "pointwise-int16", "fc-int8", "fc-packed", "pointwise-packed",
         "fc-packed-runs8", "pointwise-packed-runs4", "fc-packed-runs2", "fc-packed8-runs8", "pointwise-packed8-runs4",
-        "fc-packed8-runs2"])
+        "fc-packed8-runs2", "fc-packed8-runs8-uniform"])
 def test_fully_connected_dsp_on_the_m4(tmp_path, name, flash_left, function):
     """The extreme FC and 1x1 conv with the scratch-free variants (the wide one's scratch would raise a
     one-layer model's arena): int16 weights where the packed layout refuses their -128s; a flash
@@ -559,7 +564,7 @@ def test_fully_connected_dsp_on_the_m4(tmp_path, name, flash_left, function):
 
 # The depths whose packed FCs take the loop-only runs of 8, 4 or 2 blocks (tg_fc_dsp.h).
 PACKED_RUNS = {"fc-packed-512": 8, "pointwise-packed-48": 4, "fc-packed-40": 2,
-               "fc-packed8-512": 8, "pointwise-packed8-48": 4, "fc-packed8-40": 2}
+               "fc-packed8-512": 8, "pointwise-packed8-48": 4, "fc-packed8-40": 2, "fc-packed8-uniform-64": "8_uniform"}
 
 
 def test_kws_keeps_its_arena_with_the_dsp_variants():

@@ -346,42 +346,56 @@ static inline tg_acc8_t packed8_start(const int32_t *channel)
         return result;                                                                                 \
     } while (0)
 
-static inline tg_acc8_t dot_packed8_runs8(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
+static inline __attribute__((always_inline)) tg_acc8_t dot_packed8_runs8(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
 {
     TG_FC_PACKED8_LOOP_ASM(TG_FC_PACKED8_4_ASM TG_FC_PACKED8_4_ASM);
 }
-static inline tg_acc8_t dot_packed8_runs4(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
+static inline __attribute__((always_inline)) tg_acc8_t dot_packed8_runs4(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
 {
     TG_FC_PACKED8_LOOP_ASM(TG_FC_PACKED8_4_ASM);
 }
-static inline tg_acc8_t dot_packed8_runs2(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
+static inline __attribute__((always_inline)) tg_acc8_t dot_packed8_runs2(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
 {
     TG_FC_PACKED8_LOOP_ASM(TG_FC_PACKED8_2_ASM);
 }
 
 /* Per eight rows one loop over the depth (whole runs of RUN blocks), then two epilogues of four. One
- * function per run, out of line, so that GCC allocates this loop's registers on their own. */
-#define TG_FC_PACKED8_RUNS(RUN)                                                                        \
-    __attribute__((noinline)) static void tg_fc_packed8_runs##RUN(                                     \
+ * function per run, out of line, so that GCC allocates this loop's registers on their own. UNIFORM
+ * (a per-tensor layer, params->uniform): every epilogue reads the first channel's multiplier, shift
+ * and rounding, copied to locals once per call (AD: ~40 estimated cycles fewer per eight outputs). */
+#define TG_FC_PACKED8_RUNS_OF(NAME, RUN, UNIFORM)                                                      \
+    __attribute__((noinline)) static void NAME(                                                        \
         tg_wide_epilogue_t epilogue, const int32_t *channels, int32_t batches, int32_t accum_depth,    \
         int32_t output_depth, const int8_t *input, const int32_t *filter, int8_t *output)              \
     {                                                                                                  \
         const int32_t half = TG_WIDE_ROWS * TG_WIDE_CHANNEL_WORDS;                                     \
+        const int32_t shared[TG_WIDE_CHANNEL_WORDS] = {0, channels[1], channels[2], channels[3], 0};   \
         for (int32_t b = 0; b < batches; ++b) {                                                        \
             const int8_t *row = input + b * accum_depth;                                               \
             const int32_t *w = filter;                                                                 \
             const int32_t *channel = channels;                                                         \
             for (int32_t oc = 0; oc < output_depth; oc += 2 * TG_WIDE_ROWS, channel += 2 * half) {    \
                 const tg_acc8_t acc = dot_packed8_runs##RUN(row, &w, accum_depth, packed8_start(channel)); \
-                output = tg_wide_outputs4_dsp(packed_rows(acc.lo, channel), channel, epilogue, output); \
-                output = tg_wide_outputs4_dsp(packed_rows(acc.hi, channel + half), channel + half, epilogue, \
-                                              output);                                                 \
+                if (UNIFORM) {                                                                         \
+                    const tg_acc4_t lo = packed_rows(acc.lo, channel), hi = packed_rows(acc.hi, channel + half); \
+                    const uint32_t first = tg_wide_word4_of(lo, shared, shared, shared, shared, epilogue); \
+                    const uint32_t second = tg_wide_word4_of(hi, shared, shared, shared, shared, epilogue); \
+                    __builtin_memcpy(output, &first, sizeof first);                                    \
+                    __builtin_memcpy(output + TG_WIDE_ROWS, &second, sizeof second);                   \
+                    output += 2 * TG_WIDE_ROWS;                                                        \
+                } else {                                                                               \
+                    output = tg_wide_outputs4_dsp(packed_rows(acc.lo, channel), channel, epilogue, output); \
+                    output = tg_wide_outputs4_dsp(packed_rows(acc.hi, channel + half), channel + half, epilogue, \
+                                                  output);                                             \
+                }                                                                                      \
             }                                                                                          \
         }                                                                                              \
     }
+#define TG_FC_PACKED8_RUNS(RUN) TG_FC_PACKED8_RUNS_OF(tg_fc_packed8_runs##RUN, RUN, 0)
 TG_FC_PACKED8_RUNS(8)
 TG_FC_PACKED8_RUNS(4)
 TG_FC_PACKED8_RUNS(2)
+TG_FC_PACKED8_RUNS_OF(tg_fc_packed8_runs8_uniform, 8, 1)  /* the deep per-tensor layers (AD's) only */
 #endif
 
 /* The eight-row layout: output_depth and accum_depth multiples of 8. */
@@ -391,7 +405,9 @@ static inline void tg_fc_packed8(const tg_fc_wide_params_t *params, const int32_
 {
     const tg_wide_epilogue_t epilogue = tg_wide_epilogue(params->output_offset, params->activation);
 #if TG_SIMD_DSP
-    if ((accum_depth & 31) == 0) {
+    if ((accum_depth & 31) == 0 && params->uniform) {
+        tg_fc_packed8_runs8_uniform(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
+    } else if ((accum_depth & 31) == 0) {
         tg_fc_packed8_runs8(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
     } else if ((accum_depth & 15) == 0) {
         tg_fc_packed8_runs4(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);

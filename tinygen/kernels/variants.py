@@ -107,6 +107,14 @@ class FcWideParams(CStruct):
     output_offset: int
     activation: Range
     depth_padded: int
+    uniform: int = 0  # 1: every channel's multiplier, shift and rounding the same (uniform_channels)
+
+
+def uniform_channels(channels: ConstArray) -> int:
+    """1 where the wide channel words (TG_WIDE_CHANNEL_WORDS per channel) share words 1-3, the
+    multiplier, shift and rounding (a per-tensor quantized layer), for the epilogues that load them once."""
+    words = channels.values.reshape(-1, WIDE_CHANNEL_WORDS)
+    return int(bool((words[:, 1:4] == words[0, 1:4]).all()))
 
 
 # --- generation-time data -----------------------------------------------------------------------

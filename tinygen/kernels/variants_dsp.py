@@ -34,7 +34,7 @@ from tinygen.kernels.cvalues import HW, ConstArray, CStruct, Range, Requant, Scr
 from tinygen.kernels.variants import (
     WIDE_ROWS, AddArgs, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not, _fc_wide_why_not,
     _make_conv_wide, _output_elements, _WIDE_PER_ELEMENT, _WIDE_PER_OUTPUT, _quantize_multiplier_range, _wide_dot_cost, _FAST_PER_OUTPUT, depthwise_rows,
-    depthwise_wide_weights, filter_rows, round_up, wide_channels, wide_requant_why_not,
+    depthwise_wide_weights, filter_rows, round_up, uniform_channels, wide_channels, wide_requant_why_not,
 )
 
 
@@ -389,10 +389,12 @@ def _make_fc_dsp_call(graph: Graph, call: KernelCall, a: ConvArgs | FullyConnect
     rows = filter_rows(graph, a.filter)
     assert rows is not None and rows.shape == (units, depth)
     p = a.params
-    params = FcWideParams(output_offset=p.output_offset, activation=p.activation, depth_padded=round_up(depth, 4))
+    channels = wide_channels(graph, a.bias, rows, p.input_offset, a.requant)
+    params = FcWideParams(output_offset=p.output_offset, activation=p.activation, depth_padded=round_up(depth, 4),
+                          uniform=uniform_channels(channels))
     args = (
         KernelArg("params", params),
-        KernelArg("channels", wide_channels(graph, a.bias, rows, p.input_offset, a.requant)),
+        KernelArg("channels", channels),
         KernelArg("batches", batches),
         KernelArg("accum_depth", depth),
         KernelArg("output_depth", units),

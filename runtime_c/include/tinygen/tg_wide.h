@@ -74,6 +74,7 @@ typedef struct {
     int32_t output_offset;
     tg_range_t activation;
     int32_t depth_padded;   /* accum_depth rounded up to a multiple of 4 */
+    int32_t uniform;        /* every channel has the same multiplier, shift and rounding (per-tensor) */
 } tg_fc_wide_params_t;
 
 /* FULLY_CONNECTED, weights without zero point: each input row widened to int16 in scratch, then

@@ -19,7 +19,8 @@ from tinygen.testing.model_builder import (
 
 def dw_model(seed: int, in_hw=(9, 9), in_c=3, multiplier=1, kernel=(3, 3), stride=(1, 1), dilation=(1, 1),
              padding="SAME", activation="NONE", per_channel=True, bias=True, batch=1, option_multiplier=None,
-             filter_axis=3) -> bytes:
+             filter_axis=3, zero_points: tuple[int, int] | None = None) -> bytes:
+    """zero_points: the input's and the output's (else random)."""
     rng = np.random.default_rng(seed)
     out_h = compute_out_size(Padding[padding], in_hw[0], kernel[0], stride[0], dilation[0])
     out_w = compute_out_size(Padding[padding], in_hw[1], kernel[1], stride[1], dilation[1])
@@ -28,7 +29,9 @@ def dw_model(seed: int, in_hw=(9, 9), in_c=3, multiplier=1, kernel=(3, 3), strid
     w_scales = [random_scale(rng, 0.002, 0.02) for _ in range(out_c)] if per_channel else random_scale(rng, 0.002, 0.02)
     out_scale = accumulator_output_scale(rng, in_scale, float(np.max(w_scales)), kernel[0] * kernel[1])
     b = ModelBuilder()
-    x = b.tensor([batch, *in_hw, in_c], scale=in_scale, zero_point=int(rng.integers(-128, 128)))
+    in_zp, out_zp = zero_points if zero_points is not None else (None, None)
+    x = b.tensor([batch, *in_hw, in_c], scale=in_scale,
+                 zero_point=int(rng.integers(-128, 128)) if in_zp is None else in_zp)
     w = b.tensor([1, *kernel, out_c], scale=w_scales, zero_point=0, quant_axis=filter_axis,
                  data=random_int8(rng, (1, *kernel, out_c)))
     inputs = [x, w]
@@ -36,7 +39,8 @@ def dw_model(seed: int, in_hw=(9, 9), in_c=3, multiplier=1, kernel=(3, 3), strid
         bias_scales = np.float32(in_scale) * np.atleast_1d(np.asarray(w_scales, dtype=np.float32))
         inputs.append(b.tensor([out_c], dtype=np.int32, scale=bias_scales, zero_point=0,
                                data=random_bias(rng, out_c, magnitude=3000)))
-    y = b.tensor([batch, out_h, out_w, out_c], scale=out_scale, zero_point=int(rng.integers(-128, 128)))
+    y = b.tensor([batch, out_h, out_w, out_c], scale=out_scale,
+                 zero_point=int(rng.integers(-128, 128)) if out_zp is None else out_zp)
     b.op("DEPTHWISE_CONV_2D", inputs, [y], padding=padding, strideH=stride[0], strideW=stride[1],
          dilationHFactor=dilation[0], dilationWFactor=dilation[1],
          depthMultiplier=multiplier if option_multiplier is None else option_multiplier,

@@ -59,22 +59,11 @@ static void fill_row(const group_t *g, const int8_t *in_c, const tg_dims_t *in, 
 }
 
 #if TG_SIMD_DSP
-/* One tap in the asm below: four input channels (LDR at X), the tap's two weight words (LDRD at W),
- * each product added to its channel's accumulator. */
-#define TG_DW_RING_TAP_ASM(X, W)                                                                       \
-    "ldr %[xo], " X "\n\t"                                                                             \
-    "ldrd %[w0], %[w1], " W "\n\t"                                                                     \
-    "sxtb16 %[xe], %[xo]\n\t"                                                                          \
-    "sxtb16 %[xo], %[xo], ror #8\n\t"                                                                  \
-    "smlabb %[a0], %[w0], %[xe], %[a0]\n\t"                                                            \
-    "smlatt %[a2], %[w0], %[xe], %[a2]\n\t"                                                            \
-    "smlabb %[a1], %[w1], %[xo], %[a1]\n\t"                                                            \
-    "smlatt %[a3], %[w1], %[xo], %[a3]\n\t"
 /* A window row: the taps at + 4 and + 8 (weights at w + 8, + 16), then + 0 (at w), each pointer's
  * writeback moving the row one pixel on and w past the row's three taps. */
 #define TG_DW_RING_ROW_ASM(R)                                                                          \
-    TG_DW_RING_TAP_ASM("[%[" R "], #4]", "[%[w], #8]") TG_DW_RING_TAP_ASM("[%[" R "], #8]", "[%[w], #16]") \
-    TG_DW_RING_TAP_ASM("[%[" R "]], #4", "[%[w]], #24")
+    TG_DW_TAP_AT_ASM("[%[" R "], #4]", "[%[w], #8]") TG_DW_TAP_AT_ASM("[%[" R "], #8]", "[%[w], #16]")     \
+    TG_DW_TAP_AT_ASM("[%[" R "]], #4", "[%[w]], #24")
 #endif
 
 /* The 3x3 window of the pixel at r0, r1, r2 (its rows' first taps in the ring), each pointer moved

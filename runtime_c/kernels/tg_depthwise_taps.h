@@ -43,17 +43,19 @@ static inline int32_t packed_weight(const int32_t *filter, int32_t taps, int32_t
 }
 
 #if TG_SIMD_DSP
-/* One tap in the asm below: four input channels at ADDR, the tap's two weight words (w moves past
- * them), each product added to its channel's accumulator. */
-#define TG_DW_TAP_ASM(ADDR)                                                                            \
-    "ldr %[xo], " ADDR "\n\t"                                                                          \
-    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                                \
+/* One tap in the asm below: four input channels (LDR at X), the tap's two weight words (LDRD at W),
+ * each product added to its channel's accumulator. */
+#define TG_DW_TAP_AT_ASM(X, W)                                                                         \
+    "ldr %[xo], " X "\n\t"                                                                             \
+    "ldrd %[w0], %[w1], " W "\n\t"                                                                     \
     "sxtb16 %[xe], %[xo]\n\t"                                                                          \
     "sxtb16 %[xo], %[xo], ror #8\n\t"                                                                  \
     "smlabb %[a0], %[w0], %[xe], %[a0]\n\t"                                                            \
     "smlatt %[a2], %[w0], %[xe], %[a2]\n\t"                                                            \
     "smlabb %[a1], %[w1], %[xo], %[a1]\n\t"                                                            \
     "smlatt %[a3], %[w1], %[xo], %[a3]\n\t"
+/* The same with the weights in order (w moves past the tap's two words). */
+#define TG_DW_TAP_ASM(ADDR) TG_DW_TAP_AT_ASM(ADDR, "[%[w]], #8")
 #define TG_DW_ROW_ASM TG_DW_TAP_ASM("[%[x]]") TG_DW_TAP_ASM("[%[x], %[c]]") TG_DW_TAP_ASM("[%[x], %[c], lsl #1]")
 
 /* The same tap with the input offset added (SXTAB16; offs: the offset in both halves). */

@@ -496,4 +496,23 @@ static inline void tg_fc_dsp(const tg_fc_wide_params_t *params, const int32_t *c
     }
 }
 
+/* The in-place kernels (tg_fully_connected_s8_dsp_packed_inplace, ..._packed8_inplace): each input row
+ * copied to row_copy before its output row is written, then the FC over that one row (eight_rows: the
+ * eight-row layout, else the packed one). */
+static inline void tg_fc_dsp_inplace(const tg_fc_wide_params_t *params, const int32_t *channels, int32_t batches,
+                                     int32_t accum_depth, int32_t output_depth, const int8_t *input,
+                                     const int32_t *filter, int8_t *output, void *row_copy, int eight_rows)
+{
+    int8_t *const bytes = (int8_t *)row_copy;
+    for (int32_t b = 0; b < batches; ++b) {
+        tg_fc_copy_row(input + b * accum_depth, accum_depth, (tg_u32_alias_t *)row_copy, bytes);
+        int8_t *const row_out = output + b * output_depth;
+        if (eight_rows) {
+            tg_fc_packed8(params, channels, 1, accum_depth, output_depth, bytes, filter, row_out);
+        } else {
+            tg_fc_dsp(params, channels, 1, accum_depth, output_depth, bytes, filter, row_out, TG_FC_PACKED);
+        }
+    }
+}
+
 #endif /* TINYGEN_TG_FC_DSP_H */

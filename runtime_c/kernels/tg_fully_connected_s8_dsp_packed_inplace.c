@@ -10,10 +10,5 @@ void tg_fully_connected_s8_dsp_packed_inplace(const tg_fc_wide_params_t *params,
                                               const int8_t *input, const int32_t *filter, int8_t *output,
                                               void *row_copy)
 {
-    int8_t *const bytes = (int8_t *)row_copy;
-    for (int32_t b = 0; b < batches; ++b) {
-        tg_fc_copy_row(input + b * accum_depth, accum_depth, (tg_u32_alias_t *)row_copy, bytes);
-        tg_fc_dsp(params, channels, 1, accum_depth, output_depth, bytes, filter, output + b * output_depth,
-                  TG_FC_PACKED);
-    }
+    tg_fc_dsp_inplace(params, channels, batches, accum_depth, output_depth, input, filter, output, row_copy, 0);
 }

@@ -359,6 +359,75 @@ static inline __attribute__((always_inline)) tg_acc8_t dot_packed8_runs2(const i
     TG_FC_PACKED8_LOOP_ASM(TG_FC_PACKED8_2_ASM);
 }
 
+/* One output of packed8_word4 below: X (an accumulator) requantized with channel J's words at
+ * channel + 4 * (5J + 1), + 4 * (5J + 2), + 4 * (5J + 3) (doubled multiplier, shift, rounding), the
+ * output offset added, saturated to int8 (tg_wide_requantize, then tg_wide_word4_of's SSAT). */
+#define TG_FC_OUTPUT_ASM(X, AT_DOUBLED, AT_ROUNDING)                                                   \
+    "ldrd %[d], %[s], [%[c], #" AT_DOUBLED "]\n\t"                                                     \
+    "ldr %[r], [%[c], #" AT_ROUNDING "]\n\t"                                                           \
+    "and %[h], %[" X "], %[d], asr #31\n\t"                                                            \
+    "smmlar %[h], %[" X "], %[d], %[h]\n\t"                                                            \
+    "add %[r], %[r], %[h], asr #31\n\t"                                                                \
+    "qadd %[h], %[h], %[r]\n\t"                                                                        \
+    "asr %[h], %[h], %[s]\n\t"                                                                         \
+    "add %[h], %[h], %[off]\n\t"                                                                       \
+    "ssat %[" X "], #8, %[h]\n\t"
+
+/* The same with one multiplier, shift and rounding for every channel, already in d, s and r. */
+#define TG_FC_OUTPUT_UNIFORM_ASM(X)                                                                    \
+    "and %[h], %[" X "], %[d], asr #31\n\t"                                                            \
+    "smmlar %[h], %[" X "], %[d], %[h]\n\t"                                                            \
+    "add %[t], %[r], %[h], asr #31\n\t"                                                                \
+    "qadd %[h], %[h], %[t]\n\t"                                                                        \
+    "asr %[h], %[h], %[s]\n\t"                                                                         \
+    "add %[h], %[h], %[off]\n\t"                                                                       \
+    "ssat %[" X "], #8, %[h]\n\t"
+
+/* Rows 1 and 3 of a packed block: each its channel's bias + (S - E) >> 8 (packed_rows). */
+#define TG_FC_ODD_ROWS_ASM                                                                             \
+    "ldr %[row1], [%[c], #20]\n\t"                                                                     \
+    "sub %[s01], %[s01], %[row0]\n\t"                                                                  \
+    "add %[row1], %[row1], %[s01], asr #8\n\t"                                                         \
+    "ldr %[row3], [%[c], #60]\n\t"                                                                     \
+    "sub %[s23], %[s23], %[row2]\n\t"                                                                  \
+    "add %[row3], %[row3], %[s23], asr #8\n\t"
+#define TG_FC_PACK4_ASM                                                                                \
+    "bfi %[row0], %[row1], #8, #8\n\t"                                                                 \
+    "bfi %[row0], %[row2], #16, #8\n\t"                                                                \
+    "bfi %[row0], %[row3], #24, #8\n\t"
+
+/* A packed block's four outputs as one word, before the activation's clamp: rows 0 and 2 are the
+ * accumulators a1 and a3, rows 1 and 3 from the differences (packed_rows). In asm: in C, GCC 12
+ * reloads its pointers and the channel's words around each output after the loop's fourteen
+ * registers (KWS -56 K, VWW -200 K estimated cycles). uniform: one multiplier, shift and rounding
+ * for every channel, at shared[1..3] (a per-tensor layer), loaded once. */
+static inline __attribute__((always_inline)) uint32_t packed8_word4(tg_acc4_t acc, const int32_t *channel,
+                                                                    int32_t output_offset, const int32_t *shared)
+{
+    int32_t s01 = acc.a0, row0 = acc.a1, s23 = acc.a2, row2 = acc.a3, row1, row3;
+    uint32_t d, s, r, h, t;
+    if (shared != 0) {
+        __asm__("ldrd %[d], %[s], [%[u], #4]\n\t"
+                "ldr %[r], [%[u], #12]\n\t" TG_FC_ODD_ROWS_ASM
+                TG_FC_OUTPUT_UNIFORM_ASM("row0") TG_FC_OUTPUT_UNIFORM_ASM("row1")
+                TG_FC_OUTPUT_UNIFORM_ASM("row2") TG_FC_OUTPUT_UNIFORM_ASM("row3") TG_FC_PACK4_ASM
+                : [row0] "+r"(row0), [row2] "+r"(row2), [s01] "+r"(s01), [s23] "+r"(s23), [row1] "=&r"(row1),
+                  [row3] "=&r"(row3), [d] "=&r"(d), [s] "=&r"(s), [r] "=&r"(r), [h] "=&r"(h), [t] "=&r"(t)
+                : [c] "r"(channel), [u] "r"(shared), [off] "r"(output_offset),
+                  "m"(*(const int32_t(*)[4 * TG_WIDE_CHANNEL_WORDS])channel), "m"(*(const int32_t(*)[4])shared));
+    } else {
+        __asm__(TG_FC_ODD_ROWS_ASM
+                TG_FC_OUTPUT_ASM("row0", "4", "12") TG_FC_OUTPUT_ASM("row1", "24", "32")
+                TG_FC_OUTPUT_ASM("row2", "44", "52") TG_FC_OUTPUT_ASM("row3", "64", "72") TG_FC_PACK4_ASM
+                : [row0] "+r"(row0), [row2] "+r"(row2), [s01] "+r"(s01), [s23] "+r"(s23), [row1] "=&r"(row1),
+                  [row3] "=&r"(row3), [d] "=&r"(d), [s] "=&r"(s), [r] "=&r"(r), [h] "=&r"(h)
+                : [c] "r"(channel), [off] "r"(output_offset),
+                  "m"(*(const int32_t(*)[4 * TG_WIDE_CHANNEL_WORDS])channel));
+    }
+    (void)t;
+    return (uint32_t)row0;
+}
+
 /* Per eight rows one loop over the depth (whole runs of RUN blocks), then two epilogues of four. One
  * function per run, out of line, so that GCC allocates this loop's registers on their own. UNIFORM
  * (a per-tensor layer, params->uniform): every epilogue reads the first channel's multiplier, shift
@@ -376,18 +445,16 @@ static inline __attribute__((always_inline)) tg_acc8_t dot_packed8_runs2(const i
             const int32_t *channel = channels;                                                         \
             for (int32_t oc = 0; oc < output_depth; oc += 2 * TG_WIDE_ROWS, channel += 2 * half) {    \
                 const tg_acc8_t acc = dot_packed8_runs##RUN(row, &w, accum_depth, packed8_start(channel)); \
-                if (UNIFORM) {                                                                         \
-                    const tg_acc4_t lo = packed_rows(acc.lo, channel), hi = packed_rows(acc.hi, channel + half); \
-                    const uint32_t first = tg_wide_word4_of(lo, shared, shared, shared, shared, epilogue); \
-                    const uint32_t second = tg_wide_word4_of(hi, shared, shared, shared, shared, epilogue); \
-                    __builtin_memcpy(output, &first, sizeof first);                                    \
-                    __builtin_memcpy(output + TG_WIDE_ROWS, &second, sizeof second);                   \
-                    output += 2 * TG_WIDE_ROWS;                                                        \
-                } else {                                                                               \
-                    output = tg_wide_outputs4_dsp(packed_rows(acc.lo, channel), channel, epilogue, output); \
-                    output = tg_wide_outputs4_dsp(packed_rows(acc.hi, channel + half), channel + half, epilogue, \
-                                                  output);                                             \
+                uint32_t first = packed8_word4(acc.lo, channel, epilogue.output_offset, UNIFORM ? shared : 0); \
+                uint32_t second = packed8_word4(acc.hi, channel + half, epilogue.output_offset,       \
+                                                UNIFORM ? shared : 0);                                 \
+                if (epilogue.clamps) {                                                                 \
+                    first = tg_clamp_s8x4(first, epilogue.min4, epilogue.max4);                        \
+                    second = tg_clamp_s8x4(second, epilogue.min4, epilogue.max4);                      \
                 }                                                                                      \
+                __builtin_memcpy(output, &first, sizeof first);                                        \
+                __builtin_memcpy(output + TG_WIDE_ROWS, &second, sizeof second);                       \
+                output += 2 * TG_WIDE_ROWS;                                                            \
             }                                                                                          \
         }                                                                                              \
     }

@@ -346,6 +346,10 @@ static inline tg_acc8_t packed8_start(const int32_t *channel)
         return result;                                                                                 \
     } while (0)
 
+static inline __attribute__((always_inline)) tg_acc8_t dot_packed8_runs16(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
+{
+    TG_FC_PACKED8_LOOP_ASM(TG_FC_PACKED8_4_ASM TG_FC_PACKED8_4_ASM TG_FC_PACKED8_4_ASM TG_FC_PACKED8_4_ASM);
+}
 static inline __attribute__((always_inline)) tg_acc8_t dot_packed8_runs8(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
 {
     TG_FC_PACKED8_LOOP_ASM(TG_FC_PACKED8_4_ASM TG_FC_PACKED8_4_ASM);
@@ -459,10 +463,11 @@ static inline __attribute__((always_inline)) uint32_t packed8_word4(tg_acc4_t ac
         }                                                                                              \
     }
 #define TG_FC_PACKED8_RUNS(RUN) TG_FC_PACKED8_RUNS_OF(tg_fc_packed8_runs##RUN, RUN, 0)
+TG_FC_PACKED8_RUNS(16)
 TG_FC_PACKED8_RUNS(8)
 TG_FC_PACKED8_RUNS(4)
 TG_FC_PACKED8_RUNS(2)
-TG_FC_PACKED8_RUNS_OF(tg_fc_packed8_runs8_uniform, 8, 1)  /* the deep per-tensor layers (AD's) only */
+TG_FC_PACKED8_RUNS_OF(tg_fc_packed8_runs16_uniform, 16, 1)  /* the deep per-tensor layers (AD's) only */
 #endif
 
 /* The eight-row layout: output_depth and accum_depth multiples of 8. */
@@ -472,8 +477,10 @@ static inline void tg_fc_packed8(const tg_fc_wide_params_t *params, const int32_
 {
     const tg_wide_epilogue_t epilogue = tg_wide_epilogue(params->output_offset, params->activation);
 #if TG_SIMD_DSP
-    if ((accum_depth & 31) == 0 && params->uniform) {
-        tg_fc_packed8_runs8_uniform(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
+    if ((accum_depth & 63) == 0 && params->uniform) {
+        tg_fc_packed8_runs16_uniform(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
+    } else if ((accum_depth & 63) == 0) {
+        tg_fc_packed8_runs16(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
     } else if ((accum_depth & 31) == 0) {
         tg_fc_packed8_runs8(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
     } else if ((accum_depth & 15) == 0) {

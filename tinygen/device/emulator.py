@@ -117,7 +117,11 @@ def start_emulator(board: Board, elf: Path, timeout_s: float = 60.0,
             with stderr_path.open("wb") as stderr_file:
                 process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                            stderr=stderr_file)
-            failure = _wait_until_listening(process, stderr_path) or ""
+            try:
+                failure = _wait_until_listening(process, stderr_path) or ""
+            except BaseException:  # Ctrl-C (or SIGTERM) while QEMU starts: no QEMU left behind
+                _kill(process)
+                raise
             if not failure:
                 break
             _kill(process)

@@ -238,7 +238,7 @@ FC_DSP_MODELS = {
     "fc-packed8-40": lambda: packed_extreme_model(11, "fc", 40, 0, -5),
     "fc-packed8-96": lambda: packed_extreme_model(13, "fc", 96, 127, -128),  # runs of 8 blocks (512: of 16)
     # one multiplier for every channel: the eight-row runs' per-tensor epilogue (params.uniform)
-    "fc-packed8-uniform-64": lambda: packed_extreme_model(12, "fc", 64, -128, 127, rows=16, uniform=True),
+    "fc-packed8-uniform-128": lambda: packed_extreme_model(12, "fc", 128, -128, 127, rows=16, uniform=True),
 }
 # The packed layout refuses the -128 weights of the extreme models beside negative ones (int16 pairs).
 PACKED_REFUSED = {"fc-extreme", "pointwise-extreme"}
@@ -246,7 +246,7 @@ PACKED_REFUSED = {"fc-extreme", "pointwise-extreme"}
 # eight-row layout takes those with 8 rows (the others' depths or rows are not multiples of 8).
 FC_DSP_CASES = [(name, function) for name in sorted(FC_DSP_MODELS) for function in sorted(FC_DSP)
                 if not (function.endswith(("_packed", "_packed8")) and name in PACKED_REFUSED)
-                and not (name.endswith(("-512", "-48", "-40", "-64", "-96")) and not function.endswith(("_packed", "_packed8")))
+                and not (name.endswith(("-512", "-48", "-40", "-128", "-96")) and not function.endswith(("_packed", "_packed8")))
                 and (function == PACKED8) == ("packed8" in name)]
 
 
@@ -533,10 +533,10 @@ def test_chain_with_extreme_values_on_the_m4(tmp_path, name):
     ("pointwise-packed8-48", None, PACKED8),
     ("fc-packed8-40", None, PACKED8),
     ("fc-packed8-96", None, PACKED8),
-    ("fc-packed8-uniform-64", None, PACKED8),
+    ("fc-packed8-uniform-128", None, PACKED8),
 ], ids=["fc-int16", "pointwise-int8", "pointwise-int16", "fc-int8", "fc-packed", "pointwise-packed",
         "fc-packed-runs8", "pointwise-packed-runs4", "fc-packed-runs2", "fc-packed8-runs16", "pointwise-packed8-runs4",
-        "fc-packed8-runs2", "fc-packed8-runs8", "fc-packed8-runs16-uniform"])
+        "fc-packed8-runs2", "fc-packed8-runs8", "fc-packed8-runs32-uniform"])
 def test_fully_connected_dsp_on_the_m4(tmp_path, name, flash_left, function):
     """The extreme FC and 1x1 conv with the scratch-free variants (the wide one's scratch would raise a
     one-layer model's arena): int16 weights where the packed layout refuses their -128s; a flash
@@ -571,7 +571,7 @@ def test_fully_connected_dsp_on_the_m4(tmp_path, name, flash_left, function):
 # The depths whose packed FCs take the loop-only runs of 8, 4 or 2 blocks (tg_fc_dsp.h).
 PACKED_RUNS = {"fc-packed-512": 8, "pointwise-packed-48": 4, "fc-packed-40": 2,
                "fc-packed8-512": 16, "pointwise-packed8-48": 4, "fc-packed8-40": 2, "fc-packed8-96": 8,
-               "fc-packed8-uniform-64": "16_uniform"}
+               "fc-packed8-uniform-128": "32_uniform"}
 
 
 def test_kws_keeps_its_arena_with_the_dsp_variants():

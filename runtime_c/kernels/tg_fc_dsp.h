@@ -324,44 +324,54 @@ static inline tg_acc8_t packed8_start(const int32_t *channel)
 
 /* x's depth values (a multiple of four times the blocks in BLOCKS_ASM) against eight rows: the loop
  * ends where x reaches its end, read from memory into a free register (eight accumulators, the input's
- * two halves, two weight words and the two pointers take the fourteen registers GCC can give). */
-#define TG_FC_PACKED8_LOOP_ASM(BLOCKS_ASM)                                                             \
-    do {                                                                                               \
+ * two halves, two weight words and the two pointers take the fourteen registers GCC can give). The
+ * accumulators start from acc (ACC "+r", XE "=&r"), or (PROLOGUE TG_FC_PACKED8_LOAD_ASM, ACC "=&r",
+ * XE "+r") from the block's channels loaded in the asm, the channel pointer coming in the register the
+ * input's even half takes in the loop, so that GCC moves no start values into place. */
+#define TG_FC_PACKED8_DOT(NAME, BLOCKS_ASM, PROLOGUE, ACC, XE)                                         \
+    static inline __attribute__((always_inline)) tg_acc8_t NAME(const int8_t *x, const int32_t **w,   \
+                                                                int32_t depth, tg_acc8_t acc,           \
+                                                                const int32_t *channel)                 \
+    {                                                                                                  \
         int32_t a0 = acc.lo.a0, a1 = acc.lo.a1, a2 = acc.lo.a2, a3 = acc.lo.a3;                        \
         int32_t a4 = acc.hi.a0, a5 = acc.hi.a1, a6 = acc.hi.a2, a7 = acc.hi.a3;                        \
         const int32_t *rows = *w;                                                                      \
         const int8_t *const end = x + depth;                                                           \
-        uint32_t xe, xo, w0, w1;                                                                       \
-        __asm__("1:\n\t" BLOCKS_ASM                                                                    \
+        uint32_t xe = (uint32_t)(uintptr_t)channel, xo, w0, w1;                                       \
+        __asm__(PROLOGUE "1:\n\t" BLOCKS_ASM                                                           \
                 "ldr %[w0], %[end]\n\t"                                                                \
                 "cmp %[x], %[w0]\n\t"                                                                  \
                 "bne 1b\n\t"                                                                           \
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), \
-                  [a6] "+r"(a6), [a7] "+r"(a7), [w] "+r"(rows), [x] "+r"(x), [xe] "=&r"(xe), [xo] "=&r"(xo), \
+                : [a0] ACC(a0), [a1] ACC(a1), [a2] ACC(a2), [a3] ACC(a3), [a4] ACC(a4), [a5] ACC(a5),    \
+                  [a6] ACC(a6), [a7] ACC(a7), [w] "+r"(rows), [x] "+r"(x), [xe] XE(xe), [xo] "=&r"(xo),  \
                   [w0] "=&r"(w0), [w1] "=&r"(w1)                                                       \
                 : [end] "m"(end)                                                                       \
                 : "memory", "cc");                                                                     \
         *w = rows;                                                                                     \
         const tg_acc8_t result = {{a0, a1, a2, a3}, {a4, a5, a6, a7}};                                 \
         return result;                                                                                 \
-    } while (0)
+    }
 
-static inline __attribute__((always_inline)) tg_acc8_t dot_packed8_runs16(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
-{
-    TG_FC_PACKED8_LOOP_ASM(TG_FC_PACKED8_4_ASM TG_FC_PACKED8_4_ASM TG_FC_PACKED8_4_ASM TG_FC_PACKED8_4_ASM);
-}
-static inline __attribute__((always_inline)) tg_acc8_t dot_packed8_runs8(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
-{
-    TG_FC_PACKED8_LOOP_ASM(TG_FC_PACKED8_4_ASM TG_FC_PACKED8_4_ASM);
-}
-static inline __attribute__((always_inline)) tg_acc8_t dot_packed8_runs4(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
-{
-    TG_FC_PACKED8_LOOP_ASM(TG_FC_PACKED8_4_ASM);
-}
-static inline __attribute__((always_inline)) tg_acc8_t dot_packed8_runs2(const int8_t *x, const int32_t **w, int32_t depth, tg_acc8_t acc)
-{
-    TG_FC_PACKED8_LOOP_ASM(TG_FC_PACKED8_2_ASM);
-}
+/* packed8_start in the asm, from the channel pointer in xe. */
+#define TG_FC_PACKED8_LOAD_ASM                                                                         \
+    "ldr %[a0], [%[xe]]\n\t"                                                                           \
+    "ldr %[a2], [%[xe], #40]\n\t"                                                                      \
+    "ldr %[a4], [%[xe], #80]\n\t"                                                                      \
+    "ldr %[a6], [%[xe], #120]\n\t"                                                                     \
+    "mov %[a1], %[a0]\n\t"                                                                             \
+    "mov %[a3], %[a2]\n\t"                                                                             \
+    "mov %[a5], %[a4]\n\t"                                                                             \
+    "mov %[a7], %[a6]\n\t"
+#define TG_FC_PACKED8_8_ASM TG_FC_PACKED8_4_ASM TG_FC_PACKED8_4_ASM
+#define TG_FC_PACKED8_16_ASM TG_FC_PACKED8_8_ASM TG_FC_PACKED8_8_ASM
+
+TG_FC_PACKED8_DOT(dot_packed8_runs16, TG_FC_PACKED8_16_ASM, "", "+r", "=&r")
+TG_FC_PACKED8_DOT(dot_packed8_runs8, TG_FC_PACKED8_8_ASM, "", "+r", "=&r")
+TG_FC_PACKED8_DOT(dot_packed8_runs4, TG_FC_PACKED8_4_ASM, "", "+r", "=&r")
+TG_FC_PACKED8_DOT(dot_packed8_runs2, TG_FC_PACKED8_2_ASM, "", "+r", "=&r")
+/* the per-tensor layers' (AD's): 32 blocks a loop, the start values loaded in the asm */
+TG_FC_PACKED8_DOT(dot_packed8_runs32_loaded, TG_FC_PACKED8_16_ASM TG_FC_PACKED8_16_ASM, TG_FC_PACKED8_LOAD_ASM,
+                  "=&r", "+r")
 
 /* One output of packed8_word4 below: X (an accumulator) requantized with channel J's words at
  * channel + 4 * (5J + 1), + 4 * (5J + 2), + 4 * (5J + 3) (doubled multiplier, shift, rounding), the
@@ -443,12 +453,14 @@ static inline __attribute__((always_inline)) uint32_t packed8_word4(tg_acc4_t ac
     {                                                                                                  \
         const int32_t half = TG_WIDE_ROWS * TG_WIDE_CHANNEL_WORDS;                                     \
         const int32_t shared[TG_WIDE_CHANNEL_WORDS] = {0, channels[1], channels[2], channels[3], 0};   \
+        const tg_acc8_t start = {{0, 0, 0, 0}, {0, 0, 0, 0}}; /* unused: the loaded runs start in the asm */ \
         for (int32_t b = 0; b < batches; ++b) {                                                        \
             const int8_t *row = input + b * accum_depth;                                               \
             const int32_t *w = filter;                                                                 \
             const int32_t *channel = channels;                                                         \
             for (int32_t oc = 0; oc < output_depth; oc += 2 * TG_WIDE_ROWS, channel += 2 * half) {    \
-                const tg_acc8_t acc = dot_packed8_runs##RUN(row, &w, accum_depth, packed8_start(channel)); \
+                const tg_acc8_t acc = dot_packed8_runs##RUN(row, &w, accum_depth,                      \
+                                                            UNIFORM ? start : packed8_start(channel), channel); \
                 uint32_t first = packed8_word4(acc.lo, channel, epilogue.output_offset, UNIFORM ? shared : 0); \
                 uint32_t second = packed8_word4(acc.hi, channel + half, epilogue.output_offset,       \
                                                 UNIFORM ? shared : 0);                                 \
@@ -467,7 +479,7 @@ TG_FC_PACKED8_RUNS(16)
 TG_FC_PACKED8_RUNS(8)
 TG_FC_PACKED8_RUNS(4)
 TG_FC_PACKED8_RUNS(2)
-TG_FC_PACKED8_RUNS_OF(tg_fc_packed8_runs16_uniform, 16, 1)  /* the deep per-tensor layers (AD's) only */
+TG_FC_PACKED8_RUNS_OF(tg_fc_packed8_runs32_uniform, 32_loaded, 1)  /* the deep per-tensor layers (AD's) only */
 #endif
 
 /* The eight-row layout: output_depth and accum_depth multiples of 8. */
@@ -477,8 +489,8 @@ static inline void tg_fc_packed8(const tg_fc_wide_params_t *params, const int32_
 {
     const tg_wide_epilogue_t epilogue = tg_wide_epilogue(params->output_offset, params->activation);
 #if TG_SIMD_DSP
-    if ((accum_depth & 63) == 0 && params->uniform) {
-        tg_fc_packed8_runs16_uniform(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
+    if ((accum_depth & 127) == 0 && params->uniform) {
+        tg_fc_packed8_runs32_uniform(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
     } else if ((accum_depth & 63) == 0) {
         tg_fc_packed8_runs16(epilogue, channels, batches, accum_depth, output_depth, input, filter, output);
     } else if ((accum_depth & 31) == 0) {

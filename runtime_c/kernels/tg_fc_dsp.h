@@ -445,7 +445,7 @@ static inline __attribute__((always_inline)) uint32_t packed8_word4(tg_acc4_t ac
 /* Per eight rows one loop over the depth (whole runs of RUN blocks), then two epilogues of four. One
  * function per run, out of line, so that GCC allocates this loop's registers on their own. UNIFORM
  * (a per-tensor layer, params->uniform): every epilogue reads the first channel's multiplier, shift
- * and rounding, copied to locals once per call (AD: ~40 estimated cycles fewer per eight outputs). */
+ * and rounding from a copy made once per call, and the loop (RUN 32_loaded) loads its start values. */
 #define TG_FC_PACKED8_RUNS_OF(NAME, RUN, UNIFORM)                                                      \
     __attribute__((noinline)) static void NAME(                                                        \
         tg_wide_epilogue_t epilogue, const int32_t *channels, int32_t batches, int32_t accum_depth,    \
@@ -482,7 +482,8 @@ TG_FC_PACKED8_RUNS(2)
 TG_FC_PACKED8_RUNS_OF(tg_fc_packed8_runs32_uniform, 32_loaded, 1)  /* the deep per-tensor layers (AD's) only */
 #endif
 
-/* The eight-row layout: output_depth and accum_depth multiples of 8. */
+/* The eight-row layout: output_depth and accum_depth multiples of 8. The longest run the depth allows
+ * (per-tensor layers of whole runs of 32 blocks their own); every run stays in the firmware. */
 static inline void tg_fc_packed8(const tg_fc_wide_params_t *params, const int32_t *channels, int32_t batches,
                                  int32_t accum_depth, int32_t output_depth, const int8_t *input,
                                  const int32_t *filter, int8_t *output)

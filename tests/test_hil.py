@@ -179,9 +179,11 @@ def test_ctrl_c_leaves_no_qemu_behind(digits_build, tmp_path, stop):
     many = tmp_path / "many.npz"
     np.savez(many, x=np.repeat(np.load(SAMPLES), 50, axis=0))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # started with SIGINT ignored, as a non-interactive shell starts a background job (and as some of the
+    # suite's libraries leave a worker): the run must still stop on Ctrl-C
     run = subprocess.Popen([sys.executable, "-m", "tinygen.cli", "hil", str(DIGITS_MODEL), "--data", str(many),
                             "-o", str(digits_build), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, env=env)
+                           text=True, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     deadline, qemu = time.monotonic() + 60, []
     while not qemu and time.monotonic() < deadline:
         qemu = subprocess.run(["pgrep", "-P", str(run.pid)], capture_output=True, text=True).stdout.split()

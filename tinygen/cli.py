@@ -508,6 +508,9 @@ def hil(model: Path, board: str, data_path: Path, port: str | None, junit_path: 
         raise KeyboardInterrupt  # a CI runner's SIGTERM ends the run like Ctrl-C: reports written, QEMU killed
 
     signal.signal(signal.SIGTERM, terminated)
+    # Ctrl-C ends the run with its report even where SIGINT came in ignored (a job started with `&` by a
+    # non-interactive shell, or by a process that ignores it, inherits SIG_IGN, and Python keeps it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if flash and not port:
         raise click.UsageError("--flash needs the --port the board is on")
     options = HilOptions(port=port, out_dir=out_dir, timeout_s=timeout_s, flash=flash,

@@ -259,9 +259,9 @@ def _targets_table(rows: list[BenchRow]) -> list[str]:
             f"{'met' if macs > a.best_published_macs_per_cycle else f'missed, needs {a.best_published_macs_per_cycle / macs:.2f}x'} "
             f"| {r.auto.arena_bytes:,} vs {a.target_ram_bytes:,}: {_target_verdict(r.auto.arena_bytes, a.target_ram_bytes)} "
             f"| {where} |")
-    lines += ["", "Kernels bound to the reference's signature (runtime "
-              "shapes, TFLite's weight layout, the input offset added in the inner loop) are why the optimised twins sit "
-              "near TFLM + CMSIS-NN (issue 8); peak RAM with and without patches is in the issue 7 table below."]
+    lines += ["", "Why a target is missed: the last column names where the cycles go; docs/kernel-variants.md gives "
+              "each kernel's cost per MAC, what is left besides its inner loop (epilogues, window copies, borders) "
+              "and what was tried and measured worse. Peak RAM with and without patches is in the issue 7 table below."]
     return lines
 
 

@@ -36,9 +36,10 @@ static inline tg_u32_alias_t *slot_of(const group_t *g, int32_t padded_row, int3
 
 /* Input row y (the group's channels, from in_c: pixel 0 of the batch) into its padded slot, or
  * padding where y lies outside the image. Locals throughout: the ring's may_alias stores would make
- * GCC reload anything read through a pointer. */
-static void fill_row(const group_t *g, const int8_t *in_c, const tg_dims_t *in, int32_t f_h, int32_t pad_h,
-                     int32_t pad_w, int32_t y)
+ * GCC reload anything read through a pointer. Inlined: a call per row cost KWS 0.5 % of its cycles. */
+static inline __attribute__((always_inline)) void fill_row(const group_t *g, const int8_t *in_c,
+                                                           const tg_dims_t *in, int32_t f_h, int32_t pad_h,
+                                                           int32_t pad_w, int32_t y)
 {
     tg_u32_alias_t *row = slot_of(g, y + pad_h, f_h);
     tg_u32_alias_t *const end = row + g->width;

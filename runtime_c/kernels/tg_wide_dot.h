@@ -243,32 +243,26 @@ static inline uint32_t tg_clamp_s8x4(uint32_t y, uint32_t low, uint32_t high)
     return y;
 }
 
-/* A full block's four outputs as one word (output 0 in the low byte), channel j's words at cj:
- * saturated by SSAT, packed, clamped four at a time. tg_wide_output_s8's expression spelled out, not
- * called: its int8_t result costs an SXTB per output before the BFI (measured). Always inlined: as a
- * call GCC would weigh differently, its callers' loops (the wide depthwise's, VWW) cost 2 % more
- * (measured); and so that four pointers at the same words (a per-tensor layer) load them once. */
-static inline __attribute__((always_inline)) uint32_t tg_wide_word4_of(tg_acc4_t acc, const int32_t *c0,
-                                                                       const int32_t *c1, const int32_t *c2,
-                                                                       const int32_t *c3, tg_wide_epilogue_t e)
+/* A full block's four outputs as one word (output 0 in the low byte): saturated by SSAT, packed,
+ * clamped four at a time. tg_wide_output_s8's expression spelled out, not called: its int8_t result
+ * costs an SXTB per output before the BFI (measured). Always inlined: as a call GCC would weigh
+ * differently, its callers' loops (the wide depthwise's, VWW) cost 2 % more (measured). */
+static inline __attribute__((always_inline)) uint32_t tg_wide_word4(tg_acc4_t acc, const int32_t *channel,
+                                                                    tg_wide_epilogue_t e)
 {
-    const int32_t y0 = __ssat(tg_wide_requantize(acc.a0, c0[1], c0[2], c0[3]) + e.output_offset, 8);
-    const int32_t y1 = __ssat(tg_wide_requantize(acc.a1, c1[1], c1[2], c1[3]) + e.output_offset, 8);
-    const int32_t y2 = __ssat(tg_wide_requantize(acc.a2, c2[1], c2[2], c2[3]) + e.output_offset, 8);
-    const int32_t y3 = __ssat(tg_wide_requantize(acc.a3, c3[1], c3[2], c3[3]) + e.output_offset, 8);
+    const int32_t step = TG_WIDE_CHANNEL_WORDS;
+    const int32_t y0 = __ssat(tg_wide_requantize(acc.a0, channel[1], channel[2], channel[3]) + e.output_offset, 8);
+    const int32_t y1 = __ssat(tg_wide_requantize(acc.a1, channel[step + 1], channel[step + 2], channel[step + 3])
+                              + e.output_offset, 8);
+    const int32_t y2 = __ssat(tg_wide_requantize(acc.a2, channel[2 * step + 1], channel[2 * step + 2],
+                                                 channel[2 * step + 3]) + e.output_offset, 8);
+    const int32_t y3 = __ssat(tg_wide_requantize(acc.a3, channel[3 * step + 1], channel[3 * step + 2],
+                                                 channel[3 * step + 3]) + e.output_offset, 8);
     uint32_t word = tg_pack_s8x4(y0, y1, y2, y3);
     if (e.clamps) {
         word = tg_clamp_s8x4(word, e.min4, e.max4);
     }
     return word;
-}
-
-/* The same for a block's four consecutive channels from channel on. */
-static inline __attribute__((always_inline)) uint32_t tg_wide_word4(tg_acc4_t acc, const int32_t *channel,
-                                                                    tg_wide_epilogue_t e)
-{
-    const int32_t step = TG_WIDE_CHANNEL_WORDS;
-    return tg_wide_word4_of(acc, channel, channel + step, channel + 2 * step, channel + 3 * step, e);
 }
 
 /* The same stored by one STR (the cores with the DSP extension load and store unaligned words). */

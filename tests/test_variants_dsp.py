@@ -33,7 +33,7 @@ from tinygen.kernels.cvalues import Dims
 from tinygen.plan.arena import check_no_overlap
 from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.kernels.variants import round_up
-from tinygen.kernels.variants_dsp import packed_weights, packed_why_not
+from tinygen.kernels.variants_dsp import packed_weights, packed_why_not, pair_packed_weights
 from tinygen.compiler import compile_bytes, estimated_flash
 from tinygen.testing.compare import compare_on_host
 from tinygen.testing.model_builder import ModelBuilder
@@ -51,28 +51,32 @@ def pointwise_extreme_model(seed: int, in_zp: int, out_zp: int) -> bytes:
 
 
 def packed_extreme_model(seed: int, kind: str, depth: int, in_zp: int, out_zp: int, rows: int = 8,
-                         uniform: bool = False) -> bytes:
-    """An FC (2 rows of input) or a 1x1 convolution (3x5 pixels) of depth whose weights
-    tg_fully_connected_s8_dsp_packed takes at its limits: even rows from -128/-127/127, odd rows
-    from -127/127 (-128 there would leave the packed pair's int16 beside a negative weight), rows 1
-    and 3 all 127 and all -127, so an odd row's sum over an all-min or all-max input reaches
-    +-128 * 127 * depth (within 24 bits up to depth 516); biases
-    within a few products of the int32 limits; `rows` channels at WIDE_REALS' multipliers (repeated),
+                         uniform: bool = False, near_limit: bool = True) -> bytes:
+    """An FC (2 rows of input), a 1x1 convolution (3x5 pixels) or a 3x3 one ("conv3x3": 5x6 pixels,
+    SAME padding) of depth input channels whose weights the packed layouts take at their limits: even
+    rows from -128/-127/127, odd rows from -127/127 (-128 there would leave the packed pair's int16
+    beside a negative weight), rows 1 and 3 all 127 and all -127, so an odd row's sum over an all-min
+    or all-max input reaches +-128 * 127 * taps (within 24 bits up to 516 taps); biases within a few
+    products of the int32 limits (near_limit; else small, so that fewer outputs saturate); `rows` channels at WIDE_REALS' multipliers (repeated),
     or all at its first (uniform: a per-tensor layer's epilogue)."""
     rng = np.random.default_rng(seed)
     reals = [WIDE_REALS[0]] * rows if uniform else (WIDE_REALS * 2)[:rows]
     channels, in_scale = len(reals), 0.05
     out_scale, w_scales = _scales(in_scale, reals)
+    taps = depth * (9 if kind == "conv3x3" else 1)
     weights = np.where((np.arange(channels) % 2 == 1)[:, None],
-                       rng.choice(np.array([-127, 127], dtype=np.int8), size=(channels, depth)),
-                       rng.choice(np.array([-128, -127, 127], dtype=np.int8), size=(channels, depth)))
+                       rng.choice(np.array([-127, 127], dtype=np.int8), size=(channels, taps)),
+                       rng.choice(np.array([-128, -127, 127], dtype=np.int8), size=(channels, taps)))
     weights[1], weights[3] = 127, -127  # all-min or all-max inputs take these odd rows' sums to the edge
-    worst = depth * 128 * 255
+    worst = taps * 128 * 255
     bias = np.where(np.arange(channels) % 2 == 0, INT32_MAX - worst - 1, INT32_MIN + worst + 1).astype(np.int32)
+    if not near_limit:
+        bias = rng.integers(-1000, 1000, size=channels).astype(np.int32)
     b = ModelBuilder()
-    shape = [2, depth] if kind == "fc" else [1, 3, 5, depth]
+    shape = [2, depth] if kind == "fc" else [1, 5, 6, depth] if kind == "conv3x3" else [1, 3, 5, depth]
     x = first = b.tensor(shape, scale=in_scale, zero_point=in_zp)
-    w_shape = [channels, depth] if kind == "fc" else [channels, 1, 1, depth]
+    w_shape = [channels, depth] if kind == "fc" else [channels, 3, 3, depth] if kind == "conv3x3" \
+        else [channels, 1, 1, depth]
     w = b.tensor(w_shape, scale=w_scales, zero_point=0, data=weights.reshape(w_shape), quant_axis=0)
     bias_t = b.tensor([channels], dtype=np.int32, zero_point=0, data=bias,
                       scale=np.float32(in_scale) * np.asarray(w_scales, dtype=np.float32))
@@ -80,7 +84,8 @@ def packed_extreme_model(seed: int, kind: str, depth: int, in_zp: int, out_zp: i
     if kind == "fc":
         b.op("FULLY_CONNECTED", [x, w, bias_t], [y])
     else:
-        b.op("CONV_2D", [x, w, bias_t], [y], padding="VALID", strideH=1, strideW=1)
+        b.op("CONV_2D", [x, w, bias_t], [y], padding="SAME" if kind == "conv3x3" else "VALID", strideH=1,
+             strideW=1)
     return b.build([first], [y])
 
 
@@ -98,12 +103,13 @@ WIDE_CONV_CASES = [
 @pytest.mark.parametrize("case", WIDE_CONV_CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
 def test_wide_conv_over_its_input(tmp_path, case):
     compiled = check_tight(tmp_path, conv_model(3, **case), KernelSet.OPTIMISED, features=DSP,
-                           expect="tg_conv_s8_wide", exclude=SCRATCH_FREE | {PAIR, DSP_CONV})  # 1x1: else the scratch-free FC
+                           expect="tg_conv_s8_wide", exclude=SCRATCH_FREE | {PAIR, PAIR_PACKED, DSP_CONV})  # 1x1: else the scratch-free FC
     if case.get("kernel") == (1, 1) and case["in_c"] == case["out_c"]:
         assert compiled.plan.allowances[0].max_delta == 0  # the column is the pixel: exactly in place
 
 
 PAIR = "tg_conv_s8_wide_pair"
+PAIR_PACKED = "tg_conv_s8_wide_pair_packed"
 # The two-pixel wide conv: even depths only; odd pixel counts (the last pixel alone), dilation,
 # padding on every side, pairs that straddle rows (odd widths), several batches.
 WIDE_PAIR_CASES = [
@@ -118,7 +124,7 @@ WIDE_PAIR_CASES = [
 @pytest.mark.parametrize("case", WIDE_PAIR_CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
 def test_wide_pair_conv_over_its_input(tmp_path, case):
     check_tight(tmp_path, conv_model(3, **case), KernelSet.OPTIMISED, features=DSP, expect=PAIR,
-                exclude=SCRATCH_FREE | {DSP_CONV})
+                exclude=SCRATCH_FREE | {DSP_CONV, PAIR_PACKED})
 
 
 DSP_CONV = "tg_conv_s8_dsp"
@@ -131,7 +137,7 @@ DSP_CONV_CASES = [
     dict(kernel=(1, 1), in_c=16, out_c=12, stride=(2, 2), in_hw=(5, 6)),
 ]
 # Everything else the registry offers for these convolutions, left out to test the one named.
-ONLY_DSP_CONV = SCRATCH_FREE | {"tg_conv_s8_wide", "tg_conv_s8_fast", PAIR}
+ONLY_DSP_CONV = SCRATCH_FREE | {"tg_conv_s8_wide", "tg_conv_s8_fast", PAIR, PAIR_PACKED}
 
 
 @pytest.mark.parametrize("case", DSP_CONV_CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
@@ -142,7 +148,8 @@ def test_dsp_conv_over_its_input(tmp_path, case):
 
 # Extreme values (weights at -128/-127/127, accumulators within a few products of the int32 limits,
 # zero points at the ends, right shifts 1..23, a dead channel) through each conv variant.
-EXTREME_CONVS = {DSP_CONV: ONLY_DSP_CONV, PAIR: SCRATCH_FREE | {"tg_conv_s8_wide", "tg_conv_s8_fast", DSP_CONV}}
+EXTREME_CONVS = {DSP_CONV: ONLY_DSP_CONV,
+                 PAIR: SCRATCH_FREE | {"tg_conv_s8_wide", "tg_conv_s8_fast", DSP_CONV, PAIR_PACKED}}
 
 
 @pytest.mark.parametrize("zero_points", [(-128, 127), (127, -128)])
@@ -186,6 +193,75 @@ def test_conv_variants_on_the_m4(tmp_path, kernels, function):
                                  capture_output=True, text=True, check=True).stdout
     body = disassembly.split(f"<{function}>:")[1].split("\n\n")[0]
     assert "\tsmlad\t" in body and ("\tsxtab16\t" in body or "\tldrd\t" in body)
+
+
+ONLY_PAIR_PACKED = SCRATCH_FREE | {"tg_conv_s8_wide", "tg_conv_s8_fast", DSP_CONV, PAIR}
+# The packed pair at its layout's limits: odd rows' sums near 24 bits (56 channels x 9 taps), the
+# zero points at both ends (the padding's int16 value), 8 and 12 rows (a block of four rows whose
+# packed words are all odd rows' -127/127), an odd pixel count.
+PAIR_PACKED_EXTREMES = {
+    "conv3x3-56": lambda: packed_extreme_model(21, "conv3x3", 56, -128, 127),
+    "conv3x3-8-rows12": lambda: packed_extreme_model(22, "conv3x3", 8, 127, -128, rows=12),
+    "conv3x3-6": lambda: packed_extreme_model(23, "conv3x3", 6, 0, -5),
+    "conv3x3-56-small-bias": lambda: packed_extreme_model(24, "conv3x3", 56, -128, 127, near_limit=False),
+    "conv3x3-8-rows12-small-bias": lambda: packed_extreme_model(25, "conv3x3", 8, 127, -128, rows=12,
+                                                                near_limit=False),
+}
+
+
+@pytest.mark.parametrize("case", WIDE_PAIR_CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
+def test_wide_pair_packed_conv_over_its_input(tmp_path, case):
+    check_tight(tmp_path, conv_model(3, **case), KernelSet.OPTIMISED, features=DSP, expect=PAIR_PACKED,
+                exclude=ONLY_PAIR_PACKED)
+
+
+@pytest.mark.parametrize("name", sorted(PAIR_PACKED_EXTREMES))
+def test_wide_pair_packed_at_its_limits(tmp_path, name):
+    check_tight(tmp_path, PAIR_PACKED_EXTREMES[name](), KernelSet.OPTIMISED, features=DSP, expect=PAIR_PACKED,
+                exclude=ONLY_PAIR_PACKED)
+
+
+@pytest.mark.long  # ~30 s: every kernel built with ASan + UBSan
+def test_wide_pair_packed_is_clean_under_sanitizers(tmp_path):
+    model = PAIR_PACKED_EXTREMES["conv3x3-56"]()
+    compiled = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=ONLY_PAIR_PACKED)
+    assert kernel_functions(compiled.lowered) == [PAIR_PACKED]
+    result = compare_on_host(model, tmp_path, records=extreme_records(compiled), compiled=compiled, sanitize=True)
+    assert result.tensors_compared > 0
+    assert not result.mismatches, "\n".join(result.mismatches[:10])
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name", ["conv3x3-56", "conv3x3-56-small-bias", "conv3x3-8-rows12-small-bias", "random"])
+def test_wide_pair_packed_on_the_m4(tmp_path, monkeypatch, name):
+    """The packed pair's asm over its input at the tightest placement, at the layout's limits and with
+    random weights (an odd pixel count, two blocks of rows): bit-exact with TFLM on the DSP path."""
+    model = (conv_model(3, in_c=6, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(5, 9)) if name == "random"
+             else PAIR_PACKED_EXTREMES[name]())
+    tight = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=ONLY_PAIR_PACKED)
+    assert kernel_functions(tight.lowered) == [PAIR_PACKED]
+    elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
+    disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    body = disassembly.split(f"<{PAIR_PACKED}>:")[1].split("\n\n")[0]
+    assert "\tsmlad\t" in body and "\tsxtb16\t" in body and "\tldrd\t" in body  # the asm, not the portable C
+
+
+def test_wide_pair_packed_weights_hold_both_rows_of_each_pair():
+    """Each word's halves are (v_k0, v_k1) of one row pair, v = 256 * odd + even: its SXTB16 bytes are
+    the even row's weights, its int16 halves the pair's packed values."""
+    rows = np.random.default_rng(5).integers(-127, 128, size=(6, 10)).astype(np.int8)
+    words = pair_packed_weights(rows).values.view(np.uint32).astype(np.int64).reshape(2, 3, 2, 2)  # [block][kb][kpair][pair]
+    padded = np.zeros((8, 12), dtype=np.int64)
+    padded[:6, :10] = rows
+    for block, kb, kpair, pair in np.ndindex(words.shape):
+        word = int(words[block, kb, kpair, pair])
+        even, odd = padded[4 * block + 2 * pair], padded[4 * block + 2 * pair + 1]
+        for half in (0, 1):
+            k = 4 * kb + 2 * kpair + half
+            value = (word >> (16 * half)) & 0xFFFF
+            assert value - (value >> 15 << 16) == 256 * odd[k] + even[k]
+            assert np.int8(np.uint8((word >> (16 * half)) & 0xFF)) == even[k]
 
 
 def test_wide_pair_leaves_1x1_stride_1_to_the_scratch_free_fc():

@@ -242,24 +242,6 @@ static inline tg_acc4_t dot_packed(const int8_t *x, const int32_t **w, int32_t b
 /* The weight layouts of tg_fc_dsp: int16 pairs, int8 rows, int8 row pairs packed per int16 half. */
 typedef enum { TG_FC_WIDE16, TG_FC_NARROW, TG_FC_PACKED } tg_fc_layout_t;
 
-/* Packed: a0 = bias0 + 256 * dot1 + dot0 and a1 = bias0 + dot0 (a2, a3 the same for rows 2, 3), so
- * a0 - a1 is 256 * dot1 modulo 2^32, and dot1 within 24 bits (checked at generation) comes back exact. */
-static inline tg_acc4_t packed_start(const int32_t *channel)
-{
-    const tg_acc4_t acc = {channel[0], channel[0], channel[2 * TG_WIDE_CHANNEL_WORDS],
-                           channel[2 * TG_WIDE_CHANNEL_WORDS]};
-    return acc;
-}
-
-static inline tg_acc4_t packed_rows(tg_acc4_t acc, const int32_t *channel)
-{
-    const int32_t dot1 = (int32_t)((uint32_t)acc.a0 - (uint32_t)acc.a1) >> 8;
-    const int32_t dot3 = (int32_t)((uint32_t)acc.a2 - (uint32_t)acc.a3) >> 8;
-    const tg_acc4_t rows = {acc.a1, (int32_t)((uint32_t)channel[TG_WIDE_CHANNEL_WORDS] + (uint32_t)dot1), acc.a3,
-                            (int32_t)((uint32_t)channel[3 * TG_WIDE_CHANNEL_WORDS] + (uint32_t)dot3)};
-    return rows;
-}
-
 #if TG_SIMD_DSP
 /* The packed layout where the depth is whole runs of RUN (8, 4 or 2) blocks and the output whole
  * blocks of rows: per block one loop, then the epilogue's four outputs. One function per run, out of

@@ -201,6 +201,25 @@ static inline tg_acc4_t tg_wide_start(const int32_t *channel, int32_t word)
     return acc;
 }
 
+/* Row pairs packed per int16 half (256 * odd row + even row: the packed FC, the packed pair conv):
+ * a0 = bias0 + 256 * dot1 + dot0 and a1 = bias0 + dot0 (a2, a3 the same for rows 2, 3), so
+ * a0 - a1 is 256 * dot1 modulo 2^32, and dot1 within 24 bits (checked at generation) comes back exact. */
+static inline tg_acc4_t packed_start(const int32_t *channel)
+{
+    const tg_acc4_t acc = {channel[0], channel[0], channel[2 * TG_WIDE_CHANNEL_WORDS],
+                           channel[2 * TG_WIDE_CHANNEL_WORDS]};
+    return acc;
+}
+
+static inline tg_acc4_t packed_rows(tg_acc4_t acc, const int32_t *channel)
+{
+    const int32_t dot1 = (int32_t)((uint32_t)acc.a0 - (uint32_t)acc.a1) >> 8;
+    const int32_t dot3 = (int32_t)((uint32_t)acc.a2 - (uint32_t)acc.a3) >> 8;
+    const tg_acc4_t rows = {acc.a1, (int32_t)((uint32_t)channel[TG_WIDE_CHANNEL_WORDS] + (uint32_t)dot1), acc.a3,
+                            (int32_t)((uint32_t)channel[3 * TG_WIDE_CHANNEL_WORDS] + (uint32_t)dot3)};
+    return rows;
+}
+
 /* y saturated to int8: SSAT on the DSP extension; the clamp to [-128, 127] elsewhere. */
 static inline int8_t tg_saturate_s8(int32_t y)
 {

@@ -101,11 +101,11 @@ def _conv_wide_pair_why_not(graph: Graph, a: ConvArgs) -> str | None:
     return _conv_wide_why_not(graph, a)
 
 
-def _conv_wide_pair_cost(a: ConvArgs) -> int:
+def _conv_wide_pair_cost(a: ConvArgs, loop: int = _PAIR_LOOP, per_block: int = _PAIR_PER_BLOCK) -> int:
     o, f = a.output_dims, a.filter_dims
     depth_padded, rows = round_up(f.h * f.w * f.c, 4), round_up(o.c, WIDE_ROWS)
-    per_column = (_WIDE_PER_ELEMENT * depth_padded + rows * depth_padded * _PAIR_LOOP // _PAIR_MACS
-                  + rows // WIDE_ROWS * _PAIR_PER_BLOCK + o.c * _WIDE_PER_OUTPUT)
+    per_column = (_WIDE_PER_ELEMENT * depth_padded + rows * depth_padded * loop // _PAIR_MACS
+                  + rows // WIDE_ROWS * per_block + o.c * _WIDE_PER_OUTPUT)
     return o.n * o.h * o.w * per_column
 
 
@@ -113,6 +113,32 @@ def _make_conv_wide_pair(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelC
     wide = _make_conv_wide(graph, call, a)
     return dataclasses.replace(wide, function="tg_conv_s8_wide_pair",
                                scratch_bytes=2 * wide.scratch_bytes)  # TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE
+
+
+# --- tg_conv_s8 -> tg_conv_s8_wide_pair_packed: the same with int8 weights, row pairs packed ---------
+# 27 instructions per 32 MACs (4 LDRD, 4 SXTB16, 16 SMLAD, the end) and 32 estimated cycles (the int16
+# pair's: 25 and 34); ~8 more per block of four channels and pixel to get rows 1 and 3 back.
+_PAIR_PACKED_LOOP, _PAIR_PACKED_PER_BLOCK = 27, 28
+
+
+def _conv_wide_pair_packed_why_not(graph: Graph, a: ConvArgs) -> str | None:
+    if (reason := _conv_wide_pair_why_not(graph, a)) is not None:
+        return reason
+    rows = filter_rows(graph, a.filter)
+    assert rows is not None  # _conv_wide_why_not checked it
+    return packed_why_not(rows)
+
+
+def _conv_wide_pair_packed_cost(a: ConvArgs) -> int:
+    return _conv_wide_pair_cost(a, _PAIR_PACKED_LOOP, _PAIR_PACKED_PER_BLOCK)
+
+
+def _make_conv_wide_pair_packed(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
+    rows = filter_rows(graph, a.filter)
+    assert rows is not None
+    pair = _make_conv_wide_pair(graph, call, a)
+    args = tuple(KernelArg("filter", pair_packed_weights(rows)) if arg.name == "filter" else arg for arg in pair.args)
+    return dataclasses.replace(pair, function="tg_conv_s8_wide_pair_packed", args=args)
 
 
 # --- tg_conv_s8 -> tg_conv_s8_dsp: no scratch, the input read in place --------------------------------
@@ -318,18 +344,34 @@ def packed_why_not(rows: np.ndarray) -> str | None:
     return None
 
 
-def packed_weights(rows: np.ndarray) -> ConstArray:
-    """[out][depth] int8 weights as tg_fully_connected_s8_dsp_packed reads them: padded as dsp_weights;
-    per block of rows, per four k, for the row pairs (0, 1) and (2, 3) the words (v0, v2) and (v1, v3)
-    with v_k = 256 * odd_row[k] + even_row[k] (int16, packed_why_not), v0 and v1 in the low halves."""
+def _packed_values(rows: np.ndarray) -> np.ndarray:
+    """[out][depth] int8 weights padded as dsp_weights, as v = 256 * odd_row[k] + even_row[k] per row
+    pair (int16 where packed_why_not passes): [block of rows][four k][pair (0, 1), (2, 3)][k]."""
     out, depth = rows.shape
     padded = np.zeros((round_up(out, WIDE_ROWS), round_up(depth, 4)), dtype=np.int64)
     padded[:out, :depth] = rows
     quads = padded.reshape(-1, WIDE_ROWS, padded.shape[1] // 4, 4).transpose(0, 2, 1, 3)  # [block][kb][row][k]
-    pairs = 256 * quads[:, :, 1::2, :] + quads[:, :, 0::2, :]                              # [block][kb][pair][k]
-    lo, hi = pairs[..., [0, 1]], pairs[..., [2, 3]]  # (v0, v1) and (v2, v3): the even word, then the odd one
+    return 256 * quads[:, :, 1::2, :] + quads[:, :, 0::2, :]
+
+
+def _halves(lo: np.ndarray, hi: np.ndarray) -> ConstArray:
     words = (lo & 0xFFFF) | ((hi & 0xFFFF) << 16)
     return ConstArray("int32_t", words.reshape(-1).astype(np.uint32).view(np.int32))
+
+
+def packed_weights(rows: np.ndarray) -> ConstArray:
+    """[out][depth] int8 weights as tg_fully_connected_s8_dsp_packed reads them: per block of rows, per
+    four k, for the row pairs (0, 1) and (2, 3) the words (v0, v2) and (v1, v3) (_packed_values), v0 and
+    v1 in the low halves (the input's SXTB16 pairs)."""
+    pairs = _packed_values(rows)
+    return _halves(pairs[..., [0, 1]], pairs[..., [2, 3]])
+
+
+def pair_packed_weights(rows: np.ndarray) -> ConstArray:
+    """[out][depth] int8 weights as tg_conv_s8_wide_pair_packed reads them: per block of rows, per two
+    k, the words (v_k0, v_k1) of pairs (0, 1) and (2, 3) (the int16 column's pairs)."""
+    pairs = _packed_values(rows)  # [block][kb][pair][k]
+    return _halves(pairs[..., [0, 2]].transpose(0, 1, 3, 2), pairs[..., [1, 3]].transpose(0, 1, 3, 2))
 
 
 def packed8_why_not(rows: np.ndarray) -> str | None:
@@ -495,6 +537,8 @@ DSP_VARIANTS: tuple[Variant, ...] = (
             _make_conv_dsp, any_window=True),
     Variant("tg_conv_s8_wide_pair", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_wide_pair_why_not,
             _conv_wide_pair_cost, _make_conv_wide_pair),
+    Variant("tg_conv_s8_wide_pair_packed", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_wide_pair_packed_why_not,
+            _conv_wide_pair_packed_cost, _make_conv_wide_pair_packed),
     *_fc_dsp_variants(WIDE16), *_fc_dsp_variants(NARROW), *_fc_dsp_variants(PACKED), *_fc_dsp_variants(PACKED8),
     Variant("tg_conv_1x1_s8_inplace", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset(), _ALWAYS,
             _inplace_conv_cost),

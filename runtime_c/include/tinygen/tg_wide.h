@@ -61,6 +61,14 @@ void tg_conv_s8_wide_pair(const tg_conv_wide_params_t *params, const int32_t *ch
 /* Scratch bytes of tg_conv_s8_wide_pair: two columns of depth_padded int16. */
 #define TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE(depth_padded) (4 * (depth_padded))
 
+/* The same with int8 weights, two rows packed per int16 half: filter, per block of TG_WIDE_ROWS rows,
+ * per two k, the words of row pairs (0, 1) and (2, 3), each (v_k0, v_k1) with v = 256 * odd row + even
+ * row (int16). Same channels and scratch as tg_conv_s8_wide_pair. */
+void tg_conv_s8_wide_pair_packed(const tg_conv_wide_params_t *params, const int32_t *channels,
+                                 const tg_dims_t *input_dims, const int8_t *input,
+                                 const tg_dims_t *filter_dims, const int32_t *filter,
+                                 const tg_dims_t *output_dims, int8_t *output, void *scratch);
+
 /* The same without scratch, for an input depth that is a multiple of 4: the input read in place,
  * each word split into int16 pairs with the offset added (SXTAB16); filter: per block of
  * TG_WIDE_ROWS rows, per four k, each row's pairs (w0, w2) and (w1, w3); the accumulators start

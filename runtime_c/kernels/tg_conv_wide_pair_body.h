@@ -1,0 +1,159 @@
+/* Internal to runtime_c/kernels: the two-pixel wide conv's driver, shared by its weight layouts
+ * (tg_conv_s8_wide_pair: int16 pairs; tg_conv_s8_wide_pair_packed: int8 row pairs packed per int16
+ * half). The windows of two consecutive output pixels (raster order, across rows too) are widened
+ * into one interleaved int16 column in scratch: per two k, pixel 0's word then pixel 1's, so one LDRD
+ * loads both. Needs an even input depth, so that every run of taps starts and ends on a word. An odd
+ * last pixel is computed twice, its second copy not written.
+ */
+#ifndef TINYGEN_TG_CONV_WIDE_PAIR_BODY_H
+#define TINYGEN_TG_CONV_WIDE_PAIR_BODY_H
+
+#include "tinygen/tg_kernels.h"
+#include "tg_wide_dot.h"
+
+/* src's count int8 (even) as int16 pairs into every other word of dst (the pixel's lane). */
+static tg_u32_alias_t *widen_lane(const int8_t *src, tg_u32_alias_t *dst, int32_t count)
+{
+    for (int32_t blocks = count >> 2; blocks > 0; --blocks) {
+        const uint32_t s8x4 = tg_read_s8x4(src);
+        const uint32_t even = tg_pair_even(s8x4), odd = tg_pair_odd(s8x4); /* (b0, b2), (b1, b3) */
+        dst[0] = tg_pack_lo(even, odd);                                    /* (b0, b1) */
+        dst[2] = tg_pack_hi(even, odd);                                    /* (b2, b3) */
+        dst += 4;
+        src += 4;
+    }
+    if (count & 2) {
+        dst[0] = (uint32_t)(uint16_t)src[0] | ((uint32_t)(uint16_t)src[1] << 16);
+        dst += 2;
+    }
+    return dst;
+}
+
+static tg_u32_alias_t *fill_lane(tg_u32_alias_t *dst, uint32_t pair, int32_t words)
+{
+    for (; words > 0; --words) {
+        *dst = pair;
+        dst += 2;
+    }
+    return dst;
+}
+
+/* The window of output pixel (oy, ox) into the lane starting at lane (word 0 or 1 of column). */
+static void im2col_lane(const tg_conv_wide_params_t *params, const tg_dims_t *input_dims, const int8_t *in_batch,
+                        const tg_dims_t *filter_dims, int32_t oy, int32_t ox, tg_u32_alias_t *lane)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c, half_c = c >> 1;
+    const int32_t f_h = filter_dims->h, f_w = filter_dims->w;
+    const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
+    const uint32_t pad_pair = (uint32_t)(uint16_t)(-params->input_offset) * 0x10001u;
+    const int32_t y0 = oy * params->stride.h - params->padding.h;
+    const int32_t x0 = ox * params->stride.w - params->padding.w;
+    int32_t fx_first, fx_end;
+    tg_valid_taps(x0, dil_w, f_w, in_w, &fx_first, &fx_end);
+    tg_u32_alias_t *dst = lane;
+    for (int32_t fy = 0; fy < f_h; ++fy) {
+        const int32_t y = y0 + dil_h * fy;
+        if (y < 0 || y >= in_h || fx_first >= fx_end) {
+            dst = fill_lane(dst, pad_pair, f_w * half_c);
+            continue;
+        }
+        dst = fill_lane(dst, pad_pair, fx_first * half_c);
+        const int8_t *row = in_batch + y * in_w * c;
+        if (dil_w == 1) {
+            dst = widen_lane(row + (x0 + fx_first) * c, dst, (fx_end - fx_first) * c);
+        } else {
+            for (int32_t fx = fx_first; fx < fx_end; ++fx) {
+                dst = widen_lane(row + (x0 + dil_w * fx) * c, dst, c);
+            }
+        }
+        dst = fill_lane(dst, pad_pair, (f_w - fx_end) * half_c);
+    }
+    fill_lane(dst, 0, (params->depth_padded - f_h * f_w * c) >> 1);
+}
+
+/* Two column words (pixel 0's, pixel 1's), the pointer moved past them: one LDRD on the DSP path. */
+static inline void load_lanes(const tg_u32_alias_t **x, uint32_t *first, uint32_t *second)
+{
+#if TG_SIMD_DSP
+    const uint32_t (*words)[2] = (const uint32_t (*)[2])*x;
+    __asm__("ldrd %0, %1, [%2], #8" : "=&r"(*first), "=&r"(*second), "+r"(*x) : "m"(*words));
+#else
+    *first = (*x)[0];
+    *second = (*x)[1];
+    *x += 2;
+#endif
+}
+
+typedef struct {
+    tg_acc4_t p0, p1;
+} acc2x4_t;
+
+/* The column against one block of rows (blocks of four k), from the block's start values. */
+typedef acc2x4_t (*tg_pair_dot_t)(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start);
+
+/* The driver; inlined into each kernel with its own dot, start and sums (the accumulators as the
+ * four channels' sums), so the calls through the pointers become direct and inline. words_per_4k:
+ * the weight words of a block of rows per four k (8 for int16 pairs, 4 for packed int8). */
+static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
+    const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims, const int8_t *input,
+    const tg_dims_t *filter_dims, const int32_t *filter, const tg_dims_t *output_dims, int8_t *output, void *scratch,
+    tg_pair_dot_t dot, tg_acc4_t (*start)(const int32_t *channel), tg_acc4_t (*sums)(tg_acc4_t acc, const int32_t *channel),
+    int32_t words_per_4k)
+{
+    /* Local copies: output stores through int8_t * may alias anything a pointer reaches (see tg_dot_s8.h). */
+    const tg_conv_wide_params_t params_copy = *params;
+    const tg_dims_t input_copy = *input_dims, filter_copy = *filter_dims, output_copy = *output_dims;
+    params = &params_copy;
+    input_dims = &input_copy;
+    filter_dims = &filter_copy;
+    output_dims = &output_copy;
+    const tg_wide_epilogue_t epilogue = tg_wide_epilogue(params->output_offset, params->activation);
+    const int32_t out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t pixels = output_dims->h * out_w;
+    const int32_t blocks = params->depth_padded >> 2;
+    const int32_t block_words = words_per_4k * blocks;
+    tg_u32_alias_t *column = (tg_u32_alias_t *)scratch;
+
+    for (int32_t b = 0; b < output_dims->n; ++b) {
+        const int8_t *in_batch = input + b * input_dims->h * input_dims->w * input_dims->c;
+        int32_t oy = 0, ox = 0;
+        for (int32_t p = 0; p < pixels; p += 2) {
+            im2col_lane(params, input_dims, in_batch, filter_dims, oy, ox, column);
+            const int32_t second = p + 1 < pixels;  /* else pixel p again, its outputs not written */
+            if (second && ++ox == out_w) {
+                ox = 0;
+                ++oy;
+            }
+            im2col_lane(params, input_dims, in_batch, filter_dims, oy, ox, column + 1);
+            if (++ox == out_w) {
+                ox = 0;
+                ++oy;
+            }
+            int8_t *out0 = output, *out1 = output + out_c;
+            const int32_t *w = filter;
+            for (int32_t oc = 0; oc < out_c; oc += TG_WIDE_ROWS) {
+                const int32_t *channel = channels + oc * TG_WIDE_CHANNEL_WORDS;
+                const acc2x4_t acc = dot(column, w, blocks, start(channel));
+                w += block_words;
+                const int32_t rows = out_c - oc < TG_WIDE_ROWS ? out_c - oc : TG_WIDE_ROWS;
+                /* One call site, so GCC inlines the epilogue (two kept it a call, the accumulators
+                 * passed through the stack). */
+                tg_acc4_t pixel_acc = sums(acc.p0, channel);
+                int8_t *out = out0;
+                for (int32_t pixel = 0; pixel <= second; ++pixel) {
+                    int8_t *next = tg_wide_outputs(pixel_acc, channel, rows, epilogue, out);
+                    if (pixel == 0) {
+                        out0 = next;
+                        out = out1;
+                        pixel_acc = sums(acc.p1, channel);
+                    } else {
+                        out1 = next;
+                    }
+                }
+            }
+            output += (1 + second) * out_c;
+        }
+    }
+}
+
+#endif

@@ -81,6 +81,17 @@ def test_the_report_says_which_targets_are_missed_and_by_how_much():
     assert "0.25: met | 1.00: missed, 2.00x the target |" in ic
     assert "0.34 vs 0.63: missed, needs 1.86x" in ic
     assert "700 vs 34,000: met" in ic and "`tg_conv_s8_fast` (100 %)" in ic
+    assert "| 9,000 vs 169,084: met |" in ic  # the firmware's flash beside TFLM's int8-only firmware
+
+
+def test_the_targets_table_judges_flash_against_tflms_and_names_a_budget():
+    rows = [_row(a, a.tflm_cmsis_instructions // 4, a.tflm_cmsis_cycles) for a in ANCHORS]
+    ad, ic = rows[0], rows[1]
+    rows[0] = replace(ad, report=replace(ad.report, flash_bytes=319_376))  # equal is not below
+    rows[1] = replace(ic, flash_budget=169_084)
+    text = render_markdown(rows, "mps2-an386", "tinygen bench")
+    assert "| 319,376 vs 319,376: missed by 1 B |" in text
+    assert "| 9,000 vs 169,084 (`--flash-budget 169084`): met |" in text
 
 
 def test_the_targets_table_judges_the_peak_ram_that_patch_auto_builds():

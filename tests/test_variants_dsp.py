@@ -110,21 +110,28 @@ def test_wide_conv_over_its_input(tmp_path, case):
 
 PAIR = "tg_conv_s8_wide_pair"
 PAIR_PACKED = "tg_conv_s8_wide_pair_packed"
-# The two-pixel wide conv: even depths only; odd pixel counts (the last pixel alone), dilation,
-# padding on every side, pairs that straddle rows (odd widths), several batches.
+# The two-pixel wide conv: odd pixel counts (the last pixel alone), dilation, padding on every side,
+# pairs that straddle rows (odd widths), several batches; odd input depths (value-by-value im2col:
+# KWS's 10x4 stem over one channel, three channels strided and dilated), columns on the kernel's stack
+# (up to 256 B) and in the arena.
 WIDE_PAIR_CASES = [
     dict(kernel=(1, 1), in_c=16, out_c=16, in_hw=(5, 4), stride=(2, 2)),  # 1x1 stride 1: the scratch-free FC's
     dict(kernel=(1, 1), in_c=16, out_c=9, in_hw=(5, 3), batch=2, padding="VALID", stride=(1, 2)),
     dict(in_c=8, stride=(2, 2), padding="SAME", in_hw=(7, 9)),
     dict(in_c=6, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9)),
     dict(in_c=2, out_c=5, kernel=(3, 2), padding="VALID", in_hw=(5, 7), dilation=(2, 2)),
+    dict(kernel=(10, 4), in_hw=(49, 10), in_c=1, out_c=8, stride=(2, 2), padding="SAME"),
+    dict(in_c=3, out_c=8, stride=(2, 2), padding="SAME", in_hw=(9, 7)),
+    dict(in_c=3, out_c=6, kernel=(3, 3), padding="SAME", in_hw=(7, 8), dilation=(2, 1)),
+    dict(in_c=7, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9)),  # columns of 256 B: on the stack
+    dict(in_c=9, out_c=4, kernel=(3, 3), padding="VALID", in_hw=(6, 7)),  # 336 B: in the arena
 ]
 
 
 @pytest.mark.parametrize("case", WIDE_PAIR_CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
 def test_wide_pair_conv_over_its_input(tmp_path, case):
     check_tight(tmp_path, conv_model(3, **case), KernelSet.OPTIMISED, features=DSP, expect=PAIR,
-                exclude=SCRATCH_FREE | {DSP_CONV, PAIR_PACKED})
+                exclude=ONLY_PAIR_PACKED - {PAIR} | {PAIR_PACKED})
 
 
 DSP_CONV = "tg_conv_s8_dsp"
@@ -191,7 +198,8 @@ def test_conv_variants_on_the_m4(tmp_path, kernels, function):
     elf = next((tmp_path / "build").rglob("*.elf"))
     disassembly = subprocess.run([f"{board.toolchain.prefix}objdump", "-d", str(elf)],
                                  capture_output=True, text=True, check=True).stdout
-    body = disassembly.split(f"<{function}>:")[1].split("\n\n")[0]
+    name = f"{function}_run" if function == PAIR else function  # the pair's driver, its dot inlined
+    body = disassembly.split(f"<{name}>:")[1].split("\n\n")[0]
     assert "\tsmlad\t" in body and ("\tsxtab16\t" in body or "\tldrd\t" in body)
 
 
@@ -232,6 +240,21 @@ def test_wide_pair_packed_is_clean_under_sanitizers(tmp_path):
 
 
 @pytest.mark.qemu
+@pytest.mark.parametrize("function", [PAIR, PAIR_PACKED])
+def test_wide_pair_over_an_odd_depth_on_the_m4(tmp_path, monkeypatch, function):
+    """A one-channel 10x4 stem (KWS's shape, smaller): the value-by-value im2col and the columns on the
+    kernel's stack, bit-exact on the DSP path, tightest placement."""
+    model = conv_model(4, kernel=(10, 4), in_hw=(21, 10), in_c=1, out_c=12, stride=(2, 2), padding="SAME")
+    others = (ONLY_PAIR_PACKED if function == PAIR_PACKED else ONLY_PAIR_PACKED - {PAIR} | {PAIR_PACKED})
+    tight = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=others)
+    assert kernel_functions(tight.lowered) == [function]
+    elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
+    symbols = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}nm", str(elf)],
+                             capture_output=True, text=True, check=True).stdout
+    assert f"{function}_on_stack" in symbols
+
+
+@pytest.mark.qemu
 @pytest.mark.parametrize("name", ["conv3x3-56", "conv3x3-56-small-bias", "conv3x3-8-rows12-small-bias", "random"])
 def test_wide_pair_packed_on_the_m4(tmp_path, monkeypatch, name):
     """The packed pair's asm over its input at the tightest placement, at the layout's limits and with
@@ -243,7 +266,7 @@ def test_wide_pair_packed_on_the_m4(tmp_path, monkeypatch, name):
     elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
     disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
                                  capture_output=True, text=True, check=True).stdout
-    body = disassembly.split(f"<{PAIR_PACKED}>:")[1].split("\n\n")[0]
+    body = disassembly.split(f"<{PAIR_PACKED}_run>:")[1].split("\n\n")[0]  # the driver, its dot inlined
     assert "\tsmlad\t" in body and "\tsxtb16\t" in body and "\tldrd\t" in body  # the asm, not the portable C
 
 
@@ -271,10 +294,25 @@ def test_wide_pair_leaves_1x1_stride_1_to_the_scratch_free_fc():
     assert kernel_functions(compiled.lowered) == ["tg_fully_connected_s8_dsp_packed8"]
 
 
-def test_wide_pair_needs_an_even_depth():
-    compiled = tight_compile(conv_model(3, in_c=7, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9)),
-                             KernelSet.OPTIMISED, False, features=DSP)
-    assert kernel_functions(compiled.lowered) == ["tg_conv_s8_wide"]
+@pytest.mark.parametrize("in_c, on_stack", [(1, True), (7, True), (9, False)])
+def test_wide_pair_keeps_small_columns_on_its_stack(in_c, on_stack):
+    """Two columns of at most 256 B go on the kernel's stack (no scratch argument, no arena bytes);
+    larger ones in the arena."""
+    model = conv_model(3, in_c=in_c, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9))
+    compiled = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP,
+                             exclude=ONLY_PAIR_PACKED - {PAIR} | {PAIR_PACKED})
+    call = next(c for c in compiled.lowered if isinstance(c, KernelCall))
+    assert call.function == PAIR
+    scratch = next(a.value for a in call.args if a.name == "scratch")
+    assert (type(scratch).__name__ == "NullPtr") == on_stack
+    assert call.scratch_bytes == (0 if on_stack else 4 * round_up(9 * in_c, 4))
+
+
+def test_kws_stem_runs_the_pair_with_its_columns_on_the_stack():
+    compiled = compile_bytes(mlperf_model("kws").read_bytes(), board=load_board("mps2-an386"))
+    stem = next(c for c in compiled.lowered if isinstance(c, KernelCall))
+    assert stem.function == PAIR and stem.scratch_bytes == 0
+    assert compiled.plan.arena_bytes == 8084  # the one-pixel wide conv's arena, its column now on the stack
 
 
 @pytest.mark.parametrize("case", [dict(in_c=8), dict(in_c=8, stride=(2, 2)), dict(in_c=12, padding="VALID", in_hw=(8, 7))],
@@ -654,5 +692,5 @@ def test_kws_keeps_its_arena_with_the_dsp_variants():
     compiled = compile_bytes(mlperf_model("kws").read_bytes(), board=load_board("mps2-an386"))
     functions = kernel_functions(compiled.lowered)
     assert functions.count(ROWS_DW) == 4  # its rows ring fits where the in-place plan had room
-    assert functions.count(PACKED8_INPLACE) == 4 and functions.count("tg_conv_s8_wide") == 1  # the first conv
+    assert functions.count(PACKED8_INPLACE) == 4 and functions[0] == PAIR  # the first conv, its columns on the stack
     assert compiled.plan.arena_bytes == 8084

@@ -102,7 +102,7 @@ def test_the_mve_variants_need_the_mve_feature():
     """mps3-an547 (Cortex-M55) has "mve": its calls get the Helium variants, ahead of the wide (DSP)
     ones it also could take (a depthwise over a 9x9 map the plane by plane one, over a 4x4 map with 32
     channels the four-channel one); the Cortex-M4 keeps its DSP variants."""
-    cases = [(conv_model(0, in_c=4, out_c=6), "tg_conv_s8_mve", "tg_conv_s8_wide_pair"),
+    cases = [(conv_model(0, in_c=4, out_c=6), "tg_conv_s8_mve", "tg_conv_s8_dsp"),
              (dw_model(0, in_c=8), "tg_depthwise_conv_s8_planes_mve", "tg_depthwise_conv_s8_wide"),
              (dw_model(0, in_hw=(4, 4), in_c=32), "tg_depthwise_conv_s8_mve", "tg_depthwise_conv_s8_wide"),
              (fc_model(0), "tg_fully_connected_s8_mve", "tg_fully_connected_s8_dsp_packed")]

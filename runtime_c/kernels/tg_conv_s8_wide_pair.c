@@ -84,11 +84,4 @@ static tg_acc4_t same_sums(tg_acc4_t acc, const int32_t *channel)
     return acc;
 }
 
-void tg_conv_s8_wide_pair(const tg_conv_wide_params_t *params, const int32_t *channels,
-                          const tg_dims_t *input_dims, const int8_t *input,
-                          const tg_dims_t *filter_dims, const int32_t *filter,
-                          const tg_dims_t *output_dims, int8_t *output, void *scratch)
-{
-    tg_conv_wide_pair_run(params, channels, input_dims, input, filter_dims, filter, output_dims, output, scratch,
-                          dot2x4, folded_start, same_sums, 2 * TG_WIDE_ROWS);
-}
+TG_CONV_WIDE_PAIR_KERNEL(tg_conv_s8_wide_pair, dot2x4, folded_start, same_sums, 2 * TG_WIDE_ROWS)

@@ -78,11 +78,4 @@ static inline acc2x4_t dot2x4_packed(const tg_u32_alias_t *x, const int32_t *w, 
 #endif
 }
 
-void tg_conv_s8_wide_pair_packed(const tg_conv_wide_params_t *params, const int32_t *channels,
-                                 const tg_dims_t *input_dims, const int8_t *input,
-                                 const tg_dims_t *filter_dims, const int32_t *filter,
-                                 const tg_dims_t *output_dims, int8_t *output, void *scratch)
-{
-    tg_conv_wide_pair_run(params, channels, input_dims, input, filter_dims, filter, output_dims, output, scratch,
-                          dot2x4_packed, packed_start, packed_rows, TG_WIDE_ROWS);
-}
+TG_CONV_WIDE_PAIR_KERNEL(tg_conv_s8_wide_pair_packed, dot2x4_packed, packed_start, packed_rows, TG_WIDE_ROWS)

@@ -2,7 +2,8 @@
  * (tg_conv_s8_wide_pair: int16 pairs; tg_conv_s8_wide_pair_packed: int8 row pairs packed per int16
  * half). The windows of two consecutive output pixels (raster order, across rows too) are widened
  * into one interleaved int16 column in scratch: per two k, pixel 0's word then pixel 1's, so one LDRD
- * loads both. Needs an even input depth, so that every run of taps starts and ends on a word. An odd
+ * loads both. With an even input depth every run of taps starts and ends on a word and is widened
+ * four bytes at a time; an odd one (a stem's one or three channels) is written value by value. An odd
  * last pixel is computed twice, its second copy not written.
  */
 #ifndef TINYGEN_TG_CONV_WIDE_PAIR_BODY_H
@@ -38,11 +39,68 @@ static tg_u32_alias_t *fill_lane(tg_u32_alias_t *dst, uint32_t pair, int32_t wor
     return dst;
 }
 
+/* Values k, k + 1, ... of a lane, for an odd input depth: value k is the half k % 2 of the lane's word
+ * k / 2 (every other word of the column), halfword 2k - k % 2. Each returns the next k. */
+static int32_t put_values(tg_s16_alias_t *halves, int32_t k, const int8_t *src, int32_t count)
+{
+    for (; count > 0; --count, ++k) {
+        halves[2 * k - (k & 1)] = *src++;
+    }
+    return k;
+}
+
+static int32_t put_fill(tg_s16_alias_t *halves, int32_t k, int16_t value, int32_t count)
+{
+    for (; count > 0; --count, ++k) {
+        halves[2 * k - (k & 1)] = value;
+    }
+    return k;
+}
+
+/* im2col_lane for an odd input depth (a stem's one or three channels): the same runs of taps, value by
+ * value. */
+static void im2col_lane_odd(const tg_conv_wide_params_t *params, const tg_dims_t *input_dims, const int8_t *in_batch,
+                            const tg_dims_t *filter_dims, int32_t oy, int32_t ox, tg_u32_alias_t *lane)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
+    const int32_t f_h = filter_dims->h, f_w = filter_dims->w;
+    const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
+    const int32_t y0 = oy * params->stride.h - params->padding.h;
+    const int32_t x0 = ox * params->stride.w - params->padding.w;
+    const int16_t pad = (int16_t)(-params->input_offset);
+    tg_s16_alias_t *halves = (tg_s16_alias_t *)lane;
+    int32_t fx_first, fx_end;
+    tg_valid_taps(x0, dil_w, f_w, in_w, &fx_first, &fx_end);
+    int32_t k = 0;
+    for (int32_t fy = 0; fy < f_h; ++fy) {
+        const int32_t y = y0 + dil_h * fy;
+        if (y < 0 || y >= in_h || fx_first >= fx_end) {
+            k = put_fill(halves, k, pad, f_w * c);
+            continue;
+        }
+        k = put_fill(halves, k, pad, fx_first * c);
+        const int8_t *row = in_batch + y * in_w * c;
+        if (dil_w == 1) {
+            k = put_values(halves, k, row + (x0 + fx_first) * c, (fx_end - fx_first) * c);
+        } else {
+            for (int32_t fx = fx_first; fx < fx_end; ++fx) {
+                k = put_values(halves, k, row + (x0 + dil_w * fx) * c, c);
+            }
+        }
+        k = put_fill(halves, k, pad, (f_w - fx_end) * c);
+    }
+    put_fill(halves, k, 0, params->depth_padded - k);
+}
+
 /* The window of output pixel (oy, ox) into the lane starting at lane (word 0 or 1 of column). */
 static void im2col_lane(const tg_conv_wide_params_t *params, const tg_dims_t *input_dims, const int8_t *in_batch,
                         const tg_dims_t *filter_dims, int32_t oy, int32_t ox, tg_u32_alias_t *lane)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c, half_c = c >> 1;
+    if (c & 1) {
+        im2col_lane_odd(params, input_dims, in_batch, filter_dims, oy, ox, lane);
+        return;
+    }
     const int32_t f_h = filter_dims->h, f_w = filter_dims->w;
     const int32_t dil_h = params->dilation.h, dil_w = params->dilation.w;
     const uint32_t pad_pair = (uint32_t)(uint16_t)(-params->input_offset) * 0x10001u;
@@ -81,6 +139,37 @@ static inline void load_lanes(const tg_u32_alias_t **x, uint32_t *first, uint32_
     *first = (*x)[0];
     *second = (*x)[1];
     *x += 2;
+/* The kernel NAME from its dot, start and sums: the driver over the arena's scratch, or, where the
+ * generator passes none (two columns of at most TG_CONV_S8_WIDE_PAIR_STACK_COLUMN bytes), over columns on
+ * this kernel's stack: no arena bytes, and the stack bound counts them. */
+#define TG_CONV_WIDE_PAIR_KERNEL(NAME, DOT, START, SUMS, WORDS_PER_4K)                                    \
+    static __attribute__((noinline)) void NAME##_run(                                                  \
+        const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims,     \
+        const int8_t *input, const tg_dims_t *filter_dims, const int32_t *filter,                      \
+        const tg_dims_t *output_dims, int8_t *output, void *column)                                    \
+    {                                                                                                  \
+        tg_conv_wide_pair_run(params, channels, input_dims, input, filter_dims, filter, output_dims,   \
+                              output, column, DOT, START, SUMS, WORDS_PER_4K);                        \
+    }                                                                                                  \
+    static __attribute__((noinline)) void NAME##_on_stack(                                             \
+        const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims,     \
+        const int8_t *input, const tg_dims_t *filter_dims, const int32_t *filter,                      \
+        const tg_dims_t *output_dims, int8_t *output)                                                  \
+    {                                                                                                  \
+        uint32_t column[TG_CONV_S8_WIDE_PAIR_STACK_COLUMN / 4];                                        \
+        NAME##_run(params, channels, input_dims, input, filter_dims, filter, output_dims, output, column); \
+    }                                                                                                  \
+    void NAME(const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims, \
+              const int8_t *input, const tg_dims_t *filter_dims, const int32_t *filter,                \
+              const tg_dims_t *output_dims, int8_t *output, void *scratch)                             \
+    {                                                                                                  \
+        if (scratch != NULL) {                                                                         \
+            NAME##_run(params, channels, input_dims, input, filter_dims, filter, output_dims, output, scratch); \
+        } else {                                                                                       \
+            NAME##_on_stack(params, channels, input_dims, input, filter_dims, filter, output_dims, output); \
+        }                                                                                              \
+    }
+
 #endif
 }
 
@@ -155,5 +244,36 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
         }
     }
 }
+
+/* The kernel NAME from its dot, start and sums: the driver over the arena's scratch, or, where the
+ * generator passes none (two columns of at most TG_CONV_S8_WIDE_PAIR_STACK_COLUMN bytes), over columns on
+ * this kernel's stack: no arena bytes, and the stack bound counts them. */
+#define TG_CONV_WIDE_PAIR_KERNEL(NAME, DOT, START, SUMS, WORDS_PER_4K)                                    \
+    static __attribute__((noinline)) void NAME##_run(                                                  \
+        const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims,     \
+        const int8_t *input, const tg_dims_t *filter_dims, const int32_t *filter,                      \
+        const tg_dims_t *output_dims, int8_t *output, void *column)                                    \
+    {                                                                                                  \
+        tg_conv_wide_pair_run(params, channels, input_dims, input, filter_dims, filter, output_dims,   \
+                              output, column, DOT, START, SUMS, WORDS_PER_4K);                        \
+    }                                                                                                  \
+    static __attribute__((noinline)) void NAME##_on_stack(                                             \
+        const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims,     \
+        const int8_t *input, const tg_dims_t *filter_dims, const int32_t *filter,                      \
+        const tg_dims_t *output_dims, int8_t *output)                                                  \
+    {                                                                                                  \
+        uint32_t column[TG_CONV_S8_WIDE_PAIR_STACK_COLUMN / 4];                                        \
+        NAME##_run(params, channels, input_dims, input, filter_dims, filter, output_dims, output, column); \
+    }                                                                                                  \
+    void NAME(const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims, \
+              const int8_t *input, const tg_dims_t *filter_dims, const int32_t *filter,                \
+              const tg_dims_t *output_dims, int8_t *output, void *scratch)                             \
+    {                                                                                                  \
+        if (scratch != NULL) {                                                                         \
+            NAME##_run(params, channels, input_dims, input, filter_dims, filter, output_dims, output, scratch); \
+        } else {                                                                                       \
+            NAME##_on_stack(params, channels, input_dims, input, filter_dims, filter, output_dims, output); \
+        }                                                                                              \
+    }
 
 #endif

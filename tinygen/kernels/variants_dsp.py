@@ -30,7 +30,7 @@ from tinygen.kernels.call import KernelArg, KernelCall
 import numpy as np
 
 from tinygen.ir.quant import multiply_by_quantized_multiplier
-from tinygen.kernels.cvalues import HW, ConstArray, CStruct, Range, Requant, ScratchRef
+from tinygen.kernels.cvalues import HW, ConstArray, CStruct, NullPtr, Range, Requant, ScratchRef
 from tinygen.kernels.variants import (
     WIDE_ROWS, AddArgs, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not, _fc_wide_why_not,
     _make_conv_wide, _output_elements, _WIDE_PER_ELEMENT, _WIDE_PER_OUTPUT, _quantize_multiplier_range, _wide_dot_cost, _FAST_PER_OUTPUT, depthwise_rows,
@@ -88,13 +88,14 @@ def _make_inplace_conv_wide(graph: Graph, call: KernelCall, a: InplaceConvArgs) 
 # --- tg_conv_s8 -> tg_conv_s8_wide_pair: two output pixels per block ---------------------------------
 
 # The pair's inner loop: 25 instructions per 32 MACs (6 LDRD, 16 SMLAD, the end compared from memory),
-# ~20 per block of four channels and pixel; im2col and the epilogue as the one-pixel kernel's.
+# ~20 per block of four channels and pixel, the epilogue as the one-pixel kernel's; im2col ~4.6 per
+# value with an even input depth (four at a time), ~16 with an odd one (value by value). Fitted to
+# IC's 32x32x16 convolutions (2.89 M per layer) and KWS's 10x4 stem (0.51 M), single-layer counts.
 _PAIR_LOOP, _PAIR_MACS, _PAIR_PER_BLOCK = 25, 32, 20
+_PAIR_PER_ELEMENT_EVEN, _PAIR_PER_ELEMENT_ODD = 4.6, 16
 
 
 def _conv_wide_pair_why_not(graph: Graph, a: ConvArgs) -> str | None:
-    if a.input_dims.c % 2:
-        return "odd input depth (taps would straddle the column's words)"
     if _pointwise_dsp_why_not(graph, a) is None:
         # the scratch-free FC takes these: laid over their input, --keep-plan still splits it by pixels
         return "1x1 stride 1: the scratch-free FC's"
@@ -104,15 +105,25 @@ def _conv_wide_pair_why_not(graph: Graph, a: ConvArgs) -> str | None:
 def _conv_wide_pair_cost(a: ConvArgs, loop: int = _PAIR_LOOP, per_block: int = _PAIR_PER_BLOCK) -> int:
     o, f = a.output_dims, a.filter_dims
     depth_padded, rows = round_up(f.h * f.w * f.c, 4), round_up(o.c, WIDE_ROWS)
-    per_column = (_WIDE_PER_ELEMENT * depth_padded + rows * depth_padded * loop // _PAIR_MACS
+    per_element = _PAIR_PER_ELEMENT_ODD if f.c % 2 else _PAIR_PER_ELEMENT_EVEN
+    per_column = (int(per_element * depth_padded) + rows * depth_padded * loop // _PAIR_MACS
                   + rows // WIDE_ROWS * per_block + o.c * _WIDE_PER_OUTPUT)
     return o.n * o.h * o.w * per_column
 
 
+PAIR_STACK_COLUMN = 256  # TG_CONV_S8_WIDE_PAIR_STACK_COLUMN: two columns up to this go on the kernel's stack
+
+
 def _make_conv_wide_pair(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
+    """The wide conv's data; its two columns (TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE) on the kernel's stack up
+    to PAIR_STACK_COLUMN bytes (no arena bytes: KWS's stem, whose output lies over its input in an arena
+    with no bytes to spare), else in the arena."""
     wide = _make_conv_wide(graph, call, a)
-    return dataclasses.replace(wide, function="tg_conv_s8_wide_pair",
-                               scratch_bytes=2 * wide.scratch_bytes)  # TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE
+    columns = 2 * wide.scratch_bytes
+    on_stack = columns <= PAIR_STACK_COLUMN
+    args = tuple(KernelArg("scratch", NullPtr()) if on_stack and arg.name == "scratch" else arg for arg in wide.args)
+    return dataclasses.replace(wide, function="tg_conv_s8_wide_pair", args=args,
+                               scratch_bytes=0 if on_stack else columns)
 
 
 # --- tg_conv_s8 -> tg_conv_s8_wide_pair_packed: the same with int8 weights, row pairs packed ---------
@@ -144,8 +155,11 @@ def _make_conv_wide_pair_packed(graph: Graph, call: KernelCall, a: ConvArgs) -> 
 # --- tg_conv_s8 -> tg_conv_s8_dsp: no scratch, the input read in place --------------------------------
 
 # 17 instructions per 16 MACs of the padded block, ~12 per run of taps (a filter row inside the
-# input) and block of four channels, ~20 per block and the epilogue's ~14 per output.
-_CONV_DSP_PER_16_MACS, _CONV_DSP_PER_RUN = 17, 12
+# input) and block of four channels, ~20 per block and the epilogue's ~14 per output. It overstates
+# IC's 32x32 and 16x16 layers by 11 and 24 %; a refit to those two (12, 20, 110, 10) chose this kernel
+# for IC's 8x8 layers and VWW's late 1x1 ones, and those builds were slower (IC +0.7 %, VWW +7.3 %
+# estimated cycles, VWW -0.8 % instructions): kept.
+_CONV_DSP_PER_16_MACS, _CONV_DSP_PER_RUN, _CONV_DSP_PER_BLOCK, _CONV_DSP_PER_OUTPUT = 17, 12, 20, 14
 
 
 def _conv_dsp_why_not(graph: Graph, a: ConvArgs) -> str | None:
@@ -158,8 +172,8 @@ def _conv_dsp_cost(a: ConvArgs) -> int:
     o, f = a.output_dims, a.filter_dims
     depth, blocks = f.h * f.w * f.c, round_up(o.c, WIDE_ROWS) // WIDE_ROWS
     runs = f.h if a.params.dilation.w == 1 else f.h * f.w
-    per_pixel = (blocks * (WIDE_ROWS * depth * _CONV_DSP_PER_16_MACS // 16 + runs * _CONV_DSP_PER_RUN + 20)
-                 + o.c * 14)
+    per_pixel = (blocks * (WIDE_ROWS * depth * _CONV_DSP_PER_16_MACS // 16 + runs * _CONV_DSP_PER_RUN
+                           + _CONV_DSP_PER_BLOCK) + o.c * _CONV_DSP_PER_OUTPUT)
     return o.n * o.h * o.w * per_pixel
 
 

@@ -51,8 +51,8 @@ void tg_conv_s8_wide(const tg_conv_wide_params_t *params, const int32_t *channel
 #define TG_CONV_S8_WIDE_BUFFER_SIZE(depth_padded) (2 * (depth_padded))
 
 /* The same with two output pixels per block (raster order): their windows interleaved in one
- * column (per two k, pixel 0's int16 pair then pixel 1's), so each weight word feeds both. The
- * input depth must be even. Same weights and channels as tg_conv_s8_wide. */
+ * column (per two k, pixel 0's int16 pair then pixel 1's), so each weight word feeds both. Same
+ * weights and channels as tg_conv_s8_wide. */
 void tg_conv_s8_wide_pair(const tg_conv_wide_params_t *params, const int32_t *channels,
                           const tg_dims_t *input_dims, const int8_t *input,
                           const tg_dims_t *filter_dims, const int32_t *filter,
@@ -60,6 +60,10 @@ void tg_conv_s8_wide_pair(const tg_conv_wide_params_t *params, const int32_t *ch
 
 /* Scratch bytes of tg_conv_s8_wide_pair: two columns of depth_padded int16. */
 #define TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE(depth_padded) (4 * (depth_padded))
+/* Where the two columns take at most this, the generator passes no scratch (NULL) and the kernel keeps
+ * them on its stack (a stem's few channels: KWS's 10x4 over one channel takes 160 B); larger columns
+ * go to the arena, where the plan counts them and a kernel's stack frame stays small. */
+#define TG_CONV_S8_WIDE_PAIR_STACK_COLUMN 256
 
 /* The same with int8 weights, two rows packed per int16 half: filter, per block of TG_WIDE_ROWS rows,
  * per two k, the words of row pairs (0, 1) and (2, 3), each (v_k0, v_k1) with v = 256 * odd row + even

@@ -39,39 +39,9 @@
     "smlad %[p1a3], %[x1], %[w1], %[p1a3]\n\t"
 #endif
 
-/* The interleaved column against one block of four interleaved rows, four k per iteration. On the
- * DSP path asm: eight accumulators, two pointers and four words take all fourteen registers GCC can
- * give, so the loop ends on the column's end kept in memory (25 instructions per 32 MACs, where
- * GCC 12 spilled an accumulator and the count from the C: 29). */
-static inline acc2x4_t dot2x4(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start)
-{
-#if TG_SIMD_DSP
-    int32_t p0a0 = start.a0, p0a1 = start.a1, p0a2 = start.a2, p0a3 = start.a3;
-    int32_t p1a0 = start.a0, p1a1 = start.a1, p1a2 = start.a2, p1a3 = start.a3;
-    const tg_u32_alias_t *end = x + 4 * blocks;
-    uint32_t x0, x1, w0, w1;
-    __asm__("1:\n\t"
-            GROUP_2X4_ASM
-            GROUP_2X4_ASM
-            "ldr %[w0], %[end]\n\t"
-            "cmp %[x], %[w0]\n\t"
-            "bne 1b\n\t"
-            : [p0a0] "+r"(p0a0), [p0a1] "+r"(p0a1), [p0a2] "+r"(p0a2), [p0a3] "+r"(p0a3), [p1a0] "+r"(p1a0),
-              [p1a1] "+r"(p1a1), [p1a2] "+r"(p1a2), [p1a3] "+r"(p1a3), [x] "+r"(x), [w] "+r"(w),
-              [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), [w1] "=&r"(w1)
-            : [end] "m"(end)
-            : "memory", "cc");
-    const acc2x4_t acc = {{p0a0, p0a1, p0a2, p0a3}, {p1a0, p1a1, p1a2, p1a3}};
-    return acc;
-#else
-    acc2x4_t acc = {start, start};
-    for (; blocks > 0; --blocks) {
-        GROUP_2X4(x, w, acc);
-        GROUP_2X4(x, w, acc);
-    }
-    return acc;
-#endif
-}
+/* The interleaved column against one block of four interleaved rows: 25 instructions per 32 MACs in
+ * asm, where GCC 12 spilled an accumulator and the count from the C: 29. */
+TG_PAIR_DOT(dot2x4, GROUP_2X4_ASM, GROUP_2X4)
 
 static tg_acc4_t folded_start(const int32_t *channel)
 {

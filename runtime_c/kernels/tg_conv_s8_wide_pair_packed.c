@@ -48,34 +48,6 @@
 
 /* The interleaved column against one block's packed words, four k per iteration; on the DSP path
  * asm, with the loop's end kept in memory as in the int16 pair (all fourteen registers are taken). */
-static inline acc2x4_t dot2x4_packed(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start)
-{
-#if TG_SIMD_DSP
-    int32_t p0a0 = start.a0, p0a1 = start.a1, p0a2 = start.a2, p0a3 = start.a3;
-    int32_t p1a0 = start.a0, p1a1 = start.a1, p1a2 = start.a2, p1a3 = start.a3;
-    const tg_u32_alias_t *end = x + 4 * blocks;
-    uint32_t x0, x1, w0, w1;
-    __asm__("1:\n\t"
-            GROUP_PACKED_ASM
-            GROUP_PACKED_ASM
-            "ldr %[w0], %[end]\n\t"
-            "cmp %[x], %[w0]\n\t"
-            "bne 1b\n\t"
-            : [p0a0] "+r"(p0a0), [p0a1] "+r"(p0a1), [p0a2] "+r"(p0a2), [p0a3] "+r"(p0a3), [p1a0] "+r"(p1a0),
-              [p1a1] "+r"(p1a1), [p1a2] "+r"(p1a2), [p1a3] "+r"(p1a3), [x] "+r"(x), [w] "+r"(w),
-              [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), [w1] "=&r"(w1)
-            : [end] "m"(end)
-            : "memory", "cc");
-    const acc2x4_t acc = {{p0a0, p0a1, p0a2, p0a3}, {p1a0, p1a1, p1a2, p1a3}};
-    return acc;
-#else
-    acc2x4_t acc = {start, start};
-    for (; blocks > 0; --blocks) {
-        GROUP_PACKED(x, w, acc);
-        GROUP_PACKED(x, w, acc);
-    }
-    return acc;
-#endif
-}
+TG_PAIR_DOT(dot2x4_packed, GROUP_PACKED_ASM, GROUP_PACKED)
 
 TG_CONV_WIDE_PAIR_KERNEL(tg_conv_s8_wide_pair_packed, dot2x4_packed, packed_start, packed_rows, TG_WIDE_ROWS)

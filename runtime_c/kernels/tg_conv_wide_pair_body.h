@@ -139,43 +139,49 @@ static inline void load_lanes(const tg_u32_alias_t **x, uint32_t *first, uint32_
     *first = (*x)[0];
     *second = (*x)[1];
     *x += 2;
-/* The kernel NAME from its dot, start and sums: the driver over the arena's scratch, or, where the
- * generator passes none (two columns of at most TG_CONV_S8_WIDE_PAIR_STACK_COLUMN bytes), over columns on
- * this kernel's stack: no arena bytes, and the stack bound counts them. */
-#define TG_CONV_WIDE_PAIR_KERNEL(NAME, DOT, START, SUMS, WORDS_PER_4K)                                    \
-    static __attribute__((noinline)) void NAME##_run(                                                  \
-        const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims,     \
-        const int8_t *input, const tg_dims_t *filter_dims, const int32_t *filter,                      \
-        const tg_dims_t *output_dims, int8_t *output, void *column)                                    \
-    {                                                                                                  \
-        tg_conv_wide_pair_run(params, channels, input_dims, input, filter_dims, filter, output_dims,   \
-                              output, column, DOT, START, SUMS, WORDS_PER_4K);                        \
-    }                                                                                                  \
-    static __attribute__((noinline)) void NAME##_on_stack(                                             \
-        const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims,     \
-        const int8_t *input, const tg_dims_t *filter_dims, const int32_t *filter,                      \
-        const tg_dims_t *output_dims, int8_t *output)                                                  \
-    {                                                                                                  \
-        uint32_t column[TG_CONV_S8_WIDE_PAIR_STACK_COLUMN / 4];                                        \
-        NAME##_run(params, channels, input_dims, input, filter_dims, filter, output_dims, output, column); \
-    }                                                                                                  \
-    void NAME(const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims, \
-              const int8_t *input, const tg_dims_t *filter_dims, const int32_t *filter,                \
-              const tg_dims_t *output_dims, int8_t *output, void *scratch)                             \
-    {                                                                                                  \
-        if (scratch != NULL) {                                                                         \
-            NAME##_run(params, channels, input_dims, input, filter_dims, filter, output_dims, output, scratch); \
-        } else {                                                                                       \
-            NAME##_on_stack(params, channels, input_dims, input, filter_dims, filter, output_dims, output); \
-        }                                                                                              \
-    }
-
 #endif
 }
 
 typedef struct {
     tg_acc4_t p0, p1;
 } acc2x4_t;
+
+/* The dot NAME: the interleaved column against one block of rows from the block's start values, four
+ * k per iteration, two groups of two k (GROUP_ASM on the DSP path, GROUP(x, w, acc) in C). The asm's
+ * eight accumulators, two pointers and four words (x0, x1, w0, w1) take all fourteen registers GCC can
+ * give, so the loop ends on the column's end kept in memory. */
+#if TG_SIMD_DSP
+#define TG_PAIR_DOT(NAME, GROUP_ASM, GROUP)                                                              \
+    static inline acc2x4_t NAME(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start) \
+    {                                                                                                  \
+        int32_t p0a0 = start.a0, p0a1 = start.a1, p0a2 = start.a2, p0a3 = start.a3;                    \
+        int32_t p1a0 = start.a0, p1a1 = start.a1, p1a2 = start.a2, p1a3 = start.a3;                    \
+        const tg_u32_alias_t *end = x + 4 * blocks;                                                    \
+        uint32_t x0, x1, w0, w1;                                                                       \
+        __asm__("1:\n\t" GROUP_ASM GROUP_ASM                                                           \
+                "ldr %[w0], %[end]\n\t"                                                               \
+                "cmp %[x], %[w0]\n\t"                                                                 \
+                "bne 1b\n\t"                                                                          \
+                : [p0a0] "+r"(p0a0), [p0a1] "+r"(p0a1), [p0a2] "+r"(p0a2), [p0a3] "+r"(p0a3),           \
+                  [p1a0] "+r"(p1a0), [p1a1] "+r"(p1a1), [p1a2] "+r"(p1a2), [p1a3] "+r"(p1a3),           \
+                  [x] "+r"(x), [w] "+r"(w), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), [w1] "=&r"(w1) \
+                : [end] "m"(end)                                                                       \
+                : "memory", "cc");                                                                     \
+        const acc2x4_t acc = {{p0a0, p0a1, p0a2, p0a3}, {p1a0, p1a1, p1a2, p1a3}};                     \
+        return acc;                                                                                    \
+    }
+#else
+#define TG_PAIR_DOT(NAME, GROUP_ASM, GROUP)                                                              \
+    static inline acc2x4_t NAME(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start) \
+    {                                                                                                  \
+        acc2x4_t acc = {start, start};                                                                 \
+        for (; blocks > 0; --blocks) {                                                                 \
+            GROUP(x, w, acc);                                                                          \
+            GROUP(x, w, acc);                                                                          \
+        }                                                                                              \
+        return acc;                                                                                    \
+    }
+#endif
 
 /* The column against one block of rows (blocks of four k), from the block's start values. */
 typedef acc2x4_t (*tg_pair_dot_t)(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start);

@@ -44,10 +44,13 @@ def functions(model: bytes, kernel_set: KernelSet = KernelSet.FASTEST, board: st
 def test_the_boards_isa_chooses_the_variant():
     """The wide variants need the DSP extension (the default board, a Cortex-M4, has it); the _fast
     twins are portable C; a grouped convolution keeps the reference."""
-    assert functions(conv_model(0, in_c=4, out_c=6)) == ["tg_conv_s8_wide_pair"]
-    assert functions(conv_model(0, in_c=4, out_c=6), board="mps2-an386") == ["tg_conv_s8_wide_pair"]
-    assert functions(conv_model(0, in_c=4, out_c=6), KernelSet.OPTIMISED) == ["tg_conv_s8_dsp"]  # no scratch
-    assert functions(conv_model(0, in_c=3, out_c=6), board="mps2-an386") == ["tg_conv_s8_wide"]  # odd depth
+    assert functions(conv_model(0, in_c=8, out_c=16)) == ["tg_conv_s8_wide_pair"]
+    assert functions(conv_model(0, in_c=8, out_c=16), board="mps2-an386") == ["tg_conv_s8_wide_pair"]
+    # its two columns (288 B) would go to the arena: the default build keeps the arena, without scratch
+    assert functions(conv_model(0, in_c=8, out_c=16), KernelSet.OPTIMISED) == ["tg_conv_s8_dsp"]
+    # 224 B: on the pair's stack, so the arena does not grow
+    assert functions(conv_model(0, in_c=6, out_c=6), KernelSet.OPTIMISED) == ["tg_conv_s8_wide_pair"]
+    assert functions(conv_model(0, in_c=3, out_c=6), board="mps2-an386") == ["tg_conv_s8_wide"]  # odd depth, few rows
     assert functions(conv_model(0, in_c=4, out_c=6), board="mps2-an385") == ["tg_conv_s8_fast"]  # Cortex-M3
     assert functions(conv_model(0, in_c=4, out_c=6, groups=2)) == ["tg_conv_s8"]
 

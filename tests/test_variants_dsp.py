@@ -29,7 +29,7 @@ from tinygen.jobs import run_on_board
 from tinygen.kernels.call import KernelCall
 from tinygen.passes.choose_kernels import KernelSet
 from tinygen.kernels.overlap import window_walk_delta
-from tinygen.kernels.cvalues import Dims
+from tinygen.kernels.cvalues import Dims, NullPtr
 from tinygen.plan.arena import check_no_overlap
 from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.kernels.variants import round_up
@@ -304,7 +304,7 @@ def test_wide_pair_keeps_small_columns_on_its_stack(in_c, on_stack):
     call = next(c for c in compiled.lowered if isinstance(c, KernelCall))
     assert call.function == PAIR
     scratch = next(a.value for a in call.args if a.name == "scratch")
-    assert (type(scratch).__name__ == "NullPtr") == on_stack
+    assert isinstance(scratch, NullPtr) == on_stack
     assert call.scratch_bytes == (0 if on_stack else 4 * round_up(9 * in_c, 4))
 
 

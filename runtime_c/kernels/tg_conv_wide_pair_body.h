@@ -146,6 +146,42 @@ typedef struct {
     tg_acc4_t p0, p1;
 } acc2x4_t;
 
+/* Two k of both pixels against a block's two packed words (the packed pair conv, the pair FC): p.a0,
+ * p.a2 the S sums of pairs (0, 1) and (2, 3), p.a1, p.a3 their E sums (rows 0 and 2). */
+#define TG_PAIR_PACKED_GROUP(x, w, a)                                                                  \
+    do {                                                                                               \
+        uint32_t x0_, x1_, w0_, w1_;                                                                   \
+        load_lanes(&(x), &x0_, &x1_);                                                                  \
+        tg_load_pair(&(w), &w0_, &w1_); /* pairs (0, 1) and (2, 3) */                                  \
+        a.p0.a0 = tg_smlad(x0_, w0_, a.p0.a0);                                                         \
+        a.p1.a0 = tg_smlad(x1_, w0_, a.p1.a0);                                                         \
+        w0_ = tg_pair_even(w0_);                                                                       \
+        a.p0.a1 = tg_smlad(x0_, w0_, a.p0.a1);                                                         \
+        a.p1.a1 = tg_smlad(x1_, w0_, a.p1.a1);                                                         \
+        a.p0.a2 = tg_smlad(x0_, w1_, a.p0.a2);                                                         \
+        a.p1.a2 = tg_smlad(x1_, w1_, a.p1.a2);                                                         \
+        w1_ = tg_pair_even(w1_);                                                                       \
+        a.p0.a3 = tg_smlad(x0_, w1_, a.p0.a3);                                                         \
+        a.p1.a3 = tg_smlad(x1_, w1_, a.p1.a3);                                                         \
+    } while (0)
+
+#if TG_SIMD_DSP
+/* TG_PAIR_PACKED_GROUP in asm. */
+#define TG_PAIR_PACKED_GROUP_ASM                                                                       \
+    "ldrd %[x0], %[x1], [%[x]], #8\n\t"                                                                \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                                \
+    "smlad %[p0a0], %[x0], %[w0], %[p0a0]\n\t"                                                         \
+    "smlad %[p1a0], %[x1], %[w0], %[p1a0]\n\t"                                                         \
+    "sxtb16 %[w0], %[w0]\n\t"                                                                          \
+    "smlad %[p0a1], %[x0], %[w0], %[p0a1]\n\t"                                                         \
+    "smlad %[p1a1], %[x1], %[w0], %[p1a1]\n\t"                                                         \
+    "smlad %[p0a2], %[x0], %[w1], %[p0a2]\n\t"                                                         \
+    "smlad %[p1a2], %[x1], %[w1], %[p1a2]\n\t"                                                         \
+    "sxtb16 %[w1], %[w1]\n\t"                                                                          \
+    "smlad %[p0a3], %[x0], %[w1], %[p0a3]\n\t"                                                         \
+    "smlad %[p1a3], %[x1], %[w1], %[p1a3]\n\t"
+#endif
+
 /* The dot NAME: the interleaved column against one block of rows from the block's start values, four
  * k per iteration, two groups of two k (GROUP_ASM on the DSP path, GROUP(x, w, acc) in C). The asm's
  * eight accumulators, two pointers and four words (x0, x1, w0, w1) take all fourteen registers GCC can

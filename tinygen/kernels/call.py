@@ -41,6 +41,10 @@ class KernelCall:
     scratch_bytes: int = 0
     overlaps: tuple[Overlap, ...] = ()  # where the output may lie over an input (see Overlap)
 
+    def arg(self, name: str) -> CValue:
+        """The value of the argument called `name` (it must exist)."""
+        return next(a.value for a in self.args if a.name == name)
+
 
 @dataclass(frozen=True)
 class Alias:

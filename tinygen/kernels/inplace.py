@@ -12,15 +12,12 @@ import dataclasses
 
 from tinygen.ir.graph import Graph
 from tinygen.kernels.call import KernelArg, KernelCall, Lowered
-from tinygen.kernels.cvalues import CValue, Dims, ScratchRef, TensorRef
+from tinygen.kernels.cvalues import Dims, ScratchRef, TensorRef
 from tinygen.schedule.lower import alias_roots
 
 _DEPTHWISE = {"tg_depthwise_conv_s8", "tg_depthwise_conv_s8_fast"}
 _CONV_1X1 = {"tg_conv_s8": "tg_conv_1x1_s8_inplace_ref", "tg_conv_s8_fast": "tg_conv_1x1_s8_inplace"}
 
-
-def _arg(call: KernelCall, name: str) -> CValue:
-    return next(a.value for a in call.args if a.name == name)
 
 
 def _last_reads(graph: Graph, lowered: tuple[Lowered, ...], over_graph_inputs: bool) -> set[int]:
@@ -37,7 +34,7 @@ def _last_reads(graph: Graph, lowered: tuple[Lowered, ...], over_graph_inputs: b
     for i, item in enumerate(lowered):
         if not isinstance(item, KernelCall) or not any(a.name == "input" for a in item.args):
             continue
-        inp = _arg(item, "input")
+        inp = item.arg("input")
         if isinstance(inp, TensorRef) and not graph.tensor(inp.tensor).is_constant:
             r = root(inp.tensor)
             if last.get(r) == i and r not in outputs:
@@ -47,17 +44,17 @@ def _last_reads(graph: Graph, lowered: tuple[Lowered, ...], over_graph_inputs: b
 
 def _inplace_variant(call: KernelCall) -> KernelCall | None:
     if call.function in _DEPTHWISE:
-        in_dims, out_dims = _arg(call, "input_dims"), _arg(call, "output_dims")
+        in_dims, out_dims = call.arg("input_dims"), call.arg("output_dims")
         assert isinstance(in_dims, Dims) and isinstance(out_dims, Dims)
-        if _arg(call, "params").depth_multiplier != 1 or out_dims.c != in_dims.c \
+        if call.arg("params").depth_multiplier != 1 or out_dims.c != in_dims.c \
                 or out_dims.h * out_dims.w > in_dims.h * in_dims.w:
             return None
         return dataclasses.replace(call, function="tg_depthwise_conv_s8_inplace",
                                    args=call.args + (KernelArg("plane", ScratchRef()),),
                                    scratch_bytes=in_dims.h * in_dims.w)
     if call.function in _CONV_1X1:
-        in_dims, out_dims, fd = _arg(call, "input_dims"), _arg(call, "output_dims"), _arg(call, "filter_dims")
-        params = _arg(call, "params")
+        in_dims, out_dims, fd = call.arg("input_dims"), call.arg("output_dims"), call.arg("filter_dims")
+        params = call.arg("params")
         if (fd.h, fd.w) != (1, 1) or fd.c != in_dims.c or (params.stride.h, params.stride.w) != (1, 1) \
                 or (params.padding.h, params.padding.w) != (0, 0) or out_dims.c > in_dims.c \
                 or (out_dims.n, out_dims.h, out_dims.w) != (in_dims.n, in_dims.h, in_dims.w):

@@ -542,6 +542,86 @@ def _inplace_packed_variant(layout: FcDspLayout, supersedes: frozenset[str]) -> 
                    supersedes=supersedes)
 
 
+# --- tg_fully_connected_s8_dsp_pair: two input rows (pixels) per weight load ------------------------
+# Per two rows: both widened into the column (~4.5 instructions per value: a word, two SXTB16, two PKH,
+# two stores), then per block of four channels 12 instructions per 16 MACs (2 LDRD, 2 SXTB16, 8 SMLAD)
+# and ~95 around it (start values, rows 1 and 3 back, 8 outputs with their channel's words loaded once).
+_PAIR_FC_PER_VALUE, _PAIR_FC_PER_16_MACS, _PAIR_FC_PER_BLOCK = 4.5, 12, 95
+PAIR_FC_STACK_COLUMN = 256  # TG_FULLY_CONNECTED_S8_DSP_PAIR_STACK_COLUMN
+
+
+def pair_fc_cost(rows_of: int, depth: int, channels: int) -> int:
+    pairs = (rows_of + 1) // 2
+    per_block = 8 * depth * _PAIR_FC_PER_16_MACS // 16 + _PAIR_FC_PER_BLOCK
+    return pairs * (int(2 * depth * _PAIR_FC_PER_VALUE) + channels // WIDE_ROWS * per_block)
+
+
+def pair_fc_why_not(rows: np.ndarray, batches: int) -> str | None:
+    """Why tg_fully_connected_s8_dsp_pair cannot take these [out][depth] weights over `batches` rows."""
+    out, depth = rows.shape
+    if batches < 2:
+        return "one input row (the pair needs two)"
+    if out % 4 or depth % 4:
+        return "output or accumulation depth not a multiple of 4"
+    return packed_why_not(rows)
+
+
+def _make_fc_pair_call(graph: Graph, call: KernelCall, a: ConvArgs | FullyConnectedArgs, batches: int, depth: int,
+                       units: int) -> KernelCall:
+    """The packed FC's params and channels, the pair conv's weights; the column on the kernel's stack up
+    to PAIR_FC_STACK_COLUMN bytes, else in the arena."""
+    made = _make_fc_dsp_call(graph, call, a, batches, depth, units, PACKED)
+    rows = filter_rows(graph, a.filter)
+    assert rows is not None
+    column = 4 * depth  # TG_FULLY_CONNECTED_S8_DSP_PAIR_BUFFER_SIZE
+    on_stack = column <= PAIR_FC_STACK_COLUMN
+    args = tuple(KernelArg("filter", pair_packed_weights(rows)) if arg.name == "filter" else arg for arg in made.args)
+    return dataclasses.replace(made, function="tg_fully_connected_s8_dsp_pair",
+                               args=args + (KernelArg("column", NullPtr() if on_stack else ScratchRef()),),
+                               scratch_bytes=0 if on_stack else column)
+
+
+def _fc_pair_variants() -> tuple[Variant, Variant, Variant]:
+    """tg_fully_connected_s8_dsp_pair for FULLY_CONNECTED over two rows or more, CONV_2D 1x1 and the
+    in-place 1x1 convolution (both rows are copied before their outputs are written)."""
+    function = "tg_fully_connected_s8_dsp_pair"
+
+    def rows_why_not(graph: Graph, a: ConvArgs | FullyConnectedArgs, batches: int) -> str | None:
+        rows = filter_rows(graph, a.filter)
+        return "filter not constant int8" if rows is None else pair_fc_why_not(rows, batches)
+
+    def pixels(a: ConvArgs) -> int:
+        o = a.output_dims
+        return o.n * o.h * o.w
+
+    def fc_why_not(graph: Graph, a: FullyConnectedArgs) -> str | None:
+        return _fc_wide_why_not(graph, a) or rows_why_not(graph, a, a.batches)
+
+    def pointwise_why_not(graph: Graph, a: ConvArgs) -> str | None:
+        return _pointwise_dsp_why_not(graph, a) or rows_why_not(graph, a, pixels(a))
+
+    def inplace_why_not(graph: Graph, a: InplaceConvArgs) -> str | None:
+        return pointwise_why_not(graph, _conv_args(a))
+
+    def make_fc(graph: Graph, call: KernelCall, a: FullyConnectedArgs) -> KernelCall:
+        return _make_fc_pair_call(graph, call, a, a.batches, a.accum_depth, a.output_depth)
+
+    def make_pointwise(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
+        return _make_fc_pair_call(graph, call, a, pixels(a), a.filter_dims.c, a.output_dims.c)
+
+    def make_inplace(graph: Graph, call: KernelCall, a: InplaceConvArgs) -> KernelCall:
+        return dataclasses.replace(make_pointwise(graph, call, _conv_args(a)), function=f"{function}_inplace")
+
+    return (
+        Variant(function, "tg_fully_connected_s8", FullyConnectedArgs, frozenset({"dsp"}), fc_why_not,
+                lambda a: pair_fc_cost(a.batches, a.accum_depth, a.output_depth), make_fc),
+        Variant(function, "tg_conv_s8", ConvArgs, frozenset({"dsp"}), pointwise_why_not,
+                lambda a: pair_fc_cost(pixels(a), a.filter_dims.c, a.output_dims.c), make_pointwise),
+        Variant(f"{function}_inplace", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset({"dsp"}), inplace_why_not,
+                lambda a: pair_fc_cost(pixels(a), a.filter_dims.c, a.output_dims.c), make_inplace),
+    )
+
+
 DSP_VARIANTS: tuple[Variant, ...] = (
     # ~37 instructions per element (two table loads, the sum's rescale and clamp) where tg_add_s8
     # computes three rescales (~98)
@@ -562,6 +642,7 @@ DSP_VARIANTS: tuple[Variant, ...] = (
     # weights in flash, for more instructions (5.35 M -> 5.58 M); the wide conv stays where it is refused
     _inplace_packed_variant(PACKED, frozenset({"tg_conv_s8_wide"})),
     _inplace_packed_variant(PACKED8, frozenset({"tg_conv_s8_wide", "tg_fully_connected_s8_dsp_packed_inplace"})),
+    *_fc_pair_variants(),
     Variant("tg_depthwise_conv_s8_inplace", "tg_depthwise_conv_s8_inplace", InplaceDepthwiseArgs, frozenset(),
             _ALWAYS, _inplace_depthwise_cost),
     Variant("tg_depthwise_conv_s8_inplace_dsp", "tg_depthwise_conv_s8_inplace", InplaceDepthwiseArgs,

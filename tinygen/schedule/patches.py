@@ -176,12 +176,9 @@ class PatchPlan:
         return self.macs - self.whole_macs
 
 
-def _arg(call: KernelCall, name: str) -> CValue:
-    return next(a.value for a in call.args if a.name == name)
-
 
 def _tensor_arg(call: KernelCall, name: str) -> int:
-    value = _arg(call, name)
+    value = call.arg(name)
     assert isinstance(value, TensorRef)
     return value.tensor
 
@@ -190,10 +187,10 @@ def stage_op(graph: Graph, call: KernelCall) -> StageOp | None:
     """The call's geometry, or None where it cannot run over windows."""
     names = {a.name for a in call.args}
     if call.function in WINDOWED:
-        in_dims, out_dims, params = _arg(call, "input_dims"), _arg(call, "output_dims"), _arg(call, "params")
+        in_dims, out_dims, params = call.arg("input_dims"), call.arg("output_dims"), call.arg("params")
         assert isinstance(in_dims, Dims) and isinstance(out_dims, Dims)
         if "filter_dims" in names:
-            f = _arg(call, "filter_dims")
+            f = call.arg("filter_dims")
             kernel, dilation = HW(f.h, f.w), params.dilation
             per_tap = f.c if call.function.startswith("tg_conv") else 1
             macs = out_dims.c * f.h * f.w * per_tap
@@ -203,7 +200,7 @@ def stage_op(graph: Graph, call: KernelCall) -> StageOp | None:
         cols = AxisGeometry(kernel.w, params.stride.w, dilation.w, params.padding.w, in_dims.w)
         input_args = ("input",)
     elif call.function == PAD_FUNCTION:
-        params = _arg(call, "params")
+        params = call.arg("params")
         dims, before, after = (list(map(int, a.values)) for a in (params.input_dims, params.before, params.after))
         out_shape = graph.tensor(_tensor_arg(call, "output")).shape
         if dims[:2] != [1, 1] or len(out_shape) != 4 or any(before[i] or after[i] for i in (0, 1, 4)):
@@ -215,7 +212,7 @@ def stage_op(graph: Graph, call: KernelCall) -> StageOp | None:
     elif call.function in POINTWISE and "size" in names:
         input_args = ("input1", "input2") if call.function in BINARY else ("input",)
         shapes = {graph.tensor(_tensor_arg(call, a)).shape for a in (*input_args, "output")
-                  if isinstance(_arg(call, a), TensorRef)}
+                  if isinstance(call.arg(a), TensorRef)}
         if len(shapes) != 1 or len(next(iter(shapes))) != 4:
             return None  # a broadcast or a constant operand: no window of it is a window of the output
         in_dims = out_dims = Dims(*next(iter(shapes)))
@@ -223,7 +220,7 @@ def stage_op(graph: Graph, call: KernelCall) -> StageOp | None:
     else:
         return None
     pointers = (*input_args, "output")
-    if in_dims.n != 1 or not all(isinstance(_arg(call, n), TensorRef) for n in pointers):
+    if in_dims.n != 1 or not all(isinstance(call.arg(n), TensorRef) for n in pointers):
         return None
     tensors = [graph.tensor(_tensor_arg(call, n)) for n in pointers]
     if any(t.dtype is not DType.INT8 or t.is_constant for t in tensors) or call.scratch_bytes:
@@ -398,7 +395,7 @@ def _patched_call(op: StageOp, inp: Window, out: Window) -> KernelCall:
     if op.pointwise:
         replaced["size"] = out.pixels * out.channels
     elif op.call.function == PAD_FUNCTION:
-        params = _arg(op.call, "params")
+        params = op.call.arg("params")
         top, left = op.rows.local_padding(out.rows, inp.rows), op.cols.local_padding(out.cols, inp.cols)
         bottom, right = out.rows.size - top - inp.rows.size, out.cols.size - left - inp.cols.size
 
@@ -408,7 +405,7 @@ def _patched_call(op: StageOp, inp: Window, out: Window) -> KernelCall:
             params, input_dims=five([1, 1, inp.rows.size, inp.cols.size, inp.channels]),
             before=five([0, 0, top, left, 0]), after=five([0, 0, bottom, right, 0]))
     else:
-        params = _arg(op.call, "params")
+        params = op.call.arg("params")
         padding = HW(op.rows.local_padding(out.rows, inp.rows), op.cols.local_padding(out.cols, inp.cols))
         replaced.update(params=dataclasses.replace(params, padding=padding),
                         input_dims=_window_dims(inp), output_dims=_window_dims(out))

@@ -111,6 +111,26 @@ void tg_fully_connected_s8_dsp_packed8_inplace(const tg_fc_wide_params_t *params
                                                const int8_t *input, const int32_t *filter, int8_t *output,
                                                void *row_copy);
 
+/* FULLY_CONNECTED over two input rows at a time (CONV_2D 1x1 over two pixels, in place or not):
+ * both rows widened into one interleaved int16 column (per two k, row b's pair then row b + 1's), so
+ * that each packed weight word serves both. filter: per block of TG_WIDE_ROWS rows, per two k, the
+ * words (v_k0, v_k1) of row pairs (0, 1) and (2, 3), v = 256 * odd row + even row (as
+ * tg_conv_s8_wide_pair_packed's). Both rows are copied before their outputs are written, so the output
+ * may lie over the input (kernels/overlap.py). accum_depth and output_depth multiples of 4. column:
+ * TG_FULLY_CONNECTED_S8_DSP_PAIR_BUFFER_SIZE bytes, word-aligned, or NULL where that is at most
+ * TG_FULLY_CONNECTED_S8_DSP_PAIR_STACK_COLUMN (then on the kernel's stack). */
+void tg_fully_connected_s8_dsp_pair(const tg_fc_wide_params_t *params, const int32_t *channels, int32_t batches,
+                                    int32_t accum_depth, int32_t output_depth, const int8_t *input,
+                                    const int32_t *filter, int8_t *output, void *column);
+#define TG_FULLY_CONNECTED_S8_DSP_PAIR_BUFFER_SIZE(accum_depth) (4 * (accum_depth))
+#define TG_FULLY_CONNECTED_S8_DSP_PAIR_STACK_COLUMN 256
+
+/* The same over its own input (the in-place 1x1 convolution): output row b may lie over input row b. */
+void tg_fully_connected_s8_dsp_pair_inplace(const tg_fc_wide_params_t *params, const int32_t *channels,
+                                            int32_t batches, int32_t accum_depth, int32_t output_depth,
+                                            const int8_t *input, const int32_t *filter, int8_t *output,
+                                            void *column);
+
 #ifdef __cplusplus
 }
 #endif

@@ -41,8 +41,10 @@ from tinygen.testing.model_builder import ModelBuilder
 from conftest import kernel_functions, mlperf_model
 
 DSP = frozenset({"dsp"})
+PAIR_FC = "tg_fully_connected_s8_dsp_pair"
+PAIR_FC_INPLACE = "tg_fully_connected_s8_dsp_pair_inplace"
 SCRATCH_FREE = frozenset({"tg_fully_connected_s8_dsp", "tg_fully_connected_s8_dsp_narrow",
-                          "tg_fully_connected_s8_dsp_packed", "tg_fully_connected_s8_dsp_packed8"})
+                          "tg_fully_connected_s8_dsp_packed", "tg_fully_connected_s8_dsp_packed8", PAIR_FC})
 
 
 def pointwise_extreme_model(seed: int, in_zp: int, out_zp: int) -> bytes:
@@ -51,8 +53,8 @@ def pointwise_extreme_model(seed: int, in_zp: int, out_zp: int) -> bytes:
 
 
 def packed_extreme_model(seed: int, kind: str, depth: int, in_zp: int, out_zp: int, rows: int = 8,
-                         uniform: bool = False, near_limit: bool = True) -> bytes:
-    """An FC (2 rows of input), a 1x1 convolution (3x5 pixels) or a 3x3 one ("conv3x3": 5x6 pixels,
+                         uniform: bool = False, near_limit: bool = True, batches: int = 2) -> bytes:
+    """An FC (`batches` rows of input), a 1x1 convolution (3x5 pixels) or a 3x3 one ("conv3x3": 5x6 pixels,
     SAME padding) of depth input channels whose weights the packed layouts take at their limits: even
     rows from -128/-127/127, odd rows from -127/127 (-128 there would leave the packed pair's int16
     beside a negative weight), rows 1 and 3 all 127 and all -127, so an odd row's sum over an all-min
@@ -73,7 +75,7 @@ def packed_extreme_model(seed: int, kind: str, depth: int, in_zp: int, out_zp: i
     if not near_limit:
         bias = rng.integers(-1000, 1000, size=channels).astype(np.int32)
     b = ModelBuilder()
-    shape = [2, depth] if kind == "fc" else [1, 5, 6, depth] if kind == "conv3x3" else [1, 3, 5, depth]
+    shape = [batches, depth] if kind == "fc" else [1, 5, 6, depth] if kind == "conv3x3" else [1, 3, 5, depth]
     x = first = b.tensor(shape, scale=in_scale, zero_point=in_zp)
     w_shape = [channels, depth] if kind == "fc" else [channels, 3, 3, depth] if kind == "conv3x3" \
         else [channels, 1, 1, depth]
@@ -290,8 +292,8 @@ def test_wide_pair_packed_weights_hold_both_rows_of_each_pair():
 def test_wide_pair_leaves_1x1_stride_1_to_the_scratch_free_fc():
     compiled = tight_compile(conv_model(3, kernel=(1, 1), in_c=16, out_c=16, in_hw=(5, 4)), KernelSet.OPTIMISED,
                              False, features=DSP, exclude=frozenset({"tg_conv_s8_wide", DSP_CONV}))
-    # its weights allow packing, its depths eight rows at a time
-    assert kernel_functions(compiled.lowered) == ["tg_fully_connected_s8_dsp_packed8"]
+    # its weights allow packing, its depths four rows and two pixels at a time
+    assert kernel_functions(compiled.lowered) == [PAIR_FC]
 
 
 @pytest.mark.parametrize("in_c, on_stack", [(1, True), (7, True), (9, False)])
@@ -331,7 +333,7 @@ def test_wide_fully_connected_over_its_input(tmp_path):
 PACKED8 = "tg_fully_connected_s8_dsp_packed8"
 FC_DSP_LAYOUTS = ("tg_fully_connected_s8_dsp", "tg_fully_connected_s8_dsp_narrow", "tg_fully_connected_s8_dsp_packed",
                   PACKED8)
-FC_DSP = {function: frozenset({"tg_fully_connected_s8_wide", "tg_conv_s8_wide", *FC_DSP_LAYOUTS}) - {function}
+FC_DSP = {function: frozenset({"tg_fully_connected_s8_wide", "tg_conv_s8_wide", PAIR_FC, *FC_DSP_LAYOUTS}) - {function}
           for function in FC_DSP_LAYOUTS}
 FC_DSP_MODELS = {
     "fc-depth37": lambda: fc_model(13, batches=3, depth=37, units=7, per_channel=True),
@@ -477,7 +479,8 @@ def test_pointwise_in_place_runs_the_packed_fc(tmp_path, name):
     first): bit-exact at the tightest placement its contract allows, at the packed layout's limits too."""
     model = (conv_model(13, kernel=(1, 1), in_hw=(5, 4), in_c=16, out_c=12) if name == "random"
              else packed_extreme_model(8, "pointwise", 37, 127, -128))
-    check_tight(tmp_path, model, KernelSet.OPTIMISED, inplace=True, features=DSP, expect=PACKED_INPLACE)
+    check_tight(tmp_path, model, KernelSet.OPTIMISED, inplace=True, features=DSP, expect=PACKED_INPLACE,
+                exclude=frozenset({PAIR_FC_INPLACE}))
 
 
 def test_pointwise_in_place_runs_the_wide_conv_where_packing_is_refused(tmp_path):
@@ -502,7 +505,7 @@ def test_pointwise_in_place_packed_on_the_m4(tmp_path, monkeypatch, name):
     input the contract allows: bit-exact with TFLM on the DSP path, typical and extreme values (the
     build takes this plan: the default pipeline keeps a one-layer model's input out of place)."""
     model_bytes = PACKED_INPLACE_M4[name]()
-    tight = tight_compile(model_bytes, KernelSet.OPTIMISED, True, features=DSP)
+    tight = tight_compile(model_bytes, KernelSet.OPTIMISED, True, features=DSP, exclude=frozenset({PAIR_FC_INPLACE}))
     function = PACKED8_INPLACE if name in ("random-8", "extreme8-zp127") else PACKED_INPLACE
     assert kernel_functions(tight.lowered) == [function]
     elf = run_tight_on_board(tmp_path, monkeypatch, model_bytes, tight, "mps2-an386")
@@ -651,11 +654,13 @@ def test_chain_with_extreme_values_on_the_m4(tmp_path, name):
 ], ids=["fc-int16", "pointwise-int8", "pointwise-int16", "fc-int8", "fc-packed", "pointwise-packed",
         "fc-packed-runs8", "pointwise-packed-runs4", "fc-packed-runs2", "fc-packed8-runs16", "pointwise-packed8-runs4",
         "fc-packed8-runs2", "fc-packed8-runs8", "fc-packed8-runs32-uniform"])
-def test_fully_connected_dsp_on_the_m4(tmp_path, name, flash_left, function):
-    """The extreme FC and 1x1 conv with the scratch-free variants (the wide one's scratch would raise a
-    one-layer model's arena): int16 weights where the packed layout refuses their -128s; a flash
-    budget 160 B over the model leaves the layer its int8 weights (the narrow variant's per-channel
-    words fit, the widened weights do not); the packed layout by default at its limits."""
+def test_fully_connected_dsp_on_the_m4(tmp_path, monkeypatch, name, flash_left, function):
+    """The extreme FC and 1x1 conv with the scratch-free one-row variants (the wide one's scratch would
+    raise a one-layer model's arena; the two-row pair, tested below, refused): int16 weights where the
+    packed layout refuses their -128s; a flash budget 160 B over the model leaves the layer its int8
+    weights (the narrow variant's per-channel words fit, the widened weights do not); the packed
+    layout by default at its limits."""
+    refuse_the_pair_fc(monkeypatch)
     model_bytes = FC_DSP_MODELS[name]()
     model = tmp_path / f"{name}.tflite"
     model.write_bytes(model_bytes)
@@ -682,6 +687,15 @@ def test_fully_connected_dsp_on_the_m4(tmp_path, name, flash_left, function):
         assert "\tsmlad\t" in run_body and "\tsxtb16\t" in run_body
 
 
+def refuse_the_pair_fc(monkeypatch) -> None:
+    """compiler._choose_variants without tg_fully_connected_s8_dsp_pair (and its in-place name)."""
+    from tinygen import compiler
+
+    chosen = compiler.board_variant
+    monkeypatch.setattr(compiler, "board_variant", lambda graph, call, features, refused=frozenset():
+                        chosen(graph, call, features, refused | {PAIR_FC, PAIR_FC_INPLACE}))
+
+
 # The depths whose packed FCs take the loop-only runs of 8, 4 or 2 blocks (tg_fc_dsp.h).
 PACKED_RUNS = {"fc-packed-512": 8, "pointwise-packed-48": 4, "fc-packed-40": 2,
                "fc-packed8-512": 16, "pointwise-packed8-48": 4, "fc-packed8-40": 2, "fc-packed8-96": 8,
@@ -692,5 +706,96 @@ def test_kws_keeps_its_arena_with_the_dsp_variants():
     compiled = compile_bytes(mlperf_model("kws").read_bytes(), board=load_board("mps2-an386"))
     functions = kernel_functions(compiled.lowered)
     assert functions.count(ROWS_DW) == 4  # its rows ring fits where the in-place plan had room
-    assert functions.count(PACKED8_INPLACE) == 4 and functions[0] == PAIR  # the first conv, its columns on the stack
+    assert functions.count(PAIR_FC_INPLACE) == 4 and functions[0] == PAIR  # the first conv, its columns on the stack
     assert compiled.plan.arena_bytes == 8084
+
+
+# --- the pair FC: two rows (pixels) per weight load -----------------------------------------------
+
+PAIR_FC_MODELS = {
+    # runs of 32, 16, 8, 4 and 2 groups of two k (depths 64, 32, 16, 8, 12); odd row counts (3, 15, 5)
+    "fc-64-batches3": lambda: fc_model(21, batches=3, depth=64, units=8, per_channel=True),
+    "pointwise-32-odd-pixels": lambda: conv_model(22, kernel=(1, 1), in_hw=(5, 3), in_c=32, out_c=12),
+    "pointwise-16-relu6": lambda: conv_model(23, kernel=(1, 1), in_hw=(4, 4), in_c=16, out_c=8, activation="RELU6"),
+    "fc-8-batches5": lambda: fc_model(24, batches=5, depth=8, units=4, per_channel=True, activation="RELU"),
+    "pointwise-12-batch2": lambda: conv_model(25, kernel=(1, 1), in_hw=(3, 3), in_c=12, out_c=4, batch=2),
+    # the packed layout's limits: an odd row's sum near 24 bits (516: 258 groups, runs of 2), zero
+    # points at -128 and 127, biases near the int32 limits or small
+    "fc-packed-516": lambda: packed_extreme_model(31, "fc", 516, -128, 127),
+    "fc-packed-516-small-bias": lambda: packed_extreme_model(32, "fc", 516, 127, -128, near_limit=False, batches=3),
+    "pointwise-packed-64": lambda: packed_extreme_model(33, "pointwise", 64, 127, -128, rows=12),
+    "pointwise-packed-64-small-bias": lambda: packed_extreme_model(34, "pointwise", 64, -128, 127, near_limit=False),
+    # a column of 512 B: in the arena, not on the kernel's stack
+    "pointwise-128": lambda: conv_model(26, kernel=(1, 1), in_hw=(3, 2), in_c=128, out_c=8),
+}
+ONLY_PAIR_FC = SCRATCH_FREE - {PAIR_FC} | {"tg_fully_connected_s8_wide", "tg_conv_s8_wide", DSP_CONV}
+
+
+@pytest.mark.parametrize("name", sorted(PAIR_FC_MODELS))
+def test_pair_fc_over_its_input(tmp_path, name):
+    """Bit-exact with TFLM on the host (tg_simd.h's portable path), at the tightest placement its
+    contract allows and apart."""
+    check_tight(tmp_path, PAIR_FC_MODELS[name](), KernelSet.OPTIMISED, features=DSP, exclude=ONLY_PAIR_FC,
+                expect=PAIR_FC)
+
+
+@pytest.mark.parametrize("name", ["pointwise-32-odd-pixels", "pointwise-packed-64", "pointwise-packed-64-small-bias"])
+def test_pair_fc_in_place(tmp_path, name):
+    """The in-place 1x1 convolution with the pair: output row b over input row b, both rows copied first."""
+    check_tight(tmp_path, PAIR_FC_MODELS[name](), KernelSet.OPTIMISED, inplace=True, features=DSP,
+                expect=PAIR_FC_INPLACE, exclude=frozenset({PACKED_INPLACE, PACKED8_INPLACE, "tg_conv_s8_wide"}))
+
+
+@pytest.mark.parametrize("name, on_stack", [("pointwise-packed-64", True), ("pointwise-128", False)])
+def test_pair_fc_keeps_columns_of_256_bytes_on_its_stack(name, on_stack):
+    compiled = tight_compile(PAIR_FC_MODELS[name](), KernelSet.OPTIMISED, False, features=DSP, exclude=ONLY_PAIR_FC)
+    call = next(c for c in compiled.lowered if isinstance(c, KernelCall) and c.function == PAIR_FC)
+    assert isinstance(call.arg("column"), NullPtr) == on_stack
+    assert call.scratch_bytes == (0 if on_stack else 4 * 128)
+
+
+def test_pair_fc_refuses_one_row_and_depths_off_four():
+    for model in (fc_model(3, batches=1, depth=64, units=8), fc_model(3, batches=2, depth=62, units=8),
+                  fc_model(3, batches=2, depth=64, units=6)):
+        compiled = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP)
+        assert PAIR_FC not in kernel_functions(compiled.lowered)
+
+
+@pytest.mark.long  # ~30 s: every kernel built with ASan + UBSan
+def test_pair_fc_is_clean_under_sanitizers(tmp_path):
+    model = PAIR_FC_MODELS["fc-packed-516"]()
+    compiled = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=ONLY_PAIR_FC)
+    assert kernel_functions(compiled.lowered) == [PAIR_FC]
+    result = compare_on_host(model, tmp_path, records=extreme_records(compiled), compiled=compiled, sanitize=True)
+    assert result.tensors_compared > 0
+    assert not result.mismatches, "\n".join(result.mismatches[:10])
+
+
+# name -> (in place, the run of groups its depth takes)
+PAIR_FC_M4 = {
+    "fc-packed-516": (False, 2),
+    "pointwise-packed-64": (True, 32),
+    "pointwise-packed-64-small-bias": (False, 32),
+    "pointwise-16-relu6": (True, 8),
+    "fc-8-batches5": (False, 4),
+    "pointwise-32-odd-pixels": (False, 16),
+    "pointwise-128": (False, 32),
+}
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name", sorted(PAIR_FC_M4))
+def test_pair_fc_on_the_m4(tmp_path, monkeypatch, name):
+    """The pair's asm (loop and epilogue) at the tightest placement, in place or not, at the packed
+    layout's limits, with a clamp, odd row counts and a column in the arena: bit-exact with TFLM on the
+    DSP path (the test disassembles the run its depth takes)."""
+    inplace, run = PAIR_FC_M4[name]
+    model = PAIR_FC_MODELS[name]()
+    others = ONLY_PAIR_FC | {PACKED_INPLACE, PACKED8_INPLACE}
+    tight = tight_compile(model, KernelSet.OPTIMISED, inplace, features=DSP, exclude=others)
+    assert kernel_functions(tight.lowered) == [PAIR_FC_INPLACE if inplace else PAIR_FC]
+    elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
+    disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    body = next(part for part in disassembly.split("\n\n") if re.search(rf"<pair_runs{run}(\.[a-z]+\.\d+)*>:", part))
+    assert "\tsmlad\t" in body and "\tsmmlar\t" in body and "\tldrd\t" in body  # the asm, not the portable C

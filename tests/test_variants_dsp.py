@@ -53,18 +53,22 @@ def pointwise_extreme_model(seed: int, in_zp: int, out_zp: int) -> bytes:
 
 
 def packed_extreme_model(seed: int, kind: str, depth: int, in_zp: int, out_zp: int, rows: int = 8,
-                         uniform: bool = False, near_limit: bool = True, batches: int = 2) -> bytes:
+                         uniform: bool = False, near_limit: bool = True, batches: int = 2,
+                         dead_channel: bool = False) -> bytes:
     """An FC (`batches` rows of input), a 1x1 convolution (3x5 pixels) or a 3x3 one ("conv3x3": 5x6 pixels,
     SAME padding) of depth input channels whose weights the packed layouts take at their limits: even
     rows from -128/-127/127, odd rows from -127/127 (-128 there would leave the packed pair's int16
     beside a negative weight), rows 1 and 3 all 127 and all -127, so an odd row's sum over an all-min
     or all-max input reaches +-128 * 127 * taps (within 24 bits up to 516 taps); biases within a few
     products of the int32 limits (near_limit; else small, so that fewer outputs saturate); `rows` channels at WIDE_REALS' multipliers (repeated),
-    or all at its first (uniform: a per-tensor layer's epilogue)."""
+    or all at its first (uniform: a per-tensor layer's epilogue); dead_channel: channel 4's multiplier
+    0 (its weight scale 1e-30: QuantizeMultiplier's shift below -31), its output the offset alone."""
     rng = np.random.default_rng(seed)
     reals = [WIDE_REALS[0]] * rows if uniform else (WIDE_REALS * 2)[:rows]
     channels, in_scale = len(reals), 0.05
     out_scale, w_scales = _scales(in_scale, reals)
+    if dead_channel:
+        w_scales[4] = 1e-30
     taps = depth * (9 if kind == "conv3x3" else 1)
     weights = np.where((np.arange(channels) % 2 == 1)[:, None],
                        rng.choice(np.array([-127, 127], dtype=np.int8), size=(channels, taps)),
@@ -725,6 +729,10 @@ PAIR_FC_MODELS = {
     "fc-packed-516-small-bias": lambda: packed_extreme_model(32, "fc", 516, 127, -128, near_limit=False, batches=3),
     "pointwise-packed-64": lambda: packed_extreme_model(33, "pointwise", 64, 127, -128, rows=12),
     "pointwise-packed-64-small-bias": lambda: packed_extreme_model(34, "pointwise", 64, -128, 127, near_limit=False),
+    # a channel whose multiplier is 0: zero weights and the multiplier 2^30 in the pair's data
+    "pointwise-packed-64-dead": lambda: packed_extreme_model(35, "pointwise", 64, 127, -128, dead_channel=True),
+    "fc-packed-64-dead-small-bias": lambda: packed_extreme_model(36, "fc", 64, -128, 127, near_limit=False,
+                                                                 dead_channel=True),
     # a column of 512 B: in the arena, not on the kernel's stack
     "pointwise-128": lambda: conv_model(26, kernel=(1, 1), in_hw=(3, 2), in_c=128, out_c=8),
 }
@@ -774,6 +782,8 @@ def test_pair_fc_is_clean_under_sanitizers(tmp_path):
 # name -> (in place, the run of groups its depth takes)
 PAIR_FC_M4 = {
     "fc-packed-516": (False, 2),
+    "pointwise-packed-64-dead": (True, 32),
+    "fc-packed-64-dead-small-bias": (False, 32),
     "pointwise-packed-64": (True, 32),
     "pointwise-packed-64-small-bias": (False, 32),
     "pointwise-16-relu6": (True, 8),
@@ -799,3 +809,12 @@ def test_pair_fc_on_the_m4(tmp_path, monkeypatch, name):
                                  capture_output=True, text=True, check=True).stdout
     body = next(part for part in disassembly.split("\n\n") if re.search(rf"<pair_runs{run}(\.[a-z]+\.\d+)*>:", part))
     assert "\tsmlad\t" in body and "\tsmmlar\t" in body and "\tldrd\t" in body  # the asm, not the portable C
+
+
+def test_pair_fc_gives_a_dead_channel_zero_weights_and_a_normalized_multiplier():
+    compiled = tight_compile(PAIR_FC_MODELS["pointwise-packed-64-dead"](), KernelSet.OPTIMISED, False, features=DSP,
+                             exclude=ONLY_PAIR_FC)
+    call = next(c for c in compiled.lowered if isinstance(c, KernelCall) and c.function == PAIR_FC)
+    words = call.arg("channels").values.reshape(-1, 5)
+    assert (words[:, 1] < 0).all()  # every doubled multiplier's sign bit: no mask in the high multiply
+    assert tuple(words[4]) == (0, -2**31, 1, 1, 0)

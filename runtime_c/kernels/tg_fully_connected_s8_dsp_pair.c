@@ -1,9 +1,10 @@
 /* FULLY_CONNECTED over two input rows at a time, and so CONV_2D 1x1 over two pixels (tinygen/tg_dsp.h):
  * the packed pair conv's inner loop (tg_conv_s8_wide_pair_packed) without its window walk.
  *
- * Rows b and b + 1 are widened into one interleaved int16 column (per two k, row b's pair then row
- * b + 1's: one LDRD loads both), then every block of four output channels runs over the column with
- * the packed int8 weights (per two k the words of row pairs (0, 1) and (2, 3), v = 256 * odd + even):
+ * Rows b and b + 1 are widened into one interleaved int16 column (per pair of k, row b's int16 pair
+ * then row b + 1's: one LDRD loads both; the pairs (k0, k2) and (k1, k3) of every four k, as SXTB16
+ * splits a word), then every block of four output channels runs over the column with
+ * the packed int8 weights (per pair of k the words of row pairs (0, 1) and (2, 3), v = 256 * odd + even):
  * 12 instructions and 16 estimated cycles per 16 MACs, each weight word loaded once for both rows,
  * where the one-row packed8 FC takes 15.5 and 20. The loop runs over whole runs of groups (two k each)
  * without a branch, as the packed8 FC's does, and each channel's multiplier, shift and rounding are
@@ -11,7 +12,7 @@
  *
  * Both rows are copied before any of their outputs is written, so the output may lie over the input
  * (the in-place 1x1 convolution, kernels/overlap.py). An odd last row is computed twice, its second
- * copy not written. accum_depth and output_depth are multiples of 4 (the generator checks).
+ * copy written over the first (the same bytes). accum_depth and output_depth are multiples of 4 (the generator checks).
  */
 #include "tinygen/tg_dsp.h"
 #include "tg_conv_wide_pair_body.h"
@@ -22,25 +23,25 @@
  * are loaded once for both rows. (Folding the offset into the rounding word would save an ADD per
  * output, but 9 of VWW's 13 1x1 layers have right shifts above 23, where offset * 2^e leaves int32.) */
 #if TG_SIMD_DSP
-/* Channel J's outputs of both rows (accumulators X0, X1; X0 is free once its high part is taken, the
- * rounding's register once both are rounded, and the shift is loaded into it then). */
+/* Channel J's outputs of both rows (accumulators X0, X1): the rounding doubling high multiply is one
+ * SMMLAR with the accumulator itself as Ra (tg_wide_high_mul's mask is all ones: the generator gives
+ * every channel a multiplier in [2^30, 2^31), its doubled word's sign bit set), then the rounding,
+ * shift, offset and saturation; the channel's three words in one run of loads. */
 #define PAIR_OUTPUTS_ASM(X0, X1, AT)                                                                   \
     "ldr %[d], [%[c], #" AT "+4]\n\t"                                                                  \
     "ldr %[r], [%[c], #" AT "+12]\n\t"                                                                 \
-    "and %[h], %[" X0 "], %[d], asr #31\n\t"                                                           \
-    "smmlar %[h], %[" X0 "], %[d], %[h]\n\t"                                                           \
-    "and %[" X0 "], %[" X1 "], %[d], asr #31\n\t"                                                      \
-    "smmlar %[" X1 "], %[" X1 "], %[d], %[" X0 "]\n\t"                                                 \
-    "add %[d], %[r], %[h], asr #31\n\t"                                                                \
-    "qadd %[h], %[h], %[d]\n\t"                                                                        \
+    "ldr %[h], [%[c], #" AT "+8]\n\t"                                                                  \
+    "smmlar %[" X0 "], %[" X0 "], %[d], %[" X0 "]\n\t"                                                 \
+    "smmlar %[" X1 "], %[" X1 "], %[d], %[" X1 "]\n\t"                                                 \
+    "add %[d], %[r], %[" X0 "], asr #31\n\t"                                                           \
+    "qadd %[" X0 "], %[" X0 "], %[d]\n\t"                                                              \
     "add %[d], %[r], %[" X1 "], asr #31\n\t"                                                           \
     "qadd %[" X1 "], %[" X1 "], %[d]\n\t"                                                              \
-    "ldr %[r], [%[c], #" AT "+8]\n\t"                                                                  \
-    "asr %[h], %[h], %[r]\n\t"                                                                         \
-    "asr %[" X1 "], %[" X1 "], %[r]\n\t"                                                               \
-    "add %[h], %[h], %[off]\n\t"                                                                       \
+    "asr %[" X0 "], %[" X0 "], %[h]\n\t"                                                               \
+    "asr %[" X1 "], %[" X1 "], %[h]\n\t"                                                               \
+    "add %[" X0 "], %[" X0 "], %[off]\n\t"                                                             \
     "add %[" X1 "], %[" X1 "], %[off]\n\t"                                                             \
-    "ssat %[" X0 "], #8, %[h]\n\t"                                                                     \
+    "ssat %[" X0 "], #8, %[" X0 "]\n\t"                                                                \
     "ssat %[" X1 "], #8, %[" X1 "]\n\t"
 
 /* Rows 1 and 3 of both rows: the channel's bias + (S - E) >> 8. */
@@ -169,6 +170,23 @@ PAIR_RUN_DOT(8, GROUPS8_ASM)
 PAIR_RUN_DOT(4, GROUPS4_ASM)
 PAIR_RUN_DOT(2, GROUPS2_ASM)
 
+/* Rows first and second (depth a multiple of 4) into the column: per four k, first's (k0, k2), second's
+ * (k0, k2), first's (k1, k3), second's (k1, k3), SXTB16's split as it comes (the generator orders the
+ * weights' k the same way), so no packing: two loads, four SXTB16, four stores per eight values. */
+static void widen_rows(const int8_t *first, const int8_t *second, int32_t depth, tg_u32_alias_t *column)
+{
+    for (int32_t quads = depth >> 2; quads > 0; --quads) {
+        const uint32_t a = tg_read_s8x4(first), b = tg_read_s8x4(second);
+        column[0] = tg_pair_even(a);
+        column[1] = tg_pair_even(b);
+        column[2] = tg_pair_odd(a);
+        column[3] = tg_pair_odd(b);
+        column += 4;
+        first += 4;
+        second += 4;
+    }
+}
+
 /* Per two rows: the column, then per block of four channels one dot and the block's outputs. One
  * function per run, out of line, so that GCC allocates each loop's registers on its own. */
 #define PAIR_RUNS(RUN)                                                                                 \
@@ -178,11 +196,11 @@ PAIR_RUN_DOT(2, GROUPS2_ASM)
         tg_u32_alias_t *column)                                                                        \
     {                                                                                                  \
         for (int32_t b = 0; b < batches; b += 2) {                                                     \
-            const int32_t second = b + 1 < batches; /* else row b again, its outputs not written */    \
+            const int32_t second = b + 1 < batches; /* else row b again, its outputs written over row b's */ \
             const int8_t *row = input + b * accum_depth;                                               \
-            widen_lane(row, column, accum_depth);                                                      \
-            widen_lane(second ? row + accum_depth : row, column + 1, accum_depth);                     \
+            widen_rows(row, second ? row + accum_depth : row, accum_depth, column);                    \
             int8_t *out = output + b * output_depth;                                                   \
+            int8_t *out_next = second ? out + output_depth : out; /* the same bytes: no branch */      \
             const int32_t *w = filter;                                                                 \
             const int32_t *channel = channels;                                                         \
             for (int32_t oc = 0; oc < output_depth; oc += TG_WIDE_ROWS) {                              \
@@ -194,9 +212,7 @@ PAIR_RUN_DOT(2, GROUPS2_ASM)
                     next = clamp4(next, e);                                                            \
                 }                                                                                      \
                 __builtin_memcpy(out + oc, &first, sizeof first);                                      \
-                if (second) {                                                                          \
-                    __builtin_memcpy(out + output_depth + oc, &next, sizeof next);                     \
-                }                                                                                      \
+                __builtin_memcpy(out_next + oc, &next, sizeof next);                                   \
                 channel += TG_WIDE_ROWS * TG_WIDE_CHANNEL_WORDS;                                       \
             }                                                                                          \
         }                                                                                              \

@@ -32,7 +32,7 @@ import numpy as np
 from tinygen.ir.quant import multiply_by_quantized_multiplier
 from tinygen.kernels.cvalues import HW, ConstArray, CStruct, NullPtr, Range, Requant, ScratchRef
 from tinygen.kernels.variants import (
-    WIDE_ROWS, AddArgs, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not, _fc_wide_why_not,
+    WIDE_CHANNEL_WORDS, WIDE_ROWS, AddArgs, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not, _fc_wide_why_not,
     _make_conv_wide, _output_elements, _WIDE_PER_ELEMENT, _WIDE_PER_OUTPUT, _quantize_multiplier_range, _wide_dot_cost, _FAST_PER_OUTPUT, depthwise_rows,
     depthwise_wide_weights, filter_rows, round_up, uniform_channels, wide_channels, wide_requant_why_not,
 )
@@ -557,14 +557,40 @@ def pair_fc_cost(rows_of: int, depth: int, channels: int) -> int:
     return pairs * (int(2 * depth * _PAIR_FC_PER_VALUE) + channels // WIDE_ROWS * per_block)
 
 
-def pair_fc_why_not(rows: np.ndarray, batches: int) -> str | None:
-    """Why tg_fully_connected_s8_dsp_pair cannot take these [out][depth] weights over `batches` rows."""
+def pair_fc_weights(rows: np.ndarray) -> ConstArray:
+    """[out][depth] int8 weights (depth a multiple of 4) as tg_fully_connected_s8_dsp_pair reads them:
+    pair_packed_weights' words with each four k taken as (k0, k2), (k1, k3), the column's order."""
+    order = np.arange(rows.shape[1]).reshape(-1, 4)[:, [0, 2, 1, 3]].reshape(-1)
+    return pair_packed_weights(rows[:, order])
+
+
+def pair_fc_why_not(rows: np.ndarray, batches: int, multipliers: np.ndarray) -> str | None:
+    """Why tg_fully_connected_s8_dsp_pair cannot take these [out][depth] weights over `batches` rows
+    with these channel multipliers (0, or in [2^30, 2^31) as QuantizeMultiplier gives them)."""
     out, depth = rows.shape
     if batches < 2:
         return "one input row (the pair needs two)"
     if out % 4 or depth % 4:
         return "output or accumulation depth not a multiple of 4"
+    if ((multipliers != 0) & (multipliers < 1 << 30)).any():
+        return "a multiplier below 2^30 (not normalized)"
     return packed_why_not(rows)
+
+
+_MULTIPLIER_HALF = 1 << 30  # doubled: INT32_MIN as the channel's word
+
+
+def pair_fc_channels(rows: np.ndarray, channels: ConstArray) -> tuple[np.ndarray, ConstArray]:
+    """The rows and tg_wide.h's channel words as tg_fully_connected_s8_dsp_pair takes them: every
+    doubled multiplier with its sign bit set, so that its high multiply needs no mask. A channel whose
+    multiplier is 0 (its output always the offset) gets zero weights and biases and the multiplier
+    2^30 instead: its sum is then 0, and so its high part."""
+    words = channels.values.reshape(-1, WIDE_CHANNEL_WORDS).copy()
+    dead = words[:rows.shape[0], 1] == 0
+    words[:rows.shape[0]][dead] = (0, -2 * _MULTIPLIER_HALF, 1, 1, 0)
+    live = rows.copy()
+    live[dead] = 0
+    return live, ConstArray("int32_t", words.reshape(-1))
 
 
 def _make_fc_pair_call(graph: Graph, call: KernelCall, a: ConvArgs | FullyConnectedArgs, batches: int, depth: int,
@@ -574,9 +600,11 @@ def _make_fc_pair_call(graph: Graph, call: KernelCall, a: ConvArgs | FullyConnec
     made = _make_fc_dsp_call(graph, call, a, batches, depth, units, PACKED)
     rows = filter_rows(graph, a.filter)
     assert rows is not None
+    rows, channels = pair_fc_channels(rows, made.arg("channels"))
     column = 4 * depth  # TG_FULLY_CONNECTED_S8_DSP_PAIR_BUFFER_SIZE
     on_stack = column <= PAIR_FC_STACK_COLUMN
-    args = tuple(KernelArg("filter", pair_packed_weights(rows)) if arg.name == "filter" else arg for arg in made.args)
+    replaced = {"filter": pair_fc_weights(rows), "channels": channels}
+    args = tuple(KernelArg(arg.name, replaced[arg.name]) if arg.name in replaced else arg for arg in made.args)
     return dataclasses.replace(made, function="tg_fully_connected_s8_dsp_pair",
                                args=args + (KernelArg("column", NullPtr() if on_stack else ScratchRef()),),
                                scratch_bytes=0 if on_stack else column)
@@ -589,7 +617,10 @@ def _fc_pair_variants() -> tuple[Variant, Variant, Variant]:
 
     def rows_why_not(graph: Graph, a: ConvArgs | FullyConnectedArgs, batches: int) -> str | None:
         rows = filter_rows(graph, a.filter)
-        return "filter not constant int8" if rows is None else pair_fc_why_not(rows, batches)
+        if rows is None:
+            return "filter not constant int8"
+        multipliers = np.broadcast_to(a.requant.multiplier.values, (rows.shape[0],)).astype(np.int64)
+        return pair_fc_why_not(rows, batches, multipliers)
 
     def pixels(a: ConvArgs) -> int:
         o = a.output_dims

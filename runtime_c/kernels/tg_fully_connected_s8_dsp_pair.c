@@ -112,13 +112,30 @@ static inline uint32_t clamp4(uint32_t word, tg_wide_epilogue_t e)
 #endif
 }
 
-/* The column (2 * depth int16, interleaved) against one block's packed words from the block's start
- * values (packed_start, loaded in the asm from the channel pointer, which comes in the register x0
- * takes in the loop), RUN groups of two k per iteration, no branch inside a run; the loop's end kept
- * in memory (the eight accumulators, the two pointers and the four words take all fourteen
- * registers). */
+/* The column (2 * depth int16, interleaved) against one block's packed words, RUN groups of two k per
+ * iteration, no branch inside a run; the loop's end kept in memory (the eight accumulators, the two
+ * pointers and the four words take all fourteen registers). The first group adds to the block's
+ * biases (packed_start: rows 0 and 2's, loaded from the channel pointer, which comes in the register
+ * x0 takes in the loop) instead of copying them into the eight accumulators first, then jumps into
+ * the loop after its first group: 5 instructions and 3 estimated cycles less per block. */
 #if TG_SIMD_DSP
-#define PAIR_RUN_DOT(RUN, GROUPS_ASM)                                                                  \
+/* A row pair's first group, its bias B in S's accumulator (E0, then S1 and E1 free until written):
+ * S1 = x1 . w + B, E0 = x0 . even(w) + B, E1 = x1 . even(w) + B, S0 = x0 . w + B. */
+#define PAIR_FIRST_PAIR_ASM(S0, E0, S1, E1, W)                                                         \
+    "smlad %[" S1 "], %[x1], %[" W "], %[" S0 "]\n\t"                                                  \
+    "sxtb16 %[" E1 "], %[" W "]\n\t"                                                                   \
+    "smlad %[" E0 "], %[x0], %[" E1 "], %[" S0 "]\n\t"                                                 \
+    "smlad %[" E1 "], %[x1], %[" E1 "], %[" S0 "]\n\t"                                                 \
+    "smlad %[" S0 "], %[x0], %[" W "], %[" S0 "]\n\t"
+#define PAIR_FIRST_GROUP_ASM                                                                           \
+    "ldr %[p0a0], [%[x0]]\n\t"                                                                         \
+    "ldr %[p0a2], [%[x0], #40]\n\t"                                                                    \
+    "ldrd %[x0], %[x1], [%[x]], #8\n\t"                                                                \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                                \
+    PAIR_FIRST_PAIR_ASM("p0a0", "p0a1", "p1a0", "p1a1", "w0")                                          \
+    PAIR_FIRST_PAIR_ASM("p0a2", "p0a3", "p1a2", "p1a3", "w1")
+
+#define PAIR_RUN_DOT(RUN, GROUPS_AFTER_FIRST_ASM)                                                      \
     static inline __attribute__((always_inline)) acc2x4_t dot_runs##RUN(                              \
         const tg_u32_alias_t *x, const int32_t **w, int32_t depth, const int32_t *channel)             \
     {                                                                                                  \
@@ -126,15 +143,10 @@ static inline uint32_t clamp4(uint32_t word, tg_wide_epilogue_t e)
         const tg_u32_alias_t *const end = x + depth;                                                   \
         const int32_t *rows = *w;                                                                      \
         uint32_t x0 = (uint32_t)(uintptr_t)channel, x1, w0, w1;                                        \
-        __asm__("ldr %[p0a0], [%[x0]]\n\t"                                                             \
-                "ldr %[p0a2], [%[x0], #40]\n\t"                                                        \
-                "mov %[p0a1], %[p0a0]\n\t"                                                             \
-                "mov %[p1a0], %[p0a0]\n\t"                                                             \
-                "mov %[p1a1], %[p0a0]\n\t"                                                             \
-                "mov %[p0a3], %[p0a2]\n\t"                                                             \
-                "mov %[p1a2], %[p0a2]\n\t"                                                             \
-                "mov %[p1a3], %[p0a2]\n\t"                                                             \
-                "1:\n\t" GROUPS_ASM                                                                    \
+        __asm__(PAIR_FIRST_GROUP_ASM                                                                   \
+                "b 2f\n\t"                                                                             \
+                "1:\n\t" TG_PAIR_PACKED_GROUP_ASM                                                      \
+                "2:\n\t" GROUPS_AFTER_FIRST_ASM                                                        \
                 "ldr %[w0], %[end]\n\t"                                                                \
                 "cmp %[x], %[w0]\n\t"                                                                  \
                 "bne 1b\n\t"                                                                           \
@@ -147,11 +159,13 @@ static inline uint32_t clamp4(uint32_t word, tg_wide_epilogue_t e)
         const acc2x4_t acc = {{p0a0, p0a1, p0a2, p0a3}, {p1a0, p1a1, p1a2, p1a3}};                     \
         return acc;                                                                                    \
     }
-#define GROUPS2_ASM TG_PAIR_PACKED_GROUP_ASM TG_PAIR_PACKED_GROUP_ASM
-#define GROUPS4_ASM GROUPS2_ASM GROUPS2_ASM
-#define GROUPS8_ASM GROUPS4_ASM GROUPS4_ASM
-#define GROUPS16_ASM GROUPS8_ASM GROUPS8_ASM
-#define GROUPS32_ASM GROUPS16_ASM GROUPS16_ASM
+/* RUN - 1 groups: the run's groups after its first */
+#define G_ASM TG_PAIR_PACKED_GROUP_ASM
+#define GROUPS1_ASM G_ASM
+#define GROUPS3_ASM G_ASM G_ASM G_ASM
+#define GROUPS7_ASM GROUPS3_ASM G_ASM GROUPS3_ASM
+#define GROUPS15_ASM GROUPS7_ASM G_ASM GROUPS7_ASM
+#define GROUPS31_ASM GROUPS15_ASM G_ASM GROUPS15_ASM
 #else
 #define PAIR_RUN_DOT(RUN, GROUPS_ASM)                                                                  \
     static inline acc2x4_t dot_runs##RUN(const tg_u32_alias_t *x, const int32_t **w, int32_t depth,    \
@@ -164,11 +178,11 @@ static inline uint32_t clamp4(uint32_t word, tg_wide_epilogue_t e)
         return acc;                                                                                    \
     }
 #endif
-PAIR_RUN_DOT(32, GROUPS32_ASM)
-PAIR_RUN_DOT(16, GROUPS16_ASM)
-PAIR_RUN_DOT(8, GROUPS8_ASM)
-PAIR_RUN_DOT(4, GROUPS4_ASM)
-PAIR_RUN_DOT(2, GROUPS2_ASM)
+PAIR_RUN_DOT(32, GROUPS31_ASM)
+PAIR_RUN_DOT(16, GROUPS15_ASM)
+PAIR_RUN_DOT(8, GROUPS7_ASM)
+PAIR_RUN_DOT(4, GROUPS3_ASM)
+PAIR_RUN_DOT(2, GROUPS1_ASM)
 
 /* Rows first and second (depth a multiple of 4) into the column: per four k, first's (k0, k2), second's
  * (k0, k2), first's (k1, k3), second's (k1, k3), SXTB16's split as it comes (the generator orders the

@@ -19,6 +19,7 @@ from test_planner import ARENA_BYTES, TFLM_PLAN_BYTES
 IN_PLACE_KERNELS = {"tg_depthwise_conv_s8_inplace", "tg_conv_1x1_s8_inplace", "tg_depthwise_conv_s8_inplace_dsp",
                     "tg_depthwise_conv_s8_inplace_dsp_rows",
                     "tg_fully_connected_s8_dsp_packed_inplace", "tg_fully_connected_s8_dsp_packed8_inplace",
+                    "tg_fully_connected_s8_dsp_pair_inplace",
                     "tg_conv_s8_wide"}
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

@@ -220,6 +220,8 @@ PAIR_PACKED_EXTREMES = {
     "conv3x3-56-small-bias": lambda: packed_extreme_model(24, "conv3x3", 56, -128, 127, near_limit=False),
     "conv3x3-8-rows12-small-bias": lambda: packed_extreme_model(25, "conv3x3", 8, 127, -128, rows=12,
                                                                 near_limit=False),
+    # a channel whose multiplier is 0 (zero weights and the multiplier 2^30 in the pair's data)
+    "conv3x3-8-dead": lambda: packed_extreme_model(26, "conv3x3", 8, -128, 127, near_limit=False, dead_channel=True),
 }
 
 
@@ -258,6 +260,23 @@ def test_wide_pair_over_an_odd_depth_on_the_m4(tmp_path, monkeypatch, function):
     symbols = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}nm", str(elf)],
                              capture_output=True, text=True, check=True).stdout
     assert f"{function}_on_stack" in symbols
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("function", [PAIR, PAIR_PACKED])
+def test_both_pairs_with_a_dead_channel_on_the_m4(tmp_path, monkeypatch, function):
+    """The two-pixel epilogue's high multiply without a mask: a dead channel's data normalized at
+    generation (zero weights and biases, the multiplier 2^30), bit-exact with TFLM on the DSP path."""
+    model = PAIR_PACKED_EXTREMES["conv3x3-8-dead"]()
+    others = ONLY_PAIR_PACKED if function == PAIR_PACKED else ONLY_PAIR_PACKED - {PAIR} | {PAIR_PACKED}
+    tight = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=others)
+    assert kernel_functions(tight.lowered) == [function]
+    call = next(c for c in tight.lowered if isinstance(c, KernelCall))
+    assert tuple(call.arg("channels").values.reshape(-1, 5)[4]) == (0, -2**31, 1, 1, 0)
+    elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
+    disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    assert "\tsmmlar\t" in disassembly.split(f"<{function}_run>:")[1].split("\n\n")[0]
 
 
 @pytest.mark.qemu

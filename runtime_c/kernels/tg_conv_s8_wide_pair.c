@@ -54,4 +54,4 @@ static tg_acc4_t same_sums(tg_acc4_t acc, const int32_t *channel)
     return acc;
 }
 
-TG_CONV_WIDE_PAIR_KERNEL(tg_conv_s8_wide_pair, dot2x4, folded_start, same_sums, 2 * TG_WIDE_ROWS)
+TG_CONV_WIDE_PAIR_KERNEL(tg_conv_s8_wide_pair, dot2x4, folded_start, same_sums, tg_pair_words4, 2 * TG_WIDE_ROWS)

@@ -14,4 +14,5 @@
  * asm, with the loop's end kept in memory as in the int16 pair (all fourteen registers are taken). */
 TG_PAIR_DOT(dot2x4_packed, TG_PAIR_PACKED_GROUP_ASM, TG_PAIR_PACKED_GROUP)
 
-TG_CONV_WIDE_PAIR_KERNEL(tg_conv_s8_wide_pair_packed, dot2x4_packed, packed_start, packed_rows, TG_WIDE_ROWS)
+TG_CONV_WIDE_PAIR_KERNEL(tg_conv_s8_wide_pair_packed, dot2x4_packed, packed_start, packed_rows, tg_pair_words4_packed,
+                         TG_WIDE_ROWS)

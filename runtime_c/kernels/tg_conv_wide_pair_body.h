@@ -182,6 +182,126 @@ typedef struct {
     "smlad %[p1a3], %[x1], %[w1], %[p1a3]\n\t"
 #endif
 
+/* A full block's outputs of both pixels (or rows) as two words (pixel 0's, pixel 1's), in one asm:
+ * the eight sums, the channel pointer, the output offset and three temporaries take thirteen
+ * registers, and each channel's multiplier, shift and rounding are loaded once for both pixels. The
+ * high multiply is one SMMLAR with the sum as Ra: tg_wide_high_mul's mask is all ones, because the
+ * generator gives every channel a multiplier in [2^30, 2^31) (variants_dsp.normalized_channels: a
+ * dead channel gets zero weights and biases and 2^30). (Folding the offset into the rounding word
+ * would save an ADD per output, but 9 of VWW's 13 1x1 layers have right shifts above 23, where
+ * offset * 2^e leaves int32.) */
+#if TG_SIMD_DSP
+/* Channel J's outputs of both pixels (sums X0, X1): rounding doubling high multiply, rounding, shift,
+ * offset, saturation; the channel's three words in one run of loads. */
+#define TG_PAIR_OUTPUTS_ASM(X0, X1, AT)                                                                \
+    "ldr %[d], [%[c], #" AT "+4]\n\t"                                                                  \
+    "ldr %[r], [%[c], #" AT "+12]\n\t"                                                                 \
+    "ldr %[h], [%[c], #" AT "+8]\n\t"                                                                  \
+    "smmlar %[" X0 "], %[" X0 "], %[d], %[" X0 "]\n\t"                                                 \
+    "smmlar %[" X1 "], %[" X1 "], %[d], %[" X1 "]\n\t"                                                 \
+    "add %[d], %[r], %[" X0 "], asr #31\n\t"                                                           \
+    "qadd %[" X0 "], %[" X0 "], %[d]\n\t"                                                              \
+    "add %[d], %[r], %[" X1 "], asr #31\n\t"                                                           \
+    "qadd %[" X1 "], %[" X1 "], %[d]\n\t"                                                              \
+    "asr %[" X0 "], %[" X0 "], %[h]\n\t"                                                               \
+    "asr %[" X1 "], %[" X1 "], %[h]\n\t"                                                               \
+    "add %[" X0 "], %[" X0 "], %[off]\n\t"                                                             \
+    "add %[" X1 "], %[" X1 "], %[off]\n\t"                                                             \
+    "ssat %[" X0 "], #8, %[" X0 "]\n\t"                                                                \
+    "ssat %[" X1 "], #8, %[" X1 "]\n\t"
+
+/* The packed layout's rows 1 and 3 of both pixels: the channel's bias + (S - E) >> 8 (packed_rows). */
+#define TG_PAIR_ODD_ROWS_ASM(S0, E0, S1, E1, AT_BIAS)                                                  \
+    "ldr %[h], [%[c], #" AT_BIAS "]\n\t"                                                               \
+    "sub %[" S0 "], %[" S0 "], %[" E0 "]\n\t"                                                          \
+    "add %[" S0 "], %[h], %[" S0 "], asr #8\n\t"                                                       \
+    "sub %[" S1 "], %[" S1 "], %[" E1 "]\n\t"                                                          \
+    "add %[" S1 "], %[h], %[" S1 "], asr #8\n\t"
+
+#define TG_PAIR_PACK_ASM(Y0, Y1, Y2, Y3)                                                               \
+    "bfi %[" Y0 "], %[" Y1 "], #8, #8\n\t"                                                             \
+    "bfi %[" Y0 "], %[" Y2 "], #16, #8\n\t"                                                            \
+    "bfi %[" Y0 "], %[" Y3 "], #24, #8\n\t"
+
+#define TG_PAIR_WORDS4_OPERANDS                                                                        \
+    : [p0a0] "+r"(p0a0), [p0a1] "+r"(p0a1), [p0a2] "+r"(p0a2), [p0a3] "+r"(p0a3), [p1a0] "+r"(p1a0),     \
+      [p1a1] "+r"(p1a1), [p1a2] "+r"(p1a2), [p1a3] "+r"(p1a3), [d] "=&r"(d), [r] "=&r"(r), [h] "=&r"(h) \
+    : [c] "r"(channel), [off] "r"(output_offset), "m"(*(const int32_t(*)[4 * TG_WIDE_CHANNEL_WORDS])channel)
+
+/* From four rows' sums per pixel (the int16 pair). */
+static inline __attribute__((always_inline)) void tg_pair_words4(acc2x4_t acc, const int32_t *channel,
+                                                                  int32_t output_offset, uint32_t *first,
+                                                                  uint32_t *second)
+{
+    int32_t p0a0 = acc.p0.a0, p0a1 = acc.p0.a1, p0a2 = acc.p0.a2, p0a3 = acc.p0.a3;
+    int32_t p1a0 = acc.p1.a0, p1a1 = acc.p1.a1, p1a2 = acc.p1.a2, p1a3 = acc.p1.a3;
+    uint32_t d, r, h;
+    __asm__(TG_PAIR_OUTPUTS_ASM("p0a0", "p1a0", "0") TG_PAIR_OUTPUTS_ASM("p0a1", "p1a1", "20")
+            TG_PAIR_OUTPUTS_ASM("p0a2", "p1a2", "40") TG_PAIR_OUTPUTS_ASM("p0a3", "p1a3", "60")
+            TG_PAIR_PACK_ASM("p0a0", "p0a1", "p0a2", "p0a3") TG_PAIR_PACK_ASM("p1a0", "p1a1", "p1a2", "p1a3")
+            TG_PAIR_WORDS4_OPERANDS);
+    *first = (uint32_t)p0a0;
+    *second = (uint32_t)p1a0;
+}
+
+/* From the packed layout's sums per pixel (S01, E0, S23, E2): rows 0..3 end in a1, a0, a3, a2. */
+static inline __attribute__((always_inline)) void tg_pair_words4_packed(acc2x4_t acc, const int32_t *channel,
+                                                                         int32_t output_offset, uint32_t *first,
+                                                                         uint32_t *second)
+{
+    int32_t p0a0 = acc.p0.a0, p0a1 = acc.p0.a1, p0a2 = acc.p0.a2, p0a3 = acc.p0.a3;
+    int32_t p1a0 = acc.p1.a0, p1a1 = acc.p1.a1, p1a2 = acc.p1.a2, p1a3 = acc.p1.a3;
+    uint32_t d, r, h;
+    __asm__(TG_PAIR_ODD_ROWS_ASM("p0a0", "p0a1", "p1a0", "p1a1", "20")
+            TG_PAIR_ODD_ROWS_ASM("p0a2", "p0a3", "p1a2", "p1a3", "60")
+            TG_PAIR_OUTPUTS_ASM("p0a1", "p1a1", "0") TG_PAIR_OUTPUTS_ASM("p0a0", "p1a0", "20")
+            TG_PAIR_OUTPUTS_ASM("p0a3", "p1a3", "40") TG_PAIR_OUTPUTS_ASM("p0a2", "p1a2", "60")
+            TG_PAIR_PACK_ASM("p0a1", "p0a0", "p0a3", "p0a2") TG_PAIR_PACK_ASM("p1a1", "p1a0", "p1a3", "p1a2")
+            TG_PAIR_WORDS4_OPERANDS);
+    *first = (uint32_t)p0a1;
+    *second = (uint32_t)p1a1;
+}
+
+static inline uint32_t tg_pair_clamp4(uint32_t word, tg_wide_epilogue_t e)
+{
+    return tg_clamp_s8x4(word, e.min4, e.max4);
+}
+#else
+static inline uint32_t tg_pair_word4(tg_acc4_t rows, const int32_t *channel, int32_t output_offset)
+{
+    const int32_t y[4] = {rows.a0, rows.a1, rows.a2, rows.a3};
+    uint32_t word = 0;
+    for (int32_t j = 0; j < 4; ++j) {
+        word |= (uint32_t)(uint8_t)tg_wide_output_s8(y[j], channel + j * TG_WIDE_CHANNEL_WORDS, output_offset)
+                << (8 * j);
+    }
+    return word;
+}
+
+static inline void tg_pair_words4(acc2x4_t acc, const int32_t *channel, int32_t output_offset, uint32_t *first,
+                                  uint32_t *second)
+{
+    *first = tg_pair_word4(acc.p0, channel, output_offset);
+    *second = tg_pair_word4(acc.p1, channel, output_offset);
+}
+
+static inline void tg_pair_words4_packed(acc2x4_t acc, const int32_t *channel, int32_t output_offset,
+                                         uint32_t *first, uint32_t *second)
+{
+    *first = tg_pair_word4(packed_rows(acc.p0, channel), channel, output_offset);
+    *second = tg_pair_word4(packed_rows(acc.p1, channel), channel, output_offset);
+}
+
+static inline uint32_t tg_pair_clamp4(uint32_t word, tg_wide_epilogue_t e)
+{
+    uint32_t out = 0;
+    for (int32_t i = 0; i < 4; ++i) {
+        out |= (uint32_t)(uint8_t)tg_clamp((int8_t)(word >> (8 * i)), e.min, e.max) << (8 * i);
+    }
+    return out;
+}
+#endif
+
 /* The dot NAME: the interleaved column against one block of rows from the block's start values, four
  * k per iteration, two groups of two k (GROUP_ASM on the DSP path, GROUP(x, w, acc) in C). The asm's
  * eight accumulators, two pointers and four words (x0, x1, w0, w1) take all fourteen registers GCC can
@@ -222,13 +342,15 @@ typedef struct {
 /* The column against one block of rows (blocks of four k), from the block's start values. */
 typedef acc2x4_t (*tg_pair_dot_t)(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start);
 
-/* The driver; inlined into each kernel with its own dot, start and sums (the accumulators as the
- * four channels' sums), so the calls through the pointers become direct and inline. words_per_4k:
- * the weight words of a block of rows per four k (8 for int16 pairs, 4 for packed int8). */
+/* The driver; inlined into each kernel with its own dot, start, sums (the accumulators as the four
+ * channels' sums) and words4 (a full block's outputs of both pixels), so the calls through the
+ * pointers become direct and inline. words_per_4k: the weight words of a block of rows per four k
+ * (8 for int16 pairs, 4 for packed int8). */
 static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
     const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims, const int8_t *input,
     const tg_dims_t *filter_dims, const int32_t *filter, const tg_dims_t *output_dims, int8_t *output, void *scratch,
     tg_pair_dot_t dot, tg_acc4_t (*start)(const int32_t *channel), tg_acc4_t (*sums)(tg_acc4_t acc, const int32_t *channel),
+    void (*words4)(acc2x4_t acc, const int32_t *channel, int32_t output_offset, uint32_t *first, uint32_t *second),
     int32_t words_per_4k)
 {
     /* Local copies: output stores through int8_t * may alias anything a pointer reaches (see tg_dot_s8.h). */
@@ -260,13 +382,27 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
                 ox = 0;
                 ++oy;
             }
-            int8_t *out0 = output, *out1 = output + out_c;
+            /* without a second pixel, pixel p's copy goes over its own outputs: the same bytes */
+            int8_t *out0 = output, *out1 = second ? output + out_c : output;
             const int32_t *w = filter;
             for (int32_t oc = 0; oc < out_c; oc += TG_WIDE_ROWS) {
                 const int32_t *channel = channels + oc * TG_WIDE_CHANNEL_WORDS;
                 const acc2x4_t acc = dot(column, w, blocks, start(channel));
                 w += block_words;
                 const int32_t rows = out_c - oc < TG_WIDE_ROWS ? out_c - oc : TG_WIDE_ROWS;
+                if (rows == TG_WIDE_ROWS) {
+                    uint32_t first, next;
+                    words4(acc, channel, epilogue.output_offset, &first, &next);
+                    if (epilogue.clamps) {
+                        first = tg_pair_clamp4(first, epilogue);
+                        next = tg_pair_clamp4(next, epilogue);
+                    }
+                    __builtin_memcpy(out0, &first, sizeof first);
+                    __builtin_memcpy(out1, &next, sizeof next);
+                    out0 += TG_WIDE_ROWS;
+                    out1 += TG_WIDE_ROWS;
+                    continue;
+                }
                 /* One call site, so GCC inlines the epilogue (two kept it a call, the accumulators
                  * passed through the stack). */
                 tg_acc4_t pixel_acc = sums(acc.p0, channel);
@@ -290,14 +426,14 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
 /* The kernel NAME from its dot, start and sums: the driver over the arena's scratch, or, where the
  * generator passes none (two columns of at most TG_CONV_S8_WIDE_PAIR_STACK_COLUMN bytes), over columns on
  * this kernel's stack: no arena bytes, and the stack bound counts them. */
-#define TG_CONV_WIDE_PAIR_KERNEL(NAME, DOT, START, SUMS, WORDS_PER_4K)                                    \
+#define TG_CONV_WIDE_PAIR_KERNEL(NAME, DOT, START, SUMS, WORDS4, WORDS_PER_4K)                            \
     static __attribute__((noinline)) void NAME##_run(                                                  \
         const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims,     \
         const int8_t *input, const tg_dims_t *filter_dims, const int32_t *filter,                      \
         const tg_dims_t *output_dims, int8_t *output, void *column)                                    \
     {                                                                                                  \
         tg_conv_wide_pair_run(params, channels, input_dims, input, filter_dims, filter, output_dims,   \
-                              output, column, DOT, START, SUMS, WORDS_PER_4K);                        \
+                              output, column, DOT, START, SUMS, WORDS4, WORDS_PER_4K);                \
     }                                                                                                  \
     static __attribute__((noinline)) void NAME##_on_stack(                                             \
         const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims,     \

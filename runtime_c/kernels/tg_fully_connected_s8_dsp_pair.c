@@ -17,101 +17,6 @@
 #include "tinygen/tg_dsp.h"
 #include "tg_conv_wide_pair_body.h"
 
-/* One block of four channels, both rows, from the dot's packed sums (packed_rows) to int8, as two
- * words (row b's, row b + 1's), in one asm: the eight accumulators, the channel pointer, the output
- * offset and three temporaries take thirteen registers. Each channel's multiplier, shift and rounding
- * are loaded once for both rows. (Folding the offset into the rounding word would save an ADD per
- * output, but 9 of VWW's 13 1x1 layers have right shifts above 23, where offset * 2^e leaves int32.) */
-#if TG_SIMD_DSP
-/* Channel J's outputs of both rows (accumulators X0, X1): the rounding doubling high multiply is one
- * SMMLAR with the accumulator itself as Ra (tg_wide_high_mul's mask is all ones: the generator gives
- * every channel a multiplier in [2^30, 2^31), its doubled word's sign bit set), then the rounding,
- * shift, offset and saturation; the channel's three words in one run of loads. */
-#define PAIR_OUTPUTS_ASM(X0, X1, AT)                                                                   \
-    "ldr %[d], [%[c], #" AT "+4]\n\t"                                                                  \
-    "ldr %[r], [%[c], #" AT "+12]\n\t"                                                                 \
-    "ldr %[h], [%[c], #" AT "+8]\n\t"                                                                  \
-    "smmlar %[" X0 "], %[" X0 "], %[d], %[" X0 "]\n\t"                                                 \
-    "smmlar %[" X1 "], %[" X1 "], %[d], %[" X1 "]\n\t"                                                 \
-    "add %[d], %[r], %[" X0 "], asr #31\n\t"                                                           \
-    "qadd %[" X0 "], %[" X0 "], %[d]\n\t"                                                              \
-    "add %[d], %[r], %[" X1 "], asr #31\n\t"                                                           \
-    "qadd %[" X1 "], %[" X1 "], %[d]\n\t"                                                              \
-    "asr %[" X0 "], %[" X0 "], %[h]\n\t"                                                               \
-    "asr %[" X1 "], %[" X1 "], %[h]\n\t"                                                               \
-    "add %[" X0 "], %[" X0 "], %[off]\n\t"                                                             \
-    "add %[" X1 "], %[" X1 "], %[off]\n\t"                                                             \
-    "ssat %[" X0 "], #8, %[" X0 "]\n\t"                                                                \
-    "ssat %[" X1 "], #8, %[" X1 "]\n\t"
-
-/* Rows 1 and 3 of both rows: the channel's bias + (S - E) >> 8. */
-#define PAIR_ODD_ROWS_ASM(S0, E0, S1, E1, AT_BIAS)                                                     \
-    "ldr %[h], [%[c], #" AT_BIAS "]\n\t"                                                               \
-    "sub %[" S0 "], %[" S0 "], %[" E0 "]\n\t"                                                          \
-    "add %[" S0 "], %[h], %[" S0 "], asr #8\n\t"                                                       \
-    "sub %[" S1 "], %[" S1 "], %[" E1 "]\n\t"                                                          \
-    "add %[" S1 "], %[h], %[" S1 "], asr #8\n\t"
-
-#define PAIR_PACK_ASM(Y0, Y1, Y2, Y3)                                                                  \
-    "bfi %[" Y0 "], %[" Y1 "], #8, #8\n\t"                                                             \
-    "bfi %[" Y0 "], %[" Y2 "], #16, #8\n\t"                                                            \
-    "bfi %[" Y0 "], %[" Y3 "], #24, #8\n\t"
-
-static inline __attribute__((always_inline)) void block_outputs(acc2x4_t acc, const int32_t *channel,
-                                                                 int32_t output_offset, uint32_t *first,
-                                                                 uint32_t *second)
-{
-    int32_t p0a0 = acc.p0.a0, p0a1 = acc.p0.a1, p0a2 = acc.p0.a2, p0a3 = acc.p0.a3;
-    int32_t p1a0 = acc.p1.a0, p1a1 = acc.p1.a1, p1a2 = acc.p1.a2, p1a3 = acc.p1.a3;
-    uint32_t d, r, h;
-    /* rows 0..3 are in a1, a0, a3, a2 (E0, S01 -> row 1, E2, S23 -> row 3); channel j at 20 * j */
-    __asm__(PAIR_ODD_ROWS_ASM("p0a0", "p0a1", "p1a0", "p1a1", "20")
-            PAIR_ODD_ROWS_ASM("p0a2", "p0a3", "p1a2", "p1a3", "60")
-            PAIR_OUTPUTS_ASM("p0a1", "p1a1", "0") PAIR_OUTPUTS_ASM("p0a0", "p1a0", "20")
-            PAIR_OUTPUTS_ASM("p0a3", "p1a3", "40") PAIR_OUTPUTS_ASM("p0a2", "p1a2", "60")
-            PAIR_PACK_ASM("p0a1", "p0a0", "p0a3", "p0a2") PAIR_PACK_ASM("p1a1", "p1a0", "p1a3", "p1a2")
-            : [p0a0] "+r"(p0a0), [p0a1] "+r"(p0a1), [p0a2] "+r"(p0a2), [p0a3] "+r"(p0a3), [p1a0] "+r"(p1a0),
-              [p1a1] "+r"(p1a1), [p1a2] "+r"(p1a2), [p1a3] "+r"(p1a3), [d] "=&r"(d), [r] "=&r"(r), [h] "=&r"(h)
-            : [c] "r"(channel), [off] "r"(output_offset), "m"(*(const int32_t(*)[4 * TG_WIDE_CHANNEL_WORDS])channel));
-    *first = (uint32_t)p0a1;
-    *second = (uint32_t)p1a1;
-}
-#else
-static inline uint32_t outputs4(tg_acc4_t acc, const int32_t *channel, int32_t output_offset)
-{
-    const int32_t step = TG_WIDE_CHANNEL_WORDS;
-    const tg_acc4_t rows = packed_rows(acc, channel);
-    const int32_t y[4] = {rows.a0, rows.a1, rows.a2, rows.a3};
-    uint32_t word = 0;
-    for (int32_t j = 0; j < 4; ++j) {
-        const int32_t *words = channel + j * step;
-        word |= (uint32_t)(uint8_t)tg_wide_output_s8(y[j], words, output_offset) << (8 * j);
-    }
-    return word;
-}
-
-static inline void block_outputs(acc2x4_t acc, const int32_t *channel, int32_t output_offset, uint32_t *first,
-                                 uint32_t *second)
-{
-    *first = outputs4(acc.p0, channel, output_offset);
-    *second = outputs4(acc.p1, channel, output_offset);
-}
-#endif
-
-static inline uint32_t clamp4(uint32_t word, tg_wide_epilogue_t e)
-{
-#if TG_SIMD_DSP
-    return tg_clamp_s8x4(word, e.min4, e.max4);
-#else
-    uint32_t out = 0;
-    for (int32_t i = 0; i < 4; ++i) {
-        const int32_t y = (int8_t)(word >> (8 * i));
-        out |= (uint32_t)(uint8_t)tg_clamp(y, e.min, e.max) << (8 * i);
-    }
-    return out;
-#endif
-}
-
 /* The column (2 * depth int16, interleaved) against one block's packed words, RUN groups of two k per
  * iteration, no branch inside a run; the loop's end kept in memory (the eight accumulators, the two
  * pointers and the four words take all fourteen registers). The first group adds to the block's
@@ -220,10 +125,10 @@ static void widen_rows(const int8_t *first, const int8_t *second, int32_t depth,
             for (int32_t oc = 0; oc < output_depth; oc += TG_WIDE_ROWS) {                              \
                 const acc2x4_t acc = dot_runs##RUN(column, &w, accum_depth, channel);                   \
                 uint32_t first, next;                                                                  \
-                block_outputs(acc, channel, e.output_offset, &first, &next);                            \
+                tg_pair_words4_packed(acc, channel, e.output_offset, &first, &next);                    \
                 if (e.clamps) {                                                                        \
-                    first = clamp4(first, e);                                                          \
-                    next = clamp4(next, e);                                                            \
+                    first = tg_pair_clamp4(first, e);                                                  \
+                    next = tg_pair_clamp4(next, e);                                                    \
                 }                                                                                      \
                 __builtin_memcpy(out + oc, &first, sizeof first);                                      \
                 __builtin_memcpy(out_next + oc, &next, sizeof next);                                   \

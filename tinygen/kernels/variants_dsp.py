@@ -34,7 +34,7 @@ from tinygen.kernels.cvalues import HW, ConstArray, CStruct, NullPtr, Range, Req
 from tinygen.kernels.variants import (
     WIDE_CHANNEL_WORDS, WIDE_ROWS, AddArgs, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not, _fc_wide_why_not,
     _make_conv_wide, _output_elements, _WIDE_PER_ELEMENT, _WIDE_PER_OUTPUT, _quantize_multiplier_range, _wide_dot_cost, _FAST_PER_OUTPUT, depthwise_rows,
-    depthwise_wide_weights, filter_rows, round_up, uniform_channels, wide_channels, wide_requant_why_not,
+    depthwise_wide_weights, filter_rows, round_up, uniform_channels, wide_channels, wide_requant_why_not, wide_weights,
 )
 
 
@@ -85,6 +85,31 @@ def _make_inplace_conv_wide(graph: Graph, call: KernelCall, a: InplaceConvArgs) 
     return _make_conv_wide(graph, call, _conv_args(a))
 
 
+def not_normalized(requant, out: int) -> str | None:
+    """Why the pair kernels' epilogue cannot take these multipliers: each must be 0 or in [2^30, 2^31),
+    as QuantizeMultiplier gives them."""
+    multipliers = np.broadcast_to(requant.multiplier.values, (out,)).astype(np.int64)
+    if ((multipliers != 0) & (multipliers < 1 << 30)).any():
+        return "a multiplier below 2^30 (not normalized)"
+    return None
+
+
+_MULTIPLIER_HALF = 1 << 30  # doubled: INT32_MIN as the channel's word
+
+
+def normalized_channels(rows: np.ndarray, channels: ConstArray) -> tuple[np.ndarray, ConstArray]:
+    """The rows and tg_wide.h's channel words as the pair kernels take them (tg_conv_wide_pair_body.h's
+    epilogue): every doubled multiplier with its sign bit set, so that the high multiply needs no
+    mask. A channel whose multiplier is 0 (its output always the offset) gets zero weights and biases
+    and the multiplier 2^30 instead: its sum is then 0, and so its high part."""
+    words = channels.values.reshape(-1, WIDE_CHANNEL_WORDS).copy()
+    dead = words[:rows.shape[0], 1] == 0
+    words[:rows.shape[0]][dead] = (0, -2 * _MULTIPLIER_HALF, 1, 1, 0)
+    live = rows.copy()
+    live[dead] = 0
+    return live, ConstArray("int32_t", words.reshape(-1))
+
+
 # --- tg_conv_s8 -> tg_conv_s8_wide_pair: two output pixels per block ---------------------------------
 
 # The pair's inner loop: 25 instructions per 32 MACs (6 LDRD, 16 SMLAD, the end compared from memory),
@@ -99,7 +124,7 @@ def _conv_wide_pair_why_not(graph: Graph, a: ConvArgs) -> str | None:
     if _pointwise_dsp_why_not(graph, a) is None:
         # the scratch-free FC takes these: laid over their input, --keep-plan still splits it by pixels
         return "1x1 stride 1: the scratch-free FC's"
-    return _conv_wide_why_not(graph, a)
+    return _conv_wide_why_not(graph, a) or not_normalized(a.requant, a.output_dims.c)
 
 
 def _conv_wide_pair_cost(a: ConvArgs, loop: int = _PAIR_LOOP, per_block: int = _PAIR_PER_BLOCK) -> int:
@@ -118,12 +143,22 @@ def _make_conv_wide_pair(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelC
     """The wide conv's data; its two columns (TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE) on the kernel's stack up
     to PAIR_STACK_COLUMN bytes (no arena bytes: KWS's stem, whose output lies over its input in an arena
     with no bytes to spare), else in the arena."""
+    return _pair_call(graph, call, a, wide_weights, "tg_conv_s8_wide_pair")
+
+
+def _pair_call(graph: Graph, call: KernelCall, a: ConvArgs, weights: Callable[[np.ndarray], ConstArray],
+               function: str) -> KernelCall:
+    """The wide conv's call as the pair `function` takes it: its weights laid out by `weights` and its
+    channels normalized (normalized_channels), the columns on the stack or in the arena."""
     wide = _make_conv_wide(graph, call, a)
+    rows = filter_rows(graph, a.filter)
+    assert rows is not None
+    rows, channels = normalized_channels(rows, wide.arg("channels"))
     columns = 2 * wide.scratch_bytes
     on_stack = columns <= PAIR_STACK_COLUMN
-    args = tuple(KernelArg("scratch", NullPtr()) if on_stack and arg.name == "scratch" else arg for arg in wide.args)
-    return dataclasses.replace(wide, function="tg_conv_s8_wide_pair", args=args,
-                               scratch_bytes=0 if on_stack else columns)
+    replaced = {"filter": weights(rows), "channels": channels, **({"scratch": NullPtr()} if on_stack else {})}
+    args = tuple(KernelArg(arg.name, replaced[arg.name]) if arg.name in replaced else arg for arg in wide.args)
+    return dataclasses.replace(wide, function=function, args=args, scratch_bytes=0 if on_stack else columns)
 
 
 # --- tg_conv_s8 -> tg_conv_s8_wide_pair_packed: the same with int8 weights, row pairs packed ---------
@@ -145,11 +180,7 @@ def _conv_wide_pair_packed_cost(a: ConvArgs) -> int:
 
 
 def _make_conv_wide_pair_packed(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
-    rows = filter_rows(graph, a.filter)
-    assert rows is not None
-    pair = _make_conv_wide_pair(graph, call, a)
-    args = tuple(KernelArg("filter", pair_packed_weights(rows)) if arg.name == "filter" else arg for arg in pair.args)
-    return dataclasses.replace(pair, function="tg_conv_s8_wide_pair_packed", args=args)
+    return _pair_call(graph, call, a, pair_packed_weights, "tg_conv_s8_wide_pair_packed")
 
 
 # --- tg_conv_s8 -> tg_conv_s8_dsp: no scratch, the input read in place --------------------------------
@@ -564,33 +595,14 @@ def pair_fc_weights(rows: np.ndarray) -> ConstArray:
     return pair_packed_weights(rows[:, order])
 
 
-def pair_fc_why_not(rows: np.ndarray, batches: int, multipliers: np.ndarray) -> str | None:
-    """Why tg_fully_connected_s8_dsp_pair cannot take these [out][depth] weights over `batches` rows
-    with these channel multipliers (0, or in [2^30, 2^31) as QuantizeMultiplier gives them)."""
+def pair_fc_why_not(rows: np.ndarray, batches: int) -> str | None:
+    """Why tg_fully_connected_s8_dsp_pair cannot take these [out][depth] weights over `batches` rows."""
     out, depth = rows.shape
     if batches < 2:
         return "one input row (the pair needs two)"
     if out % 4 or depth % 4:
         return "output or accumulation depth not a multiple of 4"
-    if ((multipliers != 0) & (multipliers < 1 << 30)).any():
-        return "a multiplier below 2^30 (not normalized)"
     return packed_why_not(rows)
-
-
-_MULTIPLIER_HALF = 1 << 30  # doubled: INT32_MIN as the channel's word
-
-
-def pair_fc_channels(rows: np.ndarray, channels: ConstArray) -> tuple[np.ndarray, ConstArray]:
-    """The rows and tg_wide.h's channel words as tg_fully_connected_s8_dsp_pair takes them: every
-    doubled multiplier with its sign bit set, so that its high multiply needs no mask. A channel whose
-    multiplier is 0 (its output always the offset) gets zero weights and biases and the multiplier
-    2^30 instead: its sum is then 0, and so its high part."""
-    words = channels.values.reshape(-1, WIDE_CHANNEL_WORDS).copy()
-    dead = words[:rows.shape[0], 1] == 0
-    words[:rows.shape[0]][dead] = (0, -2 * _MULTIPLIER_HALF, 1, 1, 0)
-    live = rows.copy()
-    live[dead] = 0
-    return live, ConstArray("int32_t", words.reshape(-1))
 
 
 def _make_fc_pair_call(graph: Graph, call: KernelCall, a: ConvArgs | FullyConnectedArgs, batches: int, depth: int,
@@ -600,7 +612,7 @@ def _make_fc_pair_call(graph: Graph, call: KernelCall, a: ConvArgs | FullyConnec
     made = _make_fc_dsp_call(graph, call, a, batches, depth, units, PACKED)
     rows = filter_rows(graph, a.filter)
     assert rows is not None
-    rows, channels = pair_fc_channels(rows, made.arg("channels"))
+    rows, channels = normalized_channels(rows, made.arg("channels"))
     column = 4 * depth  # TG_FULLY_CONNECTED_S8_DSP_PAIR_BUFFER_SIZE
     on_stack = column <= PAIR_FC_STACK_COLUMN
     replaced = {"filter": pair_fc_weights(rows), "channels": channels}
@@ -619,8 +631,7 @@ def _fc_pair_variants() -> tuple[Variant, Variant, Variant]:
         rows = filter_rows(graph, a.filter)
         if rows is None:
             return "filter not constant int8"
-        multipliers = np.broadcast_to(a.requant.multiplier.values, (rows.shape[0],)).astype(np.int64)
-        return pair_fc_why_not(rows, batches, multipliers)
+        return pair_fc_why_not(rows, batches) or not_normalized(a.requant, rows.shape[0])
 
     def pixels(a: ConvArgs) -> int:
         o = a.output_dims

@@ -459,6 +459,8 @@ INPLACE_DW_CASES = [
     dict(in_hw=(6, 5), in_c=4, kernel=(3, 1), activation="RELU6"),
     dict(in_hw=(6, 7), in_c=8, zero_points=(-128, 127)),  # the padding's zero point at both ends
     dict(in_hw=(6, 7), in_c=8, zero_points=(127, -128)),
+    # the 3x3 row loop's clamp, and a channel whose multiplier is 0 (normalized at generation)
+    dict(in_hw=(5, 6), in_c=8, activation="RELU6", dead_channel=5, zero_points=(-128, 127)),
 ]
 ROWS_DW = "tg_depthwise_conv_s8_inplace_dsp_rows"
 # The two in-place DSP depthwise variants: the ring of padded rows (chosen where its scratch fits),
@@ -477,8 +479,9 @@ def test_depthwise_in_place_dsp(tmp_path, case, function):
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("case", [INPLACE_DW_CASES[0], INPLACE_DW_CASES[2], INPLACE_DW_CASES[5], INPLACE_DW_CASES[6]],
-                         ids=["3x3", "5x5", "zp-128", "zp127"])
+@pytest.mark.parametrize("case", [INPLACE_DW_CASES[0], INPLACE_DW_CASES[2], INPLACE_DW_CASES[5], INPLACE_DW_CASES[6],
+                                  INPLACE_DW_CASES[7]],
+                         ids=["3x3", "5x5", "zp-128", "zp127", "relu6-dead-channel"])
 def test_depthwise_in_place_dsp_rows_on_the_m4(tmp_path, monkeypatch, case):
     """The rows variant's asm (3x3) and its C (5x5) exactly over their input on the M4, extreme records
     too, and padding of the input's zero point at -128 and 127."""

@@ -104,7 +104,64 @@ static inline tg_acc4_t window3x3_rows(const int8_t **r0, const int8_t **r1, con
 
 /* Output row oy of an undilated 3x3 filter: count pixels from the ring's padded rows oy, oy + 1,
  * oy + 2, each pixel's word stored at out (then out_step words on). Out of line, so that the loop
- * keeps its registers apart from the row bookkeeping. */
+ * keeps its registers apart from the row bookkeeping. On the DSP path the whole row is one asm loop
+ * (GCC 12 kept the count, the output pointer and a channel word in memory and copied the three row
+ * pointers around each window: ~19 instructions per window more, measured on KWS): per window the
+ * four biases, the nine taps, the four outputs (SMMLAR with the sum as Ra: the generator normalizes
+ * every multiplier to [2^30, 2^31), variants_dsp.normalized_channels; the output offset is each
+ * channel's word 4, which this kernel's generator sets), the store. */
+#if TG_SIMD_DSP
+/* Channel J's output: requantized, offset, saturated (tg_wide_word4's arithmetic, no mask). */
+#define TG_DW_OUTPUT_ASM(A, AT)                                                                        \
+    "ldr %[w0], [%[c], #" AT "+4]\n\t"                                                                 \
+    "ldr %[w1], [%[c], #" AT "+12]\n\t"                                                                \
+    "ldr %[xe], [%[c], #" AT "+8]\n\t"                                                                 \
+    "ldr %[xo], [%[c], #" AT "+16]\n\t"                                                                \
+    "smmlar %[" A "], %[" A "], %[w0], %[" A "]\n\t"                                                   \
+    "add %[w0], %[w1], %[" A "], asr #31\n\t"                                                          \
+    "qadd %[" A "], %[" A "], %[w0]\n\t"                                                               \
+    "asr %[" A "], %[" A "], %[xe]\n\t"                                                                \
+    "add %[" A "], %[" A "], %[xo]\n\t"                                                                \
+    "ssat %[" A "], #8, %[" A "]\n\t"
+
+/* The loop over a row's windows; CLAMP_ASM clamps a0's four bytes (or nothing). */
+#define TG_DW_ROW_LOOP_ASM(CLAMP_ASM)                                                                  \
+    "1:\n\t"                                                                                           \
+    "ldr %[a0], [%[c]]\n\t"                                                                            \
+    "ldr %[a1], [%[c], #20]\n\t"                                                                       \
+    "ldr %[a2], [%[c], #40]\n\t"                                                                       \
+    "ldr %[a3], [%[c], #60]\n\t"                                                                       \
+    TG_DW_RING_ROW_ASM("p0") TG_DW_RING_ROW_ASM("p1") TG_DW_RING_ROW_ASM("p2")                         \
+    "sub %[w], %[w], #72\n\t"                                                                          \
+    TG_DW_OUTPUT_ASM("a0", "0") TG_DW_OUTPUT_ASM("a1", "20") TG_DW_OUTPUT_ASM("a2", "40")              \
+    TG_DW_OUTPUT_ASM("a3", "60")                                                                       \
+    "bfi %[a0], %[a1], #8, #8\n\t"                                                                     \
+    "bfi %[a0], %[a2], #16, #8\n\t"                                                                    \
+    "bfi %[a0], %[a3], #24, #8\n\t"                                                                    \
+    CLAMP_ASM                                                                                          \
+    "str %[a0], [%[out]]\n\t"                                                                          \
+    "ldr %[xe], %[step]\n\t"                                                                           \
+    "add %[out], %[out], %[xe]\n\t"                                                                    \
+    "ldr %[xe], %[count]\n\t"                                                                          \
+    "subs %[xe], %[xe], #1\n\t"                                                                        \
+    "str %[xe], %[count]\n\t"                                                                          \
+    "bne 1b\n\t"
+#define TG_DW_CLAMP_ASM                                                                                \
+    "ldr %[xe], %[min4]\n\t"                                                                           \
+    "ldr %[xo], %[max4]\n\t"                                                                           \
+    "ssub8 %[w0], %[a0], %[xe]\n\t"                                                                    \
+    "sel %[a0], %[a0], %[xe]\n\t"                                                                      \
+    "ssub8 %[w0], %[xo], %[a0]\n\t"                                                                    \
+    "sel %[a0], %[a0], %[xo]\n\t"
+
+#define TG_DW_ROW_OPERANDS                                                                             \
+    : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [w] "+r"(w), [p0] "+r"(p0),         \
+      [p1] "+r"(p1), [p2] "+r"(p2), [out] "+r"(out), [xe] "=&r"(xe), [xo] "=&r"(xo), [w0] "=&r"(w0),    \
+      [w1] "=&r"(w1), [count] "+m"(left)                                                               \
+    : [c] "r"(channel), [step] "m"(step_bytes), [min4] "m"(e.min4), [max4] "m"(e.max4)                \
+    : "memory", "cc"
+#endif
+
 static __attribute__((noinline)) void rows3x3(const group_t *g, int32_t oy, int32_t count, tg_wide_epilogue_t e,
                                              tg_u32_alias_t *out, int32_t out_step)
 {
@@ -112,10 +169,26 @@ static __attribute__((noinline)) void rows3x3(const group_t *g, int32_t oy, int3
     const int8_t *r1 = (const int8_t *)(void *)slot_of(g, oy + 1, 3);
     const int8_t *r2 = (const int8_t *)(void *)slot_of(g, oy + 2, 3);
     const int32_t *const w_c = g->w_c, *const channel = g->channel;
+#if TG_SIMD_DSP
+    if (count <= 0) {
+        return;
+    }
+    const int32_t *w = w_c;
+    const int8_t *p0 = r0, *p1 = r1, *p2 = r2;
+    int32_t left = count, step_bytes = 4 * out_step;
+    int32_t a0, a1, a2, a3;
+    uint32_t xe, xo, w0, w1;
+    if (e.clamps) {
+        __asm__(TG_DW_ROW_LOOP_ASM(TG_DW_CLAMP_ASM) TG_DW_ROW_OPERANDS);
+    } else {
+        __asm__(TG_DW_ROW_LOOP_ASM("") TG_DW_ROW_OPERANDS);
+    }
+#else
     for (; count > 0; --count, out += out_step) {
         const tg_acc4_t acc = window3x3_rows(&r0, &r1, &r2, w_c, tg_wide_start(channel, 0));
         *out = tg_wide_word4(acc, channel, e);
     }
+#endif
 }
 
 /* The same for any other filter, tap by tap. */

@@ -19,8 +19,9 @@ from tinygen.testing.model_builder import (
 
 def dw_model(seed: int, in_hw=(9, 9), in_c=3, multiplier=1, kernel=(3, 3), stride=(1, 1), dilation=(1, 1),
              padding="SAME", activation="NONE", per_channel=True, bias=True, batch=1, option_multiplier=None,
-             filter_axis=3, zero_points: tuple[int, int] | None = None) -> bytes:
-    """zero_points: the input's and the output's (else random)."""
+             filter_axis=3, zero_points: tuple[int, int] | None = None, dead_channel: int | None = None) -> bytes:
+    """zero_points: the input's and the output's (else random); dead_channel: that channel's weight
+    scale 1e-30, so its multiplier is 0 (QuantizeMultiplier's shift below -31)."""
     rng = np.random.default_rng(seed)
     out_h = compute_out_size(Padding[padding], in_hw[0], kernel[0], stride[0], dilation[0])
     out_w = compute_out_size(Padding[padding], in_hw[1], kernel[1], stride[1], dilation[1])
@@ -28,6 +29,8 @@ def dw_model(seed: int, in_hw=(9, 9), in_c=3, multiplier=1, kernel=(3, 3), strid
     in_scale = random_scale(rng)
     w_scales = [random_scale(rng, 0.002, 0.02) for _ in range(out_c)] if per_channel else random_scale(rng, 0.002, 0.02)
     out_scale = accumulator_output_scale(rng, in_scale, float(np.max(w_scales)), kernel[0] * kernel[1])
+    if dead_channel is not None:
+        w_scales[dead_channel] = 1e-30
     b = ModelBuilder()
     in_zp, out_zp = zero_points if zero_points is not None else (None, None)
     x = b.tensor([batch, *in_hw, in_c], scale=in_scale,

@@ -104,6 +104,9 @@ EDGE_MODELS = {
     "fc": (lambda: fc_model(13, batches=2, depth=37, units=7, per_channel=True), "smlad"),
     "depthwise": (lambda: dw_model(14, in_hw=(7, 8), in_c=11, dilation=(2, 1)), "smlabb"),
     "depthwise_3x3": (lambda: dw_model(16, in_hw=(6, 5), in_c=12, kernel=(3, 3)), "smlabb"),
+    # the 3x3 interior loop's clamp and a channel whose multiplier is 0 (normalized at generation)
+    "depthwise_3x3_relu6_dead": (lambda: dw_model(17, in_hw=(6, 7), in_c=12, kernel=(3, 3), activation="RELU6",
+                                                  dead_channel=6, zero_points=(-128, 127)), "smlabb"),
     # extreme values (tests/test_variants.py): accumulators near the int32 limits, zero points at the
     # ends, right shifts 1..23 and a dead channel, run by the wide variants on the DSP path
     "conv_extreme": (lambda: extreme_model("conv", 3, -128, -128, reals=WIDE_REALS), "smlad"),

@@ -11,15 +11,82 @@
 
 /* Every group of four channels of one pixel whose 3x3 window (dilation 1) lies inside the input: one
  * tight loop out of line, so that GCC allocates its registers apart from the kernel's walk (~50
- * instructions a group fewer than the general loop below). x: the window's first tap, channel 0. */
+ * instructions a group fewer than the general loop below). x: the window's first tap, channel 0. On
+ * the DSP path the loop is one asm block (GCC 12 kept a channel word and the loop's pointers in
+ * memory around each window): per group the four biases, the nine taps (window3x3's), the four
+ * outputs (SMMLAR with the sum as Ra: the generator normalizes every multiplier to [2^30, 2^31),
+ * variants.normalized_channels), the clamp where there is one, the store. */
+#if TG_SIMD_DSP
+#define TG_DW_GROUP_OUTPUT_ASM(A, AT)                                                                  \
+    "ldr %[w0], [%[ch], #" AT "+4]\n\t"                                                                \
+    "ldr %[w1], [%[ch], #" AT "+12]\n\t"                                                               \
+    "ldr %[xe], [%[ch], #" AT "+8]\n\t"                                                                \
+    "ldr %[xo], %[off]\n\t"                                                                            \
+    "smmlar %[" A "], %[" A "], %[w0], %[" A "]\n\t"                                                   \
+    "add %[w0], %[w1], %[" A "], asr #31\n\t"                                                          \
+    "qadd %[" A "], %[" A "], %[w0]\n\t"                                                               \
+    "asr %[" A "], %[" A "], %[xe]\n\t"                                                                \
+    "add %[" A "], %[" A "], %[xo]\n\t"                                                                \
+    "ssat %[" A "], #8, %[" A "]\n\t"
+
+#define TG_DW_GROUPS_LOOP_ASM(CLAMP_ASM)                                                               \
+    "1:\n\t"                                                                                           \
+    "ldr %[a0], [%[ch]]\n\t"                                                                           \
+    "ldr %[a1], [%[ch], #20]\n\t"                                                                      \
+    "ldr %[a2], [%[ch], #40]\n\t"                                                                      \
+    "ldr %[a3], [%[ch], #60]\n\t"                                                                      \
+    TG_DW_ROW_ASM "add %[x], %[x], %[r]\n\t" TG_DW_ROW_ASM "add %[x], %[x], %[r]\n\t" TG_DW_ROW_ASM    \
+    "sub %[x], %[x], %[r], lsl #1\n\t"                                                                 \
+    "add %[x], %[x], #4\n\t"                                                                           \
+    TG_DW_GROUP_OUTPUT_ASM("a0", "0") TG_DW_GROUP_OUTPUT_ASM("a1", "20")                               \
+    TG_DW_GROUP_OUTPUT_ASM("a2", "40") TG_DW_GROUP_OUTPUT_ASM("a3", "60")                              \
+    "bfi %[a0], %[a1], #8, #8\n\t"                                                                     \
+    "bfi %[a0], %[a2], #16, #8\n\t"                                                                    \
+    "bfi %[a0], %[a3], #24, #8\n\t"                                                                    \
+    CLAMP_ASM                                                                                          \
+    "str %[a0], [%[out]], #4\n\t"                                                                      \
+    "add %[ch], %[ch], #80\n\t"                                                                        \
+    "ldr %[xe], %[count]\n\t"                                                                          \
+    "subs %[xe], %[xe], #1\n\t"                                                                        \
+    "str %[xe], %[count]\n\t"                                                                          \
+    "bne 1b\n\t"
+#define TG_DW_GROUPS_CLAMP_ASM                                                                         \
+    "ldr %[xe], %[min4]\n\t"                                                                           \
+    "ldr %[xo], %[max4]\n\t"                                                                           \
+    "ssub8 %[w0], %[a0], %[xe]\n\t"                                                                    \
+    "sel %[a0], %[a0], %[xe]\n\t"                                                                      \
+    "ssub8 %[w0], %[xo], %[a0]\n\t"                                                                    \
+    "sel %[a0], %[a0], %[xo]\n\t"
+#define TG_DW_GROUPS_OPERANDS                                                                          \
+    : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [w] "+r"(w), [x] "+r"(x),           \
+      [ch] "+r"(channel), [out] "+r"(output), [xe] "=&r"(xe), [xo] "=&r"(xo), [w0] "=&r"(w0),             \
+      [w1] "=&r"(w1), [count] "+m"(groups)                                                             \
+    : [c] "r"(tap_step), [r] "r"(row_step), [off] "m"(e.output_offset), [min4] "m"(e.min4),              \
+      [max4] "m"(e.max4)                                                                               \
+    : "memory", "cc"
+#endif
+
 __attribute__((noinline)) static int8_t *inside_groups3x3(const int8_t *x, int32_t groups, int32_t tap_step,
                                                           int32_t row_step, const int32_t *w, const int32_t *channel,
                                                           const tg_wide_epilogue_t *epilogue, int8_t *output)
 {
     const tg_wide_epilogue_t e = *epilogue;
+#if TG_SIMD_DSP
+    if (groups <= 0) {
+        return output;
+    }
+    int32_t a0, a1, a2, a3;
+    uint32_t xe, xo, w0, w1;
+    if (e.clamps) {
+        __asm__(TG_DW_GROUPS_LOOP_ASM(TG_DW_GROUPS_CLAMP_ASM) TG_DW_GROUPS_OPERANDS);
+    } else {
+        __asm__(TG_DW_GROUPS_LOOP_ASM("") TG_DW_GROUPS_OPERANDS);
+    }
+#else
     for (; groups > 0; --groups, x += 4, w += 2 * 9, channel += 4 * TG_WIDE_CHANNEL_WORDS) {
         output = tg_wide_outputs(window3x3(x, tap_step, row_step, w, tg_wide_start(channel, 0)), channel, 4, e, output);
     }
+#endif
     return output;
 }
 
@@ -52,10 +119,11 @@ void tg_depthwise_conv_s8_wide(const tg_depthwise_wide_params_t *params, const i
                 const int inside = fy_first == 0 && fy_end == f_h && fx_first == 0 && fx_end == f_w;
                 const int any = fy_first < fy_end && fx_first < fx_end;
                 /* a 3x3 window over the left or right padding only (dilation 1), or over the top or bottom
-                 * padding only: one asm block each. Not on the Cortex-M55 (Helium), where GCC 12 finds no
-                 * registers for their thirteen operands inlined here ("impossible constraints"), and out
-                 * of line they cost what they save. */
-#if defined(__ARM_FEATURE_MVE) && __ARM_FEATURE_MVE
+                 * padding only: one asm block each. Not on the Cortex-M55 (Helium), nor where the build
+                 * optimizes for size (PlatformIO's and Arduino's -Os), where GCC 12 finds no registers for
+                 * their thirteen operands inlined here ("impossible constraints"), and out of line they
+                 * cost what they save. */
+#if (defined(__ARM_FEATURE_MVE) && __ARM_FEATURE_MVE) || defined(__OPTIMIZE_SIZE__)
                 const int side_3x2 = 0, edge_2x3 = 0;
 #else
                 const int side_3x2 = whole_3x3 && fy_first == 0 && fy_end == 3 && fx_end - fx_first == 2;

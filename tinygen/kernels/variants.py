@@ -169,6 +169,31 @@ WIDE_CHANNEL_WORDS = 5  # TG_WIDE_CHANNEL_WORDS
 WIDE_ALWAYS_EXACT_SHIFT = 23  # right shifts up to this are exact for any accumulator (see tg_wide_dot.h)
 
 
+def not_normalized(requant: ChannelRequant, out: int) -> str | None:
+    """Why an epilogue without the mask (normalized_channels) cannot take these multipliers: each must be 0 or in [2^30, 2^31),
+    as QuantizeMultiplier gives them."""
+    multipliers = np.broadcast_to(requant.multiplier.values, (out,)).astype(np.int64)
+    if ((multipliers != 0) & (multipliers < 1 << 30)).any():
+        return "a multiplier below 2^30 (not normalized)"
+    return None
+
+
+_MULTIPLIER_HALF = 1 << 30  # doubled: INT32_MIN as the channel's word
+
+
+def normalized_channels(rows: np.ndarray, channels: ConstArray) -> tuple[np.ndarray, ConstArray]:
+    """The rows and tg_wide.h's channel words as the kernels whose asm epilogue has no mask take them
+    (tg_conv_wide_pair_body.h's, the depthwise rows and window loops): every doubled multiplier with its
+    sign bit set, so that the high multiply needs no mask. A channel whose multiplier is 0 (its output always the offset) gets zero weights and biases
+    and the multiplier 2^30 instead: its sum is then 0, and so its high part."""
+    words = channels.values.reshape(-1, WIDE_CHANNEL_WORDS).copy()
+    dead = words[:rows.shape[0], 1] == 0
+    words[:rows.shape[0]][dead] = (0, -2 * _MULTIPLIER_HALF, 1, 1, 0)
+    live = rows.copy()
+    live[dead] = 0
+    return live, ConstArray("int32_t", words.reshape(-1))
+
+
 def wide_requant_why_not(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input_offset: int,
                          requant: ChannelRequant) -> str | None:
     """None where tg_wide_requantize gives TFLM's bits for every channel. Right shifts in [1, 23] are
@@ -382,18 +407,21 @@ def _depthwise_wide_why_not(graph: Graph, a: DepthwiseArgs) -> str | None:
     rows = depthwise_rows(graph, a.filter)
     if rows is None:
         return "filter not constant int8"
-    return wide_requant_why_not(graph, a.bias, rows, a.params.input_offset, a.requant)
+    return (wide_requant_why_not(graph, a.bias, rows, a.params.input_offset, a.requant)
+            or not_normalized(a.requant, rows.shape[0]))
 
 
 def _make_depthwise_wide(graph: Graph, call: KernelCall, a: DepthwiseArgs) -> KernelCall:
+    """Channels normalized (normalized_channels): inside_groups3x3's asm epilogue has no mask."""
     rows = depthwise_rows(graph, a.filter)
     assert rows is not None
+    rows, channels = normalized_channels(rows, wide_channels(graph, a.bias, rows, a.params.input_offset, a.requant))
     p = a.params
     params = DepthwiseWideParams(input_offset=p.input_offset, output_offset=p.output_offset, stride=p.stride,
                                  padding=p.padding, dilation=p.dilation, activation=p.activation)
     args = (
         KernelArg("params", params),
-        KernelArg("channels", wide_channels(graph, a.bias, rows, p.input_offset, a.requant)),
+        KernelArg("channels", channels),
         KernelArg("input_dims", a.input_dims),
         KernelArg("input", a.input),
         KernelArg("filter_dims", a.filter_dims),

@@ -32,7 +32,7 @@ import numpy as np
 from tinygen.ir.quant import multiply_by_quantized_multiplier
 from tinygen.kernels.cvalues import HW, ConstArray, CStruct, NullPtr, Range, Requant, ScratchRef
 from tinygen.kernels.variants import (
-    WIDE_CHANNEL_WORDS, WIDE_ROWS, AddArgs, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not, _fc_wide_why_not,
+    WIDE_CHANNEL_WORDS, WIDE_ROWS, AddArgs, normalized_channels, not_normalized, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not, _fc_wide_why_not,
     _make_conv_wide, _output_elements, _WIDE_PER_ELEMENT, _WIDE_PER_OUTPUT, _quantize_multiplier_range, _wide_dot_cost, _FAST_PER_OUTPUT, depthwise_rows,
     depthwise_wide_weights, filter_rows, round_up, uniform_channels, wide_channels, wide_requant_why_not, wide_weights,
 )
@@ -83,31 +83,6 @@ def _conv_args(a: InplaceConvArgs) -> ConvArgs:
 
 def _make_inplace_conv_wide(graph: Graph, call: KernelCall, a: InplaceConvArgs) -> KernelCall:
     return _make_conv_wide(graph, call, _conv_args(a))
-
-
-def not_normalized(requant, out: int) -> str | None:
-    """Why the pair kernels' epilogue cannot take these multipliers: each must be 0 or in [2^30, 2^31),
-    as QuantizeMultiplier gives them."""
-    multipliers = np.broadcast_to(requant.multiplier.values, (out,)).astype(np.int64)
-    if ((multipliers != 0) & (multipliers < 1 << 30)).any():
-        return "a multiplier below 2^30 (not normalized)"
-    return None
-
-
-_MULTIPLIER_HALF = 1 << 30  # doubled: INT32_MIN as the channel's word
-
-
-def normalized_channels(rows: np.ndarray, channels: ConstArray) -> tuple[np.ndarray, ConstArray]:
-    """The rows and tg_wide.h's channel words as the pair kernels take them (tg_conv_wide_pair_body.h's
-    epilogue): every doubled multiplier with its sign bit set, so that the high multiply needs no
-    mask. A channel whose multiplier is 0 (its output always the offset) gets zero weights and biases
-    and the multiplier 2^30 instead: its sum is then 0, and so its high part."""
-    words = channels.values.reshape(-1, WIDE_CHANNEL_WORDS).copy()
-    dead = words[:rows.shape[0], 1] == 0
-    words[:rows.shape[0]][dead] = (0, -2 * _MULTIPLIER_HALF, 1, 1, 0)
-    live = rows.copy()
-    live[dead] = 0
-    return live, ConstArray("int32_t", words.reshape(-1))
 
 
 # --- tg_conv_s8 -> tg_conv_s8_wide_pair: two output pixels per block ---------------------------------

@@ -131,6 +131,13 @@ WIDE_PAIR_CASES = [
     dict(in_c=3, out_c=6, kernel=(3, 3), padding="SAME", in_hw=(7, 8), dilation=(2, 1)),
     dict(in_c=7, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9)),  # columns of 256 B: on the stack
     dict(in_c=9, out_c=4, kernel=(3, 3), padding="VALID", in_hw=(6, 7)),  # 336 B: in the arena
+    # odd depths with dilation.w 1: window rows padded to an even count (f_w * c 9 and 15), the inside
+    # pixels widened word by word; VALID, so the last window's padded row would read past the input's
+    # end (value by value there); dilation.w 2 (rows not padded, value by value)
+    dict(in_c=3, out_c=8, kernel=(3, 3), padding="VALID", in_hw=(5, 6)),
+    dict(in_c=3, out_c=4, kernel=(5, 5), padding="SAME", in_hw=(7, 6), stride=(2, 1), batch=2),
+    dict(in_c=5, out_c=8, kernel=(3, 3), padding="VALID", in_hw=(6, 5), dilation=(2, 1)),
+    dict(in_c=3, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9), dilation=(1, 2)),
 ]
 
 
@@ -247,12 +254,22 @@ def test_wide_pair_packed_is_clean_under_sanitizers(tmp_path):
     assert not result.mismatches, "\n".join(result.mismatches[:10])
 
 
+ODD_DEPTH_STEMS = {
+    # KWS's shape, smaller: one channel, window rows of 4 values
+    "kws-10x4": lambda: conv_model(4, kernel=(10, 4), in_hw=(21, 10), in_c=1, out_c=12, stride=(2, 2), padding="SAME"),
+    # three channels: window rows of 9 values padded to 10; VALID, so the last window's padded row
+    # would read past the input's end
+    "rgb-3x3": lambda: conv_model(5, kernel=(3, 3), in_hw=(7, 9), in_c=3, out_c=8, padding="VALID"),
+}
+
+
 @pytest.mark.qemu
+@pytest.mark.parametrize("stem", sorted(ODD_DEPTH_STEMS))
 @pytest.mark.parametrize("function", [PAIR, PAIR_PACKED])
-def test_wide_pair_over_an_odd_depth_on_the_m4(tmp_path, monkeypatch, function):
-    """A one-channel 10x4 stem (KWS's shape, smaller): the value-by-value im2col and the columns on the
-    kernel's stack, bit-exact on the DSP path, tightest placement."""
-    model = conv_model(4, kernel=(10, 4), in_hw=(21, 10), in_c=1, out_c=12, stride=(2, 2), padding="SAME")
+def test_wide_pair_over_an_odd_depth_on_the_m4(tmp_path, monkeypatch, function, stem):
+    """Odd-depth stems: the inside windows' rows widened word by word, the others value by value, and
+    the columns on the kernel's stack, bit-exact on the DSP path, tightest placement."""
+    model = ODD_DEPTH_STEMS[stem]()
     others = (ONLY_PAIR_PACKED if function == PAIR_PACKED else ONLY_PAIR_PACKED - {PAIR} | {PAIR_PACKED})
     tight = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=others)
     assert kernel_functions(tight.lowered) == [function]
@@ -319,10 +336,11 @@ def test_wide_pair_leaves_1x1_stride_1_to_the_scratch_free_fc():
     assert kernel_functions(compiled.lowered) == [PAIR_FC]
 
 
-@pytest.mark.parametrize("in_c, on_stack", [(1, True), (7, True), (9, False)])
+@pytest.mark.parametrize("in_c, on_stack", [(1, True), (5, True), (7, False), (9, False)])
 def test_wide_pair_keeps_small_columns_on_its_stack(in_c, on_stack):
     """Two columns of at most 256 B go on the kernel's stack (no scratch argument, no arena bytes);
-    larger ones in the arena."""
+    larger ones in the arena. An odd depth's window rows take an even number of values (3 x 5 -> 16:
+    192 B; 3 x 7 -> 22: 272 B)."""
     model = conv_model(3, in_c=in_c, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9))
     compiled = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP,
                              exclude=ONLY_PAIR_PACKED - {PAIR} | {PAIR_PACKED})
@@ -330,7 +348,7 @@ def test_wide_pair_keeps_small_columns_on_its_stack(in_c, on_stack):
     assert call.function == PAIR
     scratch = next(a.value for a in call.args if a.name == "scratch")
     assert isinstance(scratch, NullPtr) == on_stack
-    assert call.scratch_bytes == (0 if on_stack else 4 * round_up(9 * in_c, 4))
+    assert call.scratch_bytes == (0 if on_stack else 4 * round_up(3 * round_up(3 * in_c, 2), 4))
 
 
 def test_kws_stem_runs_the_pair_with_its_columns_on_the_stack():

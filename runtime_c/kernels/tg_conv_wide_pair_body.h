@@ -3,8 +3,10 @@
  * half). The windows of two consecutive output pixels (raster order, across rows too) are widened
  * into one interleaved int16 column in scratch: per two k, pixel 0's word then pixel 1's, so one LDRD
  * loads both. With an even input depth every run of taps starts and ends on a word and is widened
- * four bytes at a time; an odd one (a stem's one or three channels) is written value by value. An odd
- * last pixel is computed twice, its second copy not written.
+ * four bytes at a time; with an odd one (a stem's one or three channels) each window row takes an even
+ * number of values (a zero weight pads it), so a row inside the image is widened four bytes at a time
+ * too, and a row over the padding value by value. An odd last pixel is computed twice, its second copy
+ * written over the first.
  */
 #ifndef TINYGEN_TG_CONV_WIDE_PAIR_BODY_H
 #define TINYGEN_TG_CONV_WIDE_PAIR_BODY_H
@@ -57,10 +59,21 @@ static int32_t put_fill(tg_s16_alias_t *halves, int32_t k, int16_t value, int32_
     return k;
 }
 
-/* im2col_lane for an odd input depth (a stem's one or three channels): the same runs of taps, value by
- * value. */
+/* An odd input depth (a stem's one or three channels) with dilation.w 1: each window row's f_w * c
+ * values take an even number of the lane's values, tg_pair_row_values (the generator pads the weights
+ * of each window row with a zero where f_w * c is odd), so every row starts on a lane word. */
+static inline int32_t tg_pair_row_values(int32_t f_w, int32_t c)
+{
+    return (f_w * c + 1) & ~1;
+}
+
+/* im2col_lane for an odd input depth. A window row inside the image is widened word by word, reading
+ * its f_w * c bytes and, where that is odd, the next one (which meets the padded zero weight; not
+ * where it would be past the input's end: value by value there); a row that meets the padding is
+ * written value by value; dilation.w > 1 (rows not padded) value by value throughout. */
 static void im2col_lane_odd(const tg_conv_wide_params_t *params, const tg_dims_t *input_dims, const int8_t *in_batch,
-                            const tg_dims_t *filter_dims, int32_t oy, int32_t ox, tg_u32_alias_t *lane)
+                            const int8_t *in_end, const tg_dims_t *filter_dims, int32_t oy, int32_t ox,
+                            tg_u32_alias_t *lane)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
     const int32_t f_h = filter_dims->h, f_w = filter_dims->w;
@@ -68,37 +81,76 @@ static void im2col_lane_odd(const tg_conv_wide_params_t *params, const tg_dims_t
     const int32_t y0 = oy * params->stride.h - params->padding.h;
     const int32_t x0 = ox * params->stride.w - params->padding.w;
     const int16_t pad = (int16_t)(-params->input_offset);
+    const int32_t taps_c = f_w * c, row_values = dil_w == 1 ? tg_pair_row_values(f_w, c) : taps_c;
     tg_s16_alias_t *halves = (tg_s16_alias_t *)lane;
     int32_t fx_first, fx_end;
     tg_valid_taps(x0, dil_w, f_w, in_w, &fx_first, &fx_end);
     int32_t k = 0;
     for (int32_t fy = 0; fy < f_h; ++fy) {
         const int32_t y = y0 + dil_h * fy;
+        const int8_t *row = in_batch + (y < 0 || y >= in_h ? 0 : y * in_w * c);
         if (y < 0 || y >= in_h || fx_first >= fx_end) {
-            k = put_fill(halves, k, pad, f_w * c);
+            k = put_fill(halves, k, pad, taps_c);
+        } else if (dil_w == 1 && fx_first == 0 && fx_end == f_w && in_end - (row + x0 * c) >= row_values) {
+            widen_lane(row + x0 * c, lane + k, row_values);  /* k is even: the row starts on a lane word */
+            k += row_values;
             continue;
-        }
-        k = put_fill(halves, k, pad, fx_first * c);
-        const int8_t *row = in_batch + y * in_w * c;
-        if (dil_w == 1) {
-            k = put_values(halves, k, row + (x0 + fx_first) * c, (fx_end - fx_first) * c);
         } else {
-            for (int32_t fx = fx_first; fx < fx_end; ++fx) {
-                k = put_values(halves, k, row + (x0 + dil_w * fx) * c, c);
+            k = put_fill(halves, k, pad, fx_first * c);
+            if (dil_w == 1) {
+                k = put_values(halves, k, row + (x0 + fx_first) * c, (fx_end - fx_first) * c);
+            } else {
+                for (int32_t fx = fx_first; fx < fx_end; ++fx) {
+                    k = put_values(halves, k, row + (x0 + dil_w * fx) * c, c);
+                }
             }
+            k = put_fill(halves, k, pad, (f_w - fx_end) * c);
         }
-        k = put_fill(halves, k, pad, (f_w - fx_end) * c);
+        k = put_fill(halves, k, 0, row_values - taps_c);  /* the padded zero weight's value */
     }
     put_fill(halves, k, 0, params->depth_padded - k);
 }
 
+/* The window of output pixel (oy, ox) where it lies wholly inside the input, with dilation.w 1: f_h
+ * runs of contiguous values (each window row, padded to an even count for an odd depth), each widened
+ * four bytes at a time, without the border walk's bookkeeping (~100 instructions a pixel on VWW's
+ * stem). Returns 0, writing nothing, for any other pixel. */
+static inline int im2col_lane_inside(const tg_conv_wide_params_t *params, const tg_dims_t *input_dims,
+                                     const int8_t *in_batch, const int8_t *in_end, const tg_dims_t *filter_dims,
+                                     int32_t oy, int32_t ox, tg_u32_alias_t *lane)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c;
+    const int32_t f_h = filter_dims->h, f_w = filter_dims->w, dil_h = params->dilation.h;
+    const int32_t y0 = oy * params->stride.h - params->padding.h;
+    const int32_t x0 = ox * params->stride.w - params->padding.w;
+    if (params->dilation.w != 1 || y0 < 0 || x0 < 0 || y0 + dil_h * (f_h - 1) >= in_h || x0 + f_w > in_w) {
+        return 0;
+    }
+    const int32_t row_values = (c & 1) ? tg_pair_row_values(f_w, c) : f_w * c;
+    const int32_t step = dil_h * in_w * c;
+    const int8_t *src = in_batch + (y0 * in_w + x0) * c;
+    if (in_end - (src + (f_h - 1) * step) < row_values) {  /* an odd row's extra byte past the input */
+        return 0;
+    }
+    tg_u32_alias_t *dst = lane;
+    for (int32_t fy = 0; fy < f_h; ++fy, src += step) {
+        dst = widen_lane(src, dst, row_values);
+    }
+    fill_lane(dst, 0, (params->depth_padded - f_h * row_values) >> 1);
+    return 1;
+}
+
 /* The window of output pixel (oy, ox) into the lane starting at lane (word 0 or 1 of column). */
 static void im2col_lane(const tg_conv_wide_params_t *params, const tg_dims_t *input_dims, const int8_t *in_batch,
-                        const tg_dims_t *filter_dims, int32_t oy, int32_t ox, tg_u32_alias_t *lane)
+                        const int8_t *in_end, const tg_dims_t *filter_dims, int32_t oy, int32_t ox,
+                        tg_u32_alias_t *lane)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, c = input_dims->c, half_c = c >> 1;
+    if (im2col_lane_inside(params, input_dims, in_batch, in_end, filter_dims, oy, ox, lane)) {
+        return;
+    }
     if (c & 1) {
-        im2col_lane_odd(params, input_dims, in_batch, filter_dims, oy, ox, lane);
+        im2col_lane_odd(params, input_dims, in_batch, in_end, filter_dims, oy, ox, lane);
         return;
     }
     const int32_t f_h = filter_dims->h, f_w = filter_dims->w;
@@ -367,17 +419,18 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
     const int32_t block_words = words_per_4k * blocks;
     tg_u32_alias_t *column = (tg_u32_alias_t *)scratch;
 
+    const int8_t *const in_end = input + output_dims->n * input_dims->h * input_dims->w * input_dims->c;
     for (int32_t b = 0; b < output_dims->n; ++b) {
         const int8_t *in_batch = input + b * input_dims->h * input_dims->w * input_dims->c;
         int32_t oy = 0, ox = 0;
         for (int32_t p = 0; p < pixels; p += 2) {
-            im2col_lane(params, input_dims, in_batch, filter_dims, oy, ox, column);
+            im2col_lane(params, input_dims, in_batch, in_end, filter_dims, oy, ox, column);
             const int32_t second = p + 1 < pixels;  /* else pixel p again, its outputs not written */
             if (second && ++ox == out_w) {
                 ox = 0;
                 ++oy;
             }
-            im2col_lane(params, input_dims, in_batch, filter_dims, oy, ox, column + 1);
+            im2col_lane(params, input_dims, in_batch, in_end, filter_dims, oy, ox, column + 1);
             if (++ox == out_w) {
                 ox = 0;
                 ++oy;

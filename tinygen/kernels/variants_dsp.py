@@ -89,8 +89,10 @@ def _make_inplace_conv_wide(graph: Graph, call: KernelCall, a: InplaceConvArgs) 
 
 # The pair's inner loop: 25 instructions per 32 MACs (6 LDRD, 16 SMLAD, the end compared from memory),
 # ~20 per block of four channels and pixel, the epilogue as the one-pixel kernel's; im2col ~4.6 per
-# value with an even input depth (four at a time), ~16 with an odd one (value by value). Fitted to
-# IC's 32x32x16 convolutions (2.89 M per layer) and KWS's 10x4 stem (0.51 M), single-layer counts.
+# value four at a time (an even input depth, or an odd one with dilation.w 1: its window rows padded to
+# an even count, pair_window_rows), ~16 value by value (an odd depth with dilation.w > 1). Fitted to
+# IC's 32x32x16 convolutions (2.89 M per layer) and KWS's 10x4 stem (0.51 M), single-layer counts; the
+# padded rows measured ~4 per value on VWW's 3x3x3 stem (0.28 M for 2,304 pixels).
 _PAIR_LOOP, _PAIR_MACS, _PAIR_PER_BLOCK = 25, 32, 20
 _PAIR_PER_ELEMENT_EVEN, _PAIR_PER_ELEMENT_ODD = 4.6, 16
 
@@ -104,8 +106,10 @@ def _conv_wide_pair_why_not(graph: Graph, a: ConvArgs) -> str | None:
 
 def _conv_wide_pair_cost(a: ConvArgs, loop: int = _PAIR_LOOP, per_block: int = _PAIR_PER_BLOCK) -> int:
     o, f = a.output_dims, a.filter_dims
-    depth_padded, rows = round_up(f.h * f.w * f.c, 4), round_up(o.c, WIDE_ROWS)
-    per_element = _PAIR_PER_ELEMENT_ODD if f.c % 2 else _PAIR_PER_ELEMENT_EVEN
+    row_values = round_up(f.w * f.c, 2) if f.c % 2 and a.params.dilation.w == 1 else f.w * f.c  # pair_window_rows
+    depth_padded, rows = round_up(f.h * row_values, 4), round_up(o.c, WIDE_ROWS)
+    value_by_value = f.c % 2 and a.params.dilation.w != 1
+    per_element = _PAIR_PER_ELEMENT_ODD if value_by_value else _PAIR_PER_ELEMENT_EVEN
     per_column = (int(per_element * depth_padded) + rows * depth_padded * loop // _PAIR_MACS
                   + rows // WIDE_ROWS * per_block + o.c * _WIDE_PER_OUTPUT)
     return o.n * o.h * o.w * per_column
@@ -121,6 +125,19 @@ def _make_conv_wide_pair(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelC
     return _pair_call(graph, call, a, wide_weights, "tg_conv_s8_wide_pair")
 
 
+def pair_window_rows(rows: np.ndarray, a: ConvArgs) -> np.ndarray:
+    """[out][f_h * f_w * c] weights as the pair kernels' column takes them: with an odd input depth and
+    dilation.w 1, each window row's f_w * c weights padded with a zero to an even count
+    (tg_pair_row_values), so that every row starts on a lane word and is widened four bytes at a time."""
+    f, c = a.filter_dims, a.input_dims.c
+    taps_c = f.w * c
+    if c % 2 == 0 or a.params.dilation.w != 1 or taps_c % 2 == 0:
+        return rows
+    by_row = rows.reshape(rows.shape[0], f.h, taps_c)
+    return np.concatenate([by_row, np.zeros((rows.shape[0], f.h, 1), dtype=rows.dtype)], axis=2).reshape(
+        rows.shape[0], -1)
+
+
 def _pair_call(graph: Graph, call: KernelCall, a: ConvArgs, weights: Callable[[np.ndarray], ConstArray],
                function: str) -> KernelCall:
     """The wide conv's call as the pair `function` takes it: its weights laid out by `weights` and its
@@ -129,9 +146,12 @@ def _pair_call(graph: Graph, call: KernelCall, a: ConvArgs, weights: Callable[[n
     rows = filter_rows(graph, a.filter)
     assert rows is not None
     rows, channels = normalized_channels(rows, wide.arg("channels"))
-    columns = 2 * wide.scratch_bytes
+    rows = pair_window_rows(rows, a)
+    depth_padded = round_up(rows.shape[1], 4)
+    columns = 4 * depth_padded  # TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE
     on_stack = columns <= PAIR_STACK_COLUMN
-    replaced = {"filter": weights(rows), "channels": channels, **({"scratch": NullPtr()} if on_stack else {})}
+    replaced = {"filter": weights(rows), "channels": channels, **({"scratch": NullPtr()} if on_stack else {}),
+                "params": dataclasses.replace(wide.arg("params"), depth_padded=depth_padded)}
     args = tuple(KernelArg(arg.name, replaced[arg.name]) if arg.name in replaced else arg for arg in wide.args)
     return dataclasses.replace(wide, function=function, args=args, scratch_bytes=0 if on_stack else columns)
 

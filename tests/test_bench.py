@@ -234,3 +234,19 @@ def test_a_model_over_tflms_flash_is_rebuilt_within_it(monkeypatch, tmp_path):
     assert sum(1 for name, budget, _ in calls if budget is not None) == 1
     text = render_markdown(rows, "mps2-an500", "tinygen bench")
     assert "| 168,084 (1) | 169,084 |" in text and "(1) Built with `--flash-budget`" in text and "IC 169,084" in text
+
+
+def test_risc_v_builds_are_not_held_to_tflms_arm_flash(monkeypatch, tmp_path):
+    """TFLM's int8-only flash was measured on the Cortex-M4: a RISC-V build over it is not rebuilt
+    within it (the budget left AD's FCs to their slow portable twin there)."""
+    calls = []
+
+    def fake_run(model, board, out_dir, **options):
+        calls.append(options.get("flash_budget"))
+        anchor = next(a for a in ANCHORS if a.file == model.name)
+        return RunReport(anchor.key, board, (InputResult(True, 0.0, 5000),), 700, anchor.tflm_flash_bytes + 1000, 800)
+
+    monkeypatch.setattr(bench, "run_on_board", fake_run)
+    monkeypatch.setattr(bench, "auto_patches", lambda model, board: False)
+    rows = run_benchmark(tmp_path, "riscv32-virt", tmp_path / "builds")
+    assert all(budget is None for budget in calls) and all(r.flash_budget is None for r in rows)

@@ -111,6 +111,13 @@ def counts_cycles(board: str) -> bool:
     return load_board(board).core.cpu in CYCLE_MODEL_CORES
 
 
+def held_to_tflm_flash(board: str) -> bool:
+    """Whether a build over TFLM's int8-only flash is rebuilt within it: on Arm cores, whose Thumb code
+    that figure (measured for the Cortex-M4) describes. Not on RISC-V, whose code is larger, and where
+    the budget left AD's FCs to the portable twin: 3.11 M instructions against 0.92 M (measured)."""
+    return not load_board(board).core.arch.startswith("rv")
+
+
 AUTO_PATCH = PatchRequest("auto")
 
 
@@ -132,7 +139,7 @@ def run_benchmark(models_dir: Path, board: str, build_root: Path, inputs: int = 
         report = run_on_board(model, board, build_root / model.stem, random_count=inputs, seed=1, announce=announce,
                               count_cycles=cycles)
         budget = None
-        if report.flash_bytes > anchor.tflm_flash_bytes:
+        if held_to_tflm_flash(board) and report.flash_bytes > anchor.tflm_flash_bytes:
             # The fastest variants' own data (int16 weights) leave TFLM's flash: the firmware the targets
             # count is the one within it, the variants then chosen by instructions saved per byte.
             budget = anchor.tflm_flash_bytes

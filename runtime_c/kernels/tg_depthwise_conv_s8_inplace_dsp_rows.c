@@ -108,22 +108,8 @@ static inline tg_acc4_t window3x3_rows(const int8_t **r0, const int8_t **r1, con
  * (GCC 12 kept the count, the output pointer and a channel word in memory and copied the three row
  * pointers around each window: ~19 instructions per window more, measured on KWS): per window the
  * four biases, the nine taps, the four outputs (SMMLAR with the sum as Ra: the generator normalizes
- * every multiplier to [2^30, 2^31), variants_dsp.normalized_channels; the output offset is each
- * channel's word 4, which this kernel's generator sets), the store. */
+ * every multiplier to [2^30, 2^31), variants.normalized_channels), the store. */
 #if TG_SIMD_DSP
-/* Channel J's output: requantized, offset, saturated (tg_wide_word4's arithmetic, no mask). */
-#define TG_DW_OUTPUT_ASM(A, AT)                                                                        \
-    "ldr %[w0], [%[c], #" AT "+4]\n\t"                                                                 \
-    "ldr %[w1], [%[c], #" AT "+12]\n\t"                                                                \
-    "ldr %[xe], [%[c], #" AT "+8]\n\t"                                                                 \
-    "ldr %[xo], [%[c], #" AT "+16]\n\t"                                                                \
-    "smmlar %[" A "], %[" A "], %[w0], %[" A "]\n\t"                                                   \
-    "add %[w0], %[w1], %[" A "], asr #31\n\t"                                                          \
-    "qadd %[" A "], %[" A "], %[w0]\n\t"                                                               \
-    "asr %[" A "], %[" A "], %[xe]\n\t"                                                                \
-    "add %[" A "], %[" A "], %[xo]\n\t"                                                                \
-    "ssat %[" A "], #8, %[" A "]\n\t"
-
 /* The loop over a row's windows; CLAMP_ASM clamps a0's four bytes (or nothing). */
 #define TG_DW_ROW_LOOP_ASM(CLAMP_ASM)                                                                  \
     "1:\n\t"                                                                                           \
@@ -133,12 +119,7 @@ static inline tg_acc4_t window3x3_rows(const int8_t **r0, const int8_t **r1, con
     "ldr %[a3], [%[c], #60]\n\t"                                                                       \
     TG_DW_RING_ROW_ASM("p0") TG_DW_RING_ROW_ASM("p1") TG_DW_RING_ROW_ASM("p2")                         \
     "sub %[w], %[w], #72\n\t"                                                                          \
-    TG_DW_OUTPUT_ASM("a0", "0") TG_DW_OUTPUT_ASM("a1", "20") TG_DW_OUTPUT_ASM("a2", "40")              \
-    TG_DW_OUTPUT_ASM("a3", "60")                                                                       \
-    "bfi %[a0], %[a1], #8, #8\n\t"                                                                     \
-    "bfi %[a0], %[a2], #16, #8\n\t"                                                                    \
-    "bfi %[a0], %[a3], #24, #8\n\t"                                                                    \
-    CLAMP_ASM                                                                                          \
+    TG_DW_WORD4_ASM("c") CLAMP_ASM                                                                     \
     "str %[a0], [%[out]]\n\t"                                                                          \
     "ldr %[xe], %[step]\n\t"                                                                           \
     "add %[out], %[out], %[xe]\n\t"                                                                    \
@@ -146,19 +127,12 @@ static inline tg_acc4_t window3x3_rows(const int8_t **r0, const int8_t **r1, con
     "subs %[xe], %[xe], #1\n\t"                                                                        \
     "str %[xe], %[count]\n\t"                                                                          \
     "bne 1b\n\t"
-#define TG_DW_CLAMP_ASM                                                                                \
-    "ldr %[xe], %[min4]\n\t"                                                                           \
-    "ldr %[xo], %[max4]\n\t"                                                                           \
-    "ssub8 %[w0], %[a0], %[xe]\n\t"                                                                    \
-    "sel %[a0], %[a0], %[xe]\n\t"                                                                      \
-    "ssub8 %[w0], %[xo], %[a0]\n\t"                                                                    \
-    "sel %[a0], %[a0], %[xo]\n\t"
-
 #define TG_DW_ROW_OPERANDS                                                                             \
     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [w] "+r"(w), [p0] "+r"(p0),         \
       [p1] "+r"(p1), [p2] "+r"(p2), [out] "+r"(out), [xe] "=&r"(xe), [xo] "=&r"(xo), [w0] "=&r"(w0),    \
       [w1] "=&r"(w1), [count] "+m"(left)                                                               \
-    : [c] "r"(channel), [step] "m"(step_bytes), [min4] "m"(e.min4), [max4] "m"(e.max4)                \
+    : [c] "r"(channel), [step] "m"(step_bytes), [off] "m"(e.output_offset), [min4] "m"(e.min4),          \
+      [max4] "m"(e.max4)                                                                               \
     : "memory", "cc"
 #endif
 

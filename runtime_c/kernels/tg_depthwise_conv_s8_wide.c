@@ -17,18 +17,6 @@
  * outputs (SMMLAR with the sum as Ra: the generator normalizes every multiplier to [2^30, 2^31),
  * variants.normalized_channels), the clamp where there is one, the store. */
 #if TG_SIMD_DSP
-#define TG_DW_GROUP_OUTPUT_ASM(A, AT)                                                                  \
-    "ldr %[w0], [%[ch], #" AT "+4]\n\t"                                                                \
-    "ldr %[w1], [%[ch], #" AT "+12]\n\t"                                                               \
-    "ldr %[xe], [%[ch], #" AT "+8]\n\t"                                                                \
-    "ldr %[xo], %[off]\n\t"                                                                            \
-    "smmlar %[" A "], %[" A "], %[w0], %[" A "]\n\t"                                                   \
-    "add %[w0], %[w1], %[" A "], asr #31\n\t"                                                          \
-    "qadd %[" A "], %[" A "], %[w0]\n\t"                                                               \
-    "asr %[" A "], %[" A "], %[xe]\n\t"                                                                \
-    "add %[" A "], %[" A "], %[xo]\n\t"                                                                \
-    "ssat %[" A "], #8, %[" A "]\n\t"
-
 #define TG_DW_GROUPS_LOOP_ASM(CLAMP_ASM)                                                               \
     "1:\n\t"                                                                                           \
     "ldr %[a0], [%[ch]]\n\t"                                                                           \
@@ -38,25 +26,13 @@
     TG_DW_ROW_ASM "add %[x], %[x], %[r]\n\t" TG_DW_ROW_ASM "add %[x], %[x], %[r]\n\t" TG_DW_ROW_ASM    \
     "sub %[x], %[x], %[r], lsl #1\n\t"                                                                 \
     "add %[x], %[x], #4\n\t"                                                                           \
-    TG_DW_GROUP_OUTPUT_ASM("a0", "0") TG_DW_GROUP_OUTPUT_ASM("a1", "20")                               \
-    TG_DW_GROUP_OUTPUT_ASM("a2", "40") TG_DW_GROUP_OUTPUT_ASM("a3", "60")                              \
-    "bfi %[a0], %[a1], #8, #8\n\t"                                                                     \
-    "bfi %[a0], %[a2], #16, #8\n\t"                                                                    \
-    "bfi %[a0], %[a3], #24, #8\n\t"                                                                    \
-    CLAMP_ASM                                                                                          \
+    TG_DW_WORD4_ASM("ch") CLAMP_ASM                                                                    \
     "str %[a0], [%[out]], #4\n\t"                                                                      \
     "add %[ch], %[ch], #80\n\t"                                                                        \
     "ldr %[xe], %[count]\n\t"                                                                          \
     "subs %[xe], %[xe], #1\n\t"                                                                        \
     "str %[xe], %[count]\n\t"                                                                          \
     "bne 1b\n\t"
-#define TG_DW_GROUPS_CLAMP_ASM                                                                         \
-    "ldr %[xe], %[min4]\n\t"                                                                           \
-    "ldr %[xo], %[max4]\n\t"                                                                           \
-    "ssub8 %[w0], %[a0], %[xe]\n\t"                                                                    \
-    "sel %[a0], %[a0], %[xe]\n\t"                                                                      \
-    "ssub8 %[w0], %[xo], %[a0]\n\t"                                                                    \
-    "sel %[a0], %[a0], %[xo]\n\t"
 #define TG_DW_GROUPS_OPERANDS                                                                          \
     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [w] "+r"(w), [x] "+r"(x),           \
       [ch] "+r"(channel), [out] "+r"(output), [xe] "=&r"(xe), [xo] "=&r"(xo), [w0] "=&r"(w0),             \
@@ -78,7 +54,7 @@ __attribute__((noinline)) static int8_t *inside_groups3x3(const int8_t *x, int32
     int32_t a0, a1, a2, a3;
     uint32_t xe, xo, w0, w1;
     if (e.clamps) {
-        __asm__(TG_DW_GROUPS_LOOP_ASM(TG_DW_GROUPS_CLAMP_ASM) TG_DW_GROUPS_OPERANDS);
+        __asm__(TG_DW_GROUPS_LOOP_ASM(TG_DW_CLAMP_ASM) TG_DW_GROUPS_OPERANDS);
     } else {
         __asm__(TG_DW_GROUPS_LOOP_ASM("") TG_DW_GROUPS_OPERANDS);
     }

@@ -123,6 +123,39 @@ static inline tg_acc4_t window3x3(const int8_t *x, int32_t tap_step, int32_t row
     const tg_acc4_t result = {a0, a1, a2, a3};
     return result;
 }
+/* The window loops' epilogue (tg_depthwise_conv_s8_wide's inside groups, the in-place rows kernel's
+ * 3x3 row): channel J's output from its sum A, the channel's words at CH + AT: requantized (SMMLAR
+ * with the sum as Ra: the generator normalizes every multiplier to [2^30, 2^31),
+ * variants.normalized_channels), the output offset (memory operand off) added, saturated. Uses the
+ * asm's w0, w1, xe, xo. */
+#define TG_DW_OUTPUT_ASM(A, CH, AT)                                                                    \
+    "ldr %[w0], [%[" CH "], #" AT "+4]\n\t"                                                            \
+    "ldr %[w1], [%[" CH "], #" AT "+12]\n\t"                                                           \
+    "ldr %[xe], [%[" CH "], #" AT "+8]\n\t"                                                            \
+    "ldr %[xo], %[off]\n\t"                                                                            \
+    "smmlar %[" A "], %[" A "], %[w0], %[" A "]\n\t"                                                   \
+    "add %[w0], %[w1], %[" A "], asr #31\n\t"                                                          \
+    "qadd %[" A "], %[" A "], %[w0]\n\t"                                                               \
+    "asr %[" A "], %[" A "], %[xe]\n\t"                                                                \
+    "add %[" A "], %[" A "], %[xo]\n\t"                                                                \
+    "ssat %[" A "], #8, %[" A "]\n\t"
+
+/* A window's four outputs into a0 (channel 0 in the low byte), the channels' words at CH. */
+#define TG_DW_WORD4_ASM(CH)                                                                            \
+    TG_DW_OUTPUT_ASM("a0", CH, "0") TG_DW_OUTPUT_ASM("a1", CH, "20") TG_DW_OUTPUT_ASM("a2", CH, "40")      \
+    TG_DW_OUTPUT_ASM("a3", CH, "60")                                                                   \
+    "bfi %[a0], %[a1], #8, #8\n\t"                                                                     \
+    "bfi %[a0], %[a2], #16, #8\n\t"                                                                    \
+    "bfi %[a0], %[a3], #24, #8\n\t"
+
+/* a0's four bytes clamped to the activation (memory operands min4, max4: tg_clamp_s8x4). */
+#define TG_DW_CLAMP_ASM                                                                                \
+    "ldr %[xe], %[min4]\n\t"                                                                           \
+    "ldr %[xo], %[max4]\n\t"                                                                           \
+    "ssub8 %[w0], %[a0], %[xe]\n\t"                                                                    \
+    "sel %[a0], %[a0], %[xe]\n\t"                                                                      \
+    "ssub8 %[w0], %[xo], %[a0]\n\t"                                                                    \
+    "sel %[a0], %[a0], %[xo]\n\t"
 #else
 static inline tg_acc4_t window3x2_offset(const int8_t *x, int32_t tap_step, int32_t row_step, const int32_t *w,
                                          uint32_t offsets, tg_acc4_t acc)

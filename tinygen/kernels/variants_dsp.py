@@ -339,15 +339,12 @@ def _inplace_depthwise_dsp_rows_cost(a: InplaceDepthwiseArgs) -> int:
 
 def _make_inplace_depthwise_dsp_rows(graph: Graph, call: KernelCall, a: InplaceDepthwiseArgs) -> KernelCall:
     """The in-place DSP kernel's data with its channels normalized (normalized_channels: its 3x3 row
-    loop's epilogue has no mask) and the output offset in each channel's word 4 (the plain bias, which
-    the ring's whole windows never need)."""
+    loop's epilogue has no mask)."""
     made = _make_inplace_depthwise_dsp(graph, call, a)
     rows = depthwise_rows(graph, a.filter)
     assert rows is not None
     rows, channels = normalized_channels(rows, made.arg("channels"))
-    words = channels.values.reshape(-1, WIDE_CHANNEL_WORDS).copy()
-    words[:, 4] = a.params.output_offset
-    replaced = {"channels": ConstArray("int32_t", words.reshape(-1)), "filter": depthwise_wide_weights(rows)}
+    replaced = {"channels": channels, "filter": depthwise_wide_weights(rows)}
     args = tuple(KernelArg(arg.name, replaced[arg.name]) if arg.name in replaced else arg for arg in made.args)
     return dataclasses.replace(made, function="tg_depthwise_conv_s8_inplace_dsp_rows", args=args,
                                scratch_bytes=depthwise_ring_rows_bytes(a))

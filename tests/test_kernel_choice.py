@@ -25,7 +25,7 @@ from tinygen.jobs import run_on_board
 from tinygen.frontend.tflite_reader import parse_tflite
 from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.cvalues import ConstArray, ScratchRef
-from tinygen.kernels.variants import ConvArgs, FullyConnectedArgs, typed_args
+from tinygen.kernels.variants import ConvArgs, FullyConnectedArgs, registered_variants, typed_args
 from tinygen.passes.choose_kernels import KernelSet, choose_kernels
 from tinygen.kernels.select import lower_graph
 from tinygen.compiler import compile_bytes
@@ -50,7 +50,8 @@ def test_the_boards_isa_chooses_the_variant():
     assert functions(conv_model(0, in_c=8, out_c=16), KernelSet.OPTIMISED) == ["tg_conv_s8_dsp"]
     # 224 B: on the pair's stack, so the arena does not grow
     assert functions(conv_model(0, in_c=6, out_c=6), KernelSet.OPTIMISED) == ["tg_conv_s8_wide_pair"]
-    assert functions(conv_model(0, in_c=3, out_c=6), board="mps2-an386") == ["tg_conv_s8_wide"]  # odd depth, few rows
+    # an odd depth: the pair's window rows padded to even counts, widened word by word
+    assert functions(conv_model(0, in_c=3, out_c=6), board="mps2-an386") == ["tg_conv_s8_wide_pair"]
     assert functions(conv_model(0, in_c=4, out_c=6), board="mps2-an385") == ["tg_conv_s8_fast"]  # Cortex-M3
     assert functions(conv_model(0, in_c=4, out_c=6, groups=2)) == ["tg_conv_s8"]
 
@@ -87,8 +88,13 @@ def test_mlperf_models_use_the_wide_variants_on_the_m4(key):
 
 def test_wide_variants_carry_their_own_data():
     """The wide conv's call: weights packed to int16 (rows padded to 4, depth to a multiple of 4), the
-    per-channel epilogue words with the folded bias, and scratch for one im2col column."""
-    (call,) = compile_bytes(conv_model(0, in_c=3, out_c=5, kernel=(3, 3)), kernel_set=KernelSet.FASTEST).lowered
+    per-channel epilogue words with the folded bias, and scratch for one im2col column (made by the
+    registry's variant itself: an odd depth with few rows is the pair's or the twin's now)."""
+    graph = parse_tflite(conv_model(0, in_c=3, out_c=5, kernel=(3, 3)))
+    (reference,) = lower_graph(graph)
+    wide = next(v for v in registered_variants() if v.function == "tg_conv_s8_wide" and v.replaces == "tg_conv_s8")
+    call = wide.make(graph, reference, typed_args(reference, ConvArgs))
+    assert call.function == "tg_conv_s8_wide"
     args = {a.name: a.value for a in call.args}
     assert args["filter"].c_type == "int32_t" and args["filter"].values.size == 8 * 28 // 2
     assert args["channels"].values.shape == (8, 5)
@@ -145,7 +151,8 @@ def test_variants_are_bit_exact_on_the_board(tmp_path, name, board):
     if board == "mps3-an547":  # the Cortex-M55 runs the Helium variants (tests/test_variants_mve.py)...
         assert "_mve>:" in disassembly
     elif board in DSP_BOARDS:  # the Cortex-M4, M7 and M33 run the wide variants' DSP path...
-        assert any(f"{kind}>:" in disassembly for kind in ("_wide", "_dsp", "_dsp_packed"))  # the scratch-free DSP FC takes 1x1 convs
+        # the scratch-free DSP FC takes 1x1 convs, the pair odd depths
+        assert any(f"{kind}>:" in disassembly for kind in ("_wide", "_dsp", "_dsp_packed", "_wide_pair_run"))
         assert f"\t{dsp_instruction}\t" in disassembly
     elif board == "riscv32-virt":  # ...RV32 runs the register-blocked variants (tests/test_variants_rv.py)...
         assert "_rv>:" in disassembly and "_wide>:" not in disassembly
@@ -173,7 +180,7 @@ def test_variants_need_what_quantize_multiplier_gives():
     """tg_dot_requantize assumes multipliers >= 0 and shifts in [-31, 30]; a call outside keeps the reference."""
     graph = parse_tflite(conv_model(0, out_c=8))
     (call,) = lower_graph(graph)
-    assert choose_kernels(graph, (call,), KernelSet.OPTIMISED)[0][0].function == "tg_conv_s8_wide"
+    assert choose_kernels(graph, (call,), KernelSet.OPTIMISED)[0][0].function == "tg_conv_s8_wide_pair"
     for multiplier, shift in ((-5, -3), (2**30, -32), (2**30, 31)):
         requant = dataclasses.replace(
             next(a.value for a in call.args if a.name == "requant"),
@@ -201,7 +208,7 @@ def test_inspect_shows_the_chosen_kernels():
         proc = tinygen("inspect", str(DIGITS), "--json", "--kernels", kernel_set, "--patch", "none")
         assert proc.returncode == 0, proc.stderr
         kernels[kernel_set] = [op["kernel"] for op in json.loads(proc.stdout)["operators"]]
-    assert kernels["fastest"][:2] == ["tg_conv_s8_wide", "tg_depthwise_conv_s8_wide"]
+    assert kernels["fastest"][:2] == ["tg_conv_s8_wide_pair", "tg_depthwise_conv_s8_wide"]
     assert kernels["reference"][:2] == ["tg_conv_s8", "tg_depthwise_conv_s8"]
     assert kernels["optimised"][7] == "tg_fully_connected_s8_dsp_packed"
     proc = tinygen("inspect", str(DIGITS), "--json")  # --patch auto: the first four operators run per patch
@@ -226,7 +233,7 @@ def test_the_default_keeps_a_variant_only_where_the_arena_does_not_grow():
     # the wide variants' overlap contracts (kernels/overlap.py) can even lower it below the portable twins'
     assert m4.plan.arena_bytes <= m3.plan.arena_bytes
     assert "tg_fully_connected_s8_dsp_packed" in kernel_functions(m4.lowered)
-    assert "tg_conv_s8_wide" in kernel_functions(fastest.lowered)
+    assert "tg_conv_s8_wide_pair" in kernel_functions(fastest.lowered)
     kept = [c for c in m4.choices if "would raise the arena" in c.describe()]
     assert all(c.function.endswith(("_fast", "_dsp", "_dsp_narrow", "_dsp_packed")) for c in kept)
 

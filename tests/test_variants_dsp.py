@@ -264,6 +264,23 @@ ODD_DEPTH_STEMS = {
 
 
 @pytest.mark.qemu
+@pytest.mark.parametrize("in_c", [4, 8, 16])
+@pytest.mark.parametrize("function", [PAIR, PAIR_PACKED])
+def test_wide_pair_loops_by_the_depth_on_the_m4(tmp_path, monkeypatch, function, in_c):
+    """The pair's loop takes one, two or four blocks of four k per iteration, the most the depth divides
+    into (3x3 windows of 4, 8 and 16 channels: 9, 18 and 36 blocks): each bit-exact on the DSP path."""
+    model = conv_model(7, in_c=in_c, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(5, 5))
+    others = ONLY_PAIR_PACKED if function == PAIR_PACKED else ONLY_PAIR_PACKED - {PAIR} | {PAIR_PACKED}
+    tight = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=others)
+    assert kernel_functions(tight.lowered) == [function]
+    elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
+    disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    body = disassembly.split(f"<{function}_run>:")[1].split("\n\n")[0]
+    assert body.count("\tsmlad\t") == 8 * 2 * (1 + 2 + 4)  # the three loops' groups (eight SMLAD each), inlined
+
+
+@pytest.mark.qemu
 @pytest.mark.parametrize("stem", sorted(ODD_DEPTH_STEMS))
 @pytest.mark.parametrize("function", [PAIR, PAIR_PACKED])
 def test_wide_pair_over_an_odd_depth_on_the_m4(tmp_path, monkeypatch, function, stem):

@@ -46,8 +46,10 @@ def test_the_boards_isa_chooses_the_variant():
     twins are portable C; a grouped convolution keeps the reference."""
     assert functions(conv_model(0, in_c=8, out_c=16)) == ["tg_conv_s8_wide_pair"]
     assert functions(conv_model(0, in_c=8, out_c=16), board="mps2-an386") == ["tg_conv_s8_wide_pair"]
-    # its two columns (288 B) would go to the arena: the default build keeps the arena, without scratch
-    assert functions(conv_model(0, in_c=8, out_c=16), KernelSet.OPTIMISED) == ["tg_conv_s8_dsp"]
+    # two columns of 1,152 B would go to the arena: the default build keeps the arena, without scratch
+    assert functions(conv_model(0, in_c=32, out_c=16), KernelSet.OPTIMISED) == ["tg_conv_s8_dsp"]
+    # 288 B: on the pair's stack
+    assert functions(conv_model(0, in_c=8, out_c=16), KernelSet.OPTIMISED) == ["tg_conv_s8_wide_pair"]
     # 224 B: on the pair's stack, so the arena does not grow
     assert functions(conv_model(0, in_c=6, out_c=6), KernelSet.OPTIMISED) == ["tg_conv_s8_wide_pair"]
     # an odd depth: the pair's window rows padded to even counts, widened word by word

@@ -129,8 +129,8 @@ WIDE_PAIR_CASES = [
     dict(kernel=(10, 4), in_hw=(49, 10), in_c=1, out_c=8, stride=(2, 2), padding="SAME"),
     dict(in_c=3, out_c=8, stride=(2, 2), padding="SAME", in_hw=(9, 7)),
     dict(in_c=3, out_c=6, kernel=(3, 3), padding="SAME", in_hw=(7, 8), dilation=(2, 1)),
-    dict(in_c=7, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9)),  # columns of 256 B: on the stack
-    dict(in_c=9, out_c=4, kernel=(3, 3), padding="VALID", in_hw=(6, 7)),  # 336 B: in the arena
+    dict(in_c=7, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9)),  # columns of 272 B: on the stack
+    dict(in_c=30, out_c=4, kernel=(3, 3), padding="VALID", in_hw=(6, 7)),  # 1,088 B: in the arena
     # odd depths with dilation.w 1: window rows padded to an even count (f_w * c 9 and 15), the inside
     # pixels widened word by word; VALID, so the last window's padded row would read past the input's
     # end (value by value there); dilation.w 2 (rows not padded, value by value)
@@ -193,10 +193,10 @@ def test_conv_variants_are_clean_under_sanitizers(tmp_path, function):
 @pytest.mark.qemu
 @pytest.mark.parametrize("kernels, function", [(KernelSet.OPTIMISED, DSP_CONV), (KernelSet.FASTEST, PAIR)])
 def test_conv_variants_on_the_m4(tmp_path, kernels, function):
-    """One extreme conv with 32 channels: the default build runs the scratch-free variant (any
-    scratch would raise a one-layer arena), the fastest build the two-pixel one (the cheaper with
-    that many channels); bit-exact with TFLM on the DSP path."""
-    model_bytes = extreme_model("conv", 7, -128, 127, reals=WIDE_REALS * 4, in_c=8)
+    """One extreme conv with 32 channels over 32: the default build runs the scratch-free variant (the
+    pair's columns, 1,152 B, would not fit its stack and would raise a one-layer arena), the fastest
+    build the two-pixel one (the cheaper with that many channels); bit-exact with TFLM on the DSP path."""
+    model_bytes = extreme_model("conv", 7, -128, 127, reals=WIDE_REALS * 4, in_c=32)
     model = tmp_path / "conv.tflite"
     model.write_bytes(model_bytes)
     board = load_board("mps2-an386")
@@ -353,11 +353,11 @@ def test_wide_pair_leaves_1x1_stride_1_to_the_scratch_free_fc():
     assert kernel_functions(compiled.lowered) == [PAIR_FC]
 
 
-@pytest.mark.parametrize("in_c, on_stack", [(1, True), (5, True), (7, False), (9, False)])
+@pytest.mark.parametrize("in_c, on_stack", [(1, True), (16, True), (27, True), (29, False)])
 def test_wide_pair_keeps_small_columns_on_its_stack(in_c, on_stack):
-    """Two columns of at most 256 B go on the kernel's stack (no scratch argument, no arena bytes);
-    larger ones in the arena. An odd depth's window rows take an even number of values (3 x 5 -> 16:
-    192 B; 3 x 7 -> 22: 272 B)."""
+    """Two columns of at most 1 KiB go on the kernel's stack (no scratch argument, no arena bytes);
+    larger ones in the arena. An odd depth's window rows take an even number of values (3 x 27 -> 82:
+    992 B; 3 x 29 -> 88: 1,056 B)."""
     model = conv_model(3, in_c=in_c, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9))
     compiled = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP,
                              exclude=ONLY_PAIR_PACKED - {PAIR} | {PAIR_PACKED})

@@ -115,7 +115,7 @@ def _conv_wide_pair_cost(a: ConvArgs, loop: int = _PAIR_LOOP, per_block: int = _
     return o.n * o.h * o.w * per_column
 
 
-PAIR_STACK_COLUMN = 256  # TG_CONV_S8_WIDE_PAIR_STACK_COLUMN: two columns up to this go on the kernel's stack
+PAIR_STACK_COLUMN = 1024  # TG_CONV_S8_WIDE_PAIR_STACK_COLUMN: two columns up to this go on the kernel's stack
 
 
 def _make_conv_wide_pair(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:

@@ -109,7 +109,7 @@ WIDE_CONV_CASES = [
 @pytest.mark.parametrize("case", WIDE_CONV_CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
 def test_wide_conv_over_its_input(tmp_path, case):
     compiled = check_tight(tmp_path, conv_model(3, **case), KernelSet.OPTIMISED, features=DSP,
-                           expect="tg_conv_s8_wide", exclude=SCRATCH_FREE | {PAIR, PAIR_PACKED, DSP_CONV})  # 1x1: else the scratch-free FC
+                           expect="tg_conv_s8_wide", exclude=SCRATCH_FREE | STACK1K | {PAIR, PAIR_PACKED, DSP_CONV})  # 1x1: else the scratch-free FC
     if case.get("kernel") == (1, 1) and case["in_c"] == case["out_c"]:
         assert compiled.plan.allowances[0].max_delta == 0  # the column is the pixel: exactly in place
 
@@ -157,7 +157,9 @@ DSP_CONV_CASES = [
     dict(kernel=(1, 1), in_c=16, out_c=12, stride=(2, 2), in_hw=(5, 6)),
 ]
 # Everything else the registry offers for these convolutions, left out to test the one named.
-ONLY_DSP_CONV = SCRATCH_FREE | {"tg_conv_s8_wide", "tg_conv_s8_fast", PAIR, PAIR_PACKED}
+# the pairs' entries with 1 KiB of columns on their stack (taken where the arena refuses the columns)
+STACK1K = frozenset({f"{PAIR}_stack1k", f"{PAIR_PACKED}_stack1k"})
+ONLY_DSP_CONV = SCRATCH_FREE | STACK1K | {"tg_conv_s8_wide", "tg_conv_s8_fast", PAIR, PAIR_PACKED}
 
 
 @pytest.mark.parametrize("case", DSP_CONV_CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
@@ -216,7 +218,7 @@ def test_conv_variants_on_the_m4(tmp_path, kernels, function):
     assert "\tsmlad\t" in body and ("\tsxtab16\t" in body or "\tldrd\t" in body)
 
 
-ONLY_PAIR_PACKED = SCRATCH_FREE | {"tg_conv_s8_wide", "tg_conv_s8_fast", DSP_CONV, PAIR}
+ONLY_PAIR_PACKED = SCRATCH_FREE | STACK1K | {"tg_conv_s8_wide", "tg_conv_s8_fast", DSP_CONV, PAIR}
 # The packed pair at its layout's limits: odd rows' sums near 24 bits (56 channels x 9 taps), the
 # zero points at both ends (the padding's int16 value), 8 and 12 rows (a block of four rows whose
 # packed words are all odd rows' -127/127), an odd pixel count.
@@ -264,19 +266,20 @@ ODD_DEPTH_STEMS = {
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("in_c", [4, 8, 16])
-@pytest.mark.parametrize("function", [PAIR, PAIR_PACKED])
+@pytest.mark.parametrize("function, in_c", [(f, c) for f in (PAIR, PAIR_PACKED) for c in (4, 8, 16)]
+                         + [(f"{PAIR}_stack1k", 16)])
 def test_wide_pair_loops_by_the_depth_on_the_m4(tmp_path, monkeypatch, function, in_c):
     """The pair's loop takes one, two or four blocks of four k per iteration, the most the depth divides
-    into (3x3 windows of 4, 8 and 16 channels: 9, 18 and 36 blocks): each bit-exact on the DSP path."""
+    into (3x3 windows of 4, 8 and 16 channels: 9, 18 and 36 blocks): each bit-exact on the DSP path;
+    with 16 channels (576 B of columns) also through the _stack1k entry, its columns on its stack."""
     model = conv_model(7, in_c=in_c, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(5, 5))
-    others = ONLY_PAIR_PACKED if function == PAIR_PACKED else ONLY_PAIR_PACKED - {PAIR} | {PAIR_PACKED}
+    others = (ONLY_PAIR_PACKED | {PAIR, PAIR_PACKED}) - {function}
     tight = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=others)
     assert kernel_functions(tight.lowered) == [function]
     elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
     disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
                                  capture_output=True, text=True, check=True).stdout
-    body = disassembly.split(f"<{function}_run>:")[1].split("\n\n")[0]
+    body = disassembly.split(f"<{function.removesuffix('_stack1k')}_run>:")[1].split("\n\n")[0]
     assert body.count("\tsmlad\t") == 8 * 2 * (1 + 2 + 4)  # the three loops' groups (eight SMLAD each), inlined
 
 
@@ -353,11 +356,11 @@ def test_wide_pair_leaves_1x1_stride_1_to_the_scratch_free_fc():
     assert kernel_functions(compiled.lowered) == [PAIR_FC]
 
 
-@pytest.mark.parametrize("in_c, on_stack", [(1, True), (16, True), (27, True), (29, False)])
+@pytest.mark.parametrize("in_c, on_stack", [(1, True), (5, True), (7, False), (9, False)])
 def test_wide_pair_keeps_small_columns_on_its_stack(in_c, on_stack):
-    """Two columns of at most 1 KiB go on the kernel's stack (no scratch argument, no arena bytes);
-    larger ones in the arena. An odd depth's window rows take an even number of values (3 x 27 -> 82:
-    992 B; 3 x 29 -> 88: 1,056 B)."""
+    """Two columns of at most 256 B go on the kernel's stack (no scratch argument, no arena bytes);
+    larger ones in the arena. An odd depth's window rows take an even number of values (3 x 5 -> 16:
+    192 B; 3 x 7 -> 22: 272 B)."""
     model = conv_model(3, in_c=in_c, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9))
     compiled = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP,
                              exclude=ONLY_PAIR_PACKED - {PAIR} | {PAIR_PACKED})
@@ -366,6 +369,19 @@ def test_wide_pair_keeps_small_columns_on_its_stack(in_c, on_stack):
     scratch = next(a.value for a in call.args if a.name == "scratch")
     assert isinstance(scratch, NullPtr) == on_stack
     assert call.scratch_bytes == (0 if on_stack else 4 * round_up(3 * round_up(3 * in_c, 2), 4))
+
+
+@pytest.mark.parametrize("in_c, taken", [(16, True), (27, True), (29, False), (5, False)])
+def test_wide_pair_stack1k_takes_columns_up_to_1_kib(in_c, taken):
+    """The pair's _stack1k entry: columns of 257 B to 1 KiB (16 channels: 576 B; 3 x 27 -> 82: 992 B) on
+    its stack, no scratch argument; 3 x 29 -> 88 (1,056 B) and 3 x 5 (192 B) are not its."""
+    model = conv_model(3, in_c=in_c, out_c=8, kernel=(3, 3), padding="SAME", in_hw=(6, 9))
+    compiled = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP,
+                             exclude=(ONLY_PAIR_PACKED | {PAIR_PACKED}) - {f"{PAIR}_stack1k"})
+    call = next(c for c in compiled.lowered if isinstance(c, KernelCall))
+    assert (call.function == f"{PAIR}_stack1k") == taken
+    if taken:
+        assert isinstance(call.arg("scratch"), NullPtr) and call.scratch_bytes == 0
 
 
 def test_kws_stem_runs_the_pair_with_its_columns_on_the_stack():

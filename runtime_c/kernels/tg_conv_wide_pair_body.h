@@ -494,7 +494,8 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
 
 /* The kernel NAME from its dot, start and sums: the driver over the arena's scratch, or, where the
  * generator passes none (two columns of at most TG_CONV_S8_WIDE_PAIR_STACK_COLUMN bytes), over columns on
- * this kernel's stack: no arena bytes, and the stack bound counts them. */
+ * this kernel's stack: no arena bytes, and the stack bound counts them. NAME_stack1k: the same over 1 KiB
+ * of columns on its stack (TG_CONV_S8_WIDE_PAIR_STACK_COLUMN_1K), its scratch argument unused. */
 #define TG_CONV_WIDE_PAIR_KERNEL(NAME, DOT, START, SUMS, WORDS4, WORDS_PER_4K)                            \
     static __attribute__((noinline)) void NAME##_run(                                                  \
         const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims,     \
@@ -521,6 +522,14 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
         } else {                                                                                       \
             NAME##_on_stack(params, channels, input_dims, input, filter_dims, filter, output_dims, output); \
         }                                                                                              \
+    }                                                                                                  \
+    void NAME##_stack1k(const tg_conv_wide_params_t *params, const int32_t *channels,                  \
+                        const tg_dims_t *input_dims, const int8_t *input, const tg_dims_t *filter_dims, \
+                        const int32_t *filter, const tg_dims_t *output_dims, int8_t *output, void *scratch) \
+    {                                                                                                  \
+        uint32_t column[TG_CONV_S8_WIDE_PAIR_STACK_COLUMN_1K / 4];                                     \
+        (void)scratch;                                                                                 \
+        NAME##_run(params, channels, input_dims, input, filter_dims, filter, output_dims, output, column); \
     }
 
 #endif

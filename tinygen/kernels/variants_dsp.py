@@ -115,7 +115,27 @@ def _conv_wide_pair_cost(a: ConvArgs, loop: int = _PAIR_LOOP, per_block: int = _
     return o.n * o.h * o.w * per_column
 
 
-PAIR_STACK_COLUMN = 1024  # TG_CONV_S8_WIDE_PAIR_STACK_COLUMN: two columns up to this go on the kernel's stack
+PAIR_STACK_COLUMN = 256  # TG_CONV_S8_WIDE_PAIR_STACK_COLUMN: two columns up to this go on the kernel's stack
+PAIR_STACK_COLUMN_1K = 1024  # TG_CONV_S8_WIDE_PAIR_STACK_COLUMN_1K: up to this, on the _stack1k entry's stack
+
+
+def _stack1k_variant(pair: Variant) -> Variant:
+    """`pair` as its _stack1k entry: columns of 257 B to 1 KiB on the kernel's stack, no arena bytes.
+    Estimated one instruction dearer, so that the arena's columns are offered first and this only where
+    they would raise the arena (IC's 3x3 layers over 16 channels)."""
+    def why_not(graph: Graph, a: ConvArgs) -> str | None:
+        if not PAIR_STACK_COLUMN < _pair_columns(a) <= PAIR_STACK_COLUMN_1K:
+            return f"columns not within ({PAIR_STACK_COLUMN}, {PAIR_STACK_COLUMN_1K}] B"
+        return pair.why_not(graph, a)
+
+    function = f"{pair.function}_stack1k"
+
+    weights = pair_packed_weights if pair.function.endswith("_packed") else wide_weights
+
+    def make(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
+        return _pair_call(graph, call, a, weights, function)
+
+    return dataclasses.replace(pair, function=function, why_not=why_not, cost=lambda a: pair.cost(a) + 1, make=make)
 
 
 def _make_conv_wide_pair(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
@@ -138,10 +158,18 @@ def pair_window_rows(rows: np.ndarray, a: ConvArgs) -> np.ndarray:
         rows.shape[0], -1)
 
 
+def _pair_columns(a: ConvArgs) -> int:
+    """The pair's two columns, bytes (TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE of pair_window_rows' depth)."""
+    f, c = a.filter_dims, a.input_dims.c
+    row_values = round_up(f.w * c, 2) if c % 2 and a.params.dilation.w == 1 else f.w * c
+    return 4 * round_up(f.h * row_values, 4)
+
+
 def _pair_call(graph: Graph, call: KernelCall, a: ConvArgs, weights: Callable[[np.ndarray], ConstArray],
                function: str) -> KernelCall:
     """The wide conv's call as the pair `function` takes it: its weights laid out by `weights` and its
-    channels normalized (normalized_channels), the columns on the stack or in the arena."""
+    channels normalized (normalized_channels), the columns on the kernel's stack (up to
+    PAIR_STACK_COLUMN, or PAIR_STACK_COLUMN_1K for a _stack1k function) or in the arena."""
     wide = _make_conv_wide(graph, call, a)
     rows = filter_rows(graph, a.filter)
     assert rows is not None
@@ -149,7 +177,8 @@ def _pair_call(graph: Graph, call: KernelCall, a: ConvArgs, weights: Callable[[n
     rows = pair_window_rows(rows, a)
     depth_padded = round_up(rows.shape[1], 4)
     columns = 4 * depth_padded  # TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE
-    on_stack = columns <= PAIR_STACK_COLUMN
+    assert columns == _pair_columns(a)
+    on_stack = columns <= (PAIR_STACK_COLUMN_1K if function.endswith("_stack1k") else PAIR_STACK_COLUMN)
     replaced = {"filter": weights(rows), "channels": channels, **({"scratch": NullPtr()} if on_stack else {}),
                 "params": dataclasses.replace(wide.arg("params"), depth_padded=depth_padded)}
     args = tuple(KernelArg(arg.name, replaced[arg.name]) if arg.name in replaced else arg for arg in wide.args)
@@ -671,6 +700,12 @@ def _fc_pair_variants() -> tuple[Variant, Variant, Variant]:
     )
 
 
+PAIR_VARIANT = Variant("tg_conv_s8_wide_pair", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_wide_pair_why_not,
+                       _conv_wide_pair_cost, _make_conv_wide_pair)
+PAIR_PACKED_VARIANT = Variant("tg_conv_s8_wide_pair_packed", "tg_conv_s8", ConvArgs, frozenset({"dsp"}),
+                              _conv_wide_pair_packed_why_not, _conv_wide_pair_packed_cost, _make_conv_wide_pair_packed)
+
+
 DSP_VARIANTS: tuple[Variant, ...] = (
     # ~37 instructions per element (two table loads, the sum's rescale and clamp) where tg_add_s8
     # computes three rescales (~98)
@@ -678,10 +713,7 @@ DSP_VARIANTS: tuple[Variant, ...] = (
             lambda a: 37 * a.size + 30, _make_add_table, any_window=True),
     Variant("tg_conv_s8_dsp", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_dsp_why_not, _conv_dsp_cost,
             _make_conv_dsp, any_window=True),
-    Variant("tg_conv_s8_wide_pair", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_wide_pair_why_not,
-            _conv_wide_pair_cost, _make_conv_wide_pair),
-    Variant("tg_conv_s8_wide_pair_packed", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_wide_pair_packed_why_not,
-            _conv_wide_pair_packed_cost, _make_conv_wide_pair_packed),
+    PAIR_VARIANT, PAIR_PACKED_VARIANT, _stack1k_variant(PAIR_VARIANT), _stack1k_variant(PAIR_PACKED_VARIANT),
     *_fc_dsp_variants(WIDE16), *_fc_dsp_variants(NARROW), *_fc_dsp_variants(PACKED), *_fc_dsp_variants(PACKED8),
     Variant("tg_conv_1x1_s8_inplace", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset(), _ALWAYS,
             _inplace_conv_cost),

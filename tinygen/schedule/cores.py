@@ -177,6 +177,7 @@ def _arg(call: KernelCall, name: str):
 
 def _per_mac(function: str) -> float:
     function = function.removesuffix("_channels")   # a range of channels: the kernel's own rate
+    function = function.removesuffix("_stack1k")  # the pair with 1 KiB of columns on its stack
     if function.endswith(("_wide", "_wide_pair", "_wide_pair_packed")) or function == "tg_conv_s8_dsp":
         return PER_MAC["wide"]
     if "depthwise" in function and function.endswith("_fast"):

@@ -61,11 +61,18 @@ void tg_conv_s8_wide_pair(const tg_conv_wide_params_t *params, const int32_t *ch
 /* Scratch bytes of tg_conv_s8_wide_pair: two columns of depth_padded int16. */
 #define TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE(depth_padded) (4 * (depth_padded))
 /* Where the two columns take at most this, the generator passes no scratch (NULL) and the kernel keeps
- * them on its stack (KWS's 10x4 stem over one channel takes 160 B, IC's 3x3 layers over 16 channels
- * 576 B, where the arena has no bytes for them and the pair beats the scratch-free conv: IC 21.57 M ->
- * 20.40 M estimated cycles, its invoke() stack 776 -> 1,568 B); larger columns go to the arena, where
- * the plan counts them. */
-#define TG_CONV_S8_WIDE_PAIR_STACK_COLUMN 1024
+ * them on its stack (a stem's few channels: KWS's 10x4 over one channel takes 160 B). */
+#define TG_CONV_S8_WIDE_PAIR_STACK_COLUMN 256
+/* Up to this, the generator calls the kernel's _stack1k entry (no scratch), whose frame holds 1 KiB of
+ * columns: IC's 3x3 layers over 16 channels (576 B), where the arena has no bytes for them and the
+ * pair beats the scratch-free conv (IC 21.57 M -> 20.40 M estimated cycles, its invoke() stack bound
+ * 776 -> 1,568 B). A separate entry, so that a firmware without such a layer links no 1 KiB frame and
+ * keeps its stack bound. Larger columns go to the arena, where the plan counts them. */
+#define TG_CONV_S8_WIDE_PAIR_STACK_COLUMN_1K 1024
+void tg_conv_s8_wide_pair_stack1k(const tg_conv_wide_params_t *params, const int32_t *channels,
+                                  const tg_dims_t *input_dims, const int8_t *input,
+                                  const tg_dims_t *filter_dims, const int32_t *filter,
+                                  const tg_dims_t *output_dims, int8_t *output, void *scratch);
 
 /* The same with int8 weights, two rows packed per int16 half: filter, per block of TG_WIDE_ROWS rows,
  * per two k, the words of row pairs (0, 1) and (2, 3), each (v_k0, v_k1) with v = 256 * odd row + even
@@ -74,6 +81,10 @@ void tg_conv_s8_wide_pair_packed(const tg_conv_wide_params_t *params, const int3
                                  const tg_dims_t *input_dims, const int8_t *input,
                                  const tg_dims_t *filter_dims, const int32_t *filter,
                                  const tg_dims_t *output_dims, int8_t *output, void *scratch);
+void tg_conv_s8_wide_pair_packed_stack1k(const tg_conv_wide_params_t *params, const int32_t *channels,
+                                         const tg_dims_t *input_dims, const int8_t *input,
+                                         const tg_dims_t *filter_dims, const int32_t *filter,
+                                         const tg_dims_t *output_dims, int8_t *output, void *scratch);
 
 /* The same without scratch, for an input depth that is a multiple of 4: the input read in place,
  * each word split into int16 pairs with the offset added (SXTAB16); filter: per block of

@@ -47,6 +47,16 @@ SCRATCH_FREE = frozenset({"tg_fully_connected_s8_dsp", "tg_fully_connected_s8_ds
                           "tg_fully_connected_s8_dsp_packed", "tg_fully_connected_s8_dsp_packed8", PAIR_FC})
 
 
+def assert_clean_under_sanitizers(tmp_path, model: bytes, exclude: frozenset[str], function: str) -> None:
+    """The one-layer model with `function` (the others in exclude refused), built on the host with
+    ASan + UBSan: bit-exact with TFLM on its random and extreme records, and nothing reported."""
+    compiled = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=exclude)
+    assert kernel_functions(compiled.lowered) == [function]
+    result = compare_on_host(model, tmp_path, records=extreme_records(compiled), compiled=compiled, sanitize=True)
+    assert result.tensors_compared > 0
+    assert not result.mismatches, "\n".join(result.mismatches[:10])
+
+
 def pointwise_extreme_model(seed: int, in_zp: int, out_zp: int) -> bytes:
     """A 1x1 convolution (an FC over its pixels) with extreme values: the chain's last layer alone."""
     return chain_model(seed, (in_zp, in_zp, in_zp, out_zp), hw=(3, 5), layers=("conv",))
@@ -171,7 +181,7 @@ def test_dsp_conv_over_its_input(tmp_path, case):
 # Extreme values (weights at -128/-127/127, accumulators within a few products of the int32 limits,
 # zero points at the ends, right shifts 1..23, a dead channel) through each conv variant.
 EXTREME_CONVS = {DSP_CONV: ONLY_DSP_CONV,
-                 PAIR: SCRATCH_FREE | {"tg_conv_s8_wide", "tg_conv_s8_fast", DSP_CONV, PAIR_PACKED}}
+                 PAIR: SCRATCH_FREE | STACK1K | {"tg_conv_s8_wide", "tg_conv_s8_fast", DSP_CONV, PAIR_PACKED}}
 
 
 @pytest.mark.parametrize("zero_points", [(-128, 127), (127, -128)])
@@ -184,12 +194,8 @@ def test_conv_variants_with_extreme_values(tmp_path, function, zero_points):
 @pytest.mark.long  # ~60 s: every kernel built with ASan + UBSan
 @pytest.mark.parametrize("function", sorted(EXTREME_CONVS))
 def test_conv_variants_are_clean_under_sanitizers(tmp_path, function):
-    model = extreme_model("conv", 7, -128, 127, reals=WIDE_REALS, in_c=8)
-    compiled = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=EXTREME_CONVS[function])
-    assert kernel_functions(compiled.lowered) == [function]
-    result = compare_on_host(model, tmp_path, records=extreme_records(compiled), compiled=compiled, sanitize=True)
-    assert result.tensors_compared > 0
-    assert not result.mismatches, "\n".join(result.mismatches[:10])
+    assert_clean_under_sanitizers(tmp_path, extreme_model("conv", 7, -128, 127, reals=WIDE_REALS, in_c=8),
+                                  EXTREME_CONVS[function], function)
 
 
 @pytest.mark.qemu
@@ -248,12 +254,7 @@ def test_wide_pair_packed_at_its_limits(tmp_path, name):
 
 @pytest.mark.long  # ~30 s: every kernel built with ASan + UBSan
 def test_wide_pair_packed_is_clean_under_sanitizers(tmp_path):
-    model = PAIR_PACKED_EXTREMES["conv3x3-56"]()
-    compiled = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=ONLY_PAIR_PACKED)
-    assert kernel_functions(compiled.lowered) == [PAIR_PACKED]
-    result = compare_on_host(model, tmp_path, records=extreme_records(compiled), compiled=compiled, sanitize=True)
-    assert result.tensors_compared > 0
-    assert not result.mismatches, "\n".join(result.mismatches[:10])
+    assert_clean_under_sanitizers(tmp_path, PAIR_PACKED_EXTREMES["conv3x3-56"](), ONLY_PAIR_PACKED, PAIR_PACKED)
 
 
 ODD_DEPTH_STEMS = {
@@ -844,12 +845,7 @@ def test_pair_fc_refuses_one_row_and_depths_off_four():
 
 @pytest.mark.long  # ~30 s: every kernel built with ASan + UBSan
 def test_pair_fc_is_clean_under_sanitizers(tmp_path):
-    model = PAIR_FC_MODELS["fc-packed-516"]()
-    compiled = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=ONLY_PAIR_FC)
-    assert kernel_functions(compiled.lowered) == [PAIR_FC]
-    result = compare_on_host(model, tmp_path, records=extreme_records(compiled), compiled=compiled, sanitize=True)
-    assert result.tensors_compared > 0
-    assert not result.mismatches, "\n".join(result.mismatches[:10])
+    assert_clean_under_sanitizers(tmp_path, PAIR_FC_MODELS["fc-packed-516"](), ONLY_PAIR_FC, PAIR_FC)
 
 
 # name -> (in place, the run of groups its depth takes)

@@ -32,9 +32,10 @@ import numpy as np
 from tinygen.ir.quant import multiply_by_quantized_multiplier
 from tinygen.kernels.cvalues import HW, ConstArray, CStruct, NullPtr, Range, Requant, ScratchRef
 from tinygen.kernels.variants import (
-    WIDE_CHANNEL_WORDS, WIDE_ROWS, AddArgs, normalized_channels, not_normalized, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not, _fc_wide_why_not,
-    _make_conv_wide, _output_elements, _WIDE_PER_ELEMENT, _WIDE_PER_OUTPUT, _quantize_multiplier_range, _wide_dot_cost, _FAST_PER_OUTPUT, depthwise_rows,
-    depthwise_wide_weights, filter_rows, round_up, uniform_channels, wide_channels, wide_requant_why_not, wide_weights,
+    WIDE_ROWS, AddArgs, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not,
+    _fc_wide_why_not, _make_conv_wide, _output_elements, _WIDE_PER_OUTPUT, _quantize_multiplier_range, _wide_dot_cost,
+    _FAST_PER_OUTPUT, depthwise_rows, depthwise_wide_weights, filter_rows, normalized_channels, not_normalized,
+    round_up, uniform_channels, wide_channels, wide_requant_why_not, wide_weights,
 )
 
 

@@ -9,6 +9,7 @@ left out.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -53,3 +54,9 @@ def defined_symbols(board: Board, objects: list[Path]) -> set[str]:
     nm = compiler_for(board)[2]
     out = subprocess.run([nm, "--defined-only", *map(str, objects)], capture_output=True, text=True, check=True).stdout
     return {line.split()[-1] for line in out.splitlines() if len(line.split()) == 3}
+
+
+def called_kernel_files(kernels_dir: Path, model_c: str) -> list[Path]:
+    """The kernel files whose functions the model's C calls: a file per kernel, which also holds the
+    kernel's other entries (a pair conv's _stack1k, a depthwise's _channels)."""
+    return [k for k in sorted(kernels_dir.glob("*.c")) if re.search(rf"\b{k.stem}(_stack1k|_channels)?\(", model_c)]

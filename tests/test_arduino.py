@@ -10,7 +10,7 @@ import pytest
 from platformio.package.manifest.parser import LibraryJsonManifestParser, LibraryPropertiesManifestParser
 from platformio.package.manifest.schema import ManifestSchema
 
-from board_compile import COMPILER_RUNTIME_CALLS, compile_objects, defined_symbols, is_xtensa
+from board_compile import COMPILER_RUNTIME_CALLS, called_kernel_files, compile_objects, defined_symbols, is_xtensa
 from conftest import DIGITS_MODEL
 from test_bad_input import assert_one_line_error, tinygen
 from tinygen.boards.catalog import list_boards, load_board
@@ -68,7 +68,7 @@ def _compile_for(board_name: str, library: Path, tmp_path: Path, every_kernel: b
     board = load_board(board_name)
     src = library / "src"
     model_c = (src / f"{NAME}.c").read_text()
-    kernels = [k for k in sorted((src / "kernels").glob("*.c")) if every_kernel or f"{k.stem}(" in model_c]
+    kernels = sorted((src / "kernels").glob("*.c")) if every_kernel else called_kernel_files(src / "kernels", model_c)
     assert kernels, "the model calls no kernel?"
     objects = compile_objects(board, [src / f"{NAME}.c", *kernels], [src], tmp_path / "lib")
     firmware = RUNTIME_DIR / "firmware"

@@ -14,7 +14,7 @@ import pytest
 from platformio.package.manifest.parser import LibraryJsonManifestParser
 from platformio.package.manifest.schema import ManifestSchema
 
-from board_compile import COMPILER_RUNTIME_CALLS, compile_objects, compiler_for
+from board_compile import COMPILER_RUNTIME_CALLS, called_kernel_files, compile_objects, compiler_for
 from conftest import DIGITS_MODEL
 from test_bad_input import assert_one_line_error, tinygen
 from test_platformio import _run_bit_exact
@@ -77,7 +77,7 @@ def test_the_rp2040_and_rp2350_share_of_the_runtime_compiles_for_their_cores(tmp
     target = load_board(board)
     lib_src = out / "lib" / NAME / "src"
     model_c = _model_c(out / "lib" / NAME)
-    kernels = [k for k in sorted((lib_src / "kernels").glob("*.c")) if f"{k.stem}(" in model_c]
+    kernels = called_kernel_files(lib_src / "kernels", model_c)
     objects = compile_objects(target, [lib_src / f"{NAME}.c", *kernels, out / "src" / "tg_smp.c"], [lib_src],
                               tmp_path / "obj")
     nm = compiler_for(target)[2]

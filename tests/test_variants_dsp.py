@@ -119,7 +119,8 @@ WIDE_CONV_CASES = [
 @pytest.mark.parametrize("case", WIDE_CONV_CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
 def test_wide_conv_over_its_input(tmp_path, case):
     compiled = check_tight(tmp_path, conv_model(3, **case), KernelSet.OPTIMISED, features=DSP,
-                           expect="tg_conv_s8_wide", exclude=SCRATCH_FREE | STACK1K | {PAIR, PAIR_PACKED, DSP_CONV})  # 1x1: else the scratch-free FC
+                           expect="tg_conv_s8_wide",  # 1x1: else the scratch-free FC
+                           exclude=SCRATCH_FREE | STACK1K | {PAIR, PAIR_PACKED, DSP_CONV})
     if case.get("kernel") == (1, 1) and case["in_c"] == case["out_c"]:
         assert compiled.plan.allowances[0].max_delta == 0  # the column is the pixel: exactly in place
 

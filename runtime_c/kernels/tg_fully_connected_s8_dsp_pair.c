@@ -3,8 +3,8 @@
  *
  * Rows b and b + 1 are widened into one interleaved int16 column (per pair of k, row b's int16 pair
  * then row b + 1's: one LDRD loads both; the pairs (k0, k2) and (k1, k3) of every four k, as SXTB16
- * splits a word), then every block of four output channels runs over the column with
- * the packed int8 weights (per pair of k the words of row pairs (0, 1) and (2, 3), v = 256 * odd + even):
+ * splits a word), then every block of four output channels runs over the column with the packed int8
+ * weights (per pair of k the words of row pairs (0, 1) and (2, 3), v = 256 * odd + even):
  * 12 instructions and 16 estimated cycles per 16 MACs, each weight word loaded once for both rows,
  * where the one-row packed8 FC takes 15.5 and 20. The loop runs over whole runs of groups (two k each)
  * without a branch, as the packed8 FC's does, and each channel's multiplier, shift and rounding are
@@ -12,7 +12,8 @@
  *
  * Both rows are copied before any of their outputs is written, so the output may lie over the input
  * (the in-place 1x1 convolution, kernels/overlap.py). An odd last row is computed twice, its second
- * copy written over the first (the same bytes). accum_depth and output_depth are multiples of 4 (the generator checks).
+ * copy written over the first (the same bytes). accum_depth and output_depth are multiples of 4 (the
+ * generator checks).
  */
 #include "tinygen/tg_dsp.h"
 #include "tg_conv_wide_pair_body.h"

@@ -107,8 +107,7 @@ def _conv_wide_pair_why_not(graph: Graph, a: ConvArgs) -> str | None:
 
 def _conv_wide_pair_cost(a: ConvArgs, loop: int = _PAIR_LOOP, per_block: int = _PAIR_PER_BLOCK) -> int:
     o, f = a.output_dims, a.filter_dims
-    row_values = round_up(f.w * f.c, 2) if f.c % 2 and a.params.dilation.w == 1 else f.w * f.c  # pair_window_rows
-    depth_padded, rows = round_up(f.h * row_values, 4), round_up(o.c, WIDE_ROWS)
+    depth_padded, rows = round_up(f.h * pair_row_values(a), 4), round_up(o.c, WIDE_ROWS)
     value_by_value = f.c % 2 and a.params.dilation.w != 1
     per_element = _PAIR_PER_ELEMENT_ODD if value_by_value else _PAIR_PER_ELEMENT_EVEN
     per_column = (int(per_element * depth_padded) + rows * depth_padded * loop // _PAIR_MACS
@@ -120,7 +119,7 @@ PAIR_STACK_COLUMN = 256  # TG_CONV_S8_WIDE_PAIR_STACK_COLUMN: two columns up to 
 PAIR_STACK_COLUMN_1K = 1024  # TG_CONV_S8_WIDE_PAIR_STACK_COLUMN_1K: up to this, on the _stack1k entry's stack
 
 
-def _stack1k_variant(pair: Variant) -> Variant:
+def _stack1k_variant(pair: Variant, weights: Callable[[np.ndarray], ConstArray]) -> Variant:
     """`pair` as its _stack1k entry: columns of 257 B to 1 KiB on the kernel's stack, no arena bytes.
     Estimated one instruction dearer, so that the arena's columns are offered first and this only where
     they would raise the arena (IC's 3x3 layers over 16 channels)."""
@@ -130,8 +129,6 @@ def _stack1k_variant(pair: Variant) -> Variant:
         return pair.why_not(graph, a)
 
     function = f"{pair.function}_stack1k"
-
-    weights = pair_packed_weights if pair.function.endswith("_packed") else wide_weights
 
     def make(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
         return _pair_call(graph, call, a, weights, function)
@@ -146,24 +143,29 @@ def _make_conv_wide_pair(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelC
     return _pair_call(graph, call, a, wide_weights, "tg_conv_s8_wide_pair")
 
 
+def pair_row_values(a: ConvArgs) -> int:
+    """The pair kernels' column values per window row (tg_pair_row_values): f_w * c, rounded up to an
+    even count where the input depth is odd and dilation.w 1, so that every row starts on a lane word
+    and is widened four bytes at a time."""
+    taps_c = a.filter_dims.w * a.input_dims.c
+    return round_up(taps_c, 2) if a.input_dims.c % 2 and a.params.dilation.w == 1 else taps_c
+
+
 def pair_window_rows(rows: np.ndarray, a: ConvArgs) -> np.ndarray:
-    """[out][f_h * f_w * c] weights as the pair kernels' column takes them: with an odd input depth and
-    dilation.w 1, each window row's f_w * c weights padded with a zero to an even count
-    (tg_pair_row_values), so that every row starts on a lane word and is widened four bytes at a time."""
-    f, c = a.filter_dims, a.input_dims.c
-    taps_c = f.w * c
-    if c % 2 == 0 or a.params.dilation.w != 1 or taps_c % 2 == 0:
+    """[out][f_h * f_w * c] weights as the pair kernels' column takes them: each window row's weights
+    padded with zeros to pair_row_values."""
+    f, taps_c = a.filter_dims, a.filter_dims.w * a.input_dims.c
+    pad = pair_row_values(a) - taps_c
+    if pad == 0:
         return rows
     by_row = rows.reshape(rows.shape[0], f.h, taps_c)
-    return np.concatenate([by_row, np.zeros((rows.shape[0], f.h, 1), dtype=rows.dtype)], axis=2).reshape(
+    return np.concatenate([by_row, np.zeros((rows.shape[0], f.h, pad), dtype=rows.dtype)], axis=2).reshape(
         rows.shape[0], -1)
 
 
 def _pair_columns(a: ConvArgs) -> int:
     """The pair's two columns, bytes (TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE of pair_window_rows' depth)."""
-    f, c = a.filter_dims, a.input_dims.c
-    row_values = round_up(f.w * c, 2) if c % 2 and a.params.dilation.w == 1 else f.w * c
-    return 4 * round_up(f.h * row_values, 4)
+    return 4 * round_up(a.filter_dims.h * pair_row_values(a), 4)
 
 
 def _pair_call(graph: Graph, call: KernelCall, a: ConvArgs, weights: Callable[[np.ndarray], ConstArray],
@@ -177,8 +179,7 @@ def _pair_call(graph: Graph, call: KernelCall, a: ConvArgs, weights: Callable[[n
     rows, channels = normalized_channels(rows, wide.arg("channels"))
     rows = pair_window_rows(rows, a)
     depth_padded = round_up(rows.shape[1], 4)
-    columns = 4 * depth_padded  # TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE
-    assert columns == _pair_columns(a)
+    columns = _pair_columns(a)
     on_stack = columns <= (PAIR_STACK_COLUMN_1K if function.endswith("_stack1k") else PAIR_STACK_COLUMN)
     replaced = {"filter": weights(rows), "channels": channels, **({"scratch": NullPtr()} if on_stack else {}),
                 "params": dataclasses.replace(wide.arg("params"), depth_padded=depth_padded)}
@@ -340,9 +341,11 @@ def _make_inplace_depthwise_dsp(graph: Graph, call: KernelCall, a: InplaceDepthw
     lag = depthwise_lag(a)
     params = DepthwiseInplaceDspParams(input_offset=p.input_offset, output_offset=p.output_offset,
                                        padding=p.padding, activation=p.activation, lag=lag)
+    # normalized (normalized_channels): the rows kernel's 3x3 loop has no mask in its epilogue
+    rows, channels = normalized_channels(rows, wide_channels(graph, a.bias, rows, p.input_offset, a.requant))
     args = (
         KernelArg("params", params),
-        KernelArg("channels", wide_channels(graph, a.bias, rows, p.input_offset, a.requant)),
+        KernelArg("channels", channels),
         KernelArg("input_dims", a.input_dims),
         KernelArg("input", a.input),
         KernelArg("filter_dims", a.filter_dims),
@@ -368,15 +371,8 @@ def _inplace_depthwise_dsp_rows_cost(a: InplaceDepthwiseArgs) -> int:
 
 
 def _make_inplace_depthwise_dsp_rows(graph: Graph, call: KernelCall, a: InplaceDepthwiseArgs) -> KernelCall:
-    """The in-place DSP kernel's data with its channels normalized (normalized_channels: its 3x3 row
-    loop's epilogue has no mask)."""
     made = _make_inplace_depthwise_dsp(graph, call, a)
-    rows = depthwise_rows(graph, a.filter)
-    assert rows is not None
-    rows, channels = normalized_channels(rows, made.arg("channels"))
-    replaced = {"channels": channels, "filter": depthwise_wide_weights(rows)}
-    args = tuple(KernelArg(arg.name, replaced[arg.name]) if arg.name in replaced else arg for arg in made.args)
-    return dataclasses.replace(made, function="tg_depthwise_conv_s8_inplace_dsp_rows", args=args,
+    return dataclasses.replace(made, function="tg_depthwise_conv_s8_inplace_dsp_rows",
                                scratch_bytes=depthwise_ring_rows_bytes(a))
 
 
@@ -714,7 +710,8 @@ DSP_VARIANTS: tuple[Variant, ...] = (
             lambda a: 37 * a.size + 30, _make_add_table, any_window=True),
     Variant("tg_conv_s8_dsp", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_dsp_why_not, _conv_dsp_cost,
             _make_conv_dsp, any_window=True),
-    PAIR_VARIANT, PAIR_PACKED_VARIANT, _stack1k_variant(PAIR_VARIANT), _stack1k_variant(PAIR_PACKED_VARIANT),
+    PAIR_VARIANT, PAIR_PACKED_VARIANT,
+    _stack1k_variant(PAIR_VARIANT, wide_weights), _stack1k_variant(PAIR_PACKED_VARIANT, pair_packed_weights),
     *_fc_dsp_variants(WIDE16), *_fc_dsp_variants(NARROW), *_fc_dsp_variants(PACKED), *_fc_dsp_variants(PACKED8),
     Variant("tg_conv_1x1_s8_inplace", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset(), _ALWAYS,
             _inplace_conv_cost),

@@ -59,7 +59,8 @@ def test_the_boards_isa_chooses_the_variant():
 
 
 def test_depthwise_variants_need_depth_multiplier_one():
-    assert functions(dw_model(0, in_c=8)) == ["tg_depthwise_conv_s8_wide"]
+    assert functions(dw_model(0, in_c=8)) == ["tg_depthwise_conv_s8_lines_dsp"]  # 3x3, stride 1, SAME
+    assert functions(dw_model(0, in_c=8, stride=(2, 2))) == ["tg_depthwise_conv_s8_wide"]
     assert functions(dw_model(0, in_c=8), board="mps2-an385") == ["tg_depthwise_conv_s8_fast"]
     assert functions(dw_model(0, in_c=4, multiplier=2)) == ["tg_depthwise_conv_s8"]
 
@@ -210,7 +211,7 @@ def test_inspect_shows_the_chosen_kernels():
         proc = tinygen("inspect", str(DIGITS), "--json", "--kernels", kernel_set, "--patch", "none")
         assert proc.returncode == 0, proc.stderr
         kernels[kernel_set] = [op["kernel"] for op in json.loads(proc.stdout)["operators"]]
-    assert kernels["fastest"][:2] == ["tg_conv_s8_wide_pair", "tg_depthwise_conv_s8_wide"]
+    assert kernels["fastest"][:2] == ["tg_conv_s8_wide_pair", "tg_depthwise_conv_s8_lines_dsp"]
     assert kernels["reference"][:2] == ["tg_conv_s8", "tg_depthwise_conv_s8"]
     assert kernels["optimised"][7] == "tg_fully_connected_s8_dsp_packed"
     proc = tinygen("inspect", str(DIGITS), "--json")  # --patch auto: the first four operators run per patch

@@ -17,7 +17,7 @@ from test_planner import ARENA_BYTES, TFLM_PLAN_BYTES
 # The kernels that run over their own input on the M4: the portable in-place kernels and their DSP forms
 # (the in-place 1x1 conv's DSP forms, the packed FC or the wide conv, copy each pixel before writing it).
 IN_PLACE_KERNELS = {"tg_depthwise_conv_s8_inplace", "tg_conv_1x1_s8_inplace", "tg_depthwise_conv_s8_inplace_dsp",
-                    "tg_depthwise_conv_s8_inplace_dsp_rows",
+                    "tg_depthwise_conv_s8_inplace_dsp_rows", "tg_depthwise_conv_s8_lines_dsp",
                     "tg_fully_connected_s8_dsp_packed_inplace", "tg_fully_connected_s8_dsp_packed8_inplace",
                     "tg_fully_connected_s8_dsp_pair_inplace",
                     "tg_conv_s8_wide"}

@@ -8,7 +8,7 @@ overlap contracts (tinygen/kernels/overlap.py):
   weights at -128/-127/127, accumulators within a few products of the int32 limits, right shifts
   1..23 and a dead channel), where the default pipeline runs the in-place DSP variants: bit-exact on
   the host and, in QEMU, on mps2-an386's DSP path (the test disassembles the firmware);
-- the KWS arena (8,084 B) is kept with the DSP variants in place.
+- the KWS arena (8,064 B) is kept with the DSP variants in place.
 """
 
 from __future__ import annotations
@@ -390,13 +390,14 @@ def test_kws_stem_runs_the_pair_with_its_columns_on_the_stack():
     compiled = compile_bytes(mlperf_model("kws").read_bytes(), board=load_board("mps2-an386"))
     stem = next(c for c in compiled.lowered if isinstance(c, KernelCall))
     assert stem.function == PAIR and stem.scratch_bytes == 0
-    assert compiled.plan.arena_bytes == 8084  # the one-pixel wide conv's arena, its column now on the stack
+    assert compiled.plan.arena_bytes == 8064  # the columns on the stack, the lines depthwise's ring too
 
 
 @pytest.mark.parametrize("case", [dict(in_c=8), dict(in_c=8, stride=(2, 2)), dict(in_c=12, padding="VALID", in_hw=(8, 7))],
                          ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
 def test_wide_depthwise_over_its_input(tmp_path, case):
-    check_tight(tmp_path, dw_model(5, **case), KernelSet.OPTIMISED, features=DSP, expect="tg_depthwise_conv_s8_wide")
+    check_tight(tmp_path, dw_model(5, **case), KernelSet.OPTIMISED, features=DSP, expect="tg_depthwise_conv_s8_wide",
+                exclude=frozenset({LINES_DW}))
 
 
 def test_wide_fully_connected_over_its_input(tmp_path):
@@ -516,9 +517,10 @@ INPLACE_DW_CASES = [
     dict(in_hw=(5, 6), in_c=8, activation="RELU6", dead_channel=5, zero_points=(-128, 127)),
 ]
 ROWS_DW = "tg_depthwise_conv_s8_inplace_dsp_rows"
-# The two in-place DSP depthwise variants: the ring of padded rows (chosen where its scratch fits),
-# and the ring of lag + 1 pixels (the rows variant refused).
-INPLACE_DW_VARIANTS = {ROWS_DW: frozenset(), "tg_depthwise_conv_s8_inplace_dsp": frozenset({ROWS_DW})}
+LINES_DW = "tg_depthwise_conv_s8_lines_dsp"  # the 3x3 one channel at a time (tests/test_variants_dsp_lines.py)
+# The two four-channel in-place DSP depthwise variants: the ring of padded rows (chosen where its
+# scratch fits), and the ring of lag + 1 pixels (the rows variant refused); the lines kernel refused.
+INPLACE_DW_VARIANTS = {ROWS_DW: frozenset({LINES_DW}), "tg_depthwise_conv_s8_inplace_dsp": frozenset({ROWS_DW, LINES_DW})}
 
 
 @pytest.mark.parametrize("function", sorted(INPLACE_DW_VARIANTS))
@@ -539,7 +541,7 @@ def test_depthwise_in_place_dsp_rows_on_the_m4(tmp_path, monkeypatch, case):
     """The rows variant's asm (3x3) and its C (5x5) exactly over their input on the M4, extreme records
     too, and padding of the input's zero point at -128 and 127."""
     model = dw_model(11, **case)
-    tight = tight_compile(model, KernelSet.OPTIMISED, True, features=DSP)
+    tight = tight_compile(model, KernelSet.OPTIMISED, True, features=DSP, exclude=frozenset({LINES_DW}))
     assert ROWS_DW in kernel_functions(tight.lowered)
     elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
     disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
@@ -664,19 +666,21 @@ CHAINS = {
     "relu6-5x5": dict(zero_points=(3, -100, 50, -7), near_limit=False, activation="RELU6", kernel=(5, 5),
                       hw=(10, 7)),
 }
-INPLACE_DSP = ["tg_conv_s8_wide", "tg_depthwise_conv_s8_inplace_dsp", "tg_conv_s8_wide"]
+# The in-place depthwise each chain runs: 3x3, the lines kernel; 5x5, the ring of lag + 1 pixels.
+CHAIN_DEPTHWISE = {"zp-128": LINES_DW, "zp127": LINES_DW, "relu6-5x5": "tg_depthwise_conv_s8_inplace_dsp"}
 
 
-def _in_place_dsp(model: bytes) -> None:
+def _in_place_dsp(model: bytes, name: str) -> None:
     compiled = compile_bytes(model)
-    assert kernel_functions(compiled.lowered)[1:] == INPLACE_DSP[1:], kernel_functions(compiled.lowered)
+    expected = [CHAIN_DEPTHWISE[name], "tg_conv_s8_wide"]
+    assert kernel_functions(compiled.lowered)[1:] == expected, kernel_functions(compiled.lowered)
     largest = max(p.buffer.size for p in compiled.plan.placements)
     assert compiled.plan.arena_bytes < 2 * largest  # the in-place calls run over their input
 
 
 def _chain_on_host(tmp_path, name: str, sanitize: bool) -> None:
     model = chain_model(5, **CHAINS[name])
-    _in_place_dsp(model)
+    _in_place_dsp(model, name)
     compiled = compile_bytes(model)
     result = compare_on_host(model, tmp_path, records=extreme_records(compiled), compiled=compiled, sanitize=sanitize)
     assert result.tensors_compared > 0
@@ -698,7 +702,7 @@ def test_chain_is_clean_under_sanitizers(tmp_path, name):
 @pytest.mark.parametrize("name", ["zp-128", pytest.param("relu6-5x5", marks=pytest.mark.long)])
 def test_chain_with_extreme_values_on_the_m4(tmp_path, name):
     model_bytes = chain_model(5, **CHAINS[name])
-    _in_place_dsp(model_bytes)
+    _in_place_dsp(model_bytes, name)
     model = tmp_path / f"{name}.tflite"
     model.write_bytes(model_bytes)
     records = np.stack([r[0] for r in extreme_records(compile_bytes(model_bytes))])
@@ -709,9 +713,13 @@ def test_chain_with_extreme_values_on_the_m4(tmp_path, name):
     elf = next((tmp_path / "build").rglob("*.elf"))
     disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
                                  capture_output=True, text=True, check=True).stdout
-    # the whole-tensor entry calls the one over a range of channels (all of them): the DSP code is there
-    body = disassembly.split("<tg_depthwise_conv_s8_inplace_dsp_channels>:")[1].split("\n\n")[0]
-    assert "\tsmlabb\t" in body and "\tsxtb16\t" in body  # the DSP path, not the portable C
+    if CHAIN_DEPTHWISE[name] == LINES_DW:
+        body = next(part for part in disassembly.split("\n\n") if re.search(r"<channel3x3(\.[a-z]+\.\d+)*>:", part))
+        assert "\tsmlad\t" in body and "\tsmlatb\t" in body  # the DSP path, not the portable C
+    else:
+        # the whole-tensor entry calls the one over a range of channels (all of them): the DSP code is there
+        body = disassembly.split("<tg_depthwise_conv_s8_inplace_dsp_channels>:")[1].split("\n\n")[0]
+        assert "\tsmlabb\t" in body and "\tsxtb16\t" in body  # the DSP path, not the portable C
 
 
 @pytest.mark.qemu
@@ -784,9 +792,9 @@ PACKED_RUNS = {"fc-packed-512": 8, "pointwise-packed-48": 4, "fc-packed-40": 2,
 def test_kws_keeps_its_arena_with_the_dsp_variants():
     compiled = compile_bytes(mlperf_model("kws").read_bytes(), board=load_board("mps2-an386"))
     functions = kernel_functions(compiled.lowered)
-    assert functions.count(ROWS_DW) == 4  # its rows ring fits where the in-place plan had room
+    assert functions.count(LINES_DW) == 4  # its ring on its stack
     assert functions.count(PAIR_FC_INPLACE) == 4 and functions[0] == PAIR  # the first conv, its columns on the stack
-    assert compiled.plan.arena_bytes == 8084
+    assert compiled.plan.arena_bytes == 8064
 
 
 # --- the pair FC: two rows (pixels) per weight load -----------------------------------------------

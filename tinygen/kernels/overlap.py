@@ -162,6 +162,8 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_depthwise_conv_s8_inplace_dsp": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     # ..._rows: each output row after its input rows are in the ring; windows read only the ring
     "tg_depthwise_conv_s8_inplace_dsp_rows": lambda call: (Overlap("input", "output", 0, min_delta=0),),
+    # tg_depthwise_conv_s8_lines_dsp: channel by channel, an input line copied before the output line over it
+    "tg_depthwise_conv_s8_lines_dsp": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     # their RISC-V forms (runtime_c/kernels/*_rv.c): the same walks
     "tg_depthwise_conv_s8_inplace_rv": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     "tg_conv_1x1_s8_inplace_rv": _pixelwise_inplace,

@@ -526,6 +526,10 @@ def choose_variant(graph: Graph, call: KernelCall, isa_features: frozenset[str],
 from tinygen.kernels.variants_dsp import DSP_VARIANTS  # noqa: E402  (it builds on this module's names)
 
 VARIANTS = VARIANTS + DSP_VARIANTS
+# The one-channel-at-a-time DSP depthwise (tinygen/kernels/variants_dsp_lines.py).
+from tinygen.kernels.variants_dsp_lines import LINES_VARIANTS  # noqa: E402
+
+VARIANTS = VARIANTS + LINES_VARIANTS
 # The Helium (MVE) variants live in their own module, which builds on this one's.
 from tinygen.kernels.variants_mve import MVE_VARIANTS  # noqa: E402
 

@@ -63,6 +63,37 @@ void tg_depthwise_conv_s8_inplace_dsp_rows_channels(const tg_depthwise_inplace_d
  * four channels. */
 #define TG_DEPTHWISE_CONV_S8_INPLACE_DSP_ROWS_BUFFER_SIZE(f_h, in_w, f_w) (4 * (f_h) * ((in_w) + (f_w) - 1))
 
+typedef struct {
+    int32_t input_offset;
+    int32_t output_offset;
+    tg_range_t activation;
+    int32_t transposed;  /* the lines are the input's columns (the output's longer axis is its height) */
+} tg_depthwise_lines_dsp_params_t;
+
+/* DEPTHWISE_CONV_2D 3x3, depth multiplier 1, stride 1, no dilation, padding 1 on every side (output
+ * dims = input dims), the lines along the longer axis at most TG_DEPTHWISE_LINES_DSP_MAX_LINE pixels;
+ * the output may lie exactly over the input, or apart. One channel at a time, line by line: each input
+ * line is copied into a ring of three int16 lines on the stack (padding = the input's zero point, the
+ * input offset folded into the bias), and each output line is computed two pixels at a time with the
+ * channel's six weight pairs held in registers: per pair of pixels and window line, two loads, SMLAD,
+ * SMLATB, SMLABT, SMLAD (six MACs). channels: tg_wide.h's words, normalized
+ * (variants.normalized_channels); filter: per channel, per window line k (across the lines), the int16
+ * pairs (w[k][0], w[k][1]) and (w[k][1], w[k][2]) along the line. */
+void tg_depthwise_conv_s8_lines_dsp(const tg_depthwise_lines_dsp_params_t *params, const int32_t *channels,
+                                    const tg_dims_t *input_dims, const int8_t *input, const tg_dims_t *filter_dims,
+                                    const int32_t *filter, const tg_dims_t *output_dims, int8_t *output);
+/* The same over the channels [first_channel, end_channel) (one core's share): input and output point at
+ * channel first_channel of pixel 0; input_dims->c is the tensor's channel count. */
+void tg_depthwise_conv_s8_lines_dsp_channels(const tg_depthwise_lines_dsp_params_t *params, const int32_t *channels,
+                                             const tg_dims_t *input_dims, const int8_t *input,
+                                             const tg_dims_t *filter_dims, const int32_t *filter,
+                                             const tg_dims_t *output_dims, int8_t *output, int32_t first_channel,
+                                             int32_t end_channel);
+
+/* The longest line tg_depthwise_conv_s8_lines_dsp takes: its ring, (n + 3) / 2 words per line, three
+ * lines, is on its stack. */
+#define TG_DEPTHWISE_LINES_DSP_MAX_LINE 64
+
 /* FULLY_CONNECTED without weight zero point, and CONV_2D 1x1 with stride 1 and no padding (an FC over
  * the pixels): the wide variant's arithmetic without its scratch. The int8 input is read in place,
  * four values per load, SXTB16 splitting them into (x0, x2) and (x1, x3); the weights, widened to

@@ -110,6 +110,19 @@ def test_lines_weights_pair_each_window_line(transposed):
     assert (low[..., 1] == taps[..., 1]).all() and (high[..., 1] == taps[..., 2]).all()  # v = (w1, w2)
 
 
+def test_vww_keeps_its_1x1_variants_beside_the_lines_depthwise():
+    """The greedy choice takes the lines depthwise at 24x24x32 first; its contract (exactly over its
+    input) then moves the placement so that two 1x1 convolutions could not keep theirs. The exchange
+    after it steps that depthwise down to the wide one: no portable twin is left, the arena stays."""
+    compiled = compile_bytes(mlperf_model("vww").read_bytes(), board=load_board("mps2-an386"))
+    functions = kernel_functions(compiled.lowered)
+    assert "tg_conv_s8_fast" not in functions
+    assert functions.count(LINES_FUNCTION) >= 1
+    assert compiled.plan.arena_bytes == 36888
+    stepped = [c for c in compiled.choices if any("stepped down" in note for _, note in c.considered)]
+    assert [c.function for c in stepped] == ["tg_depthwise_conv_s8_wide"]
+
+
 def test_kws_runs_the_lines_depthwise_in_place():
     compiled = compile_bytes(mlperf_model("kws").read_bytes(), board=load_board("mps2-an386"))
     assert kernel_functions(compiled.lowered).count(LINES_FUNCTION) == 4

@@ -8,6 +8,7 @@ result so commands and tests can look at any of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,6 +157,7 @@ def _choose_variants(graph: Graph, lowered: tuple[Lowered, ...], features: froze
         saved = _saved(offers[i][1], lowered[i].function)
         return saved / max(added[i], 1) if flash_room is not None else saved
 
+    best = dict(offers)  # each call's cheapest variant, before any refusal walks it down
     limit, taken = arena(set()) if keep_arena else 0, set()
     for position in sorted(offers, key=lambda i: -merit(i)):
         twin, refused, refusals = lowered[position].function, frozenset(), ()
@@ -178,7 +180,80 @@ def _choose_variants(graph: Graph, lowered: tuple[Lowered, ...], features: froze
             offers[position] = (following[0], Choice(following[1].op_index, following[1].function,
                                                      following[1].considered + refusals))
             added[position] = _flash_added(graph, lowered[position], following[0])
+    if keep_arena:
+        def flash(position: int, offer: tuple[KernelCall, Choice]) -> int:
+            return max(_flash_added(graph, lowered[position], offer[0]), 0)
+        room = None if flash_room is None else flash_room + sum(flash(i, offers[i]) for i in taken)
+        taken = _swap_for_refused(lowered, offers, best, taken, choices, offer_at, arena, limit, merit, flash, room)
     return with_variants(taken), tuple(choices[i] for i in sorted(choices, key=lambda i: lowered[i].op_index))
+
+
+def _swap_for_refused(lowered: tuple[Lowered, ...], offers: dict, best: dict, taken: set[int],
+                      choices: dict[int, Choice], offer_at: Callable, arena: Callable[[set[int]], int], limit: int,
+                      merit: Callable[[int], float], flash: Callable[[int, tuple[KernelCall, Choice]], int],
+                      flash_room: int | None) -> set[int]:
+    """One exchange after the greedy pass: a taken call steps down to its next variant (or its twin)
+    where that lets calls whose variants were refused (they would raise the arena) take them, and the
+    estimated instructions saved grow. The greedy takes the largest saving first, and a variant whose
+    overlap contract moves the placement (e.g. an output only exactly over its input) can then shut
+    out several later calls that together save more (VWW: the lines depthwise at 24x24x32 against its
+    two 1x1 convolutions at 12x12 and 6x6). Within flash_room (the bytes all the variants' data may
+    add), where there is one. Changes offers, choices; returns the calls taken."""
+    refused = sorted((i for i in best if i not in taken), key=lambda i: -merit(i))
+    if not refused:
+        return taken
+
+    def saved(position: int, offer: tuple[KernelCall, Choice]) -> int:
+        return _saved(offer[1], lowered[position].function)
+
+    for position in sorted(taken, key=merit):
+        current = offers[position]
+        following = offer_at(position, frozenset({current[0].function}))
+        stepped = following is not None and following[0].function != lowered[position].function
+        trial_offers = dict(offers)
+        trial = set(taken) - {position}
+        if stepped:
+            trial_offers[position] = following
+            trial.add(position)
+        loss = saved(position, current) - (saved(position, following) if stepped else 0)
+
+        def trial_arena(positions: set[int]) -> int:
+            offers.update(trial_offers)
+            try:
+                return arena(positions)
+            finally:
+                offers.update({i: o for i, o in current_offers.items()})
+
+        current_offers = dict(offers)
+        if flash_room is not None and sum(flash(i, trial_offers[i]) for i in trial) > flash_room:
+            continue
+        if trial_arena(trial) > limit:
+            continue
+        admitted, gain = [], 0
+        for other in refused:
+            if other in trial:
+                continue
+            trial_offers[other] = best[other]
+            if flash_room is not None and sum(flash(i, trial_offers[i]) for i in trial | {other}) > flash_room:
+                continue
+            if trial_arena(trial | {other}) <= limit:
+                trial.add(other)
+                admitted.append(other)
+                gain += saved(other, best[other])
+        if gain <= loss:
+            continue
+        note = "stepped down so that " + ", ".join(f"#{lowered[i].op_index}" for i in admitted) + " keep their variants"
+        offers.update(trial_offers)
+        if stepped:
+            choices[position] = Choice(following[1].op_index, following[1].function,
+                                       following[1].considered + ((f"not {current[0].function}", note),))
+        else:
+            choices[position] = _noted(current[1], lowered[position].function, note)
+        for other in admitted:
+            choices[other] = best[other][1]
+        taken = trial
+        refused = [i for i in refused if i not in taken]
+    return taken
 
 
 def _flash_added(graph: Graph, twin: KernelCall, variant: KernelCall) -> int:

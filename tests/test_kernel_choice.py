@@ -112,14 +112,18 @@ EDGE_MODELS = {
     "conv_pointwise": (lambda: conv_model(15, in_hw=(5, 3), in_c=12, out_c=9, kernel=(1, 1)), "smlad"),
     "fc": (lambda: fc_model(13, batches=2, depth=37, units=7, per_channel=True), "smlad"),
     "depthwise": (lambda: dw_model(14, in_hw=(7, 8), in_c=11, dilation=(2, 1)), "smlabb"),
-    "depthwise_3x3": (lambda: dw_model(16, in_hw=(6, 5), in_c=12, kernel=(3, 3)), "smlabb"),
-    # the 3x3 interior loop's clamp and a channel whose multiplier is 0 (normalized at generation)
+    # 3x3 stride 1: the lines kernel, one channel at a time (SMLAD, SMLATB, SMLABT)
+    "depthwise_3x3": (lambda: dw_model(16, in_hw=(6, 5), in_c=12, kernel=(3, 3)), "smlatb"),
+    # the 3x3 loop's clamp and a channel whose multiplier is 0 (normalized at generation)
     "depthwise_3x3_relu6_dead": (lambda: dw_model(17, in_hw=(6, 7), in_c=12, kernel=(3, 3), activation="RELU6",
-                                                  dead_channel=6, zero_points=(-128, 127)), "smlabb"),
+                                                  dead_channel=6, zero_points=(-128, 127)), "smlatb"),
+    # the four-channel wide depthwise's 3x3 interior loop (stride 2)
+    "depthwise_3x3_stride2": (lambda: dw_model(18, in_hw=(9, 8), in_c=12, kernel=(3, 3), stride=(2, 2),
+                                               activation="RELU6", zero_points=(-128, 127)), "smlabb"),
     # extreme values (tests/test_variants.py): accumulators near the int32 limits, zero points at the
     # ends, right shifts 1..23 and a dead channel, run by the wide variants on the DSP path
     "conv_extreme": (lambda: extreme_model("conv", 3, -128, -128, reals=WIDE_REALS), "smlad"),
-    "depthwise_extreme": (lambda: extreme_model("dw", 4, 127, -128, reals=WIDE_REALS), "smlabb"),
+    "depthwise_extreme": (lambda: extreme_model("dw", 4, 127, -128, reals=WIDE_REALS), "smlatb"),
     "fc_extreme": (lambda: extreme_model("fc", 5, -128, 127, reals=WIDE_REALS), "smlad"),
     # RELU6's clamp, four outputs at once on the DSP path (SSUB8 + SEL)
     "fc_relu6": (lambda: extreme_model("fc", 6, 3, -100, reals=WIDE_REALS, near_limit=False, activation="RELU6"),

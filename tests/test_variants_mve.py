@@ -94,7 +94,7 @@ def test_mve_epilogue_words_are_per_block_of_four_channels():
 
 def test_the_mve_add_is_a_twin_of_tg_add_s8():
     model = binary_model("ADD", 3)
-    assert mve_functions(model) == ["tg_add_s8_mve"] and mve_functions(model, board="mps2-an386") == ["tg_add_s8_table"]
+    assert mve_functions(model) == ["tg_add_s8_mve"] and mve_functions(model, board="mps2-an386") == ["tg_add_s8_table_wide"]
     assert mve_functions(binary_model("ADD", 3, shape2=(1, 1, 1, 16))) == ["tg_add_broadcast_s8"]
 
 
@@ -103,8 +103,9 @@ def test_the_mve_variants_need_the_mve_feature():
     ones it also could take (a depthwise over a 9x9 map the plane by plane one, over a 4x4 map with 32
     channels the four-channel one); the Cortex-M4 keeps its DSP variants."""
     cases = [(conv_model(0, in_c=4, out_c=6), "tg_conv_s8_mve", "tg_conv_s8_dsp"),
-             (dw_model(0, in_c=8), "tg_depthwise_conv_s8_planes_mve", "tg_depthwise_conv_s8_wide"),
-             (dw_model(0, in_hw=(4, 4), in_c=32), "tg_depthwise_conv_s8_mve", "tg_depthwise_conv_s8_wide"),
+             (dw_model(0, in_c=8), "tg_depthwise_conv_s8_planes_mve", "tg_depthwise_conv_s8_lines_dsp"),
+             (dw_model(0, in_hw=(4, 4), in_c=32), "tg_depthwise_conv_s8_mve", "tg_depthwise_conv_s8_lines_dsp"),
+             (dw_model(0, in_c=8, stride=(2, 2)), "tg_depthwise_conv_s8_mve", "tg_depthwise_conv_s8_wide"),
              (fc_model(0), "tg_fully_connected_s8_mve", "tg_fully_connected_s8_dsp_packed")]
     for model, on_the_m55, on_the_m4 in cases:
         assert mve_functions(model) == [on_the_m55]

@@ -23,7 +23,7 @@ STAGE_KERNELS = {
     "riscv32-virt": {"tg_conv_s8_rv", "tg_depthwise_conv_s8_rv"},
     "mps3-an547": {"tg_conv_s8_mve", "tg_depthwise_conv_s8_mve"},
 }
-ADD_KERNEL = {"mps2-an386": "tg_add_s8_table", "riscv32-virt": "tg_add_s8", "mps3-an547": "tg_add_s8_mve"}
+ADD_KERNEL = {"mps2-an386": "tg_add_s8_table_wide", "riscv32-virt": "tg_add_s8", "mps3-an547": "tg_add_s8_mve"}
 
 # every geometry the stage gives a window: SAME borders, dilation, VALID with windows ending short of
 # the image's bottom edge, strides

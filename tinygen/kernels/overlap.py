@@ -125,6 +125,7 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_pad_s8": _pad_contract,
     "tg_add_s8": _same_order("input1", "input2"),
     "tg_add_s8_table": _same_order("input1", "input2"),
+    "tg_add_s8_table_wide": _same_order("input1", "input2"),  # four elements read, then their four written
     "tg_mul_s8": _same_order("input1", "input2"),
     "tg_relu_s8": _same_order("input"),
     "tg_relu6_s8": _same_order("input"),

@@ -35,7 +35,7 @@ from tinygen.kernels.variants import (
     WIDE_ROWS, AddArgs, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not,
     _fc_wide_why_not, _make_conv_wide, _output_elements, _WIDE_PER_OUTPUT, _quantize_multiplier_range, _wide_dot_cost,
     _FAST_PER_OUTPUT, depthwise_rows, depthwise_wide_weights, filter_rows, normalized_channels, not_normalized,
-    round_up, uniform_channels, wide_channels, wide_requant_why_not, wide_weights,
+    WIDE_ALWAYS_EXACT_SHIFT, round_up, uniform_channels, wide_channels, wide_requant_why_not, wide_weights,
 )
 
 
@@ -284,6 +284,38 @@ def _make_add_table(graph: Graph, call: KernelCall, a: AddArgs) -> KernelCall:
         KernelArg("output", a.output),
     )
     return dataclasses.replace(call, function="tg_add_s8_table", args=args)
+
+
+@dataclass(frozen=True)
+class AddTableWideParams(CStruct):
+    C_TYPE: ClassVar[str] = "tg_add_table_wide_params_t"
+    output_offset: int
+    doubled: int      # the output multiplier doubled, modulo 2^32 (as tg_wide_high_mul takes it)
+    right_shift: int
+    rounding: int
+    activation: Range
+
+
+def _add_table_wide_why_not(graph: Graph, a: AddArgs) -> str | None:
+    """tg_wide_requantize is the output rescale for a right shift in [1, 23] (tg_wide_dot.h)."""
+    if (reason := _add_table_why_not(graph, a)) is not None:
+        return reason
+    r = a.params.output
+    if not 0 <= r.multiplier < 1 << 31:
+        return "output multiplier outside QuantizeMultiplier's range"
+    if not -WIDE_ALWAYS_EXACT_SHIFT <= r.shift <= -1:
+        return f"output shift {r.shift} not a right shift in [1, {WIDE_ALWAYS_EXACT_SHIFT}]"
+    return None
+
+
+def _make_add_table_wide(graph: Graph, call: KernelCall, a: AddArgs) -> KernelCall:
+    made = _make_add_table(graph, call, a)
+    p, right = a.params, -a.params.output.shift
+    doubled = int(np.array([(2 * p.output.multiplier) & 0xFFFFFFFF], dtype=np.uint32).view(np.int32)[0])
+    params = AddTableWideParams(output_offset=p.output_offset, doubled=doubled, right_shift=right,
+                                rounding=1 << (right - 1), activation=p.activation)
+    return dataclasses.replace(made, function="tg_add_s8_table_wide",
+                               args=(KernelArg("params", params),) + made.args[1:])
 
 
 # --- tg_depthwise_conv_s8_inplace -> tg_depthwise_conv_s8_inplace_dsp ------------------------------
@@ -708,6 +740,9 @@ DSP_VARIANTS: tuple[Variant, ...] = (
     # computes three rescales (~98)
     Variant("tg_add_s8_table", "tg_add_s8", AddArgs, frozenset({"dsp"}), _add_table_why_not,
             lambda a: 37 * a.size + 30, _make_add_table, any_window=True),
+    # ~14 per element: four per step (two word loads, eight table loads, the epilogue, one word stored)
+    Variant("tg_add_s8_table_wide", "tg_add_s8", AddArgs, frozenset({"dsp"}), _add_table_wide_why_not,
+            lambda a: 14 * a.size + 40, _make_add_table_wide, any_window=True),
     Variant("tg_conv_s8_dsp", "tg_conv_s8", ConvArgs, frozenset({"dsp"}), _conv_dsp_why_not, _conv_dsp_cost,
             _make_conv_dsp, any_window=True),
     PAIR_VARIANT, PAIR_PACKED_VARIANT,

@@ -66,6 +66,20 @@ typedef struct {
 void tg_add_s8_table(const tg_add_table_params_t *params, int32_t size, const int32_t *tables,
                      const int8_t *input1, const int8_t *input2, int8_t *output);
 
+/* The same, the sum's rescale as the wide variants' epilogue (tinygen/tg_wide.h: the multiplier
+ * doubled, a right shift in [1, 23] and its rounding term, exact as tg_wide_requantize states), four
+ * elements per step on the DSP extension: two word loads, eight table loads, one word stored. */
+typedef struct {
+    int32_t output_offset;
+    int32_t doubled;      /* the output multiplier doubled, modulo 2^32 */
+    int32_t right_shift;  /* in [1, 23] */
+    int32_t rounding;     /* 2^(right_shift - 1) */
+    tg_range_t activation;
+} tg_add_table_wide_params_t;
+
+void tg_add_s8_table_wide(const tg_add_table_wide_params_t *params, int32_t size, const int32_t *tables,
+                          const int8_t *input1, const int8_t *input2, int8_t *output);
+
 /* ---- MUL: TFLM reference_integer_ops MulElementwise ------------------------------------------ */
 typedef struct {
     int32_t input1_offset;   /* -input 1 zero point */

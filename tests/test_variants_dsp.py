@@ -896,3 +896,69 @@ def test_pair_fc_gives_a_dead_channel_zero_weights_and_a_normalized_multiplier()
     words = call.arg("channels").values.reshape(-1, 5)
     assert (words[:, 1] < 0).all()  # every doubled multiplier's sign bit: no mask in the high multiply
     assert tuple(words[4]) == (0, -2**31, 1, 1, 0)
+
+
+# --- the pairs' _rows entries: a window row at a time, where whole columns would pass 1 KiB ------------
+
+ROWS = frozenset({f"{PAIR}_rows", f"{PAIR_PACKED}_rows"})
+PAIR_ROWS_CASES = {
+    # IC's 16x16 layers: 3x3 over 32 channels (whole columns 1,152 B); odd pixel counts, a partial block
+    "3x3-32": dict(in_c=32, out_c=8, in_hw=(5, 5)),
+    "3x3-32-six-channels": dict(in_c=32, out_c=6, in_hw=(3, 5)),
+    "3x3-32-stride2": dict(in_c=32, out_c=8, in_hw=(7, 6), stride=(2, 2)),
+    "3x3-32-dilation2": dict(in_c=32, out_c=4, in_hw=(7, 7), dilation=(2, 2)),
+    "5x3-24-batch2-relu6": dict(in_c=24, out_c=12, in_hw=(6, 5), kernel=(5, 3), batch=2, activation="RELU6"),
+}
+
+
+def _pair_rows_model(name: str) -> bytes:
+    case = {"kernel": (3, 3), "padding": "SAME", **PAIR_ROWS_CASES[name]}
+    return conv_model(9, **case)
+
+
+def _only(function: str) -> frozenset[str]:
+    return (ONLY_PAIR_PACKED | {PAIR, PAIR_PACKED} | STACK1K | ROWS) - {function}
+
+
+@pytest.mark.parametrize("function", sorted(ROWS))
+@pytest.mark.parametrize("name", sorted(PAIR_ROWS_CASES))
+def test_pair_rows_over_its_input(tmp_path, name, function):
+    check_tight(tmp_path, _pair_rows_model(name), KernelSet.OPTIMISED, features=DSP, expect=function,
+                exclude=_only(function))
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("function", sorted(ROWS))
+@pytest.mark.parametrize("name", ["3x3-32", "3x3-32-six-channels", "3x3-32-dilation2", "5x3-24-batch2-relu6"])
+def test_pair_rows_on_the_m4(tmp_path, monkeypatch, name, function):
+    """The _rows entries' window rows (each through the pair's asm dot, the sums kept between rows)
+    bit-exact on the DSP path with the extreme records."""
+    model = _pair_rows_model(name)
+    tight = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=_only(function))
+    assert kernel_functions(tight.lowered) == [function]
+    elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
+    disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    body = disassembly.split(f"<{function.removesuffix('_rows')}_row_dot>:")[1].split("\n\n")[0]
+    assert "\tsmlad\t" in body
+
+
+@pytest.mark.parametrize("case, reason", [
+    (dict(in_c=16), "columns within 1024 B"),            # 576 B: the _stack1k entry's
+    (dict(in_c=48), "a window row's columns over 512 B"),
+    (dict(in_c=32, out_c=68), "more than 64 output channels"),
+    (dict(in_c=30, kernel=(5, 5)), "window rows not whole blocks of four k"),
+    (dict(in_c=128, kernel=(1, 3), padding="SAME"), "a window of one row"),
+])
+def test_pair_rows_refuses_what_it_cannot_do(case, reason):
+    model = conv_model(3, **{"kernel": (3, 3), "padding": "SAME", "out_c": 8, "in_hw": (5, 5), **case})
+    choices = compile_bytes(model, board=load_board("mps2-an386")).choices
+    notes = [note for c in choices for f, note in c.considered if f == f"{PAIR}_rows"]
+    assert notes and all(reason in note for note in notes), notes
+
+
+def test_ic_runs_its_16x16_3x3_layer_a_window_row_at_a_time():
+    compiled = compile_bytes(mlperf_model("ic").read_bytes(), board=load_board("mps2-an386"), flash_budget=169_084)
+    assert f"{PAIR}_rows" in kernel_functions(compiled.lowered) or f"{PAIR_PACKED}_rows" in kernel_functions(
+        compiled.lowered)
+    assert "tg_conv_s8_dsp" not in kernel_functions(compiled.lowered)

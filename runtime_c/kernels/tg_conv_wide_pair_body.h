@@ -360,12 +360,20 @@ static inline uint32_t tg_pair_clamp4(uint32_t word, tg_wide_epilogue_t e)
  * on the column's end kept in memory. The loop runs four, eight or sixteen k per iteration, the most
  * the depth divides into (its end test, an LDR, CMP and taken BNE, costs 6 estimated cycles: on IC's
  * 16-deep 3x3 layers, 144 k, once per 16 k instead of per 4). */
-#if TG_SIMD_DSP
-#define TG_PAIR_DOT_LOOP(NAME, GROUPS_ASM)                                                              \
+/* NAME from one start per channel, both pixels alike (NAME_from: each pixel's own, a chunk's sums). */
+#define TG_PAIR_DOT_BROADCAST(NAME)                                                                    \
     static inline acc2x4_t NAME(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start) \
     {                                                                                                  \
-        int32_t p0a0 = start.a0, p0a1 = start.a1, p0a2 = start.a2, p0a3 = start.a3;                    \
-        int32_t p1a0 = start.a0, p1a1 = start.a1, p1a2 = start.a2, p1a3 = start.a3;                    \
+        const acc2x4_t both = {start, start};                                                          \
+        return NAME##_from(x, w, blocks, both);                                                        \
+    }
+#if TG_SIMD_DSP
+#define TG_PAIR_DOT_LOOP(NAME, GROUPS_ASM)                                                              \
+    static inline __attribute__((always_inline)) acc2x4_t NAME(const tg_u32_alias_t *x, const int32_t *w,       \
+                                                               int32_t blocks, acc2x4_t start)             \
+    {                                                                                                  \
+        int32_t p0a0 = start.p0.a0, p0a1 = start.p0.a1, p0a2 = start.p0.a2, p0a3 = start.p0.a3;        \
+        int32_t p1a0 = start.p1.a0, p1a1 = start.p1.a1, p1a2 = start.p1.a2, p1a3 = start.p1.a3;        \
         const tg_u32_alias_t *end = x + 4 * blocks;                                                    \
         uint32_t x0, x1, w0, w1;                                                                       \
         __asm__("1:\n\t" GROUPS_ASM                                                                    \
@@ -384,7 +392,8 @@ static inline uint32_t tg_pair_clamp4(uint32_t word, tg_wide_epilogue_t e)
     TG_PAIR_DOT_LOOP(NAME##_by1, GROUP_ASM GROUP_ASM)                                                  \
     TG_PAIR_DOT_LOOP(NAME##_by2, GROUP_ASM GROUP_ASM GROUP_ASM GROUP_ASM)                              \
     TG_PAIR_DOT_LOOP(NAME##_by4, GROUP_ASM GROUP_ASM GROUP_ASM GROUP_ASM GROUP_ASM GROUP_ASM GROUP_ASM GROUP_ASM) \
-    static inline acc2x4_t NAME(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start) \
+    static inline __attribute__((always_inline)) acc2x4_t NAME##_from(const tg_u32_alias_t *x, const int32_t *w, \
+                                                                      int32_t blocks, acc2x4_t start)      \
     {                                                                                                  \
         if ((blocks & 3) == 0) {                                                                       \
             return NAME##_by4(x, w, blocks, start);                                                    \
@@ -393,22 +402,52 @@ static inline uint32_t tg_pair_clamp4(uint32_t word, tg_wide_epilogue_t e)
             return NAME##_by2(x, w, blocks, start);                                                    \
         }                                                                                              \
         return NAME##_by1(x, w, blocks, start);                                                        \
-    }
+    }                                                                                                  \
+    TG_PAIR_DOT_BROADCAST(NAME)
 #else
 #define TG_PAIR_DOT(NAME, GROUP_ASM, GROUP)                                                              \
-    static inline acc2x4_t NAME(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start) \
+    static inline acc2x4_t NAME##_from(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, acc2x4_t start) \
     {                                                                                                  \
-        acc2x4_t acc = {start, start};                                                                 \
+        acc2x4_t acc = start;                                                                          \
         for (; blocks > 0; --blocks) {                                                                 \
             GROUP(x, w, acc);                                                                          \
             GROUP(x, w, acc);                                                                          \
         }                                                                                              \
         return acc;                                                                                    \
-    }
+    }                                                                                                  \
+    TG_PAIR_DOT_BROADCAST(NAME)
 #endif
 
 /* The column against one block of rows (blocks of four k), from the block's start values. */
 typedef acc2x4_t (*tg_pair_dot_t)(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start);
+/* The same from each pixel's own start values. */
+typedef void (*tg_pair_dot_into_t)(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, acc2x4_t *sums);
+
+/* One block of rows' outputs of both pixels (rows of them: four, or the last block's fewer), at *out0
+ * and *out1, each moved on. With a single pixel, out1 is out0: its copy goes over its own outputs. */
+static inline __attribute__((always_inline)) void tg_pair_block_outputs(
+    acc2x4_t acc, const int32_t *channel, int32_t rows, int32_t second, tg_wide_epilogue_t epilogue,
+    int8_t **out0, int8_t **out1, tg_acc4_t (*sums)(tg_acc4_t acc, const int32_t *channel),
+    void (*words4)(acc2x4_t acc, const int32_t *channel, int32_t output_offset, uint32_t *first, uint32_t *second))
+{
+    if (rows == TG_WIDE_ROWS) {
+        uint32_t first, next;
+        words4(acc, channel, epilogue.output_offset, &first, &next);
+        if (epilogue.clamps) {
+            first = tg_pair_clamp4(first, epilogue);
+            next = tg_pair_clamp4(next, epilogue);
+        }
+        __builtin_memcpy(*out0, &first, sizeof first);
+        __builtin_memcpy(*out1, &next, sizeof next);
+        *out0 += TG_WIDE_ROWS;
+        *out1 += TG_WIDE_ROWS;
+        return;
+    }
+    *out0 = tg_wide_outputs(sums(acc.p0, channel), channel, rows, epilogue, *out0);
+    if (second) {
+        *out1 = tg_wide_outputs(sums(acc.p1, channel), channel, rows, epilogue, *out1);
+    }
+}
 
 /* The driver; inlined into each kernel with its own dot, start, sums (the accumulators as the four
  * channels' sums) and words4 (a full block's outputs of both pixels), so the calls through the
@@ -492,6 +531,71 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
     }
 }
 
+/* The driver a window row at a time (the _rows entries), where two whole columns would pass 1 KiB
+ * (IC's 3x3 layers over 32 channels: 1,152 B): per pixel pair, each window row is taken as a window
+ * of one row (im2col_lane with f_h 1, the padding moved down by the row) into a column of 4 x f_w x c
+ * bytes, and every block of rows accumulates that row into its sums, kept in `partial` (2 x out_c
+ * int32) between rows; the outputs follow the last row. The weights of a block are the window's rows
+ * in turn, so row fy's start at fy x f_w x c / 4 groups of four k. Needs f_w x c a multiple of 4 and
+ * no padding of the depth (depth_padded = f_h x f_w x c: the generator's condition). */
+static inline __attribute__((always_inline)) void tg_conv_wide_pair_rows_run(
+    const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims, const int8_t *input,
+    const tg_dims_t *filter_dims, const int32_t *filter, const tg_dims_t *output_dims, int8_t *output,
+    tg_u32_alias_t *column, acc2x4_t *partial, tg_pair_dot_into_t dot, tg_acc4_t (*start)(const int32_t *channel),
+    tg_acc4_t (*sums)(tg_acc4_t acc, const int32_t *channel),
+    void (*words4)(acc2x4_t acc, const int32_t *channel, int32_t output_offset, uint32_t *first, uint32_t *second),
+    int32_t words_per_4k)
+{
+    const tg_conv_wide_params_t params_copy = *params;
+    const tg_dims_t input_copy = *input_dims, filter_copy = *filter_dims, output_copy = *output_dims;
+    const tg_wide_epilogue_t epilogue = tg_wide_epilogue(params_copy.output_offset, params_copy.activation);
+    const int32_t out_w = output_copy.w, out_c = output_copy.c, pixels = output_copy.h * out_w;
+    const int32_t f_h = filter_copy.h, row_k = filter_copy.w * input_copy.c;
+    const int32_t row_blocks = row_k >> 2, row_words = words_per_4k * row_blocks;
+    const int32_t block_words = words_per_4k * (params_copy.depth_padded >> 2);
+    tg_conv_wide_params_t row_params = params_copy;  /* a window of one row: its padding moves per row */
+    row_params.depth_padded = row_k;
+    tg_dims_t row_filter = filter_copy;
+    row_filter.h = 1;
+    const int32_t in_pixels = input_copy.h * input_copy.w * input_copy.c;
+    const int8_t *const in_end = input + output_copy.n * in_pixels;
+    for (int32_t b = 0; b < output_copy.n; ++b) {
+        const int8_t *in_batch = input + b * in_pixels;
+        int32_t oy = 0, ox = 0;
+        for (int32_t p = 0; p < pixels; p += 2) {
+            const int32_t second = p + 1 < pixels;  /* else pixel p again, its outputs not written */
+            const int32_t oy1 = second && ox + 1 == out_w ? oy + 1 : oy, ox1 = second ? (ox + 1) % out_w : ox;
+            int8_t *out0 = output, *out1 = second ? output + out_c : output;
+            for (int32_t fy = 0; fy < f_h; ++fy) {
+                row_params.padding.h = params_copy.padding.h - fy * params_copy.dilation.h;
+                im2col_lane(&row_params, &input_copy, in_batch, in_end, &row_filter, oy, ox, column);
+                im2col_lane(&row_params, &input_copy, in_batch, in_end, &row_filter, oy1, ox1, column + 1);
+                const int32_t *w = filter + fy * row_words;
+                const int32_t last = fy == f_h - 1;
+                for (int32_t oc = 0, block = 0; oc < out_c; oc += TG_WIDE_ROWS, ++block, w += block_words) {
+                    const int32_t *channel = channels + oc * TG_WIDE_CHANNEL_WORDS;
+                    if (fy == 0) {
+                        partial[block].p0 = partial[block].p1 = start(channel);
+                    }
+                    dot(column, w, row_blocks, &partial[block]);  /* the sums through memory: one call per row */
+                    if (last) {
+                        const int32_t rows = out_c - oc < TG_WIDE_ROWS ? out_c - oc : TG_WIDE_ROWS;
+                        tg_pair_block_outputs(partial[block], channel, rows, second, epilogue, &out0, &out1, sums,
+                                              words4);
+                    }
+                }
+            }
+            oy = oy1;
+            ox = ox1;
+            if (++ox == out_w) {
+                ox = 0;
+                ++oy;
+            }
+            output += (1 + second) * out_c;
+        }
+    }
+}
+
 /* The kernel NAME from its dot, start and sums: the driver over the arena's scratch, or, where the
  * generator passes none (two columns of at most TG_CONV_S8_WIDE_PAIR_STACK_COLUMN bytes), over columns on
  * this kernel's stack: no arena bytes, and the stack bound counts them. NAME_stack1k: the same over 1 KiB
@@ -530,6 +634,30 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
         uint32_t column[TG_CONV_S8_WIDE_PAIR_STACK_COLUMN_1K / 4];                                     \
         (void)scratch;                                                                                 \
         NAME##_run(params, channels, input_dims, input, filter_dims, filter, output_dims, output, column); \
+    }                                                                                                  \
+    /* Out of line: inlined into the rows driver, GCC -O3 finds no fourteen registers for its asm. */    \
+    static __attribute__((noinline)) void NAME##_row_dot(const tg_u32_alias_t *x, const int32_t *w,      \
+                                                         int32_t blocks, acc2x4_t *sums)               \
+    {                                                                                                  \
+        *sums = DOT##_from(x, w, blocks, *sums);                                                       \
+    }                                                                                                  \
+    static __attribute__((noinline)) void NAME##_rows_run(                                             \
+        const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims,     \
+        const int8_t *input, const tg_dims_t *filter_dims, const int32_t *filter,                      \
+        const tg_dims_t *output_dims, int8_t *output, tg_u32_alias_t *column, acc2x4_t *partial)       \
+    {                                                                                                  \
+        tg_conv_wide_pair_rows_run(params, channels, input_dims, input, filter_dims, filter, output_dims, \
+                                   output, column, partial, NAME##_row_dot, START, SUMS, WORDS4, WORDS_PER_4K); \
+    }                                                                                                  \
+    void NAME##_rows(const tg_conv_wide_params_t *params, const int32_t *channels,                     \
+                     const tg_dims_t *input_dims, const int8_t *input, const tg_dims_t *filter_dims,   \
+                     const int32_t *filter, const tg_dims_t *output_dims, int8_t *output, void *scratch) \
+    {                                                                                                  \
+        uint32_t column[TG_CONV_S8_WIDE_PAIR_ROWS_COLUMN / 4];                                         \
+        acc2x4_t partial[TG_CONV_S8_WIDE_PAIR_ROWS_CHANNELS / TG_WIDE_ROWS];                           \
+        (void)scratch;                                                                                 \
+        NAME##_rows_run(params, channels, input_dims, input, filter_dims, filter, output_dims, output,  \
+                        (tg_u32_alias_t *)column, partial);                                            \
     }
 
 #endif

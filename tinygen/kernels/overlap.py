@@ -145,6 +145,9 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_conv_s8_wide_pair_packed": _conv_contract(2, copied=True),
     "tg_conv_s8_wide_pair_stack1k": _conv_contract(2, copied=True),  # the same kernels, 1 KiB of columns on the stack
     "tg_conv_s8_wide_pair_packed_stack1k": _conv_contract(2, copied=True),
+    # a window row at a time, but both windows' every row read before either pixel's outputs are written
+    "tg_conv_s8_wide_pair_rows": _conv_contract(2, copied=True),
+    "tg_conv_s8_wide_pair_packed_rows": _conv_contract(2, copied=True),
     "tg_conv_s8_dsp": _conv_contract(1),  # reads each window in place while writing its pixel
     "tg_depthwise_conv_s8_wide": _conv_contract(1),
     "tg_fully_connected_s8_wide": _rows_copied,

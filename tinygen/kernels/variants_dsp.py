@@ -136,6 +136,46 @@ def _stack1k_variant(pair: Variant, weights: Callable[[np.ndarray], ConstArray])
     return dataclasses.replace(pair, function=function, why_not=why_not, cost=lambda a: pair.cost(a) + 1, make=make)
 
 
+PAIR_ROWS_COLUMN = 512     # TG_CONV_S8_WIDE_PAIR_ROWS_COLUMN: a window row's two columns, on the _rows entry's stack
+PAIR_ROWS_CHANNELS = 64    # TG_CONV_S8_WIDE_PAIR_ROWS_CHANNELS: the sums it keeps between rows
+_PAIR_ROWS_PER_BLOCK_ROW = 24  # per pixel pair, block and window row but the last: the sums stored and reloaded
+
+
+def _rows_variant(pair: Variant, weights: Callable[[np.ndarray], ConstArray]) -> Variant:
+    """`pair` as its _rows entry: a window row at a time (tg_conv_wide_pair_rows_run), its row's columns
+    and the blocks' sums on its stack, where whole columns would pass the _stack1k entry's 1 KiB (IC's
+    3x3 layers over 32 channels, 1,152 B, which the arena refuses). Estimated dearer than both other
+    entries (the sums between rows), so it is taken only where they are refused."""
+    def why_not(graph: Graph, a: ConvArgs) -> str | None:
+        f, c = a.filter_dims, a.input_dims.c
+        if _pair_columns(a) <= PAIR_STACK_COLUMN_1K:
+            return f"columns within {PAIR_STACK_COLUMN_1K} B: the whole-window entries'"
+        if f.h < 2:
+            return "a window of one row"
+        if (f.w * c) % 4:
+            return "window rows not whole blocks of four k"
+        if 4 * f.w * c > PAIR_ROWS_COLUMN:
+            return f"a window row's columns over {PAIR_ROWS_COLUMN} B"
+        if a.output_dims.c > PAIR_ROWS_CHANNELS:
+            return f"more than {PAIR_ROWS_CHANNELS} output channels"
+        return pair.why_not(graph, a)
+
+    function = f"{pair.function}_rows"
+
+    def cost(a: ConvArgs) -> int:
+        o = a.output_dims
+        pairs = o.n * (o.h * o.w + 1) // 2
+        return pair.cost(a) + 2 + pairs * (a.filter_dims.h - 1) * (round_up(o.c, WIDE_ROWS) // WIDE_ROWS) * \
+            _PAIR_ROWS_PER_BLOCK_ROW
+
+    def make(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
+        made = _pair_call(graph, call, a, weights, function)
+        args = tuple(KernelArg("scratch", NullPtr()) if arg.name == "scratch" else arg for arg in made.args)
+        return dataclasses.replace(made, args=args, scratch_bytes=0)
+
+    return dataclasses.replace(pair, function=function, why_not=why_not, cost=cost, make=make)
+
+
 def _make_conv_wide_pair(graph: Graph, call: KernelCall, a: ConvArgs) -> KernelCall:
     """The wide conv's data; its two columns (TG_CONV_S8_WIDE_PAIR_BUFFER_SIZE) on the kernel's stack up
     to PAIR_STACK_COLUMN bytes (no arena bytes: KWS's stem, whose output lies over its input in an arena
@@ -747,6 +787,7 @@ DSP_VARIANTS: tuple[Variant, ...] = (
             _make_conv_dsp, any_window=True),
     PAIR_VARIANT, PAIR_PACKED_VARIANT,
     _stack1k_variant(PAIR_VARIANT, wide_weights), _stack1k_variant(PAIR_PACKED_VARIANT, pair_packed_weights),
+    _rows_variant(PAIR_VARIANT, wide_weights), _rows_variant(PAIR_PACKED_VARIANT, pair_packed_weights),
     *_fc_dsp_variants(WIDE16), *_fc_dsp_variants(NARROW), *_fc_dsp_variants(PACKED), *_fc_dsp_variants(PACKED8),
     Variant("tg_conv_1x1_s8_inplace", "tg_conv_1x1_s8_inplace", InplaceConvArgs, frozenset(), _ALWAYS,
             _inplace_conv_cost),

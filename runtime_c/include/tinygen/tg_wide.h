@@ -74,6 +74,17 @@ void tg_conv_s8_wide_pair_stack1k(const tg_conv_wide_params_t *params, const int
                                   const tg_dims_t *filter_dims, const int32_t *filter,
                                   const tg_dims_t *output_dims, int8_t *output, void *scratch);
 
+/* The same a window row at a time, where whole columns would pass 1 KiB (IC's 3x3 layers over 32
+ * channels: 1,152 B): per pixel pair, each window row's two columns (4 x f_w x c bytes, at most
+ * TG_CONV_S8_WIDE_PAIR_ROWS_COLUMN) and every block's sums between rows (2 x out_c int32, at most
+ * TG_CONV_S8_WIDE_PAIR_ROWS_CHANNELS channels) on its stack: no arena bytes. Also f_w x c a multiple
+ * of 4. */
+#define TG_CONV_S8_WIDE_PAIR_ROWS_COLUMN 512
+#define TG_CONV_S8_WIDE_PAIR_ROWS_CHANNELS 64
+void tg_conv_s8_wide_pair_rows(const tg_conv_wide_params_t *params, const int32_t *channels,
+                               const tg_dims_t *input_dims, const int8_t *input, const tg_dims_t *filter_dims,
+                               const int32_t *filter, const tg_dims_t *output_dims, int8_t *output, void *scratch);
+
 /* The same with int8 weights, two rows packed per int16 half: filter, per block of TG_WIDE_ROWS rows,
  * per two k, the words of row pairs (0, 1) and (2, 3), each (v_k0, v_k1) with v = 256 * odd row + even
  * row (int16). Same channels and scratch as tg_conv_s8_wide_pair. */
@@ -85,6 +96,10 @@ void tg_conv_s8_wide_pair_packed_stack1k(const tg_conv_wide_params_t *params, co
                                          const tg_dims_t *input_dims, const int8_t *input,
                                          const tg_dims_t *filter_dims, const int32_t *filter,
                                          const tg_dims_t *output_dims, int8_t *output, void *scratch);
+void tg_conv_s8_wide_pair_packed_rows(const tg_conv_wide_params_t *params, const int32_t *channels,
+                                      const tg_dims_t *input_dims, const int8_t *input,
+                                      const tg_dims_t *filter_dims, const int32_t *filter,
+                                      const tg_dims_t *output_dims, int8_t *output, void *scratch);
 
 /* The same without scratch, for an input depth that is a multiple of 4: the input read in place,
  * each word split into int16 pairs with the offset added (SXTAB16); filter: per block of

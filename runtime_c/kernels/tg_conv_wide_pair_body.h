@@ -14,10 +14,28 @@
 #include "tinygen/tg_kernels.h"
 #include "tg_wide_dot.h"
 
-/* src's count int8 (even) as int16 pairs into every other word of dst (the pixel's lane). */
-static tg_u32_alias_t *widen_lane(const int8_t *src, tg_u32_alias_t *dst, int32_t count)
+/* The channel words of one block of rows. */
+#define TG_WIDE_BLOCK_WORDS (TG_WIDE_ROWS * TG_WIDE_CHANNEL_WORDS)
+
+/* src's count int8 (even) as int16 pairs into every other word of dst (the pixel's lane). Eight
+ * values per step (two loads, four SXTB16, four PKH, four stores); inlined: as a call per window row
+ * it cost IC ~25 estimated cycles a row (~0.27 M). */
+static inline __attribute__((always_inline)) tg_u32_alias_t *widen_lane(const int8_t *src, tg_u32_alias_t *dst,
+                                                                        int32_t count)
 {
-    for (int32_t blocks = count >> 2; blocks > 0; --blocks) {
+    int32_t blocks = count >> 2;
+    for (; blocks >= 2; blocks -= 2) {
+        const uint32_t a = tg_read_s8x4(src), b = tg_read_s8x4(src + 4);
+        const uint32_t a_even = tg_pair_even(a), a_odd = tg_pair_odd(a);
+        const uint32_t b_even = tg_pair_even(b), b_odd = tg_pair_odd(b);
+        dst[0] = tg_pack_lo(a_even, a_odd);
+        dst[2] = tg_pack_hi(a_even, a_odd);
+        dst[4] = tg_pack_lo(b_even, b_odd);
+        dst[6] = tg_pack_hi(b_even, b_odd);
+        dst += 8;
+        src += 8;
+    }
+    if (blocks) {
         const uint32_t s8x4 = tg_read_s8x4(src);
         const uint32_t even = tg_pair_even(s8x4), odd = tg_pair_odd(s8x4); /* (b0, b2), (b1, b3) */
         dst[0] = tg_pack_lo(even, odd);                                    /* (b0, b1) */
@@ -31,6 +49,41 @@ static tg_u32_alias_t *widen_lane(const int8_t *src, tg_u32_alias_t *dst, int32_
     }
     return dst;
 }
+
+#if TG_SIMD_DSP
+/* widen_lane for a count that is a multiple of 8 (at least 8), as one asm loop: per eight values two
+ * loads, four SXTB16, four PKH and the four stores in a row (pipelined: ~20 estimated cycles, where
+ * GCC's schedule of widen_lane's C, its stores between the packs, takes ~24). */
+static inline __attribute__((always_inline)) tg_u32_alias_t *widen_row8(const int8_t *src, tg_u32_alias_t *dst,
+                                                                        int32_t count)
+{
+    const int8_t *const end = src + count;
+    uint32_t a, b, a_odd, b_odd, packed;
+    __asm__("1:\n\t"
+            "ldr %[a], [%[src]], #4\n\t"
+            "ldr %[b], [%[src]], #4\n\t"
+            "sxtb16 %[a_odd], %[a], ror #8\n\t"
+            "sxtb16 %[a], %[a]\n\t"
+            "sxtb16 %[b_odd], %[b], ror #8\n\t"
+            "sxtb16 %[b], %[b]\n\t"
+            "pkhbt %[packed], %[a], %[a_odd], lsl #16\n\t"
+            "pkhtb %[a], %[a_odd], %[a], asr #16\n\t"
+            "pkhbt %[a_odd], %[b], %[b_odd], lsl #16\n\t"
+            "pkhtb %[b], %[b_odd], %[b], asr #16\n\t"
+            "str %[packed], [%[dst]]\n\t"
+            "str %[a], [%[dst], #8]\n\t"
+            "str %[a_odd], [%[dst], #16]\n\t"
+            "str %[b], [%[dst], #24]\n\t"
+            "add %[dst], %[dst], #32\n\t"
+            "cmp %[src], %[end]\n\t"
+            "bne 1b\n\t"
+            : [src] "+r"(src), [dst] "+r"(dst), [a] "=&r"(a), [b] "=&r"(b), [a_odd] "=&r"(a_odd),
+              [b_odd] "=&r"(b_odd), [packed] "=&r"(packed)
+            : [end] "r"(end)
+            : "memory", "cc");
+    return dst;
+}
+#endif
 
 static tg_u32_alias_t *fill_lane(tg_u32_alias_t *dst, uint32_t pair, int32_t words)
 {
@@ -133,6 +186,15 @@ static inline int im2col_lane_inside(const tg_conv_wide_params_t *params, const 
         return 0;
     }
     tg_u32_alias_t *dst = lane;
+#if TG_SIMD_DSP
+    if ((row_values & 7) == 0) {  /* IC's and VWW's rows: eight values a step, no tail */
+        for (int32_t fy = 0; fy < f_h; ++fy, src += step) {
+            dst = widen_row8(src, dst, row_values);
+        }
+        fill_lane(dst, 0, (params->depth_padded - f_h * row_values) >> 1);
+        return 1;
+    }
+#endif
     for (int32_t fy = 0; fy < f_h; ++fy, src += step) {
         dst = widen_lane(src, dst, row_values);
     }
@@ -362,7 +424,8 @@ static inline uint32_t tg_pair_clamp4(uint32_t word, tg_wide_epilogue_t e)
  * 16-deep 3x3 layers, 144 k, once per 16 k instead of per 4). */
 /* NAME from one start per channel, both pixels alike (NAME_from: each pixel's own, a chunk's sums). */
 #define TG_PAIR_DOT_BROADCAST(NAME)                                                                    \
-    static inline acc2x4_t NAME(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start) \
+    static inline __attribute__((always_inline)) acc2x4_t NAME(const tg_u32_alias_t *x, const int32_t *w,       \
+                                                               int32_t blocks, tg_acc4_t start)            \
     {                                                                                                  \
         const acc2x4_t both = {start, start};                                                          \
         return NAME##_from(x, w, blocks, both);                                                        \
@@ -421,7 +484,9 @@ static inline uint32_t tg_pair_clamp4(uint32_t word, tg_wide_epilogue_t e)
 /* The column against one block of rows (blocks of four k), from the block's start values. */
 typedef acc2x4_t (*tg_pair_dot_t)(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start);
 /* The same from each pixel's own start values. */
-typedef void (*tg_pair_dot_into_t)(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, acc2x4_t *sums);
+/* Every block of rows (count, block_words apart from w) against the column, each into its sums. */
+typedef void (*tg_pair_dots_into_t)(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, int32_t block_words,
+                                    acc2x4_t *sums, int32_t count);
 
 /* One block of rows' outputs of both pixels (rows of them: four, or the last block's fewer), at *out0
  * and *out1, each moved on. With a single pixel, out1 is out0: its copy goes over its own outputs. */
@@ -490,41 +555,34 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
                 ox = 0;
                 ++oy;
             }
-            /* without a second pixel, pixel p's copy goes over its own outputs: the same bytes */
-            int8_t *out0 = output, *out1 = second ? output + out_c : output;
-            const int32_t *w = filter;
-            for (int32_t oc = 0; oc < out_c; oc += TG_WIDE_ROWS) {
-                const int32_t *channel = channels + oc * TG_WIDE_CHANNEL_WORDS;
-                const acc2x4_t acc = dot(column, w, blocks, start(channel));
-                w += block_words;
-                const int32_t rows = out_c - oc < TG_WIDE_ROWS ? out_c - oc : TG_WIDE_ROWS;
-                if (rows == TG_WIDE_ROWS) {
+            /* without a second pixel, pixel p's copy goes over its own outputs: the same bytes. The full
+             * blocks in a loop of their own, one per activation (no test per block for either). */
+            const int32_t next_pixel = second ? out_c : 0;
+            int8_t *out0 = output, *const full_end = output + (out_c & ~(TG_WIDE_ROWS - 1));
+            const int32_t *w = filter, *channel = channels;
+            if (epilogue.clamps) {
+                for (; out0 < full_end; out0 += TG_WIDE_ROWS, w += block_words, channel += TG_WIDE_BLOCK_WORDS) {
                     uint32_t first, next;
-                    words4(acc, channel, epilogue.output_offset, &first, &next);
-                    if (epilogue.clamps) {
-                        first = tg_pair_clamp4(first, epilogue);
-                        next = tg_pair_clamp4(next, epilogue);
-                    }
+                    words4(dot(column, w, blocks, start(channel)), channel, epilogue.output_offset, &first, &next);
+                    first = tg_pair_clamp4(first, epilogue);
+                    next = tg_pair_clamp4(next, epilogue);
                     __builtin_memcpy(out0, &first, sizeof first);
-                    __builtin_memcpy(out1, &next, sizeof next);
-                    out0 += TG_WIDE_ROWS;
-                    out1 += TG_WIDE_ROWS;
-                    continue;
+                    __builtin_memcpy(out0 + next_pixel, &next, sizeof next);
                 }
-                /* One call site, so GCC inlines the epilogue (two kept it a call, the accumulators
-                 * passed through the stack). */
-                tg_acc4_t pixel_acc = sums(acc.p0, channel);
-                int8_t *out = out0;
-                for (int32_t pixel = 0; pixel <= second; ++pixel) {
-                    int8_t *next = tg_wide_outputs(pixel_acc, channel, rows, epilogue, out);
-                    if (pixel == 0) {
-                        out0 = next;
-                        out = out1;
-                        pixel_acc = sums(acc.p1, channel);
-                    } else {
-                        out1 = next;
-                    }
+            } else {
+                for (; out0 < full_end; out0 += TG_WIDE_ROWS, w += block_words, channel += TG_WIDE_BLOCK_WORDS) {
+                    uint32_t first, next;
+                    words4(dot(column, w, blocks, start(channel)), channel, epilogue.output_offset, &first, &next);
+                    __builtin_memcpy(out0, &first, sizeof first);
+                    __builtin_memcpy(out0 + next_pixel, &next, sizeof next);
                 }
+            }
+            if (out_c & (TG_WIDE_ROWS - 1)) {
+                /* One call site, so GCC inlines the epilogue (two kept it a call, the accumulators passed
+                 * through the stack). */
+                int8_t *out1 = out0 + next_pixel;
+                tg_pair_block_outputs(dot(column, w, blocks, start(channel)), channel, out_c & (TG_WIDE_ROWS - 1),
+                                      second, epilogue, &out0, &out1, sums, words4);
             }
             output += (1 + second) * out_c;
         }
@@ -541,7 +599,7 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
 static inline __attribute__((always_inline)) void tg_conv_wide_pair_rows_run(
     const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims, const int8_t *input,
     const tg_dims_t *filter_dims, const int32_t *filter, const tg_dims_t *output_dims, int8_t *output,
-    tg_u32_alias_t *column, acc2x4_t *partial, tg_pair_dot_into_t dot, tg_acc4_t (*start)(const int32_t *channel),
+    tg_u32_alias_t *column, acc2x4_t *partial, tg_pair_dots_into_t dots, tg_acc4_t (*start)(const int32_t *channel),
     tg_acc4_t (*sums)(tg_acc4_t acc, const int32_t *channel),
     void (*words4)(acc2x4_t acc, const int32_t *channel, int32_t output_offset, uint32_t *first, uint32_t *second),
     int32_t words_per_4k)
@@ -570,20 +628,18 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_rows_run(
                 row_params.padding.h = params_copy.padding.h - fy * params_copy.dilation.h;
                 im2col_lane(&row_params, &input_copy, in_batch, in_end, &row_filter, oy, ox, column);
                 im2col_lane(&row_params, &input_copy, in_batch, in_end, &row_filter, oy1, ox1, column + 1);
-                const int32_t *w = filter + fy * row_words;
-                const int32_t last = fy == f_h - 1;
-                for (int32_t oc = 0, block = 0; oc < out_c; oc += TG_WIDE_ROWS, ++block, w += block_words) {
-                    const int32_t *channel = channels + oc * TG_WIDE_CHANNEL_WORDS;
-                    if (fy == 0) {
-                        partial[block].p0 = partial[block].p1 = start(channel);
-                    }
-                    dot(column, w, row_blocks, &partial[block]);  /* the sums through memory: one call per row */
-                    if (last) {
-                        const int32_t rows = out_c - oc < TG_WIDE_ROWS ? out_c - oc : TG_WIDE_ROWS;
-                        tg_pair_block_outputs(partial[block], channel, rows, second, epilogue, &out0, &out1, sums,
-                                              words4);
+                if (fy == 0) {
+                    for (int32_t oc = 0, block = 0; oc < out_c; oc += TG_WIDE_ROWS, ++block) {
+                        partial[block].p0 = partial[block].p1 = start(channels + oc * TG_WIDE_CHANNEL_WORDS);
                     }
                 }
+                /* every block's sums through memory: one call per window row */
+                dots(column, filter + fy * row_words, row_blocks, block_words, partial, (out_c + 3) >> 2);
+            }
+            for (int32_t oc = 0, block = 0; oc < out_c; oc += TG_WIDE_ROWS, ++block) {
+                const int32_t rows = out_c - oc < TG_WIDE_ROWS ? out_c - oc : TG_WIDE_ROWS;
+                tg_pair_block_outputs(partial[block], channels + oc * TG_WIDE_CHANNEL_WORDS, rows, second, epilogue,
+                                      &out0, &out1, sums, words4);
             }
             oy = oy1;
             ox = ox1;
@@ -637,9 +693,12 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_rows_run(
     }                                                                                                  \
     /* Out of line: inlined into the rows driver, GCC -O3 finds no fourteen registers for its asm. */    \
     static __attribute__((noinline)) void NAME##_row_dot(const tg_u32_alias_t *x, const int32_t *w,      \
-                                                         int32_t blocks, acc2x4_t *sums)               \
+                                                         int32_t blocks, int32_t block_words,          \
+                                                         acc2x4_t *sums, int32_t count)                \
     {                                                                                                  \
-        *sums = DOT##_from(x, w, blocks, *sums);                                                       \
+        for (; count > 0; --count, ++sums, w += block_words) {                                         \
+            *sums = DOT##_from(x, w, blocks, *sums);                                                   \
+        }                                                                                              \
     }                                                                                                  \
     static __attribute__((noinline)) void NAME##_rows_run(                                             \
         const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims,     \

@@ -215,16 +215,25 @@ def core_loads(intervals: list[Interval] | tuple[Interval, ...], cores: int) -> 
 
 
 def write_function_table(elf: Path, table: Path) -> Path:
-    """The ELF's functions as the plugin reads them: one "START END NAME" line each (hex, END exclusive)."""
-    lines = []
+    """The ELF's functions as the plugin reads them: one "START END NAME" line each (hex, END exclusive).
+    A static function of the same name in several files (a shared header's helpers) gets ".2", ".3"
+    after its name from the second on: the plugin's profile is keyed by name, and two entries of one
+    name would lose one's counts (bench.source_functions adds them up again, as it does GCC's clones)."""
+    functions = set()
     with open(elf, "rb") as f:
         for section in ELFFile(f).iter_sections():
             if isinstance(section, SymbolTableSection):
                 for symbol in section.iter_symbols():
                     if symbol["st_info"]["type"] == "STT_FUNC" and symbol["st_size"] > 0 and symbol.name:
                         start = symbol["st_value"] & ~1
-                        lines.append(f"{start:x} {start + symbol['st_size']:x} {symbol.name[:127]}\n")
-    table.write_text("".join(sorted(set(lines))))
+                        functions.add((start, start + symbol["st_size"], symbol.name[:120]))
+    seen: dict[str, int] = {}
+    lines = []
+    for start, end, name in sorted(functions):
+        seen[name] = seen.get(name, 0) + 1
+        unique = name if seen[name] == 1 else f"{name}.{seen[name]}"
+        lines.append(f"{start:x} {end:x} {unique}\n")
+    table.write_text("".join(lines))
     return table
 
 

@@ -511,3 +511,24 @@ def test_a_flat_profile_by_function(tmp_path):
     (region,) = read_regions(out)
     assert region.functions == {"helper": (6, 3 * (1 + 3)), "measured": (12, 3 + 1 + 3 * 3 + 3 + 3 + 2 * 2 + 5)}
     assert region.cycles == sum(c for _, c in region.functions.values())
+
+
+def test_the_function_table_keeps_static_functions_of_one_name_apart(tmp_path):
+    """Two files' static helpers of one name (a shared header's, as the pair convs' im2col_lane): the
+    table names the second "helper.2", so the plugin's profile (keyed by name) loses neither's counts;
+    bench.source_functions adds them up again under "helper"."""
+    objects = []
+    for index in (1, 2):
+        source = tmp_path / f"unit{index}.c"
+        source.write_text(f"static int __attribute__((noinline)) helper(int x) {{ return x * {index + 2}; }}\n"
+                          f"int entry{index}(int x) {{ return helper(x) + {index}; }}\n")
+        objects.append(tmp_path / f"unit{index}.o")
+        subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-O2", "-c", str(source), "-o",
+                        str(objects[-1])], check=True, capture_output=True)
+    elf = tmp_path / "units.elf"
+    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-nostdlib", "-Wl,-r", "-o", str(elf),
+                    *map(str, objects)], check=True, capture_output=True)
+    names = [line.split(" ", 2)[2] for line in write_function_table(elf, tmp_path / "f.txt").read_text().splitlines()]
+    assert sorted(names) == ["entry1", "entry2", "helper", "helper.2"]
+    from tinygen.bench import source_functions
+    assert source_functions({"helper": (1, 2), "helper.2": (3, 4)}) == {"helper": (4, 6)}

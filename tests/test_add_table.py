@@ -73,6 +73,8 @@ def test_add_table_refuses_what_its_tables_cannot_hold():
     for shift in (0, 1, -24):
         output = dataclasses.replace(args.params, output=dataclasses.replace(args.params.output, shift=shift))
         assert "not a right shift in [1, 23]" in _add_table_wide_why_not(None, dataclasses.replace(args, params=output))
+    small = dataclasses.replace(args.params, output=dataclasses.replace(args.params.output, multiplier=1 << 29))
+    assert "not normalized" in _add_table_wide_why_not(None, dataclasses.replace(args, params=small))
 
 
 @pytest.mark.qemu

@@ -691,13 +691,19 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_rows_run(
         (void)scratch;                                                                                 \
         NAME##_run(params, channels, input_dims, input, filter_dims, filter, output_dims, output, column); \
     }                                                                                                  \
-    /* Out of line: inlined into the rows driver, GCC -O3 finds no fourteen registers for its asm. */    \
+    /* One block's row, out of line (inlined into a loop, GCC finds no fourteen registers for its asm: \
+     * the rows driver at -O3, the loop over blocks with the Cortex-M7's double-precision FPU). */      \
+    static __attribute__((noinline)) void NAME##_row_block(const tg_u32_alias_t *x, const int32_t *w,    \
+                                                           int32_t blocks, acc2x4_t *sums)             \
+    {                                                                                                  \
+        *sums = DOT##_from(x, w, blocks, *sums);                                                       \
+    }                                                                                                  \
     static __attribute__((noinline)) void NAME##_row_dot(const tg_u32_alias_t *x, const int32_t *w,      \
                                                          int32_t blocks, int32_t block_words,          \
                                                          acc2x4_t *sums, int32_t count)                \
     {                                                                                                  \
         for (; count > 0; --count, ++sums, w += block_words) {                                         \
-            *sums = DOT##_from(x, w, blocks, *sums);                                                   \
+            NAME##_row_block(x, w, blocks, sums);                                                      \
         }                                                                                              \
     }                                                                                                  \
     static __attribute__((noinline)) void NAME##_rows_run(                                             \

@@ -337,12 +337,13 @@ class AddTableWideParams(CStruct):
 
 
 def _add_table_wide_why_not(graph: Graph, a: AddArgs) -> str | None:
-    """tg_wide_requantize is the output rescale for a right shift in [1, 23] (tg_wide_dot.h)."""
+    """tg_wide_requantize is the output rescale for a right shift in [1, 23] (tg_wide_dot.h); the
+    kernel's SMMLAR takes the multiplier normalized (QuantizeMultiplier's: in [2^30, 2^31))."""
     if (reason := _add_table_why_not(graph, a)) is not None:
         return reason
     r = a.params.output
-    if not 0 <= r.multiplier < 1 << 31:
-        return "output multiplier outside QuantizeMultiplier's range"
+    if not 1 << 30 <= r.multiplier < 1 << 31:
+        return "output multiplier not normalized to [2^30, 2^31)"
     if not -WIDE_ALWAYS_EXACT_SHIFT <= r.shift <= -1:
         return f"output shift {r.shift} not a right shift in [1, {WIDE_ALWAYS_EXACT_SHIFT}]"
     return None

@@ -71,7 +71,7 @@ void tg_add_s8_table(const tg_add_table_params_t *params, int32_t size, const in
  * elements per step on the DSP extension: two word loads, eight table loads, one word stored. */
 typedef struct {
     int32_t output_offset;
-    int32_t doubled;      /* the output multiplier doubled, modulo 2^32 */
+    int32_t doubled;      /* the output multiplier (in [2^30, 2^31)) doubled, modulo 2^32: its sign bit set */
     int32_t right_shift;  /* in [1, 23] */
     int32_t rounding;     /* 2^(right_shift - 1) */
     tg_range_t activation;

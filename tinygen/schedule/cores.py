@@ -393,7 +393,7 @@ def window_row_shares(step: Step, parts: int) -> list[Step] | None:
 
 # Elementwise kernels split by ranges of elements: the patch stage's pointwise ones and their
 # variants with the same walk (tg_add_s8_table: its tables are constants, not views).
-ELEMENTWISE = POINTWISE | {"tg_add_s8_table"}
+ELEMENTWISE = POINTWISE | {"tg_add_s8_table", "tg_add_s8_table_wide"}
 
 
 def element_shares(step: Step, parts: int) -> list[Step] | None:

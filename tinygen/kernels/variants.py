@@ -410,6 +410,22 @@ def depthwise_wide_weights(rows: np.ndarray) -> ConstArray:
     return ConstArray("int32_t", words.reshape(-1).astype(np.uint32).view(np.int32))
 
 
+def depthwise_variant_args(a: DepthwiseArgs, params: CStruct, channels: ConstArray,
+                           weights: ConstArray) -> tuple[KernelArg, ...]:
+    """The arguments every depthwise variant with its own data takes, in their C order: params,
+    channels, input dims and input, filter dims and the variant's weights, output dims and output."""
+    return (
+        KernelArg("params", params),
+        KernelArg("channels", channels),
+        KernelArg("input_dims", a.input_dims),
+        KernelArg("input", a.input),
+        KernelArg("filter_dims", a.filter_dims),
+        KernelArg("filter", weights),
+        KernelArg("output_dims", a.output_dims),
+        KernelArg("output", a.output),
+    )
+
+
 def _depthwise_wide_why_not(graph: Graph, a: DepthwiseArgs) -> str | None:
     if (reason := _depthwise_why_not(graph, a)) is not None:
         return reason
@@ -428,16 +444,7 @@ def _make_depthwise_wide(graph: Graph, call: KernelCall, a: DepthwiseArgs) -> Ke
     p = a.params
     params = DepthwiseWideParams(input_offset=p.input_offset, output_offset=p.output_offset, stride=p.stride,
                                  padding=p.padding, dilation=p.dilation, activation=p.activation)
-    args = (
-        KernelArg("params", params),
-        KernelArg("channels", channels),
-        KernelArg("input_dims", a.input_dims),
-        KernelArg("input", a.input),
-        KernelArg("filter_dims", a.filter_dims),
-        KernelArg("filter", depthwise_wide_weights(rows)),
-        KernelArg("output_dims", a.output_dims),
-        KernelArg("output", a.output),
-    )
+    args = depthwise_variant_args(a, params, channels, depthwise_wide_weights(rows))
     return dataclasses.replace(call, function="tg_depthwise_conv_s8_wide", args=args)
 
 

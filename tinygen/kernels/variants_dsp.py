@@ -34,8 +34,9 @@ from tinygen.kernels.cvalues import HW, ConstArray, CStruct, NullPtr, Range, Req
 from tinygen.kernels.variants import (
     WIDE_ROWS, AddArgs, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not,
     _fc_wide_why_not, _make_conv_wide, _output_elements, _WIDE_PER_OUTPUT, _quantize_multiplier_range, _wide_dot_cost,
-    _FAST_PER_OUTPUT, depthwise_rows, depthwise_wide_weights, filter_rows, normalized_channels, not_normalized,
-    WIDE_ALWAYS_EXACT_SHIFT, round_up, uniform_channels, wide_channels, wide_requant_why_not, wide_weights,
+    _FAST_PER_OUTPUT, depthwise_rows, depthwise_variant_args, depthwise_wide_weights, filter_rows,
+    normalized_channels, not_normalized, WIDE_ALWAYS_EXACT_SHIFT, round_up, uniform_channels, wide_channels,
+    wide_requant_why_not, wide_weights,
 )
 
 
@@ -416,17 +417,7 @@ def _make_inplace_depthwise_dsp(graph: Graph, call: KernelCall, a: InplaceDepthw
                                        padding=p.padding, activation=p.activation, lag=lag)
     # normalized (normalized_channels): the rows kernel's 3x3 loop has no mask in its epilogue
     rows, channels = normalized_channels(rows, wide_channels(graph, a.bias, rows, p.input_offset, a.requant))
-    args = (
-        KernelArg("params", params),
-        KernelArg("channels", channels),
-        KernelArg("input_dims", a.input_dims),
-        KernelArg("input", a.input),
-        KernelArg("filter_dims", a.filter_dims),
-        KernelArg("filter", depthwise_wide_weights(rows)),
-        KernelArg("output_dims", a.output_dims),
-        KernelArg("output", a.output),
-        KernelArg("ring", ScratchRef()),
-    )
+    args = depthwise_variant_args(a, params, channels, depthwise_wide_weights(rows)) + (KernelArg("ring", ScratchRef()),)
     return dataclasses.replace(call, function="tg_depthwise_conv_s8_inplace_dsp", args=args,
                                scratch_bytes=4 * (lag + 1))  # TG_DEPTHWISE_CONV_S8_INPLACE_DSP_BUFFER_SIZE
 

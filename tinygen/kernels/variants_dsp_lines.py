@@ -16,11 +16,11 @@ from typing import ClassVar
 import numpy as np
 
 from tinygen.ir.graph import Graph
-from tinygen.kernels.call import KernelArg, KernelCall
+from tinygen.kernels.call import KernelCall
 from tinygen.kernels.cvalues import ConstArray, CStruct, Range
 from tinygen.kernels.variants import (
-    DepthwiseArgs, Variant, _quantize_multiplier_range, depthwise_rows, normalized_channels, not_normalized,
-    wide_channels, wide_requant_why_not,
+    DepthwiseArgs, Variant, _quantize_multiplier_range, depthwise_rows, depthwise_variant_args, normalized_channels,
+    not_normalized, wide_channels, wide_requant_why_not,
 )
 from tinygen.kernels.variants_dsp import InplaceDepthwiseArgs
 
@@ -99,16 +99,7 @@ def make_lines(graph: Graph, call: KernelCall, a: DepthwiseArgs) -> KernelCall:
     transposed = lines_transposed(a)
     params = DepthwiseLinesDspParams(input_offset=p.input_offset, output_offset=p.output_offset,
                                      activation=p.activation, transposed=int(transposed))
-    args = (
-        KernelArg("params", params),
-        KernelArg("channels", channels),
-        KernelArg("input_dims", a.input_dims),
-        KernelArg("input", a.input),
-        KernelArg("filter_dims", a.filter_dims),
-        KernelArg("filter", lines_weights(rows, transposed)),
-        KernelArg("output_dims", a.output_dims),
-        KernelArg("output", a.output),
-    )
+    args = depthwise_variant_args(a, params, channels, lines_weights(rows, transposed))
     # in place, the ring is on its stack: the reference's plane scratch goes
     return dataclasses.replace(call, function="tg_depthwise_conv_s8_lines_dsp", args=args, scratch_bytes=0)
 

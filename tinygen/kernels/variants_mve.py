@@ -23,7 +23,7 @@ from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.cvalues import HW, ChannelRequant, ConstArray, CStruct, NullPtr, Range, ScratchRef, TensorRef
 from tinygen.kernels.variants import (
     AddArgs, ConvArgs, DepthwiseArgs, FullyConnectedArgs, Variant, _conv_why_not, _depthwise_why_not, _fc_why_not,
-    depthwise_rows, filter_rows, folded_bias, round_up,
+    depthwise_rows, depthwise_variant_args, filter_rows, folded_bias, round_up,
 )
 from tinygen.kernels.variants_dsp import InplaceDepthwiseArgs
 
@@ -358,16 +358,8 @@ def _make_depthwise_planes_mve(graph: Graph, call: KernelCall, a: DepthwiseArgs)
                                       padding=p.padding, dilation=p.dilation, activation=p.activation,
                                       transposed=int(axes.transposed))
     words, left = planes_channel_words(graph, a.bias, rows, p.input_offset, a.requant)
-    args = (
-        KernelArg("params", params),
-        KernelArg("channels", words),
-        KernelArg("input_dims", a.input_dims),
-        KernelArg("input", a.input),
-        KernelArg("filter_dims", a.filter_dims),
-        KernelArg("filter", planes_weights(rows, a.filter_dims.h, a.filter_dims.w, left, axes.transposed)),
-        KernelArg("output_dims", a.output_dims),
-        KernelArg("output", a.output),
-    )
+    args = depthwise_variant_args(a, params, words,
+                                  planes_weights(rows, a.filter_dims.h, a.filter_dims.w, left, axes.transposed))
     # in place, the plane it copies each channel to is on its stack: the reference's plane scratch goes
     return dataclasses.replace(call, function="tg_depthwise_conv_s8_planes_mve", args=args, scratch_bytes=0)
 

@@ -954,6 +954,12 @@ def test_pair_rows_on_the_m4(tmp_path, monkeypatch, name, function):
     assert "\tsmlad\t" in body
 
 
+@pytest.mark.long  # ~30 s: every kernel built with ASan + UBSan
+@pytest.mark.parametrize("function", sorted(ROWS))
+def test_pair_rows_is_clean_under_sanitizers(tmp_path, function):
+    assert_clean_under_sanitizers(tmp_path, _pair_rows_model("5x3-24-batch2-relu6"), _only(function), function)
+
+
 @pytest.mark.parametrize("case, reason", [
     (dict(in_c=16), "columns within 1024 B"),            # 576 B: the _stack1k entry's
     (dict(in_c=48), "a window row's columns over 512 B"),

@@ -20,6 +20,7 @@ import pytest
 from conftest import kernel_functions, mlperf_model
 from ops.test_depthwise import dw_model
 from test_inplace import check_tight, run_tight_on_board, tight_compile
+from test_variants_dsp import assert_clean_under_sanitizers
 from tinygen.boards.catalog import load_board
 from tinygen.compiler import compile_bytes
 from tinygen.kernels.variants_dsp_lines import LINES_FUNCTION, lines_weights, lines_why_not
@@ -74,6 +75,12 @@ def test_lines_depthwise_on_the_m4(tmp_path, monkeypatch, name, inplace):
                                  capture_output=True, text=True, check=True).stdout
     body = next(part for part in disassembly.split("\n\n") if re.search(r"<channel3x3(\.[a-z]+\.\d+)*>:", part))
     assert "\tsmlad\t" in body and "\tsmlatb\t" in body and "\tsmlabt\t" in body  # the DSP path, not the portable C
+
+
+@pytest.mark.long  # ~40 s: every kernel built with ASan + UBSan
+@pytest.mark.parametrize("name", ["kws-25x5x64", "rows-6x7", "relu6-dead-channel"])
+def test_lines_depthwise_is_clean_under_sanitizers(tmp_path, name):
+    assert_clean_under_sanitizers(tmp_path, dw_model(31, **LINES_CASES[name]), OTHERS, LINES_FUNCTION)
 
 
 def _args(model: bytes) -> tuple:

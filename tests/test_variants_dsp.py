@@ -950,7 +950,7 @@ def test_pair_rows_on_the_m4(tmp_path, monkeypatch, name, function):
     elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
     disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
                                  capture_output=True, text=True, check=True).stdout
-    body = disassembly.split(f"<{function.removesuffix('_rows')}_row_dot>:")[1].split("\n\n")[0]
+    body = disassembly.split(f"<{function.removesuffix('_rows')}_row_block>:")[1].split("\n\n")[0]
     assert "\tsmlad\t" in body
 
 

@@ -23,7 +23,7 @@ from tinygen.kernels.call import KernelArg, KernelCall
 from tinygen.kernels.cvalues import HW, ChannelRequant, ConstArray, CStruct, Dims, NullPtr, Range, ScratchRef, TensorRef
 from tinygen.kernels.variants import (
     ConvArgs, DepthwiseArgs, FullyConnectedArgs, Variant, _conv_why_not, _depthwise_why_not, _fc_why_not,
-    depthwise_rows, filter_rows, folded_bias, round_up,
+    depthwise_rows, depthwise_variant_args, filter_rows, folded_bias, round_up,
 )
 
 RV_ROWS = 8            # TG_RV_ROWS in runtime_c/include/tinygen/tg_rv.h
@@ -230,17 +230,8 @@ def _depthwise_rv_call(graph: Graph, call: KernelCall, a: DepthwiseArgs, functio
     assert rows is not None
     p = a.params
     folded = folded_rounding(graph, a.bias, rows, a.requant, p.output_offset)
-    args = (
-        KernelArg("params", _conv_rv_params(p, folded)),
-        KernelArg("channels", rv_channels(graph, a.bias, rows, p.input_offset, a.requant, p.output_offset,
-                                          padded_to=padded_to)),
-        KernelArg("input_dims", a.input_dims),
-        KernelArg("input", a.input),
-        KernelArg("filter_dims", a.filter_dims),
-        KernelArg("filter", weights),
-        KernelArg("output_dims", a.output_dims),
-        KernelArg("output", a.output),
-    )
+    channels = rv_channels(graph, a.bias, rows, p.input_offset, a.requant, p.output_offset, padded_to=padded_to)
+    args = depthwise_variant_args(a, _conv_rv_params(p, folded), channels, weights)
     return dataclasses.replace(call, function=function, args=args)
 
 

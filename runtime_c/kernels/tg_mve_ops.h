@@ -31,6 +31,7 @@ static inline tg_v32_t tg_v32_load_s8(const int8_t *p) { return vldrbq_s32(p); }
 static inline tg_v32_t tg_v32_load_s8_first(const int8_t *p, int32_t n) { return vldrbq_z_s32(p, vctp32q((uint32_t)n)); }
 static inline tg_v32_t tg_v32_load(const int32_t *p) { return vldrwq_s32(p); }
 static inline tg_v32_t tg_v32_dup(int32_t v) { return vdupq_n_s32(v); }
+static inline int32_t tg_v32_lane0(tg_v32_t v) { return vgetq_lane_s32(v, 0); }
 static inline tg_v32_t tg_v32_make(int32_t a, int32_t b, int32_t c, int32_t d)
 {
     tg_v32_t v = vdupq_n_s32(a);
@@ -141,6 +142,7 @@ static inline tg_v32_t tg_v32_make(int32_t a, int32_t b, int32_t c, int32_t d)
     return r;
 }
 static inline tg_v32_t tg_v32_dup(int32_t v) { return tg_v32_make(v, v, v, v); }
+static inline int32_t tg_v32_lane0(tg_v32_t v) { return v.v[0]; }
 #define TG_V32_LANES(expr)                  \
     tg_v32_t r;                            \
     for (int32_t i = 0; i < 4; ++i) {      \
@@ -266,7 +268,7 @@ static inline tg_v32_t tg_mve_dot4x1(const int8_t *x, const int8_t *w, int32_t d
  * loads, four row loads, eight VMLADAVA. The eight accumulators take the eight even registers (VMLADAVA
  * accumulates into even registers only), so the loop is in assembly with them named; the last chunk
  * loads the columns' depth % 16 bytes only (VCTP), nothing beyond. */
-#if TG_MVE
+#if TG_MVE && !defined(__OPTIMIZE_SIZE__)  /* at -Os GCC 12 finds no registers for this asm: the C below */
 #define TG_MVE_DOT2X4_ROWS_OP(op)                                 \
     "vldrb.8 %q[wv], [%[w]], #16\n\t"                        \
     op ".s8 r0, %q[xa], %q[wv]\n\t"                     \
@@ -435,7 +437,7 @@ static inline tg_v32_t tg_mve_requantize(tg_v32_t acc, const tg_mve_block_t *b, 
     return tg_v32_clamp(tg_v32_add_n(tg_mve_rescale(acc, b), e.output_offset), e.min, e.max);
 }
 
-#if !TG_MVE
+#if !TG_MVE || defined(__OPTIMIZE_SIZE__)
 /* tg_mve_block2x4's lanes in plain C. */
 static inline const int8_t *tg_mve_block2x4(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth,
                                             const int32_t *block, int32_t output_offset, tg_v32_t lo, tg_v32_t hi,
@@ -443,7 +445,7 @@ static inline const int8_t *tg_mve_block2x4(const int8_t *x0, const int8_t *x1, 
 {
     (void)left;  /* the words' left shifts are 0 where it is 0 */
     const tg_mve_block_t b = tg_mve_block(block);
-    const tg_mve_epilogue_t e = {output_offset, lo.v[0], hi.v[0]};
+    const tg_mve_epilogue_t e = {output_offset, tg_v32_lane0(lo), tg_v32_lane0(hi)};
     tg_v32_store_s8(out0, tg_mve_requantize(tg_mve_dot4x1(x0, w, depth), &b, e));
     tg_v32_store_s8(out1, tg_mve_requantize(tg_mve_dot4x1(x1, w, depth), &b, e));
     return w + TG_MVE_ROWS * ((depth + TG_MVE_CHUNK - 1) / TG_MVE_CHUNK * TG_MVE_CHUNK);

@@ -54,7 +54,8 @@ static inline tg_s16_alias_t *lane_values(tg_u32_alias_t *ring, int32_t lane)
 /* n values a step apart from src into the lane, sign-extended: positions 1..n; position i lies at
  * half-word (i / 2) * 6 + 2 * lane + i % 2, so from position 1 on the halves come at + 0, + 5, + 6,
  * + 11, then twelve on. */
-static inline __attribute__((always_inline)) void copy_line(tg_u32_alias_t *ring, int32_t lane, const int8_t *src, int32_t step, int32_t n)
+static inline __attribute__((always_inline)) void copy_line(tg_u32_alias_t *ring, int32_t lane, const int8_t *src,
+                                                             int32_t step, int32_t n)
 {
     tg_s16_alias_t *to = lane_values(ring, lane);
     const int32_t step2 = 2 * step, step3 = 3 * step, step4 = 4 * step;

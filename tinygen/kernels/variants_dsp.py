@@ -417,7 +417,8 @@ def _make_inplace_depthwise_dsp(graph: Graph, call: KernelCall, a: InplaceDepthw
                                        padding=p.padding, activation=p.activation, lag=lag)
     # normalized (normalized_channels): the rows kernel's 3x3 loop has no mask in its epilogue
     rows, channels = normalized_channels(rows, wide_channels(graph, a.bias, rows, p.input_offset, a.requant))
-    args = depthwise_variant_args(a, params, channels, depthwise_wide_weights(rows)) + (KernelArg("ring", ScratchRef()),)
+    args = depthwise_variant_args(a, params, channels, depthwise_wide_weights(rows))
+    args += (KernelArg("ring", ScratchRef()),)
     return dataclasses.replace(call, function="tg_depthwise_conv_s8_inplace_dsp", args=args,
                                scratch_bytes=4 * (lag + 1))  # TG_DEPTHWISE_CONV_S8_INPLACE_DSP_BUFFER_SIZE
 

@@ -216,15 +216,17 @@ def _swap_for_refused(lowered: tuple[Lowered, ...], offers: dict, best: dict, ta
             trial_offers[position] = following
             trial.add(position)
         loss = saved(position, current) - (saved(position, following) if stepped else 0)
+        snapshot = dict(offers)
 
         def trial_arena(positions: set[int]) -> int:
+            """The arena with the trial's offers (arena() reads `offers`), which are then put back."""
             offers.update(trial_offers)
             try:
                 return arena(positions)
             finally:
-                offers.update({i: o for i, o in current_offers.items()})
+                offers.clear()
+                offers.update(snapshot)
 
-        current_offers = dict(offers)
         if flash_room is not None and sum(flash(i, trial_offers[i]) for i in trial) > flash_room:
             continue
         if trial_arena(trial) > limit:

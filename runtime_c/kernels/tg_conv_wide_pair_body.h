@@ -483,7 +483,6 @@ static inline uint32_t tg_pair_clamp4(uint32_t word, tg_wide_epilogue_t e)
 
 /* The column against one block of rows (blocks of four k), from the block's start values. */
 typedef acc2x4_t (*tg_pair_dot_t)(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start);
-/* The same from each pixel's own start values. */
 /* Every block of rows (count, block_words apart from w) against the column, each into its sums. */
 typedef void (*tg_pair_dots_into_t)(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, int32_t block_words,
                                     acc2x4_t *sums, int32_t count);

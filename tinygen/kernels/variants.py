@@ -146,6 +146,11 @@ def folded_bias(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input
     return (sums & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
 
 
+def doubled_multipliers(multipliers: np.ndarray) -> np.ndarray:
+    """Each multiplier m in [0, 2^31 - 1] as tg_wide_high_mul takes it: 2m modulo 2^32, as int32."""
+    return ((2 * np.asarray(multipliers, dtype=np.int64)) & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+
+
 def wide_channels(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, input_offset: int,
                   requant: ChannelRequant) -> ConstArray:
     """tg_wide.h's per-channel words: folded bias, the multiplier doubled (2m modulo 2^32, as
@@ -154,7 +159,7 @@ def wide_channels(graph: Graph, bias: TensorRef | NullPtr, rows: np.ndarray, inp
     e = 1, which tg_wide_requantize takes."""
     out = rows.shape[0]
     multipliers = np.broadcast_to(requant.multiplier.values, (out,)).astype(np.int64)
-    doubled = ((2 * multipliers) & 0xFFFFFFFF).astype(np.uint32).view(np.int32).astype(np.int64)
+    doubled = doubled_multipliers(multipliers).astype(np.int64)
     right = -np.broadcast_to(requant.shift.values, (out,)).astype(np.int64)
     right = np.where(multipliers == 0, 1, right)
     plain = np.zeros(out, dtype=np.int64) if isinstance(bias, NullPtr) else \

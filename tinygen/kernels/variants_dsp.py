@@ -34,7 +34,8 @@ from tinygen.kernels.cvalues import HW, ConstArray, CStruct, NullPtr, Range, Req
 from tinygen.kernels.variants import (
     WIDE_ROWS, AddArgs, ConvArgs, DepthwiseArgs, FcWideParams, FullyConnectedArgs, Variant, _conv_wide_why_not,
     _fc_wide_why_not, _make_conv_wide, _output_elements, _WIDE_PER_OUTPUT, _quantize_multiplier_range, _wide_dot_cost,
-    _FAST_PER_OUTPUT, depthwise_rows, depthwise_variant_args, depthwise_wide_weights, filter_rows,
+    _FAST_PER_OUTPUT, depthwise_rows, depthwise_variant_args, depthwise_wide_weights, doubled_multipliers,
+    filter_rows,
     normalized_channels, not_normalized, WIDE_ALWAYS_EXACT_SHIFT, round_up, uniform_channels, wide_channels,
     wide_requant_why_not, wide_weights,
 )
@@ -353,11 +354,11 @@ def _add_table_wide_why_not(graph: Graph, a: AddArgs) -> str | None:
 def _make_add_table_wide(graph: Graph, call: KernelCall, a: AddArgs) -> KernelCall:
     made = _make_add_table(graph, call, a)
     p, right = a.params, -a.params.output.shift
-    doubled = int(np.array([(2 * p.output.multiplier) & 0xFFFFFFFF], dtype=np.uint32).view(np.int32)[0])
+    doubled = int(doubled_multipliers([p.output.multiplier])[0])
     params = AddTableWideParams(output_offset=p.output_offset, doubled=doubled, right_shift=right,
                                 rounding=1 << (right - 1), activation=p.activation)
-    return dataclasses.replace(made, function="tg_add_s8_table_wide",
-                               args=(KernelArg("params", params),) + made.args[1:])
+    args = tuple(KernelArg("params", params) if arg.name == "params" else arg for arg in made.args)
+    return dataclasses.replace(made, function="tg_add_s8_table_wide", args=args)
 
 
 # --- tg_depthwise_conv_s8_inplace -> tg_depthwise_conv_s8_inplace_dsp ------------------------------

@@ -270,9 +270,12 @@ def test_wide_pair_packed_is_clean_under_sanitizers(tmp_path):
 ODD_DEPTH_STEMS = {
     # KWS's shape, smaller: one channel, window rows of 4 values
     "kws-10x4": lambda: conv_model(4, kernel=(10, 4), in_hw=(21, 10), in_c=1, out_c=12, stride=(2, 2), padding="SAME"),
-    # three channels: window rows of 9 values padded to 10; VALID, so the last window's padded row
-    # would read past the input's end
+    # three channels: window rows of 9 values padded to 10 (inside: eight in the asm step, then a
+    # pair); VALID, so the last window's padded row would read past the input's end
     "rgb-3x3": lambda: conv_model(5, kernel=(3, 3), in_hw=(7, 9), in_c=3, out_c=8, padding="VALID"),
+    # VWW's stem, smaller: stride 2, SAME (the padding only after the last row and column)
+    "rgb-3x3-s2": lambda: conv_model(6, kernel=(3, 3), in_hw=(10, 12), in_c=3, out_c=8, stride=(2, 2),
+                                     padding="SAME"),
 }
 
 

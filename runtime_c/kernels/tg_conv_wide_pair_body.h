@@ -194,6 +194,16 @@ static inline int im2col_lane_inside(const tg_conv_wide_params_t *params, const 
         fill_lane(dst, 0, (params->depth_padded - f_h * row_values) >> 1);
         return 1;
     }
+    if ((row_values & 7) == 2 && row_values > 8) {  /* VWW's stem: 3x3 of three channels, padded to 10 */
+        const int32_t eights = row_values - 2;
+        for (int32_t fy = 0; fy < f_h; ++fy, src += step) {
+            dst = widen_row8(src, dst, eights);
+            *dst = tg_pack_lo((uint32_t)(int32_t)src[eights], (uint32_t)(int32_t)src[eights + 1]);
+            dst += 2;
+        }
+        fill_lane(dst, 0, (params->depth_padded - f_h * row_values) >> 1);
+        return 1;
+    }
 #endif
     for (int32_t fy = 0; fy < f_h; ++fy, src += step) {
         dst = widen_lane(src, dst, row_values);

@@ -100,8 +100,8 @@ def extreme_records(compiled: CompiledModel) -> list[list[np.ndarray]]:
 
 def check_tight(tmp_path, model: bytes, kernel_set: KernelSet, inplace: bool = False, which: int = 0,
                 expect: str | None = None, features: frozenset[str] = frozenset(),
-                exclude: frozenset[str] = frozenset()) -> CompiledModel:
-    compiled = tight_compile(model, kernel_set, inplace, which, features=features, exclude=exclude)
+                exclude: frozenset[str] = frozenset(), delta_change: int = 0) -> CompiledModel:
+    compiled = tight_compile(model, kernel_set, inplace, which, delta_change, features=features, exclude=exclude)
     check_no_overlap(compiled.plan)
     if expect is not None:
         assert any(isinstance(c, KernelCall) and c.function == expect for c in compiled.lowered)

@@ -78,7 +78,8 @@ def buffers_with_allowances(draw):
             if a is not b and b.first == a.last and draw(st.booleans()):
                 low = draw(st.one_of(st.none(), st.integers(-64, 0)))
                 high = draw(st.integers(-200, 16)) if low is None else draw(st.integers(low, 16))
-                allowances.append(Allowance(a.key, b.key, high, a.last, low))
+                multiple = draw(st.sampled_from([1, 1, 4, 12, 64]))  # a lattice of deltas, e.g. whole pixels
+                allowances.append(Allowance(a.key, b.key, high, a.last, low, multiple))
     return buffers, tuple(allowances)
 
 
@@ -120,6 +121,27 @@ def test_an_overlap_the_contract_allows_is_planned():
     assert plan.arena_bytes == 1100 == plan.lower_bound_bytes
     exact_in_place = plan_arena((a, b), allowances=(Allowance("a", "b", 0, 1, 0),))
     assert exact_in_place.arena_bytes == 1000
+
+
+@pytest.mark.parametrize("exact_seconds", [0.0, 1.0])
+def test_a_lattice_contract_places_the_output_on_the_lattice(exact_seconds):
+    """A kernel that works a channel (of 64) at a time: its output may start a whole number of pixels
+    below its input, at most 4, or exactly over it. The greedy and the search both place it on one of
+    those deltas; 4 pixels below is the tightest that a 100-byte buffer live with both can use."""
+    a = Buffer((0,), None, 1024, 0, 1, "a")
+    b = Buffer((1,), None, 1024, 1, 2, "b")
+    c = Buffer((2,), None, 100, 0, 2, "c")
+    lattice = Allowance("a", "b", 0, 1, -256, 64)
+    assert lattice.permits(-192) and not lattice.permits(-100) and not lattice.permits(-320)
+    assert lattice.permitted_in(-200, 10) == [(-192, -192), (-128, -128), (-64, -64), (0, 0)]
+    plan = plan_arena((a, b, c), allowances=(lattice,), exact_seconds=exact_seconds)
+    offsets = plan.buffer_offsets()
+    assert (offsets["b"] - offsets["a"]) % 64 == 0 and -256 <= offsets["b"] - offsets["a"] <= 0
+    assert plan.arena_bytes <= 1024 + 100 + 256
+    off_lattice = ArenaPlan((Placement(a, 256), Placement(b, 100), Placement(c, 0)), 1380, 2148, "hand",
+                            allowances=(lattice,))
+    with pytest.raises(AssertionError, match="overlap contract"):
+        check_no_overlap(off_lattice)
 
 
 def test_the_exact_search_runs_in_its_child_process_and_proves_a_small_plan_optimal():

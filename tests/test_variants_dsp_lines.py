@@ -2,15 +2,17 @@
 one channel at a time over a ring of three int16 lines.
 
 - on the host (the portable path): in place and out of place, exactly over its input (its contract's
-  tightest placement) and apart, bit-exact with TFLite Micro on random and extreme records: lines
+  tightest placement), whole pixels below it (one, and the lowest the contract allows) and apart, bit-exact with TFLite Micro on random and extreme records: lines
   along rows and along columns, lengths 1 to 25 (every tail of the two-pair loop), zero points at
   both ends, RELU6 with a dead channel, two batches;
-- on the M4 (mps2-an386, the asm checked in the disassembly): the same shapes' hard cases;
+- on the M4 (mps2-an386, the asm checked in the disassembly): the same shapes' hard cases, in place
+  exactly over the input and out of place at the lowest placement;
 - where it applies, its weights' layout, and the compiler's exchange that keeps VWW's 1x1 variants.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 
@@ -23,6 +25,7 @@ from test_inplace import check_tight, run_tight_on_board, tight_compile
 from test_variants_dsp import assert_clean_under_sanitizers
 from tinygen.boards.catalog import load_board
 from tinygen.compiler import compile_bytes
+from tinygen.plan.arena import ALIGNMENT
 from tinygen.kernels.variants_dsp_lines import LINES_FUNCTION, lines_weights, lines_why_not
 from tinygen.kernels.variants import typed_args, DepthwiseArgs
 from tinygen.frontend.tflite_reader import parse_tflite
@@ -60,15 +63,41 @@ def test_lines_depthwise_over_its_input(tmp_path, name, inplace):
     assert placed[a.input] == placed[a.output]  # exactly over its input
 
 
+def lattice_deltas(name: str) -> dict[str, int]:
+    """The contract's other placements (kernels/overlap.py), aligned (a multiple of 4 as well): the
+    fewest whole pixels (lines of pixels, where the lines are columns) below the input, and the most,
+    within the portable twin's lag of a line and two."""
+    case = LINES_CASES[name]
+    (h, w), c = case["in_hw"], case["in_c"]
+    pixel = c * w if h > w else c
+    lowest = -(-(w + 2) * c // pixel) * pixel
+    step = math.lcm(pixel, ALIGNMENT)
+    return {"one-pixel-below": -step, "lag": -(lowest // step) * step}
+
+
+@pytest.mark.parametrize("below", ["one-pixel-below", "lag"])
+@pytest.mark.parametrize("name", ["kws-25x5x64", "rows-6x7", "columns-7x6", "rows-1x3", "batch2"])
+def test_lines_depthwise_whole_pixels_below_its_input(tmp_path, name, below):
+    """Output line o is written after input line o + 1 is copied, over the same channel's pixels only:
+    whole pixels below the input it lands on copied ones."""
+    delta = lattice_deltas(name)[below]
+    compiled = check_tight(tmp_path, dw_model(31, **LINES_CASES[name]), KernelSet.OPTIMISED, inplace=False,
+                           features=DSP, expect=LINES_FUNCTION, exclude=OTHERS, delta_change=delta)
+    placed = {p.buffer.key: p.offset for p in compiled.plan.placements}
+    a = compiled.plan.allowances[0]
+    assert placed[a.output] - placed[a.input] == delta
+
+
 @pytest.mark.qemu
 @pytest.mark.parametrize("inplace", [True, False], ids=["in-place", "out-of-place"])
 @pytest.mark.parametrize("name", ["kws-25x5x64", "rows-6x7", "rows-4x8", "rows-3x2", "columns-5x1", "zp-128", "zp127",
                                   "relu6-dead-channel", "batch2"])
 def test_lines_depthwise_on_the_m4(tmp_path, monkeypatch, name, inplace):
     """The asm loops (two pairs, one pair, the odd last output; with and without the clamp) exactly
-    over their input on the M4, with the extreme records."""
+    over their input on the M4 (out of place: at the twin's lag below it), with the extreme records."""
     model = dw_model(31, **LINES_CASES[name])
-    tight = tight_compile(model, KernelSet.OPTIMISED, inplace, features=DSP, exclude=OTHERS)
+    delta = 0 if inplace else lattice_deltas(name)["lag"]
+    tight = tight_compile(model, KernelSet.OPTIMISED, inplace, delta_change=delta, features=DSP, exclude=OTHERS)
     assert LINES_FUNCTION in kernel_functions(tight.lowered)
     elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
     disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
@@ -118,16 +147,14 @@ def test_lines_weights_pair_each_window_line(transposed):
 
 
 def test_vww_keeps_its_1x1_variants_beside_the_lines_depthwise():
-    """The greedy choice takes the lines depthwise at 24x24x32 first; its contract (exactly over its
-    input) then moves the placement so that two 1x1 convolutions could not keep theirs. The exchange
-    after it steps that depthwise down to the wide one: no portable twin is left, the arena stays."""
+    """The lines depthwise's contract (the output a whole number of pixels below its input, down to
+    the portable twin's lag, or exactly over it) lets every stride-1 layer of VWW take it without
+    moving a 1x1 convolution off its variant: no portable twin is left, the arena stays."""
     compiled = compile_bytes(mlperf_model("vww").read_bytes(), board=load_board("mps2-an386"))
     functions = kernel_functions(compiled.lowered)
     assert "tg_conv_s8_fast" not in functions
-    assert functions.count(LINES_FUNCTION) >= 1
+    assert functions.count(LINES_FUNCTION) == 9  # every stride-1 3x3 depthwise
     assert compiled.plan.arena_bytes == 36888
-    stepped = [c for c in compiled.choices if any("stepped down" in note for _, note in c.considered)]
-    assert [c.function for c in stepped] == ["tg_depthwise_conv_s8_wide"]
 
 
 def test_kws_runs_the_lines_depthwise_in_place():

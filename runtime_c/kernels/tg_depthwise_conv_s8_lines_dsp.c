@@ -22,7 +22,9 @@
  *
  * In place: output line o of the channel is written after input line o + 1 is copied, and covers only
  * that channel's input line o, already copied; no other channel is touched. So the output may lie
- * exactly over the input (tinygen/kernels/overlap.py).
+ * exactly over the input, or a whole number of pixels below it (of lines of pixels, where the lines
+ * are columns): its writes then land on the same channel's input of lines already copied
+ * (tinygen/kernels/overlap.py).
  *
  * Aliasing: the ring is written as int16 and read as words through may_alias types (tg_wide_dot.h).
  * Wrapping: the portable sums are taken in uint32_t.

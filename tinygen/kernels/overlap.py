@@ -112,6 +112,25 @@ def _rows_read_while_written(call: KernelCall) -> tuple[Overlap, ...]:
     return (Overlap("input", "output", min(b * depth - (b + 1) * units for b in range(batches))),)
 
 
+def _channel_lines(call: KernelCall) -> tuple[Overlap, ...]:
+    """tg_depthwise_conv_s8_lines_dsp works one channel at a time, a line after the input line below
+    it is copied: its writes may land on the same channel's input of a line already copied, never on
+    another channel's. So the output may start a whole number of pixels below the input (of lines of
+    pixels, where the lines are the input's columns), or exactly over it."""
+    dims = call.arg("input_dims")
+    pixel = dims.c * (dims.w if call.arg("params").transposed else 1)
+    return (Overlap("input", "output", 0, min_delta=-_lattice_lag(dims, pixel), multiple_of=pixel),)
+
+
+def _lattice_lag(dims: Dims, pixel: int) -> int:
+    """The portable depthwise's lag below its input (a 3x3 window, padding 1: a line and two pixels),
+    rounded up to whole `pixel`s. The channel-at-a-time kernels could go lower still; bounded there,
+    the planner's candidate with every allowance at its lowest delta (plan/arena.py) places them as
+    it would the portable kernel."""
+    lag = (dims.w + 2) * dims.c
+    return -(-lag // pixel) * pixel
+
+
 # C function -> its contracts for one call. Only kernels whose loop order was read are here.
 CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_conv_s8": _conv_contract(1),
@@ -167,7 +186,7 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     # ..._rows: each output row after its input rows are in the ring; windows read only the ring
     "tg_depthwise_conv_s8_inplace_dsp_rows": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     # tg_depthwise_conv_s8_lines_dsp: channel by channel, an input line copied before the output line over it
-    "tg_depthwise_conv_s8_lines_dsp": lambda call: (Overlap("input", "output", 0, min_delta=0),),
+    "tg_depthwise_conv_s8_lines_dsp": _channel_lines,
     # their RISC-V forms (runtime_c/kernels/*_rv.c): the same walks
     "tg_depthwise_conv_s8_inplace_rv": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     "tg_conv_1x1_s8_inplace_rv": _pixelwise_inplace,

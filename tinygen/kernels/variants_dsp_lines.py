@@ -2,9 +2,10 @@
 cores with the DSP extension (runtime_c/kernels/tg_depthwise_conv_s8_lines_dsp.c states the method).
 
 It replaces both the out-of-place reference (`tg_depthwise_conv_s8`, where the four-channel wide
-depthwise runs otherwise) and the in-place one (`tg_depthwise_conv_s8_inplace`, KWS's), with the
-in-place kernels' contract: the output exactly over its input, or apart. Its ring of three int16
-lines is on its own stack, so it takes no arena.
+depthwise runs otherwise) and the in-place one (`tg_depthwise_conv_s8_inplace`, KWS's). Its contract
+(kernels/overlap.py): the output exactly over its input, or a whole number of pixels below it (down
+to the portable kernel's lag), or apart. Its ring of three int16 lines is on its own stack, so it
+takes no arena.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ writing outside its buffer is caught instead of silently corrupting a neighbour.
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -71,21 +73,25 @@ def forbidden_intervals(placed: Placement, buf: Buffer, guard: int,
                         allowed: dict[tuple[str, str], Allowance]) -> list[tuple[int, int]]:
     """The open intervals of offsets of `buf` that clash with `placed` (both live at once)."""
     lo, hi = placed.offset - buf.size - 2 * guard, placed.end + 2 * guard
-    # An allowance only takes offsets out of the clash: the part of (lo, hi) it permits.
+    # An allowance only takes offsets out of the clash: the parts of (lo, hi) it permits.
     a = allowed.get((placed.buffer.key, buf.key))
-    if a is not None:   # buf is the output over placed: offset - placed.offset within [min, max]
-        ok_lo = placed.offset + a.min_delta if a.min_delta is not None else lo
-        ok_hi = placed.offset + a.max_delta
+    if a is not None:   # buf is the output over placed: offset - placed.offset permitted
+        ok = [(placed.offset + d0, placed.offset + d1) for d0, d1 in a.permitted_in(lo - placed.offset, hi - placed.offset)]
     else:
         a = allowed.get((buf.key, placed.buffer.key))
         if a is None:
             return [(lo, hi)]
-        # placed is the output over buf: placed.offset - offset within [min, max]
-        ok_lo = placed.offset - a.max_delta
-        ok_hi = placed.offset - a.min_delta if a.min_delta is not None else hi
-    if ok_lo > ok_hi or ok_hi <= lo or ok_lo >= hi:
-        return [(lo, hi)]   # the permitted offsets do not meet the clash
-    return [(lo, max(lo, ok_lo)), (min(hi, ok_hi), hi)]
+        # placed is the output over buf: placed.offset - offset permitted
+        ok = sorted((placed.offset - d1, placed.offset - d0)
+                    for d0, d1 in a.permitted_in(placed.offset - hi, placed.offset - lo))
+    forbidden, start = [], lo
+    for ok_lo, ok_hi in ok:   # the gaps between the permitted intervals (closed) within the open (lo, hi)
+        if ok_hi <= lo or ok_lo >= hi:
+            continue
+        forbidden.append((start, max(start, ok_lo)))
+        start = min(hi, ok_hi)
+    forbidden.append((start, hi))
+    return [(a_, b_) for a_, b_ in forbidden if b_ > a_]
 
 
 def _first_fit(order: list[Buffer], guard: int = 0,
@@ -130,8 +136,14 @@ def plan_arena(buffers: tuple[Buffer, ...], budget: int | None = None, guard_byt
     bound = _align(lower_bound_bytes(buffers, allowances)) if not guard_bytes else 0
     best: ArenaPlan | None = None
     # First fit with the overlaps can place worse than without them (an early overlap may leave a gap
-    # no later buffer fits); a plan without overlaps keeps every contract too, so both are tried.
-    for overlaps in (allowed, {}) if allowed else (allowed,):
+    # no later buffer fits); a plan without overlaps keeps every contract too, so both are tried. So is
+    # one with each bounded allowance at its lowest delta only: first fit takes the lowest offset, which
+    # for an input placed after its output is the highest delta (e.g. exactly over it, where a lag
+    # below it leaves the room the later buffers need).
+    lowest = {key: dataclasses.replace(a, max_delta=a.min_delta) if a.min_delta is not None and a.min_delta < a.max_delta
+              else a for key, a in allowed.items()}
+    candidates = (allowed, lowest, {}) if lowest != allowed else (allowed, {})
+    for overlaps in candidates if allowed else (allowed,):
         for name, key in _ORDERS.items():
             placements = _first_fit(sorted(buffers, key=key), guard_bytes, overlaps)
             size = arena_size(placements, guard_bytes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tinygen.kernels.call import delta_permitted
 from tinygen.kernels.cvalues import TensorRef
 from tinygen.plan.lifetimes import Buffer
 from tinygen.schedule.ir import Schedule
@@ -23,13 +24,28 @@ class Allowance:
     max_delta: int  # offset(output) - offset(input) <= max_delta, or the two must not meet
     step: int
     min_delta: int | None = None  # and >= min_delta, when given
+    multiple_of: int = 1  # and max_delta - delta a multiple of it (kernels/call.py Overlap)
 
     def permits(self, delta: int) -> bool:
-        return delta <= self.max_delta and (self.min_delta is None or delta >= self.min_delta)
+        return delta_permitted(delta, self.max_delta, self.min_delta, self.multiple_of)
+
+    def permitted_in(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """The permitted deltas within [lo, hi], as closed intervals (single points on a lattice)."""
+        top = min(hi, self.max_delta)
+        bottom = max(lo, self.min_delta) if self.min_delta is not None else lo
+        if bottom > top:
+            return []
+        if self.multiple_of == 1:
+            return [(bottom, top)]
+        first = self.max_delta - (self.max_delta - top + self.multiple_of - 1) // self.multiple_of * self.multiple_of
+        return [(d, d) for d in range(first, bottom - 1, -self.multiple_of)][::-1]
 
     def min_span(self, size_in: int, size_out: int) -> int:
         """The fewest bytes the pair can span together: apart, or at the allowed delta nearest 0."""
-        d = min(self.max_delta, max(0, self.min_delta if self.min_delta is not None else 0))
+        near = self.permitted_in(-size_out, size_in)  # the deltas at which the two meet
+        if not near:
+            return size_in + size_out
+        d = min((d for lo, hi in near for d in (lo, hi, min(max(0, lo), hi))), key=abs)
         overlapping = max(size_in - d, size_out) if d <= 0 else max(size_in, d + size_out)
         return min(size_in + size_out, overlapping)
 
@@ -60,11 +76,13 @@ def overlap_allowances(schedule: Schedule, buffers: tuple[Buffer, ...]) -> tuple
                             continue
                         shift = in_view.offset - out_view.offset
                         deltas.append((contract.max_delta + shift,
-                                       None if contract.min_delta is None else contract.min_delta + shift))
-                if deltas and None not in deltas:
-                    mins = [lo for _, lo in deltas if lo is not None]
-                    found.append(Allowance(in_buffer, out_buffer, min(hi for hi, _ in deltas), position,
-                                           max(mins) if mins else None))
+                                       None if contract.min_delta is None else contract.min_delta + shift,
+                                       contract.multiple_of))
+                # a lattice is kept only as a pair's one contract (two lattices seldom meet)
+                if deltas and None not in deltas and (len(deltas) == 1 or all(m == 1 for *_, m in deltas)):
+                    mins = [lo for _, lo, _ in deltas if lo is not None]
+                    found.append(Allowance(in_buffer, out_buffer, min(hi for hi, _, _ in deltas), position,
+                                           max(mins) if mins else None, deltas[0][2]))
     return tuple(found)
 
 

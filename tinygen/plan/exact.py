@@ -66,6 +66,9 @@ def search_placement(plan: ArenaPlan, seconds: float) -> ArenaPlan:
                 model.Add(x_out - x_in <= allowance.max_delta).OnlyEnforceIf(within)
                 if allowance.min_delta is not None:
                     model.Add(x_out - x_in >= allowance.min_delta).OnlyEnforceIf(within)
+                if allowance.multiple_of > 1:   # on the lattice max_delta - k * multiple_of
+                    k = model.NewIntVar(0, ALIGNMENT * upper // allowance.multiple_of + 1, "")
+                    model.Add(x_out - x_in == allowance.max_delta - allowance.multiple_of * k).OnlyEnforceIf(within)
                 options.append(within)
             model.AddBoolOr(options)
     model.Minimize(arena)

@@ -551,7 +551,7 @@ def contract_holds(step: Step, offsets: dict[str, int]) -> bool:
     if contract is None:
         return False
     delta = offsets[out_view.buffer] + out_view.offset - offsets[in_view.buffer] - in_view.offset
-    return delta <= contract.max_delta and (contract.min_delta is None or delta >= contract.min_delta)
+    return contract.permits(delta)
 
 
 def shares_with_copies(bands: _Bands, offsets: dict[str, int], limit: int) -> list[tuple[Step, ...]] | None:

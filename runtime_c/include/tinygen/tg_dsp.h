@@ -72,7 +72,8 @@ typedef struct {
 
 /* DEPTHWISE_CONV_2D 3x3, depth multiplier 1, stride 1, no dilation, padding 1 on every side (output
  * dims = input dims), the lines along the longer axis at most TG_DEPTHWISE_LINES_DSP_MAX_LINE pixels;
- * the output may lie exactly over the input, or apart. One channel at a time, line by line: each input
+ * the output may lie exactly over the input, a whole number of pixels below it (of rows of pixels,
+ * where the lines are columns), or apart. One channel at a time, line by line: each input
  * line is copied into a ring of three int16 lines on the stack (padding = the input's zero point, the
  * input offset folded into the bias), and each output line is computed two pixels at a time with the
  * channel's six weight pairs held in registers: per pair of pixels and window line, two loads, SMLAD,

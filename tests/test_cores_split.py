@@ -14,6 +14,7 @@ from conftest import mlperf_model
 from tinygen.boards.catalog import load_board
 from tinygen.build.host import build_host_binary, run_host_binary
 from tinygen.errors import PlanError
+from tinygen.kernels.channel_slices import CHANNEL_SLICES
 from tinygen.compiler import compile_bytes
 from tinygen.reference.tflm import TflmReference
 from tinygen.schedule.cores import (
@@ -131,21 +132,23 @@ def test_chain_split_at_odd_sizes(tmp_path, h, w, cores):
 
 @pytest.mark.parametrize("h,w,cores", [(7, 9, 2), (7, 9, 3), (5, 6, 4), (3, 11, 4)])
 def test_chain_split_over_the_single_core_plan(tmp_path, h, w, cores):
-    """The default: the single-core plan kept, its in-place depthwise split by channels where it is
-    large enough to pay (stride 2 here: a plane per core), bands laid over their inputs copied where
-    the copy is small enough; the arena grows by the cores' own bytes only."""
+    """The default: the single-core plan kept, its channel-at-a-time depthwise (in place, or whole
+    pixels below its input: here the plane kernel) split by channels where it is large enough to pay
+    (stride 2 here: a plane per core), bands laid over their inputs copied where the copy is small
+    enough; the arena grows by the cores' own bytes only."""
     model = chain_model(h * 100 + w, h, w)
     compiled = assert_split_bit_exact(tmp_path, model, cores)
     single = compile_bytes(model, name="m")
     assert set(single.plan.placements) <= set(compiled.plan.placements)
     assert compiled.plan.arena_bytes == single.plan.arena_bytes + compiled.core_split.private_bytes
     inplace = [s for s in single.schedule.items if isinstance(s, Step)
-               and s.call.function == "tg_depthwise_conv_s8_inplace" and step_cost(s) >= SPLIT_MIN_COST]
-    assert bool(inplace) == (cores == 4)   # the planner keeps it in place there (it lowers the arena)
+               and s.call.function in CHANNEL_SLICES and step_cost(s) >= SPLIT_MIN_COST]
+    assert inplace   # every one of these chains' depthwise is large enough to split
     for s in compiled.core_split.items:
         if s.item in {single.schedule.items.index(i) for i in inplace}:
+            entry = CHANNEL_SLICES[single.schedule.items[s.item].call.function].entry
             assert s.how == "channels" and len(s.shares) == cores
-            assert {w.call.function for share in s.shares for w in share.work} == {"tg_depthwise_conv_s8_inplace_channels"}
+            assert {w.call.function for share in s.shares for w in share.work} == {entry}
 
 
 @pytest.mark.long
@@ -246,10 +249,11 @@ def test_every_barrier_is_needed_and_none_missing(key, patch, cores):
 
 def test_aligned_bands_need_no_barrier():
     """A conv's band of rows feeding an elementwise ADD split the same way on the same core: no barrier
-    between them; the depthwise after it reads its neighbour's rows (the halo): a barrier."""
+    between them; the depthwise after it reads its neighbour's rows (the halo; split by channels, each
+    core's reads all its channels' rows): a barrier."""
     compiled = compile_bytes(chain_model(1, 8, 8), cores=2, grow_arena=True)
     hows = [(s.how, s.barrier_before) for s in compiled.core_split.items]
-    assert hows[:3] == [("rows", False), ("elements", False), ("rows", True)]
+    assert hows[:2] == [("rows", False), ("elements", False)] and hows[2][1]
 
 
 def test_race_check_sees_strided_views_and_in_place_outputs():

@@ -59,8 +59,10 @@ def test_the_boards_isa_chooses_the_variant():
 
 
 def test_depthwise_variants_need_depth_multiplier_one():
-    assert functions(dw_model(0, in_c=8)) == ["tg_depthwise_conv_s8_lines_dsp"]  # 3x3, stride 1, SAME
-    assert functions(dw_model(0, in_c=8, stride=(2, 2))) == ["tg_depthwise_conv_s8_wide"]
+    assert functions(dw_model(0, in_c=8)) == ["tg_depthwise_conv_s8_plane_dsp"]  # 3x3, stride 1, SAME, 9x9
+    assert functions(dw_model(0, in_c=8, stride=(2, 2))) == ["tg_depthwise_conv_s8_plane_dsp"]
+    assert functions(dw_model(0, in_c=8, in_hw=(20, 20))) == ["tg_depthwise_conv_s8_lines_dsp"]  # 22 rows of plane
+    assert functions(dw_model(0, in_c=8, in_hw=(18, 8), stride=(2, 2))) == ["tg_depthwise_conv_s8_wide"]
     assert functions(dw_model(0, in_c=8), board="mps2-an385") == ["tg_depthwise_conv_s8_fast"]
     assert functions(dw_model(0, in_c=4, multiplier=2)) == ["tg_depthwise_conv_s8"]
 
@@ -117,9 +119,13 @@ EDGE_MODELS = {
     # the 3x3 loop's clamp and a channel whose multiplier is 0 (normalized at generation)
     "depthwise_3x3_relu6_dead": (lambda: dw_model(17, in_hw=(6, 7), in_c=12, kernel=(3, 3), activation="RELU6",
                                                   dead_channel=6, zero_points=(-128, 127)), "smlatb"),
-    # the four-channel wide depthwise's 3x3 interior loop (stride 2)
-    "depthwise_3x3_stride2": (lambda: dw_model(18, in_hw=(9, 8), in_c=12, kernel=(3, 3), stride=(2, 2),
+    # the four-channel wide depthwise's 3x3 interior loop (stride 2, a plane of 19 rows: too tall for the
+    # plane kernel's 16)
+    "depthwise_3x3_stride2": (lambda: dw_model(18, in_hw=(18, 8), in_c=12, kernel=(3, 3), stride=(2, 2),
                                                activation="RELU6", zero_points=(-128, 127)), "smlabb"),
+    # the plane kernel's stride-2 pair (a 9x8 image)
+    "depthwise_3x3_stride2_plane": (lambda: dw_model(18, in_hw=(9, 8), in_c=12, kernel=(3, 3), stride=(2, 2),
+                                                     activation="RELU6", zero_points=(-128, 127)), "smlabt"),
     # extreme values (tests/test_variants.py): accumulators near the int32 limits, zero points at the
     # ends, right shifts 1..23 and a dead channel, run by the wide variants on the DSP path
     "conv_extreme": (lambda: extreme_model("conv", 3, -128, -128, reals=WIDE_REALS), "smlad"),
@@ -215,7 +221,7 @@ def test_inspect_shows_the_chosen_kernels():
         proc = tinygen("inspect", str(DIGITS), "--json", "--kernels", kernel_set, "--patch", "none")
         assert proc.returncode == 0, proc.stderr
         kernels[kernel_set] = [op["kernel"] for op in json.loads(proc.stdout)["operators"]]
-    assert kernels["fastest"][:2] == ["tg_conv_s8_wide_pair", "tg_depthwise_conv_s8_lines_dsp"]
+    assert kernels["fastest"][:2] == ["tg_conv_s8_wide_pair", "tg_depthwise_conv_s8_plane_dsp"]
     assert kernels["reference"][:2] == ["tg_conv_s8", "tg_depthwise_conv_s8"]
     assert kernels["optimised"][7] == "tg_fully_connected_s8_dsp_packed"
     proc = tinygen("inspect", str(DIGITS), "--json")  # --patch auto: the first four operators run per patch

@@ -20,7 +20,7 @@ KERNELS = ROOT / "runtime_c" / "kernels"
 INCLUDES = ["-I", str(ROOT / "runtime_c" / "include"), "-I", str(KERNELS)]
 # The headers whose inline functions hold asm, and so every file that includes one.
 ASM_HEADERS = ("tg_wide_dot.h", "tg_depthwise_taps.h", "tg_conv_wide_pair_body.h", "tg_fc_dsp.h", "tg_mve_ops.h",
-               "tg_simd.h")
+               "tg_simd.h", "tg_channel_pair.h")
 CORES = {
     "cortex-m4": ["-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"],
     "cortex-m7": ["-mcpu=cortex-m7", "-mfpu=fpv5-d16", "-mfloat-abi=hard"],

@@ -93,16 +93,19 @@ def test_kws_in_place_kernels_and_overlaps_per_step(kws_report):
     for s in in_place:
         assert s["kernel"] in IN_PLACE_KERNELS
         (o,) = [o for o in s["overlaps"] if o["in_place"]]
-        # The offsets are the plan's, the contract (output at most 0 bytes above the input) the kernel's.
+        # The offsets are the plan's, the contract (output at most 0 bytes above the input; the lines
+        # depthwise's: whole pixels below it, down to its lag) the kernel's.
         assert o["input_offset"] == buffers[o["input"]]["offset"] == o["output_offset"] == buffers[o["output"]]["offset"]
-        assert o["max_delta"] == 0 and o["min_delta"] in (None, 0) and o["shares_bytes"]
+        assert o["max_delta"] == 0 and o["shares_bytes"]
+        assert o["min_delta"] in (None, 0) or (o["multiple_of"] > 1 and o["min_delta"] % o["multiple_of"] == 0)
         assert o["input"] in s["alive"] and o["output"] in s["alive"]
     for s in steps:
         if s["kernel"] not in IN_PLACE_KERNELS:
             assert not s["in_place"]
         for o in s["overlaps"]:
             assert o["delta"] == o["output_offset"] - o["input_offset"]
-            assert not o["shares_bytes"] or o["delta"] <= o["max_delta"]  # a taken overlap obeys its contract
+            # a taken overlap obeys its contract
+            assert not o["shares_bytes"] or (o["delta"] <= o["max_delta"] and (o["max_delta"] - o["delta"]) % o["multiple_of"] == 0)
         # Occupied bytes count shared bytes once: never more than the sum, nor than the arena.
         assert s["occupied_bytes"] <= min(s["live_bytes"], memory["arena_bytes"])
         if any(o["shares_bytes"] for o in s["overlaps"]):

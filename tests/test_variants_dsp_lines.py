@@ -36,7 +36,7 @@ from tinygen.passes.choose_kernels import KernelSet
 DSP = frozenset({"dsp"})
 # the other depthwise variants of a DSP core, refused so that the lines kernel is the one placed
 OTHERS = frozenset({"tg_depthwise_conv_s8_wide", "tg_depthwise_conv_s8_inplace_dsp",
-                    "tg_depthwise_conv_s8_inplace_dsp_rows"})
+                    "tg_depthwise_conv_s8_inplace_dsp_rows", "tg_depthwise_conv_s8_plane_dsp"})
 
 LINES_CASES = {
     "kws-25x5x64": dict(in_hw=(25, 5), in_c=64),                       # along columns, 25 long: 6 x 2 pairs + 1
@@ -148,12 +148,13 @@ def test_lines_weights_pair_each_window_line(transposed):
 
 def test_vww_keeps_its_1x1_variants_beside_the_lines_depthwise():
     """The lines depthwise's contract (the output a whole number of pixels below its input, down to
-    the portable twin's lag, or exactly over it) lets every stride-1 layer of VWW take it without
-    moving a 1x1 convolution off its variant: no portable twin is left, the arena stays."""
+    the portable twin's lag, or exactly over it) lets VWW's stride-1 layers at 48x48 and 24x24 take it
+    (the smaller ones take the plane kernel) without moving a 1x1 convolution off its variant: no
+    portable twin is left, the arena stays."""
     compiled = compile_bytes(mlperf_model("vww").read_bytes(), board=load_board("mps2-an386"))
     functions = kernel_functions(compiled.lowered)
     assert "tg_conv_s8_fast" not in functions
-    assert functions.count(LINES_FUNCTION) == 9  # every stride-1 3x3 depthwise
+    assert functions.count(LINES_FUNCTION) == 2
     assert compiled.plan.arena_bytes == 36888
 
 

@@ -30,7 +30,7 @@
  * Wrapping: the portable sums are taken in uint32_t.
  */
 #include "tinygen/tg_kernels.h"
-#include "tg_wide_dot.h"
+#include "tg_channel_pair.h"
 
 /* Words per lane: the left padding, n values, the right padding and the odd last pair's spare. */
 #define LANE_WORDS(n) (((n) + 3) >> 1)
@@ -39,13 +39,6 @@ typedef struct {
     int32_t lines, length;            /* across and along the lines (the input's, the output's too) */
     int32_t step_across, step_along;  /* bytes between a channel's neighbours */
 } geometry_t;
-
-/* What the line loop reads from memory (the asm's memory operands): the channel's words, the bounds. */
-typedef struct {
-    int32_t bias, multiplier, rounding, shift, offset;
-    uint32_t min2, max2;  /* the activation's bounds in both halves */
-    const int8_t *end;    /* the line's output after its last whole pair */
-} line_words_t;
 
 /* Lane `lane`'s int16 position 1 (its first value): words interleave the three lanes. */
 static inline tg_s16_alias_t *lane_values(tg_u32_alias_t *ring, int32_t lane)
@@ -103,106 +96,27 @@ static inline void pad_line(tg_u32_alias_t *ring, int32_t lane, int16_t zero_poi
     "smlabt %[s0], %[b], %[" V "], %[s0]\n\t"                                                          \
     "smlad %[s1], %[b], %[" V "], %[s1]\n\t"
 
-/* A pair's two sums from the bias, requantized (SMMLAR with the sum as Ra: the multipliers are
- * normalized, variants.normalized_channels; then tg_wide_requantize's QADD and shift), offset and
- * saturated to int8; p moves one word on. */
+/* A pair's two sums from the bias over the ring's three lanes; p moves one word on. */
 #define TG_DWL_PAIR_ASM                                                                                \
     "ldr %[s0], %[bias]\n\t"                                                                           \
     "mov %[s1], %[s0]\n\t"                                                                             \
     TG_DWL_LANE_ASM("0", "12", "u0", "v0") TG_DWL_LANE_ASM("4", "16", "u1", "v1")                         \
     TG_DWL_LANE_ASM("8", "20", "u2", "v2")                                                             \
-    "add %[p], %[p], #12\n\t"                                                                          \
-    "ldr %[a], %[mul]\n\t"                                                                             \
-    "ldr %[b], %[round]\n\t"                                                                           \
-    "smmlar %[s0], %[s0], %[a], %[s0]\n\t"                                                             \
-    "smmlar %[s1], %[s1], %[a], %[s1]\n\t"                                                             \
-    "add %[a], %[b], %[s0], asr #31\n\t"                                                               \
-    "qadd %[s0], %[s0], %[a]\n\t"                                                                      \
-    "add %[a], %[b], %[s1], asr #31\n\t"                                                               \
-    "qadd %[s1], %[s1], %[a]\n\t"                                                                      \
-    "ldr %[a], %[shift]\n\t"                                                                           \
-    "ldr %[b], %[off]\n\t"                                                                             \
-    "asr %[s0], %[s0], %[a]\n\t"                                                                       \
-    "asr %[s1], %[s1], %[a]\n\t"                                                                       \
-    "add %[s0], %[s0], %[b]\n\t"                                                                       \
-    "add %[s1], %[s1], %[b]\n\t"                                                                       \
-    "ssat %[s0], #8, %[s0]\n\t"                                                                        \
-    "ssat %[s1], #8, %[s1]\n\t"
-
-/* Both outputs clamped to the activation as the int16 halves of s0 (SSUB16 sets GE per half). */
-#define TG_DWL_CLAMP_ASM                                                                               \
-    "pkhbt %[s0], %[s0], %[s1], lsl #16\n\t"                                                           \
-    "ldr %[a], %[min2]\n\t"                                                                            \
-    "ldr %[b], %[max2]\n\t"                                                                            \
-    "ssub16 %[s1], %[s0], %[a]\n\t"                                                                    \
-    "sel %[s0], %[s0], %[a]\n\t"                                                                       \
-    "ssub16 %[s1], %[b], %[s0]\n\t"                                                                    \
-    "sel %[s0], %[s0], %[b]\n\t"                                                                       \
-    "lsr %[s1], %[s0], #16\n\t"
-
-/* A pair's outputs at out and out + step, out moved two on. */
-#define TG_DWL_STORE_ASM                                                                               \
-    "strb %[s0], [%[out]]\n\t"                                                                         \
-    "strb %[s1], [%[out], %[step]]\n\t"                                                                \
-    "add %[out], %[out], %[step], lsl #1\n\t"
-/* Two pairs per iteration while out has not reached end (the end test, ~6 estimated cycles, once per
- * four outputs). */
-#define TG_DWL_LOOP_ASM(CLAMP)                                                                         \
-    "1:\n\t" TG_DWL_PAIR_ASM CLAMP TG_DWL_STORE_ASM TG_DWL_PAIR_ASM CLAMP TG_DWL_STORE_ASM               \
-    "ldr %[b], %[end]\n\t"                                                                             \
-    "cmp %[out], %[b]\n\t"                                                                             \
-    "bne 1b\n\t"
-/* One pair. */
-#define TG_DWL_ONE_ASM(CLAMP) TG_DWL_PAIR_ASM CLAMP TG_DWL_STORE_ASM
-/* An odd line's last output: a pair whose second output (over the spare padding) is not stored. */
-#define TG_DWL_LAST_ASM(CLAMP) TG_DWL_PAIR_ASM CLAMP "strb %[s0], [%[out]]\n\t"
-
-#define TG_DWL_OPERANDS                                                                                \
-    : [s0] "=&r"(s0), [s1] "=&r"(s1), [a] "=&r"(a), [b] "=&r"(b), [p] "+r"(p), [out] "+r"(out)             \
-    : [u0] "r"(uv[0]), [v0] "r"(uv[1]), [u1] "r"(uv[2]), [v1] "r"(uv[3]), [u2] "r"(uv[4]), [v2] "r"(uv[5]),   \
-      [step] "r"(step), [end] "m"(k->end), [bias] "m"(k->bias), [mul] "m"(k->multiplier),                     \
-      [round] "m"(k->rounding), [shift] "m"(k->shift), [off] "m"(k->offset), [min2] "m"(k->min2),           \
-      [max2] "m"(k->max2)                                                                              \
-    : "memory", "cc"
+    "add %[p], %[p], #12\n\t"
 #endif
 
 /* Output line `out` (n outputs a step apart) from the ring's lanes; uv: lane l's weight pairs u, v at
  * 2l, 2l + 1; k: the caller's local (the asm reads it at offsets from sp). */
 static inline __attribute__((always_inline)) void line3x3(const tg_u32_alias_t *ring, const uint32_t *uv,
-                                                          line_words_t *k, int32_t clamps, int8_t *out,
+                                                          tg_channel_pair_words_t *k, int32_t clamps, int8_t *out,
                                                           int32_t step, int32_t n)
 {
 #if TG_SIMD_DSP
     const tg_u32_alias_t *p = ring;
-    int32_t s0, s1, a, b;
-    k->end = out + 4 * step * (n >> 2);
-    if (n >= 4) {
-        if (clamps) {
-            __asm__ volatile(TG_DWL_LOOP_ASM(TG_DWL_CLAMP_ASM) TG_DWL_OPERANDS);
-        } else {
-            __asm__ volatile(TG_DWL_LOOP_ASM("") TG_DWL_OPERANDS);
-        }
-    }
-    if (n & 2) {
-        if (clamps) {
-            __asm__ volatile(TG_DWL_ONE_ASM(TG_DWL_CLAMP_ASM) TG_DWL_OPERANDS);
-        } else {
-            __asm__ volatile(TG_DWL_ONE_ASM("") TG_DWL_OPERANDS);
-        }
-    }
-    if (n & 1) {
-        if (clamps) {
-            __asm__ volatile(TG_DWL_LAST_ASM(TG_DWL_CLAMP_ASM) TG_DWL_OPERANDS);
-        } else {
-            __asm__ volatile(TG_DWL_LAST_ASM("") TG_DWL_OPERANDS);
-        }
-    }
+    TG_CPAIR_LINE(TG_DWL_PAIR_ASM);
 #else
-    (void)clamps;  /* tg_wide_output clamps (to int8's range where there is no activation) */
+    (void)clamps;  /* tg_channel_pair_output clamps */
     const tg_s16_alias_t *x = (const tg_s16_alias_t *)(const void *)ring;
-    const int32_t channel[4] = {k->bias, k->multiplier, k->shift, k->rounding};
-    const tg_range_t activation = {(int16_t)(k->min2 & 0xFFFFu), (int16_t)(k->max2 & 0xFFFFu)};
-    const tg_wide_epilogue_t e = tg_wide_epilogue(k->offset, activation);
     for (int32_t j = 0; j < n; ++j, out += step) {
         uint32_t sum = (uint32_t)k->bias;
         for (int32_t lane = 0; lane < 3; ++lane) {
@@ -213,7 +127,7 @@ static inline __attribute__((always_inline)) void line3x3(const tg_u32_alias_t *
                 sum += (uint32_t)(w[t] * x[(i >> 1) * 6 + 2 * lane + (i & 1)]);
             }
         }
-        *out = tg_wide_output((int32_t)sum, channel, e);
+        *out = tg_channel_pair_output(sum, k);
     }
 #endif
 }
@@ -222,15 +136,12 @@ static inline __attribute__((always_inline)) void line3x3(const tg_u32_alias_t *
  * locals the asm reads in its own frame. */
 static __attribute__((noinline)) void channel3x3(tg_u32_alias_t *ring, const geometry_t *geometry,
                                                  const int32_t *channel, const uint32_t *w,
-                                                 const line_words_t *words, int16_t zero_point, int32_t clamps,
+                                                 const tg_channel_pair_words_t *words, int16_t zero_point, int32_t clamps,
                                                  const int8_t *in_c, int8_t *out_c)
 {
     const geometry_t g = *geometry;
-    line_words_t k = *words;
-    k.bias = channel[0];
-    k.multiplier = channel[1];
-    k.shift = channel[2];
-    k.rounding = channel[3];
+    tg_channel_pair_words_t k = *words;
+    tg_channel_pair_channel(&k, channel);
     /* turns[f]: the lanes' weight pairs while window line 0 is in lane f (lane l holds line (l - f) % 3) */
     const uint32_t u0 = w[0], v0 = w[1], u1 = w[2], v1 = w[3], u2 = w[4], v2 = w[5];
     const uint32_t turns[3][6] = {{u0, v0, u1, v1, u2, v2}, {u2, v2, u0, v0, u1, v1}, {u1, v1, u2, v2, u0, v0}};
@@ -284,8 +195,7 @@ void tg_depthwise_conv_s8_lines_dsp_channels(const tg_depthwise_lines_dsp_params
     for (int32_t i = 0; i < 3 * lane_words; ++i) {
         ring[i] = zero_pair;  /* every lane's padding positions, for good */
     }
-    const line_words_t words = {0, 0, 0, 0, prm.output_offset, (uint16_t)(int16_t)prm.activation.min * 0x00010001u,
-                                (uint16_t)(int16_t)prm.activation.max * 0x00010001u, 0};
+    const tg_channel_pair_words_t words = tg_channel_pair_words(prm.output_offset, prm.activation);
     for (int32_t batch = 0; batch < output_dims->n; ++batch) {
         for (int32_t c = first_channel; c < end_channel; ++c) {
             channel3x3(ring, &g, channels + c * TG_WIDE_CHANNEL_WORDS, (const uint32_t *)filter + 6 * c, &words,

@@ -23,6 +23,7 @@ CHANNEL_SLICES: dict[str, ChannelSlice] = {
     "tg_depthwise_conv_s8_inplace_dsp": ChannelSlice("tg_depthwise_conv_s8_inplace_dsp_channels", 4),
     "tg_depthwise_conv_s8_inplace_dsp_rows": ChannelSlice("tg_depthwise_conv_s8_inplace_dsp_rows_channels", 4),
     "tg_depthwise_conv_s8_lines_dsp": ChannelSlice("tg_depthwise_conv_s8_lines_dsp_channels", 1),
+    "tg_depthwise_conv_s8_plane_dsp": ChannelSlice("tg_depthwise_conv_s8_plane_dsp_channels", 1),
     "tg_depthwise_conv_s8_inplace_rv": ChannelSlice("tg_depthwise_conv_s8_inplace_rv_channels", 1),
 }
 

@@ -131,6 +131,18 @@ def _lattice_lag(dims: Dims, pixel: int) -> int:
     return -(-lag // pixel) * pixel
 
 
+def _channel_plane(call: KernelCall) -> tuple[Overlap, ...]:
+    """tg_depthwise_conv_s8_plane_dsp copies a channel's whole plane before it writes any of the
+    channel's outputs, and writes no other channel: the output may start a whole number of pixels
+    below the input, or exactly over it. Bounded below at the portable kernel's lag (its window
+    walk's), in whole pixels, as the lines kernel's."""
+    dims, params = call.arg("input_dims"), call.arg("params")
+    walk = window_walk_delta(dims, call.arg("output_dims"), 3, 3, params.stride, params.stride, params.padding.h,
+                             params.padding.w, 1)
+    lag = -(-max(0, -walk) // dims.c) * dims.c
+    return (Overlap("input", "output", 0, min_delta=-lag, multiple_of=dims.c),)
+
+
 # C function -> its contracts for one call. Only kernels whose loop order was read are here.
 CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_conv_s8": _conv_contract(1),
@@ -187,6 +199,8 @@ CONTRACTS: dict[str, Callable[[KernelCall], tuple[Overlap, ...]]] = {
     "tg_depthwise_conv_s8_inplace_dsp_rows": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     # tg_depthwise_conv_s8_lines_dsp: channel by channel, an input line copied before the output line over it
     "tg_depthwise_conv_s8_lines_dsp": _channel_lines,
+    # tg_depthwise_conv_s8_plane_dsp: channel by channel, the whole plane copied before the channel's outputs
+    "tg_depthwise_conv_s8_plane_dsp": _channel_plane,
     # their RISC-V forms (runtime_c/kernels/*_rv.c): the same walks
     "tg_depthwise_conv_s8_inplace_rv": lambda call: (Overlap("input", "output", 0, min_delta=0),),
     "tg_conv_1x1_s8_inplace_rv": _pixelwise_inplace,

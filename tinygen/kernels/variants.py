@@ -540,8 +540,9 @@ from tinygen.kernels.variants_dsp import DSP_VARIANTS  # noqa: E402  (it builds 
 VARIANTS = VARIANTS + DSP_VARIANTS
 # The one-channel-at-a-time DSP depthwise (tinygen/kernels/variants_dsp_lines.py).
 from tinygen.kernels.variants_dsp_lines import LINES_VARIANTS  # noqa: E402
+from tinygen.kernels.variants_dsp_plane import PLANE_VARIANTS  # noqa: E402
 
-VARIANTS = VARIANTS + LINES_VARIANTS
+VARIANTS = VARIANTS + LINES_VARIANTS + PLANE_VARIANTS
 # The Helium (MVE) variants live in their own module, which builds on this one's.
 from tinygen.kernels.variants_mve import MVE_VARIANTS  # noqa: E402
 

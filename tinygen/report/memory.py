@@ -51,7 +51,8 @@ class PlanFacts:
 @dataclass(frozen=True)
 class OverlapDecision:
     """An allowance of the plan at one step: `output` may lie over `input` (which that step reads for
-    the last time) at offset(output) - offset(input) in [min_delta, max_delta]; `shares_bytes` says
+    the last time) at offset(output) - offset(input) in [min_delta, max_delta], and max_delta less a
+    multiple of `multiple_of`; `shares_bytes` says
     whether the placement took it (the two byte ranges meet), `in_place` whether they start together."""
 
     step: int
@@ -62,6 +63,7 @@ class OverlapDecision:
     max_delta: int
     min_delta: int | None
     shares_bytes: bool
+    multiple_of: int = 1
 
     @property
     def delta(self) -> int:
@@ -86,7 +88,7 @@ def plan_facts(compiled: CompiledModel) -> PlanFacts:
             continue
         meet = inp.offset < out.offset + out.size and out.offset < inp.offset + inp.size
         overlaps.append(OverlapDecision(a.step, inp.label, inp.offset, out.label, out.offset, a.max_delta, a.min_delta,
-                                        meet))
+                                        meet, a.multiple_of))
     return PlanFacts(buffers, plan.arena_bytes, plan.lower_bound_bytes, f"placement '{plan.order}'", tuple(overlaps))
 
 
@@ -179,8 +181,8 @@ class MemoryReport:
 
 def _overlap_json(o: OverlapDecision) -> dict:
     return {"input": o.input, "input_offset": o.input_offset, "output": o.output, "output_offset": o.output_offset,
-            "delta": o.delta, "max_delta": o.max_delta, "min_delta": o.min_delta, "shares_bytes": o.shares_bytes,
-            "in_place": o.in_place}
+            "delta": o.delta, "max_delta": o.max_delta, "min_delta": o.min_delta, "multiple_of": o.multiple_of,
+            "shares_bytes": o.shares_bytes, "in_place": o.in_place}
 
 
 def _patch_iterations(compiled: CompiledModel) -> list[int | None]:

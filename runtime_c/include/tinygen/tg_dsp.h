@@ -95,6 +95,37 @@ void tg_depthwise_conv_s8_lines_dsp_channels(const tg_depthwise_lines_dsp_params
  * lines, is on its stack. */
 #define TG_DEPTHWISE_LINES_DSP_MAX_LINE 64
 
+typedef struct {
+    int32_t input_offset;
+    int32_t output_offset;
+    tg_range_t activation;
+    int32_t stride;     /* 1 or 2, both ways */
+    tg_hw_t padding;    /* before the first row and column: 0 or 1 (after the last: any, as needed) */
+} tg_depthwise_plane_dsp_params_t;
+
+/* DEPTHWISE_CONV_2D 3x3, depth multiplier 1, stride 1 or 2, no dilation, padding 0 or 1 before the
+ * input, on images small enough for one channel's padded plane: at most TG_DEPTHWISE_PLANE_DSP_ROWS
+ * rows of TG_DEPTHWISE_PLANE_DSP_PITCH bytes (int16), the windows' reach included; the output may lie
+ * exactly over the input, a whole number of pixels below it, or apart. One channel at a time: its
+ * plane copied into int16 on the stack (padding = the input's zero point, the input offset folded into
+ * the bias), then each output row computed two pixels at a time with the channel's six weight pairs
+ * in registers. channels: tg_wide.h's words, normalized (variants.normalized_channels); filter: per
+ * channel, per window row k, the int16 pairs (w[k][0], w[k][1]) and (w[k][1], w[k][2]). */
+void tg_depthwise_conv_s8_plane_dsp(const tg_depthwise_plane_dsp_params_t *params, const int32_t *channels,
+                                    const tg_dims_t *input_dims, const int8_t *input, const tg_dims_t *filter_dims,
+                                    const int32_t *filter, const tg_dims_t *output_dims, int8_t *output);
+/* The same over the channels [first_channel, end_channel) (one core's share): input and output point at
+ * channel first_channel of pixel 0; input_dims->c is the tensor's channel count. */
+void tg_depthwise_conv_s8_plane_dsp_channels(const tg_depthwise_plane_dsp_params_t *params, const int32_t *channels,
+                                             const tg_dims_t *input_dims, const int8_t *input,
+                                             const tg_dims_t *filter_dims, const int32_t *filter,
+                                             const tg_dims_t *output_dims, int8_t *output, int32_t first_channel,
+                                             int32_t end_channel);
+
+/* tg_depthwise_conv_s8_plane_dsp's plane on its stack: rows of 32 int16, 16 rows (1 KiB). */
+#define TG_DEPTHWISE_PLANE_DSP_PITCH 64
+#define TG_DEPTHWISE_PLANE_DSP_ROWS 16
+
 /* FULLY_CONNECTED without weight zero point, and CONV_2D 1x1 with stride 1 and no padding (an FC over
  * the pixels): the wide variant's arithmetic without its scratch. The int8 input is read in place,
  * four values per load, SXTB16 splitting them into (x0, x2) and (x1, x3); the weights, widened to

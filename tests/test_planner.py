@@ -93,9 +93,27 @@ _WORSE_WITH_OVERLAP = (
 )
 
 
+# The planner's candidate with each allowance at its lowest delta took min_delta itself, off a lattice
+# whose points are max_delta - 4k (here only 1 is permitted in [0, 1]).
+_LATTICE_LOWEST = (
+    (Buffer((0,), None, 1, 0, 0), Buffer((1,), None, 1, 0, 1)),
+    (Allowance("tensor 0", "tensor 1", 1, 0, 0, 4),),
+)
+
+
+# The bound took the lattice's point nearest 0 (4: no byte shared) where -8 shares some: 16 > 12.
+_LATTICE_BOUND = (
+    tuple(Buffer((i,), None, size, first, last) for i, (size, first, last) in enumerate(
+        [(1, 0, 0), (1, 0, 0), (1, 0, 1), (1, 1, 1), (4, 2, 3), (9, 3, 3)])),
+    (Allowance("tensor 4", "tensor 5", 16, 3, None, 12),),
+)
+
+
 @settings(max_examples=300, deadline=None)
 @given(buffers_with_allowances())
 @example(_WORSE_WITH_OVERLAP)
+@example(_LATTICE_LOWEST)
+@example(_LATTICE_BOUND)
 def test_random_contracts_are_kept_and_the_bound_holds(case):
     buffers, allowances = case
     plan = plan_arena(buffers, allowances=allowances)

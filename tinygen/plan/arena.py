@@ -125,6 +125,14 @@ def arena_size(placements: tuple[Placement, ...], guard: int = 0) -> int:
     return _align(max((p.end + guard for p in placements), default=0))
 
 
+def _at_lowest(a: Allowance) -> Allowance:
+    """A bounded allowance at its lowest permitted delta only (the lattice's lowest point), else as it is."""
+    if a.min_delta is None or a.min_delta >= a.max_delta:
+        return a
+    point = a.max_delta - (a.max_delta - a.min_delta) // a.multiple_of * a.multiple_of
+    return dataclasses.replace(a, max_delta=point, min_delta=point)
+
+
 def plan_arena(buffers: tuple[Buffer, ...], budget: int | None = None, guard_bytes: int = 0,
                allowances: tuple[Allowance, ...] = (), exact_seconds: float = 0.0) -> ArenaPlan:
     """exact_seconds > 0: after the greedy orders, search for a smaller placement (plan/exact.py)."""
@@ -140,8 +148,7 @@ def plan_arena(buffers: tuple[Buffer, ...], budget: int | None = None, guard_byt
     # one with each bounded allowance at its lowest delta only: first fit takes the lowest offset, which
     # for an input placed after its output is the highest delta (e.g. exactly over it, where a lag
     # below it leaves the room the later buffers need).
-    lowest = {key: dataclasses.replace(a, max_delta=a.min_delta) if a.min_delta is not None and a.min_delta < a.max_delta
-              else a for key, a in allowed.items()}
+    lowest = {key: _at_lowest(a) for key, a in allowed.items()}
     candidates = (allowed, lowest, {}) if lowest != allowed else (allowed, {})
     for overlaps in candidates if allowed else (allowed,):
         for name, key in _ORDERS.items():

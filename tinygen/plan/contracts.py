@@ -41,13 +41,17 @@ class Allowance:
         return [(d, d) for d in range(first, bottom - 1, -self.multiple_of)][::-1]
 
     def min_span(self, size_in: int, size_out: int) -> int:
-        """The fewest bytes the pair can span together: apart, or at the allowed delta nearest 0."""
-        near = self.permitted_in(-size_out, size_in)  # the deltas at which the two meet
-        if not near:
-            return size_in + size_out
-        d = min((d for lo, hi in near for d in (lo, hi, min(max(0, lo), hi))), key=abs)
-        overlapping = max(size_in - d, size_out) if d <= 0 else max(size_in, d + size_out)
-        return min(size_in + size_out, overlapping)
+        """The fewest bytes the pair can span together: apart, or at the permitted delta that spans the
+        least (span(d) is piecewise linear: its least on an interval is at an end, at 0 or at
+        size_in - size_out)."""
+        def span(d: int) -> int:
+            return max(size_in, d + size_out) - min(0, d)
+
+        best = size_in + size_out
+        for lo, hi in self.permitted_in(-size_out, size_in):  # the deltas at which the two meet
+            for d in (lo, hi, min(max(0, lo), hi), min(max(size_in - size_out, lo), hi)):
+                best = min(best, span(d))
+        return best
 
 
 def overlap_allowances(schedule: Schedule, buffers: tuple[Buffer, ...]) -> tuple[Allowance, ...]:

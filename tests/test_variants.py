@@ -224,8 +224,8 @@ def test_extreme_values_are_bit_exact(assert_bit_exact, kind, case):
     functions = kernel_functions(compile_bytes(model, kernel_set=KernelSet.FASTEST).lowered)
     if case.startswith("wide"):  # an FC takes the scratch-free DSP FC, which supersedes the wide one
         # (a convolution of an odd depth takes the pair, its window rows padded to even counts)
-        # (a 3x3 stride-1 depthwise the lines kernel, one channel at a time)
-        assert functions[0].endswith(("_wide", "_dsp") if kind == "fc" else ("_wide", "_wide_pair", "_lines_dsp")), \
-            functions
+        # (a 3x3 depthwise the lines or the plane kernel, one channel at a time)
+        assert functions[0].endswith(("_wide", "_dsp") if kind == "fc"
+                                     else ("_wide", "_wide_pair", "_lines_dsp", "_plane_dsp")), functions
     else:  # the [0.5, 1) multiplier (right shift 0) is not the wide variants'
         assert functions[0].endswith("_fast"), functions

@@ -411,7 +411,7 @@ def test_kws_stem_runs_the_pair_with_its_columns_on_the_stack():
                          ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
 def test_wide_depthwise_over_its_input(tmp_path, case):
     check_tight(tmp_path, dw_model(5, **case), KernelSet.OPTIMISED, features=DSP, expect="tg_depthwise_conv_s8_wide",
-                exclude=frozenset({LINES_DW}))
+                exclude=frozenset({LINES_DW, PLANE_DW}))
 
 
 def test_wide_fully_connected_over_its_input(tmp_path):
@@ -532,9 +532,12 @@ INPLACE_DW_CASES = [
 ]
 ROWS_DW = "tg_depthwise_conv_s8_inplace_dsp_rows"
 LINES_DW = "tg_depthwise_conv_s8_lines_dsp"  # the 3x3 one channel at a time (tests/test_variants_dsp_lines.py)
+PLANE_DW = "tg_depthwise_conv_s8_plane_dsp"  # the same over a whole plane (tests/test_variants_dsp_plane.py)
 # The two four-channel in-place DSP depthwise variants: the ring of padded rows (chosen where its
-# scratch fits), and the ring of lag + 1 pixels (the rows variant refused); the lines kernel refused.
-INPLACE_DW_VARIANTS = {ROWS_DW: frozenset({LINES_DW}), "tg_depthwise_conv_s8_inplace_dsp": frozenset({ROWS_DW, LINES_DW})}
+# scratch fits), and the ring of lag + 1 pixels (the rows variant refused); the lines and plane
+# kernels refused.
+INPLACE_DW_VARIANTS = {ROWS_DW: frozenset({LINES_DW, PLANE_DW}),
+                       "tg_depthwise_conv_s8_inplace_dsp": frozenset({ROWS_DW, LINES_DW, PLANE_DW})}
 
 
 @pytest.mark.parametrize("function", sorted(INPLACE_DW_VARIANTS))
@@ -555,7 +558,7 @@ def test_depthwise_in_place_dsp_rows_on_the_m4(tmp_path, monkeypatch, case):
     """The rows variant's asm (3x3) and its C (5x5) exactly over their input on the M4, extreme records
     too, and padding of the input's zero point at -128 and 127."""
     model = dw_model(11, **case)
-    tight = tight_compile(model, KernelSet.OPTIMISED, True, features=DSP, exclude=frozenset({LINES_DW}))
+    tight = tight_compile(model, KernelSet.OPTIMISED, True, features=DSP, exclude=frozenset({LINES_DW, PLANE_DW}))
     assert ROWS_DW in kernel_functions(tight.lowered)
     elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
     disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
@@ -624,9 +627,12 @@ def test_in_place_dsp_refuses_any_other_overlap():
 
 
 def test_in_place_dsp_refuses_what_it_cannot_do():
-    """Stride 2 (the output is smaller) keeps the portable in-place kernel."""
-    compiled = tight_compile(dw_model(11, in_hw=(6, 7), in_c=8, stride=(2, 2)), KernelSet.OPTIMISED, True, features=DSP)
+    """Stride 2 (the output is smaller): the four-channel in-place variants refuse it, the portable
+    in-place kernel runs, or the plane kernel, which takes stride 2."""
+    model = dw_model(11, in_hw=(6, 7), in_c=8, stride=(2, 2))
+    compiled = tight_compile(model, KernelSet.OPTIMISED, True, features=DSP, exclude=frozenset({PLANE_DW}))
     assert kernel_functions(compiled.lowered) == ["tg_depthwise_conv_s8_inplace"]
+    assert kernel_functions(tight_compile(model, KernelSet.OPTIMISED, True, features=DSP).lowered) == [PLANE_DW]
 
 
 # --- extreme values through the default pipeline ---------------------------------------------------
@@ -680,8 +686,8 @@ CHAINS = {
     "relu6-5x5": dict(zero_points=(3, -100, 50, -7), near_limit=False, activation="RELU6", kernel=(5, 5),
                       hw=(10, 7)),
 }
-# The in-place depthwise each chain runs: 3x3, the lines kernel; 5x5, the ring of lag + 1 pixels.
-CHAIN_DEPTHWISE = {"zp-128": LINES_DW, "zp127": LINES_DW, "relu6-5x5": "tg_depthwise_conv_s8_inplace_dsp"}
+# The in-place depthwise each chain runs: 3x3 (6x7), the plane kernel; 5x5, the ring of lag + 1 pixels.
+CHAIN_DEPTHWISE = {"zp-128": PLANE_DW, "zp127": PLANE_DW, "relu6-5x5": "tg_depthwise_conv_s8_inplace_dsp"}
 
 
 def _in_place_dsp(model: bytes, name: str) -> None:
@@ -727,8 +733,8 @@ def test_chain_with_extreme_values_on_the_m4(tmp_path, name):
     elf = next((tmp_path / "build").rglob("*.elf"))
     disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
                                  capture_output=True, text=True, check=True).stdout
-    if CHAIN_DEPTHWISE[name] == LINES_DW:
-        body = next(part for part in disassembly.split("\n\n") if re.search(r"<channel3x3(\.[a-z]+\.\d+)*>:", part))
+    if CHAIN_DEPTHWISE[name] == PLANE_DW:
+        body = next(part for part in disassembly.split("\n\n") if re.search(r"<channel_plane_s1(\.[a-z]+\.\d+)*>:", part))
         assert "\tsmlad\t" in body and "\tsmlatb\t" in body  # the DSP path, not the portable C
     else:
         # the whole-tensor entry calls the one over a range of channels (all of them): the DSP code is there

@@ -103,9 +103,10 @@ def test_the_mve_variants_need_the_mve_feature():
     ones it also could take (a depthwise over a 9x9 map the plane by plane one, over a 4x4 map with 32
     channels the four-channel one); the Cortex-M4 keeps its DSP variants."""
     cases = [(conv_model(0, in_c=4, out_c=6), "tg_conv_s8_mve", "tg_conv_s8_dsp"),
-             (dw_model(0, in_c=8), "tg_depthwise_conv_s8_planes_mve", "tg_depthwise_conv_s8_lines_dsp"),
-             (dw_model(0, in_hw=(4, 4), in_c=32), "tg_depthwise_conv_s8_mve", "tg_depthwise_conv_s8_lines_dsp"),
-             (dw_model(0, in_c=8, stride=(2, 2)), "tg_depthwise_conv_s8_mve", "tg_depthwise_conv_s8_wide"),
+             (dw_model(0, in_c=8), "tg_depthwise_conv_s8_planes_mve", "tg_depthwise_conv_s8_plane_dsp"),
+             (dw_model(0, in_hw=(4, 4), in_c=32), "tg_depthwise_conv_s8_mve", "tg_depthwise_conv_s8_plane_dsp"),
+             (dw_model(0, in_hw=(20, 9), in_c=8, stride=(2, 2)), "tg_depthwise_conv_s8_mve",
+              "tg_depthwise_conv_s8_wide"),  # a plane of 21 rows: past the plane kernel's 16
              (fc_model(0), "tg_fully_connected_s8_mve", "tg_fully_connected_s8_dsp_packed")]
     for model, on_the_m55, on_the_m4 in cases:
         assert mve_functions(model) == [on_the_m55]
@@ -164,7 +165,8 @@ GRID = {
     "conv_1x1_stride2": lambda: conv_model(25, in_hw=(6, 6), in_c=16, out_c=18, kernel=(1, 1), stride=(2, 2)),
     "depthwise_3x3": lambda: dw_model(26, in_hw=(6, 5), in_c=12, kernel=(3, 3)),
     "depthwise_odd": lambda: dw_model(27, in_hw=(7, 8), in_c=11, dilation=(2, 1)),
-    "depthwise_stride2": lambda: dw_model(28, in_hw=(9, 7), in_c=6, kernel=(3, 3), stride=(2, 2)),
+    # 19 rows: the plane kernel (DSP, on the M55 too) refuses it, the Helium one runs
+    "depthwise_stride2": lambda: dw_model(28, in_hw=(19, 7), in_c=6, kernel=(3, 3), stride=(2, 2)),
     "fc": lambda: fc_model(29, batches=3, depth=37, units=7, per_channel=True),
     "fc_deep": lambda: fc_model(30, batches=1, depth=161, units=13),
     # ADD's twin: a tail of 3 elements, zero points at the ends, an input scale above the output's

@@ -17,7 +17,8 @@
  *       out[j] += SMLAD(a, u) + SMLABT(b, v),  out[j + 1] += SMLATB(a, u) + SMLAD(b, v);
  *   stride 2: a, b, c the words at 2j, 2j + 2, 2j + 4:
  *       out[j] += SMLAD(a, u) + SMLABT(b, v),  out[j + 1] += SMLAD(b, u) + SMLABT(c, v).
- * The requantization, the clamp and the loop are the lines kernel's (tg_channel_pair.h).
+ * The requantization and the clamp are the lines kernel's (tg_channel_pair.h); the rows of a channel
+ * are one asm.
  *
  * In place: a channel's whole plane is copied before any of its outputs is written, and the writes
  * touch only that channel; so the output may lie exactly over the input or a whole number of pixels
@@ -130,22 +131,30 @@ static void copy_plane(tg_u32_alias_t *plane, const geometry_t *g, const int8_t 
     S2_LANE_ASM("[%[p], #" LINE1 "]", "[%[p], #" LINE1 "+4]", "[%[p], #" LINE1 "+8]", "u1", "v1")       \
     S2_LANE_ASM("[%[p]], #8", "[%[p], #-4]", "[%[p]]", "u0", "v0")
 
-/* Every output row of the channel, for an even row width: the pairs of a row (PAIRS, one or three
- * pairs per iteration, the end test once per iteration) until out reaches its end (kept in memory,
- * set per row), then p on to the next row's window (skip), until out reaches the channel's last.
- * ~12 estimated cycles a row, where a row loop in C around TG_CPAIR_LINE's asm took ~55 (the
- * weights and the words back in registers for each asm). */
+/* Every output row of the channel: the pairs of a row (PAIRS, one or three pairs per iteration, the
+ * end test once per iteration) until out reaches the row's last pair (kept in memory, set per row);
+ * on odd rows (LAST) the row's last output, a pair whose second is not stored; then p on to the next
+ * row's window (skip), until out reaches the channel's end. ~12 estimated cycles a row, where a row
+ * loop in C around the lines kernel's line asm took ~55 (the weights and the words back in registers
+ * for each asm). */
 #define ONE_PAIR_ASM(PAIR, CLAMP) PAIR TG_CPAIR_REQUANT_ASM CLAMP TG_CPAIR_STORE_ASM
 #define THREE_PAIRS_ASM(PAIR, CLAMP) ONE_PAIR_ASM(PAIR, CLAMP) ONE_PAIR_ASM(PAIR, CLAMP) ONE_PAIR_ASM(PAIR, CLAMP)
-#define ROWS_ASM(PAIRS)                                                                                \
+#define LAST_ASM(PAIR, CLAMP)                                                                          \
+    PAIR TG_CPAIR_REQUANT_ASM CLAMP                                                                    \
+    "strb %[s0], [%[out]]\n\t"                                                                         \
+    "add %[out], %[out], %[step]\n\t"
+#define ROWS_ASM(PAIRS, LAST)                                                                          \
     "1:\n\t"                                                                                           \
     "ldr %[b], %[row_bytes]\n\t"                                                                       \
     "add %[b], %[out], %[b]\n\t"                                                                       \
     "str %[b], %[end]\n\t"                                                                             \
+    "cmp %[out], %[b]\n\t"                                                                             \
+    "beq 3f\n\t" /* a row of one output */                                                             \
     "2:\n\t" PAIRS                                                                                     \
     "ldr %[b], %[end]\n\t"                                                                             \
     "cmp %[out], %[b]\n\t"                                                                             \
     "bne 2b\n\t"                                                                                       \
+    "3:\n\t" LAST                                                                                      \
     "ldr %[a], %[skip]\n\t"                                                                            \
     "add %[p], %[p], %[a]\n\t"                                                                         \
     "ldr %[b], %[last]\n\t"                                                                            \
@@ -162,20 +171,11 @@ static void copy_plane(tg_u32_alias_t *plane, const geometry_t *g, const int8_t 
     : "memory", "cc"
 #endif
 
-/* Output row `out` (n outputs a step apart) from the plane's row at `row`. */
-static inline __attribute__((always_inline)) void row3x3(const tg_u32_alias_t *row, const uint32_t *uv,
-                                                         tg_channel_pair_words_t *k, int32_t clamps, int32_t stride,
-                                                         int8_t *out, int32_t step, int32_t n)
+#if !TG_SIMD_DSP
+/* Output row `out` (n outputs a step apart) from the plane's row at `row`: the portable path. */
+static void row3x3(const tg_u32_alias_t *row, const uint32_t *uv, const tg_channel_pair_words_t *k, int32_t stride,
+                   int8_t *out, int32_t step, int32_t n)
 {
-#if TG_SIMD_DSP
-    const tg_u32_alias_t *p = row;
-    if (stride == 1) {
-        TG_CPAIR_LINE(S1_PAIR_ASM);
-    } else {
-        TG_CPAIR_LINE(S2_PAIR_ASM);
-    }
-#else
-    (void)clamps;  /* tg_channel_pair_output clamps */
     const tg_s16_alias_t *x = (const tg_s16_alias_t *)(const void *)row;
     for (int32_t j = 0; j < n; ++j, out += step) {
         uint32_t sum = (uint32_t)k->bias;
@@ -186,10 +186,10 @@ static inline __attribute__((always_inline)) void row3x3(const tg_u32_alias_t *r
                 sum += (uint32_t)(w[t] * x[line * (PITCH / 2) + stride * j + t]);
             }
         }
-        *out = tg_channel_pair_output(sum, k);
+        *out = tg_channel_pair_output(sum, k);  /* it clamps */
     }
-#endif
 }
+#endif
 
 /* What the rows asm reads besides the channel's words: a row's output bytes, the plane bytes from a
  * row's end to the next row's window, the channel's output end. */
@@ -199,7 +199,7 @@ typedef struct {
     const int8_t *last;
 } rows_words_t;
 
-/* The channel's output rows (out_h of them, each `width` outputs, even) from the plane. */
+/* The channel's output rows (`rows` of them, each `width` outputs) from the plane. */
 static inline __attribute__((always_inline)) void rows3x3(const tg_u32_alias_t *plane, const uint32_t *uv,
                                                           rows_words_t *r, int32_t clamps, int32_t stride,
                                                           int8_t *out, int32_t step, int32_t width, int32_t rows)
@@ -207,39 +207,56 @@ static inline __attribute__((always_inline)) void rows3x3(const tg_u32_alias_t *
 #if TG_SIMD_DSP
     const tg_u32_alias_t *p = plane;
     int32_t s0, s1, a, b;
-    r->row_bytes = width * step;
-    r->skip = stride * PITCH - 2 * stride * width;  /* a pair moves p 4 * stride bytes */
+    const int32_t pairs = (width + 1) >> 1;  /* an odd row's last output is computed as a pair */
+    r->row_bytes = (width & ~1) * step;
+    r->skip = stride * (PITCH - 4 * pairs);  /* a pair moves p 4 * stride bytes */
     r->last = out + rows * width * step;
+    if (width & 1) {  /* odd rows: a pair at a time, then the last output */
+        if (stride == 1) {
+            if (clamps) {
+                __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM),
+                                          LAST_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM)) ROWS_OPERANDS);
+            } else {
+                __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S1_PAIR_ASM, ""), LAST_ASM(S1_PAIR_ASM, "")) ROWS_OPERANDS);
+            }
+        } else if (clamps) {
+            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM),
+                                      LAST_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM)) ROWS_OPERANDS);
+        } else {
+            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S2_PAIR_ASM, ""), LAST_ASM(S2_PAIR_ASM, "")) ROWS_OPERANDS);
+        }
+        return;
+    }
     const int32_t by3 = (width >> 1) % 3 == 0;  /* MobileNet's 6- and 12-wide rows */
     if (stride == 1) {
         if (by3) {
             if (clamps) {
-                __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM)) ROWS_OPERANDS);
+                __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM), "") ROWS_OPERANDS);
             } else {
-                __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S1_PAIR_ASM, "")) ROWS_OPERANDS);
+                __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S1_PAIR_ASM, ""), "") ROWS_OPERANDS);
             }
         } else if (clamps) {
-            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM)) ROWS_OPERANDS);
+            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM), "") ROWS_OPERANDS);
         } else {
-            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S1_PAIR_ASM, "")) ROWS_OPERANDS);
+            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S1_PAIR_ASM, ""), "") ROWS_OPERANDS);
         }
     } else {
         if (by3) {
             if (clamps) {
-                __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM)) ROWS_OPERANDS);
+                __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM), "") ROWS_OPERANDS);
             } else {
-                __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S2_PAIR_ASM, "")) ROWS_OPERANDS);
+                __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S2_PAIR_ASM, ""), "") ROWS_OPERANDS);
             }
         } else if (clamps) {
-            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM)) ROWS_OPERANDS);
+            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM), "") ROWS_OPERANDS);
         } else {
-            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S2_PAIR_ASM, "")) ROWS_OPERANDS);
+            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S2_PAIR_ASM, ""), "") ROWS_OPERANDS);
         }
     }
 #else
+    (void)clamps;
     for (int32_t oy = 0; oy < rows; ++oy) {
-        row3x3(plane + oy * stride * PITCH_WORDS, uv, &r->words, clamps, stride, out + oy * width * step, step,
-               width);
+        row3x3(plane + oy * stride * PITCH_WORDS, uv, &r->words, stride, out + oy * width * step, step, width);
     }
 #endif
 }
@@ -256,14 +273,7 @@ static inline __attribute__((always_inline)) void channel_rows(tg_u32_alias_t *p
     tg_channel_pair_channel(&r.words, channel);
     const uint32_t uv[6] = {w[0], w[1], w[2], w[3], w[4], w[5]};
     copy_plane(plane, &g, in_c);
-    if ((g.out_w & 1) == 0) {
-        rows3x3(plane, uv, &r, clamps, stride, out_c, g.channels, g.out_w, g.out_h);
-        return;
-    }
-    const int32_t row_words = stride * PITCH_WORDS, out_row = g.out_w * g.channels;
-    for (int32_t oy = 0; oy < g.out_h; ++oy) {
-        row3x3(plane + oy * row_words, uv, &r.words, clamps, stride, out_c + oy * out_row, g.channels, g.out_w);
-    }
+    rows3x3(plane, uv, &r, clamps, stride, out_c, g.channels, g.out_w, g.out_h);
 }
 
 /* Out of line: each loop keeps the locals the asm reads in its own frame. */

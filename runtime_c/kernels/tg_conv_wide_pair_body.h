@@ -186,31 +186,67 @@ static inline int im2col_lane_inside(const tg_conv_wide_params_t *params, const 
         return 0;
     }
     tg_u32_alias_t *dst = lane;
-#if TG_SIMD_DSP
-    if ((row_values & 7) == 0) {  /* IC's and VWW's rows: eight values a step, no tail */
-        for (int32_t fy = 0; fy < f_h; ++fy, src += step) {
-            dst = widen_row8(src, dst, row_values);
-        }
-        fill_lane(dst, 0, (params->depth_padded - f_h * row_values) >> 1);
-        return 1;
-    }
-    if ((row_values & 7) == 2 && row_values > 8) {  /* VWW's stem: 3x3 of three channels, padded to 10 */
-        const int32_t eights = row_values - 2;
-        for (int32_t fy = 0; fy < f_h; ++fy, src += step) {
-            dst = widen_row8(src, dst, eights);
-            *dst = tg_pack_lo((uint32_t)(int32_t)src[eights], (uint32_t)(int32_t)src[eights + 1]);
-            dst += 2;
-        }
-        fill_lane(dst, 0, (params->depth_padded - f_h * row_values) >> 1);
-        return 1;
-    }
-#endif
     for (int32_t fy = 0; fy < f_h; ++fy, src += step) {
         dst = widen_lane(src, dst, row_values);
     }
     fill_lane(dst, 0, (params->depth_padded - f_h * row_values) >> 1);
     return 1;
 }
+
+#if TG_SIMD_DSP
+/* The windows wholly inside the input whose rows widen eight values a step (IC's and VWW's: rows of
+ * 8k values, or 8k + 2, a stem's 3x3 of three channels padded to ten), taken apart from im2col_lane:
+ * its geometry worked out once per call (lane_walk), the copy a small function of its own
+ * (im2col_walk), so a pixel costs neither im2col_lane's frame nor its reading of the params (~100
+ * estimated cycles a pixel, ~a third of VWW's stem windows). */
+typedef struct {
+    const int8_t *in_batch, *in_end;
+    int32_t stride_h, stride_w, pad_h, pad_w;
+    int32_t y0_max, x0_max;    /* a window wholly inside starts at y0 in [0, y0_max], x0 in [0, x0_max] */
+    int32_t row_bytes, c, f_h, step, row_values, fill_words;
+    int32_t eights;            /* the values a row widens eight a step; 0: no window here */
+} lane_walk_t;
+
+static inline lane_walk_t lane_walk(const tg_conv_wide_params_t *params, const tg_dims_t *input_dims,
+                                    const tg_dims_t *filter_dims, const int8_t *in_end)
+{
+    const int32_t c = input_dims->c, f_h = filter_dims->h, f_w = filter_dims->w, dil_h = params->dilation.h;
+    const int32_t row_values = (c & 1) ? tg_pair_row_values(f_w, c) : f_w * c;
+    const int32_t y0_max = input_dims->h - dil_h * (f_h - 1) - 1, x0_max = input_dims->w - f_w;
+    const int walks = params->dilation.w == 1 && y0_max >= 0 && x0_max >= 0 &&
+                      ((row_values & 7) == 0 || ((row_values & 7) == 2 && row_values > 8));
+    const lane_walk_t walk = {
+        NULL, in_end, params->stride.h, params->stride.w, params->padding.h, params->padding.w, y0_max, x0_max,
+        input_dims->w * c, c, f_h, dil_h * input_dims->w * c, row_values,
+        (params->depth_padded - f_h * row_values) >> 1, walks ? row_values & ~7 : 0};
+    return walk;
+}
+
+/* The window of output pixel (oy, ox) where the walk takes it (1), else nothing written (0). */
+static __attribute__((noinline)) int im2col_walk(const lane_walk_t *walk, int32_t oy, int32_t ox,
+                                                 tg_u32_alias_t *lane)
+{
+    const int32_t y0 = oy * walk->stride_h - walk->pad_h, x0 = ox * walk->stride_w - walk->pad_w;
+    if ((uint32_t)y0 > (uint32_t)walk->y0_max || (uint32_t)x0 > (uint32_t)walk->x0_max) {
+        return 0;
+    }
+    const int32_t step = walk->step, eights = walk->eights, row_values = walk->row_values;
+    const int8_t *src = walk->in_batch + y0 * walk->row_bytes + x0 * walk->c;
+    if (walk->in_end - (src + (walk->f_h - 1) * step) < row_values) {  /* an odd row's extra byte past the input */
+        return 0;
+    }
+    tg_u32_alias_t *dst = lane;
+    for (int32_t fy = walk->f_h; fy > 0; --fy, src += step) {
+        dst = widen_row8(src, dst, eights);
+        if (row_values != eights) {  /* 8k + 2: the last pair */
+            *dst = tg_pack_lo((uint32_t)(int32_t)src[eights], (uint32_t)(int32_t)src[eights + 1]);
+            dst += 2;
+        }
+    }
+    fill_lane(dst, 0, walk->fill_words);
+    return 1;
+}
+#endif
 
 /* The window of output pixel (oy, ox) into the lane starting at lane (word 0 or 1 of column). */
 static void im2col_lane(const tg_conv_wide_params_t *params, const tg_dims_t *input_dims, const int8_t *in_batch,
@@ -549,17 +585,29 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
     tg_u32_alias_t *column = (tg_u32_alias_t *)scratch;
 
     const int8_t *const in_end = input + output_dims->n * input_dims->h * input_dims->w * input_dims->c;
+#if TG_SIMD_DSP
+    lane_walk_t walk = lane_walk(params, input_dims, filter_dims, in_end);
+#define TG_PAIR_WINDOW(OY, OX, LANE)                                                                   \
+    if (!walk.eights || !im2col_walk(&walk, OY, OX, LANE)) {                                           \
+        im2col_lane(params, input_dims, in_batch, in_end, filter_dims, OY, OX, LANE);                  \
+    }
+#else
+#define TG_PAIR_WINDOW(OY, OX, LANE) im2col_lane(params, input_dims, in_batch, in_end, filter_dims, OY, OX, LANE)
+#endif
     for (int32_t b = 0; b < output_dims->n; ++b) {
         const int8_t *in_batch = input + b * input_dims->h * input_dims->w * input_dims->c;
+#if TG_SIMD_DSP
+        walk.in_batch = in_batch;
+#endif
         int32_t oy = 0, ox = 0;
         for (int32_t p = 0; p < pixels; p += 2) {
-            im2col_lane(params, input_dims, in_batch, in_end, filter_dims, oy, ox, column);
+            TG_PAIR_WINDOW(oy, ox, column);
             const int32_t second = p + 1 < pixels;  /* else pixel p again, its outputs not written */
             if (second && ++ox == out_w) {
                 ox = 0;
                 ++oy;
             }
-            im2col_lane(params, input_dims, in_batch, in_end, filter_dims, oy, ox, column + 1);
+            TG_PAIR_WINDOW(oy, ox, column + 1);
             if (++ox == out_w) {
                 ox = 0;
                 ++oy;
@@ -597,6 +645,7 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
         }
     }
 }
+#undef TG_PAIR_WINDOW
 
 /* The driver a window row at a time (the _rows entries), where two whole columns would pass 1 KiB
  * (IC's 3x3 layers over 32 channels: 1,152 B): per pixel pair, each window row is taken as a window
@@ -626,8 +675,20 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_rows_run(
     row_filter.h = 1;
     const int32_t in_pixels = input_copy.h * input_copy.w * input_copy.c;
     const int8_t *const in_end = input + output_copy.n * in_pixels;
+#if TG_SIMD_DSP
+    lane_walk_t walk = lane_walk(&row_params, &input_copy, &row_filter, in_end);
+#define TG_ROW_WINDOW(OY, OX, LANE)                                                                    \
+    if (!walk.eights || !im2col_walk(&walk, OY, OX, LANE)) {                                           \
+        im2col_lane(&row_params, &input_copy, in_batch, in_end, &row_filter, OY, OX, LANE);            \
+    }
+#else
+#define TG_ROW_WINDOW(OY, OX, LANE) im2col_lane(&row_params, &input_copy, in_batch, in_end, &row_filter, OY, OX, LANE)
+#endif
     for (int32_t b = 0; b < output_copy.n; ++b) {
         const int8_t *in_batch = input + b * in_pixels;
+#if TG_SIMD_DSP
+        walk.in_batch = in_batch;
+#endif
         int32_t oy = 0, ox = 0;
         for (int32_t p = 0; p < pixels; p += 2) {
             const int32_t second = p + 1 < pixels;  /* else pixel p again, its outputs not written */
@@ -635,8 +696,11 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_rows_run(
             int8_t *out0 = output, *out1 = second ? output + out_c : output;
             for (int32_t fy = 0; fy < f_h; ++fy) {
                 row_params.padding.h = params_copy.padding.h - fy * params_copy.dilation.h;
-                im2col_lane(&row_params, &input_copy, in_batch, in_end, &row_filter, oy, ox, column);
-                im2col_lane(&row_params, &input_copy, in_batch, in_end, &row_filter, oy1, ox1, column + 1);
+#if TG_SIMD_DSP
+                walk.pad_h = row_params.padding.h;
+#endif
+                TG_ROW_WINDOW(oy, ox, column);
+                TG_ROW_WINDOW(oy1, ox1, column + 1);
                 if (fy == 0) {
                     for (int32_t oc = 0, block = 0; oc < out_c; oc += TG_WIDE_ROWS, ++block) {
                         partial[block].p0 = partial[block].p1 = start(channels + oc * TG_WIDE_CHANNEL_WORDS);
@@ -660,6 +724,7 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_rows_run(
         }
     }
 }
+#undef TG_ROW_WINDOW
 
 /* The kernel NAME from its dot, start and sums: the driver over the arena's scratch, or, where the
  * generator passes none (two columns of at most TG_CONV_S8_WIDE_PAIR_STACK_COLUMN bytes), over columns on

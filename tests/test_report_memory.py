@@ -105,7 +105,8 @@ def test_kws_in_place_kernels_and_overlaps_per_step(kws_report):
         for o in s["overlaps"]:
             assert o["delta"] == o["output_offset"] - o["input_offset"]
             # a taken overlap obeys its contract
-            assert not o["shares_bytes"] or (o["delta"] <= o["max_delta"] and (o["max_delta"] - o["delta"]) % o["multiple_of"] == 0)
+            on_lattice = (o["max_delta"] - o["delta"]) % o["multiple_of"] == 0
+            assert not o["shares_bytes"] or (o["delta"] <= o["max_delta"] and on_lattice)
         # Occupied bytes count shared bytes once: never more than the sum, nor than the arena.
         assert s["occupied_bytes"] <= min(s["live_bytes"], memory["arena_bytes"])
         if any(o["shares_bytes"] for o in s["overlaps"]):

@@ -136,8 +136,8 @@ static inline __attribute__((always_inline)) void line3x3(const tg_u32_alias_t *
  * locals the asm reads in its own frame. */
 static __attribute__((noinline)) void channel3x3(tg_u32_alias_t *ring, const geometry_t *geometry,
                                                  const int32_t *channel, const uint32_t *w,
-                                                 const tg_channel_pair_words_t *words, int16_t zero_point, int32_t clamps,
-                                                 const int8_t *in_c, int8_t *out_c)
+                                                 const tg_channel_pair_words_t *words, int16_t zero_point,
+                                                 int32_t clamps, const int8_t *in_c, int8_t *out_c)
 {
     const geometry_t g = *geometry;
     tg_channel_pair_words_t k = *words;

@@ -60,12 +60,19 @@ def lines_why_not(graph: Graph, a: DepthwiseArgs) -> str | None:
         return "output dims differ from the input's"
     if _line_length(a) > MAX_LINE:
         return f"lines longer than {MAX_LINE} pixels"
+    return channel_requant_why_not(graph, a)
+
+
+def channel_requant_why_not(graph: Graph, a: DepthwiseArgs) -> str | None:
+    """What the channel-at-a-time kernels (lines, plane) need of the weights and the requantization:
+    constant int8 weights, the wide channel words, every multiplier normalizable (their asm epilogue
+    has no mask)."""
     if not _quantize_multiplier_range(a.requant):
         return "multiplier outside QuantizeMultiplier's range"
     rows = depthwise_rows(graph, a.filter)
     if rows is None:
         return "filter not constant int8"
-    return (wide_requant_why_not(graph, a.bias, rows, p.input_offset, a.requant)
+    return (wide_requant_why_not(graph, a.bias, rows, a.params.input_offset, a.requant)
             or not_normalized(a.requant, rows.shape[0]))
 
 

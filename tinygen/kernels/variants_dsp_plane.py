@@ -19,11 +19,10 @@ from tinygen.ir.graph import Graph
 from tinygen.kernels.call import KernelCall
 from tinygen.kernels.cvalues import HW, CStruct, Range
 from tinygen.kernels.variants import (
-    DepthwiseArgs, Variant, _quantize_multiplier_range, depthwise_rows, depthwise_variant_args, normalized_channels,
-    not_normalized, wide_channels, wide_requant_why_not,
+    DepthwiseArgs, Variant, depthwise_rows, depthwise_variant_args, normalized_channels, wide_channels,
 )
 from tinygen.kernels.variants_dsp import InplaceDepthwiseArgs
-from tinygen.kernels.variants_dsp_lines import lines_weights
+from tinygen.kernels.variants_dsp_lines import channel_requant_why_not, lines_weights
 
 PITCH_VALUES = 32  # TG_DEPTHWISE_PLANE_DSP_PITCH / 2: int16 per plane row
 ROWS = 16          # TG_DEPTHWISE_PLANE_DSP_ROWS
@@ -67,13 +66,7 @@ def plane_why_not(graph: Graph, a: DepthwiseArgs) -> str | None:
     rows, columns = plane_reach(a)
     if rows > ROWS or columns > PITCH_VALUES:
         return f"plane of {rows}x{columns} beyond its {ROWS}x{PITCH_VALUES} buffer"
-    if not _quantize_multiplier_range(a.requant):
-        return "multiplier outside QuantizeMultiplier's range"
-    rows_int8 = depthwise_rows(graph, a.filter)
-    if rows_int8 is None:
-        return "filter not constant int8"
-    return (wide_requant_why_not(graph, a.bias, rows_int8, p.input_offset, a.requant)
-            or not_normalized(a.requant, rows_int8.shape[0]))
+    return channel_requant_why_not(graph, a)
 
 
 # Estimated instructions (Cortex-M4, GCC 12 -O2): ~21 per output at stride 1 (a pair: 2 for the bias,

@@ -282,3 +282,45 @@ def test_a_flash_budget_gives_variants_to_the_layers_with_the_most_instructions_
     assert not variants(none_left)
     assert unbounded.plan.arena_bytes == bounded.plan.arena_bytes
     assert any("exceeds the flash left" in c.describe() for c in bounded.choices)
+
+
+def test_the_exchange_steps_a_call_down_where_refused_calls_then_save_more():
+    """compiler._swap_for_refused on three calls: A took its best variant (saving 100 instructions),
+    whose placement shut out B's and C's (80 each: the arena would grow). Stepping A down to its next
+    variant (saving 50) lets both in: 160 > 50, so the exchange is kept and says why; a step that gains
+    less than it loses is not taken."""
+    from tinygen.compiler import _swap_for_refused
+    from tinygen.kernels.variants import Choice
+
+    def call(i: int, function: str) -> KernelCall:
+        return KernelCall(i, "CONV_2D", function, (), (), ())
+
+    def offer(i: int, function: str, costs: dict[str, int]) -> tuple[KernelCall, Choice]:
+        return call(i, function), Choice(i, function, tuple((f, f"~{n} instructions") for f, n in costs.items()))
+
+    def run(b_saves: int) -> tuple[set[int], dict, dict]:
+        lowered = (call(0, "tA"), call(1, "tB"), call(2, "tC"))
+        a_costs = {"tA": 1000, "vA1": 900, "vA2": 950}
+        offers = {0: offer(0, "vA1", a_costs), 1: offer(1, "vB", {"tB": 500, "vB": 500 - b_saves}),
+                  2: offer(2, "vC", {"tC": 500, "vC": 500 - b_saves})}
+        best = dict(offers)
+        choices = {i: offers[i][1] for i in offers}
+
+        def offer_at(position: int, refused: frozenset[str]):
+            assert position == 0 and refused == {"vA1"}
+            return offer(0, "vA2", a_costs)
+
+        def arena(positions: set[int]) -> int:  # vA1 beside B's or C's variant grows the arena
+            return 200 if 0 in positions and offers[0][0].function == "vA1" and positions & {1, 2} else 100
+
+        merit = {0: 100, 1: b_saves, 2: b_saves}.get
+        taken = _swap_for_refused(lowered, offers, best, {0}, choices, offer_at, arena, 100, merit,
+                                  lambda i, o: 0, None)
+        return taken, offers, choices
+
+    taken, offers, choices = run(80)
+    assert taken == {0, 1, 2} and offers[0][0].function == "vA2"
+    assert choices[0].function == "vA2"
+    assert choices[0].considered[-1] == ("not vA1", "stepped down so that #1, #2 keep their variants")
+    taken, offers, choices = run(20)  # 40 gained against 50 lost: A keeps its best
+    assert taken == {0} and offers[0][0].function == "vA1" and choices[0].function == "vA1"

@@ -196,9 +196,10 @@ def _swap_for_refused(lowered: tuple[Lowered, ...], offers: dict, best: dict, ta
     where that lets calls whose variants were refused (they would raise the arena) take them, and the
     estimated instructions saved grow. The greedy takes the largest saving first, and a variant whose
     overlap contract moves the placement (e.g. an output only exactly over its input) can then shut
-    out several later calls that together save more (VWW: the lines depthwise at 24x24x32 against its
-    two 1x1 convolutions at 12x12 and 6x6). Within flash_room (the bytes all the variants' data may
-    add), where there is one. Changes offers, choices; returns the calls taken."""
+    out several later calls that together save more (VWW's lines depthwise at 24x24x32 did, against its
+    two 1x1 convolutions at 12x12 and 6x6, while its contract was exactly over its input only; tested
+    in tests/test_kernel_choice.py). Within flash_room (the bytes all the variants' data may add), where
+    there is one. Changes offers, choices; returns the calls taken."""
     refused = sorted((i for i in best if i not in taken), key=lambda i: -merit(i))
     if not refused:
         return taken

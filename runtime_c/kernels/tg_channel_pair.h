@@ -3,7 +3,9 @@
  * channel at a time, s0 and s1, from the channel's six weight words u0, v0, u1, v1, u2, v2 held in
  * registers (per window line l: u = (w[l][0], w[l][1]), v = (w[l][1], w[l][2])); PAIR, the kernel's own
  * asm, reads its int16 copy of the input through p and leaves the two sums. What follows is shared:
- * the requantization, the clamp, the stores at out and out + step, and the loop over a line's pairs.
+ * the requantization, the clamp, the stores at out and out + step, a pair's and a last output's asm
+ * and the operands; the loop over a line's pairs (TG_CPAIR_LINE) is the lines kernel's (the plane
+ * kernel loops over all of a channel's rows in one asm).
  *
  * The asm takes thirteen registers (the six weights, s0, s1, a, b, p, out, step); the channel's words
  * and the line's end are memory operands, a local of the caller read at offsets from sp.
@@ -89,13 +91,19 @@ static inline void tg_channel_pair_channel(tg_channel_pair_words_t *words, const
 #define TG_CPAIR_ONE_ASM(PAIR, CLAMP) PAIR TG_CPAIR_REQUANT_ASM CLAMP TG_CPAIR_STORE_ASM
 #define TG_CPAIR_LAST_ASM(PAIR, CLAMP) PAIR TG_CPAIR_REQUANT_ASM CLAMP "strb %[s0], [%[out]]\n\t"
 
-/* uv: the six weight words; k: the caller's tg_channel_pair_words_t. */
+/* The asm's registers; its inputs: uv, the six weight words, step, and WORDS, the caller's
+ * tg_channel_pair_words_t (a local: read at offsets from sp). */
+#define TG_CPAIR_REGISTERS                                                                             \
+    [s0] "=&r"(s0), [s1] "=&r"(s1), [a] "=&r"(a), [b] "=&r"(b), [p] "+r"(p), [out] "+r"(out)
+#define TG_CPAIR_INPUTS(WORDS)                                                                         \
+    [u0] "r"(uv[0]), [v0] "r"(uv[1]), [u1] "r"(uv[2]), [v1] "r"(uv[3]), [u2] "r"(uv[4]), [v2] "r"(uv[5]),     \
+      [step] "r"(step), [bias] "m"((WORDS).bias), [mul] "m"((WORDS).multiplier),                               \
+      [round] "m"((WORDS).rounding), [shift] "m"((WORDS).shift), [off] "m"((WORDS).offset),                   \
+      [min2] "m"((WORDS).min2), [max2] "m"((WORDS).max2)
+/* k: the caller's tg_channel_pair_words_t; its end is the line's. */
 #define TG_CPAIR_OPERANDS                                                                              \
-    : [s0] "=&r"(s0), [s1] "=&r"(s1), [a] "=&r"(a), [b] "=&r"(b), [p] "+r"(p), [out] "+r"(out)             \
-    : [u0] "r"(uv[0]), [v0] "r"(uv[1]), [u1] "r"(uv[2]), [v1] "r"(uv[3]), [u2] "r"(uv[4]), [v2] "r"(uv[5]),   \
-      [step] "r"(step), [end] "m"(k->end), [bias] "m"(k->bias), [mul] "m"(k->multiplier),                     \
-      [round] "m"(k->rounding), [shift] "m"(k->shift), [off] "m"(k->offset), [min2] "m"(k->min2),           \
-      [max2] "m"(k->max2)                                                                              \
+    : TG_CPAIR_REGISTERS                                                                               \
+    : TG_CPAIR_INPUTS(*k), [end] "m"(k->end)                                                           \
     : "memory", "cc"
 
 /* n outputs step apart from out, PAIR reading through p (a const tg_u32_alias_t *, moved on by PAIR);

@@ -51,6 +51,23 @@ static inline __attribute__((always_inline)) tg_u32_alias_t *widen_lane(const in
 }
 
 #if TG_SIMD_DSP
+/* Eight values loaded as the words a, b into four int16 pairs, in order: (a0, a1) in packed, (a2, a3)
+ * in a, (b0, b1) in a_odd, (b2, b3) in b; then their four stores, every other word of dst (the lane). */
+#define TG_WIDEN8_PACK_ASM                                                                             \
+    "sxtb16 %[a_odd], %[a], ror #8\n\t"                                                                \
+    "sxtb16 %[a], %[a]\n\t"                                                                            \
+    "sxtb16 %[b_odd], %[b], ror #8\n\t"                                                                \
+    "sxtb16 %[b], %[b]\n\t"                                                                            \
+    "pkhbt %[packed], %[a], %[a_odd], lsl #16\n\t"                                                     \
+    "pkhtb %[a], %[a_odd], %[a], asr #16\n\t"                                                          \
+    "pkhbt %[a_odd], %[b], %[b_odd], lsl #16\n\t"                                                      \
+    "pkhtb %[b], %[b_odd], %[b], asr #16\n\t"
+#define TG_WIDEN8_STORE_ASM                                                                            \
+    "str %[packed], [%[dst]]\n\t"                                                                      \
+    "str %[a], [%[dst], #8]\n\t"                                                                       \
+    "str %[a_odd], [%[dst], #16]\n\t"                                                                  \
+    "str %[b], [%[dst], #24]\n\t"
+
 /* widen_lane for a count that is a multiple of 8 (at least 8), as one asm loop: per eight values two
  * loads, four SXTB16, four PKH and the four stores in a row (pipelined: ~20 estimated cycles, where
  * GCC's schedule of widen_lane's C, its stores between the packs, takes ~24). */
@@ -62,18 +79,8 @@ static inline __attribute__((always_inline)) tg_u32_alias_t *widen_row8(const in
     __asm__("1:\n\t"
             "ldr %[a], [%[src]], #4\n\t"
             "ldr %[b], [%[src]], #4\n\t"
-            "sxtb16 %[a_odd], %[a], ror #8\n\t"
-            "sxtb16 %[a], %[a]\n\t"
-            "sxtb16 %[b_odd], %[b], ror #8\n\t"
-            "sxtb16 %[b], %[b]\n\t"
-            "pkhbt %[packed], %[a], %[a_odd], lsl #16\n\t"
-            "pkhtb %[a], %[a_odd], %[a], asr #16\n\t"
-            "pkhbt %[a_odd], %[b], %[b_odd], lsl #16\n\t"
-            "pkhtb %[b], %[b_odd], %[b], asr #16\n\t"
-            "str %[packed], [%[dst]]\n\t"
-            "str %[a], [%[dst], #8]\n\t"
-            "str %[a_odd], [%[dst], #16]\n\t"
-            "str %[b], [%[dst], #24]\n\t"
+            TG_WIDEN8_PACK_ASM
+            TG_WIDEN8_STORE_ASM
             "add %[dst], %[dst], #32\n\t"
             "cmp %[src], %[end]\n\t"
             "bne 1b\n\t"
@@ -234,19 +241,9 @@ static inline __attribute__((always_inline)) tg_u32_alias_t *widen_rows10(const 
             "ldr %[b], [%[src], #4]\n\t"
             "ldrsb %[c], [%[src], #8]\n\t"
             "ldrsb %[d], [%[src], #9]\n\t"
-            "sxtb16 %[a_odd], %[a], ror #8\n\t"
-            "sxtb16 %[a], %[a]\n\t"
-            "sxtb16 %[b_odd], %[b], ror #8\n\t"
-            "sxtb16 %[b], %[b]\n\t"
-            "pkhbt %[packed], %[a], %[a_odd], lsl #16\n\t"
-            "pkhtb %[a], %[a_odd], %[a], asr #16\n\t"
-            "pkhbt %[a_odd], %[b], %[b_odd], lsl #16\n\t"
-            "pkhtb %[b], %[b_odd], %[b], asr #16\n\t"
+            TG_WIDEN8_PACK_ASM
             "pkhbt %[c], %[c], %[d], lsl #16\n\t"
-            "str %[packed], [%[dst]]\n\t"
-            "str %[a], [%[dst], #8]\n\t"
-            "str %[a_odd], [%[dst], #16]\n\t"
-            "str %[b], [%[dst], #24]\n\t"
+            TG_WIDEN8_STORE_ASM
             "str %[c], [%[dst], #32]\n\t"
             "add %[src], %[src], %[step]\n\t"
             "add %[dst], %[dst], #40\n\t"

@@ -137,12 +137,9 @@ static void copy_plane(tg_u32_alias_t *plane, const geometry_t *g, const int8_t 
  * row's window (skip), until out reaches the channel's end. ~12 estimated cycles a row, where a row
  * loop in C around the lines kernel's line asm took ~55 (the weights and the words back in registers
  * for each asm). */
-#define ONE_PAIR_ASM(PAIR, CLAMP) PAIR TG_CPAIR_REQUANT_ASM CLAMP TG_CPAIR_STORE_ASM
-#define THREE_PAIRS_ASM(PAIR, CLAMP) ONE_PAIR_ASM(PAIR, CLAMP) ONE_PAIR_ASM(PAIR, CLAMP) ONE_PAIR_ASM(PAIR, CLAMP)
-#define LAST_ASM(PAIR, CLAMP)                                                                          \
-    PAIR TG_CPAIR_REQUANT_ASM CLAMP                                                                    \
-    "strb %[s0], [%[out]]\n\t"                                                                         \
-    "add %[out], %[out], %[step]\n\t"
+#define THREE_PAIRS_ASM(PAIR, CLAMP)                                                                   \
+    TG_CPAIR_ONE_ASM(PAIR, CLAMP) TG_CPAIR_ONE_ASM(PAIR, CLAMP) TG_CPAIR_ONE_ASM(PAIR, CLAMP)
+#define LAST_ASM(PAIR, CLAMP) TG_CPAIR_LAST_ASM(PAIR, CLAMP) "add %[out], %[out], %[step]\n\t"
 #define ROWS_ASM(PAIRS, LAST)                                                                          \
     "1:\n\t"                                                                                           \
     "ldr %[b], %[row_bytes]\n\t"                                                                       \
@@ -161,13 +158,8 @@ static void copy_plane(tg_u32_alias_t *plane, const geometry_t *g, const int8_t 
     "cmp %[out], %[b]\n\t"                                                                             \
     "bne 1b\n\t"
 #define ROWS_OPERANDS                                                                                  \
-    : [s0] "=&r"(s0), [s1] "=&r"(s1), [a] "=&r"(a), [b] "=&r"(b), [p] "+r"(p), [out] "+r"(out),            \
-      [end] "=m"(r->words.end)                                                                         \
-    : [u0] "r"(uv[0]), [v0] "r"(uv[1]), [u1] "r"(uv[2]), [v1] "r"(uv[3]), [u2] "r"(uv[4]), [v2] "r"(uv[5]),   \
-      [step] "r"(step), [bias] "m"(r->words.bias), [mul] "m"(r->words.multiplier),                           \
-      [round] "m"(r->words.rounding), [shift] "m"(r->words.shift), [off] "m"(r->words.offset),               \
-      [min2] "m"(r->words.min2), [max2] "m"(r->words.max2), [row_bytes] "m"(r->row_bytes), [skip] "m"(r->skip), \
-      [last] "m"(r->last)                                                                              \
+    : TG_CPAIR_REGISTERS, [end] "=m"(r->words.end)                                                     \
+    : TG_CPAIR_INPUTS(r->words), [row_bytes] "m"(r->row_bytes), [skip] "m"(r->skip), [last] "m"(r->last) \
     : "memory", "cc"
 #endif
 
@@ -214,16 +206,16 @@ static inline __attribute__((always_inline)) void rows3x3(const tg_u32_alias_t *
     if (width & 1) {  /* odd rows: a pair at a time, then the last output */
         if (stride == 1) {
             if (clamps) {
-                __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM),
+                __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM),
                                           LAST_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM)) ROWS_OPERANDS);
             } else {
-                __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S1_PAIR_ASM, ""), LAST_ASM(S1_PAIR_ASM, "")) ROWS_OPERANDS);
+                __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S1_PAIR_ASM, ""), LAST_ASM(S1_PAIR_ASM, "")) ROWS_OPERANDS);
             }
         } else if (clamps) {
-            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM),
+            __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM),
                                       LAST_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM)) ROWS_OPERANDS);
         } else {
-            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S2_PAIR_ASM, ""), LAST_ASM(S2_PAIR_ASM, "")) ROWS_OPERANDS);
+            __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S2_PAIR_ASM, ""), LAST_ASM(S2_PAIR_ASM, "")) ROWS_OPERANDS);
         }
         return;
     }
@@ -236,9 +228,9 @@ static inline __attribute__((always_inline)) void rows3x3(const tg_u32_alias_t *
                 __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S1_PAIR_ASM, ""), "") ROWS_OPERANDS);
             }
         } else if (clamps) {
-            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM), "") ROWS_OPERANDS);
+            __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM), "") ROWS_OPERANDS);
         } else {
-            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S1_PAIR_ASM, ""), "") ROWS_OPERANDS);
+            __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S1_PAIR_ASM, ""), "") ROWS_OPERANDS);
         }
     } else {
         if (by3) {
@@ -248,9 +240,9 @@ static inline __attribute__((always_inline)) void rows3x3(const tg_u32_alias_t *
                 __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S2_PAIR_ASM, ""), "") ROWS_OPERANDS);
             }
         } else if (clamps) {
-            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM), "") ROWS_OPERANDS);
+            __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM), "") ROWS_OPERANDS);
         } else {
-            __asm__ volatile(ROWS_ASM(ONE_PAIR_ASM(S2_PAIR_ASM, ""), "") ROWS_OPERANDS);
+            __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S2_PAIR_ASM, ""), "") ROWS_OPERANDS);
         }
     }
 #else

@@ -18,6 +18,8 @@ import subprocess
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ops.test_conv import conv_model
 from ops.test_depthwise import dw_model
@@ -294,9 +296,9 @@ def test_wide_pair_loops_by_the_depth_on_the_m4(tmp_path, monkeypatch, function,
     disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
                                  capture_output=True, text=True, check=True).stdout
     body = disassembly.split(f"<{function.removesuffix('_stack1k')}_run>:")[1].split("\n\n")[0]
-    # the three loops' groups (eight SMLAD each), inlined at the driver's three calls of the dot: the full
-    # blocks with the clamp, without it, and a last block of fewer rows
-    assert body.count("\tsmlad\t") == 3 * 8 * 2 * (1 + 2 + 4)
+    # the loops' groups (eight SMLAD each), inlined at the driver's four calls of the dot: the full
+    # blocks with the clamp, in the USAT form, with neither, and a last block of fewer rows
+    assert body.count("\tsmlad\t") == 4 * 8 * 2 * (1 + 2 + 4)
 
 
 @pytest.mark.qemu
@@ -988,3 +990,20 @@ def test_ic_runs_its_16x16_3x3_layer_a_window_row_at_a_time():
     assert f"{PAIR}_rows" in kernel_functions(compiled.lowered) or f"{PAIR_PACKED}_rows" in kernel_functions(
         compiled.lowered)
     assert "tg_conv_s8_dsp" not in kernel_functions(compiled.lowered)
+
+
+def _qadd(x: int, y: int) -> int:
+    return max(INT32_MIN, min(INT32_MAX, x + y))
+
+
+@given(st.integers(INT32_MIN, INT32_MAX) | st.sampled_from([INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX - 1,
+                                                            INT32_MAX]),
+       st.integers(1, 31))
+def test_usat_form_gives_the_signed_forms_outputs(high, shift):
+    """The asm epilogues' USAT form (output offset -128, int8's whole range: tg_wide_epilogue_t's
+    unsigned_bytes) against the signed form, on the high multiply's result `high`: the rounding without
+    the -1 for a negative sum, USAT to [0, 255], less 128, is SSAT(shifted - 128) with the -1."""
+    rounding = 1 << (shift - 1)
+    signed = max(-128, min(127, (_qadd(high, rounding + (-1 if high < 0 else 0)) >> shift) - 128))
+    unsigned = max(0, min(255, _qadd(high, rounding) >> shift)) - 128
+    assert unsigned == signed

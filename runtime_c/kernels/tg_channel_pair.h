@@ -32,6 +32,17 @@ static inline tg_channel_pair_words_t tg_channel_pair_words(int32_t output_offse
     return words;
 }
 
+/* The epilogue's form, each its own asm: int8's whole range, a clamp to the activation, or the USAT
+ * form where the output offset is -128 and the activation int8's whole range (tg_wide_epilogue_t's
+ * unsigned_bytes). */
+enum { TG_CPAIR_PLAIN = 0, TG_CPAIR_CLAMPS = 1, TG_CPAIR_UNSIGNED = 2 };
+
+static inline int32_t tg_channel_pair_form(int32_t output_offset, tg_range_t activation)
+{
+    const tg_wide_epilogue_t e = tg_wide_epilogue(output_offset, activation);
+    return e.clamps ? TG_CPAIR_CLAMPS : e.unsigned_bytes ? TG_CPAIR_UNSIGNED : TG_CPAIR_PLAIN;
+}
+
 /* words with channel's bias, multiplier, shift and rounding (tg_wide.h's channel words). */
 static inline void tg_channel_pair_channel(tg_channel_pair_words_t *words, const int32_t *channel)
 {
@@ -63,6 +74,25 @@ static inline void tg_channel_pair_channel(tg_channel_pair_words_t *words, const
     "ssat %[s0], #8, %[s0]\n\t"                                                                        \
     "ssat %[s1], #8, %[s1]\n\t"
 
+/* TG_CPAIR_REQUANT_ASM's outputs in the USAT form (TG_CPAIR_UNSIGNED): each output + 128 saturated as
+ * an unsigned byte, its sign bit flipped; no rounding correction for a negative sum, which gives -128
+ * either way (tg_conv_wide_pair_body.h's TG_PAIR_OUTPUTS_U8_ASM says why). 15 estimated cycles a pair
+ * where the form above takes 18. */
+#define TG_CPAIR_REQUANT_U8_ASM                                                                        \
+    "ldr %[a], %[mul]\n\t"                                                                             \
+    "ldr %[b], %[round]\n\t"                                                                           \
+    "smmlar %[s0], %[s0], %[a], %[s0]\n\t"                                                             \
+    "smmlar %[s1], %[s1], %[a], %[s1]\n\t"                                                             \
+    "qadd %[s0], %[s0], %[b]\n\t"                                                                      \
+    "qadd %[s1], %[s1], %[b]\n\t"                                                                      \
+    "ldr %[a], %[shift]\n\t"                                                                           \
+    "asr %[s0], %[s0], %[a]\n\t"                                                                       \
+    "asr %[s1], %[s1], %[a]\n\t"                                                                       \
+    "usat %[s0], #8, %[s0]\n\t"                                                                        \
+    "usat %[s1], #8, %[s1]\n\t"                                                                        \
+    "eor %[s0], %[s0], #128\n\t"                                                                       \
+    "eor %[s1], %[s1], #128\n\t"
+
 /* Both outputs clamped to the activation as the int16 halves of s0 (SSUB16 sets GE per half). */
 #define TG_CPAIR_CLAMP_ASM                                                                             \
     "pkhbt %[s0], %[s0], %[s1], lsl #16\n\t"                                                           \
@@ -74,6 +104,23 @@ static inline void tg_channel_pair_channel(tg_channel_pair_words_t *words, const
     "sel %[s0], %[s0], %[b]\n\t"                                                                       \
     "lsr %[s1], %[s0], #16\n\t"
 
+/* The epilogue of each form (EPI below). */
+#define TG_CPAIR_PLAIN_EPI TG_CPAIR_REQUANT_ASM
+#define TG_CPAIR_CLAMPS_EPI TG_CPAIR_REQUANT_ASM TG_CPAIR_CLAMP_ASM
+#define TG_CPAIR_UNSIGNED_EPI TG_CPAIR_REQUANT_U8_ASM
+
+/* ASM_OF(EPI), the asm with form FORM's epilogue, with OPERANDS (a macro's name). */
+#define TG_CPAIR_ASM_BY_FORM(FORM, ASM_OF, OPERANDS)                                                   \
+    do {                                                                                               \
+        if ((FORM) == TG_CPAIR_CLAMPS) {                                                               \
+            __asm__ volatile(ASM_OF(TG_CPAIR_CLAMPS_EPI) OPERANDS);                                    \
+        } else if ((FORM) == TG_CPAIR_UNSIGNED) {                                                      \
+            __asm__ volatile(ASM_OF(TG_CPAIR_UNSIGNED_EPI) OPERANDS);                                  \
+        } else {                                                                                       \
+            __asm__ volatile(ASM_OF(TG_CPAIR_PLAIN_EPI) OPERANDS);                                     \
+        }                                                                                              \
+    } while (0)
+
 /* A pair's outputs at out and out + step, out moved two on. */
 #define TG_CPAIR_STORE_ASM                                                                             \
     "strb %[s0], [%[out]]\n\t"                                                                         \
@@ -81,15 +128,15 @@ static inline void tg_channel_pair_channel(tg_channel_pair_words_t *words, const
     "add %[out], %[out], %[step], lsl #1\n\t"
 
 /* Two pairs per iteration while out has not reached end (the end test, ~6 estimated cycles, once per
- * four outputs); one pair; a line's odd last output (a pair whose second output is not stored). */
-#define TG_CPAIR_LOOP_ASM(PAIR, CLAMP)                                                                 \
-    "1:\n\t" PAIR TG_CPAIR_REQUANT_ASM CLAMP TG_CPAIR_STORE_ASM PAIR TG_CPAIR_REQUANT_ASM CLAMP        \
-    TG_CPAIR_STORE_ASM                                                                                 \
+ * four outputs); one pair; a line's odd last output (a pair whose second output is not stored). EPI:
+ * the epilogue's form (TG_CPAIR_*_EPI). */
+#define TG_CPAIR_LOOP_ASM(PAIR, EPI)                                                                   \
+    "1:\n\t" PAIR EPI TG_CPAIR_STORE_ASM PAIR EPI TG_CPAIR_STORE_ASM                                    \
     "ldr %[b], %[end]\n\t"                                                                             \
     "cmp %[out], %[b]\n\t"                                                                             \
     "bne 1b\n\t"
-#define TG_CPAIR_ONE_ASM(PAIR, CLAMP) PAIR TG_CPAIR_REQUANT_ASM CLAMP TG_CPAIR_STORE_ASM
-#define TG_CPAIR_LAST_ASM(PAIR, CLAMP) PAIR TG_CPAIR_REQUANT_ASM CLAMP "strb %[s0], [%[out]]\n\t"
+#define TG_CPAIR_ONE_ASM(PAIR, EPI) PAIR EPI TG_CPAIR_STORE_ASM
+#define TG_CPAIR_LAST_ASM(PAIR, EPI) PAIR EPI "strb %[s0], [%[out]]\n\t"
 
 /* The asm's registers; its inputs: uv, the six weight words, step, and WORDS, the caller's
  * tg_channel_pair_words_t (a local: read at offsets from sp). */
@@ -106,32 +153,23 @@ static inline void tg_channel_pair_channel(tg_channel_pair_words_t *words, const
     : TG_CPAIR_INPUTS(*k), [end] "m"(k->end)                                                           \
     : "memory", "cc"
 
-/* n outputs step apart from out, PAIR reading through p (a const tg_u32_alias_t *, moved on by PAIR);
- * declares the asm's locals. */
-#define TG_CPAIR_LINE(PAIR)                                                                            \
+/* n outputs step apart from out, the caller's TG_CPAIR_LINE_PAIR (a pair's asm) reading through p (a
+ * const tg_u32_alias_t *, moved on by it), form (TG_CPAIR_*) the epilogue's; declares the asm's locals. */
+#define TG_CPAIR_LOOP_OF(EPI) TG_CPAIR_LOOP_ASM(TG_CPAIR_LINE_PAIR, EPI)
+#define TG_CPAIR_ONE_OF(EPI) TG_CPAIR_ONE_ASM(TG_CPAIR_LINE_PAIR, EPI)
+#define TG_CPAIR_LAST_OF(EPI) TG_CPAIR_LAST_ASM(TG_CPAIR_LINE_PAIR, EPI)
+#define TG_CPAIR_LINE()                                                                               \
     do {                                                                                               \
         int32_t s0, s1, a, b;                                                                          \
         k->end = out + 4 * step * (n >> 2);                                                            \
         if (n >= 4) {                                                                                  \
-            if (clamps) {                                                                              \
-                __asm__ volatile(TG_CPAIR_LOOP_ASM(PAIR, TG_CPAIR_CLAMP_ASM) TG_CPAIR_OPERANDS);       \
-            } else {                                                                                   \
-                __asm__ volatile(TG_CPAIR_LOOP_ASM(PAIR, "") TG_CPAIR_OPERANDS);                       \
-            }                                                                                          \
+            TG_CPAIR_ASM_BY_FORM(form, TG_CPAIR_LOOP_OF, TG_CPAIR_OPERANDS);                           \
         }                                                                                              \
         if (n & 2) {                                                                                   \
-            if (clamps) {                                                                              \
-                __asm__ volatile(TG_CPAIR_ONE_ASM(PAIR, TG_CPAIR_CLAMP_ASM) TG_CPAIR_OPERANDS);        \
-            } else {                                                                                   \
-                __asm__ volatile(TG_CPAIR_ONE_ASM(PAIR, "") TG_CPAIR_OPERANDS);                        \
-            }                                                                                          \
+            TG_CPAIR_ASM_BY_FORM(form, TG_CPAIR_ONE_OF, TG_CPAIR_OPERANDS);                            \
         }                                                                                              \
         if (n & 1) {                                                                                   \
-            if (clamps) {                                                                              \
-                __asm__ volatile(TG_CPAIR_LAST_ASM(PAIR, TG_CPAIR_CLAMP_ASM) TG_CPAIR_OPERANDS);       \
-            } else {                                                                                   \
-                __asm__ volatile(TG_CPAIR_LAST_ASM(PAIR, "") TG_CPAIR_OPERANDS);                       \
-            }                                                                                          \
+            TG_CPAIR_ASM_BY_FORM(form, TG_CPAIR_LAST_OF, TG_CPAIR_OPERANDS);                           \
         }                                                                                              \
     } while (0)
 #endif

@@ -408,6 +408,26 @@ typedef struct {
     "ssat %[" X0 "], #8, %[" X0 "]\n\t"                                                                \
     "ssat %[" X1 "], #8, %[" X1 "]\n\t"
 
+/* The same outputs where the output offset is -128 and the activation int8's whole range
+ * (tg_wide_epilogue_t.unsigned_bytes): each output + 128 as USAT's unsigned byte, the sign bits of the
+ * packed word flipped after (TG_PAIR_FLIP_ASM): 12 estimated cycles per channel where the form above
+ * takes 16. Identical outputs: SSAT(y - 128) is USAT(y) - 128, and a negative sum, which the form above
+ * rounds with - 1 and this one without, gives y <= 0 either way (the rounding word is 2^(e - 1)), so
+ * -128. */
+#define TG_PAIR_OUTPUTS_U8_ASM(X0, X1, AT)                                                             \
+    "ldr %[d], [%[c], #" AT "+4]\n\t"                                                                  \
+    "ldr %[r], [%[c], #" AT "+12]\n\t"                                                                 \
+    "ldr %[h], [%[c], #" AT "+8]\n\t"                                                                  \
+    "smmlar %[" X0 "], %[" X0 "], %[d], %[" X0 "]\n\t"                                                 \
+    "smmlar %[" X1 "], %[" X1 "], %[d], %[" X1 "]\n\t"                                                 \
+    "qadd %[" X0 "], %[" X0 "], %[r]\n\t"                                                              \
+    "qadd %[" X1 "], %[" X1 "], %[r]\n\t"                                                              \
+    "asr %[" X0 "], %[" X0 "], %[h]\n\t"                                                               \
+    "asr %[" X1 "], %[" X1 "], %[h]\n\t"                                                               \
+    "usat %[" X0 "], #8, %[" X0 "]\n\t"                                                                \
+    "usat %[" X1 "], #8, %[" X1 "]\n\t"
+#define TG_PAIR_FLIP_ASM(Y) "eor %[" Y "], %[" Y "], #0x80808080\n\t"
+
 /* The packed layout's rows 1 and 3 of both pixels: the channel's bias + (S - E) >> 8 (packed_rows). */
 #define TG_PAIR_ODD_ROWS_ASM(S0, E0, S1, E1, AT_BIAS)                                                  \
     "ldr %[h], [%[c], #" AT_BIAS "]\n\t"                                                               \
@@ -421,41 +441,65 @@ typedef struct {
     "bfi %[" Y0 "], %[" Y2 "], #16, #8\n\t"                                                            \
     "bfi %[" Y0 "], %[" Y3 "], #24, #8\n\t"
 
-#define TG_PAIR_WORDS4_OPERANDS                                                                        \
+#define TG_PAIR_WORDS4_OUTPUTS                                                                         \
     : [p0a0] "+r"(p0a0), [p0a1] "+r"(p0a1), [p0a2] "+r"(p0a2), [p0a3] "+r"(p0a3), [p1a0] "+r"(p1a0),     \
-      [p1a1] "+r"(p1a1), [p1a2] "+r"(p1a2), [p1a3] "+r"(p1a3), [d] "=&r"(d), [r] "=&r"(r), [h] "=&r"(h) \
-    : [c] "r"(channel), [off] "r"(output_offset), "m"(*(const int32_t(*)[4 * TG_WIDE_CHANNEL_WORDS])channel)
+      [p1a1] "+r"(p1a1), [p1a2] "+r"(p1a2), [p1a3] "+r"(p1a3), [d] "=&r"(d), [r] "=&r"(r), [h] "=&r"(h)
+#define TG_PAIR_WORDS4_CHANNELS "m"(*(const int32_t(*)[4 * TG_WIDE_CHANNEL_WORDS])channel)
+#define TG_PAIR_WORDS4_OPERANDS                                                                        \
+    TG_PAIR_WORDS4_OUTPUTS : [c] "r"(channel), [off] "r"(output_offset), TG_PAIR_WORDS4_CHANNELS
+/* The USAT form's: no offset. */
+#define TG_PAIR_WORDS4_U8_OPERANDS TG_PAIR_WORDS4_OUTPUTS : [c] "r"(channel), TG_PAIR_WORDS4_CHANNELS
 
-/* From four rows' sums per pixel (the int16 pair). */
+/* From four rows' sums per pixel (the int16 pair); unsigned_bytes: the epilogue's (a constant where
+ * inlined into a loop of its own, so one asm is left). */
 static inline __attribute__((always_inline)) void tg_pair_words4(acc2x4_t acc, const int32_t *channel,
-                                                                  int32_t output_offset, uint32_t *first,
-                                                                  uint32_t *second)
+                                                                  int32_t output_offset, int32_t unsigned_bytes,
+                                                                  uint32_t *first, uint32_t *second)
 {
     int32_t p0a0 = acc.p0.a0, p0a1 = acc.p0.a1, p0a2 = acc.p0.a2, p0a3 = acc.p0.a3;
     int32_t p1a0 = acc.p1.a0, p1a1 = acc.p1.a1, p1a2 = acc.p1.a2, p1a3 = acc.p1.a3;
     uint32_t d, r, h;
-    __asm__(TG_PAIR_OUTPUTS_ASM("p0a0", "p1a0", "0") TG_PAIR_OUTPUTS_ASM("p0a1", "p1a1", "20")
-            TG_PAIR_OUTPUTS_ASM("p0a2", "p1a2", "40") TG_PAIR_OUTPUTS_ASM("p0a3", "p1a3", "60")
-            TG_PAIR_PACK_ASM("p0a0", "p0a1", "p0a2", "p0a3") TG_PAIR_PACK_ASM("p1a0", "p1a1", "p1a2", "p1a3")
-            TG_PAIR_WORDS4_OPERANDS);
+    if (unsigned_bytes) {
+        __asm__(TG_PAIR_OUTPUTS_U8_ASM("p0a0", "p1a0", "0") TG_PAIR_OUTPUTS_U8_ASM("p0a1", "p1a1", "20")
+                TG_PAIR_OUTPUTS_U8_ASM("p0a2", "p1a2", "40") TG_PAIR_OUTPUTS_U8_ASM("p0a3", "p1a3", "60")
+                TG_PAIR_PACK_ASM("p0a0", "p0a1", "p0a2", "p0a3") TG_PAIR_PACK_ASM("p1a0", "p1a1", "p1a2", "p1a3")
+                TG_PAIR_FLIP_ASM("p0a0") TG_PAIR_FLIP_ASM("p1a0")
+                TG_PAIR_WORDS4_U8_OPERANDS);
+    } else {
+        __asm__(TG_PAIR_OUTPUTS_ASM("p0a0", "p1a0", "0") TG_PAIR_OUTPUTS_ASM("p0a1", "p1a1", "20")
+                TG_PAIR_OUTPUTS_ASM("p0a2", "p1a2", "40") TG_PAIR_OUTPUTS_ASM("p0a3", "p1a3", "60")
+                TG_PAIR_PACK_ASM("p0a0", "p0a1", "p0a2", "p0a3") TG_PAIR_PACK_ASM("p1a0", "p1a1", "p1a2", "p1a3")
+                TG_PAIR_WORDS4_OPERANDS);
+    }
     *first = (uint32_t)p0a0;
     *second = (uint32_t)p1a0;
 }
 
 /* From the packed layout's sums per pixel (S01, E0, S23, E2): rows 0..3 end in a1, a0, a3, a2. */
 static inline __attribute__((always_inline)) void tg_pair_words4_packed(acc2x4_t acc, const int32_t *channel,
-                                                                         int32_t output_offset, uint32_t *first,
+                                                                         int32_t output_offset,
+                                                                         int32_t unsigned_bytes, uint32_t *first,
                                                                          uint32_t *second)
 {
     int32_t p0a0 = acc.p0.a0, p0a1 = acc.p0.a1, p0a2 = acc.p0.a2, p0a3 = acc.p0.a3;
     int32_t p1a0 = acc.p1.a0, p1a1 = acc.p1.a1, p1a2 = acc.p1.a2, p1a3 = acc.p1.a3;
     uint32_t d, r, h;
-    __asm__(TG_PAIR_ODD_ROWS_ASM("p0a0", "p0a1", "p1a0", "p1a1", "20")
-            TG_PAIR_ODD_ROWS_ASM("p0a2", "p0a3", "p1a2", "p1a3", "60")
-            TG_PAIR_OUTPUTS_ASM("p0a1", "p1a1", "0") TG_PAIR_OUTPUTS_ASM("p0a0", "p1a0", "20")
-            TG_PAIR_OUTPUTS_ASM("p0a3", "p1a3", "40") TG_PAIR_OUTPUTS_ASM("p0a2", "p1a2", "60")
-            TG_PAIR_PACK_ASM("p0a1", "p0a0", "p0a3", "p0a2") TG_PAIR_PACK_ASM("p1a1", "p1a0", "p1a3", "p1a2")
-            TG_PAIR_WORDS4_OPERANDS);
+    if (unsigned_bytes) {
+        __asm__(TG_PAIR_ODD_ROWS_ASM("p0a0", "p0a1", "p1a0", "p1a1", "20")
+                TG_PAIR_ODD_ROWS_ASM("p0a2", "p0a3", "p1a2", "p1a3", "60")
+                TG_PAIR_OUTPUTS_U8_ASM("p0a1", "p1a1", "0") TG_PAIR_OUTPUTS_U8_ASM("p0a0", "p1a0", "20")
+                TG_PAIR_OUTPUTS_U8_ASM("p0a3", "p1a3", "40") TG_PAIR_OUTPUTS_U8_ASM("p0a2", "p1a2", "60")
+                TG_PAIR_PACK_ASM("p0a1", "p0a0", "p0a3", "p0a2") TG_PAIR_PACK_ASM("p1a1", "p1a0", "p1a3", "p1a2")
+                TG_PAIR_FLIP_ASM("p0a1") TG_PAIR_FLIP_ASM("p1a1")
+                TG_PAIR_WORDS4_U8_OPERANDS);
+    } else {
+        __asm__(TG_PAIR_ODD_ROWS_ASM("p0a0", "p0a1", "p1a0", "p1a1", "20")
+                TG_PAIR_ODD_ROWS_ASM("p0a2", "p0a3", "p1a2", "p1a3", "60")
+                TG_PAIR_OUTPUTS_ASM("p0a1", "p1a1", "0") TG_PAIR_OUTPUTS_ASM("p0a0", "p1a0", "20")
+                TG_PAIR_OUTPUTS_ASM("p0a3", "p1a3", "40") TG_PAIR_OUTPUTS_ASM("p0a2", "p1a2", "60")
+                TG_PAIR_PACK_ASM("p0a1", "p0a0", "p0a3", "p0a2") TG_PAIR_PACK_ASM("p1a1", "p1a0", "p1a3", "p1a2")
+                TG_PAIR_WORDS4_OPERANDS);
+    }
     *first = (uint32_t)p0a1;
     *second = (uint32_t)p1a1;
 }
@@ -476,16 +520,18 @@ static inline uint32_t tg_pair_word4(tg_acc4_t rows, const int32_t *channel, int
     return word;
 }
 
-static inline void tg_pair_words4(acc2x4_t acc, const int32_t *channel, int32_t output_offset, uint32_t *first,
-                                  uint32_t *second)
+static inline void tg_pair_words4(acc2x4_t acc, const int32_t *channel, int32_t output_offset,
+                                  int32_t unsigned_bytes, uint32_t *first, uint32_t *second)
 {
+    (void)unsigned_bytes; /* the same outputs either way */
     *first = tg_pair_word4(acc.p0, channel, output_offset);
     *second = tg_pair_word4(acc.p1, channel, output_offset);
 }
 
 static inline void tg_pair_words4_packed(acc2x4_t acc, const int32_t *channel, int32_t output_offset,
-                                         uint32_t *first, uint32_t *second)
+                                         int32_t unsigned_bytes, uint32_t *first, uint32_t *second)
 {
+    (void)unsigned_bytes; /* the same outputs either way */
     *first = tg_pair_word4(packed_rows(acc.p0, channel), channel, output_offset);
     *second = tg_pair_word4(packed_rows(acc.p1, channel), channel, output_offset);
 }
@@ -565,6 +611,9 @@ static inline uint32_t tg_pair_clamp4(uint32_t word, tg_wide_epilogue_t e)
     TG_PAIR_DOT_BROADCAST(NAME)
 #endif
 
+/* A full block's outputs of both pixels as two words (tg_pair_words4, tg_pair_words4_packed). */
+typedef void (*tg_pair_words4_t)(acc2x4_t acc, const int32_t *channel, int32_t output_offset, int32_t unsigned_bytes,
+                                 uint32_t *first, uint32_t *second);
 /* The column against one block of rows (blocks of four k), from the block's start values. */
 typedef acc2x4_t (*tg_pair_dot_t)(const tg_u32_alias_t *x, const int32_t *w, int32_t blocks, tg_acc4_t start);
 /* Every block of rows (count, block_words apart from w) against the column, each into its sums. */
@@ -576,11 +625,11 @@ typedef void (*tg_pair_dots_into_t)(const tg_u32_alias_t *x, const int32_t *w, i
 static inline __attribute__((always_inline)) void tg_pair_block_outputs(
     acc2x4_t acc, const int32_t *channel, int32_t rows, int32_t second, tg_wide_epilogue_t epilogue,
     int8_t **out0, int8_t **out1, tg_acc4_t (*sums)(tg_acc4_t acc, const int32_t *channel),
-    void (*words4)(acc2x4_t acc, const int32_t *channel, int32_t output_offset, uint32_t *first, uint32_t *second))
+    tg_pair_words4_t words4)
 {
     if (rows == TG_WIDE_ROWS) {
         uint32_t first, next;
-        words4(acc, channel, epilogue.output_offset, &first, &next);
+        words4(acc, channel, epilogue.output_offset, epilogue.unsigned_bytes, &first, &next);
         if (epilogue.clamps) {
             first = tg_pair_clamp4(first, epilogue);
             next = tg_pair_clamp4(next, epilogue);
@@ -605,7 +654,7 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
     const tg_conv_wide_params_t *params, const int32_t *channels, const tg_dims_t *input_dims, const int8_t *input,
     const tg_dims_t *filter_dims, const int32_t *filter, const tg_dims_t *output_dims, int8_t *output, void *scratch,
     tg_pair_dot_t dot, tg_acc4_t (*start)(const int32_t *channel), tg_acc4_t (*sums)(tg_acc4_t acc, const int32_t *channel),
-    void (*words4)(acc2x4_t acc, const int32_t *channel, int32_t output_offset, uint32_t *first, uint32_t *second),
+    tg_pair_words4_t words4,
     int32_t words_per_4k)
 {
     /* Local copies: output stores through int8_t * may alias anything a pointer reaches (see tg_dot_s8.h). */
@@ -658,16 +707,23 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_run(
             if (epilogue.clamps) {
                 for (; out0 < full_end; out0 += TG_WIDE_ROWS, w += block_words, channel += TG_WIDE_BLOCK_WORDS) {
                     uint32_t first, next;
-                    words4(dot(column, w, blocks, start(channel)), channel, epilogue.output_offset, &first, &next);
+                    words4(dot(column, w, blocks, start(channel)), channel, epilogue.output_offset, 0, &first, &next);
                     first = tg_pair_clamp4(first, epilogue);
                     next = tg_pair_clamp4(next, epilogue);
+                    __builtin_memcpy(out0, &first, sizeof first);
+                    __builtin_memcpy(out0 + next_pixel, &next, sizeof next);
+                }
+            } else if (epilogue.unsigned_bytes) {
+                for (; out0 < full_end; out0 += TG_WIDE_ROWS, w += block_words, channel += TG_WIDE_BLOCK_WORDS) {
+                    uint32_t first, next;
+                    words4(dot(column, w, blocks, start(channel)), channel, epilogue.output_offset, 1, &first, &next);
                     __builtin_memcpy(out0, &first, sizeof first);
                     __builtin_memcpy(out0 + next_pixel, &next, sizeof next);
                 }
             } else {
                 for (; out0 < full_end; out0 += TG_WIDE_ROWS, w += block_words, channel += TG_WIDE_BLOCK_WORDS) {
                     uint32_t first, next;
-                    words4(dot(column, w, blocks, start(channel)), channel, epilogue.output_offset, &first, &next);
+                    words4(dot(column, w, blocks, start(channel)), channel, epilogue.output_offset, 0, &first, &next);
                     __builtin_memcpy(out0, &first, sizeof first);
                     __builtin_memcpy(out0 + next_pixel, &next, sizeof next);
                 }
@@ -697,7 +753,7 @@ static inline __attribute__((always_inline)) void tg_conv_wide_pair_rows_run(
     const tg_dims_t *filter_dims, const int32_t *filter, const tg_dims_t *output_dims, int8_t *output,
     tg_u32_alias_t *column, acc2x4_t *partial, tg_pair_dots_into_t dots, tg_acc4_t (*start)(const int32_t *channel),
     tg_acc4_t (*sums)(tg_acc4_t acc, const int32_t *channel),
-    void (*words4)(acc2x4_t acc, const int32_t *channel, int32_t output_offset, uint32_t *first, uint32_t *second),
+    tg_pair_words4_t words4,
     int32_t words_per_4k)
 {
     const tg_conv_wide_params_t params_copy = *params;

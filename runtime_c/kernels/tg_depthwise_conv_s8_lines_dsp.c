@@ -103,19 +103,20 @@ static inline void pad_line(tg_u32_alias_t *ring, int32_t lane, int16_t zero_poi
     TG_DWL_LANE_ASM("0", "12", "u0", "v0") TG_DWL_LANE_ASM("4", "16", "u1", "v1")                         \
     TG_DWL_LANE_ASM("8", "20", "u2", "v2")                                                             \
     "add %[p], %[p], #12\n\t"
+#define TG_CPAIR_LINE_PAIR TG_DWL_PAIR_ASM /* TG_CPAIR_LINE's */
 #endif
 
 /* Output line `out` (n outputs a step apart) from the ring's lanes; uv: lane l's weight pairs u, v at
  * 2l, 2l + 1; k: the caller's local (the asm reads it at offsets from sp). */
 static inline __attribute__((always_inline)) void line3x3(const tg_u32_alias_t *ring, const uint32_t *uv,
-                                                          tg_channel_pair_words_t *k, int32_t clamps, int8_t *out,
+                                                          tg_channel_pair_words_t *k, int32_t form, int8_t *out,
                                                           int32_t step, int32_t n)
 {
 #if TG_SIMD_DSP
     const tg_u32_alias_t *p = ring;
-    TG_CPAIR_LINE(TG_DWL_PAIR_ASM);
+    TG_CPAIR_LINE();
 #else
-    (void)clamps;  /* tg_channel_pair_output clamps */
+    (void)form;  /* tg_channel_pair_output clamps */
     const tg_s16_alias_t *x = (const tg_s16_alias_t *)(const void *)ring;
     for (int32_t j = 0; j < n; ++j, out += step) {
         uint32_t sum = (uint32_t)k->bias;
@@ -137,7 +138,7 @@ static inline __attribute__((always_inline)) void line3x3(const tg_u32_alias_t *
 static __attribute__((noinline)) void channel3x3(tg_u32_alias_t *ring, const geometry_t *geometry,
                                                  const int32_t *channel, const uint32_t *w,
                                                  const tg_channel_pair_words_t *words, int16_t zero_point,
-                                                 int32_t clamps, const int8_t *in_c, int8_t *out_c)
+                                                 int32_t form, const int8_t *in_c, int8_t *out_c)
 {
     const geometry_t g = *geometry;
     tg_channel_pair_words_t k = *words;
@@ -155,7 +156,7 @@ static __attribute__((noinline)) void channel3x3(tg_u32_alias_t *ring, const geo
         } else {
             pad_line(ring, last, zero_point, g.length);
         }
-        line3x3(ring, turns[first], &k, clamps, out_c + o * g.step_across, g.step_along, g.length);
+        line3x3(ring, turns[first], &k, form, out_c + o * g.step_across, g.step_along, g.length);
     }
 }
 
@@ -189,7 +190,7 @@ void tg_depthwise_conv_s8_lines_dsp_channels(const tg_depthwise_lines_dsp_params
     const geometry_t g = geometry_of(&prm, &in);
     const int16_t zero_point = (int16_t)-prm.input_offset;
     const int32_t lane_words = LANE_WORDS(g.length), pixels = in.h * in.w * in.c;
-    const int32_t clamps = prm.activation.min != -128 || prm.activation.max != 127;
+    const int32_t form = tg_channel_pair_form(prm.output_offset, prm.activation);
     tg_u32_alias_t ring[3 * LANE_WORDS(TG_DEPTHWISE_LINES_DSP_MAX_LINE)];
     const uint32_t zero_pair = (uint16_t)zero_point * 0x00010001u;
     for (int32_t i = 0; i < 3 * lane_words; ++i) {
@@ -199,7 +200,7 @@ void tg_depthwise_conv_s8_lines_dsp_channels(const tg_depthwise_lines_dsp_params
     for (int32_t batch = 0; batch < output_dims->n; ++batch) {
         for (int32_t c = first_channel; c < end_channel; ++c) {
             channel3x3(ring, &g, channels + c * TG_WIDE_CHANNEL_WORDS, (const uint32_t *)filter + 6 * c, &words,
-                       zero_point, clamps, input + batch * pixels + c, output + batch * pixels + c);
+                       zero_point, form, input + batch * pixels + c, output + batch * pixels + c);
         }
     }
 }

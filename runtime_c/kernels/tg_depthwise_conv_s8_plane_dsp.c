@@ -137,9 +137,9 @@ static void copy_plane(tg_u32_alias_t *plane, const geometry_t *g, const int8_t 
  * row's window (skip), until out reaches the channel's end. ~12 estimated cycles a row, where a row
  * loop in C around the lines kernel's line asm took ~55 (the weights and the words back in registers
  * for each asm). */
-#define THREE_PAIRS_ASM(PAIR, CLAMP)                                                                   \
-    TG_CPAIR_ONE_ASM(PAIR, CLAMP) TG_CPAIR_ONE_ASM(PAIR, CLAMP) TG_CPAIR_ONE_ASM(PAIR, CLAMP)
-#define LAST_ASM(PAIR, CLAMP) TG_CPAIR_LAST_ASM(PAIR, CLAMP) "add %[out], %[out], %[step]\n\t"
+#define THREE_PAIRS_ASM(PAIR, EPI)                                                                     \
+    TG_CPAIR_ONE_ASM(PAIR, EPI) TG_CPAIR_ONE_ASM(PAIR, EPI) TG_CPAIR_ONE_ASM(PAIR, EPI)
+#define LAST_ASM(PAIR, EPI) TG_CPAIR_LAST_ASM(PAIR, EPI) "add %[out], %[out], %[step]\n\t"
 #define ROWS_ASM(PAIRS, LAST)                                                                          \
     "1:\n\t"                                                                                           \
     "ldr %[b], %[row_bytes]\n\t"                                                                       \
@@ -161,6 +161,14 @@ static void copy_plane(tg_u32_alias_t *plane, const geometry_t *g, const int8_t 
     : TG_CPAIR_REGISTERS, [end] "=m"(r->words.end)                                                     \
     : TG_CPAIR_INPUTS(r->words), [row_bytes] "m"(r->row_bytes), [skip] "m"(r->skip), [last] "m"(r->last) \
     : "memory", "cc"
+/* The rows asm of each shape, given the epilogue (TG_CPAIR_ASM_BY_FORM's ASM_OF): odd rows (pairs, then
+ * the last output), rows of three pairs per iteration, rows of one. */
+#define S1_ODD_ROWS(EPI) ROWS_ASM(TG_CPAIR_ONE_ASM(S1_PAIR_ASM, EPI), LAST_ASM(S1_PAIR_ASM, EPI))
+#define S2_ODD_ROWS(EPI) ROWS_ASM(TG_CPAIR_ONE_ASM(S2_PAIR_ASM, EPI), LAST_ASM(S2_PAIR_ASM, EPI))
+#define S1_ROWS_BY3(EPI) ROWS_ASM(THREE_PAIRS_ASM(S1_PAIR_ASM, EPI), "")
+#define S2_ROWS_BY3(EPI) ROWS_ASM(THREE_PAIRS_ASM(S2_PAIR_ASM, EPI), "")
+#define S1_ROWS(EPI) ROWS_ASM(TG_CPAIR_ONE_ASM(S1_PAIR_ASM, EPI), "")
+#define S2_ROWS(EPI) ROWS_ASM(TG_CPAIR_ONE_ASM(S2_PAIR_ASM, EPI), "")
 #endif
 
 #if !TG_SIMD_DSP
@@ -193,7 +201,7 @@ typedef struct {
 
 /* The channel's output rows (`rows` of them, each `width` outputs) from the plane. */
 static inline __attribute__((always_inline)) void rows3x3(const tg_u32_alias_t *plane, const uint32_t *uv,
-                                                          rows_words_t *r, int32_t clamps, int32_t stride,
+                                                          rows_words_t *r, int32_t form, int32_t stride,
                                                           int8_t *out, int32_t step, int32_t width, int32_t rows)
 {
 #if TG_SIMD_DSP
@@ -205,48 +213,26 @@ static inline __attribute__((always_inline)) void rows3x3(const tg_u32_alias_t *
     r->last = out + rows * width * step;
     if (width & 1) {  /* odd rows: a pair at a time, then the last output */
         if (stride == 1) {
-            if (clamps) {
-                __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM),
-                                          LAST_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM)) ROWS_OPERANDS);
-            } else {
-                __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S1_PAIR_ASM, ""), LAST_ASM(S1_PAIR_ASM, "")) ROWS_OPERANDS);
-            }
-        } else if (clamps) {
-            __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM),
-                                      LAST_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM)) ROWS_OPERANDS);
+            TG_CPAIR_ASM_BY_FORM(form, S1_ODD_ROWS, ROWS_OPERANDS);
         } else {
-            __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S2_PAIR_ASM, ""), LAST_ASM(S2_PAIR_ASM, "")) ROWS_OPERANDS);
+            TG_CPAIR_ASM_BY_FORM(form, S2_ODD_ROWS, ROWS_OPERANDS);
         }
         return;
     }
     const int32_t by3 = (width >> 1) % 3 == 0;  /* MobileNet's 6- and 12-wide rows */
     if (stride == 1) {
         if (by3) {
-            if (clamps) {
-                __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM), "") ROWS_OPERANDS);
-            } else {
-                __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S1_PAIR_ASM, ""), "") ROWS_OPERANDS);
-            }
-        } else if (clamps) {
-            __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S1_PAIR_ASM, TG_CPAIR_CLAMP_ASM), "") ROWS_OPERANDS);
+            TG_CPAIR_ASM_BY_FORM(form, S1_ROWS_BY3, ROWS_OPERANDS);
         } else {
-            __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S1_PAIR_ASM, ""), "") ROWS_OPERANDS);
+            TG_CPAIR_ASM_BY_FORM(form, S1_ROWS, ROWS_OPERANDS);
         }
+    } else if (by3) {
+        TG_CPAIR_ASM_BY_FORM(form, S2_ROWS_BY3, ROWS_OPERANDS);
     } else {
-        if (by3) {
-            if (clamps) {
-                __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM), "") ROWS_OPERANDS);
-            } else {
-                __asm__ volatile(ROWS_ASM(THREE_PAIRS_ASM(S2_PAIR_ASM, ""), "") ROWS_OPERANDS);
-            }
-        } else if (clamps) {
-            __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S2_PAIR_ASM, TG_CPAIR_CLAMP_ASM), "") ROWS_OPERANDS);
-        } else {
-            __asm__ volatile(ROWS_ASM(TG_CPAIR_ONE_ASM(S2_PAIR_ASM, ""), "") ROWS_OPERANDS);
-        }
+        TG_CPAIR_ASM_BY_FORM(form, S2_ROWS, ROWS_OPERANDS);
     }
 #else
-    (void)clamps;
+    (void)form;
     for (int32_t oy = 0; oy < rows; ++oy) {
         row3x3(plane + oy * stride * PITCH_WORDS, uv, &r->words, stride, out + oy * width * step, step, width);
     }
@@ -257,7 +243,7 @@ static inline __attribute__((always_inline)) void rows3x3(const tg_u32_alias_t *
  * (one asm set per function: with both, GCC 12 -O2 finds no registers for them). */
 static inline __attribute__((always_inline)) void channel_rows(tg_u32_alias_t *plane, const geometry_t *geometry,
                                                                const int32_t *channel, const uint32_t *w,
-                                                               const tg_channel_pair_words_t *words, int32_t clamps,
+                                                               const tg_channel_pair_words_t *words, int32_t form,
                                                                const int8_t *in_c, int8_t *out_c, const int32_t stride)
 {
     const geometry_t g = *geometry;
@@ -265,24 +251,24 @@ static inline __attribute__((always_inline)) void channel_rows(tg_u32_alias_t *p
     tg_channel_pair_channel(&r.words, channel);
     const uint32_t uv[6] = {w[0], w[1], w[2], w[3], w[4], w[5]};
     copy_plane(plane, &g, in_c);
-    rows3x3(plane, uv, &r, clamps, stride, out_c, g.channels, g.out_w, g.out_h);
+    rows3x3(plane, uv, &r, form, stride, out_c, g.channels, g.out_w, g.out_h);
 }
 
 /* Out of line: each loop keeps the locals the asm reads in its own frame. */
 static __attribute__((noinline)) void channel_plane_s1(tg_u32_alias_t *plane, const geometry_t *g,
                                                        const int32_t *channel, const uint32_t *w,
-                                                       const tg_channel_pair_words_t *words, int32_t clamps,
+                                                       const tg_channel_pair_words_t *words, int32_t form,
                                                        const int8_t *in_c, int8_t *out_c)
 {
-    channel_rows(plane, g, channel, w, words, clamps, in_c, out_c, 1);
+    channel_rows(plane, g, channel, w, words, form, in_c, out_c, 1);
 }
 
 static __attribute__((noinline)) void channel_plane_s2(tg_u32_alias_t *plane, const geometry_t *g,
                                                        const int32_t *channel, const uint32_t *w,
-                                                       const tg_channel_pair_words_t *words, int32_t clamps,
+                                                       const tg_channel_pair_words_t *words, int32_t form,
                                                        const int8_t *in_c, int8_t *out_c)
 {
-    channel_rows(plane, g, channel, w, words, clamps, in_c, out_c, 2);
+    channel_rows(plane, g, channel, w, words, form, in_c, out_c, 2);
 }
 
 void tg_depthwise_conv_s8_plane_dsp(const tg_depthwise_plane_dsp_params_t *params, const int32_t *channels,
@@ -306,7 +292,7 @@ void tg_depthwise_conv_s8_plane_dsp_channels(const tg_depthwise_plane_dsp_params
     const tg_depthwise_plane_dsp_params_t prm = *params;
     const tg_dims_t in = *input_dims, out = *output_dims;
     const geometry_t g = {in.h, in.w, out.h, out.w, in.c, prm.stride, prm.padding.h, prm.padding.w};
-    const int32_t clamps = prm.activation.min != -128 || prm.activation.max != 127;
+    const int32_t form = tg_channel_pair_form(prm.output_offset, prm.activation);
     tg_u32_alias_t plane[TG_DEPTHWISE_PLANE_DSP_ROWS * PITCH_WORDS];
     const uint32_t zero_pair = (uint16_t)(int16_t)-prm.input_offset * 0x00010001u;
     for (int32_t i = 0; i < TG_DEPTHWISE_PLANE_DSP_ROWS * PITCH_WORDS; ++i) {
@@ -319,10 +305,10 @@ void tg_depthwise_conv_s8_plane_dsp_channels(const tg_depthwise_plane_dsp_params
             const int32_t *channel = channels + c * TG_WIDE_CHANNEL_WORDS;
             const uint32_t *w = (const uint32_t *)filter + 6 * c;
             if (g.stride == 1) {
-                channel_plane_s1(plane, &g, channel, w, &words, clamps, input + batch * in_batch + c,
+                channel_plane_s1(plane, &g, channel, w, &words, form, input + batch * in_batch + c,
                                  output + batch * out_batch + c);
             } else {
-                channel_plane_s2(plane, &g, channel, w, &words, clamps, input + batch * in_batch + c,
+                channel_plane_s2(plane, &g, channel, w, &words, form, input + batch * in_batch + c,
                                  output + batch * out_batch + c);
             }
         }

@@ -126,10 +126,14 @@ static void widen_rows(const int8_t *first, const int8_t *second, int32_t depth,
             for (int32_t oc = 0; oc < output_depth; oc += TG_WIDE_ROWS) {                              \
                 const acc2x4_t acc = dot_runs##RUN(column, &w, accum_depth, channel);                   \
                 uint32_t first, next;                                                                  \
-                tg_pair_words4_packed(acc, channel, e.output_offset, &first, &next);                    \
-                if (e.clamps) {                                                                        \
-                    first = tg_pair_clamp4(first, e);                                                  \
-                    next = tg_pair_clamp4(next, e);                                                    \
+                if (e.unsigned_bytes) {                                                                \
+                    tg_pair_words4_packed(acc, channel, e.output_offset, 1, &first, &next);             \
+                } else {                                                                               \
+                    tg_pair_words4_packed(acc, channel, e.output_offset, 0, &first, &next);             \
+                    if (e.clamps) {                                                                    \
+                        first = tg_pair_clamp4(first, e);                                              \
+                        next = tg_pair_clamp4(next, e);                                                \
+                    }                                                                                  \
                 }                                                                                      \
                 __builtin_memcpy(out + oc, &first, sizeof first);                                      \
                 __builtin_memcpy(out_next + oc, &next, sizeof next);                                   \

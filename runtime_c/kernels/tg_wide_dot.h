@@ -190,6 +190,10 @@ typedef struct {
     int32_t max;
     uint32_t min4, max4;  /* min and max in every byte (tg_clamp_s8x4) */
     int32_t clamps;       /* the activation is not the whole int8 range */
+    /* The output offset is -128 and the activation int8's whole range (ReLU-like outputs): each output
+     * is its shifted sum saturated as an unsigned byte, less 128, and a negative sum needs no rounding
+     * correction (the asm epilogues' USAT form, tg_conv_wide_pair_body.h, tg_channel_pair.h). */
+    int32_t unsigned_bytes;
 } tg_wide_epilogue_t;
 
 /* Made once per call, so that the blocks' epilogues find the splats ready. */
@@ -197,7 +201,8 @@ static inline tg_wide_epilogue_t tg_wide_epilogue(int32_t output_offset, tg_rang
 {
     const tg_wide_epilogue_t e = {output_offset, activation.min, activation.max,
                                   0x01010101u * (uint8_t)activation.min, 0x01010101u * (uint8_t)activation.max,
-                                  activation.min != -128 || activation.max != 127};
+                                  activation.min != -128 || activation.max != 127,
+                                  output_offset == -128 && activation.min == -128 && activation.max == 127};
     return e;
 }
 

@@ -911,6 +911,27 @@ def test_pair_fc_on_the_m4(tmp_path, monkeypatch, name):
     assert "\tsmlad\t" in body and "\tsmmlar\t" in body and "\tldrd\t" in body  # the asm, not the portable C
 
 
+# The USAT form's block loop (output offset -128, no clamp: BLOCKS_U8_ASM) at each run of groups:
+# depth -> (seed, run); 15 pixels, so an odd last row too; near_limit, so sums at both saturations.
+PAIR_FC_USAT_M4 = {8: (41, 4), 16: (42, 8), 32: (43, 16), 64: (44, 32), 516: (45, 2)}
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("depth", sorted(PAIR_FC_USAT_M4))
+def test_pair_fc_usat_block_loop_on_the_m4(tmp_path, monkeypatch, depth):
+    """Every block of a row pair in one asm, the outputs in the USAT form: bit-exact with TFLM at the
+    packed layout's limits, tightest placement, each run of groups (the test finds USAT in the run)."""
+    seed, run = PAIR_FC_USAT_M4[depth]
+    model = packed_extreme_model(seed, "pointwise", depth, 127, -128)
+    tight = tight_compile(model, KernelSet.OPTIMISED, False, features=DSP, exclude=ONLY_PAIR_FC)
+    assert kernel_functions(tight.lowered) == [PAIR_FC]
+    elf = run_tight_on_board(tmp_path, monkeypatch, model, tight, "mps2-an386")
+    disassembly = subprocess.run([f"{load_board('mps2-an386').toolchain.prefix}objdump", "-d", str(elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    body = next(part for part in disassembly.split("\n\n") if re.search(rf"<pair_runs{run}(\.[a-z]+\.\d+)*>:", part))
+    assert "\tusat\t" in body
+
+
 def test_pair_fc_gives_a_dead_channel_zero_weights_and_a_normalized_multiplier():
     compiled = tight_compile(PAIR_FC_MODELS["pointwise-packed-64-dead"](), KernelSet.OPTIMISED, False, features=DSP,
                              exclude=ONLY_PAIR_FC)

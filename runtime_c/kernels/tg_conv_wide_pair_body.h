@@ -414,27 +414,31 @@ typedef struct {
  * takes 16. Identical outputs: SSAT(y - 128) is USAT(y) - 128, and a negative sum, which the form above
  * rounds with - 1 and this one without, gives y <= 0 either way (the rounding word is 2^(e - 1)), so
  * -128. */
-#define TG_PAIR_OUTPUTS_U8_ASM(X0, X1, AT)                                                             \
-    "ldr %[d], [%[c], #" AT "+4]\n\t"                                                                  \
-    "ldr %[r], [%[c], #" AT "+12]\n\t"                                                                 \
-    "ldr %[h], [%[c], #" AT "+8]\n\t"                                                                  \
-    "smmlar %[" X0 "], %[" X0 "], %[d], %[" X0 "]\n\t"                                                 \
-    "smmlar %[" X1 "], %[" X1 "], %[d], %[" X1 "]\n\t"                                                 \
-    "qadd %[" X0 "], %[" X0 "], %[r]\n\t"                                                              \
-    "qadd %[" X1 "], %[" X1 "], %[r]\n\t"                                                              \
-    "asr %[" X0 "], %[" X0 "], %[h]\n\t"                                                               \
-    "asr %[" X1 "], %[" X1 "], %[h]\n\t"                                                               \
+#define TG_PAIR_OUTPUTS_U8_ASM(X0, X1, AT) TG_PAIR_OUTPUTS_U8_IN_ASM(X0, X1, AT, "c", "d", "r", "h")
+/* The same with the channel pointer and the three temporaries named (an asm whose registers hold
+ * other things before its epilogue: the pair FC's block loop). */
+#define TG_PAIR_OUTPUTS_U8_IN_ASM(X0, X1, AT, C, D, R, H)                                              \
+    "ldr %[" D "], [%[" C "], #" AT "+4]\n\t"                                                          \
+    "ldr %[" R "], [%[" C "], #" AT "+12]\n\t"                                                         \
+    "ldr %[" H "], [%[" C "], #" AT "+8]\n\t"                                                          \
+    "smmlar %[" X0 "], %[" X0 "], %[" D "], %[" X0 "]\n\t"                                             \
+    "smmlar %[" X1 "], %[" X1 "], %[" D "], %[" X1 "]\n\t"                                             \
+    "qadd %[" X0 "], %[" X0 "], %[" R "]\n\t"                                                          \
+    "qadd %[" X1 "], %[" X1 "], %[" R "]\n\t"                                                          \
+    "asr %[" X0 "], %[" X0 "], %[" H "]\n\t"                                                           \
+    "asr %[" X1 "], %[" X1 "], %[" H "]\n\t"                                                           \
     "usat %[" X0 "], #8, %[" X0 "]\n\t"                                                                \
     "usat %[" X1 "], #8, %[" X1 "]\n\t"
 #define TG_PAIR_FLIP_ASM(Y) "eor %[" Y "], %[" Y "], #0x80808080\n\t"
 
 /* The packed layout's rows 1 and 3 of both pixels: the channel's bias + (S - E) >> 8 (packed_rows). */
-#define TG_PAIR_ODD_ROWS_ASM(S0, E0, S1, E1, AT_BIAS)                                                  \
-    "ldr %[h], [%[c], #" AT_BIAS "]\n\t"                                                               \
+#define TG_PAIR_ODD_ROWS_ASM(S0, E0, S1, E1, AT_BIAS) TG_PAIR_ODD_ROWS_IN_ASM(S0, E0, S1, E1, AT_BIAS, "c", "h")
+#define TG_PAIR_ODD_ROWS_IN_ASM(S0, E0, S1, E1, AT_BIAS, C, H)                                         \
+    "ldr %[" H "], [%[" C "], #" AT_BIAS "]\n\t"                                                       \
     "sub %[" S0 "], %[" S0 "], %[" E0 "]\n\t"                                                          \
-    "add %[" S0 "], %[h], %[" S0 "], asr #8\n\t"                                                       \
+    "add %[" S0 "], %[" H "], %[" S0 "], asr #8\n\t"                                                   \
     "sub %[" S1 "], %[" S1 "], %[" E1 "]\n\t"                                                          \
-    "add %[" S1 "], %[h], %[" S1 "], asr #8\n\t"
+    "add %[" S1 "], %[" H "], %[" S1 "], asr #8\n\t"
 
 #define TG_PAIR_PACK_ASM(Y0, Y1, Y2, Y3)                                                               \
     "bfi %[" Y0 "], %[" Y1 "], #8, #8\n\t"                                                             \

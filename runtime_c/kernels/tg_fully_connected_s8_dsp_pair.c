@@ -65,6 +65,67 @@
         const acc2x4_t acc = {{p0a0, p0a1, p0a2, p0a3}, {p1a0, p1a1, p1a2, p1a3}};                     \
         return acc;                                                                                    \
     }
+/* What the USAT form's block loop (BLOCKS_U8_ASM) reads and writes besides its registers: a local of
+ * the caller, read at offsets from sp. */
+typedef struct {
+    const tg_u32_alias_t *column, *end; /* the column and its end */
+    const int32_t *channel;              /* the block's channel words, moved on a block at a time */
+    int8_t *out;                         /* row b's outputs of the block, moved on a block at a time */
+    int32_t next;                        /* row b + 1's outputs from row b's (0: row b again) */
+    const int8_t *out_end;               /* row b's outputs' end */
+} blocks_t;
+
+/* Every block of a row pair in one asm, in the USAT form (tg_wide_epilogue_t.unsigned_bytes): per
+ * block the dot as dot_runs's, the outputs (the channel pointer in x, the temporaries in x0, x1 and
+ * w0, which the dot leaves free), both words stored and the pointers moved on: ~27 estimated cycles a
+ * block besides the groups and the outputs' arithmetic, where a loop in C around dot_runs and
+ * tg_pair_words4_packed took ~37 (its locals to and from the stack around each asm). */
+#define BLOCKS_U8_ASM(GROUPS_AFTER_FIRST_ASM)                                                          \
+    "0:\n\t"                                                                                           \
+    "ldr %[x0], %[channel]\n\t"                                                                        \
+    "ldr %[x], %[column]\n\t"                                                                          \
+    PAIR_FIRST_GROUP_ASM                                                                               \
+    "b 2f\n\t"                                                                                         \
+    "1:\n\t" TG_PAIR_PACKED_GROUP_ASM                                                                  \
+    "2:\n\t" GROUPS_AFTER_FIRST_ASM                                                                    \
+    "ldr %[w0], %[end]\n\t"                                                                            \
+    "cmp %[x], %[w0]\n\t"                                                                              \
+    "bne 1b\n\t"                                                                                       \
+    "ldr %[x], %[channel]\n\t"                                                                         \
+    TG_PAIR_ODD_ROWS_IN_ASM("p0a0", "p0a1", "p1a0", "p1a1", "20", "x", "w0")                           \
+    TG_PAIR_ODD_ROWS_IN_ASM("p0a2", "p0a3", "p1a2", "p1a3", "60", "x", "w0")                           \
+    TG_PAIR_OUTPUTS_U8_IN_ASM("p0a1", "p1a1", "0", "x", "x0", "x1", "w0")                              \
+    TG_PAIR_OUTPUTS_U8_IN_ASM("p0a0", "p1a0", "20", "x", "x0", "x1", "w0")                             \
+    TG_PAIR_OUTPUTS_U8_IN_ASM("p0a3", "p1a3", "40", "x", "x0", "x1", "w0")                             \
+    TG_PAIR_OUTPUTS_U8_IN_ASM("p0a2", "p1a2", "60", "x", "x0", "x1", "w0")                             \
+    TG_PAIR_PACK_ASM("p0a1", "p0a0", "p0a3", "p0a2") TG_PAIR_PACK_ASM("p1a1", "p1a0", "p1a3", "p1a2")  \
+    TG_PAIR_FLIP_ASM("p0a1") TG_PAIR_FLIP_ASM("p1a1")                                                  \
+    "ldr %[p0a0], %[out]\n\t"                                                                          \
+    "ldr %[p0a2], %[next]\n\t"                                                                         \
+    "str %[p1a1], [%[p0a0], %[p0a2]]\n\t"                                                              \
+    "str %[p0a1], [%[p0a0]], #4\n\t"                                                                   \
+    "str %[p0a0], %[out]\n\t"                                                                          \
+    "add %[x], %[x], #80\n\t" /* TG_WIDE_ROWS * TG_WIDE_CHANNEL_WORDS * 4 */                           \
+    "str %[x], %[channel]\n\t"                                                                         \
+    "ldr %[p0a2], %[out_end]\n\t"                                                                      \
+    "cmp %[p0a0], %[p0a2]\n\t"                                                                         \
+    "bne 0b\n\t"
+
+#define PAIR_BLOCKS_U8(RUN, GROUPS_AFTER_FIRST_ASM)                                                    \
+    static inline __attribute__((always_inline)) void blocks_u8_##RUN(blocks_t *blocks, const int32_t *w) \
+    {                                                                                                  \
+        int32_t p0a0, p0a1, p0a2, p0a3, p1a0, p1a1, p1a2, p1a3;                                        \
+        uint32_t x, x0, x1, w0, w1;                                                                    \
+        __asm__ volatile(BLOCKS_U8_ASM(GROUPS_AFTER_FIRST_ASM)                                         \
+                         : [p0a0] "=&r"(p0a0), [p0a1] "=&r"(p0a1), [p0a2] "=&r"(p0a2), [p0a3] "=&r"(p0a3), \
+                           [p1a0] "=&r"(p1a0), [p1a1] "=&r"(p1a1), [p1a2] "=&r"(p1a2), [p1a3] "=&r"(p1a3), \
+                           [x] "=&r"(x), [w] "+r"(w), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0),    \
+                           [w1] "=&r"(w1), [channel] "+m"(blocks->channel), [out] "+m"(blocks->out)       \
+                         : [column] "m"(blocks->column), [end] "m"(blocks->end), [next] "m"(blocks->next), \
+                           [out_end] "m"(blocks->out_end)                                              \
+                         : "memory", "cc");                                                            \
+    }
+
 /* RUN - 1 groups: the run's groups after its first */
 #define G_ASM TG_PAIR_PACKED_GROUP_ASM
 #define GROUPS1_ASM G_ASM
@@ -72,7 +133,14 @@
 #define GROUPS7_ASM GROUPS3_ASM G_ASM GROUPS3_ASM
 #define GROUPS15_ASM GROUPS7_ASM G_ASM GROUPS7_ASM
 #define GROUPS31_ASM GROUPS15_ASM G_ASM GROUPS15_ASM
+PAIR_BLOCKS_U8(32, GROUPS31_ASM)
+PAIR_BLOCKS_U8(16, GROUPS15_ASM)
+PAIR_BLOCKS_U8(8, GROUPS7_ASM)
+PAIR_BLOCKS_U8(4, GROUPS3_ASM)
+PAIR_BLOCKS_U8(2, GROUPS1_ASM)
+#define TG_PAIR_BLOCKS_U8 1
 #else
+#define TG_PAIR_BLOCKS_U8 0
 #define PAIR_RUN_DOT(RUN, GROUPS_ASM)                                                                  \
     static inline acc2x4_t dot_runs##RUN(const tg_u32_alias_t *x, const int32_t **w, int32_t depth,    \
                                          const int32_t *channel)                                       \
@@ -107,6 +175,17 @@ static void widen_rows(const int8_t *first, const int8_t *second, int32_t depth,
     }
 }
 
+#if TG_SIMD_DSP
+#define PAIR_BLOCKS_U8_CALL(RUN)                                                                       \
+    do {                                                                                               \
+        blocks_t blocks = {column, column + accum_depth, channels, out, (int32_t)(out_next - out),       \
+                           out + output_depth};                                                        \
+        blocks_u8_##RUN(&blocks, filter);                                                              \
+    } while (0)
+#else
+#define PAIR_BLOCKS_U8_CALL(RUN) ((void)0)
+#endif
+
 /* Per two rows: the column, then per block of four channels one dot and the block's outputs. One
  * function per run, out of line, so that GCC allocates each loop's registers on its own. */
 #define PAIR_RUNS(RUN)                                                                                 \
@@ -121,6 +200,10 @@ static void widen_rows(const int8_t *first, const int8_t *second, int32_t depth,
             widen_rows(row, second ? row + accum_depth : row, accum_depth, column);                    \
             int8_t *out = output + b * output_depth;                                                   \
             int8_t *out_next = second ? out + output_depth : out; /* the same bytes: no branch */      \
+            if (TG_PAIR_BLOCKS_U8 && e.unsigned_bytes) {                                               \
+                PAIR_BLOCKS_U8_CALL(RUN);                                                              \
+                continue;                                                                              \
+            }                                                                                          \
             const int32_t *w = filter;                                                                 \
             const int32_t *channel = channels;                                                         \
             for (int32_t oc = 0; oc < output_depth; oc += TG_WIDE_ROWS) {                              \

@@ -364,10 +364,13 @@ typedef struct {
     } while (0)
 
 #if TG_SIMD_DSP
-/* TG_PAIR_PACKED_GROUP in asm. */
+/* TG_PAIR_PACKED_GROUP in asm: the loads, then TG_PAIR_PACKED_MACS_ASM. */
 #define TG_PAIR_PACKED_GROUP_ASM                                                                       \
     "ldrd %[x0], %[x1], [%[x]], #8\n\t"                                                                \
     "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                                \
+    TG_PAIR_PACKED_MACS_ASM
+/* A group's arithmetic, its column words in x0, x1 and weight words in w0, w1. */
+#define TG_PAIR_PACKED_MACS_ASM                                                                        \
     "smlad %[p0a0], %[x0], %[w0], %[p0a0]\n\t"                                                         \
     "smlad %[p1a0], %[x1], %[w0], %[p1a0]\n\t"                                                         \
     "sxtb16 %[w0], %[w0]\n\t"                                                                          \

@@ -19,11 +19,7 @@
 #include "tg_conv_wide_pair_body.h"
 
 /* The column (2 * depth int16, interleaved) against one block's packed words, RUN groups of two k per
- * iteration, no branch inside a run; the loop's end kept in memory (the eight accumulators, the two
- * pointers and the four words take all fourteen registers). The first group adds to the block's
- * biases (packed_start: rows 0 and 2's, loaded from the channel pointer, which comes in the register
- * x0 takes in the loop) instead of copying them into the eight accumulators first, then jumps into
- * the loop after its first group: 5 instructions and 3 estimated cycles less per block. */
+ * iteration (PAIR_DOT_ASM). */
 #if TG_SIMD_DSP
 /* A row pair's first group, its bias B in S's accumulator (E0, then S1 and E1 free until written):
  * S1 = x1 . w + B, E0 = x0 . even(w) + B, E1 = x1 . even(w) + B, S0 = x0 . w + B. */
@@ -33,13 +29,38 @@
     "smlad %[" E0 "], %[x0], %[" E1 "], %[" S0 "]\n\t"                                                 \
     "smlad %[" E1 "], %[x1], %[" E1 "], %[" S0 "]\n\t"                                                 \
     "smlad %[" S0 "], %[x0], %[" W "], %[" S0 "]\n\t"
+/* Group I of a run (I a string: an expression), its words at x + 8I and w + 8I: four single loads in
+ * a row, 5 estimated cycles where two LDRD take 6 (each LDRD 1 + 2; loads in a row pipeline), for two
+ * more instructions; x and w move on once per run (RUN_END_ASM). */
+#define GROUP_LOADS_ASM(I)                                                                             \
+    "ldr %[x0], [%[x], #(" I ")*8]\n\t"                                                                \
+    "ldr %[x1], [%[x], #(" I ")*8+4]\n\t"                                                              \
+    "ldr %[w0], [%[w], #(" I ")*8]\n\t"                                                                \
+    "ldr %[w1], [%[w], #(" I ")*8+4]\n\t"
+#define G_ASM(I) GROUP_LOADS_ASM(I) TG_PAIR_PACKED_MACS_ASM
+/* The first group (0) adds to the block's biases (packed_start: rows 0 and 2's, loaded from the
+ * channel pointer, which comes in the register x0 takes in the loop) instead of copying them into the
+ * eight accumulators first, then jumps into the loop after its first group: 5 instructions and 3
+ * estimated cycles less per block. */
 #define PAIR_FIRST_GROUP_ASM                                                                           \
     "ldr %[p0a0], [%[x0]]\n\t"                                                                         \
     "ldr %[p0a2], [%[x0], #40]\n\t"                                                                    \
-    "ldrd %[x0], %[x1], [%[x]], #8\n\t"                                                                \
-    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                                \
+    GROUP_LOADS_ASM("0")                                                                               \
     PAIR_FIRST_PAIR_ASM("p0a0", "p0a1", "p1a0", "p1a1", "w0")                                          \
     PAIR_FIRST_PAIR_ASM("p0a2", "p0a3", "p1a2", "p1a3", "w1")
+/* A block's dot over the column: the first group, then runs of RUN groups (each without a branch)
+ * until x reaches the column's end, kept in memory (the eight accumulators, the two pointers and the
+ * four words take all fourteen registers). AFTER_FIRST: groups 1 .. RUN - 1. */
+#define PAIR_DOT_ASM(RUN, AFTER_FIRST)                                                                 \
+    PAIR_FIRST_GROUP_ASM                                                                               \
+    "b 2f\n\t"                                                                                         \
+    "1:\n\t" G_ASM("0")                                                                                \
+    "2:\n\t" AFTER_FIRST                                                                               \
+    "add %[x], %[x], #" #RUN "*8\n\t"                                                                  \
+    "add %[w], %[w], #" #RUN "*8\n\t"                                                                  \
+    "ldr %[w0], %[end]\n\t"                                                                            \
+    "cmp %[x], %[w0]\n\t"                                                                              \
+    "bne 1b\n\t"
 
 #define PAIR_RUN_DOT(RUN, GROUPS_AFTER_FIRST_ASM)                                                      \
     static inline __attribute__((always_inline)) acc2x4_t dot_runs##RUN(                              \
@@ -49,13 +70,7 @@
         const tg_u32_alias_t *const end = x + depth;                                                   \
         const int32_t *rows = *w;                                                                      \
         uint32_t x0 = (uint32_t)(uintptr_t)channel, x1, w0, w1;                                        \
-        __asm__(PAIR_FIRST_GROUP_ASM                                                                   \
-                "b 2f\n\t"                                                                             \
-                "1:\n\t" TG_PAIR_PACKED_GROUP_ASM                                                      \
-                "2:\n\t" GROUPS_AFTER_FIRST_ASM                                                        \
-                "ldr %[w0], %[end]\n\t"                                                                \
-                "cmp %[x], %[w0]\n\t"                                                                  \
-                "bne 1b\n\t"                                                                           \
+        __asm__(PAIR_DOT_ASM(RUN, GROUPS_AFTER_FIRST_ASM)                                              \
                 : [p0a0] "=&r"(p0a0), [p0a1] "=&r"(p0a1), [p0a2] "=&r"(p0a2), [p0a3] "=&r"(p0a3),       \
                   [p1a0] "=&r"(p1a0), [p1a1] "=&r"(p1a1), [p1a2] "=&r"(p1a2), [p1a3] "=&r"(p1a3),       \
                   [x] "+r"(x), [w] "+r"(rows), [x0] "+r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), [w1] "=&r"(w1) \
@@ -80,17 +95,11 @@ typedef struct {
  * w0, which the dot leaves free), both words stored and the pointers moved on: ~27 estimated cycles a
  * block besides the groups and the outputs' arithmetic, where a loop in C around dot_runs and
  * tg_pair_words4_packed took ~37 (its locals to and from the stack around each asm). */
-#define BLOCKS_U8_ASM(GROUPS_AFTER_FIRST_ASM)                                                          \
+#define BLOCKS_U8_ASM(RUN, GROUPS_AFTER_FIRST_ASM)                                                     \
     "0:\n\t"                                                                                           \
     "ldr %[x0], %[channel]\n\t"                                                                        \
     "ldr %[x], %[column]\n\t"                                                                          \
-    PAIR_FIRST_GROUP_ASM                                                                               \
-    "b 2f\n\t"                                                                                         \
-    "1:\n\t" TG_PAIR_PACKED_GROUP_ASM                                                                  \
-    "2:\n\t" GROUPS_AFTER_FIRST_ASM                                                                    \
-    "ldr %[w0], %[end]\n\t"                                                                            \
-    "cmp %[x], %[w0]\n\t"                                                                              \
-    "bne 1b\n\t"                                                                                       \
+    PAIR_DOT_ASM(RUN, GROUPS_AFTER_FIRST_ASM)                                                          \
     "ldr %[x], %[channel]\n\t"                                                                         \
     TG_PAIR_ODD_ROWS_IN_ASM("p0a0", "p0a1", "p1a0", "p1a1", "20", "x", "w0")                           \
     TG_PAIR_ODD_ROWS_IN_ASM("p0a2", "p0a3", "p1a2", "p1a3", "60", "x", "w0")                           \
@@ -116,7 +125,7 @@ typedef struct {
     {                                                                                                  \
         int32_t p0a0, p0a1, p0a2, p0a3, p1a0, p1a1, p1a2, p1a3;                                        \
         uint32_t x, x0, x1, w0, w1;                                                                    \
-        __asm__ volatile(BLOCKS_U8_ASM(GROUPS_AFTER_FIRST_ASM)                                         \
+        __asm__ volatile(BLOCKS_U8_ASM(RUN, GROUPS_AFTER_FIRST_ASM)                                         \
                          : [p0a0] "=&r"(p0a0), [p0a1] "=&r"(p0a1), [p0a2] "=&r"(p0a2), [p0a3] "=&r"(p0a3), \
                            [p1a0] "=&r"(p1a0), [p1a1] "=&r"(p1a1), [p1a2] "=&r"(p1a2), [p1a3] "=&r"(p1a3), \
                            [x] "=&r"(x), [w] "+r"(w), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0),    \
@@ -126,13 +135,14 @@ typedef struct {
                          : "memory", "cc");                                                            \
     }
 
-/* RUN - 1 groups: the run's groups after its first */
-#define G_ASM TG_PAIR_PACKED_GROUP_ASM
-#define GROUPS1_ASM G_ASM
-#define GROUPS3_ASM G_ASM G_ASM G_ASM
-#define GROUPS7_ASM GROUPS3_ASM G_ASM GROUPS3_ASM
-#define GROUPS15_ASM GROUPS7_ASM G_ASM GROUPS7_ASM
-#define GROUPS31_ASM GROUPS15_ASM G_ASM GROUPS15_ASM
+/* RUN - 1 groups: the run's groups after its first (1 .. RUN - 1) */
+#define G4_ASM(B) G_ASM(B "+0") G_ASM(B "+1") G_ASM(B "+2") G_ASM(B "+3")
+#define G16_ASM(B) G4_ASM(B "+0") G4_ASM(B "+4") G4_ASM(B "+8") G4_ASM(B "+12")
+#define GROUPS1_ASM G_ASM("1")
+#define GROUPS3_ASM G_ASM("1") G_ASM("2") G_ASM("3")
+#define GROUPS7_ASM GROUPS3_ASM G4_ASM("4")
+#define GROUPS15_ASM GROUPS7_ASM G4_ASM("8") G4_ASM("12")
+#define GROUPS31_ASM GROUPS15_ASM G16_ASM("16")
 PAIR_BLOCKS_U8(32, GROUPS31_ASM)
 PAIR_BLOCKS_U8(16, GROUPS15_ASM)
 PAIR_BLOCKS_U8(8, GROUPS7_ASM)

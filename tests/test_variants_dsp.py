@@ -911,7 +911,7 @@ def test_pair_fc_on_the_m4(tmp_path, monkeypatch, name):
     assert "\tsmlad\t" in body and "\tsmmlar\t" in body and "\tldrd\t" in body  # the asm, not the portable C
 
 
-# The USAT form's block loop (output offset -128, no clamp: BLOCKS_U8_ASM) at each run of groups:
+# The block loop's USAT form (output offset -128, no clamp: BLOCKS_ASM) at each run of groups:
 # depth -> (seed, run); 15 pixels, so an odd last row too; near_limit, so sums at both saturations.
 PAIR_FC_USAT_M4 = {8: (41, 4), 16: (42, 8), 32: (43, 16), 64: (44, 32), 516: (45, 2)}
 
@@ -919,7 +919,8 @@ PAIR_FC_USAT_M4 = {8: (41, 4), 16: (42, 8), 32: (43, 16), 64: (44, 32), 516: (45
 @pytest.mark.qemu
 @pytest.mark.parametrize("depth", sorted(PAIR_FC_USAT_M4))
 def test_pair_fc_usat_block_loop_on_the_m4(tmp_path, monkeypatch, depth):
-    """Every block of a row pair in one asm, the outputs in the USAT form: bit-exact with TFLM at the
+    """Every block of a row pair in one asm, the outputs in the USAT form (test_pair_fc_on_the_m4 takes
+    the signed forms, plain and clamped, through the same asm): bit-exact with TFLM at the
     packed layout's limits, tightest placement, each run of groups (the test finds USAT in the run)."""
     seed, run = PAIR_FC_USAT_M4[depth]
     model = packed_extreme_model(seed, "pointwise", depth, 127, -128)

@@ -394,20 +394,22 @@ typedef struct {
 #if TG_SIMD_DSP
 /* Channel J's outputs of both pixels (sums X0, X1): rounding doubling high multiply, rounding, shift,
  * offset, saturation; the channel's three words in one run of loads. */
-#define TG_PAIR_OUTPUTS_ASM(X0, X1, AT)                                                                \
-    "ldr %[d], [%[c], #" AT "+4]\n\t"                                                                  \
-    "ldr %[r], [%[c], #" AT "+12]\n\t"                                                                 \
-    "ldr %[h], [%[c], #" AT "+8]\n\t"                                                                  \
-    "smmlar %[" X0 "], %[" X0 "], %[d], %[" X0 "]\n\t"                                                 \
-    "smmlar %[" X1 "], %[" X1 "], %[d], %[" X1 "]\n\t"                                                 \
-    "add %[d], %[r], %[" X0 "], asr #31\n\t"                                                           \
-    "qadd %[" X0 "], %[" X0 "], %[d]\n\t"                                                              \
-    "add %[d], %[r], %[" X1 "], asr #31\n\t"                                                           \
-    "qadd %[" X1 "], %[" X1 "], %[d]\n\t"                                                              \
-    "asr %[" X0 "], %[" X0 "], %[h]\n\t"                                                               \
-    "asr %[" X1 "], %[" X1 "], %[h]\n\t"                                                               \
-    "add %[" X0 "], %[" X0 "], %[off]\n\t"                                                             \
-    "add %[" X1 "], %[" X1 "], %[off]\n\t"                                                             \
+#define TG_PAIR_OUTPUTS_ASM(X0, X1, AT) TG_PAIR_OUTPUTS_IN_ASM(X0, X1, AT, "c", "d", "r", "h", "off")
+/* The same with the channel pointer, the temporaries and the offset named (see below). */
+#define TG_PAIR_OUTPUTS_IN_ASM(X0, X1, AT, C, D, R, H, OFF)                                            \
+    "ldr %[" D "], [%[" C "], #" AT "+4]\n\t"                                                          \
+    "ldr %[" R "], [%[" C "], #" AT "+12]\n\t"                                                         \
+    "ldr %[" H "], [%[" C "], #" AT "+8]\n\t"                                                          \
+    "smmlar %[" X0 "], %[" X0 "], %[" D "], %[" X0 "]\n\t"                                             \
+    "smmlar %[" X1 "], %[" X1 "], %[" D "], %[" X1 "]\n\t"                                             \
+    "add %[" D "], %[" R "], %[" X0 "], asr #31\n\t"                                                   \
+    "qadd %[" X0 "], %[" X0 "], %[" D "]\n\t"                                                          \
+    "add %[" D "], %[" R "], %[" X1 "], asr #31\n\t"                                                   \
+    "qadd %[" X1 "], %[" X1 "], %[" D "]\n\t"                                                          \
+    "asr %[" X0 "], %[" X0 "], %[" H "]\n\t"                                                           \
+    "asr %[" X1 "], %[" X1 "], %[" H "]\n\t"                                                           \
+    "add %[" X0 "], %[" X0 "], %[" OFF "]\n\t"                                                         \
+    "add %[" X1 "], %[" X1 "], %[" OFF "]\n\t"                                                         \
     "ssat %[" X0 "], #8, %[" X0 "]\n\t"                                                                \
     "ssat %[" X1 "], #8, %[" X1 "]\n\t"
 
@@ -636,7 +638,9 @@ static inline __attribute__((always_inline)) void tg_pair_block_outputs(
 {
     if (rows == TG_WIDE_ROWS) {
         uint32_t first, next;
-        words4(acc, channel, epilogue.output_offset, epilogue.unsigned_bytes, &first, &next);
+        /* the signed form whatever the epilogue: with both asm inlined under a test, GCC -Os and -O3
+         * find no registers for them in the rows driver */
+        words4(acc, channel, epilogue.output_offset, 0, &first, &next);
         if (epilogue.clamps) {
             first = tg_pair_clamp4(first, epilogue);
             next = tg_pair_clamp4(next, epilogue);

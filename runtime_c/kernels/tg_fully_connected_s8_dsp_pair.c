@@ -62,53 +62,54 @@
     "cmp %[x], %[w0]\n\t"                                                                              \
     "bne 1b\n\t"
 
-#define PAIR_RUN_DOT(RUN, GROUPS_AFTER_FIRST_ASM)                                                      \
-    static inline __attribute__((always_inline)) acc2x4_t dot_runs##RUN(                              \
-        const tg_u32_alias_t *x, const int32_t **w, int32_t depth, const int32_t *channel)             \
-    {                                                                                                  \
-        int32_t p0a0, p0a1, p0a2, p0a3, p1a0, p1a1, p1a2, p1a3;                                        \
-        const tg_u32_alias_t *const end = x + depth;                                                   \
-        const int32_t *rows = *w;                                                                      \
-        uint32_t x0 = (uint32_t)(uintptr_t)channel, x1, w0, w1;                                        \
-        __asm__(PAIR_DOT_ASM(RUN, GROUPS_AFTER_FIRST_ASM)                                              \
-                : [p0a0] "=&r"(p0a0), [p0a1] "=&r"(p0a1), [p0a2] "=&r"(p0a2), [p0a3] "=&r"(p0a3),       \
-                  [p1a0] "=&r"(p1a0), [p1a1] "=&r"(p1a1), [p1a2] "=&r"(p1a2), [p1a3] "=&r"(p1a3),       \
-                  [x] "+r"(x), [w] "+r"(rows), [x0] "+r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), [w1] "=&r"(w1) \
-                : [end] "m"(end) /* the "memory" clobber covers the channel's words */                  \
-                : "memory", "cc");                                                                     \
-        *w = rows;                                                                                     \
-        const acc2x4_t acc = {{p0a0, p0a1, p0a2, p0a3}, {p1a0, p1a1, p1a2, p1a3}};                     \
-        return acc;                                                                                    \
-    }
-/* What the USAT form's block loop (BLOCKS_U8_ASM) reads and writes besides its registers: a local of
- * the caller, read at offsets from sp. */
+/* What the block loop's asm (BLOCKS_ASM) reads and writes besides its registers: a local of the
+ * caller, read at offsets from sp. */
 typedef struct {
     const tg_u32_alias_t *column, *end; /* the column and its end */
     const int32_t *channel;              /* the block's channel words, moved on a block at a time */
     int8_t *out;                         /* row b's outputs of the block, moved on a block at a time */
     int32_t next;                        /* row b + 1's outputs from row b's (0: row b again) */
     const int8_t *out_end;               /* row b's outputs' end */
+    int32_t form;                        /* 0: the USAT form, 1: the signed one, 2: signed and clamped */
+    int32_t offset;                      /* the output offset (the signed forms) */
+    uint32_t min4, max4;                 /* the activation's bounds in every byte (the clamp) */
 } blocks_t;
 
-/* Every block of a row pair in one asm, in the USAT form (tg_wide_epilogue_t.unsigned_bytes): per
- * block the dot as dot_runs's, the outputs (the channel pointer in x, the temporaries in x0, x1 and
- * w0, which the dot leaves free), both words stored and the pointers moved on: ~27 estimated cycles a
- * block besides the groups and the outputs' arithmetic, where a loop in C around dot_runs and
- * tg_pair_words4_packed took ~37 (its locals to and from the stack around each asm). */
-#define BLOCKS_U8_ASM(RUN, GROUPS_AFTER_FIRST_ASM)                                                     \
+/* The outputs of the block's rows in the channel order of the packed layout (rows 0..3 end in a1, a0,
+ * a3, a2), the channel pointer in x, the temporaries in x0, x1, w0 (and the offset in w1), registers
+ * the dot leaves free. */
+#define BLOCK_OUTPUTS_ASM(OUTPUTS)                                                                     \
+    OUTPUTS("p0a1", "p1a1", "0") OUTPUTS("p0a0", "p1a0", "20") OUTPUTS("p0a3", "p1a3", "40")            \
+    OUTPUTS("p0a2", "p1a2", "60")                                                                      \
+    TG_PAIR_PACK_ASM("p0a1", "p0a0", "p0a3", "p0a2") TG_PAIR_PACK_ASM("p1a1", "p1a0", "p1a3", "p1a2")
+#define U8_OUTPUTS_ASM(X0, X1, AT) TG_PAIR_OUTPUTS_U8_IN_ASM(X0, X1, AT, "x", "x0", "x1", "w0")
+#define SIGNED_OUTPUTS_ASM(X0, X1, AT) TG_PAIR_OUTPUTS_IN_ASM(X0, X1, AT, "x", "x0", "x1", "w0", "w1")
+/* Word Y clamped to the activation per byte (SSUB8 sets GE per byte; p0a0, p0a2 the bounds, p0a3 free). */
+#define CLAMP4_ASM(Y)                                                                                  \
+    "ssub8 %[p0a3], %[" Y "], %[p0a0]\n\t"                                                             \
+    "sel %[" Y "], %[" Y "], %[p0a0]\n\t"                                                              \
+    "ssub8 %[p0a3], %[p0a2], %[" Y "]\n\t"                                                             \
+    "sel %[" Y "], %[" Y "], %[p0a2]\n\t"
+
+/* Every block of a row pair in one asm: per block the dot (PAIR_DOT_ASM), the outputs, both words
+ * stored and the pointers moved on. The USAT form falls through (2 estimated cycles for its test);
+ * the signed forms branch away and back to the stores. ~28 estimated cycles a block besides the
+ * groups and the outputs' arithmetic, where a loop in C around the dot's and the epilogue's asm took
+ * ~37 (its locals to and from the stack around each asm), and one copy of the runs' groups. */
+#define BLOCKS_ASM(RUN, GROUPS_AFTER_FIRST_ASM)                                                        \
     "0:\n\t"                                                                                           \
     "ldr %[x0], %[channel]\n\t"                                                                        \
     "ldr %[x], %[column]\n\t"                                                                          \
     PAIR_DOT_ASM(RUN, GROUPS_AFTER_FIRST_ASM)                                                          \
     "ldr %[x], %[channel]\n\t"                                                                         \
+    "ldr %[w1], %[form]\n\t"                                                                           \
     TG_PAIR_ODD_ROWS_IN_ASM("p0a0", "p0a1", "p1a0", "p1a1", "20", "x", "w0")                           \
     TG_PAIR_ODD_ROWS_IN_ASM("p0a2", "p0a3", "p1a2", "p1a3", "60", "x", "w0")                           \
-    TG_PAIR_OUTPUTS_U8_IN_ASM("p0a1", "p1a1", "0", "x", "x0", "x1", "w0")                              \
-    TG_PAIR_OUTPUTS_U8_IN_ASM("p0a0", "p1a0", "20", "x", "x0", "x1", "w0")                             \
-    TG_PAIR_OUTPUTS_U8_IN_ASM("p0a3", "p1a3", "40", "x", "x0", "x1", "w0")                             \
-    TG_PAIR_OUTPUTS_U8_IN_ASM("p0a2", "p1a2", "60", "x", "x0", "x1", "w0")                             \
-    TG_PAIR_PACK_ASM("p0a1", "p0a0", "p0a3", "p0a2") TG_PAIR_PACK_ASM("p1a1", "p1a0", "p1a3", "p1a2")  \
+    "cmp %[w1], #0\n\t"                                                                                \
+    "bne 5f\n\t"                                                                                       \
+    BLOCK_OUTPUTS_ASM(U8_OUTPUTS_ASM)                                                                  \
     TG_PAIR_FLIP_ASM("p0a1") TG_PAIR_FLIP_ASM("p1a1")                                                  \
+    "3:\n\t"                                                                                           \
     "ldr %[p0a0], %[out]\n\t"                                                                          \
     "ldr %[p0a2], %[next]\n\t"                                                                         \
     "str %[p1a1], [%[p0a0], %[p0a2]]\n\t"                                                              \
@@ -118,20 +119,32 @@ typedef struct {
     "str %[x], %[channel]\n\t"                                                                         \
     "ldr %[p0a2], %[out_end]\n\t"                                                                      \
     "cmp %[p0a0], %[p0a2]\n\t"                                                                         \
-    "bne 0b\n\t"
+    "bne 0b\n\t"                                                                                       \
+    "b 9f\n\t"                                                                                         \
+    "5:\n\t"                                                                                           \
+    "cmp %[w1], #1\n\t"                                                                                \
+    "ldr %[w1], %[offset]\n\t"                                                                         \
+    BLOCK_OUTPUTS_ASM(SIGNED_OUTPUTS_ASM)                                                              \
+    "beq 3b\n\t" /* the flags of cmp: nothing between sets them */                                     \
+    "ldr %[p0a0], %[min4]\n\t"                                                                         \
+    "ldr %[p0a2], %[max4]\n\t"                                                                         \
+    CLAMP4_ASM("p0a1") CLAMP4_ASM("p1a1")                                                              \
+    "b 3b\n\t"                                                                                         \
+    "9:\n\t"
 
-#define PAIR_BLOCKS_U8(RUN, GROUPS_AFTER_FIRST_ASM)                                                    \
-    static inline __attribute__((always_inline)) void blocks_u8_##RUN(blocks_t *blocks, const int32_t *w) \
+#define PAIR_BLOCKS(RUN, GROUPS_AFTER_FIRST_ASM)                                                       \
+    static inline __attribute__((always_inline)) void blocks_##RUN(blocks_t *blocks, const int32_t *w)  \
     {                                                                                                  \
         int32_t p0a0, p0a1, p0a2, p0a3, p1a0, p1a1, p1a2, p1a3;                                        \
         uint32_t x, x0, x1, w0, w1;                                                                    \
-        __asm__ volatile(BLOCKS_U8_ASM(RUN, GROUPS_AFTER_FIRST_ASM)                                         \
+        __asm__ volatile(BLOCKS_ASM(RUN, GROUPS_AFTER_FIRST_ASM)                                       \
                          : [p0a0] "=&r"(p0a0), [p0a1] "=&r"(p0a1), [p0a2] "=&r"(p0a2), [p0a3] "=&r"(p0a3), \
                            [p1a0] "=&r"(p1a0), [p1a1] "=&r"(p1a1), [p1a2] "=&r"(p1a2), [p1a3] "=&r"(p1a3), \
                            [x] "=&r"(x), [w] "+r"(w), [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0),    \
                            [w1] "=&r"(w1), [channel] "+m"(blocks->channel), [out] "+m"(blocks->out)       \
                          : [column] "m"(blocks->column), [end] "m"(blocks->end), [next] "m"(blocks->next), \
-                           [out_end] "m"(blocks->out_end)                                              \
+                           [out_end] "m"(blocks->out_end), [form] "m"(blocks->form),                   \
+                           [offset] "m"(blocks->offset), [min4] "m"(blocks->min4), [max4] "m"(blocks->max4) \
                          : "memory", "cc");                                                            \
     }
 
@@ -143,30 +156,22 @@ typedef struct {
 #define GROUPS7_ASM GROUPS3_ASM G4_ASM("4")
 #define GROUPS15_ASM GROUPS7_ASM G4_ASM("8") G4_ASM("12")
 #define GROUPS31_ASM GROUPS15_ASM G16_ASM("16")
-PAIR_BLOCKS_U8(32, GROUPS31_ASM)
-PAIR_BLOCKS_U8(16, GROUPS15_ASM)
-PAIR_BLOCKS_U8(8, GROUPS7_ASM)
-PAIR_BLOCKS_U8(4, GROUPS3_ASM)
-PAIR_BLOCKS_U8(2, GROUPS1_ASM)
-#define TG_PAIR_BLOCKS_U8 1
+PAIR_BLOCKS(32, GROUPS31_ASM)
+PAIR_BLOCKS(16, GROUPS15_ASM)
+PAIR_BLOCKS(8, GROUPS7_ASM)
+PAIR_BLOCKS(4, GROUPS3_ASM)
+PAIR_BLOCKS(2, GROUPS1_ASM)
 #else
-#define TG_PAIR_BLOCKS_U8 0
-#define PAIR_RUN_DOT(RUN, GROUPS_ASM)                                                                  \
-    static inline acc2x4_t dot_runs##RUN(const tg_u32_alias_t *x, const int32_t **w, int32_t depth,    \
-                                         const int32_t *channel)                                       \
-    {                                                                                                  \
-        acc2x4_t acc = {packed_start(channel), packed_start(channel)};                                 \
-        for (int32_t groups = depth >> 1; groups > 0; --groups) {                                      \
-            TG_PAIR_PACKED_GROUP(x, *w, acc);                                                          \
-        }                                                                                              \
-        return acc;                                                                                    \
+/* The portable dot: the column against one block's packed words (depth a multiple of 2). */
+static inline acc2x4_t dot_portable(const tg_u32_alias_t *x, const int32_t **w, int32_t depth, const int32_t *channel)
+{
+    acc2x4_t acc = {packed_start(channel), packed_start(channel)};
+    for (int32_t groups = depth >> 1; groups > 0; --groups) {
+        TG_PAIR_PACKED_GROUP(x, *w, acc);
     }
+    return acc;
+}
 #endif
-PAIR_RUN_DOT(32, GROUPS31_ASM)
-PAIR_RUN_DOT(16, GROUPS15_ASM)
-PAIR_RUN_DOT(8, GROUPS7_ASM)
-PAIR_RUN_DOT(4, GROUPS3_ASM)
-PAIR_RUN_DOT(2, GROUPS1_ASM)
 
 /* Rows first and second (depth a multiple of 4) into the column: per four k, first's (k0, k2), second's
  * (k0, k2), first's (k1, k3), second's (k1, k3), SXTB16's split as it comes (the generator orders the
@@ -185,48 +190,49 @@ static void widen_rows(const int8_t *first, const int8_t *second, int32_t depth,
     }
 }
 
+/* Per two rows: the column, then every block of four channels: its dot and its outputs. */
 #if TG_SIMD_DSP
-#define PAIR_BLOCKS_U8_CALL(RUN)                                                                       \
-    do {                                                                                               \
-        blocks_t blocks = {column, column + accum_depth, channels, out, (int32_t)(out_next - out),       \
-                           out + output_depth};                                                        \
-        blocks_u8_##RUN(&blocks, filter);                                                              \
-    } while (0)
-#else
-#define PAIR_BLOCKS_U8_CALL(RUN) ((void)0)
-#endif
-
-/* Per two rows: the column, then per block of four channels one dot and the block's outputs. One
- * function per run, out of line, so that GCC allocates each loop's registers on its own. */
+/* One function per run, out of line (the asm takes all fourteen registers). */
 #define PAIR_RUNS(RUN)                                                                                 \
     __attribute__((noinline)) static void pair_runs##RUN(                                             \
         tg_wide_epilogue_t e, const int32_t *channels, int32_t batches, int32_t accum_depth,           \
         int32_t output_depth, const int8_t *input, const int32_t *filter, int8_t *output,              \
         tg_u32_alias_t *column)                                                                        \
     {                                                                                                  \
+        blocks_t blocks = {column, column + accum_depth, channels, output, 0, output,                  \
+                           e.unsigned_bytes ? 0 : e.clamps ? 2 : 1, e.output_offset, e.min4, e.max4};   \
+        for (int32_t b = 0; b < batches; b += 2) {                                                     \
+            const int32_t second = b + 1 < batches; /* else row b again, its outputs written over row b's */ \
+            const int8_t *row = input + b * accum_depth;                                               \
+            widen_rows(row, second ? row + accum_depth : row, accum_depth, column);                    \
+            blocks.channel = channels;                                                                 \
+            blocks.out = output + b * output_depth;                                                    \
+            blocks.next = second ? output_depth : 0; /* the same bytes: no branch */                   \
+            blocks.out_end = blocks.out + output_depth;                                                \
+            blocks_##RUN(&blocks, filter);                                                             \
+        }                                                                                              \
+    }
+#else
+#define PAIR_RUNS(RUN)                                                                                 \
+    static void pair_runs##RUN(tg_wide_epilogue_t e, const int32_t *channels, int32_t batches,         \
+                               int32_t accum_depth, int32_t output_depth, const int8_t *input,         \
+                               const int32_t *filter, int8_t *output, tg_u32_alias_t *column)          \
+    {                                                                                                  \
         for (int32_t b = 0; b < batches; b += 2) {                                                     \
             const int32_t second = b + 1 < batches; /* else row b again, its outputs written over row b's */ \
             const int8_t *row = input + b * accum_depth;                                               \
             widen_rows(row, second ? row + accum_depth : row, accum_depth, column);                    \
             int8_t *out = output + b * output_depth;                                                   \
-            int8_t *out_next = second ? out + output_depth : out; /* the same bytes: no branch */      \
-            if (TG_PAIR_BLOCKS_U8 && e.unsigned_bytes) {                                               \
-                PAIR_BLOCKS_U8_CALL(RUN);                                                              \
-                continue;                                                                              \
-            }                                                                                          \
+            int8_t *out_next = second ? out + output_depth : out;                                      \
             const int32_t *w = filter;                                                                 \
             const int32_t *channel = channels;                                                         \
             for (int32_t oc = 0; oc < output_depth; oc += TG_WIDE_ROWS) {                              \
-                const acc2x4_t acc = dot_runs##RUN(column, &w, accum_depth, channel);                   \
+                const acc2x4_t acc = dot_portable(column, &w, accum_depth, channel);                   \
                 uint32_t first, next;                                                                  \
-                if (e.unsigned_bytes) {                                                                \
-                    tg_pair_words4_packed(acc, channel, e.output_offset, 1, &first, &next);             \
-                } else {                                                                               \
-                    tg_pair_words4_packed(acc, channel, e.output_offset, 0, &first, &next);             \
-                    if (e.clamps) {                                                                    \
-                        first = tg_pair_clamp4(first, e);                                              \
-                        next = tg_pair_clamp4(next, e);                                                \
-                    }                                                                                  \
+                tg_pair_words4_packed(acc, channel, e.output_offset, 0, &first, &next);                 \
+                if (e.clamps) {                                                                        \
+                    first = tg_pair_clamp4(first, e);                                                  \
+                    next = tg_pair_clamp4(next, e);                                                    \
                 }                                                                                      \
                 __builtin_memcpy(out + oc, &first, sizeof first);                                      \
                 __builtin_memcpy(out_next + oc, &next, sizeof next);                                   \
@@ -234,6 +240,7 @@ static void widen_rows(const int8_t *first, const int8_t *second, int32_t depth,
             }                                                                                          \
         }                                                                                              \
     }
+#endif
 PAIR_RUNS(32)
 PAIR_RUNS(16)
 PAIR_RUNS(8)

@@ -392,22 +392,28 @@ typedef struct {
  * would save an ADD per output, but 9 of VWW's 13 1x1 layers have right shifts above 23, where
  * offset * 2^e leaves int32.) */
 #if TG_SIMD_DSP
-/* Channel J's outputs of both pixels (sums X0, X1): rounding doubling high multiply, rounding, shift,
- * offset, saturation; the channel's three words in one run of loads. */
-#define TG_PAIR_OUTPUTS_ASM(X0, X1, AT) TG_PAIR_OUTPUTS_IN_ASM(X0, X1, AT, "c", "d", "r", "h", "off")
-/* The same with the channel pointer, the temporaries and the offset named (see below). */
-#define TG_PAIR_OUTPUTS_IN_ASM(X0, X1, AT, C, D, R, H, OFF)                                            \
+/* Both pixels' sums of channel AT / 20 through the rounding doubling high multiply (SMMLAR), the
+ * channel's multiplier, rounding and shift loaded into D, R and H in one run of loads. */
+#define TG_PAIR_SHIFT_ASM(X0, X1, H)                                                                   \
+    "asr %[" X0 "], %[" X0 "], %[" H "]\n\t"                                                           \
+    "asr %[" X1 "], %[" X1 "], %[" H "]\n\t"
+#define TG_PAIR_HIGH_MUL_ASM(X0, X1, AT, C, D, R, H)                                                   \
     "ldr %[" D "], [%[" C "], #" AT "+4]\n\t"                                                          \
     "ldr %[" R "], [%[" C "], #" AT "+12]\n\t"                                                         \
     "ldr %[" H "], [%[" C "], #" AT "+8]\n\t"                                                          \
     "smmlar %[" X0 "], %[" X0 "], %[" D "], %[" X0 "]\n\t"                                             \
-    "smmlar %[" X1 "], %[" X1 "], %[" D "], %[" X1 "]\n\t"                                             \
+    "smmlar %[" X1 "], %[" X1 "], %[" D "], %[" X1 "]\n\t"
+/* Channel J's outputs of both pixels (sums X0, X1): rounding doubling high multiply, rounding, shift,
+ * offset, saturation. */
+#define TG_PAIR_OUTPUTS_ASM(X0, X1, AT) TG_PAIR_OUTPUTS_IN_ASM(X0, X1, AT, "c", "d", "r", "h", "off")
+/* The same with the channel pointer, the temporaries and the offset named (see below). */
+#define TG_PAIR_OUTPUTS_IN_ASM(X0, X1, AT, C, D, R, H, OFF)                                            \
+    TG_PAIR_HIGH_MUL_ASM(X0, X1, AT, C, D, R, H)                                                       \
     "add %[" D "], %[" R "], %[" X0 "], asr #31\n\t"                                                   \
     "qadd %[" X0 "], %[" X0 "], %[" D "]\n\t"                                                          \
     "add %[" D "], %[" R "], %[" X1 "], asr #31\n\t"                                                   \
     "qadd %[" X1 "], %[" X1 "], %[" D "]\n\t"                                                          \
-    "asr %[" X0 "], %[" X0 "], %[" H "]\n\t"                                                           \
-    "asr %[" X1 "], %[" X1 "], %[" H "]\n\t"                                                           \
+    TG_PAIR_SHIFT_ASM(X0, X1, H)                                                                       \
     "add %[" X0 "], %[" X0 "], %[" OFF "]\n\t"                                                         \
     "add %[" X1 "], %[" X1 "], %[" OFF "]\n\t"                                                         \
     "ssat %[" X0 "], #8, %[" X0 "]\n\t"                                                                \
@@ -423,15 +429,10 @@ typedef struct {
 /* The same with the channel pointer and the three temporaries named (an asm whose registers hold
  * other things before its epilogue: the pair FC's block loop). */
 #define TG_PAIR_OUTPUTS_U8_IN_ASM(X0, X1, AT, C, D, R, H)                                              \
-    "ldr %[" D "], [%[" C "], #" AT "+4]\n\t"                                                          \
-    "ldr %[" R "], [%[" C "], #" AT "+12]\n\t"                                                         \
-    "ldr %[" H "], [%[" C "], #" AT "+8]\n\t"                                                          \
-    "smmlar %[" X0 "], %[" X0 "], %[" D "], %[" X0 "]\n\t"                                             \
-    "smmlar %[" X1 "], %[" X1 "], %[" D "], %[" X1 "]\n\t"                                             \
+    TG_PAIR_HIGH_MUL_ASM(X0, X1, AT, C, D, R, H)                                                       \
     "qadd %[" X0 "], %[" X0 "], %[" R "]\n\t"                                                          \
     "qadd %[" X1 "], %[" X1 "], %[" R "]\n\t"                                                          \
-    "asr %[" X0 "], %[" X0 "], %[" H "]\n\t"                                                           \
-    "asr %[" X1 "], %[" X1 "], %[" H "]\n\t"                                                           \
+    TG_PAIR_SHIFT_ASM(X0, X1, H)                                                                       \
     "usat %[" X0 "], #8, %[" X0 "]\n\t"                                                                \
     "usat %[" X1 "], #8, %[" X1 "]\n\t"
 #define TG_PAIR_FLIP_ASM(Y) "eor %[" Y "], %[" Y "], #0x80808080\n\t"
